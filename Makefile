@@ -1,0 +1,34 @@
+# exitvoice: `make demo` runs the Russia 2022 scenario end to end; `make test` runs the test suite.
+# Both create .venv on first use (Python 3.11+ and pip are all a fresh machine needs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test test-fast lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/exitvoice run scenarios/russia-2022.toml --out results/russia-2022 --seed 7 --force
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks scripts
+
+test: venv lint
+	$(BIN)/python -m pytest -q
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: venv
+	$(BIN)/python benchmarks/bench_russia_2022.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .hypothesis

@@ -1,0 +1,27 @@
+"""The Python API: run a scenario."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .engine.cells import CellEngine
+from .params import ParameterSet
+from .results import Results
+from .scenario import Scenario
+
+
+def run(scenario: Scenario, seed: int | None = None, *, params: ParameterSet | None = None,
+        check: bool = True, progress: Callable[[int, int], None] | None = None) -> Results:
+    """Run a scenario on the count engine and return its Results.
+
+    Args:
+        scenario: a validated scenario (`Scenario.from_toml(path)`).
+        seed: the run's seed (default: the scenario's `seed`, else 0). Same scenario, seed and version give
+            identical results.
+        params: parameter values to use instead of the pack's defaults with the scenario's overrides.
+        check: verify conservation every day.
+        progress: called with (days done, days in all) after each day.
+    """
+    if seed is None:
+        seed = scenario.scenario.seed if scenario.scenario.seed is not None else 0
+    return CellEngine(scenario, seed=seed, params=params, check=check).run(progress=progress)

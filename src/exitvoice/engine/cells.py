@@ -1,0 +1,144 @@
+"""The count engine `cells` (MODEL §3-4): integer counts per (cell, state), exact binomial/multinomial draws.
+
+A day, in order (MODEL §4); every rate is computed from the start-of-day state:
+
+1. policies  – the active policies build the day's `DayPolicy` (closures, screens, capacities, host rules);
+2. call-up   – summons are served (`processes.callup`);
+3. risk      – perceived risk ρ is updated from the smoothed summons rates (`processes.risk`);
+4. decisions – passports are issued and applied for, people leave / travel / hide / report, families follow
+               (`processes.decisions`);
+5. routes    – queues balk and are served up to capacity, flights fill up to their seats, people are screened,
+               fares respond to load (`processes.routes`);
+6. abroad    – travellers come back or stay, leavers return, move on or do visa runs (`processes.abroad`);
+7. record    – the day's quantities are stored (`engine.record`).
+
+The engine owns the counts: processes return draws that the engine applies with `move`, and a conservation
+check (every cell's row adds up to its size) can run every day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..network import build_network
+from ..pack import load_pack
+from ..params import ParameterSet
+from ..policies import DayPolicy, PolicyContext
+from ..population import build_population
+from ..processes import abroad, callup, decisions, risk, routes
+from ..scenario import Scenario
+from .record import Recorder
+from .state import HOME, Layout
+
+
+class ConservationError(AssertionError):
+    """People were created or lost: a bug, never a user's mistake."""
+
+
+class CellEngine:
+    """Run a scenario on counts.
+
+    Args:
+        scenario: the validated scenario.
+        seed: the run's seed; one `numpy.random.SeedSequence` per run.
+        params: parameter values; by default the pack's declarations with the scenario's overrides.
+        check: verify conservation every day (cheap; on by default).
+    """
+
+    def __init__(self, scenario: Scenario, seed: int = 0, params: ParameterSet | None = None,
+                 check: bool = True) -> None:
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.pack = load_pack(scenario.scenario.country)
+        self.params = params or ParameterSet(self.pack.declarations, scenario.parameters,
+                                             source=scenario.source or "<scenario>")
+        opts = scenario.population
+        self.pop = build_population(self.pack, self.params, scale_to_total=opts.scale_to_total,
+                                    scale=opts.scale, regions=opts.regions)
+        self.net = build_network(self.pack, self.params, self.pop.regions, scale=opts.scale)
+        self.layout = Layout(tuple(self.net.crossing_ids), tuple(self.net.dest_ids))
+        self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed)))
+        self.check = check
+        self.days = scenario.days
+        pop = self.pop
+        self.callup_age_men = ((pop.sex == 0) & (pop.age_lo >= 18)
+                               & (pop.age_hi <= self.params["callup.age_max_senior_officers"]))
+        self.ctx = PolicyContext(pop, self.net, self.params, self.callup_age_men)
+        # State
+        self.X = np.zeros((pop.n_cells, self.layout.n_states), dtype=np.int64)
+        self.X[:, HOME] = pop.size
+        self.t = 0
+        self.date = self.days[0]
+        risk.setup(self)
+        decisions.setup(self)
+        routes.setup(self)
+        abroad.setup(self)
+        callup.setup(self)
+        self.rec = Recorder(self)
+
+    # -- the engine owns the counts -------------------------------------------------------------------------
+    def move(self, src: int | np.ndarray, dst: int | np.ndarray, n: np.ndarray,
+             cells: np.ndarray | slice = slice(None)) -> None:
+        """Move n[cells] people from column(s) src to column(s) dst (n may be 2-D with matching columns)."""
+        self.X[cells, src] -= n
+        self.X[cells, dst] += n
+
+    def check_conservation(self) -> None:
+        """Every cell's states add up to its size within each passport pair, and no count is negative."""
+        if (self.X < 0).any():
+            bad = np.argwhere(self.X < 0)[0]
+            raise ConservationError(f"{self.date}: negative count in cell {bad[0]}, state "
+                                    f"{self.layout.names()[bad[1]]}")
+        rows = self.X.sum(axis=1)
+        pop = self.pop
+        if not np.array_equal(np.bincount(pop.group, rows), np.bincount(pop.group, pop.size)):
+            raise ConservationError(f"{self.date}: a person-group's total changed")
+
+    # -- the day loop ---------------------------------------------------------------------------------------
+    def day_policy(self) -> DayPolicy:
+        """Step 1: the day's policy state, from every policy active today."""
+        day = DayPolicy(self.net.n_routes, self.net.n_dest)
+        day.date = self.date
+        day.new_closure_signals = 0
+        for pol in self.scenario.policy:
+            if pol.active(self.date):
+                pol.apply(day, self.ctx)
+                if pol.signals_closure and pol.start == self.date:
+                    day.new_closure_signals += 1
+        return day
+
+    def step(self) -> None:
+        """Simulate one day (MODEL §4)."""
+        day = self.day_policy()
+        callup.step(self, day)
+        risk.step(self, day)
+        decisions.step(self, day)
+        routes.step(self, day)
+        abroad.step(self, day)
+        self.rec.record(day)
+        if self.check:
+            self.check_conservation()
+
+    def run(self, progress: Callable[[int, int], None] | None = None):
+        """Run every day of the scenario and return the Results."""
+        from ..results import Results
+
+        t0 = time.perf_counter()
+        if self.check:
+            self.check_conservation()
+        for i, date in enumerate(self.days):
+            self.t, self.date = i, date
+            self.step()
+            if progress:
+                progress(i + 1, len(self.days))
+        wall = time.perf_counter() - t0
+        return Results.from_engine(self, wall_seconds=wall)
+
+    @property
+    def day_index(self) -> dict[dt.date, int]:
+        """Date → index of the day."""
+        return {d: i for i, d in enumerate(self.days)}

@@ -1,0 +1,86 @@
+"""Recording of each day's quantities (MODEL §4 step 8, §12)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .state import HIDING, HOME, MOBILISED, RETURNED, SUMMONED
+
+SCALARS = ("exit_attempts", "family_attempts", "trip_starts", "trips_turned_exit", "balked", "visa_runs",
+           "passports_issued", "passport_applications", "summons_at_border", "stopped_exit_ban",
+           "stopped_summons_at_border", "stopped_host_refusal", "stopped_closure")
+
+
+class Recorder:
+    """Holds today's counters (`today`) and stores them, with the state totals, for every day."""
+
+    def __init__(self, eng) -> None:
+        self.eng = eng
+        n, net, R = len(eng.days), eng.net, eng.pop.n_regions
+        self.scalar = {k: np.zeros(n, dtype=np.int64) for k in SCALARS}
+        self.by_dest = {k: np.zeros((n, net.n_dest), dtype=np.int64)
+                        for k in ("entries", "exits_back", "left_by_dest", "abroad", "travelling")}
+        self.by_region = {k: np.zeros((n, R), dtype=np.int64)
+                          for k in ("summoned", "mobilised", "left", "abroad", "returned")}
+        self.states = {k: np.zeros(n, dtype=np.int64)
+                       for k in ("home", "summoned", "hiding", "mobilised", "returned", "queued", "travelling",
+                                 "abroad")}
+        self.queue = np.zeros((n, net.n_land), dtype=np.int64)
+        self.wait_days = np.zeros((n, net.n_land))
+        self.processed = np.zeros((n, net.n_routes), dtype=np.int64)
+        self.capacity = np.zeros((n, net.n_routes))
+        self.price = np.zeros((n, int((~net.is_land).sum())))
+        self.air_demand = np.zeros((n, int((~net.is_land).sum())))
+        self.passport_holders = np.zeros(n, dtype=np.int64)
+        self.closure = np.zeros(n)
+        self.rho_mean_men = np.zeros(n)
+        self.reset()
+
+    def reset(self) -> None:
+        """Zero today's counters."""
+        eng = self.eng
+        net, R, D = eng.net, eng.pop.n_regions, eng.net.n_dest
+        self.today = {k: 0 for k in SCALARS}
+        self.today.update(entries=np.zeros(D, dtype=np.int64), exits_back=np.zeros(D, dtype=np.int64),
+                          left_by_dest=np.zeros(D, dtype=np.int64), left_by_region=np.zeros(R, dtype=np.int64),
+                          mobilised=np.zeros(R, dtype=np.int64), returned=np.zeros(R, dtype=np.int64),
+                          processed=np.zeros(net.n_routes, dtype=np.int64),
+                          air_demand=np.zeros(int((~net.is_land).sum())))
+
+    def record(self, day) -> None:
+        """Store today's counters and state totals, then reset the counters."""
+        eng, t, X, lay = self.eng, self.eng.t, self.eng.X, self.eng.layout
+        tod = self.today
+        for k in SCALARS:
+            self.scalar[k][t] = tod[k]
+        self.by_dest["entries"][t] = tod["entries"]
+        self.by_dest["exits_back"][t] = tod["exits_back"]
+        self.by_dest["left_by_dest"][t] = tod["left_by_dest"]
+        self.by_dest["abroad"][t] = X[:, lay.abroad].sum(axis=0)
+        self.by_dest["travelling"][t] = X[:, lay.travelling].sum(axis=0)
+        region = eng.pop.region
+        R = eng.pop.n_regions
+        self.by_region["summoned"][t] = eng.summons_r
+        self.by_region["mobilised"][t] = tod["mobilised"]
+        self.by_region["left"][t] = tod["left_by_region"]
+        self.by_region["abroad"][t] = np.bincount(region, X[:, lay.abroad].sum(axis=1), minlength=R)
+        self.by_region["returned"][t] = tod["returned"]
+        for name, col in (("home", HOME), ("summoned", SUMMONED), ("hiding", HIDING), ("mobilised", MOBILISED),
+                          ("returned", RETURNED)):
+            self.states[name][t] = X[:, col].sum()
+        q = X[:, lay.queued_exit].sum(axis=0) + X[:, lay.queued_trip].sum(axis=0)
+        self.states["queued"][t] = q.sum()
+        self.states["travelling"][t] = X[:, lay.travelling].sum()
+        self.states["abroad"][t] = X[:, lay.abroad].sum()
+        self.queue[t] = q
+        self.wait_days[t] = eng.wait
+        self.processed[t] = tod["processed"]
+        cap = eng.net.capacity * day.capacity_factor
+        self.capacity[t] = np.where(np.isnan(day.capacity_set), cap, day.capacity_set)
+        self.price[t] = eng.price[eng.air_idx]
+        self.air_demand[t] = tod["air_demand"]
+        self.passport_holders[t] = (X.sum(axis=1) * eng.pop.passport).sum()
+        self.closure[t] = eng.closure
+        men = eng.elig_default > 0
+        self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
+        self.reset()

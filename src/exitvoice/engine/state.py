@@ -1,0 +1,63 @@
+"""State layout of the count engine: one integer count per (cell, state) (MODEL §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOME, SUMMONED, HIDING, MOBILISED, RETURNED = range(5)
+FIXED_STATES = ["home", "summoned", "hiding", "mobilised", "returned"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Columns of the state matrix X[cell, state]: five fixed states, then one column per crossing or destination.
+
+    `queued[c]` is split by purpose (leavers, ordinary trips) so that a person leaves the queue for `abroad[d]`
+    or `travelling[d]` as they intended; together they are the queue of MODEL §8.
+    """
+
+    crossings: tuple[str, ...]
+    destinations: tuple[str, ...]
+
+    @property
+    def n_land(self) -> int:
+        """Number of crossings."""
+        return len(self.crossings)
+
+    @property
+    def n_dest(self) -> int:
+        """Number of destinations."""
+        return len(self.destinations)
+
+    @property
+    def queued_exit(self) -> slice:
+        """Columns of leavers queued at each crossing."""
+        return slice(5, 5 + self.n_land)
+
+    @property
+    def queued_trip(self) -> slice:
+        """Columns of travellers queued at each crossing."""
+        return slice(5 + self.n_land, 5 + 2 * self.n_land)
+
+    @property
+    def travelling(self) -> slice:
+        """Columns of people on an ordinary trip in each destination."""
+        s = 5 + 2 * self.n_land
+        return slice(s, s + self.n_dest)
+
+    @property
+    def abroad(self) -> slice:
+        """Columns of leavers in each destination."""
+        s = 5 + 2 * self.n_land + self.n_dest
+        return slice(s, s + self.n_dest)
+
+    @property
+    def n_states(self) -> int:
+        """Number of columns."""
+        return 5 + 2 * self.n_land + 2 * self.n_dest
+
+    def names(self) -> list[str]:
+        """Column names, e.g. `queued[upper_lars]`, `abroad[GE]`."""
+        return (FIXED_STATES + [f"queued[{c}]" for c in self.crossings]
+                + [f"queued_trip[{c}]" for c in self.crossings]
+                + [f"travelling[{d}]" for d in self.destinations] + [f"abroad[{d}]" for d in self.destinations])

@@ -1,0 +1,42 @@
+"""Errors meant for people: each names the file, the field, what was given and what is allowed."""
+
+from __future__ import annotations
+
+
+class ExitvoiceError(Exception):
+    """Base class of the errors a user can cause; the CLI prints them without a traceback (exit code 2)."""
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None,
+                 given: object = None, allowed: object = None) -> None:
+        self.message = message
+        self.file = file
+        self.field = field
+        self.given = given
+        self.allowed = allowed
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(str(self.file))
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        head = ": ".join(parts)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.given is not None:
+            text += f" (given: {self.given!r})"
+        if self.allowed is not None:
+            text += f"; allowed: {self.allowed}"
+        return text
+
+
+class ScenarioError(ExitvoiceError):
+    """A scenario file, a policy or a `--set` override is wrong."""
+
+
+class ParameterError(ScenarioError):
+    """An unknown parameter, or a value outside what the parameter allows."""
+
+
+class DataError(ExitvoiceError):
+    """A country pack or observation file is malformed."""

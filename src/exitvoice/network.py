@@ -1,0 +1,149 @@
+"""The route network (MODEL §8): routes, their destinations, distances, capacities, seats and normal fares.
+
+A route is a land crossing (`land:<crossing>`, with a queue and a daily capacity in persons) or the flights to
+a destination (`air:<destination>`, with daily seats and a load-driven fare). Distances run from each region's
+administrative centre to the crossing, or to the nearest international airport open in 2022.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .pack import Pack
+from .params import ParameterSet
+
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km (broadcasting)."""
+    la1, lo1, la2, lo2 = map(np.radians, (lat1, lon1, lat2, lon2))
+    a = np.sin((la2 - la1) / 2) ** 2 + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+@dataclass
+class Network:
+    """Static route data, one entry per route (land first, then air)."""
+
+    route_ids: list[str]
+    dest_ids: list[str]
+    crossing_ids: list[str]  # of the land routes, in route order
+    dest: np.ndarray  # destination index per route
+    is_land: np.ndarray
+    needs_passport: np.ndarray  # per destination
+    log_access: np.ndarray  # per route: log share of people who may use it (Schengen visa, repatriation)
+    dist_km: np.ndarray  # [region, route]
+    capacity: np.ndarray  # persons/day for land routes, seats/day for air routes
+    fare0: np.ndarray  # normal fare (RUB) per route; 0 for land
+    asc: np.ndarray  # alternative-specific constant per route
+    max_stay_days: np.ndarray  # per destination; inf where no limit
+    transit: np.ndarray  # per destination
+    baseline_entries: np.ndarray  # per destination, entries per day before the crisis
+
+    @property
+    def n_routes(self) -> int:
+        """Number of routes."""
+        return len(self.route_ids)
+
+    @property
+    def n_land(self) -> int:
+        """Number of land routes (they come first)."""
+        return int(self.is_land.sum())
+
+    @property
+    def n_dest(self) -> int:
+        """Number of destinations."""
+        return len(self.dest_ids)
+
+    def route_index(self, name: str) -> int:
+        """Index of a route given as `land:x`, `air:XX` or a bare crossing id."""
+        if name in self.route_ids:
+            return self.route_ids.index(name)
+        if f"land:{name}" in self.route_ids:
+            return self.route_ids.index(f"land:{name}")
+        raise KeyError(name)
+
+    def routes_mask(self, names: list[str] | None = None, destinations: list[str] | None = None) -> np.ndarray:
+        """Boolean mask over routes: named routes/crossings, or all routes to the named destinations."""
+        m = np.zeros(self.n_routes, dtype=bool)
+        for n in names or []:
+            m[self.route_index(n)] = True
+        for d in destinations or []:
+            m |= self.dest == self.dest_ids.index(d)
+        return m
+
+
+def _param_or_value(value: object, param: object, params: ParameterSet, what: str) -> float:
+    if isinstance(param, str) and param:
+        return float(params[param])
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        raise DataError(f"{what}: neither a value nor a parameter")
+    return float(value)
+
+
+def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale: float = 1.0) -> Network:
+    """Routes of a pack with parameter values applied, for the given regions.
+
+    `scale` (the population's sample fraction) scales capacities, seats and normal entries alike, so a sample
+    run sees the same queues and loads as the whole population.
+    """
+    p = params.group("routes")
+    routes = pack.routes.copy()
+    routes["is_land"] = routes["mode"] == "land"
+    routes = pd.concat([routes[routes.is_land], routes[~routes.is_land]], ignore_index=True)
+    dests = pack.destinations.reset_index(drop=True)
+    dest_ids = dests.destination.tolist()
+    cross = pack.crossings.set_index("crossing_id")
+    airports = pack.crossings[(pack.crossings["mode"] == "air") & pack.crossings.open_2022]
+    rlat, rlon = regions.lat.to_numpy()[:, None], regions.lon.to_numpy()[:, None]
+    air_dist = haversine_km(rlat, rlon, airports.lat.to_numpy()[None], airports.lon.to_numpy()[None]).min(axis=1)
+
+    n = len(routes)
+    dist = np.zeros((len(regions), n))
+    capacity = np.zeros(n)
+    fare0 = np.zeros(n)
+    fares = pack.fares.set_index("destination").fare_rub
+    for i, row in routes.iterrows():
+        if row.is_land:
+            c = cross.loc[row.crossing_id]
+            dist[:, i] = haversine_km(rlat[:, 0], rlon[:, 0], c.lat, c.lon)
+            if isinstance(row.capacity_param, str) and row.capacity_param:
+                capacity[i] = params[row.capacity_param]
+            else:
+                capacity[i] = float(row.normal_persons_per_day) / 2 * p["surge_factor"]
+        else:
+            dist[:, i] = air_dist
+            flights = _param_or_value(row.flights_per_day, row.flights_param, params, row.route_id)
+            capacity[i] = flights * p["seats_per_flight"]
+            if row.destination not in fares.index:
+                raise DataError("no normal fare for an air route", file="fares.csv", field=row.destination)
+            fare0[i] = fares[row.destination]
+    dest = np.array([dest_ids.index(d) for d in routes.destination])
+    access = np.ones(len(dests))
+    for j, ap in enumerate(dests.access_param):
+        if isinstance(ap, str) and ap:
+            access[j] = params[ap]
+    entries = np.array([params[f"trips.entries_{d.lower()}"] if f"trips.entries_{d.lower()}" in params
+                        else params["trips.entries_baltic"] for d in dest_ids], dtype=float)
+    stay = dests.visa_free_days.to_numpy(dtype=float)
+    return Network(
+        route_ids=routes.route_id.tolist(),
+        dest_ids=dest_ids,
+        crossing_ids=routes.crossing_id[routes.is_land].tolist(),
+        dest=dest,
+        is_land=routes.is_land.to_numpy(),
+        needs_passport=(dests.needs_foreign_passport == "yes").to_numpy(),
+        log_access=np.log(access[dest]),
+        dist_km=dist,
+        capacity=capacity * scale,
+        fare0=fare0,
+        asc=np.where(routes.is_land, p["asc_land"], p["asc_air"]),
+        max_stay_days=np.where(np.isnan(stay), np.inf, stay),
+        transit=(dests.transit == "yes").to_numpy(),
+        baseline_entries=entries * scale,
+    )

@@ -1,0 +1,126 @@
+"""Shared parts of policies (MODEL §5): the population filter, the base class and the day's policy state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..params import ParameterSet
+    from ..population import Population
+
+
+class Who(BaseModel):
+    """A population filter: every field left out matches everyone; ages select whole bands inside the range."""
+
+    model_config = ConfigDict(extra="forbid")
+    sex: Literal["male", "female"] | None = None
+    age_min: int | None = Field(None, ge=0, le=120)
+    age_max: int | None = Field(None, ge=0, le=120)
+    served: bool | None = None
+    tertiary: bool | None = None
+    passport: bool | None = None
+    opposed: bool | None = None
+    regions: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _ages_in_order(self) -> Who:
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError(f"age_min ({self.age_min}) is above age_max ({self.age_max})")
+        return self
+
+    def mask(self, pop: Population) -> np.ndarray:
+        """Cells that match."""
+        return pop.select(**self.model_dump())
+
+
+class PolicyBase(BaseModel):
+    """A policy active from `start` to `end` (inclusive dates; no end = to the end of the run)."""
+
+    model_config = ConfigDict(extra="forbid")
+    signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (MODEL §7)
+    type: str
+    label: str | None = None
+    start: dt.date
+    end: dt.date | None = None
+    who: Who = Field(default_factory=Who)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PolicyBase:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+    def active(self, day: dt.date) -> bool:
+        """Whether the policy is in force on this day."""
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def route_names(self) -> list[str]:
+        """Routes or crossings the policy names (checked against the network when a run is set up)."""
+        return []
+
+    def destination_names(self) -> list[str]:
+        """Destinations the policy names."""
+        return []
+
+    def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
+        """Add this policy's effect on one day to the day's policy state."""
+        raise NotImplementedError
+
+
+@dataclass
+class PolicyContext:
+    """What a policy may read to express its effect."""
+
+    pop: Population
+    net: Network
+    params: ParameterSet
+    callup_age_men: np.ndarray  # mask: men of call-up age (18 to callup.age_max_senior_officers)
+
+
+@dataclass
+class RouteTerm:
+    """An additive log-utility term on some routes for some cells (a closure is -inf)."""
+
+    cells: np.ndarray
+    add: np.ndarray  # per route
+
+
+@dataclass
+class Screen:
+    """A check on people processed at some routes: with `prob`, a matching person is stopped.
+
+    A stopped person goes home, or with `summons_prob` is served a summons on the spot.
+    """
+
+    cells: np.ndarray
+    routes: np.ndarray
+    prob: float
+    summons_prob: float
+    kind: str  # "exit_ban", "summons_at_border", "host_refusal"
+
+
+@dataclass
+class DayPolicy:
+    """Everything the active policies change on one day."""
+
+    n_routes: int
+    n_dest: int
+    mobilisations: list = field(default_factory=list)
+    route_terms: list[RouteTerm] = field(default_factory=list)
+    screens: list[Screen] = field(default_factory=list)
+    capacity_factor: np.ndarray = None  # type: ignore[assignment]
+    capacity_set: np.ndarray = None  # type: ignore[assignment]
+    max_stay_days: np.ndarray = None  # type: ignore[assignment]
+    needs_passport: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        self.capacity_factor = np.ones(self.n_routes)
+        self.capacity_set = np.full(self.n_routes, np.nan)
+        self.max_stay_days = np.full(self.n_dest, np.nan)
+        self.needs_passport = np.full(self.n_dest, -1, dtype=np.int8)

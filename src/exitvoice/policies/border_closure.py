@@ -1,0 +1,55 @@
+"""`border_closure`: routes vanish from the choice set of those the closure applies to."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+from pydantic import model_validator
+
+from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
+
+
+class BorderClosure(PolicyBase):
+    """Close `routes` (or every route to `destinations`) to `applies_to`.
+
+    - `all`: closed to everyone matching `who`.
+    - `tourists`: closed except to the share `routes.non_tourist_share` with other grounds (work, family,
+      study): the route keeps log(share) of its utility, and processed people are screened at that rate.
+    - `callup_age_men`: closed to men of call-up age (18 to `callup.age_max_senior_officers`).
+    People already queued at a closed crossing are turned back (screened) when processed.
+    """
+
+    type: Literal["border_closure"]
+    signals_closure: ClassVar[bool] = True
+    routes: list[str] | None = None
+    destinations: list[str] | None = None
+    applies_to: Literal["all", "tourists", "callup_age_men"] = "all"
+
+    @model_validator(mode="after")
+    def _names_something(self) -> BorderClosure:
+        if not self.routes and not self.destinations:
+            raise ValueError("a border_closure needs `routes` or `destinations`")
+        return self
+
+    def route_names(self) -> list[str]:
+        """Routes named."""
+        return self.routes or []
+
+    def destination_names(self) -> list[str]:
+        """Destinations named."""
+        return self.destinations or []
+
+    def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
+        """Close the routes for the cells it applies to."""
+        routes = ctx.net.routes_mask(self.routes, self.destinations)
+        cells = self.who.mask(ctx.pop)
+        if self.applies_to == "callup_age_men":
+            cells &= ctx.callup_age_men
+        if self.applies_to == "tourists":
+            share = ctx.params["routes.non_tourist_share"]
+            day.route_terms.append(RouteTerm(cells, np.where(routes, np.log(share), 0.0)))
+            day.screens.append(Screen(cells, routes, 1.0 - share, 0.0, "closure"))
+        else:
+            day.route_terms.append(RouteTerm(cells, np.where(routes, -np.inf, 0.0)))
+            day.screens.append(Screen(cells, routes, 1.0, 0.0, "closure"))

@@ -1,0 +1,36 @@
+"""`capacity_change`: more or fewer lanes at a crossing, more or fewer flights on a route."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import DayPolicy, PolicyBase, PolicyContext
+
+
+class CapacityChange(PolicyBase):
+    """Multiply a route's daily capacity by `factor`, or set it to `capacity` (persons or seats per day)."""
+
+    type: Literal["capacity_change"]
+    route: str
+    factor: float | None = Field(None, ge=0)
+    capacity: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CapacityChange:
+        if (self.factor is None) == (self.capacity is None):
+            raise ValueError("give exactly one of `factor` and `capacity`")
+        return self
+
+    def route_names(self) -> list[str]:
+        """The route named."""
+        return [self.route]
+
+    def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
+        """Change the capacity."""
+        i = ctx.net.route_index(self.route)
+        if self.factor is not None:
+            day.capacity_factor[i] *= self.factor
+        else:
+            day.capacity_set[i] = self.capacity

@@ -1,0 +1,97 @@
+"""`mobilisation`: the authority serves summons until the target is mobilised or the policy ends (MODEL §6)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .base import DayPolicy, PolicyBase, PolicyContext
+
+
+# Fields whose parameter has another name.
+PARAMETER_OF = {
+    "privates_max_age": "age_max_privates",
+    "officers_max_age": "age_max_junior_officers",
+    "senior_officers_max_age": "age_max_senior_officers",
+    "unserved_max_age": "age_max_privates",
+}
+
+
+class Eligibility(BaseModel):
+    """Who may be called, by military service and age; fields left out take the `callup.*` parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    privates_max_age: int | None = Field(None, ge=18, le=70)
+    officers_max_age: int | None = Field(None, ge=18, le=70)
+    senior_officers_max_age: int | None = Field(None, ge=18, le=70)
+    unserved_max_age: int | None = Field(None, ge=18, le=70)
+    weight_officers: float | None = Field(None, ge=0, le=1)
+    weight_senior_officers: float | None = Field(None, ge=0, le=1)
+    weight_unserved: float | None = Field(None, ge=0, le=1)
+
+
+class Mobilisation(PolicyBase):
+    """Serve summons each day: `S(t) = profile(t) · target · summons_per_recruit`, capped by the remaining need.
+
+    Summons are split across regions by allocation weight × eligible men present, and within a region across
+    eligible cells at home or returned (weight 1) and hiding (`find_rate_hiding`), by count × eligibility weight.
+    Fields left out take the `callup.*` parameters.
+    """
+
+    type: Literal["mobilisation"]
+    target: int = Field(gt=0)
+    daily_profile: Literal["front_loaded", "uniform"] = "front_loaded"
+    allocation: Literal["proportional", "burden"] = "proportional"
+    summons_per_recruit: float | None = Field(None, ge=1.0)
+    report_days: float | None = Field(None, gt=0)
+    find_rate_hiding: float | None = Field(None, ge=0, le=1)
+    eligible: Eligibility = Field(default_factory=Eligibility)
+    summons_lapse_at_end: bool = True
+
+    def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
+        """Mobilisation acts through the call-up process; it only registers itself."""
+        day.mobilisations.append(self)
+
+    def setting(self, name: str, params) -> float:
+        """A field's value (of the policy or its `eligible` table), or its `callup.*` parameter when left out."""
+        value = getattr(self, name, None)
+        if value is None:
+            value = getattr(self.eligible, name, None)
+        if value is None:
+            value = params[f"callup.{PARAMETER_OF.get(name, name)}"]
+        return float(value)
+
+    def eligibility(self, ctx: PolicyContext) -> np.ndarray:
+        """Eligibility weight of every cell (0 for women, children and men beyond the limits)."""
+        return eligibility_weights(ctx, self)
+
+    def profile(self, day_index: int, n_days: int, params) -> float:
+        """Share of the target (times summons per recruit) planned on day `day_index` of `n_days`."""
+        if self.daily_profile == "uniform":
+            return 1.0 / n_days
+        k = np.log(2) / params["callup.profile_half_life_days"]
+        w = np.exp(-k * np.arange(n_days))
+        return float(w[day_index] / w.sum())
+
+
+def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None) -> np.ndarray:
+    """Eligibility weights e_i (MODEL §6) under a mobilisation's rules, or under the default rules."""
+    pop, params = ctx.pop, ctx.params
+    mob = mob or Mobilisation(type="mobilisation", start="2000-01-01", target=1)
+
+    def get(name: str) -> float:
+        return mob.setting(name, params)
+
+    hi, lo = pop.age_hi, pop.age_lo
+    men = (pop.sex == 0) & (lo >= 18)
+    served = pop.served == 1
+    w = np.zeros(pop.n_cells)
+    w[served & (hi <= get("senior_officers_max_age"))] = get("weight_senior_officers")
+    w[served & (hi <= get("officers_max_age"))] = get("weight_officers")
+    w[served & (hi <= get("privates_max_age"))] = 1.0
+    w[~served & (hi <= get("unserved_max_age"))] = get("weight_unserved")
+    w *= men
+    w *= np.where(pop.tertiary == 1, 1 - params["callup.deferral_share_tertiary"], 1.0)
+    return w * mob.who.mask(pop)

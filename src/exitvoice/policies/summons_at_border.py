@@ -1,0 +1,35 @@
+"""`summons_at_border`: men of call-up age processed at the listed crossings are served summons."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
+
+
+class SummonsAtBorder(PolicyBase):
+    """With `probability`, an eligible man processed at one of `crossings` is served a summons and sent back.
+
+    Eligible means call-up age (18 to `callup.age_max_senior_officers`) and matching `who`. Men know it: the
+    crossings carry log(1 − probability) in their utility.
+    """
+
+    type: Literal["summons_at_border"]
+    signals_closure: ClassVar[bool] = True
+    crossings: list[str] = Field(min_length=1)
+    probability: float = Field(ge=0, le=1)
+
+    def route_names(self) -> list[str]:
+        """The crossings named."""
+        return self.crossings
+
+    def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
+        """Add the known risk and the screen."""
+        routes = ctx.net.routes_mask(self.crossings)
+        cells = self.who.mask(ctx.pop) & ctx.callup_age_men
+        add = np.where(routes, np.log1p(-self.probability) if self.probability < 1 else -np.inf, 0.0)
+        day.route_terms.append(RouteTerm(cells, add))
+        day.screens.append(Screen(cells, routes, self.probability, 1.0, "summons_at_border"))

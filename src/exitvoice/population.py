@@ -1,0 +1,280 @@
+"""The synthetic population as cells (MODEL §2).
+
+A cell is one combination of region × sex × age band × tertiary education × foreign passport × military service
+(men) × attitude. Region × sex × age band totals come from the pack (RosBRiS 2022 shape, regional male/female
+totals and men 20-49), scaled to `population.total`; the other attributes are independent within (region, sex,
+age band) with shares from declared parameters. Cell sizes are integers that add up exactly to the total.
+
+Cells that can only be empty (children with a degree, women who served, children's attitude) are dropped.
+Every kept cell has a *partner*: the same person-group with the other passport status, so that getting a
+passport moves people between the two without touching any immutable attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import ScenarioError
+from .pack import Pack
+from .params import ParameterSet
+
+MALE, FEMALE = 0, 1
+# Age bands of MODEL §2: (lo, hi) in whole years, hi inclusive; the last is open.
+BANDS: list[tuple[int, int | None]] = [(0, 17), (18, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 44),
+                                       (45, 49), (50, 54), (55, 59), (60, 64), (65, None)]
+BAND_LABELS = [f"{lo}-{hi}" if hi is not None else f"{lo}+" for lo, hi in BANDS]
+ATTRS = ("region", "sex", "band", "tertiary", "passport", "served", "opposed")
+
+
+def _band_population(age_sex: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """National population [sex, band] and mean age per band, from 5-year groups (uniform within a group)."""
+    pop = np.zeros((2, len(BANDS)))
+    age_sum = np.zeros(len(BANDS))
+    for row in age_sex.itertuples():
+        lo = int(row.age_lo)
+        hi = int(row.age_hi) if not pd.isna(row.age_hi) else lo + 4  # open group: its first 5 years for the mean
+        years = np.arange(lo, hi + 1)
+        for year in years:
+            b = next(i for i, (blo, bhi) in enumerate(BANDS) if year >= blo and (bhi is None or year <= bhi))
+            share = 1.0 / len(years)
+            pop[MALE, b] += row.male * share
+            pop[FEMALE, b] += row.female * share
+            age_sum[b] += (row.male + row.female) * share * (year + 0.5)
+    return pop, age_sum / pop.sum(axis=0)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    return np.log(p / (1 - p))
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _solve_shift(logits: np.ndarray, weights: np.ndarray, target: float) -> float:
+    """Shift c such that the weighted mean of expit(logits + c) equals target (bisection)."""
+    lo, hi = -20.0, 20.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if np.average(_expit(logits + mid), weights=weights) < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _largest_remainder(x: np.ndarray, total: int) -> np.ndarray:
+    """Integers close to x that add up exactly to total."""
+    x = x * (total / x.sum())
+    base = np.floor(x).astype(np.int64)
+    short = total - int(base.sum())
+    if short:
+        order = np.argsort(-(x - base), kind="stable")
+        base[order[:short]] += 1
+    return base
+
+
+@dataclass
+class Population:
+    """Cells with their attributes and sizes (all arrays have one entry per cell)."""
+
+    regions: pd.DataFrame
+    size: np.ndarray
+    region: np.ndarray
+    sex: np.ndarray
+    band: np.ndarray
+    tertiary: np.ndarray
+    passport: np.ndarray
+    served: np.ndarray
+    opposed: np.ndarray
+    partner: np.ndarray
+    group: np.ndarray
+    band_mean_age: np.ndarray
+    band_lo: np.ndarray = field(init=False)
+    band_hi: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.band_lo = np.array([lo for lo, _ in BANDS])
+        self.band_hi = np.array([hi if hi is not None else 200 for _, hi in BANDS])
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return len(self.size)
+
+    @property
+    def n_regions(self) -> int:
+        """Number of regions."""
+        return len(self.regions)
+
+    @property
+    def total(self) -> int:
+        """Total population."""
+        return int(self.size.sum())
+
+    @property
+    def age_lo(self) -> np.ndarray:
+        """Lowest age of each cell's band."""
+        return self.band_lo[self.band]
+
+    @property
+    def age_hi(self) -> np.ndarray:
+        """Highest age of each cell's band (200 for the open band)."""
+        return self.band_hi[self.band]
+
+    @property
+    def mean_age(self) -> np.ndarray:
+        """Mean age of each cell's band."""
+        return self.band_mean_age[self.band]
+
+    def select(self, *, sex: str | None = None, age_min: int | None = None, age_max: int | None = None,
+               served: bool | None = None, tertiary: bool | None = None, passport: bool | None = None,
+               opposed: bool | None = None, regions: list[str] | None = None) -> np.ndarray:
+        """Boolean mask of the cells matching a filter; an age band counts when it lies wholly inside the range."""
+        m = np.ones(self.n_cells, dtype=bool)
+        if sex is not None:
+            m &= self.sex == (MALE if sex == "male" else FEMALE)
+        if age_min is not None:
+            m &= self.age_lo >= age_min
+        if age_max is not None:
+            m &= self.age_hi <= age_max
+        for name, want in (("served", served), ("tertiary", tertiary), ("passport", passport),
+                           ("opposed", opposed)):
+            if want is not None:
+                m &= getattr(self, name) == int(want)
+        if regions is not None:
+            ids = self.regions.region_id.tolist()
+            m &= np.isin(self.region, [ids.index(r) for r in regions])
+        return m
+
+    def frame(self) -> pd.DataFrame:
+        """The cells as a tidy table (region codes and band labels)."""
+        return pd.DataFrame({
+            "cell": np.arange(self.n_cells),
+            "region": self.regions.region_id.to_numpy()[self.region],
+            "sex": np.where(self.sex == MALE, "male", "female"),
+            "age_band": np.array(BAND_LABELS)[self.band],
+            "tertiary": self.tertiary.astype(bool),
+            "passport": self.passport.astype(bool),
+            "served": self.served.astype(bool),
+            "opposed": self.opposed.astype(bool),
+            "size": self.size,
+        })
+
+
+def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool = True,
+                     scale: float = 1.0, regions: list[str] | None = None) -> Population:
+    """Build the cells of a country pack.
+
+    Args:
+        pack: the country pack.
+        params: parameter values (the `population.*` group is used).
+        scale_to_total: scale the region × sex × age totals to `population.total`.
+        scale: a further factor (e.g. 0.01 for a quick sample run); sizes stay integers.
+        regions: keep only these region codes (a regional study); the total is then the regions' share.
+    """
+    p = params.group("population")
+    reg = pack.regions.reset_index(drop=True)
+    nat, band_mean_age = _band_population(pack.age_sex)
+    nb = len(BANDS)
+    prime = np.array([(lo >= 20 and hi is not None and hi <= 49) for lo, hi in BANDS])
+    # region × sex × band: national shape within regional totals (men 20-49 kept apart).
+    male = np.zeros((len(reg), nb))
+    male[:, prime] = np.outer(reg.male_20_49, nat[MALE, prime] / nat[MALE, prime].sum())
+    rest = reg.male_total - reg.male_20_49
+    male[:, ~prime] = np.outer(rest, nat[MALE, ~prime] / nat[MALE, ~prime].sum())
+    female = np.outer(reg.female_total, nat[FEMALE] / nat[FEMALE].sum())
+    rsa = np.stack([male, female], axis=1)  # [region, sex, band]
+    if scale_to_total:
+        rsa *= p["total"] / rsa.sum()
+    total_people = rsa.sum() * scale
+    if regions is not None:
+        unknown = sorted(set(regions) - set(reg.region_id))
+        if unknown:
+            raise ScenarioError("unknown region codes", field="population.regions", given=unknown,
+                                allowed="the region_id column of the pack's regions.csv")
+        keep = reg.region_id.isin(regions).to_numpy()
+        total_people *= rsa[keep].sum() / rsa.sum()
+        rsa, reg = rsa[keep], reg[keep].reset_index(drop=True)
+
+    adult = np.array([lo >= 18 for lo, _ in BANDS])
+    mid = band_mean_age
+    # Tertiary share by sex and band.
+    t = np.zeros(nb)
+    t[2] = p["tertiary_share_20_24"]
+    t[3:5] = p["tertiary_share_25_34"]
+    older = np.arange(nb) >= 5
+    t[older] = np.clip(p["tertiary_share_25_34"] - p["tertiary_decline_per_decade"] * (mid[older] - 35) / 10,
+                       0.0, 1.0)
+    ratio = p["tertiary_female_ratio"]
+    tert = np.stack([t * 2 / (1 + ratio), np.clip(t * 2 * ratio / (1 + ratio), 0, 1)])  # [sex, band]
+
+    # Foreign passport: age profile peaking at 35-44, width solved to match the adult share; regional odds by
+    # urban share, the two capitals fixed at their own share, the rest shifted to keep the national share.
+    adults_by_band = rsa.sum(axis=(0, 1)) * adult
+    peak = p["passport_share_35_44"]
+    centre = 0.5 * (mid[6] + mid[7]) if nb > 7 else 40.0
+    lo_w, hi_w = 1.0, 200.0
+    for _ in range(80):
+        w = 0.5 * (lo_w + hi_w)
+        prof = peak * np.exp(-(((mid - centre) / w) ** 2))
+        if np.average(prof, weights=adults_by_band + 1e-12) < p["passport_share_adults"]:
+            lo_w = w
+        else:
+            hi_w = w
+    prof = peak * np.exp(-(((mid - centre) / w) ** 2))
+    capitals = reg.region_id.isin(["MOW", "SPE"]).to_numpy()
+    adults_rb = rsa.sum(axis=1) * adult  # [region, band]
+    base_logit = _logit(np.clip(prof, 1e-6, 1 - 1e-6))[None, :] + p["passport_beta_urban"] * (
+        reg.urban_share.to_numpy()[:, None] - np.average(reg.urban_share, weights=reg.pop_total))
+    cap_logit = _logit(np.clip(prof * p["passport_capitals_share"] / p["passport_share_adults"], 1e-6, 1 - 1e-6))
+    target_rest = p["passport_share_adults"] * adults_rb.sum()
+    cap_holders = (_expit(np.broadcast_to(cap_logit, adults_rb.shape)) * adults_rb)[capitals].sum()
+    rest_w = adults_rb[~capitals]
+    if rest_w.sum() > 0:
+        goal = np.clip((target_rest - cap_holders) / rest_w.sum(), 0.01, 0.99)
+        shift = _solve_shift(base_logit[~capitals].ravel(), rest_w.ravel() + 1e-12, goal)
+    else:
+        shift = 0.0
+    pp = _expit(base_logit + shift)
+    pp[capitals] = _expit(np.broadcast_to(cap_logit, (capitals.sum(), nb)))
+    pp[:, ~adult] = p["passport_share_children"]
+
+    served = np.zeros(nb)
+    served[2:5] = p["served_share_young"]  # 20-34; men of 18-19 are counted as not yet served
+    served[5:] = p["served_share_old"]
+
+    opp_logit = p["opposed_logodds_per_decade"] * (mid - 45) / 10
+    shift = _solve_shift(opp_logit[adult], adults_by_band[adult] + 1e-12, p["opposed_share"])
+    opposed = np.where(adult, _expit(opp_logit + shift), 0.0)
+
+    # Full grid of attributes, then drop impossible cells.
+    R = len(reg)
+    grid = np.stack(np.meshgrid(np.arange(R), [0, 1], np.arange(nb), [0, 1], [0, 1], [0, 1], [0, 1],
+                                indexing="ij"), axis=-1).reshape(-1, 7)
+    r, s, b, e, pa, sv, o = grid.T
+    w = rsa[r, s, b]
+    w = w * np.where(e == 1, tert[s, b], 1 - tert[s, b])
+    w = w * np.where(pa == 1, pp[r, b], 1 - pp[r, b])
+    sv_share = np.where(s == MALE, served[b], 0.0)
+    w = w * np.where(sv == 1, sv_share, 1 - sv_share)
+    w = w * np.where(o == 1, opposed[b], 1 - opposed[b])
+    # group = all attributes but passport; keep a group if any of its two cells can be non-empty.
+    group_key = ((((r * 2 + s) * nb + b) * 2 + e) * 2 + sv) * 2 + o
+    possible = np.zeros(group_key.max() + 1, dtype=bool)
+    np.logical_or.at(possible, group_key, w > 0)
+    keep = possible[group_key]
+    grid, w, group_key = grid[keep], w[keep], group_key[keep]
+    size = _largest_remainder(w, int(round(total_people)))
+    _, group = np.unique(group_key, return_inverse=True)
+    # partner: the cell of the same group with the other passport status
+    order = np.lexsort((grid[:, 4], group))
+    partner = np.empty(len(group), dtype=np.int64)
+    partner[order[0::2]] = order[1::2]
+    partner[order[1::2]] = order[0::2]
+    r, s, b, e, pa, sv, o = (grid[:, i].astype(np.int16 if i == 0 else np.int8) for i in range(7))
+    return Population(regions=reg, size=size, region=r.astype(np.int64), sex=s, band=b, tertiary=e, passport=pa,
+                      served=sv, opposed=o, partner=partner, group=group, band_mean_age=band_mean_age)

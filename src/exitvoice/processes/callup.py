@@ -1,0 +1,110 @@
+"""Call-up (MODEL §6): the authority serves summons; summons lapse when a mobilisation ends.
+
+Each day t while a mobilisation is active and its quota is not met, it plans
+`S(t) = profile(t) · target · summons_per_recruit` summons, never more than the remaining need times
+`summons_per_recruit`. They are split across regions by allocation weight × eligible men present, and within a
+region across eligible cells in `home` and `returned` (weight 1) and `hiding` (weight `find_rate_hiding`), in
+proportion to count × eligibility weight: each person is served with probability q_r · e_i (· find rate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.state import HIDING, HOME, RETURNED, SUMMONED
+from ..policies import eligibility_weights
+from .sampling import sum_by
+
+
+def setup(eng) -> None:
+    """Per-run state of the call-up."""
+    pop, params = eng.pop, eng.params
+    eng.mobs = [p for p in eng.scenario.policy if p.type == "mobilisation"]
+    eng.mobilised_by_policy = {id(p): 0 for p in eng.mobs}
+    eng.quota_met_day = {}
+    eng.current_mob = None
+    eng.elig = {id(p): eligibility_weights(eng.ctx, p) for p in eng.mobs}
+    eng.elig_default = eligibility_weights(eng.ctx, None)
+    deaths = pop.regions.war_deaths_per100k_men.to_numpy(dtype=float)
+    men = pop.regions.male_20_49.to_numpy(dtype=float)
+    rel = deaths / np.average(deaths, weights=men)
+    eng.burden_weight = rel ** params["callup.burden_exponent"]
+    eng.summons_r = np.zeros(pop.n_regions)
+    eng.callup_rate_r = np.zeros(pop.n_regions)
+    eng.callup_rate_nat = 0.0
+
+
+def _window(eng, pol) -> tuple[int, int]:
+    start = max(pol.start, eng.days[0])
+    end = min(pol.end or eng.days[-1], eng.days[-1])
+    return (eng.date - start).days, (end - start).days + 1
+
+
+def step(eng, day) -> None:
+    """Serve today's summons and lapse those of mobilisations that ended yesterday."""
+    pop, X = eng.pop, eng.X
+    R = pop.n_regions
+    eng.summons_r = np.zeros(R, dtype=np.int64)
+    rate_num = np.zeros(R)
+    present = np.zeros(R)
+    active = day.mobilisations
+    for pol in eng.mobs:
+        ended_yesterday = pol.end is not None and (eng.date - pol.end).days == 1
+        if ended_yesterday and pol.summons_lapse_at_end and not active:
+            eng.move(SUMMONED, HOME, X[:, SUMMONED].copy())
+    for pol in active:
+        eng.current_mob = pol
+        e = eng.elig[id(pol)]
+        idx = np.flatnonzero(e > 0)
+        ei = e[idx]
+        fh = pol.setting("find_rate_hiding", eng.params)
+        home, ret, hid = X[idx, HOME], X[idx, RETURNED], X[idx, HIDING]
+        reg = pop.region[idx]
+        E_r = np.bincount(reg, ei * (home + ret + fh * hid), minlength=R)
+        present += E_r
+        target = scaled_target(eng, pol)
+        remaining = target - eng.mobilised_by_policy[id(pol)]
+        if remaining <= 0:
+            continue
+        spr = pol.setting("summons_per_recruit", eng.params)
+        i, n = _window(eng, pol)
+        S = min(pol.profile(i, n, eng.params) * target * spr, remaining * spr)
+        w = eng.burden_weight if pol.allocation == "burden" else np.ones(R)
+        denom = (w * E_r).sum()
+        if denom <= 0 or S <= 0:
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q_r = np.where(E_r > 0, S * w / denom, 0.0)  # summons per unit of eligibility weight
+        p = np.minimum(1.0, q_r[reg] * ei)
+        served = [eng.rng.binomial(home, p), eng.rng.binomial(ret, p),
+                  eng.rng.binomial(hid, np.minimum(1.0, q_r[reg] * ei * fh))]
+        for col, n_served in zip((HOME, RETURNED, HIDING), served, strict=True):
+            eng.move(col, SUMMONED, n_served, cells=idx)
+        total = served[0] + served[1] + served[2]
+        eng.summons_r += sum_by(reg, total, R)
+        rate_num += sum_by(reg, total, R)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eng.callup_rate_r = np.where(present > 0, rate_num / np.maximum(present, 1e-12), 0.0)
+    eng.callup_rate_nat = rate_num.sum() / present.sum() if present.sum() > 0 else 0.0
+
+
+def report_days(eng) -> float:
+    """Mean days from summons to reporting under the current (or default) mobilisation."""
+    if eng.current_mob is not None:
+        return eng.current_mob.setting("report_days", eng.params)
+    return eng.params["callup.report_days"]
+
+
+def count_mobilised(eng, n: int) -> None:
+    """Attribute today's reports to the current mobilisation and note the day its quota is met."""
+    pol = eng.current_mob
+    if pol is None or n == 0:
+        return
+    eng.mobilised_by_policy[id(pol)] += n
+    if eng.mobilised_by_policy[id(pol)] >= scaled_target(eng, pol) and id(pol) not in eng.quota_met_day:
+        eng.quota_met_day[id(pol)] = eng.date
+
+
+def scaled_target(eng, pol) -> int:
+    """The policy's target for the simulated population (a sample run scales it with the population)."""
+    return max(1, round(pol.target * eng.scenario.population.scale))

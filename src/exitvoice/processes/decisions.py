@@ -1,0 +1,196 @@
+"""Decisions (MODEL §7): passports, exit, ordinary trips, hiding, reporting, family departures.
+
+Exit hazard of a person who may leave (in `home`, `summoned`, `hiding` or `returned`):
+`λ_exit = λ_base · exp(β·x) · (1 + β_risk·ρ + β_summoned·[summoned] + β_closure·C) · (1 + β_peer·f) · A`
+with x = (age, sex, education, passport, urban share of the region, attitude), f the share of one's region and
+age band abroad, A the accessibility exp(μ·(LS − LS0)). Children decide nothing on their own.
+The outflows of each state are competing risks, drawn as one multinomial per (cell, state):
+- home: leave by route r, start a trip by route r, hide;
+- returned: leave by route r, hide;
+- summoned: leave by route r, report (→ mobilised, rate 1/report_days), hide;
+- hiding: leave by route r, give up hiding (rate `unhide_rate · (1 − ρ)`).
+Leavers by land join the crossing's queue; leavers by air ask for a seat (they stay where they are until they
+get one). For each adult man who leaves, `family.ratio` women and children of his region follow, spread over
+`family.lag_days`. Passports: applications at `λ_pass0 · (1 + β_risk·ρ)` from adults at home without one,
+issued `processing_days` later within the daily capacity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.state import HIDING, HOME, MOBILISED, RETURNED, SUMMONED
+from . import callup
+from .routes import utilities
+from .sampling import sum_by, competing, exact_subset, split
+
+
+def setup(eng) -> None:
+    """Static parts of the hazards, and the passport and family pipelines."""
+    pop, p = eng.pop, eng.params
+    urban = pop.regions.urban_share.to_numpy(dtype=float)
+    u_mean = np.average(urban, weights=pop.regions.pop_total)
+    x = (p["exit.beta_age_per_decade"] * (pop.mean_age - 30) / 10
+         + p["exit.beta_female"] * (pop.sex == 1)
+         + p["exit.beta_tertiary"] * pop.tertiary
+         + p["exit.beta_passport"] * pop.passport
+         + p["exit.beta_urban"] * (urban[pop.region] - u_mean)
+         + p["exit.beta_opposed"] * pop.opposed)
+    eng.adult = pop.age_lo >= p["exit.min_age"]
+    eng.base_exit = np.where(eng.adult, p["exit.lambda_base"] * np.exp(x), 0.0)
+    eng.adult_men = eng.adult & (pop.sex == 0)
+    eng.family_pool = (pop.sex == 1) & eng.adult | ~eng.adult
+    eng.rb = pop.region.astype(np.int64) * len(pop.band_mean_age) + pop.band
+    eng.rb_size = sum_by(eng.rb, pop.size, pop.n_regions * len(pop.band_mean_age)).astype(float)
+    lag = int(p["family.lag_days"])
+    eng.family_ring = np.zeros((lag + 1, pop.n_regions))
+    eng.pp_days = int(p["passport.processing_days"])
+    eng.pp_ring = np.zeros((eng.pp_days, pop.n_cells), dtype=np.int64)
+    eng.pp_pending = np.zeros(pop.n_cells, dtype=np.int64)
+    eng.pp_carry = np.zeros(pop.n_cells, dtype=np.int64)
+    eng.may_apply = eng.adult & (pop.passport == 0)
+
+
+def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
+    """λ_base·exp(β·x)·(1 + β_peer·f)·A per cell (A = 1 when `util_access` is None: people already abroad)."""
+    p = eng.params
+    abroad_rb = np.bincount(eng.rb, eng.X[:, eng.layout.abroad].sum(axis=1), minlength=eng.rb_size.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(eng.rb_size > 0, abroad_rb / np.maximum(eng.rb_size, 1), 0.0)[eng.rb]
+    core = eng.base_exit * (1 + p["exit.beta_peer"] * f)
+    return core if util_access is None else core * util_access
+
+
+def pressure(eng, summoned: bool = False) -> np.ndarray:
+    """(1 + β_risk·ρ + β_summoned·[summoned] + β_closure·C) per cell."""
+    p = eng.params
+    return (1 + p["exit.beta_risk"] * eng.rho + p["exit.beta_closure"] * eng.closure
+            + (p["exit.beta_summoned"] if summoned else 0.0))
+
+
+def _issue_passports(eng) -> None:
+    X, rng = eng.X, eng.rng
+    slot = eng.t % eng.pp_days
+    due = eng.pp_ring[slot] + eng.pp_carry
+    eng.pp_pending -= eng.pp_ring[slot]
+    eng.pp_ring[slot] = 0
+    ready = np.minimum(due, X[:, HOME])
+    cap = int(eng.params["passport.capacity_per_day"] * eng.scenario.population.scale)
+    issued = ready if ready.sum() <= cap else exact_subset(ready, cap, rng)
+    eng.pp_carry = np.minimum(due - issued, X[:, HOME] - issued)  # those who left drop out
+    X[:, HOME] -= issued
+    np.add.at(X[:, HOME], eng.pop.partner, issued)
+    eng.rec.today["passports_issued"] = int(issued.sum())
+
+
+def _apply_for_passports(eng) -> None:
+    p = eng.params
+    slot = eng.t % eng.pp_days
+    n = np.where(eng.may_apply, np.maximum(eng.X[:, HOME] - eng.pp_pending - eng.pp_carry, 0), 0)
+    rate = p["passport.lambda0"] * (1 + p["passport.beta_risk"] * eng.rho)
+    apps = eng.rng.binomial(n, -np.expm1(-rate))
+    eng.pp_ring[slot] = apps
+    eng.pp_pending += apps
+    eng.rec.today["passport_applications"] = int(apps.sum())
+
+
+def _route_out(eng, src: int, counts: np.ndarray, purpose: str) -> None:
+    """Send counts[C, route] of people in column src: land → queue arrivals, air → seat demand."""
+    land, air = eng.land_idx, eng.air_idx
+    n_land = counts[:, land]
+    if purpose == "trip":
+        eng.arrive_trip += n_land
+    else:
+        eng.arrive_exit += n_land
+    eng.X[:, src] -= n_land.sum(axis=1)
+    eng.air_demand.append((src, "trip" if purpose == "trip" else "exit", counts[:, air].copy()))
+
+
+def step(eng, day) -> None:
+    """All decisions of the day."""
+    X, p, rng, pop = eng.X, eng.params, eng.rng, eng.pop
+    rec = eng.rec.today
+    _issue_passports(eng)
+    u = utilities(eng, day)
+    eng.util = u
+    nr = eng.net.n_routes
+    core = exit_core(eng, u.access)
+    p_route = u.p_route[u.key]  # [C, route]
+    hide_home = p["callup.hide_rate_home"] * eng.rho
+
+    # home: leave by route, trip by route, hide
+    lam = core * pressure(eng)
+    haz = np.concatenate([lam[:, None] * p_route, u.trip_h[u.key], hide_home[:, None]], axis=1)
+    out = competing(X[:, HOME].copy(), haz, rng)
+    exits, trips, hide = out[:, :nr], out[:, nr:2 * nr], out[:, -1]
+    _route_out(eng, HOME, exits, "exit")
+    _route_out(eng, HOME, trips, "trip")
+    eng.move(HOME, HIDING, hide)
+    rec["exit_attempts"] += int(exits.sum())
+    rec["trip_starts"] += int(trips.sum())
+
+    # returned: leave by route, hide
+    rows = np.flatnonzero(X[:, RETURNED])
+    if rows.size:
+        lam_r = (core * pressure(eng))[rows]
+        haz = np.concatenate([lam_r[:, None] * p_route[rows], hide_home[rows, None]], axis=1)
+        out = competing(X[rows, RETURNED], haz, rng)
+        full = np.zeros((pop.n_cells, nr), dtype=np.int64)
+        full[rows] = out[:, :nr]
+        _route_out(eng, RETURNED, full, "exit")
+        eng.move(RETURNED, HIDING, out[:, -1], cells=rows)
+        rec["exit_attempts"] += int(out[:, :nr].sum())
+
+    # summoned: leave by route, report, hide
+    rows = np.flatnonzero(X[:, SUMMONED])
+    if rows.size:
+        lam_s = (core * pressure(eng, summoned=True))[rows]
+        report = 1.0 / callup.report_days(eng)
+        haz = np.concatenate([lam_s[:, None] * p_route[rows], np.full((rows.size, 1), report),
+                              np.full((rows.size, 1), p["callup.hide_rate"])], axis=1)
+        out = competing(X[rows, SUMMONED], haz, rng)
+        full = np.zeros((pop.n_cells, nr), dtype=np.int64)
+        full[rows] = out[:, :nr]
+        _route_out(eng, SUMMONED, full, "exit")
+        eng.move(SUMMONED, MOBILISED, out[:, nr], cells=rows)
+        eng.move(SUMMONED, HIDING, out[:, nr + 1], cells=rows)
+        callup.count_mobilised(eng, int(out[:, nr].sum()))
+        rec["mobilised"] += sum_by(pop.region[rows], out[:, nr], pop.n_regions)
+        rec["exit_attempts"] += int(out[:, :nr].sum())
+
+    # hiding: leave by route, give up hiding
+    rows = np.flatnonzero(X[:, HIDING])
+    if rows.size:
+        lam_h = (core * pressure(eng))[rows]
+        unhide = p["callup.unhide_rate"] * (1 - eng.rho[rows])
+        haz = np.concatenate([lam_h[:, None] * p_route[rows], unhide[:, None]], axis=1)
+        out = competing(X[rows, HIDING], haz, rng)
+        full = np.zeros((pop.n_cells, nr), dtype=np.int64)
+        full[rows] = out[:, :nr]
+        _route_out(eng, HIDING, full, "exit")
+        eng.move(HIDING, HOME, out[:, -1], cells=rows)
+        rec["exit_attempts"] += int(out[:, :nr].sum())
+
+    _family(eng, u, p_route)
+    _apply_for_passports(eng)
+
+
+def _family(eng, u, p_route: np.ndarray) -> None:
+    """Women and children follow the men of their region who left (MODEL §7)."""
+    X, pop, rng = eng.X, eng.pop, eng.rng
+    slot = eng.t % eng.family_ring.shape[0]
+    want = eng.family_ring[slot].copy()
+    eng.family_ring[slot] = 0
+    if want.sum() <= 0:
+        return
+    pledged = sum(dem.sum(axis=1) for src, _, dem in eng.air_demand if src == HOME)
+    cand = np.where(eng.family_pool & np.isfinite(u.ls[u.key]), X[:, HOME] - pledged, 0)
+    pool_r = sum_by(pop.region, cand, pop.n_regions)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(pool_r > 0, np.minimum(1.0, want / np.maximum(pool_r, 1)), 0.0)
+    n = rng.binomial(cand, q[pop.region])
+    if n.sum() == 0:
+        return
+    counts = split(n, p_route, rng)
+    _route_out(eng, HOME, counts, "exit")
+    eng.rec.today["family_attempts"] += int(n.sum())

@@ -1,0 +1,34 @@
+"""Perceived risk (MODEL §7).
+
+`ρ_i(t) = e_i · (α_local · s_r(t) + α_national · s(t)) · H`, clipped to [0, 1], where s_r and s are the
+exponentially smoothed (half-life `risk.half_life_days`) daily summons per unit of eligibility weight in the region
+and nationally, e_i the cell's eligibility weight and H the horizon. The perceived chance of closure C(t) rises by
+`exit.closure_signal` each time a closure, exit ban or border summons starts, and fades with its half-life.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def setup(eng) -> None:
+    """Per-run risk state."""
+    p = eng.params
+    eng.s_r = np.zeros(eng.pop.n_regions)
+    eng.s_nat = 0.0
+    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.closure = 0.0
+    eng.risk_decay = 2.0 ** (-1.0 / p["risk.half_life_days"])
+    eng.closure_decay = 2.0 ** (-1.0 / p["exit.closure_half_life_days"])
+
+
+def step(eng, day) -> None:
+    """Update the smoothed summons rates, ρ per cell and C(t)."""
+    p, d = eng.params, eng.risk_decay
+    eng.s_r = d * eng.s_r + (1 - d) * eng.callup_rate_r
+    eng.s_nat = d * eng.s_nat + (1 - d) * eng.callup_rate_nat
+    e = eng.elig[id(eng.current_mob)] if eng.current_mob is not None else eng.elig_default
+    local = p["risk.alpha_local"] * eng.s_r[eng.pop.region]
+    eng.rho = np.clip(e * (local + p["risk.alpha_national"] * eng.s_nat) * p["risk.horizon_days"], 0.0, 1.0)
+    keep = (1 - p["exit.closure_signal"]) ** day.new_closure_signals
+    eng.closure = 1.0 - (1.0 - eng.closure * eng.closure_decay) * keep

@@ -1,0 +1,231 @@
+"""Routes, crossings, flights (MODEL §8).
+
+Utility of route r for a person of cell i:
+`V_ir = ASC_r + log(access_r) − γ_dist·dist/1000 − γ_price·price_r/income − γ_wait·wait_r + γ_diaspora·log(1+stock_d)`,
+−∞ where the route is closed to the person (no foreign passport where one is needed, a closure, an exit ban with
+enforcement 1). Route choice given exit is multinomial logit; `LS_i = log Σ exp(V_ir)` feeds accessibility.
+Since V depends on a cell only through its region, passport and the policies that target it, it is computed
+once per distinct (region, passport, policy pattern) — a *key* — and gathered to cells.
+
+Land crossings: arrivals join the queue; each day a crossing processes min(Q, K) people, chosen at random among
+everyone queued (random-order service, exact); queued people balk with hazard `balk_rate · wait`, wait = Q/K days.
+Flights: seats per day; unmet demand stays where it was and tries again; the fare follows load,
+`price = p0 · (1 + κ · max(0, D/K − θ))`, capped at `price_cap_factor · p0`.
+Processed people are screened (exit bans, border summons, host refusals, closures) and enter `abroad[d]`
+(leavers) or `travelling[d]` (ordinary trips).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.state import HOME, SUMMONED
+from .family import schedule_family
+from .sampling import sum_by, exact_subset, thin
+
+NEG = -np.inf
+
+
+def _logsumexp(v: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(v, axis=axis, keepdims=True)
+    m_safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.exp(v - m_safe).sum(axis=axis, keepdims=True)) + m_safe
+    return np.squeeze(out, axis=axis)
+
+
+def _dest_logsum(eng, V: np.ndarray) -> np.ndarray:
+    """Log-sum of utilities over the routes to each destination: [..., dest]."""
+    out = np.full(V.shape[:-1] + (eng.net.n_dest,), NEG)
+    for d in range(eng.net.n_dest):
+        cols = eng.dest_routes[d]
+        if cols.size:
+            out[..., d] = _logsumexp(V[..., cols])
+    return out
+
+
+def vbase(eng, wait: np.ndarray, price: np.ndarray, stock: np.ndarray, needs_pp: np.ndarray,
+          access: bool = True) -> np.ndarray:
+    """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
+    p, net = eng.params, eng.net
+    income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
+    v = (net.asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
+         - p["routes.gamma_price"] * price[None, :] / income[:, None]
+         + p["routes.gamma_diaspora"] * np.log1p(stock[net.dest])[None, :])
+    v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
+    if access:
+        v = v + net.log_access[None, :]
+    out = np.stack([v, v], axis=1)
+    out[:, 0, needs_pp[net.dest]] = NEG
+    return out
+
+
+def setup(eng) -> None:
+    """Baselines (before the crisis, no policy): accessibility LS0, trip rates τ_d fitted to entries."""
+    net, pop = eng.net, eng.pop
+    eng.dest_routes = [np.flatnonzero(net.dest == d) for d in range(net.n_dest)]
+    eng.land_idx = np.flatnonzero(net.is_land)
+    eng.air_idx = np.flatnonzero(~net.is_land)
+    eng.wait = np.zeros(net.n_land)
+    eng.price = net.fare0.copy()
+    eng.air_load = np.zeros(net.n_routes)
+    zero_stock = np.zeros(net.n_dest)
+    v0 = vbase(eng, eng.wait, eng.price, zero_stock, net.needs_passport)
+    v_open = vbase(eng, eng.wait, eng.price, zero_stock, net.needs_passport, access=False)
+    eng.ls0 = _logsumexp(v0)  # [region, passport]
+    eng.lsd_open = _dest_logsum(eng, v_open)  # [region, passport, dest]
+    w0 = np.exp(_dest_logsum(eng, v0) - np.where(np.isfinite(eng.lsd_open), eng.lsd_open, 0.0))
+    w0 = np.where(np.isfinite(eng.lsd_open), w0, 0.0)  # share of a cell able to go to d
+    people = np.zeros((pop.n_regions, 2))
+    np.add.at(people, (pop.region, pop.passport), pop.size)
+    reach = np.einsum("rp,rpd->d", people, w0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eng.trip_rate = np.where(reach > 0, net.baseline_entries / reach, 0.0)  # τ_d per day
+    eng.to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
+    eng.to_dest[np.arange(net.n_routes), net.dest] = 1
+    eng.arrive_exit = np.zeros((pop.n_cells, net.n_land), dtype=np.int64)
+    eng.arrive_trip = np.zeros((pop.n_cells, net.n_land), dtype=np.int64)
+    eng.air_demand: list[tuple[int, str, np.ndarray]] = []
+
+
+@dataclass
+class Utilities:
+    """Route utilities and choice probabilities per key, and the key of every cell."""
+
+    key: np.ndarray  # [cell] → key
+    ls: np.ndarray  # [key] log-sum over routes (−inf: no route)
+    p_route: np.ndarray  # [key, route] choice probabilities given exit
+    trip_h: np.ndarray  # [key, route] ordinary-trip hazard per day by route
+    access: np.ndarray  # [cell] A_i = exp(μ (LS_i − LS0_i)); 0 without a route
+
+
+def utilities(eng, day) -> Utilities:
+    """Today's utilities: base by region × passport, plus the additive terms of targeted policies."""
+    pop, net, p = eng.pop, eng.net, eng.params
+    needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
+    stock = eng.X[:, eng.layout.abroad].sum(axis=0)
+    vb = vbase(eng, eng.wait, eng.price, stock.astype(float), needs)
+    terms = day.route_terms
+    code = pop.region.astype(np.int64) * 2 + pop.passport
+    for k, term in enumerate(terms):
+        code = code * 2 + term.cells
+    uniq, key = np.unique(code, return_inverse=True)
+    bits = [(uniq >> (len(terms) - 1 - k)) & 1 for k in range(len(terms))]
+    rp = uniq >> len(terms)
+    reg, pp = rp // 2, rp % 2
+    V = vb[reg, pp].copy()
+    for k, term in enumerate(terms):
+        on = bits[k].astype(bool)
+        V[on] += term.add[None, :]
+    ls = _logsumexp(V)
+    feasible = np.isfinite(ls)
+    with np.errstate(invalid="ignore"):
+        p_route = np.where(feasible[:, None], np.exp(V - np.where(feasible, ls, 0.0)[:, None]), 0.0)
+    lsd_open = eng.lsd_open[reg, pp]  # [key, dest]
+    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
+    with np.errstate(invalid="ignore", over="ignore"):
+        trip_h = np.where(np.isfinite(V), eng.trip_rate[net.dest][None, :] * np.exp(V - ref), 0.0)
+    ls0 = eng.ls0[reg, pp]
+    with np.errstate(invalid="ignore", over="ignore"):
+        a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
+    return Utilities(key=key, ls=ls, p_route=p_route, trip_h=trip_h, access=a_key[key])
+
+
+def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
+    cap = eng.net.capacity[routes] * day.capacity_factor[routes]
+    fixed = day.capacity_set[routes]
+    return np.where(np.isnan(fixed), cap, fixed)
+
+
+def step(eng, day) -> None:
+    """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares."""
+    X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
+    C = eng.pop.n_cells
+    qe, qt = lay.queued_exit, lay.queued_trip
+    rec = eng.rec.today
+    # Closures turn back everyone queued whom they cover.
+    for s in day.screens:
+        if s.kind == "closure" and s.prob >= 1.0:
+            lanes = s.routes[eng.land_idx]
+            for cols in (qe, qt):
+                block = X[:, cols][:, lanes] * s.cells[:, None]
+                X[:, cols.start + np.flatnonzero(lanes)] -= block
+                X[:, HOME] += block.sum(axis=1)
+    # Balking of those queued since yesterday.
+    p_balk = -np.expm1(-p["routes.balk_rate"] * eng.wait)
+    for cols in (qe, qt):
+        b = thin(X[:, cols], np.broadcast_to(p_balk, (C, net.n_land)), rng)
+        X[:, cols] -= b
+        X[:, HOME] += b.sum(axis=1)
+        rec["balked"] += int(b.sum())
+    # Today's departures join the queues.
+    X[:, qe] += eng.arrive_exit
+    X[:, qt] += eng.arrive_trip
+    eng.arrive_exit[:] = 0
+    eng.arrive_trip[:] = 0
+    # Crossings process up to capacity, at random among all queued.
+    cap = _capacity(eng, day, eng.land_idx)
+    done_exit = np.zeros((C, net.n_routes), dtype=np.int64)
+    done_trip = np.zeros((C, net.n_routes), dtype=np.int64)
+    QE, QT = X[:, qe], X[:, qt]
+    for j in range(net.n_land):
+        tot = QE[:, j].sum() + QT[:, j].sum()
+        if tot == 0:
+            continue
+        both = np.stack([QE[:, j], QT[:, j]], axis=1)
+        served = both if tot <= cap[j] else exact_subset(both, int(cap[j]), rng)
+        done_exit[:, j], done_trip[:, j] = served[:, 0], served[:, 1]
+    X[:, qe] -= done_exit[:, : net.n_land]
+    X[:, qt] -= done_trip[:, : net.n_land]
+    rec["processed"][: net.n_land] = done_exit[:, : net.n_land].sum(0) + done_trip[:, : net.n_land].sum(0)
+    # Flights fill up to their seats, at random among all who want a seat.
+    seats = _capacity(eng, day, eng.air_idx)
+    demand_total = np.zeros(net.n_routes)
+    for a, r in enumerate(eng.air_idx):
+        parts = [dem[:, a] for (_, _, dem) in eng.air_demand]
+        if not parts:
+            break
+        stack = np.stack(parts, axis=1)
+        tot = int(stack.sum())
+        demand_total[r] = tot
+        if tot == 0:
+            continue
+        got = stack if tot <= seats[a] else exact_subset(stack, int(seats[a]), rng)
+        for k, (src, purpose, _) in enumerate(eng.air_demand):
+            X[:, src] -= got[:, k]
+            (done_exit if purpose == "exit" else done_trip)[:, r] += got[:, k]
+    rec["processed"][eng.air_idx] = done_exit[:, eng.air_idx].sum(0) + done_trip[:, eng.air_idx].sum(0)
+    rec["air_demand"] = demand_total[eng.air_idx]
+    eng.air_demand = []
+    # Screening where people are processed.
+    for s in day.screens:
+        mask = s.cells[:, None] & s.routes[None, :]
+        for done in (done_exit, done_trip):
+            stopped = thin(done * mask, s.prob, rng)
+            if not stopped.any():
+                continue
+            summoned = thin(stopped, s.summons_prob, rng) if s.summons_prob > 0 else np.zeros_like(stopped)
+            done -= stopped
+            X[:, SUMMONED] += summoned.sum(axis=1)
+            X[:, HOME] += (stopped - summoned).sum(axis=1)
+            rec["stopped_" + s.kind] += int(stopped.sum())
+            rec["summons_at_border"] += int(summoned.sum())
+    # Arrivals.
+    X[:, lay.abroad] += done_exit @ eng.to_dest
+    X[:, lay.travelling] += done_trip @ eng.to_dest
+    rec["entries"] += (done_exit + done_trip).sum(axis=0) @ eng.to_dest
+    rec["left_by_dest"] += done_exit.sum(axis=0) @ eng.to_dest
+    crossed = done_exit.sum(axis=1)
+    rec["left_by_region"] += sum_by(eng.pop.region, crossed, eng.pop.n_regions)
+    schedule_family(eng, sum_by(eng.pop.region, crossed * eng.adult_men, eng.pop.n_regions))
+    # What people see tomorrow.
+    queue = X[:, qe].sum(axis=0) + X[:, qt].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eng.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load = np.where(seats > 0, demand_total[eng.air_idx] / np.maximum(seats, 1e-9), 0.0)
+    rise = p["routes.price_kappa"] * np.maximum(0.0, load - p["routes.price_threshold"])
+    fare0 = net.fare0[eng.air_idx]
+    eng.price[eng.air_idx] = np.minimum(fare0 * (1 + rise), p["routes.price_cap_factor"] * fare0)

@@ -1,0 +1,195 @@
+"""Results of a run (MODEL §12): tidy frames, the summary, writers and plots.
+
+- `timeseries`: long table `date, quantity, geography, value` with the quantity names of observation files
+  (MODEL §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
+  `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
+  `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
+  `flight_price/<dest>` (RUB), and more (see docs/outputs.md).
+- `regions`: date × region: summoned, mobilised, left, abroad, returned.
+- `cells`: final count per (cell, state).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+
+
+@dataclass
+class Results:
+    """Frames and summary of one run."""
+
+    scenario_name: str
+    seed: int
+    summary: dict
+    timeseries: pd.DataFrame
+    regions: pd.DataFrame
+    cells: pd.DataFrame
+    scenario_toml: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    # -- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def from_engine(cls, eng, wall_seconds: float) -> Results:
+        """Collect an engine's records into frames and a summary."""
+        rec, net, days = eng.rec, eng.net, pd.to_datetime(eng.days)
+        rows: list[pd.DataFrame] = []
+
+        def add(quantity: str, geography: list[str] | str, values: np.ndarray) -> None:
+            values = np.asarray(values, dtype=float)
+            if values.ndim == 1:
+                values = values[:, None]
+                geography = [geography] if isinstance(geography, str) else geography
+            rows.append(pd.DataFrame({
+                "date": np.repeat(days.values, values.shape[1]),
+                "quantity": quantity,
+                "geography": np.tile(np.asarray(geography, dtype=object), len(days)),
+                "value": values.ravel(),
+            }))
+
+        dests = net.dest_ids
+        bd = rec.by_dest
+        add("daily_entries", dests, bd["entries"])
+        add("cum_entries", dests, bd["entries"].cumsum(0))
+        add("daily_exits_back", dests, bd["exits_back"])
+        add("cum_exits_back", dests, bd["exits_back"].cumsum(0))
+        add("net_stay", dests, (bd["entries"] - bd["exits_back"]).cumsum(0))
+        add("abroad_stock", dests, bd["abroad"])
+        add("travelling", dests, bd["travelling"])
+        add("daily_left", dests, bd["left_by_dest"])
+        left_daily = bd["left_by_dest"].sum(1)
+        add("abroad_stock", "RU", bd["abroad"].sum(1))
+        add("daily_departures_ru", "RU", left_daily)
+        add("cum_departures_ru", "RU", left_daily.cumsum())
+        add("mobilised_cum", "RU", rec.states["mobilised"])
+        add("summons_served", "RU", rec.by_region["summoned"].sum(1))
+        add("summons_cum", "RU", rec.by_region["summoned"].sum(1).cumsum())
+        for k in ("home", "summoned", "hiding", "returned", "queued"):
+            add(f"state_{k}", "RU", rec.states[k])
+        for k, v in rec.scalar.items():
+            add(k, "RU", v)
+        add("passport_holders", "RU", rec.passport_holders)
+        add("closure_perceived", "RU", rec.closure)
+        add("risk_mean_eligible_men", "RU", rec.rho_mean_men)
+        crossings = [f"crossing:{c}" for c in net.crossing_ids]
+        add("queue_persons", crossings, rec.queue)
+        add("queue_vehicles", crossings, rec.queue / eng.params["routes.persons_per_vehicle"])
+        add("queue_wait_hours", crossings, rec.wait_days * 24.0)
+        add("processed", crossings, rec.processed[:, : net.n_land])
+        add("capacity", crossings, rec.capacity[:, : net.n_land])
+        air_dest = [net.dest_ids[net.dest[r]] for r in eng.air_idx]
+        add("flight_price", air_dest, rec.price)
+        add("flight_demand", air_dest, rec.air_demand)
+        add("flight_seats", air_dest, rec.capacity[:, eng.air_idx])
+        add("flights_boarded", air_dest, rec.processed[:, eng.air_idx])
+        ts = pd.concat(rows, ignore_index=True)
+
+        region_ids = eng.pop.regions.region_id.to_numpy()
+        reg = pd.DataFrame({
+            "date": np.repeat(days.values, len(region_ids)),
+            "region": np.tile(region_ids, len(days)),
+            **{k: v.ravel() for k, v in rec.by_region.items()},
+        })
+        cellf = eng.pop.frame()
+        names = eng.layout.names()
+        nz = np.nonzero(eng.X)
+        cells = cellf.iloc[nz[0]].reset_index(drop=True).assign(
+            state=np.asarray(names, dtype=object)[nz[1]], count=eng.X[nz])
+
+        mob = eng.mobs
+        target = sum(p.target for p in mob)
+        mobilised_total = int(rec.states["mobilised"][-1])
+        quota = {}
+        for p in mob:
+            met = eng.quota_met_day.get(id(p))
+            quota[p.label or f"mobilisation from {p.start}"] = {
+                "target": p.target,
+                "mobilised": int(eng.mobilised_by_policy[id(p)] / eng.scenario.population.scale),
+                "quota_fill": eng.mobilised_by_policy[id(p)] / max(1.0, p.target * eng.scenario.population.scale),
+                "days_to_fill": (met - p.start).days + 1 if met else None,
+                "filled_on": met.isoformat() if met else None,
+            }
+        scale = eng.scenario.population.scale
+        summary = {
+            "scenario": eng.scenario.name,
+            "seed": eng.seed,
+            "version": __version__,
+            "country": eng.scenario.scenario.country,
+            "start": eng.days[0].isoformat(),
+            "end": eng.days[-1].isoformat(),
+            "days": len(eng.days),
+            "population": int(eng.pop.total),
+            "population_scale": scale,
+            "totals": {
+                "left": int(rec.by_dest["left_by_dest"].sum()),
+                "abroad_at_end": int(rec.by_dest["abroad"][-1].sum()),
+                "returned": int(rec.by_region["returned"].sum()),
+                "mobilised": mobilised_total,
+                "summons_served": int(rec.by_region["summoned"].sum()),
+                "quota_target": target,
+                "quota_fill": (mobilised_total / (target * scale)) if target else None,
+                "trips_started": int(rec.scalar["trip_starts"].sum()),
+                "passports_issued": int(rec.scalar["passports_issued"].sum()),
+                "stopped_at_border": int(sum(rec.scalar[k].sum() for k in rec.scalar if k.startswith("stopped_"))),
+                "summons_at_border": int(rec.scalar["summons_at_border"].sum()),
+                "hiding_at_end": int(rec.states["hiding"][-1]),
+                "peak_queue_wait_hours": float((rec.wait_days * 24).max()) if rec.wait_days.size else 0.0,
+            },
+            "left_by_destination": {d: int(v) for d, v in zip(dests, rec.by_dest["left_by_dest"].sum(0),
+                                                               strict=True)},
+            "quota": quota,
+            "parameters_changed": eng.params.changed(),
+            "cells": int(eng.pop.n_cells),
+            "cell_state_entries": int(eng.X.size),
+            "wall_seconds": round(wall_seconds, 3),
+        }
+        return cls(eng.scenario.name, eng.seed, summary, ts, reg, cells)
+
+    # -- access ---------------------------------------------------------------------------------------------
+    def series(self, quantity: str, geography: str = "RU") -> pd.Series:
+        """One series as a date-indexed Series."""
+        ts = self.timeseries
+        s = ts[(ts.quantity == quantity) & (ts.geography == geography)]
+        return s.set_index("date").value.rename(f"{quantity}/{geography}")
+
+    def plot(self, out_dir: str | Path | None = None):
+        """Draw the standard plots; returns {name: Figure}, and writes PNGs when out_dir is given."""
+        from .plots import standard_plots
+
+        return standard_plots(self, out_dir)
+
+    # -- writing --------------------------------------------------------------------------------------------
+    def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
+        """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically."""
+        out = Path(out)
+        if out.exists() and not force:
+            from .errors import ExitvoiceError
+
+            raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(out))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
+            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+            self.regions.to_parquet(tmp / "regions.parquet", index=False)
+            self.cells.to_parquet(tmp / "cells.parquet", index=False)
+            if self.scenario_toml:
+                (tmp / "scenario.toml").write_text(self.scenario_toml)
+            if plots:
+                self.plot(tmp / "plots")
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
