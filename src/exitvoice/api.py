@@ -21,6 +21,7 @@ def run(scenario: Scenario, seed: int | None = None, *, params: ParameterSet | N
         params: parameter values to use instead of the pack's defaults with the scenario's overrides.
         check: verify conservation every day.
         progress: called with (days done, days in all) after each day.
+
     """
     if seed is None:
         seed = scenario.scenario.seed if scenario.scenario.seed is not None else 0

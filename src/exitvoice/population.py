@@ -175,6 +175,7 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
         scale_to_total: scale the region × sex × age totals to `population.total`.
         scale: a further factor (e.g. 0.01 for a quick sample run); sizes stay integers.
         regions: keep only these region codes (a regional study); the total is then the regions' share.
+
     """
     p = params.group("population")
     reg = pack.regions.reset_index(drop=True)

@@ -193,3 +193,9 @@ class Results:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def comparable_summary(summary: dict) -> dict:
+    """The parts of a summary that a fixed scenario and seed must reproduce exactly (no wall time)."""
+    keep = ("totals", "left_by_destination", "quota", "population", "cells")
+    return json.loads(json.dumps({k: summary[k] for k in keep}, default=str))

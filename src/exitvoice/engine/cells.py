@@ -47,6 +47,7 @@ class CellEngine:
         seed: the run's seed; one `numpy.random.SeedSequence` per run.
         params: parameter values; by default the pack's declarations with the scenario's overrides.
         check: verify conservation every day (cheap; on by default).
+
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0, params: ParameterSet | None = None,
@@ -69,7 +70,8 @@ class CellEngine:
                                & (pop.age_hi <= self.params["callup.age_max_senior_officers"]))
         self.ctx = PolicyContext(pop, self.net, self.params, self.callup_age_men)
         # State
-        self.X = np.zeros((pop.n_cells, self.layout.n_states), dtype=np.int64)
+        # Column-major: processes work state by state, so each state's column is contiguous.
+        self.X = np.zeros((pop.n_cells, self.layout.n_states), dtype=np.int64, order="F")
         self.X[:, HOME] = pop.size
         self.t = 0
         self.date = self.days[0]

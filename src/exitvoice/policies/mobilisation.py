@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .base import DayPolicy, PolicyBase, PolicyContext
 
-
 # Fields whose parameter has another name.
 PARAMETER_OF = {
     "privates_max_age": "age_max_privates",

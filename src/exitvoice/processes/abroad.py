@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine.state import HOME, RETURNED
 from .decisions import exit_core, pressure
-from .sampling import sum_by, competing, split
+from .sampling import competing, split, sum_by
 
 
 def setup(eng) -> None:
@@ -45,7 +45,7 @@ def step(eng, day) -> None:
         back = np.full(cells.size, 1.0 / p["trips.trip_days"])
         out = competing(T[cells, dest], np.stack([back, stay], axis=1), rng)
         X[cells, lay.travelling.start + dest] -= out[:, 0] + out[:, 1]
-        np.add.at(X[:, HOME], cells, out[:, 0])
+        X[:, HOME] += sum_by(cells, out[:, 0], pop.n_cells)
         X[cells, lay.abroad.start + dest] += out[:, 1]
         rec["exits_back"] += sum_by(dest, out[:, 0], D)
         rec["trips_turned_exit"] += int(out[:, 1].sum())
@@ -67,10 +67,11 @@ def step(eng, day) -> None:
     runs = rng.binomial(n_exp, p["abroad.visa_run_share"])
     home_now = n_ret + n_exp - runs
     X[cells, lay.abroad.start + dest] -= home_now + n_on
-    np.add.at(X[:, RETURNED], cells, home_now)
+    X[:, RETURNED] += sum_by(cells, home_now, pop.n_cells)
     if n_on.sum():
         to = split(n_on, eng.onward_w[pp, dest], rng)  # [k, dest']
-        np.add.at(X, (cells[:, None], lay.abroad.start + np.arange(D)[None, :]), to)
+        for d in np.flatnonzero(to.sum(axis=0)):
+            X[:, lay.abroad.start + d] += sum_by(cells, to[:, d], pop.n_cells)
         rec["entries"] += to.sum(axis=0)
     rec["exits_back"] += sum_by(dest, n_ret + n_on + n_exp, D)
     rec["entries"] += sum_by(dest, runs, D)

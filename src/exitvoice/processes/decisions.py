@@ -22,7 +22,7 @@ import numpy as np
 from ..engine.state import HIDING, HOME, MOBILISED, RETURNED, SUMMONED
 from . import callup
 from .routes import utilities
-from .sampling import sum_by, competing, exact_subset, split
+from .sampling import competing, exact_subset, split, sum_by
 
 
 def setup(eng) -> None:

@@ -1,5 +1,7 @@
-"""Accompanying departures (MODEL §7): for each adult man who leaves, `family.ratio` women and children of the same
-region leave within `family.lag_days`. The men who crossed today are turned into expected followers per region,
+"""Accompanying departures (MODEL §7).
+
+For each adult man who leaves, `family.ratio` women and children of the same region leave within
+`family.lag_days`. The men who crossed today are turned into expected followers per region,
 spread evenly over the next `lag` days; `decisions` draws them from the women and children at home.
 """
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..engine.state import HOME, SUMMONED
 from .family import schedule_family
-from .sampling import sum_by, exact_subset, thin
+from .sampling import exact_subset, sum_by, thin
 
 NEG = -np.inf
 
@@ -109,7 +109,7 @@ def utilities(eng, day) -> Utilities:
     vb = vbase(eng, eng.wait, eng.price, stock.astype(float), needs)
     terms = day.route_terms
     code = pop.region.astype(np.int64) * 2 + pop.passport
-    for k, term in enumerate(terms):
+    for term in terms:
         code = code * 2 + term.cells
     uniq, key = np.unique(code, return_inverse=True)
     bits = [(uniq >> (len(terms) - 1 - k)) & 1 for k in range(len(terms))]
@@ -167,15 +167,15 @@ def step(eng, day) -> None:
     eng.arrive_trip[:] = 0
     # Crossings process up to capacity, at random among all queued.
     cap = _capacity(eng, day, eng.land_idx)
-    done_exit = np.zeros((C, net.n_routes), dtype=np.int64)
-    done_trip = np.zeros((C, net.n_routes), dtype=np.int64)
+    done_exit = np.zeros((C, net.n_routes), dtype=np.int64, order="F")
+    done_trip = np.zeros((C, net.n_routes), dtype=np.int64, order="F")
     QE, QT = X[:, qe], X[:, qt]
-    for j in range(net.n_land):
-        tot = QE[:, j].sum() + QT[:, j].sum()
-        if tot == 0:
-            continue
-        both = np.stack([QE[:, j], QT[:, j]], axis=1)
-        served = both if tot <= cap[j] else exact_subset(both, int(cap[j]), rng)
+    queued = QE.sum(axis=0) + QT.sum(axis=0)
+    under = queued <= cap
+    done_exit[:, : net.n_land][:, under] = QE[:, under]
+    done_trip[:, : net.n_land][:, under] = QT[:, under]
+    for j in np.flatnonzero(~under):
+        served = exact_subset(np.stack([QE[:, j], QT[:, j]], axis=1), int(cap[j]), rng)
         done_exit[:, j], done_trip[:, j] = served[:, 0], served[:, 1]
     X[:, qe] -= done_exit[:, : net.n_land]
     X[:, qt] -= done_trip[:, : net.n_land]
@@ -183,33 +183,32 @@ def step(eng, day) -> None:
     # Flights fill up to their seats, at random among all who want a seat.
     seats = _capacity(eng, day, eng.air_idx)
     demand_total = np.zeros(net.n_routes)
-    for a, r in enumerate(eng.air_idx):
-        parts = [dem[:, a] for (_, _, dem) in eng.air_demand]
-        if not parts:
-            break
-        stack = np.stack(parts, axis=1)
-        tot = int(stack.sum())
-        demand_total[r] = tot
-        if tot == 0:
-            continue
-        got = stack if tot <= seats[a] else exact_subset(stack, int(seats[a]), rng)
+    if eng.air_demand:
+        stack = np.stack([dem for (_, _, dem) in eng.air_demand], axis=2)  # [cell, air route, part]
+        want = stack.sum(axis=(0, 2))
+        demand_total[eng.air_idx] = want
+        got = stack.copy()
+        for a in np.flatnonzero(want > seats):
+            got[:, a, :] = exact_subset(stack[:, a, :], int(seats[a]), rng)
         for k, (src, purpose, _) in enumerate(eng.air_demand):
-            X[:, src] -= got[:, k]
-            (done_exit if purpose == "exit" else done_trip)[:, r] += got[:, k]
+            X[:, src] -= got[:, :, k].sum(axis=1)
+            (done_exit if purpose == "exit" else done_trip)[:, eng.air_idx] += got[:, :, k]
     rec["processed"][eng.air_idx] = done_exit[:, eng.air_idx].sum(0) + done_trip[:, eng.air_idx].sum(0)
     rec["air_demand"] = demand_total[eng.air_idx]
     eng.air_demand = []
-    # Screening where people are processed.
+    # Screening where people are processed (only the screen's routes and cells are drawn).
     for s in day.screens:
-        mask = s.cells[:, None] & s.routes[None, :]
+        cols = np.flatnonzero(s.routes)
+        rows = np.flatnonzero(s.cells)
         for done in (done_exit, done_trip):
-            stopped = thin(done * mask, s.prob, rng)
+            block = done[np.ix_(rows, cols)]
+            stopped = thin(block, s.prob, rng)
             if not stopped.any():
                 continue
             summoned = thin(stopped, s.summons_prob, rng) if s.summons_prob > 0 else np.zeros_like(stopped)
-            done -= stopped
-            X[:, SUMMONED] += summoned.sum(axis=1)
-            X[:, HOME] += (stopped - summoned).sum(axis=1)
+            done[np.ix_(rows, cols)] = block - stopped
+            X[rows, SUMMONED] += summoned.sum(axis=1)
+            X[rows, HOME] += (stopped - summoned).sum(axis=1)
             rec["stopped_" + s.kind] += int(stopped.sum())
             rec["summons_at_border"] += int(summoned.sum())
     # Arrivals.

@@ -1,0 +1,51 @@
+"""Benchmark: the russia-2022 scenario for the whole population (146,980,061 people).
+
+Reports wall seconds in total and per simulated day, cells and cell×state entries, and peak memory (RSS).
+Figures are printed, never asserted: run `make bench` or `python benchmarks/bench_russia_2022.py [--repeat N]`.
+"""
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+from exitvoice import Scenario, run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-check", action="store_true", help="skip the daily conservation check")
+    args = ap.parse_args()
+    sc = Scenario.from_toml(ROOT / "scenarios" / "russia-2022.toml")
+    t0 = time.perf_counter()
+    run(Scenario.from_toml(ROOT / "scenarios" / "russia-2022.toml"), check=False)  # warm-up (imports, caches)
+    warm = time.perf_counter() - t0
+    times = []
+    for i in range(args.repeat):
+        t = time.perf_counter()
+        res = run(sc, seed=i, check=not args.no_check)
+        times.append(time.perf_counter() - t)
+    best = min(times)
+    days = res.summary["days"]
+    report = {
+        "scenario": "russia-2022",
+        "population": res.summary["population"],
+        "days": days,
+        "cells": res.summary["cells"],
+        "cell_state_entries": res.summary["cell_state_entries"],
+        "first_run_seconds_incl_setup": round(warm, 2),
+        "best_total_seconds": round(best, 2),
+        "median_total_seconds": round(sorted(times)[len(times) // 2], 2),
+        "seconds_per_day": round(best / days, 4),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "conservation_check": not args.no_check,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

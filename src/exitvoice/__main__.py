@@ -1,0 +1,5 @@
+"""`python -m exitvoice` runs the CLI."""
+
+from .cli import main
+
+main()

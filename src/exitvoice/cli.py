@@ -1,0 +1,157 @@
+"""Command-line interface: thin — parse, call the API, print with rich. User mistakes exit with code 2."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import ExitvoiceError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _parse_sets(sets: list[str]) -> dict[str, str]:
+    out = {}
+    for item in sets:
+        if "=" not in item:
+            raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item)
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _summary_table(summary: dict) -> Table:
+    t = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['start']} to {summary['end']}")
+    t.add_column("quantity")
+    t.add_column("value", justify="right")
+    tot = summary["totals"]
+    rows = [
+        ("left (crossed the border)", f"{tot['left']:,}"),
+        ("abroad at the end", f"{tot['abroad_at_end']:,}"),
+        ("came back", f"{tot['returned']:,}"),
+        ("summons served", f"{tot['summons_served']:,}"),
+        ("mobilised", f"{tot['mobilised']:,}"),
+        ("quota fill", f"{tot['quota_fill']:.2f}" if tot["quota_fill"] is not None else "no call-up"),
+        ("hiding at the end", f"{tot['hiding_at_end']:,}"),
+        ("stopped at the border", f"{tot['stopped_at_border']:,}"),
+        ("passports issued", f"{tot['passports_issued']:,}"),
+        ("peak queue wait (hours)", f"{tot['peak_queue_wait_hours']:.0f}"),
+    ]
+    for q in summary["quota"].values():
+        rows.append(("days to fill the quota", str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"))
+    top = sorted(summary["left_by_destination"].items(), key=lambda kv: -kv[1])[:5]
+    rows.append(("main destinations", ", ".join(f"{d} {n:,}" for d, n in top)))
+    rows.append(("wall time (s)", f"{summary['wall_seconds']:.1f}"))
+    for k, v in rows:
+        t.add_row(k, v)
+    return t
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/<name>)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's, else 0)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: parameter or <policy>.<field>=VALUE")]
+    = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
+) -> None:
+    """Run a scenario and write summary.json, timeseries/regions/cells Parquet files and plots."""
+    from .api import run as run_api
+    from .scenario import Scenario
+
+    try:
+        sc = Scenario.from_toml(scenario)
+        if set_:
+            sc = sc.with_overrides(_parse_sets(set_))
+        target = out or Path("results") / sc.name
+        if target.exists() and not force:
+            raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(target))
+    except ExitvoiceError as exc:
+        _fail(exc)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"running {sc.name}", total=len(sc.days))
+        res = run_api(sc, seed=seed, progress=lambda done, total: bar.update(task, completed=done))
+    res.scenario_toml = Path(scenario).read_text()
+    try:
+        res.write(target, force=force, plots=not no_plots)
+    except ExitvoiceError as exc:
+        _fail(exc)
+    console.print(_summary_table(res.summary))
+    console.print(f"results written to [bold]{target}[/]")
+
+
+@app.command()
+def params(
+    country: Annotated[str, typer.Option(help="country pack")] = "russia",
+    grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
+) -> None:
+    """List the declared parameters: name, default, unit, range, source."""
+    from .pack import load_pack
+
+    try:
+        pack = load_pack(country)
+    except ExitvoiceError as exc:
+        _fail(exc)
+    t = Table(title=f"parameters of the {country} pack")
+    for c in ("name", "default", "unit", "range", "source"):
+        t.add_column(c, overflow="fold")
+    for p in pack.declarations.values():
+        if grep and grep not in p.name:
+            continue
+        t.add_row(p.name, f"{p.default:g}", p.unit, f"{p.low:g} – {p.high:g}", p.source[:80])
+    console.print(t)
+
+
+@app.command()
+def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia") -> None:
+    """List the region codes of a pack (for `population.regions` and policy `who.regions`)."""
+    from .pack import load_pack
+
+    try:
+        pack = load_pack(country)
+    except ExitvoiceError as exc:
+        _fail(exc)
+    t = Table(title=f"regions of the {country} pack")
+    for c in ("code", "name", "population"):
+        t.add_column(c)
+    for r in pack.regions.itertuples():
+        t.add_row(r.region_id, r.name_en, f"{r.pop_total:,}")
+    console.print(t)
+
+
+@app.command()
+def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")]) -> None:
+    """Validate a scenario file without running it."""
+    from .scenario import Scenario
+
+    try:
+        sc = Scenario.from_toml(scenario)
+    except ExitvoiceError as exc:
+        _fail(exc)
+    console.print(f"{scenario}: ok ({sc.name}, {len(sc.days)} days, {len(sc.policy)} policies)")
+
+
+def main() -> None:
+    """Entry point of the `exitvoice` console script."""
+    try:
+        app()
+    except ExitvoiceError as exc:  # a user's mistake that escaped a command
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

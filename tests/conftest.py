@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from exitvoice import Scenario
+
+# Three regions with crossings of their own: North Ossetia (Upper Lars), Astrakhan (Karaozek), Moscow.
+SMALL_REGIONS = ["SE", "AST", "MOW"]
+
+
+def small_scenario(policies=None, *, start="2022-09-14", end="2022-10-20", scale=0.05, regions=None,
+                   parameters=None, name="small") -> Scenario:
+    raw = {
+        "scenario": {"name": name, "start": start, "end": end},
+        "population": {"scale": scale, "regions": regions or SMALL_REGIONS},
+        "parameters": parameters or {},
+        "policy": copy.deepcopy(policies or []),
+    }
+    return Scenario.from_dict(raw, source="test")
+
+
+MOBILISATION = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-15", "target": 300000,
+                "allocation": "burden"}
+
+
+@pytest.fixture
+def mobilisation():
+    return dict(MOBILISATION)
