@@ -124,7 +124,9 @@ def utilities(eng, day) -> Utilities:
     with np.errstate(invalid="ignore"):
         p_route = np.where(feasible[:, None], np.exp(V - np.where(feasible, ls, 0.0)[:, None]), 0.0)
     lsd_open = eng.lsd_open[reg, pp]  # [key, dest]
-    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
+    # Trips are fitted to entries with no leavers abroad: the diaspora pull acts on exits, not on trips.
+    diaspora = p["routes.gamma_diaspora"] * np.log1p(stock.astype(float))[net.dest]
+    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest] + diaspora[None, :]
     with np.errstate(invalid="ignore", over="ignore"):
         trip_h = np.where(np.isfinite(V), eng.trip_rate[net.dest][None, :] * np.exp(V - ref), 0.0)
     ls0 = eng.ls0[reg, pp]
