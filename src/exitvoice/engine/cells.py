@@ -103,9 +103,7 @@ class CellEngine:
     # -- the day loop ---------------------------------------------------------------------------------------
     def day_policy(self) -> DayPolicy:
         """Step 1: the day's policy state, from every policy active today."""
-        day = DayPolicy(self.net.n_routes, self.net.n_dest)
-        day.date = self.date
-        day.new_closure_signals = 0
+        day = DayPolicy(self.net.n_routes, self.net.n_dest, date=self.date)
         for pol in self.scenario.policy:
             if pol.active(self.date):
                 pol.apply(day, self.ctx)

@@ -34,6 +34,7 @@ class Recorder:
         self.passport_holders = np.zeros(n, dtype=np.int64)
         self.closure = np.zeros(n)
         self.rho_mean_men = np.zeros(n)
+        self.eligible_men = eng.elig_default > 0  # whose mean perceived risk is recorded
         self.reset()
 
     def reset(self) -> None:
@@ -81,6 +82,6 @@ class Recorder:
         self.air_demand[t] = tod["air_demand"]
         self.passport_holders[t] = (X.sum(axis=1) * eng.pop.passport).sum()
         self.closure[t] = eng.closure
-        men = eng.elig_default > 0
+        men = self.eligible_men
         self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
         self.reset()

@@ -111,6 +111,8 @@ class DayPolicy:
 
     n_routes: int
     n_dest: int
+    date: dt.date | None = None
+    new_closure_signals: int = 0  # closures, exit bans, border summons starting today (MODEL §7, C(t))
     mobilisations: list = field(default_factory=list)
     route_terms: list[RouteTerm] = field(default_factory=list)
     screens: list[Screen] = field(default_factory=list)

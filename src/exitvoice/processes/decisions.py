@@ -106,6 +106,24 @@ def _route_out(eng, src: int, counts: np.ndarray, purpose: str) -> None:
     eng.air_demand.append((src, "trip" if purpose == "trip" else "exit", counts[:, air].copy()))
 
 
+def _leave_or(eng, src: int, lam: np.ndarray, p_route: np.ndarray, others: np.ndarray):
+    """Competing risks out of column `src`: leave by each route (λ·p_route) or one of the `others` [cell, k].
+
+    Leavers are sent on their routes; returns the cells drawn and the counts of the other outcomes [rows, k].
+    """
+    rows = np.flatnonzero(eng.X[:, src])
+    nr = p_route.shape[1]
+    if not rows.size:
+        return rows, np.zeros((0, others.shape[1]), dtype=np.int64)
+    haz = np.concatenate([lam[rows, None] * p_route[rows], others[rows]], axis=1)
+    out = competing(eng.X[rows, src], haz, eng.rng)
+    leave = np.zeros((eng.pop.n_cells, nr), dtype=np.int64)
+    leave[rows] = out[:, :nr]
+    _route_out(eng, src, leave, "exit")
+    eng.rec.today["exit_attempts"] += int(out[:, :nr].sum())
+    return rows, out[:, nr:]
+
+
 def step(eng, day) -> None:
     """All decisions of the day."""
     X, p, rng, pop = eng.X, eng.params, eng.rng, eng.pop
@@ -130,46 +148,22 @@ def step(eng, day) -> None:
     rec["trip_starts"] += int(trips.sum())
 
     # returned: leave by route, hide
-    rows = np.flatnonzero(X[:, RETURNED])
-    if rows.size:
-        lam_r = (core * pressure(eng))[rows]
-        haz = np.concatenate([lam_r[:, None] * p_route[rows], hide_home[rows, None]], axis=1)
-        out = competing(X[rows, RETURNED], haz, rng)
-        full = np.zeros((pop.n_cells, nr), dtype=np.int64)
-        full[rows] = out[:, :nr]
-        _route_out(eng, RETURNED, full, "exit")
-        eng.move(RETURNED, HIDING, out[:, -1], cells=rows)
-        rec["exit_attempts"] += int(out[:, :nr].sum())
+    rows, other = _leave_or(eng, RETURNED, lam, p_route, hide_home[:, None])
+    eng.move(RETURNED, HIDING, other[:, 0], cells=rows)
 
     # summoned: leave by route, report, hide
-    rows = np.flatnonzero(X[:, SUMMONED])
-    if rows.size:
-        lam_s = (core * pressure(eng, summoned=True))[rows]
-        report = 1.0 / callup.report_days(eng)
-        haz = np.concatenate([lam_s[:, None] * p_route[rows], np.full((rows.size, 1), report),
-                              np.full((rows.size, 1), p["callup.hide_rate"])], axis=1)
-        out = competing(X[rows, SUMMONED], haz, rng)
-        full = np.zeros((pop.n_cells, nr), dtype=np.int64)
-        full[rows] = out[:, :nr]
-        _route_out(eng, SUMMONED, full, "exit")
-        eng.move(SUMMONED, MOBILISED, out[:, nr], cells=rows)
-        eng.move(SUMMONED, HIDING, out[:, nr + 1], cells=rows)
-        callup.count_mobilised(eng, int(out[:, nr].sum()))
-        rec["mobilised"] += sum_by(pop.region[rows], out[:, nr], pop.n_regions)
-        rec["exit_attempts"] += int(out[:, :nr].sum())
+    C = pop.n_cells
+    report_hide = np.stack([np.full(C, 1.0 / callup.report_days(eng)), np.full(C, p["callup.hide_rate"])], axis=1)
+    rows, other = _leave_or(eng, SUMMONED, core * pressure(eng, summoned=True), p_route, report_hide)
+    eng.move(SUMMONED, MOBILISED, other[:, 0], cells=rows)
+    eng.move(SUMMONED, HIDING, other[:, 1], cells=rows)
+    callup.count_mobilised(eng, int(other[:, 0].sum()))
+    rec["mobilised"] += sum_by(pop.region[rows], other[:, 0], pop.n_regions)
 
     # hiding: leave by route, give up hiding
-    rows = np.flatnonzero(X[:, HIDING])
-    if rows.size:
-        lam_h = (core * pressure(eng))[rows]
-        unhide = p["callup.unhide_rate"] * (1 - eng.rho[rows])
-        haz = np.concatenate([lam_h[:, None] * p_route[rows], unhide[:, None]], axis=1)
-        out = competing(X[rows, HIDING], haz, rng)
-        full = np.zeros((pop.n_cells, nr), dtype=np.int64)
-        full[rows] = out[:, :nr]
-        _route_out(eng, HIDING, full, "exit")
-        eng.move(HIDING, HOME, out[:, -1], cells=rows)
-        rec["exit_attempts"] += int(out[:, :nr].sum())
+    unhide = p["callup.unhide_rate"] * (1 - eng.rho)
+    rows, other = _leave_or(eng, HIDING, lam, p_route, unhide[:, None])
+    eng.move(HIDING, HOME, other[:, 0], cells=rows)
 
     _family(eng, u, p_route)
     _apply_for_passports(eng)
