@@ -1,4 +1,7 @@
-"""Command-line interface: thin — parse, call the API, print with rich. User mistakes exit with code 2."""
+"""Command-line interface: thin — parse, call the API, print with rich.
+
+A user's mistake raises an `ExitvoiceError` anywhere below; `main` prints it without a traceback and exits 2.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +20,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 def _parse_sets(sets: list[str]) -> dict[str, str]:
@@ -75,24 +73,18 @@ def run(
     from .api import run as run_api
     from .scenario import Scenario
 
-    try:
-        sc = Scenario.from_toml(scenario)
-        if set_:
-            sc = sc.with_overrides(_parse_sets(set_))
-        target = out or Path("results") / sc.name
-        if target.exists() and not force:
-            raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(target))
-    except ExitvoiceError as exc:
-        _fail(exc)
+    sc = Scenario.from_toml(scenario)
+    if set_:
+        sc = sc.with_overrides(_parse_sets(set_))
+    target = out or Path("results") / sc.name
+    if target.exists() and not force:  # fail before the run, not after it
+        raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(target))
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
                   TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task(f"running {sc.name}", total=len(sc.days))
         res = run_api(sc, seed=seed, progress=lambda done, total: bar.update(task, completed=done))
     res.scenario_toml = Path(scenario).read_text()
-    try:
-        res.write(target, force=force, plots=not no_plots)
-    except ExitvoiceError as exc:
-        _fail(exc)
+    res.write(target, force=force, plots=not no_plots)
     console.print(_summary_table(res.summary))
     console.print(f"results written to [bold]{target}[/]")
 
@@ -105,10 +97,7 @@ def params(
     """List the declared parameters: name, default, unit, range, source."""
     from .pack import load_pack
 
-    try:
-        pack = load_pack(country)
-    except ExitvoiceError as exc:
-        _fail(exc)
+    pack = load_pack(country)
     t = Table(title=f"parameters of the {country} pack")
     for c in ("name", "default", "unit", "range", "source"):
         t.add_column(c, overflow="fold")
@@ -124,10 +113,7 @@ def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia
     """List the region codes of a pack (for `population.regions` and policy `who.regions`)."""
     from .pack import load_pack
 
-    try:
-        pack = load_pack(country)
-    except ExitvoiceError as exc:
-        _fail(exc)
+    pack = load_pack(country)
     t = Table(title=f"regions of the {country} pack")
     for c in ("code", "name", "population"):
         t.add_column(c)
@@ -141,10 +127,7 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")]) 
     """Validate a scenario file without running it."""
     from .scenario import Scenario
 
-    try:
-        sc = Scenario.from_toml(scenario)
-    except ExitvoiceError as exc:
-        _fail(exc)
+    sc = Scenario.from_toml(scenario)
     console.print(f"{scenario}: ok ({sc.name}, {len(sc.days)} days, {len(sc.policy)} policies)")
 
 
@@ -152,6 +135,6 @@ def main() -> None:
     """Entry point of the `exitvoice` console script."""
     try:
         app()
-    except ExitvoiceError as exc:  # a user's mistake that escaped a command
+    except ExitvoiceError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
