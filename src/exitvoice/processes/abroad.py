@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine.state import HOME, RETURNED
 from .decisions import exit_core, pressure
-from .sampling import competing, split, sum_by
+from .sampling import add_at, competing, split, sum_by
 
 
 def setup(eng) -> None:
@@ -29,6 +29,7 @@ def setup(eng) -> None:
         w[pp] = attract[None, :] * ok[None, :]
     w[:, np.arange(net.n_dest), np.arange(net.n_dest)] = 0.0
     eng.onward_w = w
+    eng.can_move_on = w.sum(axis=2) > 0  # [passport, destination]
     eng.onward_rate = np.where(net.transit, p["abroad.onward_rate_transit"], p["abroad.onward_rate_other"])
 
 
@@ -45,7 +46,7 @@ def step(eng, day) -> None:
         back = np.full(cells.size, 1.0 / p["trips.trip_days"])
         out = competing(T[cells, dest], np.stack([back, stay], axis=1), rng)
         X[cells, lay.travelling.start + dest] -= out[:, 0] + out[:, 1]
-        X[:, HOME] += sum_by(cells, out[:, 0], pop.n_cells)
+        add_at(X, cells, HOME, out[:, 0])
         X[cells, lay.abroad.start + dest] += out[:, 1]
         rec["exits_back"] += sum_by(dest, out[:, 0], D)
         rec["trips_turned_exit"] += int(out[:, 1].sum())
@@ -59,19 +60,19 @@ def step(eng, day) -> None:
     max_stay = np.where(np.isnan(day.max_stay_days), eng.net.max_stay_days, day.max_stay_days)
     ret = p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * eng.rho[cells])
     pp = pop.passport[cells]
-    can_move_on = eng.onward_w[pp, dest].sum(axis=1) > 0
-    onward = eng.onward_rate[dest] * can_move_on
+    onward = eng.onward_rate[dest] * eng.can_move_on[pp, dest]
     expire = 1.0 / max_stay[dest]
     out = competing(A[cells, dest], np.stack([ret, onward, expire], axis=1), rng)
     n_ret, n_on, n_exp = out[:, 0], out[:, 1], out[:, 2]
     runs = rng.binomial(n_exp, p["abroad.visa_run_share"])
     home_now = n_ret + n_exp - runs
     X[cells, lay.abroad.start + dest] -= home_now + n_on
-    X[:, RETURNED] += sum_by(cells, home_now, pop.n_cells)
-    if n_on.sum():
-        to = split(n_on, eng.onward_w[pp, dest], rng)  # [k, dest']
-        for d in np.flatnonzero(to.sum(axis=0)):
-            X[:, lay.abroad.start + d] += sum_by(cells, to[:, d], pop.n_cells)
+    add_at(X, cells, RETURNED, home_now)
+    movers = np.flatnonzero(n_on)
+    if movers.size:
+        to = split(n_on[movers], eng.onward_w[pp[movers], dest[movers]], rng)  # [mover row, dest']
+        k, d = np.nonzero(to)
+        add_at(X, cells[movers][k], lay.abroad.start + d, to[k, d])
         rec["entries"] += to.sum(axis=0)
     rec["exits_back"] += sum_by(dest, n_ret + n_on + n_exp, D)
     rec["entries"] += sum_by(dest, runs, D)

@@ -96,14 +96,13 @@ def _apply_for_passports(eng) -> None:
 
 def _route_out(eng, src: int, counts: np.ndarray, purpose: str) -> None:
     """Send counts[C, route] of people in column src: land → queue arrivals, air → seat demand."""
-    land, air = eng.land_idx, eng.air_idx
-    n_land = counts[:, land]
+    n_land = counts[:, : eng.net.n_land]  # land routes come first
     if purpose == "trip":
         eng.arrive_trip += n_land
     else:
         eng.arrive_exit += n_land
     eng.X[:, src] -= n_land.sum(axis=1)
-    eng.air_demand.append((src, "trip" if purpose == "trip" else "exit", counts[:, air].copy()))
+    eng.air_demand.append((src, "trip" if purpose == "trip" else "exit", counts[:, eng.net.n_land:]))
 
 
 def _leave_or(eng, src: int, lam: np.ndarray, p_route: np.ndarray, others: np.ndarray):

@@ -189,7 +189,7 @@ def step(eng, day) -> None:
         stack = np.stack([dem for (_, _, dem) in eng.air_demand], axis=2)  # [cell, air route, part]
         want = stack.sum(axis=(0, 2))
         demand_total[eng.air_idx] = want
-        got = stack.copy()
+        got = stack  # everyone gets a seat, except on the routes over capacity
         for a in np.flatnonzero(want > seats):
             got[:, a, :] = exact_subset(stack[:, a, :], int(seats[a]), rng)
         for k, (src, purpose, _) in enumerate(eng.air_demand):
@@ -214,8 +214,9 @@ def step(eng, day) -> None:
             rec["stopped_" + s.kind] += int(stopped.sum())
             rec["summons_at_border"] += int(summoned.sum())
     # Arrivals.
-    X[:, lay.abroad] += done_exit @ eng.to_dest
-    X[:, lay.travelling] += done_trip @ eng.to_dest
+    for done, start in ((done_exit, lay.abroad.start), (done_trip, lay.travelling.start)):
+        for r in np.flatnonzero(done.any(axis=0)):
+            X[:, start + net.dest[r]] += done[:, r]
     rec["entries"] += (done_exit + done_trip).sum(axis=0) @ eng.to_dest
     rec["left_by_dest"] += done_exit.sum(axis=0) @ eng.to_dest
     crossed = done_exit.sum(axis=1)

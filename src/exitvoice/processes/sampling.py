@@ -27,18 +27,19 @@ def split(n: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.nd
     tot = w.sum(axis=1)
     if np.any(tot <= 0):
         raise ValueError("movers in a row without any outcome")
-    cum = np.cumsum(w, axis=1) / tot[:, None]
-    cum[:, -1] = 1.0
+    cum = np.cumsum(w, axis=1)
+    cum /= cum[:, -1:]
     counts = n[rows]
     total = int(counts.sum())
     if total > PER_PERSON_LIMIT:
         out[rows] = rng.multinomial(counts, np.diff(cum, prepend=0.0, axis=1).clip(0, 1))
         return out
+    # One uniform per mover, located in its row's cumulative weights: shifting row r by r makes all rows one
+    # increasing sequence, so a single binary search serves every mover (cost ~ movers · log(rows · K)).
     who = np.repeat(np.arange(rows.size), counts)
-    u = rng.random(total)
-    choice = (u[:, None] >= cum[who]).sum(axis=1)
-    flat = np.bincount(who * k + choice, minlength=rows.size * k).reshape(rows.size, k)
-    out[rows] = flat
+    pos = np.searchsorted((cum + np.arange(rows.size)[:, None]).ravel(), rng.random(total) + who, side="right")
+    np.minimum(pos, who * k + (k - 1), out=pos)  # rounding of u + r up to r + 1 stays in row r
+    out[rows] = np.bincount(pos, minlength=rows.size * k).reshape(rows.size, k)
     return out
 
 
@@ -71,6 +72,13 @@ def exact_subset(counts: np.ndarray, k: int, rng: np.random.Generator) -> np.nda
         return counts.copy()
     out[nz] = rng.multivariate_hypergeometric(flat[nz], k, method="marginals")
     return out.reshape(counts.shape)
+
+
+def add_at(X: np.ndarray, cells: np.ndarray, cols: np.ndarray | int, counts: np.ndarray) -> None:
+    """X[cells, cols] += counts, repeated (cell, col) pairs accumulating; X must be column-major."""
+    live = counts != 0
+    cols = np.broadcast_to(cols, counts.shape)[live]
+    np.add.at(X.T.reshape(-1), cols * X.shape[0] + cells[live], counts[live])
 
 
 def sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
