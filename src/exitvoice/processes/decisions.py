@@ -22,7 +22,7 @@ import numpy as np
 from ..engine.state import HIDING, HOME, MOBILISED, RETURNED, SUMMONED
 from . import callup
 from .routes import utilities
-from .sampling import competing, exact_subset, split, sum_by
+from .sampling import add_at, competing, exact_subset, split_by_key, sum_by
 
 
 def setup(eng) -> None:
@@ -94,33 +94,34 @@ def _apply_for_passports(eng) -> None:
     eng.rec.today["passport_applications"] = int(apps.sum())
 
 
-def _route_out(eng, src: int, counts: np.ndarray, purpose: str) -> None:
-    """Send counts[C, route] of people in column src: land → queue arrivals, air → seat demand."""
-    n_land = counts[:, : eng.net.n_land]  # land routes come first
-    if purpose == "trip":
-        eng.arrive_trip += n_land
-    else:
-        eng.arrive_exit += n_land
-    eng.X[:, src] -= n_land.sum(axis=1)
-    eng.air_demand.append((src, "trip" if purpose == "trip" else "exit", counts[:, eng.net.n_land:]))
+def _route_out(eng, src: int, cells: np.ndarray, routes: np.ndarray, counts: np.ndarray, trip: bool) -> None:
+    """Send (cell, route, count) movers out of column src: land → queue arrivals, air → seat demand."""
+    n_land = eng.net.n_land
+    land = routes < n_land  # land routes come first
+    add_at(eng.arrive_trip if trip else eng.arrive_exit, cells[land], routes[land], counts[land])
+    add_at(eng.X, cells[land], src, -counts[land])
+    air = ~land
+    eng.air_demand.append((src, trip, cells[air], routes[air] - n_land, counts[air]))
 
 
-def _leave_or(eng, src: int, lam: np.ndarray, p_route: np.ndarray, others: np.ndarray):
-    """Competing risks out of column `src`: leave by each route (λ·p_route) or one of the `others` [cell, k].
+def _leave(eng, src: int, cells: np.ndarray, n: np.ndarray, u) -> None:
+    """Route the n[i] leavers of cells[i] (in column src) by the logit of their key."""
+    c, r, k = split_by_key(cells, n, u.key[cells], u.exit_table, eng.net.n_routes, eng.rng)
+    _route_out(eng, src, c, r, k, trip=False)
+
+
+def _leave_or(eng, src: int, lam: np.ndarray, others: np.ndarray, u):
+    """Competing risks out of column `src`: leave (hazard λ, then a route) or one of the `others` [cell, k].
 
     Leavers are sent on their routes; returns the cells drawn and the counts of the other outcomes [rows, k].
     """
     rows = np.flatnonzero(eng.X[:, src])
-    nr = p_route.shape[1]
     if not rows.size:
         return rows, np.zeros((0, others.shape[1]), dtype=np.int64)
-    haz = np.concatenate([lam[rows, None] * p_route[rows], others[rows]], axis=1)
-    out = competing(eng.X[rows, src], haz, eng.rng)
-    leave = np.zeros((eng.pop.n_cells, nr), dtype=np.int64)
-    leave[rows] = out[:, :nr]
-    _route_out(eng, src, leave, "exit")
-    eng.rec.today["exit_attempts"] += int(out[:, :nr].sum())
-    return rows, out[:, nr:]
+    out = competing(eng.X[rows, src], np.concatenate([lam[rows, None], others[rows]], axis=1), eng.rng)
+    _leave(eng, src, rows, out[:, 0], u)
+    eng.rec.today["exit_attempts"] += int(out[:, 0].sum())
+    return rows, out[:, 1:]
 
 
 def step(eng, day) -> None:
@@ -130,45 +131,44 @@ def step(eng, day) -> None:
     _issue_passports(eng)
     u = utilities(eng, day)
     eng.util = u
-    nr = eng.net.n_routes
     core = exit_core(eng, u.access)
-    p_route = u.p_route[u.key]  # [C, route]
     hide_home = p["callup.hide_rate_home"] * eng.rho
+    all_cells = np.arange(pop.n_cells)
 
-    # home: leave by route, trip by route, hide
+    # home: leave (then a route), start a trip (then a route), hide
     lam = core * pressure(eng)
-    haz = np.concatenate([lam[:, None] * p_route, u.trip_h[u.key], hide_home[:, None]], axis=1)
+    haz = np.stack([lam, u.trip_total[u.key], hide_home], axis=1)
     out = competing(X[:, HOME].copy(), haz, rng)
-    exits, trips, hide = out[:, :nr], out[:, nr:2 * nr], out[:, -1]
-    _route_out(eng, HOME, exits, "exit")
-    _route_out(eng, HOME, trips, "trip")
-    eng.move(HOME, HIDING, hide)
-    rec["exit_attempts"] += int(exits.sum())
-    rec["trip_starts"] += int(trips.sum())
+    _leave(eng, HOME, all_cells, out[:, 0], u)
+    c, r, k = split_by_key(all_cells, out[:, 1], u.key, u.trip_table, eng.net.n_routes, rng)
+    _route_out(eng, HOME, c, r, k, trip=True)
+    eng.move(HOME, HIDING, out[:, 2])
+    rec["exit_attempts"] += int(out[:, 0].sum())
+    rec["trip_starts"] += int(out[:, 1].sum())
 
-    # returned: leave by route, hide
-    rows, other = _leave_or(eng, RETURNED, lam, p_route, hide_home[:, None])
+    # returned: leave, hide
+    rows, other = _leave_or(eng, RETURNED, lam, hide_home[:, None], u)
     eng.move(RETURNED, HIDING, other[:, 0], cells=rows)
 
-    # summoned: leave by route, report, hide
+    # summoned: leave, report, hide
     C = pop.n_cells
     report_hide = np.stack([np.full(C, 1.0 / callup.report_days(eng)), np.full(C, p["callup.hide_rate"])], axis=1)
-    rows, other = _leave_or(eng, SUMMONED, core * pressure(eng, summoned=True), p_route, report_hide)
+    rows, other = _leave_or(eng, SUMMONED, core * pressure(eng, summoned=True), report_hide, u)
     eng.move(SUMMONED, MOBILISED, other[:, 0], cells=rows)
     eng.move(SUMMONED, HIDING, other[:, 1], cells=rows)
     callup.count_mobilised(eng, int(other[:, 0].sum()))
     rec["mobilised"] += sum_by(pop.region[rows], other[:, 0], pop.n_regions)
 
-    # hiding: leave by route, give up hiding
+    # hiding: leave, give up hiding
     unhide = p["callup.unhide_rate"] * (1 - eng.rho)
-    rows, other = _leave_or(eng, HIDING, lam, p_route, unhide[:, None])
+    rows, other = _leave_or(eng, HIDING, lam, unhide[:, None], u)
     eng.move(HIDING, HOME, other[:, 0], cells=rows)
 
-    _family(eng, u, p_route)
+    _family(eng, u)
     _apply_for_passports(eng)
 
 
-def _family(eng, u, p_route: np.ndarray) -> None:
+def _family(eng, u) -> None:
     """Women and children follow the men of their region who left (MODEL §7)."""
     X, pop, rng = eng.X, eng.pop, eng.rng
     slot = eng.t % eng.family_ring.shape[0]
@@ -176,7 +176,7 @@ def _family(eng, u, p_route: np.ndarray) -> None:
     eng.family_ring[slot] = 0
     if want.sum() <= 0:
         return
-    pledged = sum(dem.sum(axis=1) for src, _, dem in eng.air_demand if src == HOME)
+    pledged = sum(sum_by(c, n, pop.n_cells) for src, _, c, _, n in eng.air_demand if src == HOME)
     cand = np.where(eng.family_pool & np.isfinite(u.ls[u.key]), X[:, HOME] - pledged, 0)
     pool_r = sum_by(pop.region, cand, pop.n_regions)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -184,6 +184,5 @@ def _family(eng, u, p_route: np.ndarray) -> None:
     n = rng.binomial(cand, q[pop.region])
     if n.sum() == 0:
         return
-    counts = split(n, p_route, rng)
-    _route_out(eng, HOME, counts, "exit")
+    _leave(eng, HOME, np.arange(pop.n_cells), n, u)
     eng.rec.today["family_attempts"] += int(n.sum())

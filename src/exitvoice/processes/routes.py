@@ -23,7 +23,7 @@ import numpy as np
 
 from ..engine.state import HOME, SUMMONED
 from .family import schedule_family
-from .sampling import exact_subset, sum_by, thin
+from .sampling import add_at, exact_subset, shifted_cumulative, sum_by, thin
 
 NEG = -np.inf
 
@@ -85,9 +85,9 @@ def setup(eng) -> None:
         eng.trip_rate = np.where(reach > 0, net.baseline_entries / reach, 0.0)  # τ_d per day
     eng.to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
     eng.to_dest[np.arange(net.n_routes), net.dest] = 1
-    eng.arrive_exit = np.zeros((pop.n_cells, net.n_land), dtype=np.int64)
-    eng.arrive_trip = np.zeros((pop.n_cells, net.n_land), dtype=np.int64)
-    eng.air_demand: list[tuple[int, str, np.ndarray]] = []
+    eng.arrive_exit = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
+    eng.arrive_trip = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
+    eng.air_demand: list[tuple[int, bool, np.ndarray, np.ndarray, np.ndarray]] = []  # src, is_trip, triplets
 
 
 @dataclass
@@ -99,6 +99,9 @@ class Utilities:
     p_route: np.ndarray  # [key, route] choice probabilities given exit
     trip_h: np.ndarray  # [key, route] ordinary-trip hazard per day by route
     access: np.ndarray  # [cell] A_i = exp(μ (LS_i − LS0_i)); 0 without a route
+    exit_table: np.ndarray  # shifted_cumulative(p_route): route of a leaver, by key
+    trip_table: np.ndarray  # shifted_cumulative(trip_h): route of a traveller, by key
+    trip_total: np.ndarray  # [key] total ordinary-trip hazard per day
 
 
 def utilities(eng, day) -> Utilities:
@@ -132,7 +135,9 @@ def utilities(eng, day) -> Utilities:
     ls0 = eng.ls0[reg, pp]
     with np.errstate(invalid="ignore", over="ignore"):
         a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
-    return Utilities(key=key, ls=ls, p_route=p_route, trip_h=trip_h, access=a_key[key])
+    return Utilities(key=key, ls=ls, p_route=p_route, trip_h=trip_h, access=a_key[key],
+                     exit_table=shifted_cumulative(p_route), trip_table=shifted_cumulative(trip_h),
+                     trip_total=trip_h.sum(axis=1))
 
 
 def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
@@ -147,21 +152,24 @@ def step(eng, day) -> None:
     C = eng.pop.n_cells
     qe, qt = lay.queued_exit, lay.queued_trip
     rec = eng.rec.today
+    # Only crossings with a queue left from yesterday (wait > 0) have anyone to turn back or to balk.
+    queued = np.flatnonzero(eng.wait > 0)
     # Closures turn back everyone queued whom they cover.
     for s in day.screens:
         if s.kind == "closure" and s.prob >= 1.0:
-            lanes = s.routes[eng.land_idx]
             for cols in (qe, qt):
-                block = X[:, cols][:, lanes] * s.cells[:, None]
-                X[:, cols.start + np.flatnonzero(lanes)] -= block
-                X[:, HOME] += block.sum(axis=1)
+                for j in queued[s.routes[eng.land_idx][queued]]:
+                    back = X[:, cols.start + j] * s.cells
+                    X[:, cols.start + j] -= back
+                    X[:, HOME] += back
     # Balking of those queued since yesterday.
     p_balk = -np.expm1(-p["routes.balk_rate"] * eng.wait)
     for cols in (qe, qt):
-        b = thin(X[:, cols], np.broadcast_to(p_balk, (C, net.n_land)), rng)
-        X[:, cols] -= b
-        X[:, HOME] += b.sum(axis=1)
-        rec["balked"] += int(b.sum())
+        for j in queued:
+            b = thin(X[:, cols.start + j], p_balk[j], rng)
+            X[:, cols.start + j] -= b
+            X[:, HOME] += b
+            rec["balked"] += int(b.sum())
     # Today's departures join the queues.
     X[:, qe] += eng.arrive_exit
     X[:, qt] += eng.arrive_trip
@@ -186,21 +194,26 @@ def step(eng, day) -> None:
     seats = _capacity(eng, day, eng.air_idx)
     demand_total = np.zeros(net.n_routes)
     if eng.air_demand:
-        stack = np.stack([dem for (_, _, dem) in eng.air_demand], axis=2)  # [cell, air route, part]
-        want = stack.sum(axis=(0, 2))
-        demand_total[eng.air_idx] = want
-        got = stack  # everyone gets a seat, except on the routes over capacity
-        for a in np.flatnonzero(want > seats):
-            got[:, a, :] = exact_subset(stack[:, a, :], int(seats[a]), rng)
-        for k, (src, purpose, _) in enumerate(eng.air_demand):
-            X[:, src] -= got[:, :, k].sum(axis=1)
-            (done_exit if purpose == "exit" else done_trip)[:, eng.air_idx] += got[:, :, k]
+        src, is_trip, cells, flight, want = (np.concatenate(x) for x in zip(
+            *[(np.full(c.size, s), np.full(c.size, t), c, a, n) for s, t, c, a, n in eng.air_demand], strict=True))
+        demand = np.bincount(flight, want, minlength=eng.air_idx.size)
+        demand_total[eng.air_idx] = demand
+        got = want.copy()  # everyone gets a seat, except on the flights over capacity
+        for a in np.flatnonzero(demand > seats):
+            on = flight == a
+            got[on] = exact_subset(want[on], int(seats[a]), rng)
+        add_at(X, cells, src, -got)
+        add_at(done_exit, cells[~is_trip], net.n_land + flight[~is_trip], got[~is_trip])
+        add_at(done_trip, cells[is_trip], net.n_land + flight[is_trip], got[is_trip])
     rec["processed"][eng.air_idx] = done_exit[:, eng.air_idx].sum(0) + done_trip[:, eng.air_idx].sum(0)
     rec["air_demand"] = demand_total[eng.air_idx]
     eng.air_demand = []
-    # Screening where people are processed (only the screen's routes and cells are drawn).
+    # Screening where people are processed (only routes that processed someone today, and the screen's cells).
+    busy = done_exit.any(axis=0) | done_trip.any(axis=0)
     for s in day.screens:
-        cols = np.flatnonzero(s.routes)
+        cols = np.flatnonzero(s.routes & busy)
+        if not cols.size:
+            continue
         rows = np.flatnonzero(s.cells)
         for done in (done_exit, done_trip):
             block = done[np.ix_(rows, cols)]
@@ -217,8 +230,9 @@ def step(eng, day) -> None:
     for done, start in ((done_exit, lay.abroad.start), (done_trip, lay.travelling.start)):
         for r in np.flatnonzero(done.any(axis=0)):
             X[:, start + net.dest[r]] += done[:, r]
-    rec["entries"] += (done_exit + done_trip).sum(axis=0) @ eng.to_dest
-    rec["left_by_dest"] += done_exit.sum(axis=0) @ eng.to_dest
+    left = done_exit.sum(axis=0)
+    rec["entries"] += (left + done_trip.sum(axis=0)) @ eng.to_dest
+    rec["left_by_dest"] += left @ eng.to_dest
     crossed = done_exit.sum(axis=1)
     rec["left_by_region"] += sum_by(eng.pop.region, crossed, eng.pop.n_regions)
     schedule_family(eng, sum_by(eng.pop.region, crossed * eng.adult_men, eng.pop.n_regions))

@@ -2,8 +2,9 @@
 
 For a cell with n people and hazards λ_k, the number leaving by each outcome k is multinomial with
 probabilities p_k = (1 − exp(−Σλ)) · λ_k / Σλ. It is drawn as a binomial for the number who move at all and a
-categorical outcome per mover (exactly the same law); the per-mover step costs in proportion to the movers,
-not to the cells, and falls back to NumPy's vectorised multinomial when movers are many.
+split of the movers across outcomes (exactly the same law): conditional binomials for a few outcomes, one
+categorical draw per mover for many (its cost follows the movers, not the cells; NumPy's vectorised
+multinomial takes over when movers are very many).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 PER_PERSON_LIMIT = 2_000_000  # above this many movers a day, use the vectorised multinomial
+SEQUENTIAL_MAX_K = 3  # up to this many outcomes, conditional binomials are cheaper than a draw per mover
 
 
 def split(n: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -24,33 +26,53 @@ def split(n: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.nd
     if rows.size == 0:
         return out
     w = weights[rows]
-    tot = w.sum(axis=1)
-    if np.any(tot <= 0):
+    if np.any(w.sum(axis=1) <= 0):
         raise ValueError("movers in a row without any outcome")
+    out[rows] = _split_rows(n[rows], w, rng)
+    return out
+
+
+def _split_rows(n: np.ndarray, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Multinomial split of n[M] > 0 movers by positive-sum row weights w[M, K]."""
+    m, k = w.shape
+    if k <= SEQUENTIAL_MAX_K:
+        # Conditional binomials: outcome j takes Bin(remaining, w_j / Σ_{i≥j} w_i). The tail sums are summed
+        # directly (not by subtraction), so an outcome of weight 0 never receives anyone.
+        tail = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
+        out = np.empty((m, k), dtype=np.int64)
+        rem = n.copy()
+        for j in range(k - 1):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = np.where(tail[:, j] > 0, w[:, j] / tail[:, j], 0.0)
+            out[:, j] = rng.binomial(rem, np.minimum(p, 1.0))
+            rem -= out[:, j]
+        out[:, -1] = rem
+        return out
     cum = np.cumsum(w, axis=1)
     cum /= cum[:, -1:]
-    counts = n[rows]
-    total = int(counts.sum())
+    total = int(n.sum())
     if total > PER_PERSON_LIMIT:
-        out[rows] = rng.multinomial(counts, np.diff(cum, prepend=0.0, axis=1).clip(0, 1))
-        return out
+        return rng.multinomial(n, np.diff(cum, prepend=0.0, axis=1).clip(0, 1))
     # One uniform per mover, located in its row's cumulative weights: shifting row r by r makes all rows one
     # increasing sequence, so a single binary search serves every mover (cost ~ movers · log(rows · K)).
-    who = np.repeat(np.arange(rows.size), counts)
-    pos = np.searchsorted((cum + np.arange(rows.size)[:, None]).ravel(), rng.random(total) + who, side="right")
+    who = np.repeat(np.arange(m), n)
+    pos = np.searchsorted((cum + np.arange(m)[:, None]).ravel(), rng.random(total) + who, side="right")
     np.minimum(pos, who * k + (k - 1), out=pos)  # rounding of u + r up to r + 1 stays in row r
-    out[rows] = np.bincount(pos, minlength=rows.size * k).reshape(rows.size, k)
-    return out
+    return np.bincount(pos, minlength=m * k).reshape(m, k)
 
 
 def competing(n: np.ndarray, hazards: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Competing risks: n[M] people, hazards[M, K] per day → counts[M, K] moving by each outcome."""
     total = hazards.sum(axis=1)
-    p_any = -np.expm1(-total)
-    movers = np.zeros_like(n)
-    live = (n > 0) & (total > 0)
-    movers[live] = rng.binomial(n[live], p_any[live])
-    return split(movers, hazards, rng)
+    out = np.zeros(hazards.shape, dtype=np.int64)
+    live = np.flatnonzero((n > 0) & (total > 0))
+    if not live.size:
+        return out
+    movers = rng.binomial(n[live], -np.expm1(-total[live]))
+    some = movers > 0
+    rows = live[some]
+    out[rows] = _split_rows(movers[some], hazards[rows], rng)
+    return out
 
 
 def thin(n: np.ndarray, p: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
@@ -72,6 +94,37 @@ def exact_subset(counts: np.ndarray, k: int, rng: np.random.Generator) -> np.nda
         return counts.copy()
     out[nz] = rng.multivariate_hypergeometric(flat[nz], k, method="marginals")
     return out.reshape(counts.shape)
+
+
+def shifted_cumulative(weights: np.ndarray) -> np.ndarray:
+    """Row-normalised cumulative weights with row r shifted by r, flattened: one increasing search table.
+
+    Rows of zero weight get a uniform row (nobody may be drawn from them: their hazard is zero).
+    """
+    k = weights.shape[1]
+    w = np.where(weights.sum(axis=1, keepdims=True) > 0, weights, 1.0 / k)
+    cum = np.cumsum(w, axis=1)
+    cum /= cum[:, -1:]
+    return (cum + np.arange(len(w))[:, None]).ravel()
+
+
+def split_by_key(cells: np.ndarray, n: np.ndarray, keys: np.ndarray, table: np.ndarray, k: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Give each of the n[i] movers of cells[i] an outcome from the weights of its key (a categorical per mover).
+
+    `table` is `shifted_cumulative` of the [key, outcome] weights. Returns sparse (cell, outcome, count) triplets.
+    """
+    live = n > 0
+    cells, n, keys = cells[live], n[live], keys[live]
+    if not cells.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    who = np.repeat(np.arange(cells.size), n)
+    kk = keys[who]
+    pos = np.searchsorted(table, rng.random(who.size) + kk, side="right")
+    np.minimum(pos, kk * k + (k - 1), out=pos)
+    code, count = np.unique(who * k + (pos - kk * k), return_counts=True)
+    return cells[code // k], code % k, count
 
 
 def add_at(X: np.ndarray, cells: np.ndarray, cols: np.ndarray | int, counts: np.ndarray) -> None:
