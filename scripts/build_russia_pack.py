@@ -170,7 +170,8 @@ def main() -> None:
     regions = build_regions(args.shared)
     regions.to_csv(PACK / "regions.csv", index=False)
     build_crossings(args.shared, regions).to_csv(PACK / "crossings.csv", index=False)
-    for name in ["age_sex.csv", "education.csv", "mobilisation_rules.csv", "events_2022.csv", "sectors.csv"]:
+    for name in ["age_sex.csv", "education.csv", "mobilisation_rules.csv", "events_2022.csv", "sectors.csv",
+                 "observations_2022.csv"]:
         shutil.copyfile(args.shared / name, PACK / name)
     print(f"wrote {PACK}: {len(regions)} regions")
 

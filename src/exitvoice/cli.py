@@ -90,6 +90,52 @@ def run(
 
 
 @app.command()
+def validate(
+    target: Annotated[Path, typer.Argument(help="a run folder (from `exitvoice run`) or a scenario TOML to run")],
+    observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
+    = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed when a scenario is run")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override when a scenario is run")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing scorecard folder")] = False,
+) -> None:
+    """Score a run against observations: scorecard.csv, scorecard.json and a plot. Exit 0 whatever the score."""
+    from .observations import pack_observations, read_observations
+    from .validate import Simulated, score
+
+    obs = read_observations(observations or pack_observations())
+    if target.is_dir():
+        sim = Simulated.from_run(target)
+        dest = out or target / "validation"
+    else:
+        from .api import run as run_api
+        from .scenario import Scenario
+
+        sc = Scenario.from_toml(target)
+        if set_:
+            sc = sc.with_overrides(_parse_sets(set_))
+        dest = out or Path("results") / f"{sc.name}-validation"
+        if dest.exists() and not force:
+            raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(dest))
+        res = run_api(sc, seed=seed)
+        sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
+    card = score(obs, sim)
+    card.write(dest, force=force)
+    m = card.metrics
+    t = Table(title=f"validation against {observations or 'the calibration observations'}")
+    t.add_column("score")
+    t.add_column("value", justify="right")
+    for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase", "coverage_50",
+              "coverage_90", "n_scored", "n_skipped"):
+        v = m[k]
+        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+    console.print(t)
+    for reason, n in m["skipped"].items():
+        console.print(f"  skipped {n}: {reason}")
+    console.print(f"scorecard written to [bold]{dest}[/]")
+
+
+@app.command()
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = "russia",
     grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,

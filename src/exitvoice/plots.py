@@ -78,3 +78,38 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     for f in figs.values():
         plt.close(f)
     return figs
+
+
+def scorecard_plot(card, path) -> None:
+    """Observed points over simulated medians and 5–95% bands, one panel per quantity and geography."""
+    import matplotlib.dates as mdates
+    import numpy as np
+
+    rows = card.rows[card.rows.status == "scored"]
+    panels = list(rows.groupby(["quantity", "geography"]))
+    if not panels:
+        fig, ax = plt.subplots(figsize=(5, 2))
+        ax.text(0.5, 0.5, "no observation could be scored", ha="center")
+        ax.axis("off")
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return
+    ncol = 3
+    nrow = int(np.ceil(len(panels) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.2 * nrow), squeeze=False)
+    for ax, ((q, g), part) in zip(axes.ravel(), panels, strict=False):
+        part = part.sort_values("date")
+        x = pd.to_datetime(part.date)
+        err = np.vstack([part.simulated - part.sim_q05, part.sim_q95 - part.simulated]).clip(min=0)
+        ax.errorbar(x, part.simulated, yerr=err, fmt="s", ms=4, color="tab:blue", label="simulated (5–95%)")
+        ax.plot(x, part.observed, "o", color="k", ms=4, label="observed")
+        ax.set_title(f"{q} · {g}", fontsize=9)
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=5))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -12,9 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .outputs import atomic_folder
 
 
 @dataclass
@@ -170,14 +168,7 @@ class Results:
     # -- writing --------------------------------------------------------------------------------------------
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically."""
-        out = Path(out)
-        if out.exists() and not force:
-            from .errors import ExitvoiceError
-
-            raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(out))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
+        with atomic_folder(out, force=force) as tmp:
             (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
             self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
             self.regions.to_parquet(tmp / "regions.parquet", index=False)
@@ -186,13 +177,7 @@ class Results:
                 (tmp / "scenario.toml").write_text(self.scenario_toml)
             if plots:
                 self.plot(tmp / "plots")
-            if out.exists():
-                shutil.rmtree(out)
-            os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+        return Path(out)
 
 
 def comparable_summary(summary: dict) -> dict:

@@ -1,0 +1,237 @@
+"""Validation (MODEL §13): match observations to a run or an ensemble and score the fit.
+
+Matching, per quantity (each rule is tested):
+- `daily_entries` / `daily_departures_ru`: the simulated value on the row's date; at a crossing (or a crossing
+  group of the pack's `crossing_groups.csv`), the people processed there that day.
+- `cum_entries`, `cum_exits_back`, `cum_departures_ru`: the sum of the daily series from `since` to `date`
+  (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
+  counts returns, onward moves and visa-run exits, as border data do.
+- `net_stay`: entries minus exits back over the same window.
+- `mobilised_cum`: the cumulative count on `date`, less the count the day before `since` when that is inside the run.
+- `abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
+- `flight_price`: the simulated fare on `date` when the row's unit is in RUB; other currencies are skipped.
+- `detained_cum` (voice) and `other` are skipped with their reason; so are dates outside the run and geographies
+  the model does not have. Nothing is dropped silently.
+
+Scores (`scorecard.json`): `ard` (mean |sim − obs| / obs), `ard_rescaled` (the same after scaling the simulated
+entries and exits per destination to the observed total of each quantity: where people went, not how many),
+`volume_log_ratio` (log of simulated over observed cumulative entries: how many left), `median_abs_log_ratio`,
+`mase` (mean absolute error over that of a naive carry-forward of the previous observation of the same series;
+below 1 beats it), `coverage_50`, `coverage_90` (share of observations inside the ensemble's 25–75% and 5–95%
+bands; null for a single run), `n_scored`, `n_skipped`. Simulated values are ensemble medians.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .outputs import atomic_folder
+
+# quantity -> (rule, simulated series for destinations, simulated series at crossings)
+RULES = {
+    "daily_entries": ("point", "daily_entries", "processed"),
+    "daily_departures_ru": ("point", "daily_departures_ru", None),
+    "cum_entries": ("window", "daily_entries", "processed"),
+    "cum_exits_back": ("window", "daily_exits_back", None),
+    "cum_departures_ru": ("window", "daily_departures_ru", None),
+    "net_stay": ("window_net", "daily_entries", None),
+    "mobilised_cum": ("since_difference", "mobilised_cum", None),
+    "abroad_stock": ("point", "abroad_stock", None),
+    "queue_vehicles": ("point", None, "queue_vehicles"),
+    "queue_wait_hours": ("point", None, "queue_wait_hours"),
+    "flight_price": ("point", "flight_price", None),
+}
+NOT_PRODUCED = {"detained_cum": "not produced by this model version (voice, MODEL §11)",
+                "other": "quantity 'other' is descriptive and not scored"}
+INTENSIVE = {"queue_wait_hours", "flight_price"}  # not scaled with a sample run
+DISTRIBUTION = ("daily_entries", "cum_entries", "cum_exits_back")
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def crossing_groups(country: str = "russia") -> dict[str, list[str]]:
+    """Crossing groups of a pack (group → member crossings); every crossing is also its own group."""
+    path = Path(str(resources.files("exitvoice") / "data" / country / "crossing_groups.csv"))
+    groups: dict[str, list[str]] = {}
+    if path.is_file():
+        for g, c in pd.read_csv(path)[["group", "crossing_id"]].itertuples(index=False):
+            groups.setdefault(g, []).append(c)
+    return groups
+
+
+@dataclass
+class Simulated:
+    """Simulated series of one run or of an ensemble: (quantity, geography) → values [member, day]."""
+
+    dates: pd.DatetimeIndex
+    series: dict[tuple[str, str], np.ndarray]
+    members: int
+
+    @classmethod
+    def from_timeseries(cls, ts: pd.DataFrame, scale: float = 1.0) -> Simulated:
+        """From a long timeseries frame (with a `member` column for an ensemble)."""
+        if "member" not in ts.columns:
+            ts = ts.assign(member=0)
+        dates = pd.DatetimeIndex(sorted(ts.date.unique()))
+        members = int(ts.member.max()) + 1
+        series = {}
+        for (q, g), part in ts.groupby(["quantity", "geography"], sort=False):
+            arr = part.pivot(index="member", columns="date", values="value").reindex(columns=dates).to_numpy()
+            series[(q, g)] = arr if q in INTENSIVE else arr / scale
+        return cls(dates, series, members)
+
+    @classmethod
+    def from_run(cls, folder: str | Path) -> Simulated:
+        """From a run folder written by `exitvoice run`."""
+        folder = Path(folder)
+        ts_path, summary_path = folder / "timeseries.parquet", folder / "summary.json"
+        if not ts_path.is_file() or not summary_path.is_file():
+            raise DataError("not a run folder (no timeseries.parquet and summary.json)", file=str(folder))
+        scale = json.loads(summary_path.read_text()).get("population_scale", 1.0)
+        return cls.from_timeseries(pd.read_parquet(ts_path), scale=scale)
+
+
+def _simulate(row, sim: Simulated, groups: dict[str, list[str]]) -> tuple[np.ndarray | None, str]:
+    """Simulated values of one observation row (one per member), or None and the reason it is skipped."""
+    q, geo = row.quantity, row.geography
+    if q in NOT_PRODUCED:
+        return None, NOT_PRODUCED[q]
+    rule, dest_series, crossing_series = RULES[q]
+    if q == "flight_price" and not str(row.unit).strip().upper().startswith("RUB"):
+        return None, "fare not in RUB (the model's fares are in rubles)"
+    if geo.startswith("crossing:"):
+        name = geo.split(":", 1)[1]
+        members = groups.get(name, [name])
+        if crossing_series is None:
+            return None, f"{q} is not produced per crossing"
+        if crossing_series == "queue_wait_hours" and len(members) > 1:
+            return None, "waits are not defined for a group of crossings"
+        parts = [sim.series.get((crossing_series, f"crossing:{c}")) for c in members]
+        if any(p is None for p in parts):
+            return None, f"crossing not in the model: {name}"
+        daily = np.sum(parts, axis=0)
+    else:
+        daily = sim.series.get((dest_series, geo))
+        if daily is None:
+            return None, f"geography not in the model for {q}: {geo}"
+    first, last = sim.dates[0], sim.dates[-1]
+    if not first <= row.date <= last:
+        return None, f"date outside the run ({first.date()} to {last.date()})"
+    t = sim.dates.get_loc(row.date)
+    if rule == "point":
+        return daily[:, t], ""
+    since = row.since
+    if rule == "since_difference":
+        if since is None or since <= first:
+            return daily[:, t], ""
+        return daily[:, t] - daily[:, sim.dates.get_loc(since) - 1], ""
+    if since is None:
+        return None, "cumulative figure without `since`"
+    if since < first:
+        return None, f"`since` ({since.date()}) is before the run starts ({first.date()})"
+    s = sim.dates.get_loc(since)
+    if rule == "window":
+        return daily[:, s:t + 1].sum(axis=1), ""
+    exits = sim.series.get(("daily_exits_back", geo))
+    return daily[:, s:t + 1].sum(axis=1) - exits[:, s:t + 1].sum(axis=1), ""
+
+
+@dataclass
+class Scorecard:
+    """Per-row comparison and overall scores."""
+
+    rows: pd.DataFrame
+    metrics: dict
+
+    def write(self, out: str | Path, *, force: bool = False) -> Path:
+        """Write scorecard.csv, scorecard.json and scorecard.png into the folder `out`, atomically."""
+        from .plots import scorecard_plot
+
+        with atomic_folder(out, force=force) as tmp:
+            self.rows.to_csv(tmp / "scorecard.csv", index=False)
+            (tmp / "scorecard.json").write_text(json.dumps(self.metrics, indent=2, default=str) + "\n")
+            scorecard_plot(self, tmp / "scorecard.png")
+        return Path(out)
+
+
+def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None = None) -> Scorecard:
+    """Match every observation to the simulation and compute the scores."""
+    groups = crossing_groups() if groups is None else groups
+    recs = []
+    for row in obs.itertuples(index=False):
+        values, reason = _simulate(row, sim, groups)
+        rec = {"line": row.line, "date": row.date.date(), "quantity": row.quantity, "geography": row.geography,
+               "since": row.since.date() if row.since is not None else None, "kind": row.kind,
+               "observed": row.value, "status": "skipped" if values is None else "scored", "reason": reason}
+        if values is not None:
+            qs = np.quantile(values, QUANTILES)
+            rec.update({f"sim_q{int(round(q * 100)):02d}": v for q, v in zip(QUANTILES, qs, strict=True)})
+            med = qs[2]
+            rec["simulated"] = med
+            rec["log_ratio"] = float(np.log(med / row.value)) if med > 0 and row.value > 0 else np.nan
+            rec["abs_rel_diff"] = abs(med - row.value) / row.value if row.value > 0 else np.nan
+        recs.append(rec)
+    rows = pd.DataFrame(recs)
+    return Scorecard(rows, _metrics(rows, sim.members))
+
+
+def _metrics(rows: pd.DataFrame, members: int) -> dict:
+    scored = rows[rows.status == "scored"].copy() if "simulated" in rows else rows.iloc[0:0]
+    out: dict = {"n_scored": int(len(scored)), "n_skipped": int((rows.status == "skipped").sum()),
+                 "members": members}
+    if scored.empty:
+        out.update(ard=None, ard_rescaled=None, volume_log_ratio=None, median_abs_log_ratio=None, mase=None,
+                   coverage_50=None, coverage_90=None)
+    else:
+        out["ard"] = _mean(scored.abs_rel_diff)
+        out["median_abs_log_ratio"] = _nan_none(np.nanmedian(np.abs(scored.log_ratio)))
+        dist = scored[scored.quantity.isin(DISTRIBUTION) & ~scored.geography.str.startswith("crossing:")
+                      & (scored.geography != "RU")]
+        parts = []
+        for _, g in dist.groupby("quantity"):
+            if g.simulated.sum() > 0:
+                factor = g.observed.sum() / g.simulated.sum()
+                parts.append(np.abs(g.simulated * factor - g.observed) / g.observed)
+        out["ard_rescaled"] = _mean(pd.concat(parts)) if parts else None
+        vol = scored[scored.quantity.isin(["cum_departures_ru", "abroad_stock"]) & (scored.geography == "RU")]
+        if vol.empty:
+            vol = scored[(scored.quantity == "cum_entries") & ~scored.geography.str.startswith("crossing:")]
+        out["volume_log_ratio"] = (float(np.log(vol.simulated.sum() / vol.observed.sum()))
+                                   if not vol.empty and vol.simulated.sum() > 0 else None)
+        out["mase"] = _mase(scored)
+        if members > 1:
+            obs = scored.observed
+            out["coverage_50"] = float(((scored.sim_q25 <= obs) & (obs <= scored.sim_q75)).mean())
+            out["coverage_90"] = float(((scored.sim_q05 <= obs) & (obs <= scored.sim_q95)).mean())
+        else:
+            out["coverage_50"] = out["coverage_90"] = None
+    out["skipped"] = (rows[rows.status == "skipped"].groupby("reason").size().sort_values(ascending=False)
+                      .to_dict())
+    return out
+
+
+def _mase(scored: pd.DataFrame) -> float | None:
+    """Σ|sim − obs| over Σ|obs_i − obs_{i−1}|, over the points of series with a previous observation."""
+    model, naive = 0.0, 0.0
+    for _, g in scored.groupby(["quantity", "geography", "since"], dropna=False):
+        g = g.sort_values("date")
+        if len(g) < 2:
+            continue
+        model += float(np.abs(g.simulated - g.observed).iloc[1:].sum())
+        naive += float(np.abs(np.diff(g.observed.to_numpy())).sum())
+    return model / naive if naive > 0 else None
+
+
+def _mean(x: pd.Series) -> float | None:
+    x = x.dropna()
+    return float(x.mean()) if len(x) else None
+
+
+def _nan_none(v: float) -> float | None:
+    return None if np.isnan(v) else float(v)

@@ -1,0 +1,154 @@
+"""Observation files and the validation scorecard: every matching rule and every score, by hand."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from exitvoice.errors import DataError
+from exitvoice.observations import pack_observations, read_observations
+from exitvoice.validate import Simulated, score
+
+HEADER = "date,quantity,geography,value,unit,since,kind,source,quote\n"
+DATES = pd.date_range("2022-09-20", periods=5)
+
+
+def _sim(members=1):
+    """Hand-made series: entries to KZ 10, 20, 30, 40, 50 a day (+ member index), and so on."""
+    s = {}
+    m = np.arange(members)[:, None]
+    s[("daily_entries", "KZ")] = np.array([10, 20, 30, 40, 50.0]) + m
+    s[("daily_exits_back", "KZ")] = np.array([1, 2, 3, 4, 5.0]) + 0 * m
+    s[("processed", "crossing:a")] = np.array([5, 5, 5, 5, 5.0]) + 0 * m
+    s[("processed", "crossing:b")] = np.array([1, 2, 3, 4, 5.0]) + 0 * m
+    s[("mobilised_cum", "RU")] = np.array([0, 100, 250, 300, 310.0]) + 0 * m
+    s[("flight_price", "AM")] = np.array([8000, 9000, 12000, 9000, 8000.0]) + 0 * m
+    s[("queue_wait_hours", "crossing:a")] = np.array([0, 1, 2, 3, 4.0]) + 0 * m
+    return Simulated(DATES, s, members)
+
+
+def _obs(tmp_path, rows):
+    p = tmp_path / "obs.csv"
+    p.write_text(HEADER + "".join(r + "\n" for r in rows))
+    return read_observations(p)
+
+
+GROUPS = {"ab": ["a", "b"]}
+
+
+@pytest.mark.parametrize("row,expected", [
+    ("2022-09-22,daily_entries,KZ,30,persons/day,,official,s,q", 30),
+    ("2022-09-23,cum_entries,KZ,90,persons,2022-09-21,official,s,q", 20 + 30 + 40),
+    ("2022-09-23,cum_exits_back,KZ,9,persons,2022-09-22,official,s,q", 3 + 4),
+    ("2022-09-22,net_stay,KZ,9,persons,2022-09-21,official,s,q", (20 - 2) + (30 - 3)),
+    ("2022-09-22,daily_entries,crossing:ab,8,persons/day,,official,s,q", 5 + 3),
+    ("2022-09-24,cum_entries,crossing:a,10,persons,2022-09-23,official,s,q", 10),
+    ("2022-09-24,mobilised_cum,RU,200,men,2022-09-21,official,s,q", 310 - 0),
+    ("2022-09-24,mobilised_cum,RU,200,men,2022-09-22,official,s,q", 310 - 100),
+    ("2022-09-22,flight_price,AM,12000,RUB one-way,,estimate,s,q", 12000),
+    ("2022-09-21,queue_wait_hours,crossing:a,1,hours,,estimate,s,q", 1),
+])
+def test_each_matching_rule(tmp_path, row, expected):
+    card = score(_obs(tmp_path, [row]), _sim(), GROUPS)
+    r = card.rows.iloc[0]
+    assert r.status == "scored", r.reason
+    assert r.simulated == expected
+
+
+@pytest.mark.parametrize("row,reason", [
+    ("2022-09-22,flight_price,AE,350,USD one-way,,estimate,s,q", "RUB"),
+    ("2022-09-22,detained_cum,RU,1000,persons,2022-09-21,estimate,s,q", "not produced"),
+    ("2022-09-22,other,KZ,1,persons,,official,s,q", "not scored"),
+    ("2022-09-30,daily_entries,KZ,1,persons,,official,s,q", "outside the run"),
+    ("2022-09-22,cum_entries,KZ,1,persons,,official,s,q", "without `since`"),
+    ("2022-09-22,cum_entries,KZ,1,persons,2022-09-01,official,s,q", "before the run starts"),
+    ("2022-09-22,daily_entries,ZZ,1,persons,,official,s,q", "geography not in the model"),
+    ("2022-09-22,daily_entries,crossing:nowhere,1,persons,,official,s,q", "crossing not in the model"),
+    ("2022-09-22,queue_wait_hours,crossing:ab,1,hours,,official,s,q", "group of crossings"),
+])
+def test_unmatched_rows_are_skipped_with_their_reason(tmp_path, row, reason):
+    card = score(_obs(tmp_path, [row]), _sim(), GROUPS)
+    r = card.rows.iloc[0]
+    assert r.status == "skipped" and reason in r.reason
+    assert card.metrics["n_skipped"] == 1 and card.metrics["n_scored"] == 0
+
+
+def test_scores_against_hand_computed_values(tmp_path):
+    rows = [
+        "2022-09-21,daily_entries,KZ,10,p,,official,s,q",   # sim 20: rel 1.0, log ratio ln 2
+        "2022-09-22,daily_entries,KZ,60,p,,official,s,q",   # sim 30: rel 0.5, log ratio -ln 2
+        "2022-09-23,daily_entries,KZ,40,p,,official,s,q",   # sim 40: rel 0,   log ratio 0
+        "2022-09-22,other,KZ,5,p,,official,s,q",            # skipped
+    ]
+    m = score(_obs(tmp_path, rows), _sim(), GROUPS).metrics
+    assert m["n_scored"] == 3 and m["n_skipped"] == 1
+    assert m["ard"] == pytest.approx((1.0 + 0.5 + 0.0) / 3)
+    assert m["median_abs_log_ratio"] == pytest.approx(np.log(2))
+    # naive carry-forward errors |60-10| + |40-60| = 70; model errors (from the 2nd point) 30 + 0 = 30
+    assert m["mase"] == pytest.approx(30 / 70)
+    # rescaled to the observed total 110 over the simulated 90
+    f = 110 / 90
+    expected = np.mean([abs(20 * f - 10) / 10, abs(30 * f - 60) / 60, abs(40 * f - 40) / 40])
+    assert m["ard_rescaled"] == pytest.approx(expected)
+    assert m["coverage_50"] is None and m["coverage_90"] is None
+
+
+def test_volume_log_ratio_and_coverage_for_an_ensemble(tmp_path):
+    rows = ["2022-09-22,cum_entries,KZ,45,p,2022-09-21,official,s,q",    # members: 50 + 2m, m = 0..4
+            "2022-09-24,cum_entries,KZ,400,p,2022-09-20,official,s,q"]   # members: 150 + 5m
+    m = score(_obs(tmp_path, rows), _sim(members=5), GROUPS).metrics
+    assert m["volume_log_ratio"] == pytest.approx(np.log((54 + 160) / 445))
+    assert m["coverage_90"] == pytest.approx(0.0)
+    m2 = score(_obs(tmp_path, ["2022-09-22,cum_entries,KZ,54,p,2022-09-21,official,s,q"]),
+               _sim(members=5), GROUPS).metrics
+    assert m2["coverage_50"] == 1.0 and m2["coverage_90"] == 1.0
+
+
+@pytest.mark.parametrize("row,field", [
+    ("2022-13-01,daily_entries,KZ,1,p,,official,s,q", "date"),
+    ("2022-09-22,arrivals,KZ,1,p,,official,s,q", "quantity"),
+    ("2022-09-22,daily_entries,Kazakhstan,1,p,,official,s,q", "geography"),
+    ("2022-09-22,daily_entries,KZ,many,p,,official,s,q", "value"),
+    ("2022-09-22,daily_entries,KZ,-3,p,,official,s,q", "value"),
+    ("2022-09-22,cum_entries,KZ,3,p,2022-09-30,official,s,q", "since"),
+    ("2022-09-22,daily_entries,KZ,3,p,,rumour,s,q", "kind"),
+])
+def test_bad_rows_name_the_file_line_and_field(tmp_path, row, field):
+    with pytest.raises(DataError) as exc:
+        _obs(tmp_path, ["2022-09-21,daily_entries,KZ,10,p,,official,s,q", row])
+    text = str(exc.value)
+    assert "obs.csv, line 3" in text and f"'{field}'" in text
+
+
+def test_the_shipped_calibration_file_reads():
+    obs = read_observations(pack_observations())
+    assert len(obs) == 100 and {"KZ", "GE", "FI"} <= set(obs.geography)
+
+
+def test_cli_validate_a_run_and_bad_observations(tmp_path):
+    scen = tmp_path / "s.toml"
+    scen.write_text('[scenario]\nname = "v"\nstart = 2022-09-14\nend = 2022-10-05\n'
+                    '[population]\nscale = 0.02\nregions = ["SE", "AST", "MOW"]\n')
+    run = tmp_path / "run"
+    exe = [sys.executable, "-m", "exitvoice"]
+    assert subprocess.run([*exe, "run", scen, "--out", run, "--no-plots"], capture_output=True).returncode == 0
+    r = subprocess.run([*exe, "validate", run], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((run / "validation" / "scorecard.json").read_text())
+    assert {"ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase", "coverage_50",
+            "coverage_90", "n_scored", "n_skipped"} <= set(m)
+    assert (run / "validation" / "scorecard.png").is_file()
+    card = pd.read_csv(run / "validation" / "scorecard.csv")
+    assert len(card) == 100 and set(card.status) == {"scored", "skipped"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "2022-09-22,daily_entries,KZ,ten,p,,official,s,q\n")
+    r = subprocess.run([*exe, "validate", run, "--observations", bad, "--out", tmp_path / "v2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "line 2" in r.stderr and "'value'" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "v2").exists()
+    r = subprocess.run([*exe, "validate", scen, "--out", tmp_path / "v3"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "v3" / "scorecard.json").is_file()
