@@ -11,7 +11,7 @@ from .scenario import Scenario
 
 
 def run(scenario: Scenario, seed: int | None = None, *, params: ParameterSet | None = None,
-        check: bool = True, progress: Callable[[int, int], None] | None = None) -> Results:
+        check: bool = True, progress: Callable[[int, int], None] | None = None, member: int | None = None) -> Results:
     """Run a scenario on the count engine and return its Results.
 
     Args:
@@ -21,8 +21,9 @@ def run(scenario: Scenario, seed: int | None = None, *, params: ParameterSet | N
         params: parameter values to use instead of the pack's defaults with the scenario's overrides.
         check: verify conservation every day.
         progress: called with (days done, days in all) after each day.
+        member: run ensemble member `member` of `seed` on its own (see `exitvoice.ensemble`).
 
     """
     if seed is None:
         seed = scenario.scenario.seed if scenario.scenario.seed is not None else 0
-    return CellEngine(scenario, seed=seed, params=params, check=check).run(progress=progress)
+    return CellEngine(scenario, seed=seed, params=params, check=check, member=member).run(progress=progress)

@@ -59,6 +59,39 @@ def _summary_table(summary: dict) -> Table:
     return t
 
 
+def _scenario(path: Path, sets: list[str] | None):
+    from .scenario import Scenario
+
+    sc = Scenario.from_toml(path)
+    return sc.with_overrides(_parse_sets(sets)) if sets else sc
+
+
+def _free(target: Path, force: bool) -> Path:
+    """Refuse an existing output folder before any work is done (it is replaced only with --force)."""
+    if target.exists() and not force:
+        raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(target))
+    return target
+
+
+def _progress(description: str, total: int, unit: str):
+    """A progress bar on the terminal (silent when stderr is not a terminal); returns (bar, callback)."""
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(), console=err,
+                   transient=True, disable=not err.is_terminal)
+    task = bar.add_task(description, total=total)
+    return bar, lambda done, _total: bar.update(task, completed=done)
+
+
+def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, scheduler: str | None):
+    from .ensemble import read_posterior, run_ensemble
+
+    post = read_posterior(posterior, sc) if posterior else None
+    base = seed if seed is not None else (sc.scenario.seed or 0)
+    bar, tick = _progress(f"ensemble of {n} · {sc.name}", n, "members")
+    with bar:
+        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=tick)
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
@@ -66,63 +99,83 @@ def run(
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's, else 0)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: parameter or <policy>.<field>=VALUE")]
     = None,
+    ensemble: Annotated[int | None, typer.Option(help="run an ensemble of N members (quantile bands)")] = None,
+    jobs: Annotated[int, typer.Option(help="local worker processes for an ensemble")] = 1,
+    posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
+    = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
 ) -> None:
-    """Run a scenario and write summary.json, timeseries/regions/cells Parquet files and plots."""
+    """Run a scenario (or an ensemble) and write the summary, Parquet series and plots."""
     from .api import run as run_api
-    from .scenario import Scenario
 
-    sc = Scenario.from_toml(scenario)
-    if set_:
-        sc = sc.with_overrides(_parse_sets(set_))
-    target = out or Path("results") / sc.name
-    if target.exists() and not force:  # fail before the run, not after it
-        raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(target))
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"running {sc.name}", total=len(sc.days))
-        res = run_api(sc, seed=seed, progress=lambda done, total: bar.update(task, completed=done))
-    res.scenario_toml = Path(scenario).read_text()
-    res.write(target, force=force, plots=not no_plots)
-    console.print(_summary_table(res.summary))
+    sc = _scenario(scenario, set_)
+    target = _free(out or Path("results") / sc.name, force)
+    if ensemble is not None:
+        ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler)
+        ens.write(target, force=force, plots=not no_plots)
+        console.print(_ensemble_table(ens.summary()))
+    else:
+        if posterior or scheduler or jobs != 1:
+            raise ExitvoiceError("--jobs, --posterior and --scheduler go with --ensemble N", field="--ensemble")
+        bar, tick = _progress(f"running {sc.name}", len(sc.days), "days")
+        with bar:
+            res = run_api(sc, seed=seed, progress=tick)
+        res.scenario_toml = Path(scenario).read_text()
+        res.write(target, force=force, plots=not no_plots)
+        console.print(_summary_table(res.summary))
     console.print(f"results written to [bold]{target}[/]")
+
+
+def _ensemble_table(summary: dict) -> Table:
+    t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}")
+    for c in ("quantity", "5%", "median", "95%"):
+        t.add_column(c, justify="right" if c != "quantity" else "left")
+    for k in ("left", "abroad_at_end", "returned", "mobilised", "quota_fill", "summons_served",
+              "peak_queue_wait_hours"):
+        q = summary["totals"].get(k)
+        if q:
+            fmt = "{:.2f}" if k == "quota_fill" else "{:,.0f}"
+            t.add_row(k, *(fmt.format(q[c]) for c in ("q05", "q50", "q95")))
+    return t
 
 
 @app.command()
 def validate(
-    target: Annotated[Path, typer.Argument(help="a run folder (from `exitvoice run`) or a scenario TOML to run")],
+    target: Annotated[Path, typer.Argument(help="a run or ensemble folder, or a scenario TOML to run")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
     seed: Annotated[int | None, typer.Option(help="seed when a scenario is run")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override when a scenario is run")] = None,
+    ensemble: Annotated[int | None, typer.Option(help="run the scenario as an ensemble of N members")] = None,
+    jobs: Annotated[int, typer.Option(help="local worker processes for an ensemble")] = 1,
+    posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing scorecard folder")] = False,
 ) -> None:
-    """Score a run against observations: scorecard.csv, scorecard.json and a plot. Exit 0 whatever the score."""
+    """Score a run or an ensemble against observations: scorecard.csv/.json/.png. Exit 0 whatever the score."""
     from .observations import pack_observations, read_observations
     from .validate import Simulated, score
 
     obs = read_observations(observations or pack_observations())
     if target.is_dir():
-        sim = Simulated.from_run(target)
-        dest = out or target / "validation"
+        dest = _free(out or target / "validation", force)
+        sim = Simulated.from_folder(target)
     else:
         from .api import run as run_api
-        from .scenario import Scenario
 
-        sc = Scenario.from_toml(target)
-        if set_:
-            sc = sc.with_overrides(_parse_sets(set_))
-        dest = out or Path("results") / f"{sc.name}-validation"
-        if dest.exists() and not force:
-            raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(dest))
-        res = run_api(sc, seed=seed)
-        sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
+        sc = _scenario(target, set_)
+        dest = _free(out or Path("results") / f"{sc.name}-validation", force)
+        if ensemble is not None:
+            ens = _ensemble(sc, ensemble, seed, jobs, posterior, None)
+            sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale)
+        else:
+            sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
     card = score(obs, sim)
     card.write(dest, force=force)
     m = card.metrics
-    t = Table(title=f"validation against {observations or 'the calibration observations'}")
+    t = Table(title=f"validation against {observations or 'the calibration observations'} ({sim.members} member(s))")
     t.add_column("score")
     t.add_column("value", justify="right")
     for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase", "coverage_50",

@@ -104,8 +104,11 @@ def scorecard_plot(card, path) -> None:
         ax.errorbar(x, part.simulated, yerr=err, fmt="s", ms=4, color="tab:blue", label="simulated (5–95%)")
         ax.plot(x, part.observed, "o", color="k", ms=4, label="observed")
         ax.set_title(f"{q} · {g}", fontsize=9)
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=5))
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        if x.nunique() == 1:  # a single date: give the axis a range of its own
+            ax.set_xlim(x.iloc[0] - pd.Timedelta(days=2), x.iloc[0] + pd.Timedelta(days=2))
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
@@ -113,3 +116,41 @@ def scorecard_plot(card, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def ensemble_plots(ens, out_dir) -> dict:
+    """Median and 5–95% / 25–75% bands of the main series of an ensemble; PNGs into out_dir."""
+    q = ens.quantiles()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = {}
+    title = f"{ens.summaries[0]['scenario']} · ensemble of {ens.n} (seed {ens.seed})"
+    panels = {
+        "entries": [("daily_entries", g) for g in ("KZ", "GE", "FI", "AM", "BY", "TR")],
+        "callup_and_stock": [("mobilised_cum", "RU"), ("abroad_stock", "RU"), ("daily_departures_ru", "RU"),
+                             ("summons_served", "RU")],
+    }
+    for name, series in panels.items():
+        series = [s for s in series if ((q.quantity == s[0]) & (q.geography == s[1])).any()]
+        if not series:
+            continue
+        ncol = min(3, len(series))
+        nrow = -(-len(series) // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.2 * nrow), squeeze=False)
+        for ax, (qty, geo) in zip(axes.ravel(), series, strict=False):
+            part = q[(q.quantity == qty) & (q.geography == geo)]
+            x = pd.to_datetime(part.date)
+            ax.fill_between(x, part.q05, part.q95, alpha=0.2, color="tab:blue", label="5–95%")
+            ax.fill_between(x, part.q25, part.q75, alpha=0.35, color="tab:blue", label="25–75%")
+            ax.plot(x, part.q50, color="tab:blue", label="median")
+            ax.set_title(f"{qty} · {geo}", fontsize=9)
+            ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+        for ax in axes.ravel()[len(series):]:
+            ax.axis("off")
+        axes.ravel()[0].legend(fontsize=7)
+        fig.suptitle(title)
+        fig.tight_layout()
+        fig.savefig(out / f"{name}.png", dpi=100)
+        figs[name] = fig
+        plt.close(fig)
+    return figs

@@ -87,14 +87,16 @@ class Simulated:
         return cls(dates, series, members)
 
     @classmethod
-    def from_run(cls, folder: str | Path) -> Simulated:
-        """From a run folder written by `exitvoice run`."""
+    def from_folder(cls, folder: str | Path) -> Simulated:
+        """From a run folder (`timeseries.parquet`) or an ensemble folder (`member_series.parquet`)."""
         folder = Path(folder)
-        ts_path, summary_path = folder / "timeseries.parquet", folder / "summary.json"
-        if not ts_path.is_file() or not summary_path.is_file():
-            raise DataError("not a run folder (no timeseries.parquet and summary.json)", file=str(folder))
-        scale = json.loads(summary_path.read_text()).get("population_scale", 1.0)
-        return cls.from_timeseries(pd.read_parquet(ts_path), scale=scale)
+        summary_path = folder / "summary.json"
+        for name in ("member_series.parquet", "timeseries.parquet"):
+            if (folder / name).is_file() and summary_path.is_file():
+                scale = json.loads(summary_path.read_text()).get("population_scale", 1.0)
+                return cls.from_timeseries(pd.read_parquet(folder / name), scale=scale)
+        raise DataError("not a run or ensemble folder (no summary.json with timeseries.parquet or "
+                        "member_series.parquet)", file=str(folder))
 
 
 def _simulate(row, sim: Simulated, groups: dict[str, list[str]]) -> tuple[np.ndarray | None, str]:

@@ -45,13 +45,15 @@ class CellEngine:
     Args:
         scenario: the validated scenario.
         seed: the run's seed; one `numpy.random.SeedSequence` per run.
+        member: an ensemble member's index: its stream is `SeedSequence(seed, spawn_key=(member,))`, independent
+            of every other member's and reproducible on its own.
         params: parameter values; by default the pack's declarations with the scenario's overrides.
         check: verify conservation every day (cheap; on by default).
 
     """
 
     def __init__(self, scenario: Scenario, seed: int = 0, params: ParameterSet | None = None,
-                 check: bool = True) -> None:
+                 check: bool = True, member: int | None = None) -> None:
         self.scenario = scenario
         self.seed = int(seed)
         self.pack = load_pack(scenario.scenario.country)
@@ -62,7 +64,9 @@ class CellEngine:
                                     scale=opts.scale, regions=opts.regions)
         self.net = build_network(self.pack, self.params, self.pop.regions, scale=opts.scale)
         self.layout = Layout(tuple(self.net.crossing_ids), tuple(self.net.dest_ids))
-        self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed)))
+        self.member = member
+        spawn = () if member is None else (int(member),)
+        self.rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=spawn)))
         self.check = check
         self.days = scenario.days
         pop = self.pop

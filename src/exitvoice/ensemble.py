@@ -1,0 +1,171 @@
+"""Ensembles (MODEL §14): N runs over seeds and, with a posterior file, over parameter sets.
+
+Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` and parameter set `i mod n_sets` of the
+posterior (or the scenario's parameters): it is reproducible on its own from (seed, i, parameter set) with
+`exitvoice.run(scenario, seed=seed, params=..., member=i)`. Members run in local processes (`jobs`) or on a Dask
+distributed cluster (`scheduler`), with identical results either way. Outputs: quantiles 5/25/50/75/95 of every
+series (`timeseries_quantiles.parquet`), per-member totals and parameters (`members.parquet`), the members'
+series (`member_series.parquet`, used by `validate` for coverage), a summary and plots with bands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ExitvoiceError
+from .outputs import atomic_folder
+from .scenario import Scenario
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+QCOLS = ("q05", "q25", "q50", "q75", "q95")
+
+
+def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
+    """Parameter sets (one per row, columns = parameter names, optional `set_id`), checked against the pack."""
+    from .pack import load_pack
+    from .params import ParameterSet
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("no such posterior file", file=str(path))
+    post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    if "set_id" not in post.columns:
+        post.insert(0, "set_id", np.arange(len(post)))
+    names = [c for c in post.columns if c not in ("set_id", "loss", "trial")]
+    if not names or post.empty:
+        raise DataError("a posterior needs at least one parameter column and one row", file=str(path))
+    decl = load_pack(scenario.scenario.country).declarations
+    for i, row in enumerate(post[names].to_dict("records")):
+        ParameterSet(decl, {**scenario.parameters, **row}, source=f"{path} row {i + 1}")
+    return post[["set_id", *names]].reset_index(drop=True)
+
+
+def _member(scenario_json: dict, source: str, seed: int, member: int, overrides: dict
+            ) -> tuple[np.ndarray, dict, pd.DataFrame | None]:
+    """Run one member (in a worker): timeseries values in row order, the summary, and (member 0) the row index."""
+    from .api import run
+
+    sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **overrides}},
+                            source=source)
+    res = run(sc, seed=seed, member=member, check=False)
+    index = res.timeseries[["date", "quantity", "geography"]] if member == 0 else None
+    return res.timeseries.value.to_numpy(), res.summary, index
+
+
+@dataclass
+class EnsembleResults:
+    """The members' series (values [member, row] over a shared row index) and summaries."""
+
+    scenario: Scenario
+    seed: int
+    index: pd.DataFrame  # date, quantity, geography of each row
+    values: np.ndarray
+    summaries: list[dict]
+    members: pd.DataFrame
+
+    @property
+    def n(self) -> int:
+        """Number of members."""
+        return len(self.summaries)
+
+    def quantiles(self) -> pd.DataFrame:
+        """Quantiles 5/25/50/75/95 of every series, by date."""
+        q = np.quantile(self.values, QUANTILES, axis=0)
+        return self.index.assign(**{c: q[i] for i, c in enumerate(QCOLS)})
+
+    def member_series(self) -> pd.DataFrame:
+        """Every member's series, long (member, date, quantity, geography, value)."""
+        n, rows = self.values.shape
+        return pd.DataFrame({
+            "member": np.repeat(np.arange(n), rows),
+            "date": np.tile(self.index.date.to_numpy(), n),
+            "quantity": np.tile(self.index.quantity.to_numpy(), n),
+            "geography": np.tile(self.index.geography.to_numpy(), n),
+            "value": self.values.ravel(),
+        })
+
+    def summary(self) -> dict:
+        """Ensemble summary: members, seed, and quantiles of every scalar total."""
+        totals = pd.DataFrame([s["totals"] for s in self.summaries]).select_dtypes("number")
+        first = self.summaries[0]
+        return {
+            "scenario": first["scenario"], "ensemble": self.n, "seed": self.seed, "version": first["version"],
+            "start": first["start"], "end": first["end"], "population": first["population"],
+            "population_scale": first["population_scale"],
+            "parameter_sets": int(self.members.param_set.nunique()),
+            "totals": {c: dict(zip(QCOLS, np.quantile(totals[c].dropna(), QUANTILES).tolist(), strict=True))
+                       for c in totals.columns if totals[c].notna().any()},
+        }
+
+    def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
+        """Write the ensemble folder atomically."""
+        with atomic_folder(out, force=force) as tmp:
+            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
+            self.quantiles().to_parquet(tmp / "timeseries_quantiles.parquet", index=False)
+            self.members.to_parquet(tmp / "members.parquet", index=False)
+            self.member_series().to_parquet(tmp / "member_series.parquet", index=False)
+            if plots:
+                from .plots import ensemble_plots
+
+                ensemble_plots(self, tmp / "plots")
+        return Path(out)
+
+
+def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
+                 scheduler: str | None = None, progress: Callable[[int, int], None] | None = None
+                 ) -> EnsembleResults:
+    """Run n members; see the module docstring."""
+    if n < 1:
+        raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
+    if jobs < 1:
+        raise ExitvoiceError("jobs must be at least 1", field="--jobs", given=jobs)
+    sets = posterior if posterior is not None else pd.DataFrame({"set_id": [0]})
+    names = [c for c in sets.columns if c != "set_id"]
+    sc_json = scenario.model_dump(mode="json")
+    source = scenario.source or "<scenario>"
+    tasks = []
+    for i in range(n):
+        row = sets.iloc[i % len(sets)]
+        tasks.append((i, int(row.set_id), {k: float(row[k]) for k in names}))
+    results: dict[int, tuple[np.ndarray, dict, pd.DataFrame | None]] = {}
+    done = 0
+    if scheduler:
+        try:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+        except ImportError as exc:  # pragma: no cover - dask is a dependency
+            raise ExitvoiceError("--scheduler needs dask.distributed installed") from exc
+        with Client(scheduler) as client:
+            futures = {client.submit(_member, sc_json, source, seed, i, ov, pure=False): i for i, _, ov in tasks}
+            for fut in dask_completed(futures):
+                results[futures[fut]] = fut.result()
+                done += 1
+                if progress:
+                    progress(done, n)
+    elif jobs == 1:
+        for i, _, ov in tasks:
+            results[i] = _member(sc_json, source, seed, i, ov)
+            done += 1
+            if progress:
+                progress(done, n)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futs = {pool.submit(_member, sc_json, source, seed, i, ov): i for i, _, ov in tasks}
+            for fut in as_completed(futs):
+                results[futs[fut]] = fut.result()
+                done += 1
+                if progress:
+                    progress(done, n)
+    values = np.stack([results[i][0] for i in range(n)])
+    summaries = [results[i][1] for i in range(n)]
+    members = pd.DataFrame([{"member": i, "seed": seed, "param_set": s, **ov,
+                             **{k: v for k, v in summaries[i]["totals"].items()}} for i, s, ov in tasks])
+    return EnsembleResults(scenario, seed, results[0][2], values, summaries, members)

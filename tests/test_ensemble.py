@@ -1,0 +1,96 @@
+"""Ensembles: ordered quantiles, members reproducible alone, local processes and Dask alike, posteriors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import MOBILISATION, small_scenario
+from exitvoice import run
+from exitvoice.ensemble import read_posterior, run_ensemble
+from exitvoice.errors import DataError
+
+
+@pytest.fixture(scope="module")
+def sc():
+    return small_scenario([dict(MOBILISATION)], end="2022-10-05", scale=0.05)
+
+
+@pytest.fixture(scope="module")
+def ens(sc):
+    return run_ensemble(sc, 6, seed=5, jobs=1)
+
+
+def test_quantiles_are_ordered_and_bracket_the_median_member(ens):
+    q = ens.quantiles()
+    cols = ["q05", "q25", "q50", "q75", "q95"]
+    assert (np.diff(q[cols].to_numpy(), axis=1) >= -1e-9).all()
+    left = ens.members.left.to_numpy()
+    median_member = int(np.argsort(left)[len(left) // 2])
+    t = ens.summary()["totals"]["left"]
+    assert t["q25"] <= left[median_member] <= t["q75"]
+    assert len(set(left)) > 1  # members differ
+
+
+def test_each_member_is_reproducible_on_its_own(sc, ens):
+    for i in (0, 4):
+        alone = run(sc, seed=5, member=i).timeseries.value.to_numpy()
+        assert np.array_equal(alone, ens.values[i])
+
+
+def test_local_processes_give_the_same_members(sc, ens):
+    par = run_ensemble(sc, 6, seed=5, jobs=2)
+    assert np.array_equal(par.values, ens.values)
+
+
+def test_dask_gives_the_same_members(sc, ens):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        dask = run_ensemble(sc, 6, seed=5, scheduler=cluster.scheduler_address)
+    assert np.array_equal(dask.values, ens.values)
+
+
+def test_members_cycle_through_the_posterior(sc, tmp_path):
+    post = pd.DataFrame({"exit.beta_risk": [0.0, 200.0], "callup.report_days": [2.0, 6.0]})
+    path = tmp_path / "posterior.csv"
+    post.to_csv(path, index=False)
+    sets = read_posterior(path, sc)
+    e = run_ensemble(sc, 4, seed=1, posterior=sets)
+    assert e.members.param_set.tolist() == [0, 1, 0, 1]
+    assert [s["parameters_changed"]["exit.beta_risk"] for s in e.summaries] == [0.0, 200.0, 0.0, 200.0]
+    assert e.members.left[1] > e.members.left[0]  # stronger response to risk, more leave
+
+
+def test_bad_posterior_is_refused(sc, tmp_path):
+    path = tmp_path / "p.csv"
+    pd.DataFrame({"exit.beta_nonsense": [1.0]}).to_csv(path, index=False)
+    with pytest.raises(Exception, match="beta_nonsense"):
+        read_posterior(path, sc)
+    with pytest.raises(DataError):
+        read_posterior(tmp_path / "missing.csv", sc)
+
+
+def test_cli_ensemble_and_its_validation(tmp_path):
+    scen = tmp_path / "s.toml"
+    scen.write_text('[scenario]\nname = "e"\nstart = 2022-09-14\nend = 2022-10-05\n'
+                    '[population]\nscale = 0.02\nregions = ["SE", "AST", "MOW"]\n'
+                    '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n')
+    out = tmp_path / "ens"
+    exe = [sys.executable, "-m", "exitvoice"]
+    r = subprocess.run([*exe, "run", scen, "--ensemble", "4", "--jobs", "2", "--out", out], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    for f in ("summary.json", "timeseries_quantiles.parquet", "members.parquet", "member_series.parquet"):
+        assert (out / f).is_file()
+    assert list((out / "plots").glob("*.png"))
+    assert json.loads((out / "summary.json").read_text())["ensemble"] == 4
+    r = subprocess.run([*exe, "validate", out], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out / "validation" / "scorecard.json").read_text())
+    assert m["members"] == 4 and m["coverage_90"] is not None
+    r = subprocess.run([*exe, "run", scen, "--jobs", "2", "--out", tmp_path / "x"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--ensemble" in r.stderr
