@@ -189,6 +189,56 @@ def validate(
 
 
 @app.command()
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to fit")],
+    observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
+    = None,
+    trials: Annotated[int, typer.Option(help="completed trials the study should have")] = 100,
+    jobs: Annotated[int, typer.Option(help="worker processes on the same study")] = 1,
+    storage: Annotated[str | None, typer.Option(help="sqlite:///file.db (default), journal:<file>, or any "
+                                                "SQLAlchemy URL")] = None,
+    study: Annotated[str | None, typer.Option(help="study name (default: the scenario's name)")] = None,
+    sampler: Annotated[str, typer.Option(help="tpe, cmaes or random")] = "tpe",
+    loss: Annotated[str, typer.Option(help="sse (weighted squared log errors) or nll")] = "sse",
+    seed: Annotated[int, typer.Option(help="seed of the runs and of the sampler")] = 0,
+    tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best * (1 + tolerance)")] = 0.1,
+    min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override before fitting")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+) -> None:
+    """Fit parameters to observations with Optuna; writes calibrated.toml and posterior.parquet. Resumable."""
+    from .calibrate import Settings, check_settings, write_outputs
+    from .calibrate import calibrate as fit
+    from .observations import pack_observations, read_observations
+
+    sc = _scenario(scenario, set_)
+    settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
+                        sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
+    check_settings(settings, sc)
+    obs = read_observations(observations or pack_observations(sc.scenario.country))
+    target = _free(out or Path("results") / f"{sc.name}-calibration", force)
+    url = storage or f"sqlite:///{target.parent / (target.name + '.db')}"
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TextColumn("best loss {task.fields[best]}"), TimeElapsedColumn(), console=err, transient=True,
+                   disable=not err.is_terminal)
+    task = bar.add_task(f"calibrating {sc.name}", total=trials, best="—")
+    with bar:
+        st = fit(sc, obs, settings, storage=url, study=study or sc.name, jobs=jobs,
+                 progress=lambda done, total, best: bar.update(
+                     task, completed=done, best="—" if best is None else f"{best:.4g}"))
+    write_outputs(st, settings, target, scenario=sc, storage=url, force=force)
+    t = Table(title=f"calibration of {sc.name}: best of {len(st.trials)} trials (loss {st.best_value:.4g})")
+    t.add_column("parameter")
+    t.add_column("best", justify="right")
+    for name in settings.params:
+        t.add_row(name, f"{st.best_params[name]:.4g}")
+    console.print(t)
+    console.print(f"study in [bold]{url}[/] (resume with the same command); results in [bold]{target}[/]")
+
+
+@app.command()
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = "russia",
     grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,

@@ -1,0 +1,126 @@
+"""Calibration: recovers a known parameter from synthetic observations, resumes, losses by hand."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+from conftest import MOBILISATION, small_scenario
+from exitvoice import run
+from exitvoice.calibrate import Settings, calibrate, loss_value, posterior, write_outputs
+from exitvoice.errors import ExitvoiceError
+
+TRUE = 3.0e-5  # exit.lambda_base used to make the synthetic observations
+
+
+def _scenario():
+    return small_scenario([dict(MOBILISATION)], end="2022-10-10", scale=0.05)
+
+
+def _synthetic(sc) -> pd.DataFrame:
+    """Observations produced by the model itself at exit.lambda_base = TRUE."""
+    res = run(sc.with_overrides({"exit.lambda_base": str(TRUE)}), seed=0)
+    ts = res.timeseries
+    rows = []
+    for geo in ("KZ", "GE", "AM", "BY", "TR"):
+        for date in ("2022-09-18", "2022-09-26", "2022-10-05"):
+            v = ts[(ts.quantity == "daily_entries") & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
+            rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": "daily_entries",
+                         "geography": geo, "value": v / 0.05, "unit": "persons/day", "since": None,
+                         "kind": "official", "source": "synthetic"})
+    return pd.DataFrame(rows)
+
+
+def test_recovers_a_known_parameter_from_synthetic_observations(tmp_path):
+    sc = _scenario()
+    obs = _synthetic(sc)
+    settings = Settings(params=["exit.lambda_base"], trials=30, seed=0, min_sets=5)
+    st = calibrate(sc, obs, settings, storage=f"sqlite:///{tmp_path / 's.db'}", study="synthetic")
+    best = st.best_params["exit.lambda_base"]
+    assert abs(np.log(best / TRUE)) < np.log(1.5), best  # within a factor 1.5 over a range of 100x
+    post = posterior(st, settings)
+    assert len(post) >= 5 and post.loss.is_monotonic_increasing
+    out = write_outputs(st, settings, tmp_path / "out", scenario=sc, storage="x")
+    text = (out / "calibrated.toml").read_text()
+    assert '"exit.lambda_base" =' in text
+    assert pd.read_parquet(out / "posterior.parquet").columns.tolist()[:3] == ["set_id", "trial", "loss"]
+
+
+def test_resumes_without_losing_trials(tmp_path):
+    sc = _scenario()
+    obs = _synthetic(sc)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    s3 = Settings(params=["exit.beta_risk"], trials=3, seed=1)
+    first = calibrate(sc, obs, s3, storage=url, study="r")
+    before = {t.number: t.params for t in first.trials}
+    s5 = Settings(params=["exit.beta_risk"], trials=5, seed=1)
+    again = calibrate(sc, obs, s5, storage=url, study="r")
+    done = [t for t in again.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 5
+    assert all(again.trials[n].params == p for n, p in before.items())
+
+
+def test_journal_storage_with_two_processes(tmp_path):
+    sc = _scenario()
+    st = calibrate(sc, _synthetic(sc), Settings(params=["exit.beta_risk"], trials=4, seed=2),
+                   storage=f"journal:{tmp_path / 'j.log'}", study="j", jobs=2)
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials) >= 4
+
+
+def test_ctrl_c_then_resume_keeps_completed_trials(tmp_path):
+    scen = tmp_path / "s.toml"
+    scen.write_text('[scenario]\nname = "c"\nstart = 2022-09-14\nend = 2022-10-01\n'
+                    '[population]\nscale = 0.02\nregions = ["SE", "AST"]\n'
+                    '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n')
+    db = tmp_path / "c.db"
+    cmd = [sys.executable, "-m", "exitvoice", "calibrate", str(scen), "--params", "exit.beta_risk",
+           "--storage", f"sqlite:///{db}", "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen([*cmd, "--trials", "200"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def completed():
+        try:
+            st = optuna.load_study(study_name="c", storage=f"sqlite:///{db}")
+        except Exception:
+            return 0
+        return sum(t.state == optuna.trial.TrialState.COMPLETE for t in st.trials)
+
+    deadline = time.time() + 120
+    while completed() < 3 and time.time() < deadline:
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)
+    kept = completed()
+    assert 3 <= kept < 200
+    r = subprocess.run([*cmd, "--trials", str(kept + 2)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert completed() == kept + 2
+
+
+def test_losses_by_hand():
+    rows = pd.DataFrame({"status": ["scored", "scored", "skipped"], "kind": ["official", "estimate", "official"],
+                         "observed": [100.0, 10.0, 5.0], "simulated": [50.0, 10.0, np.nan],
+                         "quantity": ["daily_entries", "daily_entries", "other"],
+                         "geography": ["KZ", "GE", "KZ"], "date": ["d", "d", "d"], "since": [None, None, None]})
+    sse = loss_value(rows, Settings(params=["x"]))
+    assert sse == pytest.approx((np.log(51) - np.log(101)) ** 2 * 1.0 + 0.0 * 0.5)
+    good = rows.assign(simulated=[100.0, 10.0, np.nan])
+    nll = Settings(params=["x"], loss="nll")
+    assert np.isfinite(loss_value(rows, nll)) and loss_value(good, nll) < loss_value(rows, nll)
+
+
+def test_bad_calibration_input(tmp_path):
+    sc = _scenario()
+    obs = _synthetic(sc)
+    for params, msg in ((["exit.nonsense"], "unknown parameter"), (["risk.horizon_days"], "fixed"), ([], "at least")):
+        with pytest.raises(ExitvoiceError, match=msg):
+            calibrate(sc, obs, Settings(params=params, trials=1), storage="sqlite:///:memory:", study="x")
+    scen = tmp_path / "s.toml"
+    scen.write_text('[scenario]\nname = "c"\nstart = 2022-09-14\nend = 2022-10-01\n')
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "calibrate", str(scen), "--params", "exit.nope",
+                        "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "exit.nope" in r.stderr and not (tmp_path / "o").exists()
