@@ -79,7 +79,7 @@ def _progress(description: str, total: int, unit: str):
                    TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(), console=err,
                    transient=True, disable=not err.is_terminal)
     task = bar.add_task(description, total=total)
-    return bar, lambda done, _total: bar.update(task, completed=done)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, scheduler: str | None):
@@ -236,6 +236,44 @@ def calibrate(
         t.add_row(name, f"{st.best_params[name]:.4g}")
     console.print(t)
     console.print(f"study in [bold]{url}[/] (resume with the same command); results in [bold]{target}[/]")
+
+
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to vary")],
+    outputs: Annotated[str, typer.Option(help="comma-separated scalar outputs")] = (
+        "left_total,mobilised_cum,quota_fill"),
+    method: Annotated[str, typer.Option(help="sobol or morris")] = "sobol",
+    samples: Annotated[int, typer.Option(help="base sample size N (runs: N(D+2) Sobol, N(D+1) Morris)")] = 64,
+    seed: Annotated[int, typer.Option(help="seed of the design and the runs")] = 0,
+    jobs: Annotated[int, typer.Option(help="local worker processes")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override before the analysis")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+) -> None:
+    """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
+    from .sensitivity import analyse, write
+
+    sc = _scenario(scenario, set_)
+    names = [p.strip() for p in params_.split(",") if p.strip()]
+    outs = [o.strip() for o in outputs.split(",") if o.strip()]
+    target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
+    bar, tick = _progress(f"{method} · {sc.name}", 1, "runs")
+    with bar:
+        indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
+                                  scheduler=scheduler, progress=tick)
+    write(indices, design, target, method=method, force=force,
+          meta={"scenario": sc.name, "samples": samples, "runs": len(design), "seed": seed})
+    t = Table(title=f"{method} sensitivity of {sc.name} ({len(design)} runs)")
+    cols = ["mu_star", "mu_star_conf", "sigma"] if method == "morris" else ["S1", "S1_conf", "ST", "ST_conf"]
+    for c in ("output", "parameter", *cols):
+        t.add_column(c, justify="left" if c in ("output", "parameter") else "right")
+    for r in indices.itertuples(index=False):
+        t.add_row(r.output, r.parameter, *(f"{getattr(r, c):.3g}" for c in cols))
+    console.print(t)
+    console.print(f"results written to [bold]{target}[/]")
 
 
 @app.command()

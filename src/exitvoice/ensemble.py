@@ -120,9 +120,13 @@ class EnsembleResults:
 
 
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
-                 scheduler: str | None = None, progress: Callable[[int, int], None] | None = None
-                 ) -> EnsembleResults:
-    """Run n members; see the module docstring."""
+                 scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
+                 common_random_numbers: bool = False) -> EnsembleResults:
+    """Run n members; see the module docstring.
+
+    With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
+    parameter sets (for sensitivity analysis).
+    """
     if n < 1:
         raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
     if jobs < 1:
@@ -135,6 +139,7 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     for i in range(n):
         row = sets.iloc[i % len(sets)]
         tasks.append((i, int(row.set_id), {k: float(row[k]) for k in names}))
+    stream = (lambda i: 0) if common_random_numbers else (lambda i: i)
     results: dict[int, tuple[np.ndarray, dict, pd.DataFrame | None]] = {}
     done = 0
     if scheduler:
@@ -144,7 +149,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         except ImportError as exc:  # pragma: no cover - dask is a dependency
             raise ExitvoiceError("--scheduler needs dask.distributed installed") from exc
         with Client(scheduler) as client:
-            futures = {client.submit(_member, sc_json, source, seed, i, ov, pure=False): i for i, _, ov in tasks}
+            futures = {client.submit(_member, sc_json, source, seed, stream(i), ov, pure=False): i
+                       for i, _, ov in tasks}
             for fut in dask_completed(futures):
                 results[futures[fut]] = fut.result()
                 done += 1
@@ -152,13 +158,13 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
                     progress(done, n)
     elif jobs == 1:
         for i, _, ov in tasks:
-            results[i] = _member(sc_json, source, seed, i, ov)
+            results[i] = _member(sc_json, source, seed, stream(i), ov)
             done += 1
             if progress:
                 progress(done, n)
     else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futs = {pool.submit(_member, sc_json, source, seed, i, ov): i for i, _, ov in tasks}
+            futs = {pool.submit(_member, sc_json, source, seed, stream(i), ov): i for i, _, ov in tasks}
             for fut in as_completed(futs):
                 results[futs[fut]] = fut.result()
                 done += 1

@@ -154,3 +154,28 @@ def ensemble_plots(ens, out_dir) -> dict:
         figs[name] = fig
         plt.close(fig)
     return figs
+
+
+def sensitivity_plot(indices: pd.DataFrame, method: str, path) -> None:
+    """One bar panel per output: Morris μ* (± confidence) or Sobol S1 and ST (± confidence)."""
+    import numpy as np
+
+    outputs = list(dict.fromkeys(indices.output))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(5 * len(outputs), 0.5 * indices.parameter.nunique() + 2),
+                             squeeze=False)
+    for ax, o in zip(axes[0], outputs, strict=True):
+        part = indices[indices.output == o]
+        y = np.arange(len(part))
+        if method == "morris":
+            ax.barh(y, part.mu_star, xerr=part.mu_star_conf, color="tab:blue")
+            ax.set_xlabel("Morris μ*")
+        else:
+            ax.barh(y - 0.2, part.S1, 0.4, xerr=part.S1_conf, label="S1 (first order)", color="tab:blue")
+            ax.barh(y + 0.2, part.ST, 0.4, xerr=part.ST_conf, label="ST (total)", color="tab:orange")
+            ax.set_xlabel("Sobol index")
+            ax.legend(fontsize=7)
+        ax.set_yticks(y, part.parameter, fontsize=8)
+        ax.set_title(o)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

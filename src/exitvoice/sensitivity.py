@@ -1,0 +1,108 @@
+"""Sensitivity analysis (MODEL §14) with SALib: Morris screening and Sobol indices.
+
+The user names the parameters (searched over their declared ranges; `loguniform` ones on a log10 scale) and
+scalar outputs of the run summary. Samples come from SALib (`morris.sample`: N·(D+1) runs; Saltelli/Sobol
+`sobol.sample` without second order: N·(D+2) runs); every run uses the same random stream (common random
+numbers), so outputs differ only by the parameters. Results: per output and parameter, Morris μ*, its
+confidence and σ, or Sobol first-order S1 and total-order ST with confidence intervals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ExitvoiceError
+from .outputs import atomic_folder
+from .scenario import Scenario
+
+# scalar outputs: name → key of summary["totals"]
+OUTPUTS = {
+    "left_total": "left", "abroad_at_end": "abroad_at_end", "returned": "returned", "mobilised_cum": "mobilised",
+    "quota_fill": "quota_fill", "summons_served": "summons_served", "peak_queue_wait_hours": "peak_queue_wait_hours",
+    "passports_issued": "passports_issued", "hiding_at_end": "hiding_at_end", "stopped_at_border": "stopped_at_border",
+}
+METHODS = ("morris", "sobol")
+
+
+def problem(scenario: Scenario, params: list[str]) -> tuple[dict, list[bool]]:
+    """The SALib problem over declared ranges; returns it and which parameters are on a log10 scale."""
+    from .pack import load_pack
+
+    decl = load_pack(scenario.scenario.country).declarations
+    if len(params) < 2:
+        raise ExitvoiceError("name at least two parameters", field="--params", given=params)
+    bounds, logs = [], []
+    for p in params:
+        if p not in decl:
+            raise ExitvoiceError("unknown parameter", field="--params", given=p,
+                                 allowed="declared parameters (`exitvoice params`)")
+        d = decl[p]
+        if d.prior == "fixed" or d.low == d.high:
+            raise ExitvoiceError("a fixed parameter has no range to vary", field="--params", given=p)
+        log = d.prior == "loguniform"
+        logs.append(log)
+        bounds.append([np.log10(d.low), np.log10(d.high)] if log else [d.low, d.high])
+    return {"num_vars": len(params), "names": list(params), "bounds": bounds}, logs
+
+
+def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method: str = "sobol", samples: int = 64,
+            seed: int = 0, jobs: int = 1, scheduler: str | None = None,
+            progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the design and the analysis; returns (indices, samples with outputs)."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    from .ensemble import run_ensemble
+
+    if method not in METHODS:
+        raise ExitvoiceError("unknown method", field="--method", given=method, allowed=list(METHODS))
+    bad = [o for o in outputs if o not in OUTPUTS]
+    if bad or not outputs:
+        raise ExitvoiceError("unknown outputs", field="--outputs", given=bad or outputs, allowed=sorted(OUTPUTS))
+    if samples < 2:
+        raise ExitvoiceError("must be at least 2", field="--samples", given=samples)
+    prob, logs = problem(scenario, params)
+    if method == "morris":
+        X = morris_sample.sample(prob, samples, num_levels=4, seed=seed)
+    else:
+        X = sobol_sample.sample(prob, samples, calc_second_order=False, seed=seed)
+    values = np.where(logs, 10.0 ** X, X)
+    design = pd.DataFrame(values, columns=params).assign(set_id=np.arange(len(X)))
+    ens = run_ensemble(scenario, len(X), seed=seed, jobs=jobs, posterior=design, scheduler=scheduler,
+                       progress=progress, common_random_numbers=True)
+    Y = pd.DataFrame({o: [s["totals"][OUTPUTS[o]] for s in ens.summaries] for o in outputs}, dtype=float)
+    rows = []
+    for o in outputs:
+        y = Y[o].fillna(0.0).to_numpy()
+        if method == "morris":
+            r = morris_analyze.analyze(prob, X, y, num_levels=4, seed=seed)
+            for i, p in enumerate(params):
+                rows.append({"output": o, "parameter": p, "mu_star": r["mu_star"][i],
+                             "mu_star_conf": r["mu_star_conf"][i], "sigma": r["sigma"][i]})
+        else:
+            r = sobol_analyze.analyze(prob, y, calc_second_order=False, seed=seed)
+            for i, p in enumerate(params):
+                rows.append({"output": o, "parameter": p, "S1": r["S1"][i], "S1_conf": r["S1_conf"][i],
+                             "ST": r["ST"][i], "ST_conf": r["ST_conf"][i]})
+    return pd.DataFrame(rows), pd.concat([design.drop(columns="set_id"), Y], axis=1)
+
+
+def write(indices: pd.DataFrame, design: pd.DataFrame, out: str | Path, *, method: str, meta: dict,
+          force: bool = False) -> Path:
+    """sensitivity.csv, sensitivity.json, samples.parquet and a bar plot per output."""
+    from .plots import sensitivity_plot
+
+    with atomic_folder(out, force=force) as tmp:
+        indices.to_csv(tmp / "sensitivity.csv", index=False)
+        (tmp / "sensitivity.json").write_text(json.dumps(
+            {**meta, "method": method, "indices": indices.to_dict("records")}, indent=2, default=float) + "\n")
+        design.to_parquet(tmp / "samples.parquet", index=False)
+        sensitivity_plot(indices, method, tmp / "sensitivity.png")
+    return Path(out)
