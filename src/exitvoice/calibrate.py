@@ -135,17 +135,18 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     return objective
 
 
-def open_study(storage: str, study: str, settings: Settings):
-    """Create or load the study (resumable)."""
+def open_study(storage: str, study: str, settings: Settings, worker: int = 0):
+    """Create or load the study (resumable). Each worker's sampler gets its own seed, else workers repeat trials."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    seed = int(np.random.SeedSequence(settings.seed, spawn_key=(worker,)).generate_state(1)[0])
     if settings.sampler == "cmaes":
-        sampler = optuna.samplers.CmaEsSampler(seed=settings.seed)
+        sampler = optuna.samplers.CmaEsSampler(seed=seed)
     elif settings.sampler == "random":
-        sampler = optuna.samplers.RandomSampler(seed=settings.seed)
+        sampler = optuna.samplers.RandomSampler(seed=seed)
     else:
-        sampler = optuna.samplers.TPESampler(seed=settings.seed)
+        sampler = optuna.samplers.TPESampler(seed=seed)
     return optuna.create_study(storage=_storage(storage), study_name=study, sampler=sampler, direction="minimize",
                                load_if_exists=True)
 
@@ -165,12 +166,12 @@ def _completed(study) -> int:
     return sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
 
 
-def _worker(scenario_json, source, obs, settings, storage, study_name, n):  # in a worker process
+def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker):  # in a worker process
     from .pack import load_pack
 
     decl = {p: load_pack(scenario_json["scenario"].get("country", "russia")).declarations[p]
             for p in settings.params}
-    study = open_study(storage, study_name, settings)
+    study = open_study(storage, study_name, settings, worker)
     study.optimize(_objective(scenario_json, source, obs, settings, decl), n_trials=n, catch=())
 
 
@@ -190,9 +191,9 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
     if jobs > 1:
         ctx = get_context("spawn")
         shares = [missing // jobs + (1 if i < missing % jobs else 0) for i in range(jobs)]
-        for n in shares[1:]:
+        for w, n in enumerate(shares[1:], start=1):
             if n:
-                p = ctx.Process(target=_worker, args=(sc_json, source, obs, settings, storage, study, n))
+                p = ctx.Process(target=_worker, args=(sc_json, source, obs, settings, storage, study, n, w))
                 p.start()
                 others.append(p)
         missing = shares[0]
