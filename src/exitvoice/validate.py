@@ -80,10 +80,14 @@ class Simulated:
             ts = ts.assign(member=0)
         dates = pd.DatetimeIndex(sorted(ts.date.unique()))
         members = int(ts.member.max()) + 1
+        wide = ts.set_index(["quantity", "geography", "member", "date"]).value.unstack("date")
+        wide = wide.reindex(columns=dates)
+        keys = wide.index.droplevel("member")
+        values = wide.to_numpy()
         series = {}
-        for (q, g), part in ts.groupby(["quantity", "geography"], sort=False):
-            arr = part.pivot(index="member", columns="date", values="value").reindex(columns=dates).to_numpy()
-            series[(q, g)] = arr if q in INTENSIVE else arr / scale
+        for key in dict.fromkeys(keys):  # (quantity, geography) in first-seen order
+            arr = values[keys == key]  # rows of this series, one per member, in member order
+            series[key] = arr if key[0] in INTENSIVE else arr / scale
         return cls(dates, series, members)
 
     @classmethod
