@@ -15,7 +15,7 @@ The study lives in a storage: SQLite by default (`<out>/study.db`), `journal:<pa
 storage and study name resumes: completed trials are kept and only the missing ones run (an interrupted trial is
 marked failed and not counted). Outputs: `calibrated.toml` (the best values, as a `[parameters]` table a scenario
 can include) and `posterior.parquet`: the accepted parameter sets — every completed trial whose loss is within
-`tolerance` of the best (loss ≤ best · (1 + tolerance)), and at least the best `min_sets` — for ensembles.
+`tolerance` of the best (loss ≤ best + tolerance · |best|), and at least the best `min_sets` — for ensembles.
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
 
 
 def posterior(study, settings: Settings) -> pd.DataFrame:
-    """Accepted parameter sets: completed trials with loss ≤ best·(1 + tolerance), at least the best `min_sets`."""
+    """Accepted parameter sets: completed trials with loss ≤ best + tolerance·|best|, at least the best `min_sets`."""
     import optuna
 
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]

@@ -202,7 +202,7 @@ def calibrate(
     sampler: Annotated[str, typer.Option(help="tpe, cmaes or random")] = "tpe",
     loss: Annotated[str, typer.Option(help="sse (weighted squared log errors) or nll")] = "sse",
     seed: Annotated[int, typer.Option(help="seed of the runs and of the sampler")] = 0,
-    tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best * (1 + tolerance)")] = 0.1,
+    tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
     min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override before fitting")] = None,
