@@ -1,11 +1,13 @@
 """Ensembles (MODEL §14): N runs over seeds and, with a posterior file, over parameter sets.
 
-Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` and parameter set `i mod n_sets` of the
-posterior (or the scenario's parameters): it is reproducible on its own from (seed, i, parameter set) with
-`exitvoice.run(scenario, seed=seed, params=..., member=i)`. Members run in local processes (`jobs`) or on a Dask
-distributed cluster (`scheduler`), with identical results either way. Outputs: quantiles 5/25/50/75/95 of every
-series (`timeseries_quantiles.parquet`), per-member totals and parameters (`members.parquet`), the members'
-series (`member_series.parquet`, used by `validate` for coverage), a summary and plots with bands.
+Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` (recorded as `stream`) and parameter set
+`i mod n_sets` of the posterior (or the scenario's parameters): it is reproducible on its own from (seed, i,
+parameter set) with `exitvoice.run(scenario, seed=seed, params=..., member=i)`. Members run in local processes
+(`jobs`) or on a Dask distributed cluster (`scheduler`), with identical results either way.
+
+Outputs: quantiles 5/25/50/75/95 of every series (`timeseries_quantiles.parquet`), per-member totals and
+parameters (`members.parquet`), the members' series (`member_series.parquet`, used by `validate` for coverage),
+a summary and plots with bands.
 """
 
 from __future__ import annotations
@@ -119,6 +121,31 @@ class EnsembleResults:
         return Path(out)
 
 
+def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
+    """Run `_member(*args)` for every (i, args), yielding (i, result) as each finishes.
+
+    Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes, or in this process.
+    """
+    if scheduler:
+        try:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+        except ImportError as exc:  # pragma: no cover - dask is a dependency
+            raise ExitvoiceError("--scheduler needs dask.distributed installed") from exc
+        with Client(scheduler) as client:
+            futures = {client.submit(_member, *args, pure=False): i for i, args in calls}
+            for fut in dask_completed(futures):
+                yield futures[fut], fut.result()
+    elif jobs == 1:
+        for i, args in calls:
+            yield i, _member(*args)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_member, *args): i for i, args in calls}
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+
+
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
                  common_random_numbers: bool = False) -> EnsembleResults:
@@ -140,38 +167,14 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         row = sets.iloc[i % len(sets)]
         tasks.append((i, int(row.set_id), {k: float(row[k]) for k in names}))
     stream = (lambda i: 0) if common_random_numbers else (lambda i: i)
+    calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks]
     results: dict[int, tuple[np.ndarray, dict, pd.DataFrame | None]] = {}
-    done = 0
-    if scheduler:
-        try:
-            from distributed import Client
-            from distributed import as_completed as dask_completed
-        except ImportError as exc:  # pragma: no cover - dask is a dependency
-            raise ExitvoiceError("--scheduler needs dask.distributed installed") from exc
-        with Client(scheduler) as client:
-            futures = {client.submit(_member, sc_json, source, seed, stream(i), ov, pure=False): i
-                       for i, _, ov in tasks}
-            for fut in dask_completed(futures):
-                results[futures[fut]] = fut.result()
-                done += 1
-                if progress:
-                    progress(done, n)
-    elif jobs == 1:
-        for i, _, ov in tasks:
-            results[i] = _member(sc_json, source, seed, stream(i), ov)
-            done += 1
-            if progress:
-                progress(done, n)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futs = {pool.submit(_member, sc_json, source, seed, stream(i), ov): i for i, _, ov in tasks}
-            for fut in as_completed(futs):
-                results[futs[fut]] = fut.result()
-                done += 1
-                if progress:
-                    progress(done, n)
+    for i, result in _execute(calls, jobs, scheduler):
+        results[i] = result
+        if progress:
+            progress(len(results), n)
     values = np.stack([results[i][0] for i in range(n)])
     summaries = [results[i][1] for i in range(n)]
-    members = pd.DataFrame([{"member": i, "seed": seed, "param_set": s, **ov,
+    members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,
                              **{k: v for k, v in summaries[i]["totals"].items()}} for i, s, ov in tasks])
     return EnsembleResults(scenario, seed, results[0][2], values, summaries, members)
