@@ -28,3 +28,15 @@ MOBILISATION = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-1
 @pytest.fixture
 def mobilisation():
     return dict(MOBILISATION)
+
+
+def write_scenario(path, name: str, end: str, regions=("SE", "AST"), mobilisation: bool = True,
+                   population: bool = True):
+    """A small scenario TOML for CLI tests (2% sample of a few regions, the 2022 call-up unless told not to)."""
+    text = f'[scenario]\nname = "{name}"\nstart = 2022-09-14\nend = {end}\n'
+    if population:
+        text += f"[population]\nscale = 0.02\nregions = {list(regions)!r}\n".replace("'", '"')
+    if mobilisation:
+        text += '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n'
+    path.write_text(text)
+    return path

@@ -10,7 +10,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from conftest import MOBILISATION, small_scenario
+from conftest import MOBILISATION, small_scenario, write_scenario
 from exitvoice import run
 from exitvoice.calibrate import Settings, calibrate, loss_value, posterior, write_outputs
 from exitvoice.errors import ExitvoiceError
@@ -76,9 +76,7 @@ def test_journal_storage_with_two_processes(tmp_path):
 
 def test_ctrl_c_then_resume_keeps_completed_trials(tmp_path):
     scen = tmp_path / "s.toml"
-    scen.write_text('[scenario]\nname = "c"\nstart = 2022-09-14\nend = 2022-10-01\n'
-                    '[population]\nscale = 0.02\nregions = ["SE", "AST"]\n'
-                    '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n')
+    write_scenario(scen, "c", "2022-10-01")
     db = tmp_path / "c.db"
     cmd = [sys.executable, "-m", "exitvoice", "calibrate", str(scen), "--params", "exit.beta_risk",
            "--storage", f"sqlite:///{db}", "--out", str(tmp_path / "out")]
@@ -122,7 +120,7 @@ def test_bad_calibration_input(tmp_path):
         with pytest.raises(ExitvoiceError, match=msg):
             calibrate(sc, obs, Settings(params=params, trials=1), storage="sqlite:///:memory:", study="x")
     scen = tmp_path / "s.toml"
-    scen.write_text('[scenario]\nname = "c"\nstart = 2022-09-14\nend = 2022-10-01\n')
+    write_scenario(scen, "c", "2022-10-01", mobilisation=False, population=False)
     r = subprocess.run([sys.executable, "-m", "exitvoice", "calibrate", str(scen), "--params", "exit.nope",
                         "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and "exit.nope" in r.stderr and not (tmp_path / "o").exists()

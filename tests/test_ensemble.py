@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import MOBILISATION, small_scenario
+from conftest import MOBILISATION, small_scenario, write_scenario
 from exitvoice import run
 from exitvoice.ensemble import read_posterior, run_ensemble
 from exitvoice.errors import DataError
@@ -76,9 +76,7 @@ def test_bad_posterior_is_refused(sc, tmp_path):
 
 def test_cli_ensemble_and_its_validation(tmp_path):
     scen = tmp_path / "s.toml"
-    scen.write_text('[scenario]\nname = "e"\nstart = 2022-09-14\nend = 2022-10-05\n'
-                    '[population]\nscale = 0.02\nregions = ["SE", "AST", "MOW"]\n'
-                    '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n')
+    write_scenario(scen, "e", "2022-10-05", regions=("SE", "AST", "MOW"))
     out = tmp_path / "ens"
     exe = [sys.executable, "-m", "exitvoice"]
     r = subprocess.run([*exe, "run", scen, "--ensemble", "4", "--jobs", "2", "--out", out], capture_output=True,

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import MOBILISATION, small_scenario
+from conftest import MOBILISATION, small_scenario, write_scenario
 from exitvoice.errors import ExitvoiceError
 from exitvoice.sensitivity import analyse, problem
 
@@ -53,9 +53,7 @@ def test_bad_input(sc, kw, msg):
 
 def test_cli_sensitivity(tmp_path):
     scen = tmp_path / "s.toml"
-    scen.write_text('[scenario]\nname = "s"\nstart = 2022-09-14\nend = 2022-09-30\n'
-                    '[population]\nscale = 0.02\nregions = ["SE", "AST"]\n'
-                    '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n')
+    write_scenario(scen, "s", "2022-09-30")
     out = tmp_path / "sens"
     r = subprocess.run([sys.executable, "-m", "exitvoice", "sensitivity", scen, "--method", "morris",
                         "--samples", "2", "--params", "exit.lambda_base,exit.beta_risk", "--out", out],

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import write_scenario
 from exitvoice.errors import DataError
 from exitvoice.observations import pack_observations, read_observations
 from exitvoice.validate import Simulated, score
@@ -130,8 +131,7 @@ def test_the_shipped_calibration_file_reads():
 
 def test_cli_validate_a_run_and_bad_observations(tmp_path):
     scen = tmp_path / "s.toml"
-    scen.write_text('[scenario]\nname = "v"\nstart = 2022-09-14\nend = 2022-10-05\n'
-                    '[population]\nscale = 0.02\nregions = ["SE", "AST", "MOW"]\n')
+    write_scenario(scen, "v", "2022-10-05", regions=("SE", "AST", "MOW"), mobilisation=False)
     run = tmp_path / "run"
     exe = [sys.executable, "-m", "exitvoice"]
     assert subprocess.run([*exe, "run", scen, "--out", run, "--no-plots"], capture_output=True).returncode == 0
