@@ -89,6 +89,37 @@ def test_ordinary_trips_match_the_pre_crisis_entries():
     assert 8500 * 0.8 < kz < 8500 * 1.3  # trips.entries_kz, plus the few leavers
 
 
+def test_trip_rates_fill_routes_with_room_before_full_ones():
+    from exitvoice.processes.routes import fit_trip_rates
+    reach = np.array([100.0, 100.0, 50.0, 10.0])  # routes 0, 1 to destination 0; 2, 3 to destination 1
+    room = np.array([1e9, 30.0, 20.0, 5.0])
+    dest = np.array([0, 0, 1, 1])
+    rate = fit_trip_rates(reach, room, dest, np.array([100.0, 40.0]))
+    delivered = np.minimum(rate * reach, room)
+    assert delivered[:2].sum() == pytest.approx(100.0)  # 30 by the full route, 70 by the open one
+    assert delivered[1] == pytest.approx(30.0) and rate[0] * reach[0] == pytest.approx(70.0)
+    assert delivered[2:].sum() == pytest.approx(25.0)  # both routes full: all the room there is
+    assert np.all(rate[1:] * reach[1:] <= room[1:] + 1e-9)  # no route is asked for more than its room
+
+
+def test_realised_trips_match_entries_where_seats_are_short():
+    """Georgia: few seats, so its pre-crisis trips go by Upper Lars and realised entries match the data."""
+    sc = small_scenario([], regions=None, scale=0.05, end="2022-09-20")
+    ts = run(sc, seed=2).timeseries
+    ge = ts[(ts.quantity == "daily_entries") & (ts.geography == "GE")].value.mean() / 0.05
+    assert 5500 * 0.9 < ge < 5500 * 1.15  # trips.entries_ge
+    air = ts[ts.quantity.isin(["flight_demand", "flight_seats"])].pivot_table(
+        index=["date", "geography"], columns="quantity", values="value")
+    assert (air.flight_demand <= air.flight_seats).all()  # no flight over-booked before the crisis
+
+
+def test_fares_do_not_swing_day_to_day_at_constant_demand(mobilisation):
+    ts = run(small_scenario([MOBILISATION], scale=0.05), seed=3).timeseries
+    price = ts[ts.quantity == "flight_price"].pivot(index="date", columns="geography", values="value")
+    jumps = price.pct_change().abs().max()
+    assert (jumps < 2.0).all()  # at most a tripling in a day, never the x15 cobweb of a fare set by yesterday alone
+
+
 def test_mobilised_people_stay_mobilised(mobilisation):
     eng = CellEngine(small_scenario([mobilisation]), seed=9)
     prev = 0

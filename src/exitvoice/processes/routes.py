@@ -10,7 +10,9 @@ once per distinct (region, passport, policy pattern) — a *key* — and gathere
 Land crossings: arrivals join the queue; each day a crossing processes min(Q, K) people, chosen at random among
 everyone queued (random-order service, exact); queued people balk with hazard `balk_rate · wait`, wait = Q/K days.
 Flights: seats per day; unmet demand stays where it was and tries again; the fare follows load,
-`price = p0 · (1 + κ · max(0, D/K − θ))`, capped at `price_cap_factor · p0`.
+`price = p0 · (1 + κ · max(0, L − θ))`, capped at `price_cap_factor · p0`, where the load L is smoothed:
+`L(t) = (1 − s)·L(t−1) + s·D(t)/K` (s = 1: yesterday's load, as in MODEL §8; smaller s damps the cobweb cycle
+of a fare that answers yesterday's demand exactly).
 Processed people are screened (exit bans, border summons, host refusals, closures) and enter `abroad[d]`
 (leavers) or `travelling[d]` (ordinary trips).
 """
@@ -62,9 +64,38 @@ def vbase(eng, wait: np.ndarray, price: np.ndarray, stock: np.ndarray, needs_pp:
     return out
 
 
+def fit_trip_rates(reach: np.ndarray, room: np.ndarray, dest: np.ndarray, entries: np.ndarray) -> np.ndarray:
+    """Trip rate per route such that *realised* pre-crisis entries match each destination's entries.
+
+    With a rate τ_d per person, route r of destination d would carry `τ_d · reach_r` trips a day; it can carry
+    at most `room_r` (a crossing's capacity, a flight's seats at the load where fares start to rise). Trips are
+    fitted to what the routes deliver: τ_d solves `Σ_r min(τ_d · reach_r, room_r) = entries_d`, and a full route's
+    rate is cut to `room_r / reach_r`, so that before the crisis no route is over capacity and the rest of the
+    trips go by the routes with room. A destination whose routes cannot carry its entries gets all their room.
+    Returns the rate per route [route] (per person per day, before the route-choice weight).
+    """
+    rate = np.zeros(reach.size)
+    for d in range(entries.size):
+        r = np.flatnonzero((dest == d) & (reach > 0))
+        if not r.size or entries[d] <= 0:
+            continue
+        g, k = reach[r], room[r]
+        brk = np.sort(k / g)  # τ at which each route fills up
+        delivered = np.array([np.minimum(t * g, k).sum() for t in brk])
+        i = int(np.searchsorted(delivered, entries[d]))
+        if i == brk.size:  # every route full
+            tau = brk[-1]
+        else:
+            lo_t, lo_v = (brk[i - 1], delivered[i - 1]) if i else (0.0, 0.0)
+            free = g[k / g > lo_t].sum()  # routes not yet full above lo_t deliver at slope Σ reach
+            tau = lo_t + (entries[d] - lo_v) / free
+        rate[r] = np.minimum(tau, k / g)
+    return rate
+
+
 def setup(eng) -> None:
     """Baselines (before the crisis, no policy): accessibility LS0, trip rates τ_d fitted to entries."""
-    net, pop = eng.net, eng.pop
+    net, pop, p = eng.net, eng.pop, eng.params
     eng.dest_routes = [np.flatnonzero(net.dest == d) for d in range(net.n_dest)]
     eng.land_idx = np.flatnonzero(net.is_land)
     eng.air_idx = np.flatnonzero(~net.is_land)
@@ -76,13 +107,14 @@ def setup(eng) -> None:
     v_open = vbase(eng, eng.wait, eng.price, zero_stock, net.needs_passport, access=False)
     eng.ls0 = _logsumexp(v0)  # [region, passport]
     eng.lsd_open = _dest_logsum(eng, v_open)  # [region, passport, dest]
-    w0 = np.exp(_dest_logsum(eng, v0) - np.where(np.isfinite(eng.lsd_open), eng.lsd_open, 0.0))
-    w0 = np.where(np.isfinite(eng.lsd_open), w0, 0.0)  # share of a cell able to go to d
     people = np.zeros((pop.n_regions, 2))
     np.add.at(people, (pop.region, pop.passport), pop.size)
-    reach = np.einsum("rp,rpd->d", people, w0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eng.trip_rate = np.where(reach > 0, net.baseline_entries / reach, 0.0)  # τ_d per day
+    ref = np.where(np.isfinite(eng.lsd_open), eng.lsd_open, 0.0)[:, :, net.dest]
+    with np.errstate(invalid="ignore"):
+        w0 = np.where(np.isfinite(v0), np.exp(v0 - ref), 0.0)  # [region, passport, route]
+    reach = np.einsum("rp,rpk->k", people, w0)  # trips by route per unit of τ_d
+    room = np.where(net.is_land, net.capacity, net.capacity * p["routes.price_threshold"])
+    eng.trip_rate = fit_trip_rates(reach, room, net.dest, net.baseline_entries)  # τ_d · m_r per route
     eng.to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
     eng.to_dest[np.arange(net.n_routes), net.dest] = 1
     eng.arrive_exit = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
@@ -131,7 +163,7 @@ def utilities(eng, day) -> Utilities:
     diaspora = p["routes.gamma_diaspora"] * np.log1p(stock.astype(float))[net.dest]
     ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest] + diaspora[None, :]
     with np.errstate(invalid="ignore", over="ignore"):
-        trip_h = np.where(np.isfinite(V), eng.trip_rate[net.dest][None, :] * np.exp(V - ref), 0.0)
+        trip_h = np.where(np.isfinite(V), eng.trip_rate[None, :] * np.exp(V - ref), 0.0)
     ls0 = eng.ls0[reg, pp]
     with np.errstate(invalid="ignore", over="ignore"):
         a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
@@ -242,6 +274,9 @@ def step(eng, day) -> None:
         eng.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         load = np.where(seats > 0, demand_total[eng.air_idx] / np.maximum(seats, 1e-9), 0.0)
-    rise = p["routes.price_kappa"] * np.maximum(0.0, load - p["routes.price_threshold"])
+    # Fares follow a smoothed load: with s = 1 they follow yesterday's load exactly and swing on a 2-day cycle.
+    s = p["routes.price_smoothing"]
+    eng.air_load[eng.air_idx] = (1 - s) * eng.air_load[eng.air_idx] + s * load
+    rise = p["routes.price_kappa"] * np.maximum(0.0, eng.air_load[eng.air_idx] - p["routes.price_threshold"])
     fare0 = net.fare0[eng.air_idx]
     eng.price[eng.air_idx] = np.minimum(fare0 * (1 + rise), p["routes.price_cap_factor"] * fare0)
