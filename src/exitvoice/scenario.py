@@ -86,16 +86,8 @@ class Scenario(BaseModel):
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Scenario:
-        """Read and validate a scenario file."""
-        path = Path(path)
-        if not path.is_file():
-            raise ScenarioError("no such scenario file", file=str(path))
-        try:
-            with open(path, "rb") as fh:
-                raw = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"not valid TOML: {exc}", file=str(path)) from None
-        return cls.from_dict(raw, source=str(path))
+        """Read and validate a scenario file (following `extends` to the scenario it builds on)."""
+        return cls.from_dict(read_toml(path), source=str(path))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
@@ -147,6 +139,14 @@ class Scenario(BaseModel):
                                     field=f"{where}.start", given=f"{pol.start}..{pol.end}",
                                     allowed=f"{self.scenario.start}..{self.scenario.end}")
 
+        visas = [(i, p) for i, p in enumerate(self.policy) if p.type == "exit_visa"]
+        for a, (i, p) in enumerate(visas):
+            for j, q in visas[a + 1:]:
+                if p.start <= (q.end or self.scenario.end) and q.start <= (p.end or self.scenario.end):
+                    raise ScenarioError("two exit_visa policies are in force on the same days", file=source,
+                                        field=f"policy[{j}] (exit_visa).start", given=f"{q.start}..{q.end}",
+                                        allowed=f"dates outside policy[{i}]'s {p.start}..{p.end}")
+
     def with_overrides(self, sets: dict[str, str]) -> Scenario:
         """Apply `--set name=value` overrides: parameter names, or `<policy type>.<field>` for every such policy."""
         data = self.model_dump(mode="json")
@@ -163,6 +163,46 @@ class Scenario(BaseModel):
             else:
                 data["parameters"][key] = value
         return Scenario.from_dict(data, source=f"{self.source or '<scenario>'} with --set")
+
+
+def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A scenario file as a dict, with `[scenario] extends = "other.toml"` resolved.
+
+    `extends` names another scenario file (relative to this one). This file builds on it: its `[scenario]` and
+    `[population]` keys replace the base's, its `[parameters]` are added to (and override) the base's, and its
+    policies come after the base's. So a wave-2 scenario replays 2022 by extending `russia-2022.toml`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        where = f"{_seen[-1]} [scenario].extends" if _seen else None
+        raise ScenarioError("no such scenario file", file=str(path), field=where)
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", file=str(path)) from None
+    meta = raw.get("scenario")
+    if not isinstance(meta, dict) or "extends" not in meta:
+        return raw
+    meta = dict(meta)
+    base_name = meta.pop("extends")
+    if not isinstance(base_name, str) or not base_name:
+        raise ScenarioError("extends must name a scenario file", file=str(path), field="scenario.extends",
+                            given=base_name, allowed="a path relative to this file, e.g. \"russia-2022.toml\"")
+    base_path = (path.parent / base_name).resolve()
+    if base_path in _seen or base_path == path.resolve():
+        raise ScenarioError("scenarios extend each other in a cycle", file=str(path), field="scenario.extends",
+                            given=base_name)
+    base = read_toml(base_path, (*_seen, path.resolve()))
+    out = dict(base)
+    out["scenario"] = {**base.get("scenario", {}), **meta}
+    out["population"] = {**base.get("population", {}), **raw.get("population", {})}
+    out["parameters"] = {**_flatten(base.get("parameters", {})), **_flatten(raw.get("parameters", {}))}
+    out["policy"] = list(base.get("policy", [])) + list(raw.get("policy", []))
+    for k in raw:
+        if k not in out:
+            out[k] = raw[k]  # unknown tables are reported by validation
+    return out
 
 
 def _parse_value(text: str) -> Any:

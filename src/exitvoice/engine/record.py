@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import HIDING, HOME, MOBILISED, RETURNED, SUMMONED
+from .state import FIXED_STATES
 
 SCALARS = ("exit_attempts", "family_attempts", "trip_starts", "trips_turned_exit", "balked", "visa_runs",
            "passports_issued", "passport_applications", "summons_at_border", "stopped_exit_ban",
-           "stopped_summons_at_border", "stopped_host_refusal", "stopped_closure")
+           "stopped_summons_at_border", "stopped_host_refusal", "stopped_closure", "stopped_summons_ban",
+           "summoned_exits", "visa_applications", "visas_processed", "visas_issued", "visas_refused",
+           "contracts_signed", "passports_surrendered", "conscripted")
 
 
 class Recorder:
@@ -23,8 +25,7 @@ class Recorder:
         self.by_region = {k: np.zeros((n, R), dtype=np.int64)
                           for k in ("summoned", "mobilised", "left", "abroad", "returned")}
         self.states = {k: np.zeros(n, dtype=np.int64)
-                       for k in ("home", "summoned", "hiding", "mobilised", "returned", "queued", "travelling",
-                                 "abroad")}
+                       for k in (*FIXED_STATES, "queued", "travelling", "abroad")}
         self.queue = np.zeros((n, net.n_land), dtype=np.int64)
         self.wait_days = np.zeros((n, net.n_land))
         self.processed = np.zeros((n, net.n_routes), dtype=np.int64)
@@ -66,8 +67,7 @@ class Recorder:
         self.by_region["left"][t] = tod["left_by_region"]
         self.by_region["abroad"][t] = np.bincount(region, X[:, lay.abroad].sum(axis=1), minlength=R)
         self.by_region["returned"][t] = tod["returned"]
-        for name, col in (("home", HOME), ("summoned", SUMMONED), ("hiding", HIDING), ("mobilised", MOBILISED),
-                          ("returned", RETURNED)):
+        for col, name in enumerate(FIXED_STATES):
             self.states[name][t] = X[:, col].sum()
         q = X[:, lay.queued_exit].sum(axis=0) + X[:, lay.queued_trip].sum(axis=0)
         self.states["queued"][t] = q.sum()
@@ -81,7 +81,7 @@ class Recorder:
         self.price[t] = eng.price[eng.air_idx]
         self.air_demand[t] = tod["air_demand"]
         self.passport_holders[t] = (X.sum(axis=1) * eng.pop.passport).sum()
-        self.closure[t] = eng.closure
+        self.closure[t] = eng.closure_seen
         men = self.eligible_men
         self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
         self.reset()

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HOME, SUMMONED, HIDING, MOBILISED, RETURNED = range(5)
-FIXED_STATES = ["home", "summoned", "hiding", "mobilised", "returned"]
+HOME, SUMMONED, HIDING, MOBILISED, RETURNED, EXEMPT, VISA_PENDING, VISA_PENDING_TRIP, CONSCRIPTED = range(9)
+FIXED_STATES = ["home", "summoned", "hiding", "mobilised", "returned", "exempt", "visa_pending",
+                "visa_pending_trip", "conscripted"]
+N_FIXED = len(FIXED_STATES)
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Columns of the state matrix X[cell, state]: five fixed states, then one column per crossing or destination.
+    """Columns of the state matrix X[cell, state]: the fixed states, then one column per crossing or destination.
+
+    Fixed states: `home`, `summoned`, `hiding`, `mobilised`, `returned`, `exempt` (signed the social contract),
+    `visa_pending` and `visa_pending_trip` (waiting for an exit visa to leave or to travel), `conscripted`
+    (taken by the regular draft).
 
     `queued[c]` is split by purpose (leavers, ordinary trips) so that a person leaves the queue for `abroad[d]`
     or `travelling[d]` as they intended; together they are the queue of MODEL §8.
@@ -32,29 +38,29 @@ class Layout:
     @property
     def queued_exit(self) -> slice:
         """Columns of leavers queued at each crossing."""
-        return slice(5, 5 + self.n_land)
+        return slice(N_FIXED, N_FIXED + self.n_land)
 
     @property
     def queued_trip(self) -> slice:
         """Columns of travellers queued at each crossing."""
-        return slice(5 + self.n_land, 5 + 2 * self.n_land)
+        return slice(N_FIXED + self.n_land, N_FIXED + 2 * self.n_land)
 
     @property
     def travelling(self) -> slice:
         """Columns of people on an ordinary trip in each destination."""
-        s = 5 + 2 * self.n_land
+        s = N_FIXED + 2 * self.n_land
         return slice(s, s + self.n_dest)
 
     @property
     def abroad(self) -> slice:
         """Columns of leavers in each destination."""
-        s = 5 + 2 * self.n_land + self.n_dest
+        s = N_FIXED + 2 * self.n_land + self.n_dest
         return slice(s, s + self.n_dest)
 
     @property
     def n_states(self) -> int:
         """Number of columns."""
-        return 5 + 2 * self.n_land + 2 * self.n_dest
+        return N_FIXED + 2 * self.n_land + 2 * self.n_dest
 
     def names(self) -> list[str]:
         """Column names, e.g. `queued[upper_lars]`, `abroad[GE]`."""

@@ -10,8 +10,12 @@ from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Who
 from .border_closure import BorderClosure
 from .capacity_change import CapacityChange
 from .exit_ban import ExitBan
+from .exit_visa import Approval, ExitVisa
 from .host_rule import HostRule
 from .mobilisation import Eligibility, Mobilisation, eligibility_weights
+from .regular_conscription import RegularConscription
+from .rumour import Rumour
+from .social_contract import SocialContract
 from .summons_at_border import SummonsAtBorder
 
 REGISTRY: dict[str, type[PolicyBase]] = {
@@ -21,15 +25,20 @@ REGISTRY: dict[str, type[PolicyBase]] = {
     "summons_at_border": SummonsAtBorder,
     "capacity_change": CapacityChange,
     "host_rule": HostRule,
+    "exit_visa": ExitVisa,
+    "social_contract": SocialContract,
+    "rumour": Rumour,
+    "regular_conscription": RegularConscription,
 }
 
 Policy = Annotated[
-    Mobilisation | ExitBan | BorderClosure | SummonsAtBorder | CapacityChange | HostRule,
+    Mobilisation | ExitBan | BorderClosure | SummonsAtBorder | CapacityChange | HostRule | ExitVisa | SocialContract
+    | Rumour | RegularConscription,
     Field(discriminator="type"),
 ]
 
 __all__ = [
     "REGISTRY", "Policy", "PolicyBase", "PolicyContext", "DayPolicy", "RouteTerm", "Screen", "Who",
     "Mobilisation", "Eligibility", "eligibility_weights", "ExitBan", "BorderClosure", "SummonsAtBorder",
-    "CapacityChange", "HostRule",
+    "CapacityChange", "HostRule", "ExitVisa", "Approval", "SocialContract", "Rumour", "RegularConscription",
 ]

@@ -114,6 +114,11 @@ class DayPolicy:
     date: dt.date | None = None
     new_closure_signals: int = 0  # closures, exit bans, border summons starting today (MODEL §7, C(t))
     mobilisations: list = field(default_factory=list)
+    exit_visas: list = field(default_factory=list)
+    contracts: list = field(default_factory=list)
+    conscriptions: list = field(default_factory=list)
+    risk_rumours: list = field(default_factory=list)  # (cells, strength) of general-mobilisation rumours
+    closure_rumour: float = 0.0  # combined strength of closure rumours today
     route_terms: list[RouteTerm] = field(default_factory=list)
     screens: list[Screen] = field(default_factory=list)
     capacity_factor: np.ndarray = None  # type: ignore[assignment]

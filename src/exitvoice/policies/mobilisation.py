@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import numpy as np
@@ -35,8 +36,15 @@ class Mobilisation(PolicyBase):
     """Serve summons each day: `S(t) = profile(t) · target · summons_per_recruit`, capped by the remaining need.
 
     Summons are split across regions by allocation weight × eligible men present, and within a region across
-    eligible cells at home or returned (weight 1) and hiding (`find_rate_hiding`), by count × eligibility weight.
-    Fields left out take the `callup.*` parameters.
+    eligible cells at home, returned or waiting for an exit visa (weight 1) and hiding (`find_rate_hiding`), by
+    count × eligibility weight. Fields left out take the `callup.*` parameters.
+
+    Exit bans by category, as in the 2023 law: with `summons_exit_ban`, a man may not leave from the day a
+    summons is sent (from `summons_exit_ban_from` on, if given: in 2022 border guards got the lists on 24 Sep). He knows it (his exit hazard carries `(1 − enforcement)^μ`, the accessibility of routes
+    that turn him back with probability `summons_ban_enforcement`), and those who try anyway are turned back at
+    the border with that probability (`stopped_summons_ban`). With electronic summons a share
+    `electronic_share` of summonses counts as delivered without contact: a hiding man is found with
+    probability `find_rate_hiding + electronic_share · (1 − find_rate_hiding)`.
     """
 
     type: Literal["mobilisation"]
@@ -48,10 +56,23 @@ class Mobilisation(PolicyBase):
     find_rate_hiding: float | None = Field(None, ge=0, le=1)
     eligible: Eligibility = Field(default_factory=Eligibility)
     summons_lapse_at_end: bool = True
+    summons_exit_ban: bool = False
+    summons_exit_ban_from: dt.date | None = None
+    summons_ban_enforcement: float = Field(1.0, ge=0, le=1)
+    electronic_share: float = Field(0.0, ge=0, le=1)
 
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Mobilisation acts through the call-up process; it only registers itself."""
         day.mobilisations.append(self)
+
+    def bans_exit(self, day: dt.date) -> bool:
+        """Whether summoned men are barred from leaving on this day."""
+        return self.summons_exit_ban and (self.summons_exit_ban_from is None or day >= self.summons_exit_ban_from)
+
+    def find_rate(self, params) -> float:
+        """Weight of hiding men in the summons draw, with electronic delivery."""
+        fh = self.setting("find_rate_hiding", params)
+        return fh + self.electronic_share * (1.0 - fh)
 
     def setting(self, name: str, params) -> float:
         """A field's value (of the policy or its `eligible` table), or its `callup.*` parameter when left out."""

@@ -3,15 +3,19 @@
 Each day t while a mobilisation is active and its quota is not met, it plans
 `S(t) = profile(t) · target · summons_per_recruit` summons, never more than the remaining need times
 `summons_per_recruit`. They are split across regions by allocation weight × eligible men present, and within a
-region across eligible cells in `home` and `returned` (weight 1) and `hiding` (weight `find_rate_hiding`), in
-proportion to count × eligibility weight: each person is served with probability q_r · e_i (· find rate).
+region across eligible cells in `home`, `returned` and waiting for an exit visa (weight 1) and `hiding` (weight
+`find_rate_hiding`, raised by electronic delivery), in proportion to count × eligibility weight: each person is
+served with probability q_r · e_i (· find rate). Men who signed the social contract (`exempt`) are never served.
+
+The regular draft (`regular_conscription`) takes `intake / days` men a day from the unserved men of its ages at
+home or returned, each with the same probability q (times the share of his age band within the ages).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..engine.state import HIDING, HOME, RETURNED, SUMMONED
+from ..engine.state import CONSCRIPTED, HIDING, HOME, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from ..policies import eligibility_weights
 from .sampling import sum_by
 
@@ -32,6 +36,8 @@ def setup(eng) -> None:
     eng.summons_r = np.zeros(pop.n_regions)
     eng.callup_rate_r = np.zeros(pop.n_regions)
     eng.callup_rate_nat = 0.0
+    eng.draft_q = np.zeros(pop.n_cells)  # today's draft probability per man (regular conscription)
+    eng.draft_w = {id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"}
 
 
 def _window(eng, pol) -> tuple[int, int]:
@@ -57,10 +63,11 @@ def step(eng, day) -> None:
         e = eng.elig[id(pol)]
         idx = np.flatnonzero(e > 0)
         ei = e[idx]
-        fh = pol.setting("find_rate_hiding", eng.params)
+        fh = pol.find_rate(eng.params)
         home, ret, hid = X[idx, HOME], X[idx, RETURNED], X[idx, HIDING]
+        visa = X[idx, VISA_PENDING] + X[idx, VISA_PENDING_TRIP]
         reg = pop.region[idx]
-        E_r = np.bincount(reg, ei * (home + ret + fh * hid), minlength=R)
+        E_r = np.bincount(reg, ei * (home + ret + visa + fh * hid), minlength=R)
         present += E_r
         target = scaled_target(eng, pol)
         remaining = target - eng.mobilised_by_policy[id(pol)]
@@ -78,14 +85,39 @@ def step(eng, day) -> None:
         p = np.minimum(1.0, q_r[reg] * ei)
         served = [eng.rng.binomial(home, p), eng.rng.binomial(ret, p),
                   eng.rng.binomial(hid, np.minimum(1.0, q_r[reg] * ei * fh))]
-        for col, n_served in zip((HOME, RETURNED, HIDING), served, strict=True):
+        cols = [HOME, RETURNED, HIDING]
+        if visa.any():  # only while an exit visa is in force, so runs without one draw exactly as before
+            served += [eng.rng.binomial(X[idx, VISA_PENDING], p), eng.rng.binomial(X[idx, VISA_PENDING_TRIP], p)]
+            cols += [VISA_PENDING, VISA_PENDING_TRIP]
+        for col, n_served in zip(cols, served, strict=True):
             eng.move(col, SUMMONED, n_served, cells=idx)
-        total = served[0] + served[1] + served[2]
+        total = sum(served)
         eng.summons_r += sum_by(reg, total, R)
         rate_num += sum_by(reg, total, R)
     with np.errstate(invalid="ignore", divide="ignore"):
         eng.callup_rate_r = np.where(present > 0, rate_num / np.maximum(present, 1e-12), 0.0)
     eng.callup_rate_nat = rate_num.sum() / present.sum() if present.sum() > 0 else 0.0
+    _draft(eng, day)
+
+
+def _draft(eng, day) -> None:
+    """Regular conscription: today's share of each campaign's intake, drawn evenly from its eligible men."""
+    X = eng.X
+    eng.draft_q = np.zeros(eng.pop.n_cells)
+    for pol in day.conscriptions:
+        w = eng.draft_w[id(pol)]
+        pool = (w * (X[:, HOME] + X[:, RETURNED])).sum()
+        if pool <= 0:
+            continue
+        want = pol.intake * eng.scenario.population.scale / pol.n_days
+        q = np.minimum(1.0, want / pool * w)
+        eng.draft_q = np.maximum(eng.draft_q, q)
+        drafted = 0
+        for col in (HOME, RETURNED):
+            n = eng.rng.binomial(X[:, col], q)
+            eng.move(col, CONSCRIPTED, n)
+            drafted += int(n.sum())
+        eng.rec.today["conscripted"] += drafted
 
 
 def report_days(eng) -> float:

@@ -13,13 +13,21 @@ Leavers by land join the crossing's queue; leavers by air ask for a seat (they s
 get one). For each adult man who leaves, `family.ratio` women and children of his region follow, spread over
 `family.lag_days`. Passports: applications at `λ_pass0 · (1 + β_risk·ρ)` from adults at home without one,
 issued `processing_days` later within the daily capacity.
+
+Exit controls (MODEL §5): under an `exit_visa`, the departures of its group (leavers, families, and travellers
+when `trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office decides
+each day on at most its capacity of the applications that have waited `processing_days`; approved people leave
+by today's route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or
+hiding sign at their hazard and move to `exempt`. Under a mobilisation with `summons_exit_ban`, summoned men
+leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back with probability
+`enforcement`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..engine.state import HIDING, HOME, MOBILISED, RETURNED, SUMMONED
+from ..engine.state import EXEMPT, HIDING, HOME, MOBILISED, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from . import callup
 from .routes import utilities
 from .sampling import add_at, competing, exact_subset, split_by_key, sum_by
@@ -49,6 +57,13 @@ def setup(eng) -> None:
     eng.pp_pending = np.zeros(pop.n_cells, dtype=np.int64)
     eng.pp_carry = np.zeros(pop.n_cells, dtype=np.int64)
     eng.may_apply = eng.adult & (pop.passport == 0)
+    # Exit visas: applications of the last days, not ready yet (day index → [cell, exit/trip]).
+    eng.visa_claims: dict[int, np.ndarray] = {}
+    eng.visa_today = None
+    eng.contract_elig: dict[int, np.ndarray] = {}
+    visas = [q for q in eng.scenario.policy if q.type == "exit_visa"]
+    eng.visa_target = {id(q): q.targeted(eng.ctx) for q in visas}
+    eng.visa_approval = {id(q): q.approval_prob(eng.ctx) for q in visas}
 
 
 def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
@@ -64,7 +79,7 @@ def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
 def pressure(eng, summoned: bool = False) -> np.ndarray:
     """(1 + β_risk·ρ + β_summoned·[summoned] + β_closure·C) per cell."""
     p = eng.params
-    return (1 + p["exit.beta_risk"] * eng.rho + p["exit.beta_closure"] * eng.closure
+    return (1 + p["exit.beta_risk"] * eng.rho + p["exit.beta_closure"] * eng.closure_seen
             + (p["exit.beta_summoned"] if summoned else 0.0))
 
 
@@ -104,22 +119,97 @@ def _route_out(eng, src: int, cells: np.ndarray, routes: np.ndarray, counts: np.
     eng.air_demand.append((src, trip, cells[air], routes[air] - n_land, counts[air]))
 
 
-def _leave(eng, src: int, cells: np.ndarray, n: np.ndarray, u) -> None:
-    """Route the n[i] leavers of cells[i] (in column src) by the logit of their key."""
+def _leave(eng, src: int, cells: np.ndarray, n: np.ndarray, u, visa_ok: bool = False) -> None:
+    """Route the n[i] leavers of cells[i] (in column src) by the logit of their key.
+
+    Under an exit visa, those of its group apply for one instead (unless `visa_ok`: they hold today's visa).
+    """
+    if eng.visa_today is not None and not visa_ok:
+        n = n - _apply_for_visas(eng, src, cells, n, VISA_PENDING)
     c, r, k = split_by_key(cells, n, u.key[cells], u.exit_table, eng.net.n_routes, eng.rng)
     _route_out(eng, src, c, r, k, trip=False)
 
 
-def _leave_or(eng, src: int, lam: np.ndarray, others: np.ndarray, u):
+def _apply_for_visas(eng, src: int, cells: np.ndarray, n: np.ndarray, dst: int) -> np.ndarray:
+    """Move the targeted part of n[i] from src to a visa queue (dst); returns the counts moved."""
+    apply = np.where(eng.visa_target[id(eng.visa_today)][cells], n, 0)
+    if not apply.any() or src == SUMMONED:
+        return apply  # a summoned man gets no visa: he stays summoned
+    eng.X[cells, src] -= apply
+    eng.X[cells, dst] += apply
+    claims = eng.visa_claims.setdefault(eng.t, np.zeros((eng.pop.n_cells, 2), dtype=np.int64))
+    claims[cells, int(dst == VISA_PENDING_TRIP)] += apply
+    eng.rec.today["visa_applications"] += int(apply.sum())
+    return apply
+
+
+def _visa_office(eng, u) -> None:
+    """Decide on the applications that have waited long enough, up to the office's daily capacity."""
+    pol, X, rng = eng.visa_today, eng.X, eng.rng
+    rec = eng.rec.today
+    eng.visa_claims = {d: c for d, c in eng.visa_claims.items() if d > eng.t - pol.processing_days}
+    waiting = X[:, [VISA_PENDING, VISA_PENDING_TRIP]]
+    not_ready = sum(eng.visa_claims.values()) if eng.visa_claims else 0
+    ready = np.clip(waiting - not_ready, 0, None)
+    if not ready.any():
+        return
+    cap = max(1, round(pol.daily_capacity * eng.scenario.population.scale))
+    decided = ready if ready.sum() <= cap else exact_subset(ready, cap, rng)
+    approved = rng.binomial(decided, eng.visa_approval[id(pol)][:, None])
+    refused = decided - approved
+    rec["visas_processed"] += int(decided.sum())
+    rec["visas_issued"] += int(approved.sum())
+    rec["visas_refused"] += int(refused.sum())
+    # Refused people go home; a refused man of call-up age may be served a summons on the spot.
+    refused_total = refused.sum(axis=1)
+    X[:, [VISA_PENDING, VISA_PENDING_TRIP]] -= refused
+    summoned = (rng.binomial(refused_total, pol.summons_at_refusal * eng.callup_age_men)
+                if pol.summons_at_refusal > 0 else np.zeros_like(refused_total))
+    X[:, HOME] += refused_total - summoned
+    X[:, SUMMONED] += summoned
+    eng.summons_r = eng.summons_r + sum_by(eng.pop.region, summoned, eng.pop.n_regions)
+    # Approved people leave today by their route choice.
+    cells = np.arange(eng.pop.n_cells)
+    _leave(eng, VISA_PENDING, cells, approved[:, 0], u, visa_ok=True)
+    c, r, k = split_by_key(cells, approved[:, 1], u.key, u.trip_table, eng.net.n_routes, rng)
+    _route_out(eng, VISA_PENDING_TRIP, c, r, k, trip=True)
+
+
+def _sign_contracts(eng, day) -> None:
+    """Social contract: eligible men at home, returned or hiding sign and become exempt (MODEL §5)."""
+    p, X, pop = eng.params, eng.X, eng.pop
+    for pol in day.contracts:
+        elig = eng.contract_elig.setdefault(id(pol), pol.eligible(eng.ctx))
+        h = np.where(elig, pol.offer_rate * (1 + p["social.beta_risk"] * eng.rho)
+                     * np.exp(-p["social.value_passport"] * pop.passport - p["social.value_tertiary"] * pop.tertiary),
+                     0.0)
+        prob = -np.expm1(-h)
+        for col in (HOME, RETURNED, HIDING):
+            n = eng.rng.binomial(X[:, col], prob)
+            X[:, col] -= n
+            surrender = n * pop.passport if pol.passport_surrender else np.zeros_like(n)
+            X[:, EXEMPT] += n - surrender
+            np.add.at(X[:, EXEMPT], pop.partner, surrender)  # the passport is taken: the cell without one
+            eng.rec.today["contracts_signed"] += int(n.sum())
+            eng.rec.today["passports_surrendered"] += int(surrender.sum())
+
+
+def _leave_or(eng, src: int, lam: np.ndarray, others: np.ndarray, u, stop: float = 0.0):
     """Competing risks out of column `src`: leave (hazard λ, then a route) or one of the `others` [cell, k].
 
-    Leavers are sent on their routes; returns the cells drawn and the counts of the other outcomes [rows, k].
+    Leavers are sent on their routes (a share `stop` of them is turned back and stays); returns the cells drawn
+    and the counts of the other outcomes [rows, k].
     """
     rows = np.flatnonzero(eng.X[:, src])
     if not rows.size:
         return rows, np.zeros((0, others.shape[1]), dtype=np.int64)
     out = competing(eng.X[rows, src], np.concatenate([lam[rows, None], others[rows]], axis=1), eng.rng)
-    _leave(eng, src, rows, out[:, 0], u)
+    go = out[:, 0]
+    if stop > 0:
+        stopped = eng.rng.binomial(go, stop)
+        go = go - stopped
+        eng.rec.today["stopped_summons_ban"] += int(stopped.sum())
+    _leave(eng, src, rows, go, u)
     eng.rec.today["exit_attempts"] += int(out[:, 0].sum())
     return rows, out[:, 1:]
 
@@ -131,6 +221,12 @@ def step(eng, day) -> None:
     _issue_passports(eng)
     u = utilities(eng, day)
     eng.util = u
+    if len(day.exit_visas) > 1:
+        raise ValueError("two exit visa policies are in force on the same day")  # Scenario.check rejects it
+    eng.visa_today = day.exit_visas[0] if day.exit_visas else None
+    if eng.visa_today is not None:
+        _visa_office(eng, u)
+    _sign_contracts(eng, day)
     core = exit_core(eng, u.access)
     hide_home = p["callup.hide_rate_home"] * eng.rho
     all_cells = np.arange(pop.n_cells)
@@ -140,7 +236,10 @@ def step(eng, day) -> None:
     haz = np.stack([lam, u.trip_total[u.key], hide_home], axis=1)
     out = competing(X[:, HOME].copy(), haz, rng)
     _leave(eng, HOME, all_cells, out[:, 0], u)
-    c, r, k = split_by_key(all_cells, out[:, 1], u.key, u.trip_table, eng.net.n_routes, rng)
+    trips = out[:, 1]
+    if eng.visa_today is not None and eng.visa_today.trips:
+        trips = trips - _apply_for_visas(eng, HOME, all_cells, trips, VISA_PENDING_TRIP)
+    c, r, k = split_by_key(all_cells, trips, u.key, u.trip_table, eng.net.n_routes, rng)
     _route_out(eng, HOME, c, r, k, trip=True)
     eng.move(HOME, HIDING, out[:, 2])
     rec["exit_attempts"] += int(out[:, 0].sum())
@@ -153,7 +252,14 @@ def step(eng, day) -> None:
     # summoned: leave, report, hide
     C = pop.n_cells
     report_hide = np.stack([np.full(C, 1.0 / callup.report_days(eng)), np.full(C, p["callup.hide_rate"])], axis=1)
-    rows, other = _leave_or(eng, SUMMONED, core * pressure(eng, summoned=True), report_hide, u)
+    lam_s, stop = core * pressure(eng, summoned=True), 0.0
+    mob = eng.current_mob
+    if mob is not None and mob.bans_exit(eng.date):  # summoned men may not leave: they know, and are checked
+        stop = mob.summons_ban_enforcement
+        lam_s = lam_s * (1.0 - stop) ** p["exit.mu_access"]
+    before = rec["exit_attempts"]
+    rows, other = _leave_or(eng, SUMMONED, lam_s, report_hide, u, stop=stop)
+    rec["summoned_exits"] += rec["exit_attempts"] - before
     eng.move(SUMMONED, MOBILISED, other[:, 0], cells=rows)
     eng.move(SUMMONED, HIDING, other[:, 1], cells=rows)
     callup.count_mobilised(eng, int(other[:, 0].sum()))

@@ -4,6 +4,10 @@
 exponentially smoothed (half-life `risk.half_life_days`) daily summons per unit of eligibility weight in the region
 and nationally, e_i the cell's eligibility weight and H the horizon. The perceived chance of closure C(t) rises by
 `exit.closure_signal` each time a closure, exit ban or border summons starts, and fades with its half-life.
+Rumours (MODEL §5) act on top, without entering the recursion: a closure rumour of strength R makes the chance
+seen today `1 − (1 − C)(1 − R)`; a general-mobilisation rumour adds `rumour.general_risk · R` to the risk of
+the men it reaches. The regular draft adds `risk.alpha_conscription · q · H` for the men it may take (q: today's
+draft probability).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ def setup(eng) -> None:
     eng.s_nat = 0.0
     eng.rho = np.zeros(eng.pop.n_cells)
     eng.closure = 0.0
+    eng.closure_seen = 0.0
     eng.risk_decay = 2.0 ** (-1.0 / p["risk.half_life_days"])
     eng.closure_decay = 2.0 ** (-1.0 / p["exit.closure_half_life_days"])
 
@@ -29,6 +34,15 @@ def step(eng, day) -> None:
     eng.s_nat = d * eng.s_nat + (1 - d) * eng.callup_rate_nat
     e = eng.elig[id(eng.current_mob)] if eng.current_mob is not None else eng.elig_default
     local = p["risk.alpha_local"] * eng.s_r[eng.pop.region]
-    eng.rho = np.clip(e * (local + p["risk.alpha_national"] * eng.s_nat) * p["risk.horizon_days"], 0.0, 1.0)
+    rho = e * (local + p["risk.alpha_national"] * eng.s_nat) * p["risk.horizon_days"]
+    # Terms are added only when present, so that a run without them is bit for bit the same.
+    for cells, strength in day.risk_rumours:
+        rho = rho + np.where(cells, p["rumour.general_risk"] * strength, 0.0)
+    if eng.draft_q.any():
+        rho = rho + p["risk.alpha_conscription"] * eng.draft_q * p["risk.horizon_days"]
+    eng.rho = np.clip(rho, 0.0, 1.0)
     keep = (1 - p["exit.closure_signal"]) ** day.new_closure_signals
     eng.closure = 1.0 - (1.0 - eng.closure * eng.closure_decay) * keep
+    eng.closure_seen = eng.closure
+    if day.closure_rumour > 0:
+        eng.closure_seen = 1.0 - (1.0 - eng.closure) * (1.0 - day.closure_rumour)

@@ -1,0 +1,40 @@
+"""`rumour`: a rumour of border closure or of general mobilisation (MODEL §5, §7).
+
+From `start`, a rumour of strength `R(t) = credibility · 2^(−(t − start) / half_life_days)` acts until `end`
+(by default to the end of the run):
+- `closure`: the perceived chance of closure becomes `1 − (1 − C(t)) · (1 − R(t))` ("now or never");
+- `general_mobilisation`: men of call-up age matching `who` add `rumour.general_risk · R(t)` to their perceived
+  risk ρ (clipped to 1).
+A rumour with credibility 0 changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import DayPolicy, PolicyBase, PolicyContext
+
+
+class Rumour(PolicyBase):
+    """A fading rumour that raises the perceived chance of closure or the perceived call-up risk."""
+
+    type: Literal["rumour"]
+    kind: Literal["closure", "general_mobilisation"]
+    credibility: float = Field(ge=0, le=1)
+    half_life_days: float = Field(gt=0)
+
+    def strength(self, day) -> float:
+        """R(t) on a date."""
+        return self.credibility * 2.0 ** (-(day - self.start).days / self.half_life_days)
+
+    def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
+        """Add today's strength to the closure term or to the risk of the targeted men."""
+        r = self.strength(day.date)
+        if r <= 0:
+            return
+        if self.kind == "closure":
+            day.closure_rumour = 1.0 - (1.0 - day.closure_rumour) * (1.0 - r)
+        else:
+            day.risk_rumours.append((self.who.mask(ctx.pop) & ctx.callup_age_men, r))
