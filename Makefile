@@ -1,9 +1,11 @@
-# exitvoice: `make demo` runs the Russia 2022 scenario end to end; `make test` runs the test suite.
+# exitvoice: `make demo` runs the Russia 2022 scenario end to end and compares the four wave-2 scenarios;
+# `make test` runs the test suite.
 # Both create .venv on first use (Python 3.11+ and pip are all a fresh machine needs).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_MEMBERS ?= 3
 
 .PHONY: venv demo test test-fast lint bench clean
 
@@ -17,6 +19,9 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	$(BIN)/exitvoice run scenarios/russia-2022.toml --out results/russia-2022 --seed 7 --force
+	$(BIN)/exitvoice compare scenarios/wave2-1m-open.toml scenarios/wave2-1m-closed.toml \
+	    scenarios/wave2-1m-exit-visas.toml scenarios/wave2-1m-social-contract.toml \
+	    --ensemble $(DEMO_MEMBERS) --jobs 2 --out results/wave2 --force
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks scripts

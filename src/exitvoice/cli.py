@@ -142,6 +142,44 @@ def _ensemble_table(summary: dict) -> Table:
 
 
 @app.command()
+def compare(
+    inputs: Annotated[list[Path], typer.Argument(help="scenario TOML files or run/ensemble folders (the first is "
+                                                "the reference)")],
+    ensemble: Annotated[int, typer.Option(help="members per scenario run here (90% bands)")] = 1,
+    jobs: Annotated[int, typer.Option(help="local worker processes")] = 1,
+    seed: Annotated[int | None, typer.Option(help="seed of every scenario run (default: each scenario's)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
+) -> None:
+    """Compare scenarios side by side: table with 90% bands, comparison.csv/.json, findings.md, overlaid plots."""
+    from .compare import compare as compare_api
+
+    target = _free(out or Path("results") / "compare", force)
+    n_runs = sum(1 for p in inputs if not p.is_dir())
+    bar, tick = _progress("comparing", max(1, n_runs * ensemble), "runs")
+    done: dict[str, int] = {}
+
+    def progress(name: str, i: int, n: int) -> None:
+        done[name] = i
+        tick(sum(done.values()), max(1, n_runs * ensemble))
+
+    with bar:
+        cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, progress=progress)
+    cmp.write(target, force=force, plots=not no_plots)
+    w = cmp.wide()
+    t = Table(title=f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)")
+    t.add_column("")
+    for c in w.columns:
+        t.add_column(c, justify="right")
+    for name, row in w.iterrows():
+        t.add_row(name, *row.tolist())
+    console.print(t)
+    console.print(cmp.findings())
+    console.print(f"comparison written to [bold]{target}[/]")
+
+
+@app.command()
 def validate(
     target: Annotated[Path, typer.Argument(help="a run or ensemble folder, or a scenario TOML to run")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]

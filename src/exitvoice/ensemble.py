@@ -111,6 +111,7 @@ class EnsembleResults:
         """Write the ensemble folder atomically."""
         with atomic_folder(out, force=force) as tmp:
             (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
+            (tmp / "scenario.json").write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
             self.quantiles().to_parquet(tmp / "timeseries_quantiles.parquet", index=False)
             self.members.to_parquet(tmp / "members.parquet", index=False)
             self.member_series().to_parquet(tmp / "member_series.parquet", index=False)

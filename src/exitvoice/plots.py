@@ -179,3 +179,51 @@ def sensitivity_plot(indices: pd.DataFrame, method: str, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def comparison_plots(cmp, out_dir) -> dict:
+    """Scenarios overlaid: median line and 5–95% band per scenario for the main series; bars of the headline metrics."""
+    import numpy as np
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    series = [("daily_departures_ru", "RU", "departures of leavers per day"), ("abroad_stock", "RU", "leavers abroad"),
+              ("mobilised_cum", "RU", "mobilised (cumulative)"), ("summons_served", "RU", "summons served per day")]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7), squeeze=False)
+    for ax, (qty, geo, title) in zip(axes.ravel(), series, strict=True):
+        for i, c in enumerate(cmp.cases):
+            v = c.sim.series.get((qty, geo))
+            if v is None:
+                continue
+            x = c.sim.dates
+            lo, mid, hi = np.quantile(v, [0.05, 0.5, 0.95], axis=0)
+            col = colours[i % len(colours)]
+            ax.fill_between(x, lo, hi, color=col, alpha=0.2)
+            ax.plot(x, mid, color=col, label=c.name)
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle("Scenarios compared: median and 5–95% band (whole country)")
+    fig.tight_layout()
+    fig.savefig(out / "series.png", dpi=100)
+    plt.close(fig)
+
+    t = cmp.table()
+    metrics = [m for m in ("left", "mobilised", "quota_fill", "exits_per_recruit") if m in set(t.metric)]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.8), squeeze=False)
+    for ax, m in zip(axes.ravel(), metrics, strict=True):
+        part = t[t.metric == m].set_index("scenario").reindex([c.name for c in cmp.cases])
+        y = np.arange(len(part))
+        ax.barh(y, part.q50, color=[colours[i % len(colours)] for i in range(len(part))], alpha=0.8)
+        ax.errorbar(part.q50, y, xerr=[part.q50 - part.q05, part.q95 - part.q50], fmt="none", color="k", lw=1)
+        ax.set_yticks(y, part.index, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(m, fontsize=10)
+        if m == "quota_fill":
+            ax.axvline(1.0, color="grey", ls="--", lw=1)
+    fig.suptitle("Headline metrics (median, 5–95% band)")
+    fig.tight_layout()
+    fig.savefig(out / "metrics.png", dpi=100)
+    plt.close(fig)
+    return {"series": out / "series.png", "metrics": out / "metrics.png"}

@@ -71,7 +71,8 @@ class Results:
         add("mobilised_cum", "RU", rec.states["mobilised"])
         add("summons_served", "RU", rec.by_region["summoned"].sum(1))
         add("summons_cum", "RU", rec.by_region["summoned"].sum(1).cumsum())
-        for k in ("home", "summoned", "hiding", "returned", "queued"):
+        for k in ("home", "summoned", "hiding", "returned", "queued", "exempt", "visa_pending", "visa_pending_trip",
+                  "conscripted"):
             add(f"state_{k}", "RU", rec.states[k])
         for k, v in rec.scalar.items():
             add(k, "RU", v)
@@ -150,7 +151,8 @@ class Results:
             "cell_state_entries": int(eng.X.size),
             "wall_seconds": round(wall_seconds, 3),
         }
-        return cls(eng.scenario.name, eng.seed, summary, ts, reg, cells)
+        return cls(eng.scenario.name, eng.seed, summary, ts, reg, cells,
+                   extra={"scenario": eng.scenario.model_dump(mode="json")})
 
     # -- access ---------------------------------------------------------------------------------------------
     def series(self, quantity: str, geography: str = "RU") -> pd.Series:
@@ -175,6 +177,8 @@ class Results:
             self.cells.to_parquet(tmp / "cells.parquet", index=False)
             if self.scenario_toml:
                 (tmp / "scenario.toml").write_text(self.scenario_toml)
+            if "scenario" in self.extra:  # the resolved scenario (extends followed), readable by compare
+                (tmp / "scenario.json").write_text(json.dumps(self.extra["scenario"], indent=2) + "\n")
             if plots:
                 self.plot(tmp / "plots")
         return Path(out)

@@ -40,11 +40,12 @@ class Mobilisation(PolicyBase):
     count × eligibility weight. Fields left out take the `callup.*` parameters.
 
     Exit bans by category, as in the 2023 law: with `summons_exit_ban`, a man may not leave from the day a
-    summons is sent (from `summons_exit_ban_from` on, if given: in 2022 border guards got the lists on 24 Sep). He knows it (his exit hazard carries `(1 − enforcement)^μ`, the accessibility of routes
-    that turn him back with probability `summons_ban_enforcement`), and those who try anyway are turned back at
-    the border with that probability (`stopped_summons_ban`). With electronic summons a share
-    `electronic_share` of summonses counts as delivered without contact: a hiding man is found with
-    probability `find_rate_hiding + electronic_share · (1 − find_rate_hiding)`.
+    summons is sent (from `summons_exit_ban_from` on, if given: in 2022 border guards got the lists on 24 Sep).
+    He knows it (his exit hazard carries `(1 − enforcement)^μ`, the accessibility of routes that turn him back
+    with probability `summons_ban_enforcement`), and those who try anyway are turned back at the border with
+    that probability (`stopped_summons_ban`). With electronic summons a share `electronic_share` of summonses
+    counts as delivered without contact: a hiding man is found with probability `find_rate_hiding +
+    electronic_share · (1 − find_rate_hiding)`.
     """
 
     type: Literal["mobilisation"]

@@ -1,11 +1,12 @@
 """`social_contract`: exemption from call-up in exchange for giving up foreign travel (MODEL §5).
 
-Men of `who` (by default men of call-up age) at home, returned or hiding sign at the hazard
-`offer_rate · (1 + social.beta_risk · ρ) · exp(−social.value_passport · [passport] − social.value_tertiary ·
-[tertiary])`: the more they fear the call-up the likelier they sign, the more foreign travel is worth to them the
-less. A signer moves to `exempt`: never summoned, never leaves, never travels, for the rest of the run (the
-contract outlives the offer). With `passport_surrender` his foreign passport is taken (he moves to the cell
-without one). The quota then has to be filled from those who did not sign.
+Men of `who` (by default men of call-up age) at home, returned or hiding sign at the hazard `offer_rate · ρ ·
+exp(−social.value_passport · [passport] − social.value_tertiary · [tertiary])`: in proportion to their perceived
+call-up risk ρ (no one gives up travel to escape a call-up he does not fear), and the less the more foreign travel
+is worth to them. `offer_rate` is the daily hazard of a man sure to be called (ρ = 1) for whom travel is worth
+nothing. A signer moves to `exempt`: never summoned, never leaves, never travels, for the rest of the run (the
+contract outlives the offer). With `passport_surrender` his foreign passport is taken (he moves to the cell without
+one). The quota then has to be filled from those who did not sign.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class SocialContract(PolicyBase):
     """Eligible men may sign away foreign travel for exemption from the call-up."""
 
     type: Literal["social_contract"]
-    offer_rate: float = Field(gt=0, le=1, description="signing hazard per day at zero risk, before travel value")
+    offer_rate: float = Field(gt=0, le=1, description="signing hazard per day at risk 1, before the value of travel")
     passport_surrender: bool = True
 
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:

@@ -36,6 +36,7 @@ def setup(eng) -> None:
     eng.summons_r = np.zeros(pop.n_regions)
     eng.callup_rate_r = np.zeros(pop.n_regions)
     eng.callup_rate_nat = 0.0
+    eng.callup_open = False
     eng.draft_q = np.zeros(pop.n_cells)  # today's draft probability per man (regular conscription)
     eng.draft_w = {id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"}
 
@@ -54,6 +55,7 @@ def step(eng, day) -> None:
     rate_num = np.zeros(R)
     present = np.zeros(R)
     active = day.mobilisations
+    eng.callup_open = False  # a mobilisation is active today and its quota is not met (summons on the spot)
     for pol in eng.mobs:
         ended_yesterday = pol.end is not None and (eng.date - pol.end).days == 1
         if ended_yesterday and pol.summons_lapse_at_end and not active:
@@ -73,6 +75,7 @@ def step(eng, day) -> None:
         remaining = target - eng.mobilised_by_policy[id(pol)]
         if remaining <= 0:
             continue
+        eng.callup_open = True
         spr = pol.setting("summons_per_recruit", eng.params)
         i, n = _window(eng, pol)
         S = min(pol.profile(i, n, eng.params) * target * spr, remaining * spr)

@@ -14,12 +14,12 @@ get one). For each adult man who leaves, `family.ratio` women and children of hi
 `family.lag_days`. Passports: applications at `λ_pass0 · (1 + β_risk·ρ)` from adults at home without one,
 issued `processing_days` later within the daily capacity.
 
-Exit controls (MODEL §5): under an `exit_visa`, the departures of its group (leavers, families, and travellers
-when `trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office decides
-each day on at most its capacity of the applications that have waited `processing_days`; approved people leave
-by today's route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or
-hiding sign at their hazard and move to `exempt`. Under a mobilisation with `summons_exit_ban`, summoned men
-leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back with probability
+Exit controls (MODEL §5): under an `exit_visa`, the departures of its group (leavers, families, and travellers when
+`trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office decides each day
+on at most its capacity of the applications that have waited `processing_days`; approved people leave by today's
+route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or hiding sign at the
+hazard `offer_rate · ρ · exp(−value of travel)` and move to `exempt`. Under a mobilisation with `summons_exit_ban`,
+summoned men leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back with probability
 `enforcement`.
 """
 
@@ -164,7 +164,7 @@ def _visa_office(eng, u) -> None:
     refused_total = refused.sum(axis=1)
     X[:, [VISA_PENDING, VISA_PENDING_TRIP]] -= refused
     summoned = (rng.binomial(refused_total, pol.summons_at_refusal * eng.callup_age_men)
-                if pol.summons_at_refusal > 0 else np.zeros_like(refused_total))
+                if pol.summons_at_refusal > 0 and eng.callup_open else np.zeros_like(refused_total))
     X[:, HOME] += refused_total - summoned
     X[:, SUMMONED] += summoned
     eng.summons_r = eng.summons_r + sum_by(eng.pop.region, summoned, eng.pop.n_regions)
@@ -180,7 +180,7 @@ def _sign_contracts(eng, day) -> None:
     p, X, pop = eng.params, eng.X, eng.pop
     for pol in day.contracts:
         elig = eng.contract_elig.setdefault(id(pol), pol.eligible(eng.ctx))
-        h = np.where(elig, pol.offer_rate * (1 + p["social.beta_risk"] * eng.rho)
+        h = np.where(elig, pol.offer_rate * eng.rho
                      * np.exp(-p["social.value_passport"] * pop.passport - p["social.value_tertiary"] * pop.tertiary),
                      0.0)
         prob = -np.expm1(-h)

@@ -252,7 +252,8 @@ def step(eng, day) -> None:
             stopped = thin(block, s.prob, rng)
             if not stopped.any():
                 continue
-            summoned = thin(stopped, s.summons_prob, rng) if s.summons_prob > 0 else np.zeros_like(stopped)
+            summoned = (thin(stopped, s.summons_prob, rng) if s.summons_prob > 0 and eng.callup_open
+                        else np.zeros_like(stopped))  # summons on the spot only while a quota is open
             done[np.ix_(rows, cols)] = block - stopped
             X[rows, SUMMONED] += summoned.sum(axis=1)
             X[rows, HOME] += (stopped - summoned).sum(axis=1)

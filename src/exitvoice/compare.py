@@ -1,0 +1,351 @@
+"""Compare scenarios side by side (MODEL §12, §15): a table with 90% bands, overlaid plots and plain-words findings.
+
+Each input is a scenario file (run here, as an ensemble of `n` members) or a run or ensemble folder (read). All
+must be of the same country and cover the same dates. Per member, from its series (scaled to the whole country):
+
+- `left`: departures of leavers (not trips) over the run; `abroad_at_end`: leavers abroad on the last day;
+- `mobilised`: mobilised people on the last day;
+- for the *headline mobilisation* (the one that starts last: the wave the comparison is about), with target T
+  starting on day s: `left_since_callup` (departures from s on), `quota_fill` = mobilised since s / T,
+  `days_to_fill` (from s to the day T is reached; missing when it is not), `share_filled` (of the members),
+  `exits_per_recruit` = departures since s / mobilised since s;
+- `peak_queue_wait_hours` (any crossing), `passports_issued`, and where a policy produces them `exempt_at_end`
+  (social contract), `visas_issued` (exit visas), `conscripted_at_end`.
+
+Each metric is reported as its median and its 5–95% band over members. The first input is the reference the
+findings compare the others with.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ScenarioError
+from .outputs import atomic_folder
+from .scenario import Scenario
+from .validate import Simulated
+
+MIN_MEMBERS = 10  # fewer members: differences are reported without a verdict on the bands
+METRICS: dict[str, str] = {
+    "left": "left (departures of leavers)",
+    "abroad_at_end": "abroad at the end",
+    "left_since_callup": "left since the headline call-up",
+    "mobilised": "mobilised (all call-ups)",
+    "quota_fill": "quota fill (headline call-up)",
+    "days_to_fill": "days to fill the quota",
+    "share_filled": "share of members that fill the quota",
+    "exits_per_recruit": "departures per recruit (since the call-up)",
+    "peak_queue_wait_hours": "peak queue wait (hours)",
+    "passports_issued": "foreign passports issued",
+    "exempt_at_end": "exempt (signed the social contract)",
+    "visas_issued": "exit visas issued",
+    "conscripted_at_end": "conscripted (regular draft)",
+}
+
+
+@dataclass
+class Case:
+    """One scenario's members: its validated scenario, series and where they came from."""
+
+    name: str
+    scenario: Scenario
+    sim: Simulated
+    origin: str
+    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)  # [member, metric]
+    ensemble: object | None = None  # the EnsembleResults of a scenario run here
+
+
+def headline_mobilisation(sc: Scenario):
+    """The mobilisation that starts last (None without one)."""
+    mobs = [p for p in sc.policy if p.type == "mobilisation"]
+    return max(mobs, key=lambda p: p.start) if mobs else None
+
+
+def case_metrics(case: Case) -> pd.DataFrame:
+    """Per-member metrics of one case."""
+    sim, sc = case.sim, case.scenario
+    dates = sim.dates
+
+    def get(q: str, geo: str = "RU") -> np.ndarray | None:
+        return sim.series.get((q, geo))
+
+    n = sim.members
+    cum = get("cum_departures_ru")
+    mob = get("mobilised_cum")
+    out: dict[str, np.ndarray] = {
+        "left": cum[:, -1], "abroad_at_end": get("abroad_stock")[:, -1], "mobilised": mob[:, -1],
+    }
+    head = headline_mobilisation(sc)
+    if head is not None:
+        s = int(np.searchsorted(dates, pd.Timestamp(head.start)))
+        base_mob = mob[:, s - 1] if s > 0 else np.zeros(n)
+        base_cum = cum[:, s - 1] if s > 0 else np.zeros(n)
+        got = mob - base_mob[:, None]
+        since = got[:, -1]
+        out["quota_fill"] = since / head.target
+        reached = got >= head.target - 0.5
+        reached[:, :s] = False
+        first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+        out["days_to_fill"] = np.where(first >= 0, first - s + 1, np.nan).astype(float)
+        out["share_filled"] = (first >= 0).astype(float)
+        out["left_since_callup"] = cum[:, -1] - base_cum
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["exits_per_recruit"] = np.where(since > 0, (cum[:, -1] - base_cum) / since, np.nan)
+    waits = [v for (q, _), v in sim.series.items() if q == "queue_wait_hours"]
+    out["peak_queue_wait_hours"] = np.max([w.max(axis=1) for w in waits], axis=0) if waits else np.zeros(n)
+    out["passports_issued"] = get("passports_issued").sum(axis=1)
+    for key, q, how in (("exempt_at_end", "state_exempt", "last"), ("visas_issued", "visas_issued", "sum"),
+                        ("conscripted_at_end", "state_conscripted", "last")):
+        v = get(q)
+        if v is not None and v.any():
+            out[key] = v[:, -1] if how == "last" else v.sum(axis=1)
+    return pd.DataFrame(out)
+
+
+def band(values: np.ndarray) -> tuple[float, float, float]:
+    """5%, median and 95% of the finite values (NaN when there are none)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return (np.nan, np.nan, np.nan)
+    q = np.quantile(v, [0.05, 0.5, 0.95])
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def check_aligned(cases: list[Case]) -> None:
+    """All cases: one country, the same dates, distinct names."""
+    ref = cases[0]
+    names = [c.name for c in cases]
+    dup = sorted({x for x in names if names.count(x) > 1})
+    if dup:
+        raise ScenarioError("two inputs have the same scenario name", field="scenario.name", given=dup,
+                            allowed="distinct names (compare one copy of each scenario)")
+    for c in cases[1:]:
+        a, b = ref.scenario.scenario, c.scenario.scenario
+        if a.country != b.country:
+            raise ScenarioError("the scenarios are of different countries", file=c.origin, field="scenario.country",
+                                given=b.country, allowed=f"{a.country} (as {ref.origin})")
+        if (a.start, a.end) != (b.start, b.end):
+            raise ScenarioError("the scenarios do not cover the same dates", file=c.origin,
+                                field="scenario.start/end", given=f"{b.start}..{b.end}",
+                                allowed=f"{a.start}..{a.end} (as {ref.origin})")
+
+
+@dataclass
+class Comparison:
+    """Cases side by side."""
+
+    cases: list[Case]
+    n_members: dict[str, int]
+
+    def table(self) -> pd.DataFrame:
+        """Long table: scenario, metric, q05, q50, q95, members."""
+        rows = []
+        for c in self.cases:
+            for m in METRICS:
+                if m in c.metrics:
+                    lo, mid, hi = band(c.metrics[m].to_numpy())
+                    rows.append({"scenario": c.name, "metric": m, "q05": lo, "q50": mid, "q95": hi,
+                                 "members": c.sim.members})
+        return pd.DataFrame(rows)
+
+    def wide(self) -> pd.DataFrame:
+        """Metric × scenario, each cell 'median [5%–95%]'."""
+        t = self.table()
+        t["cell"] = [_fmt_band(r.metric, r.q05, r.q50, r.q95) for r in t.itertuples()]
+        w = t.pivot(index="metric", columns="scenario", values="cell")
+        w = w.reindex([m for m in METRICS if m in w.index])[[c.name for c in self.cases]]
+        w.index = [METRICS[m] for m in w.index]
+        return w.fillna("—")
+
+    def findings(self) -> str:
+        """The answer in plain words, with the numbers."""
+        return findings_text(self)
+
+    def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
+        """comparison.csv/.json, findings.md, comparison.md and plots, atomically."""
+        t = self.table()
+        with atomic_folder(out, force=force) as tmp:
+            t.to_csv(tmp / "comparison.csv", index=False)
+            payload = {
+                "scenarios": [{"name": c.name, "origin": c.origin, "members": c.sim.members,
+                               "start": str(c.scenario.scenario.start), "end": str(c.scenario.scenario.end),
+                               "metrics": {r.metric: {"q05": _num(r.q05), "q50": _num(r.q50), "q95": _num(r.q95)}
+                                           for r in t[t.scenario == c.name].itertuples()}}
+                              for c in self.cases],
+            }
+            (tmp / "comparison.json").write_text(json.dumps(payload, indent=2) + "\n")
+            (tmp / "comparison.md").write_text(markdown_table(self.wide()))
+            (tmp / "findings.md").write_text(self.findings())
+            for c in self.cases:
+                if c.ensemble is not None:
+                    c.ensemble.write(tmp / "runs" / c.name, plots=False)
+            if plots:
+                from .plots import comparison_plots
+
+                comparison_plots(self, tmp / "plots")
+        return Path(out)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A frame as a Markdown table (index as the first column)."""
+    head = ["", *map(str, frame.columns)]
+    rows = [[str(i), *map(str, r)] for i, r in zip(frame.index, frame.to_numpy(), strict=True)]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def _num(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+def _fmt(metric: str, x: float) -> str:
+    if not np.isfinite(x):
+        return "—"
+    if metric in ("quota_fill", "share_filled"):
+        return f"{x:.2f}"
+    if metric == "exits_per_recruit":
+        return f"{x:.2f}"
+    return f"{x:,.0f}"
+
+
+def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
+    if not np.isfinite(mid):
+        return "—"
+    if lo == hi:
+        return _fmt(metric, mid)
+    return f"{_fmt(metric, mid)} [{_fmt(metric, lo)}–{_fmt(metric, hi)}]"
+
+
+def _words(n: float) -> str:
+    if not np.isfinite(n):
+        return "—"
+    if abs(n) >= 1e6:
+        return f"{n / 1e6:.2f} million"
+    if abs(n) >= 1e3:
+        return f"{n / 1e3:,.0f} thousand"
+    return f"{n:,.0f}"
+
+
+def _q(c: Case, m: str) -> tuple[float, float, float]:
+    return band(c.metrics[m].to_numpy()) if m in c.metrics else (np.nan, np.nan, np.nan)
+
+
+def findings_text(cmp: Comparison) -> str:
+    """Generated findings: per scenario whether the target is met and at what outflow; each against the first."""
+    cases = cmp.cases
+    ref = cases[0]
+    sc0 = ref.scenario.scenario
+    members = {c.sim.members for c in cases}
+    lines = [
+        "# Findings",
+        "",
+        f"Scenarios compared from {sc0.start} to {sc0.end} ({sc0.country}), "
+        f"{'/'.join(str(m) for m in sorted(members))} member(s) each; figures are medians with 90% bands "
+        "(5%–95% of the members), for the whole country. Generated by `exitvoice compare`.",
+        "",
+    ]
+    for c in cases:
+        head = headline_mobilisation(c.scenario)
+        left = _q(c, "left")
+        line = f"- **{c.name}**: "
+        if head is None:
+            line += f"no call-up; {_words(left[1])} leave [{_words(left[0])}–{_words(left[2])}]."
+        else:
+            fill, days, share = _q(c, "quota_fill"), _q(c, "days_to_fill"), _q(c, "share_filled")
+            epr = _q(c, "exits_per_recruit")
+            met = share[1] >= 0.5
+            if met:
+                line += (f"the call-up of {head.target:,} from {head.start} is met in {days[1]:.0f} days "
+                         f"[{days[0]:.0f}–{days[2]:.0f}]")
+            else:
+                line += (f"the call-up of {head.target:,} from {head.start} is **not met** by {sc0.end}: "
+                         f"quota fill {fill[1]:.2f} [{fill[0]:.2f}–{fill[2]:.2f}]")
+            if 0 < share[1] < 1 or (share[0] != share[2]):
+                line += f" (met in {share[1]:.0%} of members)"
+            since = _q(c, "left_since_callup")
+            line += (f"; {_words(since[1])} leave from then on [{_words(since[0])}–{_words(since[2])}] "
+                     f"({_words(left[1])} over the whole run), {epr[1]:.2f} departures per recruit "
+                     f"[{epr[0]:.2f}–{epr[2]:.2f}].")
+        extra = []
+        for m, what in (("exempt_at_end", "men signed the social contract"), ("visas_issued", "exit visas issued"),
+                        ("conscripted_at_end", "conscripts taken by the regular draft")):
+            if m in c.metrics:
+                extra.append(f"{_words(_q(c, m)[1])} {what}")
+        if extra:
+            line += " " + "; ".join(extra).capitalize() + "."
+        lines.append(line)
+    if len(cases) > 1:
+        lines += ["", f"Against **{ref.name}**:", ""]
+        for c in cases[1:]:
+            lines.append("- " + _versus(ref, c))
+    if min(c.sim.members for c in cases) >= MIN_MEMBERS:
+        lines += ["", "A difference is called clear when the two 90% bands do not overlap; otherwise it is within "
+                  "the ensembles' spread.", ""]
+    else:
+        lines += ["", f"With fewer than {MIN_MEMBERS} members per scenario the bands are too rough to say whether a "
+                  "difference is clear: run with `--ensemble 10` or more for that.", ""]
+    return "\n".join(lines)
+
+
+def _versus(ref: Case, c: Case) -> str:
+    parts = []
+    for m, what in (("left_since_callup", "departures since the call-up"), ("left", "departures"),
+                    ("mobilised", "mobilised"), ("days_to_fill", "days to fill")):
+        a, b = _q(ref, m), _q(c, m)
+        if not (np.isfinite(a[1]) and np.isfinite(b[1])) or a[1] == 0:
+            continue
+        change = b[1] / a[1] - 1
+        if min(ref.sim.members, c.sim.members) < MIN_MEMBERS:
+            verdict = ""
+        else:
+            verdict = ", clear" if (b[0] > a[2] or b[2] < a[0]) else ", within the spread"
+        word = "more" if change > 0 else "fewer"
+        parts.append(f"{abs(change):.0%} {word} {what} ({_fmt(m, b[1])} vs {_fmt(m, a[1])}{verdict})")
+    return f"**{c.name}**: " + ("; ".join(parts) if parts else "no comparable metric") + "."
+
+
+def read_case(folder: str | Path) -> Case:
+    """A run or ensemble folder written by exitvoice (it needs its `scenario.json`)."""
+    folder = Path(folder)
+    path = folder / "scenario.json"
+    if not path.is_file():
+        raise DataError("a result folder to compare needs scenario.json (written by exitvoice run since 0.4)",
+                        file=str(folder))
+    sc = Scenario.from_dict(json.loads(path.read_text()), source=str(path))
+    return Case(sc.name, sc, Simulated.from_folder(folder), str(folder))
+
+
+def compare(inputs: list[str | Path], *, ensemble: int = 1, seed: int | None = None, jobs: int = 1,
+            progress=None) -> Comparison:
+    """Run or read every input and line them up (scenario runs are kept, and written under `runs/`)."""
+    from .ensemble import run_ensemble
+
+    if len(inputs) < 1:
+        raise ScenarioError("nothing to compare", field="inputs", allowed="scenario files or result folders")
+    cases = []
+    for x in inputs:
+        p = Path(x)
+        if p.is_dir():
+            cases.append(read_case(p))
+        else:
+            sc = Scenario.from_toml(p)
+            cases.append(Case(sc.name, sc, None, str(p)))  # type: ignore[arg-type]
+    check_aligned(cases)
+    for c in cases:
+        if c.sim is not None:
+            continue
+        s = seed if seed is not None else (c.scenario.scenario.seed or 0)
+        ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs,
+                           progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None)
+        c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale)
+        c.ensemble = ens
+    for c in cases:
+        c.metrics = case_metrics(c)
+    return Comparison(cases, {c.name: c.sim.members for c in cases})
