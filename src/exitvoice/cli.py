@@ -49,8 +49,13 @@ def _summary_table(summary: dict) -> Table:
         ("passports issued", f"{tot['passports_issued']:,}"),
         ("peak queue wait (hours)", f"{tot['peak_queue_wait_hours']:.0f}"),
     ]
-    for q in summary["quota"].values():
-        rows.append(("days to fill the quota", str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"))
+    for key, label in (("exempt_at_end", "exempt (social contract)"), ("visas_issued", "exit visas issued"),
+                       ("visa_pending_at_end", "waiting for a visa at the end"), ("conscripted", "conscripted")):
+        if tot.get(key):
+            rows.append((label, f"{tot[key]:,}"))
+    for label, q in summary["quota"].items():
+        days = str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"
+        rows.append((f"days to fill: {label}" if len(summary["quota"]) > 1 else "days to fill the quota", days))
     top = sorted(summary["left_by_destination"].items(), key=lambda kv: -kv[1])[:5]
     rows.append(("main destinations", ", ".join(f"{d} {n:,}" for d, n in top)))
     rows.append(("wall time (s)", f"{summary['wall_seconds']:.1f}"))

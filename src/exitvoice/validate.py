@@ -50,7 +50,7 @@ RULES = {
 }
 NOT_PRODUCED = {"detained_cum": "not produced by this model version (voice, MODEL §11)",
                 "other": "quantity 'other' is descriptive and not scored"}
-INTENSIVE = {"queue_wait_hours", "flight_price"}  # not scaled with a sample run
+INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean_eligible_men"}  # not scaled
 DISTRIBUTION = ("daily_entries", "cum_entries", "cum_exits_back")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
