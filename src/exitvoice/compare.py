@@ -323,7 +323,7 @@ def read_case(folder: str | Path) -> Case:
 
 
 def compare(inputs: list[str | Path], *, ensemble: int = 1, seed: int | None = None, jobs: int = 1,
-            progress=None) -> Comparison:
+            scheduler: str | None = None, progress=None) -> Comparison:
     """Run or read every input and line them up (scenario runs are kept, and written under `runs/`)."""
     from .ensemble import run_ensemble
 
@@ -342,7 +342,7 @@ def compare(inputs: list[str | Path], *, ensemble: int = 1, seed: int | None = N
         if c.sim is not None:
             continue
         s = seed if seed is not None else (c.scenario.scenario.seed or 0)
-        ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs,
+        ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs, scheduler=scheduler,
                            progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None)
         c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale)
         c.ensemble = ens
