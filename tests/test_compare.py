@@ -94,3 +94,14 @@ def test_headline_metrics_by_hand():
     assert m.peak_queue_wait_hours.tolist() == [9, 9] and m.passports_issued.tolist() == [5, 5]
     lo, mid, hi = band(np.array([1.0, 2.0, np.nan]))
     assert mid == 1.5 and lo < mid < hi
+
+
+def test_compare_with_a_posterior_uses_its_sets_in_every_scenario(pair, tmp_path):
+    post = tmp_path / "posterior.csv"
+    post.write_text("exit.beta_risk\n20\n120\n")
+    out = tmp_path / "cmp"
+    r = exitvoice("compare", *pair, "--ensemble", 2, "--posterior", post, "--out", out, "--no-plots")
+    assert r.returncode == 0, r.stderr
+    for name in ("open", "closed"):
+        m = pd.read_parquet(out / "runs" / name / "members.parquet")
+        assert m["exit.beta_risk"].tolist() == [20.0, 120.0]

@@ -153,6 +153,8 @@ def compare(
     ensemble: Annotated[int, typer.Option(help="members per scenario run here (90% bands)")] = 1,
     jobs: Annotated[int, typer.Option(help="local worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the runs")] = None,
+    posterior: Annotated[Path | None, typer.Option(help="parameter sets for the members (posterior.parquet/csv)")]
+    = None,
     seed: Annotated[int | None, typer.Option(help="seed of every scenario run (default: each scenario's)")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
@@ -171,7 +173,8 @@ def compare(
         tick(sum(done.values()), max(1, n_runs * ensemble))
 
     with bar:
-        cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler, progress=progress)
+        cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
+                          posterior=posterior, progress=progress)
     cmp.write(target, force=force, plots=not no_plots)
     w = cmp.wide()
     t = Table(title=f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)")

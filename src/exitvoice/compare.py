@@ -323,9 +323,13 @@ def read_case(folder: str | Path) -> Case:
 
 
 def compare(inputs: list[str | Path], *, ensemble: int = 1, seed: int | None = None, jobs: int = 1,
-            scheduler: str | None = None, progress=None) -> Comparison:
-    """Run or read every input and line them up (scenario runs are kept, and written under `runs/`)."""
-    from .ensemble import run_ensemble
+            scheduler: str | None = None, posterior: str | Path | None = None, progress=None) -> Comparison:
+    """Run or read every input and line them up (scenario runs are kept, and written under `runs/`).
+
+    With `posterior` (a calibration's `posterior.parquet`), member i of every scenario uses parameter set
+    i mod n_sets, so the bands include the parameter uncertainty of the fit, the same sets in every scenario.
+    """
+    from .ensemble import read_posterior, run_ensemble
 
     if len(inputs) < 1:
         raise ScenarioError("nothing to compare", field="inputs", allowed="scenario files or result folders")
@@ -342,7 +346,8 @@ def compare(inputs: list[str | Path], *, ensemble: int = 1, seed: int | None = N
         if c.sim is not None:
             continue
         s = seed if seed is not None else (c.scenario.scenario.seed or 0)
-        ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs, scheduler=scheduler,
+        post = read_posterior(posterior, c.scenario) if posterior else None
+        ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs, scheduler=scheduler, posterior=post,
                            progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None)
         c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale)
         c.ensemble = ens
