@@ -316,7 +316,7 @@ def read_case(folder: str | Path) -> Case:
     folder = Path(folder)
     path = folder / "scenario.json"
     if not path.is_file():
-        raise DataError("a result folder to compare needs scenario.json (written by exitvoice run since 0.4)",
+        raise DataError("a result folder to compare needs scenario.json (written by `exitvoice run` and by ensembles)",
                         file=str(folder))
     sc = Scenario.from_dict(json.loads(path.read_text()), source=str(path))
     return Case(sc.name, sc, Simulated.from_folder(folder), str(folder))
