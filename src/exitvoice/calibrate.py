@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -166,13 +167,19 @@ def _completed(study) -> int:
     return sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
 
 
-def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker):  # in a worker process
+def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker, parent):  # in a worker process
     from .pack import load_pack
 
     decl = {p: load_pack(scenario_json["scenario"].get("country", "russia")).declarations[p]
             for p in settings.params}
     study = open_study(storage, study_name, settings, worker)
-    study.optimize(_objective(scenario_json, source, obs, settings, decl), n_trials=n, catch=())
+
+    def orphaned(study, trial) -> None:
+        if os.getppid() != parent:  # the command was killed: finish this trial, start no other
+            study.stop()
+
+    study.optimize(_objective(scenario_json, source, obs, settings, decl), n_trials=n, callbacks=[orphaned],
+                   catch=())
 
 
 def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, storage: str, study: str,
@@ -193,7 +200,8 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
         shares = [missing // jobs + (1 if i < missing % jobs else 0) for i in range(jobs)]
         for w, n in enumerate(shares[1:], start=1):
             if n:
-                p = ctx.Process(target=_worker, args=(sc_json, source, obs, settings, storage, study, n, w))
+                p = ctx.Process(target=_worker, args=(sc_json, source, obs, settings, storage, study, n, w,
+                                                      os.getpid()))
                 p.start()
                 others.append(p)
         missing = shares[0]
