@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_MEMBERS ?= 3
+DEMO_MEMBERS ?= 2
 
 .PHONY: venv demo test test-fast lint bench clean
 
