@@ -46,6 +46,7 @@ def test_compare_writes_table_findings_and_plots(pair, tmp_path):
     assert [s["name"] for s in j["scenarios"]] == ["open", "closed"]
     findings = (out / "findings.md").read_text()
     assert "**open**" in findings and "**closed**" in findings and "fewer departures" in findings
+    assert "lower in 3 of 3 paired members" in findings  # closing exit cuts departures in every paired member
     assert "quota" in r.stdout or "call-up" in r.stdout
 
 

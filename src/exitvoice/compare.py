@@ -287,7 +287,10 @@ def findings_text(cmp: Comparison) -> str:
             lines.append("- " + _versus(ref, c))
     if min(c.sim.members for c in cases) >= MIN_MEMBERS:
         lines += ["", "A difference is called clear when the two 90% bands do not overlap; otherwise it is within "
-                  "the ensembles' spread.", ""]
+                  "the ensembles' spread. Members are paired by their index: run by one `compare`, member i of "
+                  "every scenario has the same seed and parameter set, so the count of paired members in which a "
+                  "scenario is above (below) the reference separates the policy's effect from the shared "
+                  "uncertainty.", ""]
     else:
         lines += ["", f"With fewer than {MIN_MEMBERS} members per scenario the bands are too rough to say whether a "
                   "difference is clear: run with `--ensemble 10` or more for that.", ""]
@@ -306,8 +309,16 @@ def _versus(ref: Case, c: Case) -> str:
             verdict = ""
         else:
             verdict = ", clear" if (b[0] > a[2] or b[2] < a[0]) else ", within the spread"
-        word = "more" if change > 0 else "fewer"
-        parts.append(f"{abs(change):.0%} {word} {what} ({_fmt(m, b[1])} vs {_fmt(m, a[1])}{verdict})")
+        head = f"{abs(change):.0%} {'more' if change > 0 else 'fewer'} {what}" if abs(change) >= 0.005 \
+            else f"about the same {what}"
+        paired = ""
+        n = ref.sim.members
+        if n > 1 and c.sim.members == n and m in ref.metrics and m in c.metrics:
+            d = c.metrics[m].to_numpy(dtype=float) - ref.metrics[m].to_numpy(dtype=float)
+            d = d[np.isfinite(d)]
+            if d.size:
+                paired = f"; higher in {int((d > 0).sum())}, lower in {int((d < 0).sum())} of {d.size} paired members"
+        parts.append(f"{head} ({_fmt(m, b[1])} vs {_fmt(m, a[1])}{verdict}{paired})")
     return f"**{c.name}**: " + ("; ".join(parts) if parts else "no comparable metric") + "."
 
 
