@@ -1,7 +1,8 @@
-"""Benchmark: the russia-2022 scenario for the whole population (146,980,061 people).
+"""Benchmark: a shipped scenario (russia-2022 by default) for the whole population (146,980,061 people).
 
 Reports wall seconds in total and per simulated day, cells and cell×state entries, and peak memory (RSS).
-Figures are printed, never asserted: run `make bench` or `python benchmarks/bench_russia_2022.py [--repeat N]`.
+Figures are printed, never asserted: run `make bench` or
+`python benchmarks/bench_russia_2022.py [--repeat N] [--scenario scenarios/wave2-1m-open.toml]`.
 """
 
 import argparse
@@ -19,10 +20,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-check", action="store_true", help="skip the daily conservation check")
+    ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "russia-2022.toml")
     args = ap.parse_args()
-    sc = Scenario.from_toml(ROOT / "scenarios" / "russia-2022.toml")
+    sc = Scenario.from_toml(args.scenario)
     t0 = time.perf_counter()
-    run(Scenario.from_toml(ROOT / "scenarios" / "russia-2022.toml"), check=False)  # warm-up (imports, caches)
+    run(sc, check=False)  # warm-up (imports, caches)
     warm = time.perf_counter() - t0
     times = []
     for i in range(args.repeat):
@@ -32,7 +34,7 @@ def main() -> None:
     best = min(times)
     days = res.summary["days"]
     report = {
-        "scenario": "russia-2022",
+        "scenario": sc.name,
         "population": res.summary["population"],
         "days": days,
         "cells": res.summary["cells"],
