@@ -60,7 +60,9 @@ def setup(eng) -> None:
     # Exit visas: applications of the last days, not ready yet (day index → [cell, exit/trip]).
     eng.visa_claims: dict[int, np.ndarray] = {}
     eng.visa_today = None
-    eng.contract_elig: dict[int, np.ndarray] = {}
+    # Social contract: the offer's cells, and the value of travel of each cell (fixed over a run).
+    eng.contract_elig = {id(q): q.eligible(eng.ctx) for q in eng.scenario.policy if q.type == "social_contract"}
+    eng.travel_cut = np.exp(-p["social.value_passport"] * pop.passport - p["social.value_tertiary"] * pop.tertiary)
     visas = [q for q in eng.scenario.policy if q.type == "exit_visa"]
     eng.visa_target = {id(q): q.targeted(eng.ctx) for q in visas}
     eng.visa_approval = {id(q): q.approval_prob(eng.ctx) for q in visas}
@@ -177,12 +179,9 @@ def _visa_office(eng, u) -> None:
 
 def _sign_contracts(eng, day) -> None:
     """Social contract: eligible men at home, returned or hiding sign and become exempt (MODEL §5)."""
-    p, X, pop = eng.params, eng.X, eng.pop
+    X, pop = eng.X, eng.pop
     for pol in day.contracts:
-        elig = eng.contract_elig.setdefault(id(pol), pol.eligible(eng.ctx))
-        h = np.where(elig, pol.offer_rate * eng.rho
-                     * np.exp(-p["social.value_passport"] * pop.passport - p["social.value_tertiary"] * pop.tertiary),
-                     0.0)
+        h = np.where(eng.contract_elig[id(pol)], pol.offer_rate * eng.rho * eng.travel_cut, 0.0)
         prob = -np.expm1(-h)
         for col in (HOME, RETURNED, HIDING):
             n = eng.rng.binomial(X[:, col], prob)
