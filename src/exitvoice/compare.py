@@ -141,7 +141,6 @@ class Comparison:
     """Cases side by side."""
 
     cases: list[Case]
-    n_members: dict[str, int]
 
     def table(self) -> pd.DataFrame:
         """Long table: scenario, metric, q05, q50, q95, members."""
@@ -208,9 +207,7 @@ def _num(x: float) -> float | None:
 def _fmt(metric: str, x: float) -> str:
     if not np.isfinite(x):
         return "—"
-    if metric in ("quota_fill", "share_filled"):
-        return f"{x:.2f}"
-    if metric == "exits_per_recruit":
+    if metric in ("quota_fill", "share_filled", "exits_per_recruit"):
         return f"{x:.2f}"
     return f"{x:,.0f}"
 
@@ -364,4 +361,4 @@ def compare(inputs: list[str | Path], *, ensemble: int = 1, seed: int | None = N
         c.ensemble = ens
     for c in cases:
         c.metrics = case_metrics(c)
-    return Comparison(cases, {c.name: c.sim.members for c in cases})
+    return Comparison(cases)
