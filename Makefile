@@ -1,4 +1,4 @@
-# exitvoice: `make demo` runs the Russia 2022 scenario end to end and compares the four wave-2 scenarios;
+# exitvoice: `make demo` runs the Russia 2022 scenario end to end and compares the wave-2 scenarios;
 # `make test` runs the test suite.
 # Both create .venv on first use (Python 3.11+ and pip are all a fresh machine needs).
 PYTHON ?= python3
@@ -21,7 +21,7 @@ demo: venv
 	$(BIN)/exitvoice run scenarios/russia-2022.toml --out results/russia-2022 --seed 7 --force
 	$(BIN)/exitvoice compare scenarios/wave2-1m-open.toml scenarios/wave2-1m-closed.toml \
 	    scenarios/wave2-1m-exit-visas.toml scenarios/wave2-1m-social-contract.toml \
-	    --ensemble $(DEMO_MEMBERS) --jobs 2 --out results/wave2 --force
+	    scenarios/voice-closed-borders.toml --ensemble $(DEMO_MEMBERS) --jobs 2 --out results/wave2 --force
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -195,7 +195,7 @@ def test_extends_errors_name_the_file(tmp_path):
 
 # -- every shipped scenario conserves people ----------------------------------------------------------------
 @pytest.mark.parametrize("name", ["russia-2022", "wave2-1m-open", "wave2-1m-closed", "wave2-1m-exit-visas",
-                                  "wave2-1m-social-contract", "closure-rumour"])
+                                  "wave2-1m-social-contract", "closure-rumour", "voice-closed-borders"])
 def test_shipped_scenarios_conserve_people_every_day(name):
     from pathlib import Path
 

@@ -45,6 +45,13 @@ METRICS: dict[str, str] = {
     "exempt_at_end": "exempt (signed the social contract)",
     "visas_issued": "exit visas issued",
     "conscripted_at_end": "conscripted (regular draft)",
+    "output_loss_pct_end": "output loss at the end (% of GDP)",
+    "output_loss_rub_cumulative": "output lost over the run (bn RUB)",
+    "workers_lost_end": "workers lost at the end",
+    "protesters_peak": "protesters on the peak day",
+    "protest_person_days": "protest participations (person-days)",
+    "detained": "detained at protests",
+    "opposed_abroad_end": "opponents of the war abroad at the end",
 }
 
 
@@ -100,10 +107,18 @@ def case_metrics(case: Case) -> pd.DataFrame:
     out["peak_queue_wait_hours"] = np.max([w.max(axis=1) for w in waits], axis=0) if waits else np.zeros(n)
     out["passports_issued"] = get("passports_issued").sum(axis=1)
     for key, q, how in (("exempt_at_end", "state_exempt", "last"), ("visas_issued", "visas_issued", "sum"),
-                        ("conscripted_at_end", "state_conscripted", "last")):
+                        ("conscripted_at_end", "state_conscripted", "last"),
+                        ("output_loss_pct_end", "output_loss_pct", "last"),
+                        ("output_loss_rub_cumulative", "output_loss_rub_per_day", "sum"),
+                        ("workers_lost_end", "workers_lost", "last"),
+                        ("protest_person_days", "protesters", "sum"), ("detained", "detained", "sum"),
+                        ("opposed_abroad_end", "opposed_abroad", "last")):
         v = get(q)
         if v is not None and v.any():
             out[key] = v[:, -1] if how == "last" else v.sum(axis=1)
+    protesters = get("protesters")
+    if protesters is not None:
+        out["protesters_peak"] = protesters.max(axis=1)
     return pd.DataFrame(out)
 
 
@@ -207,8 +222,10 @@ def _num(x: float) -> float | None:
 def _fmt(metric: str, x: float) -> str:
     if not np.isfinite(x):
         return "—"
-    if metric in ("quota_fill", "share_filled", "exits_per_recruit"):
+    if metric in ("quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end"):
         return f"{x:.2f}"
+    if metric == "output_loss_rub_cumulative":
+        return f"{x / 1e9:,.0f}"
     return f"{x:,.0f}"
 
 
@@ -277,6 +294,15 @@ def findings_text(cmp: Comparison) -> str:
                 extra.append(f"{_words(_q(c, m)[1])} {what}")
         if extra:
             line += " " + "; ".join(extra).capitalize() + "."
+        if "output_loss_pct_end" in c.metrics:
+            loss, rub = _q(c, "output_loss_pct_end"), _q(c, "output_loss_rub_cumulative")
+            line += (f" Output is {loss[1]:.2f}% below the counterfactual at the end [{loss[0]:.2f}–{loss[2]:.2f}]"
+                     f" ({rub[1] / 1e9:,.0f} bn RUB lost over the run)")
+            if "protest_person_days" in c.metrics:
+                pdays, det = _q(c, "protest_person_days"), _q(c, "detained")
+                line += (f"; {_words(pdays[1])} protest participations [{_words(pdays[0])}–{_words(pdays[2])}],"
+                         f" {_words(det[1])} detained")
+            line += "."
         lines.append(line)
     if len(cases) > 1:
         lines += ["", f"Against **{ref.name}**:", ""]
@@ -297,7 +323,9 @@ def findings_text(cmp: Comparison) -> str:
 def _versus(ref: Case, c: Case) -> str:
     parts = []
     for m, what in (("left_since_callup", "departures since the call-up"), ("left", "departures"),
-                    ("mobilised", "mobilised"), ("days_to_fill", "days to fill")):
+                    ("mobilised", "mobilised"), ("days_to_fill", "days to fill"),
+                    ("output_loss_pct_end", "output loss at the end"),
+                    ("protest_person_days", "protest participations")):
         a, b = _q(ref, m), _q(c, m)
         if not (np.isfinite(a[1]) and np.isfinite(b[1])) or a[1] == 0:
             continue

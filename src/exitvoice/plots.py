@@ -1,4 +1,8 @@
-"""Standard plots of a run (MODEL §12): entries by destination, queues and waits, the call-up, stock abroad."""
+"""Standard plots of a run (MODEL §12).
+
+Entries by destination, queues and waits, the call-up, stock abroad, fares, the economy (output loss, workers
+lost by sector) and voice (protesters, detentions, opponents abroad).
+"""
 
 from __future__ import annotations
 
@@ -69,6 +73,41 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     fig.suptitle(title)
     figs["fares"] = fig
 
+    if (ts.quantity == "output_loss_pct").any():
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True)
+        loss = _wide(ts, "output_loss_pct")["RU"]
+        loss.plot(ax=axes[0], color="tab:red")
+        axes[0].set_title("Output below the counterfactual (% of GDP)")
+        axes[0].set_ylabel("%")
+        sectors = _wide(ts, "workers_lost").drop(columns="RU")
+        sectors = sectors[sectors.iloc[-1].sort_values(ascending=False).index]
+        sectors.plot.area(ax=axes[1], linewidth=0)
+        axes[1].set_title("Workers lost by sector (abroad, queued, mobilised, hiding; net of remote work)")
+        axes[1].set_ylabel("persons")
+        axes[1].legend(fontsize=7, ncol=2)
+        fig.suptitle(title)
+        figs["economy"] = fig
+
+    if (ts.quantity == "protesters").any():
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True)
+        prot = _wide(ts, "protesters")
+        top = prot.drop(columns="RU").sum().sort_values(ascending=False).index[:6]
+        prot["RU"].plot(ax=axes[0], color="k", label="Russia")
+        prot[top].plot(ax=axes[0], lw=0.9)
+        axes[0].set_title("Protesters per day (top regions)")
+        axes[0].set_ylabel("persons")
+        axes[0].legend(fontsize=7)
+        _wide(ts, "detained_cum")["RU"].plot(ax=axes[1], color="tab:purple", label="detained (cumulative)")
+        ax2 = axes[1].twinx()
+        _wide(ts, "opposed_abroad")["RU"].plot(ax=ax2, color="tab:green", label="opponents of the war abroad")
+        axes[1].set_title("Voice and exit: detentions and opponents abroad")
+        axes[1].set_ylabel("detained")
+        ax2.set_ylabel("opponents abroad")
+        axes[1].legend(loc="upper left", fontsize=7)
+        ax2.legend(loc="lower right", fontsize=7)
+        fig.suptitle(title)
+        figs["voice"] = fig
+
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -129,6 +168,8 @@ def ensemble_plots(ens, out_dir) -> dict:
         "entries": [("daily_entries", g) for g in ("KZ", "GE", "FI", "AM", "BY", "TR")],
         "callup_and_stock": [("mobilised_cum", "RU"), ("abroad_stock", "RU"), ("daily_departures_ru", "RU"),
                              ("summons_served", "RU")],
+        "economy_and_voice": [("output_loss_pct", "RU"), ("workers_lost", "RU"), ("labour_shortage", "RU"),
+                              ("protesters", "RU"), ("detained_cum", "RU"), ("opposed_abroad", "RU")],
     }
     for name, series in panels.items():
         series = [s for s in series if ((q.quantity == s[0]) & (q.geography == s[1])).any()]
@@ -189,8 +230,10 @@ def comparison_plots(cmp, out_dir) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     series = [("daily_departures_ru", "RU", "departures of leavers per day"), ("abroad_stock", "RU", "leavers abroad"),
-              ("mobilised_cum", "RU", "mobilised (cumulative)"), ("summons_served", "RU", "summons served per day")]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 7), squeeze=False)
+              ("mobilised_cum", "RU", "mobilised (cumulative)"), ("summons_served", "RU", "summons served per day"),
+              ("output_loss_pct", "RU", "output below the counterfactual (% of GDP)"),
+              ("protesters", "RU", "protesters per day")]
+    fig, axes = plt.subplots(3, 2, figsize=(12, 10), squeeze=False)
     for ax, (qty, geo, title) in zip(axes.ravel(), series, strict=True):
         for i, c in enumerate(cmp.cases):
             v = c.sim.series.get((qty, geo))
@@ -210,9 +253,14 @@ def comparison_plots(cmp, out_dir) -> dict:
     plt.close(fig)
 
     t = cmp.table()
-    metrics = [m for m in ("left", "mobilised", "quota_fill", "exits_per_recruit") if m in set(t.metric)]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.8), squeeze=False)
-    for ax, m in zip(axes.ravel(), metrics, strict=True):
+    metrics = [m for m in ("left", "mobilised", "quota_fill", "exits_per_recruit", "output_loss_pct_end",
+                           "protest_person_days") if m in set(t.metric)]
+    ncol = min(3, len(metrics))
+    nrow = -(-len(metrics) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    for ax in axes.ravel()[len(metrics):]:
+        ax.axis("off")
+    for ax, m in zip(axes.ravel(), metrics, strict=False):
         part = t[t.metric == m].set_index("scenario").reindex([c.name for c in cmp.cases])
         y = np.arange(len(part))
         ax.barh(y, part.q50, color=[colours[i % len(colours)] for i in range(len(part))], alpha=0.8)

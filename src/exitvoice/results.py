@@ -5,7 +5,10 @@
   `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
   `flight_price/<dest>` (RUB), and more (see docs/outputs.md).
-- `regions`: date × region: summoned, mobilised, left, abroad, returned.
+  Economy (MODEL §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
+  `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (MODEL §11): `protesters/RU` and
+  `/<region>`, `detained/RU`, `detained_cum/RU`, `opposed_at_home/RU`, `opposed_abroad/RU`.
+- `regions`: date × region: summoned, mobilised, left, abroad, returned, protesters, detained.
 - `cells`: final count per (cell, state).
 """
 
@@ -18,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, economy, voice
 from .outputs import atomic_folder
 
 
@@ -90,13 +93,27 @@ class Results:
         add("flight_demand", air_dest, rec.air_demand)
         add("flight_seats", air_dest, rec.capacity[:, eng.air_idx])
         add("flights_boarded", air_dest, rec.processed[:, eng.air_idx])
+        econ_summary, econ = economy.summarise(eng, rec.labour_persons, rec.labour_units)
+        for k in ("output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised", "workers_lost",
+                  "labour_shortage"):
+            add(k, "RU", econ[k])
+        add("workers_lost", eng.economy.sectors, rec.labour_persons)
+        voice_summary, vo = voice.summarise(eng)
+        region_ids = eng.pop.regions.region_id.to_numpy()
+        add("protesters", "RU", vo["protesters"].sum(1))
+        add("protesters", list(region_ids), vo["protesters"])
+        add("detained", "RU", vo["detained"].sum(1))
+        add("detained_cum", "RU", vo["detained"].sum(1).cumsum())
+        add("opposed_at_home", "RU", vo["opposed_at_home"].sum(1))
+        add("opposed_abroad", "RU", eng.voice.abroad)
         ts = pd.concat(rows, ignore_index=True)
 
-        region_ids = eng.pop.regions.region_id.to_numpy()
         reg = pd.DataFrame({
             "date": np.repeat(days.values, len(region_ids)),
             "region": np.tile(region_ids, len(days)),
             **{k: v.ravel() for k, v in rec.by_region.items()},
+            "protesters": vo["protesters"].ravel(),
+            "detained": vo["detained"].ravel(),
         })
         cellf = eng.pop.frame()
         names = eng.layout.names()
@@ -146,7 +163,14 @@ class Results:
                 "visas_issued": int(rec.scalar["visas_issued"].sum()),
                 "visa_pending_at_end": int(rec.states["visa_pending"][-1] + rec.states["visa_pending_trip"][-1]),
                 "conscripted": int(rec.scalar["conscripted"].sum()),
+                "output_loss_pct_end": econ_summary["output_loss_pct_end"],
+                "output_loss_rub_cumulative": econ_summary["output_loss_rub_cumulative"],
+                "workers_lost_end": econ_summary["workers_lost_end"],
+                "protesters_peak": voice_summary["protesters_peak"],
+                "detained": voice_summary["detained"],
             },
+            "economy": econ_summary,
+            "voice": voice_summary,
             "left_by_destination": {d: int(v) for d, v in zip(dests, rec.by_dest["left_by_dest"].sum(0),
                                                                strict=True)},
             "quota": quota,
@@ -189,6 +213,19 @@ class Results:
 
 
 def comparable_summary(summary: dict) -> dict:
-    """The parts of a summary that a fixed scenario and seed must reproduce exactly (no wall time)."""
+    """The parts of a summary that a fixed scenario and seed must reproduce exactly (no wall time).
+
+    Counts are integers and compared exactly; derived real numbers (output loss, protesters) are rounded to 9
+    significant digits, so that the last bits of a floating-point sum, which may differ between BLAS builds,
+    do not count as a change of results.
+    """
     keep = ("totals", "left_by_destination", "quota", "population", "cells")
-    return json.loads(json.dumps({k: summary[k] for k in keep}, default=str))
+
+    def tidy(x):
+        if isinstance(x, float):
+            return float(f"{x:.9g}")
+        if isinstance(x, dict):
+            return {k: tidy(v) for k, v in x.items()}
+        return x
+
+    return tidy(json.loads(json.dumps({k: summary[k] for k in keep}, default=str)))

@@ -7,11 +7,12 @@ Matching, per quantity (each rule is tested):
   (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
   counts returns, onward moves and visa-run exits, as border data do.
 - `net_stay`: entries minus exits back over the same window.
-- `mobilised_cum`: the cumulative count on `date`, less the count the day before `since` when that is inside the run.
+- `mobilised_cum`, `detained_cum` (voice, MODEL §11): the cumulative count on `date`, less the count the day
+  before `since` when that is inside the run.
 - `abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
 - `flight_price`: the simulated fare on `date` when the row's unit is in RUB; other currencies are skipped.
-- `detained_cum` (voice) and `other` are skipped with their reason; so are dates outside the run and geographies
-  the model does not have. Nothing is dropped silently.
+- `other` is skipped with its reason; so are dates outside the run and geographies the model does not have.
+  Nothing is dropped silently.
 
 Scores (`scorecard.json`): `ard` (mean |sim − obs| / obs), `ard_rescaled` (the same after scaling the simulated
 entries and exits per destination to the observed total of each quantity: where people went, not how many),
@@ -47,10 +48,11 @@ RULES = {
     "queue_vehicles": ("point", None, "queue_vehicles"),
     "queue_wait_hours": ("point", None, "queue_wait_hours"),
     "flight_price": ("point", "flight_price", None),
+    "detained_cum": ("since_difference", "detained_cum", None),
 }
-NOT_PRODUCED = {"detained_cum": "not produced by this model version (voice, MODEL §11)",
-                "other": "quantity 'other' is descriptive and not scored"}
-INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean_eligible_men"}  # not scaled
+NOT_PRODUCED = {"other": "quantity 'other' is descriptive and not scored"}
+INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean_eligible_men",  # not scaled
+             "output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised"}
 DISTRIBUTION = ("daily_entries", "cum_entries", "cum_exits_back")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..economy import Economy
 from ..network import build_network
 from ..pack import load_pack
 from ..params import ParameterSet
@@ -31,6 +32,7 @@ from ..policies import DayPolicy, PolicyContext
 from ..population import build_population
 from ..processes import abroad, callup, decisions, risk, routes
 from ..scenario import Scenario
+from ..voice import VoiceRecorder
 from .record import Recorder
 from .state import HOME, Layout
 
@@ -84,6 +86,8 @@ class CellEngine:
         routes.setup(self)
         abroad.setup(self)
         callup.setup(self)
+        self.economy = Economy.build(self.pack, self.params, pop)
+        self.voice = VoiceRecorder(self)
         self.rec = Recorder(self)
 
     # -- the engine owns the counts -------------------------------------------------------------------------

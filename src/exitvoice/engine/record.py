@@ -36,6 +36,9 @@ class Recorder:
         self.closure = np.zeros(n)
         self.rho_mean_men = np.zeros(n)
         self.eligible_men = eng.elig_default > 0  # whose mean perceived risk is recorded
+        S = len(eng.economy.sectors)
+        self.labour_persons = np.zeros((n, S))  # workers absent by sector, net of remote work (MODEL §10)
+        self.labour_units = np.zeros((n, S))    # the same in wage-weighted units
         self.reset()
 
     def reset(self) -> None:
@@ -65,7 +68,8 @@ class Recorder:
         self.by_region["summoned"][t] = eng.summons_r
         self.by_region["mobilised"][t] = tod["mobilised"]
         self.by_region["left"][t] = tod["left_by_region"]
-        self.by_region["abroad"][t] = np.bincount(region, X[:, lay.abroad].sum(axis=1), minlength=R)
+        abroad_cell = X[:, lay.abroad].sum(axis=1)
+        self.by_region["abroad"][t] = np.bincount(region, abroad_cell, minlength=R)
         self.by_region["returned"][t] = tod["returned"]
         for col, name in enumerate(FIXED_STATES):
             self.states[name][t] = X[:, col].sum()
@@ -84,4 +88,6 @@ class Recorder:
         self.closure[t] = eng.closure_seen
         men = self.eligible_men
         self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
+        self.labour_persons[t], self.labour_units[t] = eng.economy.absent(X, lay, abroad_cell)
+        eng.voice.record(t, X, abroad_cell)
         self.reset()
