@@ -208,3 +208,16 @@ def test_run_reports_economy_and_voice(mobilisation):
         e["output_loss_pct_end"] / 100 * 153.435e12 * res.summary["population"] / (146_980_061 * 0.05), rel=0.02)
     assert v["protesters_peak"] > 0 and v["protest_peak_date"] >= "2022-09-21"
     assert isinstance(res.regions.protesters, pd.Series) and (res.regions.detained >= 0).all()
+
+
+def test_in_a_run_repression_at_the_top_of_its_ranges_lets_no_protest_grow(mobilisation):
+    from exitvoice import run
+
+    decl = PACK.declarations
+    top = {k: decl[k].high for k in ("voice.deterrence", "voice.detention_rate", "voice.shock_announcement")}
+    res = run(small_scenario([mobilisation], parameters=top), seed=4)
+    prot = res.series("protesters")
+    p = ParameterSet(PACK.declarations)
+    quiet = baseline(p["voice.threshold_mean"], p["voice.threshold_sd"], 0.0) * res.summary["voice"]["opposed_at_start"]
+    assert prot.max() <= quiet and prot.max() < 1.0  # not one protester
+    assert run(small_scenario([mobilisation]), seed=4).series("protesters").max() > 100

@@ -79,6 +79,14 @@ def test_conservation_for_random_scenarios(pols, seed, scale):
         assert (eng.X >= 0).all(), "a count went negative"
         assert np.array_equal(np.bincount(groups, eng.X.sum(axis=1)), size_by_group), "a group changed size"
         assert eng.X.sum() == eng.pop.total
+    # the economy and voice read the same states: bounded by who is there
+    rec = eng.rec
+    assert (rec.labour_persons >= -1e-9).all() and (rec.labour_persons.sum(1) <= eng.economy.workers.sum() + 1e-6).all()
+    assert (eng.voice.at_home <= eng.voice.pool0[None, :]).all()
+    from exitvoice import voice
+
+    _, vo = voice.summarise(eng)
+    assert (vo["protesters"] >= 0).all() and (vo["protesters"] <= eng.voice.at_home + 1e-9).all()
 
 
 @settings(max_examples=60, deadline=None)

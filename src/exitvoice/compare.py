@@ -30,6 +30,7 @@ from .outputs import atomic_folder
 from .scenario import Scenario
 from .validate import Simulated
 
+AMOUNTS = {"output_loss_pct_end"}  # metrics that are amounts, not counts: "higher"/"lower", not "more"/"fewer"
 MIN_MEMBERS = 10  # fewer members: differences are reported without a verdict on the bands
 METRICS: dict[str, str] = {
     "left": "left (departures of leavers)",
@@ -334,8 +335,12 @@ def _versus(ref: Case, c: Case) -> str:
             verdict = ""
         else:
             verdict = ", clear" if (b[0] > a[2] or b[2] < a[0]) else ", within the spread"
-        head = f"{abs(change):.0%} {'more' if change > 0 else 'fewer'} {what}" if abs(change) >= 0.005 \
-            else f"about the same {what}"
+        if abs(change) < 0.005:
+            head = f"about the same {what}"
+        elif m in AMOUNTS:
+            head = f"{what} {abs(change):.0%} {'higher' if change > 0 else 'lower'}"
+        else:
+            head = f"{abs(change):.0%} {'more' if change > 0 else 'fewer'} {what}"
         paired = ""
         n = ref.sim.members
         if n > 1 and c.sim.members == n and m in ref.metrics and m in c.metrics:
