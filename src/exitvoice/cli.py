@@ -53,6 +53,14 @@ def _summary_table(summary: dict) -> Table:
                        ("visa_pending_at_end", "waiting for a visa at the end"), ("conscripted", "conscripted")):
         if tot.get(key):
             rows.append((label, f"{tot[key]:,}"))
+    econ, vo = summary.get("economy"), summary.get("voice")
+    if econ:
+        rows += [("output loss at the end (% of GDP)", f"{econ['output_loss_pct_end']:.2f}"),
+                 ("output lost over the run (bn RUB)", f"{econ['output_loss_rub_cumulative'] / 1e9:,.0f}"),
+                 ("workers lost at the end", f"{econ['workers_lost_end']:,.0f}")]
+    if vo:
+        rows += [("protesters on the peak day", f"{vo['protesters_peak']:,.0f} ({vo['protest_peak_date']})"),
+                 ("detained at protests", f"{vo['detained']:,.0f}")]
     for label, q in summary["quota"].items():
         days = str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"
         rows.append((f"days to fill: {label}" if len(summary["quota"]) > 1 else "days to fill the quota", days))
@@ -138,10 +146,10 @@ def _ensemble_table(summary: dict) -> Table:
     for c in ("quantity", "5%", "median", "95%"):
         t.add_column(c, justify="right" if c != "quantity" else "left")
     for k in ("left", "abroad_at_end", "returned", "mobilised", "quota_fill", "summons_served",
-              "peak_queue_wait_hours"):
+              "peak_queue_wait_hours", "output_loss_pct_end", "workers_lost_end", "protesters_peak", "detained"):
         q = summary["totals"].get(k)
         if q:
-            fmt = "{:.2f}" if k == "quota_fill" else "{:,.0f}"
+            fmt = "{:.2f}" if k in ("quota_fill", "output_loss_pct_end") else "{:,.0f}"
             t.add_row(k, *(fmt.format(q[c]) for c in ("q05", "q50", "q95")))
     return t
 
