@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import small_scenario
@@ -92,6 +92,7 @@ def test_conservation_for_random_scenarios(pols, seed, scale):
 @settings(max_examples=60, deadline=None)
 @given(st.dictionaries(st.sampled_from(["name", "start", "end", "country", "seed", "colour"]),
                        st.one_of(st.text(max_size=5), st.integers(-5, 5), st.dates(), st.none()), max_size=6))
+@example(meta={"start": 0, "end": dt.date(2000, 1, 1), "country": "", "name": "0"})  # an unknown country
 def test_parser_accepts_or_refuses_with_a_scenario_error(meta):
     try:
         Scenario.from_dict({"scenario": meta}, source="fuzz.toml")

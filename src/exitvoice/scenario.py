@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ScenarioError
-from .pack import load_pack
+from .pack import available_countries, load_pack
 from .params import ParameterSet
 from .policies import REGISTRY, Policy
 
@@ -109,6 +109,9 @@ class Scenario(BaseModel):
     def check(self, source: str | None = None) -> None:
         """Check names against the country pack: parameters, regions, routes, destinations, dates."""
         source = source or self.source or "<scenario>"
+        if self.scenario.country not in available_countries():
+            raise ScenarioError("no such country pack", file=source, field="scenario.country",
+                                given=self.scenario.country, allowed=available_countries())
         pack = load_pack(self.scenario.country)
         ParameterSet(pack.declarations, self.parameters, source=f"{source} [parameters]")
         regions = set(pack.region_ids)
