@@ -135,12 +135,8 @@ class Economy:
 
         # sector shares by (sex, tertiary): IPF on the 4 x S table to the sectors' employment and male shares,
         # seeded with the graduate odds
-        nat = np.zeros((2, 2))  # employed persons by sex, tertiary (national shape)
-        for s in (0, 1):
-            for e in (0, 1):
-                m = (pop.sex == s) & (pop.tertiary == e)
-                nat[s, e] = (pop.size[m] * rate[m]).sum()
-        rows = nat.ravel()  # index = 2*sex + tertiary
+        row_of_cell = 2 * pop.sex.astype(int) + pop.tertiary.astype(int)  # row = 2*sex + tertiary
+        rows = np.bincount(row_of_cell, pop.size * rate, minlength=4)  # employed persons by row
         seed = np.ones((4, S))
         for r in (1, 3):  # graduates
             seed[r, grad] *= p["economy.graduate_odds"]
@@ -158,13 +154,12 @@ class Economy:
             if np.allclose(T.sum(0), col_total, rtol=1e-9):
                 break
         dist = T / T.sum(1, keepdims=True)  # [row, sector]
-        row_of_cell = 2 * pop.sex.astype(int) + pop.tertiary.astype(int)
         emp = rate[:, None] * dist[row_of_cell]
-        skill = np.where(pop.tertiary == 1, p["economy.tertiary_wage_ratio"], 1.0)
+        row_skill = np.array([1.0, p["economy.tertiary_wage_ratio"]] * 2)
         # Sector wage ratios are averages over the sector's own mix of graduates: divide by that mix's mean skill
         # so that a sector's wage bill stays employment x wage ratio.
-        mean_skill = (T * np.array([1.0, p["economy.tertiary_wage_ratio"]] * 2)[:, None]).sum(0) / T.sum(0)
-        units = emp * skill[:, None] * (wage / mean_skill)[None, :]
+        mean_skill = (T * row_skill[:, None]).sum(0) / T.sum(0)
+        units = emp * row_skill[row_of_cell][:, None] * (wage / mean_skill)[None, :]
         remote = np.array([p[name] for name in sec.remote_param])
         bill = share * wage
         va = bill / bill.sum()

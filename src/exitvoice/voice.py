@@ -26,7 +26,6 @@ import numpy as np
 from scipy.special import ndtr
 
 from .engine.state import EXEMPT, HOME, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
-from .population import MALE
 
 AT_HOME = (HOME, SUMMONED, RETURNED, EXEMPT, VISA_PENDING, VISA_PENDING_TRIP)
 
@@ -42,7 +41,7 @@ class VoiceRecorder:
         self.R = pop.n_regions
         self.at_home = np.zeros((n, self.R))
         self.abroad = np.zeros(n)
-        men = (pop.sex == MALE) & (pop.age_lo >= 18) & (pop.age_hi <= 59)
+        men = pop.select(sex="male", age_min=18, age_max=59)
         self.men_18_59 = np.bincount(pop.region[men], pop.size[men], minlength=self.R).astype(float)
         size = pop.size * self.opposed
         self.pool0 = np.bincount(pop.region, size, minlength=self.R).astype(float)
@@ -95,7 +94,7 @@ def shocks(eng, summons: np.ndarray, men: np.ndarray) -> np.ndarray:
     T = len(eng.days)
     days = np.arange(T)
     announce = np.zeros(T)
-    index = {d: i for i, d in enumerate(eng.days)}
+    index = eng.day_index
     for pol in eng.mobs:
         if pol.start in index:
             k = index[pol.start]
