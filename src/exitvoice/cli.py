@@ -80,10 +80,10 @@ def _scenario(path: Path, sets: list[str] | None):
 
 
 def _free(target: Path, force: bool) -> Path:
-    """Refuse an existing output folder before any work is done (it is replaced only with --force)."""
-    if target.exists() and not force:
-        raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(target))
-    return target
+    """Check the output folder before any work is done (see `outputs.check_output`)."""
+    from .outputs import check_output
+
+    return check_output(target, force=force)
 
 
 def _progress(description: str, total: int, unit: str):

@@ -1,4 +1,11 @@
-"""Writing output folders atomically: everything goes into a temporary sibling folder renamed at the end."""
+"""Writing output folders safely: checked before any work, written atomically, replaced only if exitvoice wrote it.
+
+Every folder exitvoice writes carries a marker file (`MARKER`). `--force` replaces an existing folder only when it
+carries the marker (or a `summary.json`, as folders written before the marker existed do), and never the current
+directory, the home directory, the root or a parent of the current directory. `check_output` applies these rules
+up front, so a mistake in `--out` is refused before a simulation runs, not after; `atomic_folder` applies them again
+at the end and writes into a temporary sibling folder renamed into place, so nothing is left half-written.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +18,86 @@ from pathlib import Path
 
 from .errors import ExitvoiceError
 
+MARKER = ".exitvoice-output"
+"""The file that marks a folder as written by exitvoice (and so replaceable with `--force`)."""
+
+_OURS = (MARKER, "summary.json")
+
+
+def _protected(path: Path) -> str | None:
+    """Why `path` may never be replaced, or None."""
+    cwd = Path.cwd().resolve()
+    if path == Path(path.anchor):
+        return "the root directory"
+    if path == Path.home().resolve():
+        return "the home directory"
+    if path == cwd:
+        return "the current directory"
+    if path in cwd.parents:
+        return "a parent of the current directory"
+    return None
+
+
+def check_output(out: str | Path, *, force: bool = False, field: str = "--out") -> Path:
+    """Check that the output folder `out` can be written, before any work is done; return it.
+
+    Refused (ExitvoiceError, exit code 2): an empty path; the root, the home directory, the current directory or
+    one of its parents; an existing file; an existing folder without `force`; with `force`, a folder that exitvoice
+    did not write (no marker file, no `summary.json`); a parent that is a file or is not writable.
+    """
+    if str(out).strip() == "":
+        raise ExitvoiceError("the output folder is empty", field=field, given=str(out),
+                             allowed="a folder path, e.g. results/run1")
+    out = Path(out).expanduser()
+    resolved = out.resolve()
+    why = _protected(resolved)
+    if why:
+        raise ExitvoiceError(f"refusing to write over {why}", field=field, given=str(out),
+                             allowed="a new folder, or one exitvoice wrote earlier (with --force)")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir() or out.is_symlink():
+            raise ExitvoiceError("a file (not a folder exitvoice wrote) is in the way", field=field, given=str(out),
+                                 allowed="a new folder, or one exitvoice wrote earlier (with --force)")
+        if not force:
+            raise ExitvoiceError("output folder exists (use --force to replace it)", field=field, given=str(out))
+        if not any((out / m).is_file() for m in _OURS):
+            raise ExitvoiceError("the folder exists and was not written by exitvoice; --force replaces only "
+                                 "exitvoice's own output folders", field=field, given=str(out),
+                                 allowed=f"a new folder, or one holding exitvoice's marker file {MARKER}")
+    parent = resolved.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ExitvoiceError("a file stands where a parent folder should be", field=field, given=str(out),
+                             allowed=f"a path whose parents are folders ({parent} is a file)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExitvoiceError("the parent folder is not writable", field=field, given=str(out),
+                             allowed=f"a path under a folder you can write ({parent} is read-only)")
+    return out
+
+
+def _clean_stale(out: Path) -> None:
+    """Remove temporary folders an interrupted write of `out` left behind (only those carrying the marker)."""
+    for stale in out.parent.glob(f".{out.name}.*"):
+        if stale.is_dir() and not stale.is_symlink() and (stale / MARKER).is_file():
+            shutil.rmtree(stale, ignore_errors=True)
+
 
 @contextmanager
 def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder that replaces `out` only if the block succeeds; nothing is left half-written."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise ExitvoiceError("output folder exists (use --force to replace it)", file=str(out))
+    """Yield a temporary folder that replaces `out` only if the block succeeds; nothing is left half-written.
+
+    The rules of `check_output` are applied first (again, since a Python caller may not have checked).
+    """
+    out = check_output(out, force=force, field="output folder")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        (tmp / MARKER).write_text("written by exitvoice; `--force` may replace this folder\n")
         yield tmp
         if out.exists():
+            check_output(out, force=force, field="output folder")
             shutil.rmtree(out)
         os.replace(tmp, out)
     except BaseException:

@@ -35,12 +35,15 @@ from .pack import available_countries, load_pack
 from .params import ParameterSet
 from .policies import REGISTRY, Policy
 
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+"""A scenario name is a slug: it names the default output folder `results/<name>`, so it holds no path."""
+
 
 class ScenarioMeta(BaseModel):
     """The `[scenario]` table."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=NAME_PATTERN, max_length=100)
     description: str = ""
     country: str = "russia"
     start: dt.date
@@ -252,6 +255,8 @@ def _allowed(err: dict) -> str | None:
     ctx = err.get("ctx") or {}
     if "expected" in ctx:
         return str(ctx["expected"])
+    if "pattern" in ctx:
+        return f"text matching {ctx['pattern']}"
     for k in ("ge", "gt", "le", "lt"):
         if k in ctx:
             return {"ge": ">= ", "gt": "> ", "le": "<= ", "lt": "< "}[k] + str(ctx[k])

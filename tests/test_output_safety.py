@@ -1,0 +1,113 @@
+"""Output folders: nothing of the user's is ever deleted, and a bad `--out` is refused before any work is done."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import write_scenario
+from exitvoice.errors import ExitvoiceError
+from exitvoice.outputs import MARKER, atomic_folder, check_output
+
+
+def exitvoice(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    return write_scenario(tmp_path / "s.toml", "safe", "2022-09-20", mobilisation=False)
+
+
+def test_force_on_the_current_directory_is_refused_and_deletes_nothing(scenario_file, tmp_path):
+    for out in (".", "", "./", str(tmp_path)):
+        r = exitvoice("run", scenario_file.name, "--out", out, "--force", cwd=tmp_path)
+        assert r.returncode == 2, (out, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert scenario_file.is_file()
+    assert "current directory" in exitvoice("run", "s.toml", "--out", ".", "--force", cwd=tmp_path).stderr
+
+
+def test_force_on_a_parent_home_or_root_is_refused(scenario_file, tmp_path):
+    sub = tmp_path / "deep" / "er"
+    sub.mkdir(parents=True)
+    for out in ("..", "../..", "/", "~"):
+        r = exitvoice("run", scenario_file, "--out", out, "--force", cwd=sub)
+        assert r.returncode == 2, (out, r.stderr)
+        assert "refusing" in r.stderr
+    assert scenario_file.is_file() and sub.is_dir()
+
+
+def test_force_replaces_only_a_folder_exitvoice_wrote(scenario_file, tmp_path):
+    user = tmp_path / "thesis"
+    user.mkdir()
+    (user / "chapter1.tex").write_text("years of work")
+    r = exitvoice("run", scenario_file, "--out", user, "--force", "--no-plots")
+    assert r.returncode == 2 and "not written by exitvoice" in r.stderr
+    assert (user / "chapter1.tex").read_text() == "years of work"
+
+    ours = tmp_path / "r1"
+    assert exitvoice("run", scenario_file, "--out", ours, "--no-plots").returncode == 0
+    assert (ours / MARKER).is_file()
+    r = exitvoice("run", scenario_file, "--out", ours, "--force", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert (ours / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("name", ["../../../../victim", "/tmp/victim", "Results", "a/b", ".hidden", "", "x y"])
+def test_a_scenario_name_is_a_slug(tmp_path, name):
+    f = tmp_path / "s.toml"
+    f.write_text(f'[scenario]\nname = "{name}"\nstart = 2022-09-14\nend = 2022-09-15\n')
+    r = exitvoice("check", f)
+    assert r.returncode == 2 and "scenario.name" in r.stderr and "Traceback" not in r.stderr
+    r = exitvoice("run", f, "--force", cwd=tmp_path)
+    assert r.returncode == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+def test_output_problems_are_found_before_the_run(scenario_file, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import exitvoice.api
+    from exitvoice.cli import app
+
+    def never(*a, **k):
+        raise AssertionError("the simulation ran before the output folder was checked")
+
+    monkeypatch.setattr(exitvoice.api, "run", never)
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    for out, force in ((a_file / "under", False), (a_file, True), (a_file, False)):
+        res = CliRunner().invoke(app, ["run", str(scenario_file), "--out", str(out), *(["--force"] * force)])
+        assert isinstance(res.exception, ExitvoiceError), res.exception
+    assert a_file.read_text() == "x"
+
+
+def test_a_read_only_parent_is_refused(tmp_path, monkeypatch):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if os.fspath(p) == os.fspath(ro) else real(p, mode))
+    with pytest.raises(ExitvoiceError, match="not writable"):
+        check_output(ro / "out")
+
+
+def test_an_interrupted_write_leaves_nothing_and_stale_folders_are_cleaned(tmp_path):
+    out = tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_folder(out) as tmp:
+            (tmp / "half.parquet").write_text("half")
+            raise KeyboardInterrupt
+    assert not out.exists() and not list(tmp_path.glob(".r.*"))
+    stale = tmp_path / ".r.killed"  # what a SIGKILL during the final write would leave
+    stale.mkdir()
+    (stale / MARKER).write_text("")
+    foreign = tmp_path / ".r.users"
+    foreign.mkdir()
+    with atomic_folder(out) as tmp:
+        (tmp / "summary.json").write_text("{}")
+    assert (out / "summary.json").is_file() and not stale.exists() and foreign.is_dir()
