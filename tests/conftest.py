@@ -40,3 +40,19 @@ def write_scenario(path, name: str, end: str, regions=("SE", "AST"), mobilisatio
         text += '[[policy]]\ntype = "mobilisation"\nstart = 2022-09-21\ntarget = 300000\n'
     path.write_text(text)
     return path
+
+
+def outside_counts(eng, cells) -> list[int]:
+    """Run the engine day by day; the people of `cells` on a trip, abroad or queued to leave, at the start and
+    after each day. Under a full ban none of them gets out, so the count can only fall (people on a trip when the
+    run starts, in the pre-crisis steady state, come back or stay)."""
+    import numpy as np
+
+    lay = eng.layout
+    cols = np.r_[lay.travelling, lay.abroad, lay.queued_exit, lay.queued_trip]
+    out = [int(eng.X[cells][:, cols].sum())]
+    for i, date in enumerate(eng.days):
+        eng.t, eng.date = i, date
+        eng.step()
+        out.append(int(eng.X[cells][:, cols].sum()))
+    return out

@@ -83,12 +83,42 @@ def check_settings(settings: Settings, scenario: Scenario) -> dict:
     return out
 
 
+def windows_once(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Cumulative rows as increments, so that overlapping windows of one series count once.
+
+    Within a series (quantity, geography, `since`) of cumulative figures, each point after the first becomes the
+    increment since the previous point, for the observation and the simulation alike. Windows of one quantity and
+    geography that still overlap (figures with different `since`) share their weight: each row's weight is divided
+    by the number of windows that overlap it. Returns the rows and the weight factor per row.
+    """
+    s = s.copy()
+    factor = np.ones(len(s))
+    cum = s.quantity.str.startswith("cum_") & s.since.notna()
+    if not cum.any():
+        return s, factor
+    s["_lo"] = pd.to_datetime(s.since)
+    s["_hi"] = pd.to_datetime(s.date)
+    for _, g in s[cum].groupby(["quantity", "geography", "since"]):
+        g = g.sort_values("_hi")
+        idx = g.index.to_numpy()
+        s.loc[idx[1:], ["observed", "simulated"]] = (g[["observed", "simulated"]].diff().iloc[1:]).to_numpy()
+        s.loc[idx[1:], "_lo"] = g["_hi"].iloc[:-1].to_numpy() + pd.Timedelta(days=1)
+    pos = {ix: i for i, ix in enumerate(s.index)}
+    for _, g in s[cum].groupby(["quantity", "geography"]):
+        lo, hi = g["_lo"].to_numpy(), g["_hi"].to_numpy()
+        overlaps = (lo[:, None] <= hi[None, :]) & (lo[None, :] <= hi[:, None])
+        for ix, k in zip(g.index, overlaps.sum(axis=1), strict=True):
+            factor[pos[ix]] = 1.0 / k
+    return s.drop(columns=["_lo", "_hi"]), factor
+
+
 def loss_value(rows: pd.DataFrame, settings: Settings) -> float:
-    """The loss of one scorecard (scored rows only)."""
+    """The loss of one scorecard (scored rows only; overlapping cumulative windows count once, `windows_once`)."""
     s = rows[rows.status == "scored"]
     if s.empty:
         raise ExitvoiceError("no observation could be scored: nothing to calibrate against")
-    w = s.kind.map(settings.weights).fillna(settings.weights.get("estimate", 0.5)).to_numpy()
+    s, factor = windows_once(s)
+    w = factor * s.kind.map(settings.weights).fillna(settings.weights.get("estimate", 0.5)).to_numpy()
     obs, sim = s.observed.to_numpy(), np.maximum(s.simulated.to_numpy(), 0.0)
     if settings.loss == "sse":
         return float(np.sum(w * (np.log1p(sim) - np.log1p(obs)) ** 2))

@@ -43,6 +43,7 @@ class Network:
     asc: np.ndarray  # alternative-specific constant per route
     max_stay_days: np.ndarray  # per destination; inf where no limit
     transit: np.ndarray  # per destination
+    onward_entry: np.ndarray  # per destination: people abroad elsewhere may move on to it
     baseline_entries: np.ndarray  # per destination, entries per day before the crisis
 
     @property
@@ -145,5 +146,6 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         asc=np.where(routes.is_land, p["asc_land"], p["asc_air"]),
         max_stay_days=np.where(np.isnan(stay), np.inf, stay),
         transit=(dests.transit == "yes").to_numpy(),
+        onward_entry=(dests.onward_entry == "yes").to_numpy(),
         baseline_entries=entries * scale,
     )

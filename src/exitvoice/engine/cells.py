@@ -12,6 +12,9 @@ A day, in order (MODEL §4); every rate is computed from the start-of-day state:
 6. abroad    – travellers come back or stay, leavers return, move on or do visa runs (`processes.abroad`);
 7. record    – the day's quantities are stored (`engine.record`).
 
+The run starts from the pre-crisis steady state (`engine.steady`): people on ordinary trips and the passport
+pipeline are filled as they were before the crisis, so the first days carry no warm-up trend.
+
 The engine owns the counts: processes return draws that the engine applies with `move`, and a conservation
 check (every cell's row adds up to its size) can run every day.
 """
@@ -33,6 +36,7 @@ from ..population import build_population
 from ..processes import abroad, callup, decisions, risk, routes
 from ..scenario import Scenario
 from ..voice import VoiceRecorder
+from . import steady
 from .record import Recorder
 from .state import HOME, Layout
 
@@ -86,6 +90,7 @@ class CellEngine:
         routes.setup(self)
         abroad.setup(self)
         callup.setup(self)
+        steady.start(self)  # travellers and the passport pipeline as before the crisis, not empty
         self.economy = Economy.build(self.pack, self.params, pop)
         self.voice = VoiceRecorder(self)
         self.rec = Recorder(self)
@@ -115,7 +120,7 @@ class CellEngine:
         for pol in self.scenario.policy:
             if pol.active(self.date):
                 pol.apply(day, self.ctx)
-                if pol.signals_closure and pol.start == self.date:
+                if pol.start == self.date and pol.closure_signal():
                     day.new_closure_signals += 1
         return day
 

@@ -60,6 +60,14 @@ class PolicyBase(BaseModel):
         """Whether the policy is in force on this day."""
         return self.start <= day and (self.end is None or day <= self.end)
 
+    def closure_signal(self) -> bool:
+        """Whether its start raises the perceived chance that one's own exits close (docs/model.md §7).
+
+        Only measures of the origin country that could trap a person signal: its exit bans and closures, summons at
+        the border, exit visas. A foreign entry ban acts on its own routes only.
+        """
+        return self.signals_closure
+
     def route_names(self) -> list[str]:
         """Routes or crossings the policy names (checked against the network when a run is set up)."""
         return []

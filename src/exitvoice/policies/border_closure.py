@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import model_validator
@@ -15,22 +15,31 @@ class BorderClosure(PolicyBase):
 
     - `all`: closed to everyone matching `who`.
     - `tourists`: closed except to the share `routes.non_tourist_share` with other grounds (work, family,
-      study): the route keeps log(share) of its utility, and processed people are screened at that rate.
+      study): the route keeps log(share) of its utility, so its flow falls to that share. People know the rule:
+      those without grounds do not try, so no one is turned back (the closure acts once, not twice).
     - `callup_age_men`: closed to men of call-up age (18 to `callup.age_max_senior_officers`).
-    People already queued at a closed crossing are turned back (screened) when processed.
+    People already queued at a fully closed crossing are turned back (screened) when processed.
+
+    `by` says who closes: `origin` (the country people leave: its closure may trap them, so its start raises the
+    perceived chance of closure, docs/model.md §7) or `destination` (a host refuses entry: it acts on its own
+    routes only).
     """
 
     type: Literal["border_closure"]
-    signals_closure: ClassVar[bool] = True
     routes: list[str] | None = None
     destinations: list[str] | None = None
     applies_to: Literal["all", "tourists", "callup_age_men"] = "all"
+    by: Literal["origin", "destination"] = "origin"
 
     @model_validator(mode="after")
     def _names_something(self) -> BorderClosure:
         if not self.routes and not self.destinations:
             raise ValueError("a border_closure needs `routes` or `destinations`")
         return self
+
+    def closure_signal(self) -> bool:
+        """Only a closure by the origin country signals that one's own exits may close."""
+        return self.by == "origin"
 
     def route_names(self) -> list[str]:
         """Routes named."""
@@ -49,7 +58,6 @@ class BorderClosure(PolicyBase):
         if self.applies_to == "tourists":
             share = ctx.params["routes.non_tourist_share"]
             day.route_terms.append(RouteTerm(cells, np.where(routes, np.log(share), 0.0)))
-            day.screens.append(Screen(cells, routes, 1.0 - share, 0.0, "closure"))
         else:
             day.route_terms.append(RouteTerm(cells, np.where(routes, -np.inf, 0.0)))
             day.screens.append(Screen(cells, routes, 1.0, 0.0, "closure"))

@@ -6,7 +6,8 @@ Leavers abroad come back (→ `returned`) with hazard `λ_ret0 · exp(−β_ret_
 country (`onward_rate`, higher in transit countries), or reach the end of the allowed stay (hazard
 1/max_stay_days): then a share `visa_run_share` exits and re-enters (a visa run, counted as an exit and an
 entry), the rest come home. Onward destinations are chosen in proportion to their normal entries, among those the
-person's passport opens.
+person's passport opens and that people abroad can enter (`onward_entry` in destinations.csv: not Abkhazia,
+Belarus or Mongolia, which are reached from Russia).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def setup(eng) -> None:
                                                             for d in range(net.n_dest)]])
     w = np.zeros((2, net.n_dest, net.n_dest))
     for pp in (0, 1):
-        ok = (~net.needs_passport) | (pp == 1)
+        ok = ((~net.needs_passport) | (pp == 1)) & net.onward_entry
         w[pp] = attract[None, :] * ok[None, :]
     w[:, np.arange(net.n_dest), np.arange(net.n_dest)] = 0.0
     eng.onward_w = w

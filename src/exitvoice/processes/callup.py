@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engine.state import CONSCRIPTED, HIDING, HOME, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from ..policies import eligibility_weights
-from .sampling import sum_by
+from .sampling import exact_subset, sum_by
 
 
 def setup(eng) -> None:
@@ -37,8 +37,32 @@ def setup(eng) -> None:
     eng.callup_rate_r = np.zeros(pop.n_regions)
     eng.callup_rate_nat = 0.0
     eng.callup_open = False
+    eng.planned_rate = 0.0  # announced summons per unit of eligibility weight a day, over the risk horizon
     eng.draft_q = np.zeros(pop.n_cells)  # today's draft probability per man (regular conscription)
     eng.draft_w = {id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"}
+    # Commissariats process at most `callup.capacity_per_day` recruits a day nationally, split by men of 20-49.
+    share = men / eng.pack.regions.male_20_49.to_numpy(dtype=float).sum()
+    eng.process_cap_r = params["callup.capacity_per_day"] * eng.scenario.population.scale * share
+
+
+def process_reports(eng, rows: np.ndarray, reports: np.ndarray) -> np.ndarray:
+    """Cap today's reports (summoned men turning up, by cell `rows`) at each region's processing capacity.
+
+    Men over the capacity of their region's commissariat stay summoned and report on a later day, so the pace of
+    the call-up is a result of summonses, reporting and throughput, not of the summons plan alone (docs/callup.md).
+    """
+    reg = eng.pop.region[rows]
+    R = eng.pop.n_regions
+    per_region = np.bincount(reg, reports, minlength=R)
+    cap = np.floor(eng.process_cap_r + eng.rng.random(R)).astype(np.int64)  # stochastic rounding: small samples
+    over = np.flatnonzero(per_region > cap)
+    if not over.size:
+        return reports
+    out = reports.copy()
+    for r in over:
+        on = reg == r
+        out[on] = exact_subset(reports[on], int(cap[r]), eng.rng)
+    return out
 
 
 def _window(eng, pol) -> tuple[int, int]:
@@ -54,6 +78,7 @@ def step(eng, day) -> None:
     eng.summons_r = np.zeros(R, dtype=np.int64)
     rate_num = np.zeros(R)
     present = np.zeros(R)
+    planned = 0.0
     active = day.mobilisations
     eng.callup_open = False  # a mobilisation is active today and its quota is not met (summons on the spot)
     for pol in eng.mobs:
@@ -79,6 +104,9 @@ def step(eng, day) -> None:
         spr = pol.setting("summons_per_recruit", eng.params)
         i, n = _window(eng, pol)
         S = min(pol.profile(i, n, eng.params) * target * spr, remaining * spr)
+        H = int(eng.params["risk.horizon_days"])
+        ahead = sum(pol.profile(j, n, eng.params) for j in range(i, min(i + H, n))) * target * spr
+        planned += min(ahead, remaining * spr) / H
         w = eng.burden_weight if pol.allocation == "burden" else np.ones(R)
         denom = (w * E_r).sum()
         if denom <= 0 or S <= 0:
@@ -100,6 +128,7 @@ def step(eng, day) -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         eng.callup_rate_r = np.where(present > 0, rate_num / np.maximum(present, 1e-12), 0.0)
     eng.callup_rate_nat = rate_num.sum() / present.sum() if present.sum() > 0 else 0.0
+    eng.planned_rate = planned / present.sum() if present.sum() > 0 else 0.0
     _draft(eng, day)
 
 

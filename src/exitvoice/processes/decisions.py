@@ -47,6 +47,7 @@ def setup(eng) -> None:
     eng.adult = pop.age_lo >= p["exit.min_age"]
     eng.base_exit = np.where(eng.adult, p["exit.lambda_base"] * np.exp(x), 0.0)
     eng.adult_men = eng.adult & (pop.sex == 0)
+    eng.closure_exposure = np.where(eng.callup_age_men, 1.0, p["exit.closure_exposure_other"])
     eng.family_pool = (pop.sex == 1) & eng.adult | ~eng.adult
     eng.rb = pop.region.astype(np.int64) * len(pop.band_mean_age) + pop.band
     eng.rb_size = sum_by(eng.rb, pop.size, pop.n_regions * len(pop.band_mean_age)).astype(float)
@@ -79,9 +80,13 @@ def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
 
 
 def pressure(eng, summoned: bool = False) -> np.ndarray:
-    """(1 + β_risk·ρ + β_summoned·[summoned] + β_closure·C) per cell."""
+    """(1 + β_risk·ρ + β_summoned·[summoned] + β_closure·w·C) per cell.
+
+    w is the cell's exposure to a closure of exits: 1 for men of call-up age, `exit.closure_exposure_other` for
+    everyone else (docs/model.md §7).
+    """
     p = eng.params
-    return (1 + p["exit.beta_risk"] * eng.rho + p["exit.beta_closure"] * eng.closure_seen
+    return (1 + p["exit.beta_risk"] * eng.rho + p["exit.beta_closure"] * eng.closure_seen * eng.closure_exposure
             + (p["exit.beta_summoned"] if summoned else 0.0))
 
 
@@ -258,6 +263,7 @@ def step(eng, day) -> None:
         lam_s = lam_s * (1.0 - stop) ** p["exit.mu_access"]
     before = rec["exit_attempts"]
     rows, other = _leave_or(eng, SUMMONED, lam_s, report_hide, u, stop=stop)
+    other[:, 0] = callup.process_reports(eng, rows, other[:, 0])
     rec["summoned_exits"] += rec["exit_attempts"] - before
     eng.move(SUMMONED, MOBILISED, other[:, 0], cells=rows)
     eng.move(SUMMONED, HIDING, other[:, 1], cells=rows)

@@ -1,9 +1,15 @@
 """Perceived risk (MODEL §7).
 
-`ρ_i(t) = e_i · (α_local · s_r(t) + α_national · s(t)) · H`, clipped to [0, 1], where s_r and s are the
-exponentially smoothed (half-life `risk.half_life_days`) daily summons per unit of eligibility weight in the region
-and nationally, e_i the cell's eligibility weight and H the horizon. The perceived chance of closure C(t) rises by
-`exit.closure_signal` each time a closure, exit ban or border summons starts, and fades with its half-life.
+`ρ_i(t) = e_i · (α_local · s_r(t) + α_national · max(s(t), w_a · a(t))) · H`, clipped to [0, 1], where s_r and s
+are the exponentially smoothed (half-life `risk.half_life_days`) daily summons per unit of eligibility weight in
+the region and nationally, e_i the cell's eligibility weight and H the horizon. a(t) is the call-up as announced:
+the summons the active mobilisation plans over the next H days, per unit of eligibility weight and day. People
+learn the plan from the decree, not from summonses seen, so risk jumps on the day of the announcement;
+`risk.announcement_weight` w_a is how much of the plan they believe (above 1: they fear a larger call-up).
+The perceived chance of closure C(t) rises by `exit.closure_signal` each time a measure of the origin country
+that could trap people starts (a closure by the origin, an exit ban, border summons, exit visas; never a foreign
+entry ban), and fades with its half-life. It weighs on the exit hazard in proportion to each cell's exposure
+(`exit.closure_exposure_other` for all but men of call-up age, docs/model.md §7).
 Rumours (MODEL §5) act on top, without entering the recursion: a closure rumour of strength R makes the chance
 seen today `1 − (1 − C)(1 − R)`; a general-mobilisation rumour adds `rumour.general_risk · R` to the risk of
 the men it reaches. The regular draft adds `risk.alpha_conscription · q · H` for the men it may take (q: today's
@@ -34,7 +40,8 @@ def step(eng, day) -> None:
     eng.s_nat = d * eng.s_nat + (1 - d) * eng.callup_rate_nat
     e = eng.elig[id(eng.current_mob)] if eng.current_mob is not None else eng.elig_default
     local = p["risk.alpha_local"] * eng.s_r[eng.pop.region]
-    rho = e * (local + p["risk.alpha_national"] * eng.s_nat) * p["risk.horizon_days"]
+    national = max(eng.s_nat, p["risk.announcement_weight"] * eng.planned_rate)
+    rho = e * (local + p["risk.alpha_national"] * national) * p["risk.horizon_days"]
     # Terms are added only when present, so that a run without them is bit for bit the same.
     for cells, strength in day.risk_rumours:
         rho = rho + np.where(cells, p["rumour.general_risk"] * strength, 0.0)

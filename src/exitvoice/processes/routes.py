@@ -1,18 +1,29 @@
 """Routes, crossings, flights (MODEL §8).
 
+Route choice given exit is a nested logit (docs/routes.md): the destination d, then the route r to it.
 Utility of route r for a person of cell i:
-`V_ir = ASC_r + log(access_r) − γ_dist·dist/1000 − γ_price·price_r/income − γ_wait·wait_r + γ_diaspora·log(1+stock_d)`,
+`V_ir = ASC_mode + log(access_r) − γ_dist·dist/1000 − γ_price·price_r/income − γ_wait·wait_r`,
 −∞ where the route is closed to the person (no foreign passport where one is needed, a closure, an exit ban with
-enforcement 1). Route choice given exit is multinomial logit; `LS_i = log Σ exp(V_ir)` feeds accessibility.
+enforcement 1). With the nest scale λ (`routes.nest_scale`), the inclusive value of destination d is
+`IV_id = log Σ_{r→d} exp(V_ir/λ)` and its utility `U_id = ASC_d + γ_diaspora·log(1 + stock_d/K) + λ·IV_id`;
+P(d) = softmax_d(U_id), P(r | d) = exp(V_ir/λ − IV_id). So a destination with many crossings is not favoured for
+their number. The destination constants ASC_d are estimated when a run is set up, so that the destination shares
+of the pre-crisis leavers equal the shares of each destination in the pre-crisis entries (`trips.entries_*`).
+The upper log-sum without the diaspora term, `LS_i = log Σ_d exp(ASC_d + λ·IV_id)`, feeds accessibility, against
+its pre-crisis value `LS0_i` computed the same way (the pull of leavers abroad shapes where people go, not
+whether they leave: that is the peer term of docs/model.md §7).
 Since V depends on a cell only through its region, passport and the policies that target it, it is computed
 once per distinct (region, passport, policy pattern) — a *key* — and gathered to cells.
 
 Land crossings: arrivals join the queue; each day a crossing processes min(Q, K) people, chosen at random among
 everyone queued (random-order service, exact); queued people balk with hazard `balk_rate · wait`, wait = Q/K days.
-Flights: seats per day; unmet demand stays where it was and tries again; the fare follows load,
-`price = p0 · (1 + κ · max(0, L − θ))`, capped at `price_cap_factor · p0`, where the load L is smoothed:
-`L(t) = (1 − s)·L(t−1) + s·D(t)/K` (s = 1: yesterday's load, as in MODEL §8; smaller s damps the cobweb cycle
-of a fare that answers yesterday's demand exactly).
+Flights: seats per day; unmet demand stays where it was and tries again. Fares are set on bookings made ahead:
+the demand that found no seat is still booking the following days (a share `routes.booking_carry` of it is
+carried over each day, the rest gives up or takes another route), so the booking load of a route is
+`B(t) = (D(t) + carried(t−1)) / K` with `carried(t) = g · max(0, D(t) + carried(t−1) − K)`. The fare follows it,
+`price = p0 · (1 + κ · max(0, L − θ))`, capped at `price_cap_factor · p0`, with `L(t) = (1 − s)·L(t−1) + s·B(t)`.
+A surge of demand fills the seats of the days ahead at once, so the fare spikes the day it comes; the carried
+bookings keep the fare up while the backlog lasts, instead of letting it swing on a 2-day cycle.
 Processed people are screened (exit bans, border summons, host refusals, closures) and enter `abroad[d]`
 (leavers) or `travelling[d]` (ordinary trips).
 """
@@ -48,14 +59,54 @@ def _dest_logsum(eng, V: np.ndarray) -> np.ndarray:
     return out
 
 
-def vbase(eng, wait: np.ndarray, price: np.ndarray, stock: np.ndarray, needs_pp: np.ndarray,
-          access: bool = True) -> np.ndarray:
+def nested(eng, V: np.ndarray, dest_term: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nested logit over route utilities V [..., route] with a destination term [..., dest] or [dest].
+
+    Returns (P(d) [..., dest], P(r | d) [..., route], LS = log Σ_d exp(dest_term + λ·IV_d) [...]).
+    """
+    lam = eng.params["routes.nest_scale"]
+    iv = _dest_logsum(eng, V / lam)  # [..., dest]
+    u = dest_term + lam * iv
+    ls = _logsumexp(u)
+    ok = np.isfinite(ls)[..., None]
+    with np.errstate(invalid="ignore", over="ignore"):
+        p_dest = np.where(ok, np.exp(u - np.where(ok, ls[..., None], 0.0)), 0.0)
+        ivr = iv[..., eng.net.dest]
+        p_within = np.where(np.isfinite(ivr), np.exp(V / lam - np.where(np.isfinite(ivr), ivr, 0.0)), 0.0)
+    return p_dest, np.where(np.isfinite(V), p_within, 0.0), ls
+
+
+def destination_constants(eng, V0: np.ndarray, weight: np.ndarray, entries: np.ndarray) -> np.ndarray:
+    """ASC_d such that the pre-crisis leavers' destination shares equal the shares of pre-crisis entries.
+
+    V0 [region, passport, route] are the pre-crisis route utilities, `weight` [region, passport] the pre-crisis
+    leavers (people × exit hazard). A fixed point: ASC_d += log(target_d / predicted_d) until the shares agree.
+    """
+    target = entries / entries.sum()
+    asc = np.log(np.maximum(target, 1e-300))
+    reachable = target > 0
+    for _ in range(200):
+        p_dest, _, _ = nested(eng, V0, asc)
+        pred = np.einsum("rp,rpd->d", weight, p_dest) / weight.sum()
+        step = np.where(reachable & (pred > 0), np.log(np.maximum(target, 1e-300) / np.maximum(pred, 1e-300)), 0.0)
+        asc = asc + step
+        if np.abs(step).max() < 1e-9:
+            break
+    return np.where(reachable, asc, NEG)
+
+
+def diaspora_term(eng, stock: np.ndarray) -> np.ndarray:
+    """γ_diaspora · log(1 + stock_d / K): the pull of those of this wave already in d [dest]."""
+    p = eng.params
+    return p["routes.gamma_diaspora"] * np.log1p(stock / p["routes.diaspora_scale"])
+
+
+def vbase(eng, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray, access: bool = True) -> np.ndarray:
     """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
     p, net = eng.params, eng.net
     income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
     v = (net.asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
-         - p["routes.gamma_price"] * price[None, :] / income[:, None]
-         + p["routes.gamma_diaspora"] * np.log1p(stock[net.dest])[None, :])
+         - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
     if access:
         v = v + net.log_access[None, :]
@@ -102,13 +153,16 @@ def setup(eng) -> None:
     eng.wait = np.zeros(net.n_land)
     eng.price = net.fare0.copy()
     eng.air_load = np.zeros(net.n_routes)
-    zero_stock = np.zeros(net.n_dest)
-    v0 = vbase(eng, eng.wait, eng.price, zero_stock, net.needs_passport)
-    v_open = vbase(eng, eng.wait, eng.price, zero_stock, net.needs_passport, access=False)
-    eng.ls0 = _logsumexp(v0)  # [region, passport]
+    eng.air_carried = np.zeros(net.n_routes)  # seat demand still booking from earlier days
+    v0 = vbase(eng, eng.wait, eng.price, net.needs_passport)
+    v_open = vbase(eng, eng.wait, eng.price, net.needs_passport, access=False)
     eng.lsd_open = _dest_logsum(eng, v_open)  # [region, passport, dest]
     people = np.zeros((pop.n_regions, 2))
     np.add.at(people, (pop.region, pop.passport), pop.size)
+    leavers = np.zeros((pop.n_regions, 2))
+    np.add.at(leavers, (pop.region, pop.passport), pop.size * eng.base_exit)
+    eng.asc_dest = destination_constants(eng, v0, leavers, net.baseline_entries)
+    _, _, eng.ls0 = nested(eng, v0, eng.asc_dest)  # [region, passport]
     ref = np.where(np.isfinite(eng.lsd_open), eng.lsd_open, 0.0)[:, :, net.dest]
     with np.errstate(invalid="ignore"):
         w0 = np.where(np.isfinite(v0), np.exp(v0 - ref), 0.0)  # [region, passport, route]
@@ -127,8 +181,8 @@ class Utilities:
     """Route utilities and choice probabilities per key, and the key of every cell."""
 
     key: np.ndarray  # [cell] → key
-    ls: np.ndarray  # [key] log-sum over routes (−inf: no route)
-    p_route: np.ndarray  # [key, route] choice probabilities given exit
+    ls: np.ndarray  # [key] upper log-sum, without the diaspora term (−inf: no route)
+    p_route: np.ndarray  # [key, route] choice probabilities given exit: P(d) · P(r | d)
     trip_h: np.ndarray  # [key, route] ordinary-trip hazard per day by route
     access: np.ndarray  # [cell] A_i = exp(μ (LS_i − LS0_i)); 0 without a route
     exit_table: np.ndarray  # shifted_cumulative(p_route): route of a leaver, by key
@@ -140,8 +194,8 @@ def utilities(eng, day) -> Utilities:
     """Today's utilities: base by region × passport, plus the additive terms of targeted policies."""
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
-    stock = eng.X[:, eng.layout.abroad].sum(axis=0)
-    vb = vbase(eng, eng.wait, eng.price, stock.astype(float), needs)
+    stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
+    vb = vbase(eng, eng.wait, eng.price, needs)
     terms = day.route_terms
     code = pop.region.astype(np.int64) * 2 + pop.passport
     for term in terms:
@@ -154,14 +208,13 @@ def utilities(eng, day) -> Utilities:
     for k, term in enumerate(terms):
         on = bits[k].astype(bool)
         V[on] += term.add[None, :]
-    ls = _logsumexp(V)
+    p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock))
+    _, _, ls = nested(eng, V, eng.asc_dest)  # accessibility: the same log-sum as LS0, without the diaspora
     feasible = np.isfinite(ls)
-    with np.errstate(invalid="ignore"):
-        p_route = np.where(feasible[:, None], np.exp(V - np.where(feasible, ls, 0.0)[:, None]), 0.0)
+    p_route = p_dest[:, net.dest] * p_within
     lsd_open = eng.lsd_open[reg, pp]  # [key, dest]
-    # Trips are fitted to entries with no leavers abroad: the diaspora pull acts on exits, not on trips.
-    diaspora = p["routes.gamma_diaspora"] * np.log1p(stock.astype(float))[net.dest]
-    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest] + diaspora[None, :]
+    # Trips are fitted to pre-crisis entries by destination; the diaspora of this wave pulls leavers, not trips.
+    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
     with np.errstate(invalid="ignore", over="ignore"):
         trip_h = np.where(np.isfinite(V), eng.trip_rate[None, :] * np.exp(V - ref), 0.0)
     ls0 = eng.ls0[reg, pp]
@@ -273,11 +326,22 @@ def step(eng, day) -> None:
     queue = X[:, qe].sum(axis=0) + X[:, qt].sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         eng.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
+    a = eng.air_idx
+    eng.air_load[a], eng.air_carried[a], eng.price[a] = fares(eng.air_load[a], eng.air_carried[a],
+                                                              demand_total[a], seats, net.fare0[a], p)
+
+
+def fares(load: np.ndarray, carried: np.ndarray, demand: np.ndarray, seats: np.ndarray, fare0: np.ndarray,
+          p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tomorrow's fares from today's seat demand and the bookings carried from earlier days (module docstring).
+
+    Returns the smoothed booking load, the demand carried to tomorrow and the fares.
+    """
+    booking = demand + carried
+    carried = p["routes.booking_carry"] * np.maximum(0.0, booking - seats)
     with np.errstate(divide="ignore", invalid="ignore"):
-        load = np.where(seats > 0, demand_total[eng.air_idx] / np.maximum(seats, 1e-9), 0.0)
-    # Fares follow a smoothed load: with s = 1 they follow yesterday's load exactly and swing on a 2-day cycle.
+        now = np.where(seats > 0, booking / np.maximum(seats, 1e-9), 0.0)
     s = p["routes.price_smoothing"]
-    eng.air_load[eng.air_idx] = (1 - s) * eng.air_load[eng.air_idx] + s * load
-    rise = p["routes.price_kappa"] * np.maximum(0.0, eng.air_load[eng.air_idx] - p["routes.price_threshold"])
-    fare0 = net.fare0[eng.air_idx]
-    eng.price[eng.air_idx] = np.minimum(fare0 * (1 + rise), p["routes.price_cap_factor"] * fare0)
+    load = (1 - s) * load + s * now
+    rise = p["routes.price_kappa"] * np.maximum(0.0, load - p["routes.price_threshold"])
+    return load, carried, np.minimum(fare0 * (1 + rise), p["routes.price_cap_factor"] * fare0)

@@ -1,0 +1,40 @@
+"""The pre-crisis steady state a run starts from (docs/model.md §7), so the first days carry no warm-up trend.
+
+A run that started empty would have no one on an ordinary trip and an empty passport pipeline: returns from trips
+would build up over the first `trips.trip_days` and no passport would be issued for `passport.processing_days`.
+Instead, on the first day:
+
+- ordinary travellers: with a trip hazard h_d (per day, by destination, under the pre-crisis regime: no policy,
+  no queue, normal fares) and a mean trip of T days, each person at home is abroad on a trip with the steady-state
+  probability h_d·T / (1 + Σ_d h_d·T); they are drawn as one multinomial per cell;
+- the passport pipeline: each of its `processing_days` slots holds one day of applications at the pre-crisis rate.
+
+Leavers abroad are not pre-filled: `abroad` counts those who left within the run (docs/outputs.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..policies import DayPolicy
+from ..processes.routes import utilities
+from ..processes.sampling import split
+from .state import HOME
+
+
+def start(eng) -> None:
+    """Put the engine's counts and pipelines in the pre-crisis steady state."""
+    X, p, rng, lay = eng.X, eng.params, eng.rng, eng.layout
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.days[0])
+    u = utilities(eng, quiet)
+    h = (u.trip_h @ eng.to_dest)[u.key] * p["trips.trip_days"]  # [cell, dest] h_d·T
+    weights = np.concatenate([np.ones((X.shape[0], 1)), h], axis=1)
+    out = split(X[:, HOME].copy(), weights, rng)
+    X[:, HOME] -= out[:, 1:].sum(axis=1)
+    X[:, lay.travelling] += out[:, 1:]
+    rate = -np.expm1(-p["passport.lambda0"])
+    for slot in range(eng.pp_days):
+        n = np.where(eng.may_apply, np.maximum(X[:, HOME] - eng.pp_pending, 0), 0)
+        apps = rng.binomial(n, rate)
+        eng.pp_ring[slot] = apps
+        eng.pp_pending += apps
