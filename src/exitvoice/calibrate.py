@@ -267,6 +267,30 @@ def posterior(study, settings: Settings) -> pd.DataFrame:
         ["set_id", "trial", "loss", *settings.params]]
 
 
+RANGE_END_SHARE = 0.02
+"""A fitted value within this share of its range's width from either end is flagged: a symptom, not a result."""
+
+
+def at_range_end(values: dict[str, float], decl: dict, share: float = RANGE_END_SHARE) -> dict[str, str]:
+    """Fitted parameters within `share` of a range end (on the log scale for log-uniform priors): name → note.
+
+    A parameter pinned at an end of its plausible range says the model lacks or misstates a mechanism that the
+    fit makes up for; the range is never widened to let it run (docs/calibration.md).
+    """
+    out = {}
+    for name, v in values.items():
+        d = decl[name]
+        lo, hi, x = d.low, d.high, v
+        if d.prior == "loguniform" and lo > 0:
+            lo, hi, x = math.log(lo), math.log(hi), math.log(max(v, 1e-300))
+        if hi <= lo:
+            continue
+        pos = (x - lo) / (hi - lo)
+        if pos <= share or pos >= 1 - share:
+            out[name] = f"{v:.4g} at the {'lower' if pos <= share else 'upper'} end of [{d.low:g}, {d.high:g}]"
+    return out
+
+
 def write_outputs(study, settings: Settings, out: str | Path, *, scenario: Scenario, storage: str,
                   force: bool = False) -> Path:
     """Write calibrated.toml, posterior.parquet and calibration.json (settings and the best trial)."""
@@ -276,14 +300,18 @@ def write_outputs(study, settings: Settings, out: str | Path, *, scenario: Scena
              f"{len(post)} accepted parameter sets (posterior.parquet)",
              f"# scenario: {scenario.name}; loss ({settings.loss}) = {best.value:.6g} at trial {best.number}",
              "[parameters]"]
+    decl = check_settings(settings, scenario)
+    ends = at_range_end(best.params, decl)
     for name in settings.params:
-        lines.append(f'"{name}" = {_toml_number(best.params[name])}')
+        note = f"  # at a range end: {ends[name]}" if name in ends else ""
+        lines.append(f'"{name}" = {_toml_number(best.params[name])}{note}')
     with atomic_folder(out, force=force) as tmp:
         (tmp / "calibrated.toml").write_text("\n".join(lines) + "\n")
         post.to_parquet(tmp / "posterior.parquet", index=False)
         info = {"study": study.study_name, "storage": storage, "scenario": scenario.name,
                 "completed_trials": _completed(study), "best_trial": best.number, "best_loss": best.value,
                 "best_params": best.params, "best_scores": best.user_attrs, "accepted_sets": len(post),
+                "at_range_end": ends,
                 "settings": asdict(settings)}
         (tmp / "calibration.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     return Path(out)

@@ -287,9 +287,15 @@ def calibrate(
     t = Table(title=f"calibration of {sc.name}: best of {len(st.trials)} trials (loss {st.best_value:.4g})")
     t.add_column("parameter")
     t.add_column("best", justify="right")
+    from .calibrate import at_range_end
+
+    ends = at_range_end(st.best_params, check_settings(settings, sc))
     for name in settings.params:
-        t.add_row(name, f"{st.best_params[name]:.4g}")
+        t.add_row(name, f"{st.best_params[name]:.4g}" + (" [yellow](at a range end)[/]" if name in ends else ""))
     console.print(t)
+    if ends:
+        console.print(f"[yellow]warning:[/] {len(ends)} fitted parameter(s) within 2% of a range end: a symptom of a "
+                      "missing or wrong mechanism, not a result (docs/calibration.md)")
     console.print(f"study in [bold]{url}[/] (resume with the same command); results in [bold]{target}[/]")
 
 

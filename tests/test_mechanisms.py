@@ -1,0 +1,146 @@
+"""Each mechanism of the 2022 outflow pinned by a test of its own law (docs/validity.md): small populations, exact
+expected values where the law gives them, so that a change that breaks a mechanism fails here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import MOBILISATION, small_scenario
+from exitvoice.engine.cells import CellEngine
+from exitvoice.policies import DayPolicy
+from exitvoice.processes import routes
+from exitvoice.processes.decisions import pressure
+
+
+def _engine(policies=(), **kw):
+    return CellEngine(small_scenario(list(policies), **kw), seed=11)
+
+
+def _run(eng):
+    for i, date in enumerate(eng.days):
+        eng.t, eng.date = i, date
+        eng.step()
+    return eng
+
+
+def _day(eng, date: str) -> DayPolicy:
+    eng.date = np.datetime64(date).astype(object)
+    return eng.day_policy()
+
+
+# -- closure perception (docs/model.md §7) --------------------------------------------------------------------
+@pytest.mark.parametrize("by,signals", [("destination", False), ("origin", True)])
+def test_only_a_closure_by_the_origin_raises_the_perceived_chance_of_closure(by, signals):
+    closure = {"type": "border_closure", "start": "2022-09-16", "destinations": ["FI"], "applies_to": "tourists",
+               "by": by}
+    eng = _run(_engine([closure], end="2022-09-20"))
+    seen = eng.rec.closure
+    assert (seen[:2] == 0).all()
+    assert (seen[2:] > 0).all() == signals and (seen[2:] == 0).all() != signals
+
+
+def test_the_closure_signal_weighs_on_men_of_call_up_age_first():
+    eng = _engine(parameters={"exit.closure_exposure_other": 0.1, "exit.beta_closure": 10.0})
+    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.closure_seen = 1.0
+    pr = pressure(eng)
+    men = eng.callup_age_men
+    assert np.allclose(pr[men], 1 + 10.0) and np.allclose(pr[~men], 1 + 10.0 * 0.1)
+
+
+# -- tourist closures act once ------------------------------------------------------------------------------
+def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_square():
+    closure = {"type": "border_closure", "start": "2022-09-14", "destinations": ["FI"], "applies_to": "tourists",
+               "by": "destination"}
+    share = 0.25
+    eng = _engine([closure], parameters={"routes.non_tourist_share": share})
+    fi = eng.net.routes_mask(destinations=["FI"])
+    open_ = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    shut = routes.utilities(eng, _day(eng, "2022-09-14"))
+    assert not [s for s in eng.day_policy().screens if s.kind == "closure"]  # no second screen
+    a, b = open_.trip_h[open_.key][:, fi].sum(), shut.trip_h[shut.key][:, fi].sum()
+    assert b == pytest.approx(share * a, rel=1e-9)
+
+
+# -- nested logit with destination constants ------------------------------------------------------------------
+def test_destination_constants_reproduce_the_pre_crisis_entry_shares():
+    eng = _engine()
+    u = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    weight = eng.pop.size * eng.base_exit
+    shares = (weight[:, None] * u.p_route[u.key]).sum(axis=0) @ eng.to_dest / weight.sum()
+    target = eng.net.baseline_entries / eng.net.baseline_entries.sum()
+    assert shares == pytest.approx(target, abs=1e-6)
+
+
+def test_a_destination_is_not_favoured_for_its_number_of_crossings():
+    """Within the nest, routes share their destination's probability: P(d) does not grow with its crossings."""
+    eng = _engine(parameters={"routes.nest_scale": 0.3})
+    V = np.zeros((1, eng.net.n_routes))
+    p_dest, p_within, _ = routes.nested(eng, V, np.zeros(eng.net.n_dest))
+    n_routes = np.bincount(eng.net.dest, minlength=eng.net.n_dest)
+    # equal utilities everywhere: P(d) ∝ (number of routes)^λ, far flatter than the plain logit's ∝ number
+    kz = eng.net.dest_ids.index("KZ")
+    ab = eng.net.dest_ids.index("AB")
+    assert p_dest[0, kz] / p_dest[0, ab] == pytest.approx((n_routes[kz] / n_routes[ab]) ** 0.3)
+    assert np.allclose(np.bincount(eng.net.dest, p_within[0], minlength=eng.net.n_dest)[n_routes > 0], 1.0)
+
+
+# -- risk ---------------------------------------------------------------------------------------------------
+def test_perceived_risk_jumps_on_the_day_the_call_up_is_announced():
+    mob = dict(MOBILISATION, start="2022-09-16")
+    lo = _run(_engine([mob], end="2022-09-17", parameters={"risk.announcement_weight": 0.0}))
+    hi = _run(_engine([mob], end="2022-09-17", parameters={"risk.announcement_weight": 1.0}))
+    assert hi.rec.rho_mean_men[:2].max() == 0  # before the decree
+    assert hi.rec.rho_mean_men[2] > 1.2 * lo.rec.rho_mean_men[2] > 0  # on the day itself, from the plan
+
+
+# -- the call-up's pace -------------------------------------------------------------------------------------
+def test_commissariats_process_no_more_than_their_capacity_a_day():
+    cap = 20000
+    eng = _run(_engine([MOBILISATION], scale=0.5, parameters={"callup.capacity_per_day": cap}))
+    daily = eng.rec.by_region["mobilised"]
+    limit = np.ceil(eng.process_cap_r)  # stochastic rounding of each region's share
+    assert (daily <= limit[None, :]).all()
+    assert (daily == limit[None, :]).any()  # the capacity binds in this setting
+    fast = _run(_engine([MOBILISATION], scale=0.5, parameters={"callup.capacity_per_day": 40000}))
+    assert fast.rec.states["mobilised"][-1] > eng.rec.states["mobilised"][-1]
+
+
+# -- fares ----------------------------------------------------------------------------------------------------
+def test_a_fare_spikes_the_day_a_surge_of_bookings_comes_and_does_not_cycle():
+    eng = _engine()
+    p = eng.params
+    seats, fare0 = np.array([1000.0]), np.array([10000.0])
+    load, carried, price = np.zeros(1), np.zeros(1), fare0.copy()
+    prices = []
+    for day in range(30):
+        want = 800.0 if day < 5 else 6000.0  # a surge from day 5: demand falls as the fare rises
+        demand = np.array([want * np.exp(-0.2 * (price[0] / fare0[0] - 1))])
+        load, carried, price = routes.fares(load, carried, demand, seats, fare0, p)
+        prices.append(price[0])
+    prices = np.array(prices)
+    assert prices[4] <= fare0[0] * 1.01 < 3 * fare0[0] < prices[5]  # flat before, a spike on the day
+    moves = np.sign(np.diff(prices[5:]))
+    turns = int(((moves[1:] * moves[:-1]) < 0).sum())
+    assert turns <= 6  # no 2-day swing (a fare answering yesterday's load alone turns every day: ~20 turns here)
+    dev = np.abs(prices[5:] - prices[-1])
+    assert dev[12:].max() < 0.2 * dev[:12].max()  # it settles
+
+
+# -- abroad --------------------------------------------------------------------------------------------------
+def test_no_one_moves_on_to_a_destination_reached_only_from_the_origin():
+    eng = _engine()
+    for d in ("AB", "BY", "MN"):
+        assert (eng.onward_w[:, :, eng.net.dest_ids.index(d)] == 0).all()
+
+
+# -- the pre-crisis steady state ------------------------------------------------------------------------------
+def test_the_pre_crisis_days_carry_no_warm_up_trend():
+    eng = _run(_engine(end="2022-10-13", scale=0.2))
+    back = eng.rec.by_dest["exits_back"].sum(axis=1)
+    entries = eng.rec.by_dest["entries"].sum(axis=1)
+    passports = eng.rec.scalar["passports_issued"]
+    assert back[:5].mean() == pytest.approx(back[-5:].mean(), rel=0.1)  # travellers come back from day one
+    assert back[:5].mean() == pytest.approx(entries[:5].mean(), rel=0.1)
+    assert passports[:5].mean() == pytest.approx(passports[-5:].mean(), rel=0.15)  # the pipeline is full
