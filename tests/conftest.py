@@ -49,7 +49,7 @@ def outside_counts(eng, cells) -> list[int]:
     import numpy as np
 
     lay = eng.layout
-    cols = np.r_[lay.travelling, lay.abroad, lay.queued_exit, lay.queued_trip]
+    cols = np.r_[lay.travelling, lay.abroad, lay.queued_exit, lay.queued_trip, lay.queued_summoned]
     out = [int(eng.X[cells][:, cols].sum())]
     for i, date in enumerate(eng.days):
         eng.t, eng.date = i, date

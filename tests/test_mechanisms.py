@@ -144,3 +144,42 @@ def test_the_pre_crisis_days_carry_no_warm_up_trend():
     assert back[:5].mean() == pytest.approx(back[-5:].mean(), rel=0.1)  # travellers come back from day one
     assert back[:5].mean() == pytest.approx(entries[:5].mean(), rel=0.1)
     assert passports[:5].mean() == pytest.approx(passports[-5:].mean(), rel=0.15)  # the pipeline is full
+
+
+# -- queues: people go back to the state they came from ---------------------------------------------------------
+def test_a_summoned_man_who_balks_is_summoned_again_and_a_traveller_goes_home():
+    from exitvoice.engine.state import HOME, SUMMONED
+
+    eng = _engine(end="2022-09-15")
+    eng.t, eng.date = 0, eng.days[0]
+    lay, X = eng.layout, eng.X
+    men = np.flatnonzero(eng.callup_age_men & (X[:, HOME] >= 10))[:5]
+    j = 0  # the first crossing
+    X[men, HOME] -= 10
+    X[men, lay.queued_summoned.start + j] += 4
+    X[men, lay.queued_trip.start + j] += 6
+    summoned0, home0 = X[men, SUMMONED].copy(), X[men, HOME].copy()
+    eng.wait[:] = 0.0
+    eng.wait[j] = 1e6  # everyone queued since yesterday balks
+    eng.arrive_exit[:] = eng.arrive_trip[:] = eng.arrive_summoned[:] = 0
+    eng.air_demand = []
+    routes.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+    assert (X[men, SUMMONED] - summoned0 == 4).all() and (X[men, HOME] - home0 == 6).all()
+    eng.check_conservation()
+
+
+def test_a_regional_end_of_the_call_up_stops_summonses_there_and_lapses_them():
+    from exitvoice.engine.state import SUMMONED
+
+    mob = dict(MOBILISATION, regional_end={"MOW": "2022-09-25"})
+    eng = _engine([mob], end="2022-10-05")
+    mow = eng.pop.region == eng.pop.regions.region_id.tolist().index("MOW")
+    summoned_mow = []
+    for i, date in enumerate(eng.days):
+        eng.t, eng.date = i, date
+        eng.step()
+        summoned_mow.append(int(eng.X[mow, SUMMONED].sum()))
+    k = eng.days.index(np.datetime64("2022-09-26").astype(object))
+    assert summoned_mow[k - 1] > 0 and summoned_mow[k] == 0 and max(summoned_mow[k:]) == 0
+    assert eng.rec.by_region["summoned"][k:, eng.pop.regions.region_id.tolist().index("MOW")].sum() == 0
+    assert eng.rho[mow].max() == 0  # no risk of this call-up left there

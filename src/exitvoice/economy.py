@@ -173,7 +173,7 @@ class Economy:
 
         `abroad` is the count abroad per cell.
         """
-        home_absent = (X[:, layout.queued_exit].sum(1) + X[:, layout.queued_trip].sum(1)
+        home_absent = (sum(X[:, cols].sum(1) for cols in layout.queued)
                        + X[:, MOBILISED] + self.hiding * X[:, HIDING]).astype(float)
         abroad = abroad.astype(float)
         keep = 1.0 - self.remote

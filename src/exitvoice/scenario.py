@@ -127,10 +127,10 @@ class Scenario(BaseModel):
                                     allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
         for i, pol in enumerate(self.policy):
             where = f"policy[{i}] ({pol.type})"
-            if pol.who.regions:
-                bad = sorted(set(pol.who.regions) - regions)
+            for field, names in (("who.regions", pol.who.regions), ("regional_end", pol.region_names())):
+                bad = sorted(set(names or []) - regions)
                 if bad:
-                    raise ScenarioError("unknown regions", file=source, field=f"{where}.who.regions", given=bad,
+                    raise ScenarioError("unknown regions", file=source, field=f"{where}.{field}", given=bad,
                                         allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
             bad = sorted(set(pol.route_names()) - routes)
             if bad:

@@ -73,7 +73,7 @@ class Recorder:
         self.by_region["returned"][t] = tod["returned"]
         for col, name in enumerate(FIXED_STATES):
             self.states[name][t] = X[:, col].sum()
-        q = X[:, lay.queued_exit].sum(axis=0) + X[:, lay.queued_trip].sum(axis=0)
+        q = sum(X[:, cols].sum(axis=0) for cols in lay.queued)
         self.states["queued"][t] = q.sum()
         self.states["travelling"][t] = X[:, lay.travelling].sum()
         self.states["abroad"][t] = X[:, lay.abroad].sum()

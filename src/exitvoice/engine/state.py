@@ -18,8 +18,9 @@ class Layout:
     `visa_pending` and `visa_pending_trip` (waiting for an exit visa to leave or to travel), `conscripted`
     (taken by the regular draft).
 
-    `queued[c]` is split by purpose (leavers, ordinary trips) so that a person leaves the queue for `abroad[d]`
-    or `travelling[d]` as they intended; together they are the queue of MODEL §8.
+    `queued[c]` is split by purpose (leavers, ordinary trips, summoned men leaving) so that a person leaves the
+    queue for `abroad[d]` or `travelling[d]` as they intended, and a summoned man turned back or balking is
+    summoned again; together they are the queue of docs/model.md §8.
     """
 
     crossings: tuple[str, ...]
@@ -46,24 +47,35 @@ class Layout:
         return slice(N_FIXED + self.n_land, N_FIXED + 2 * self.n_land)
 
     @property
+    def queued_summoned(self) -> slice:
+        """Columns of summoned men queued to leave at each crossing."""
+        return slice(N_FIXED + 2 * self.n_land, N_FIXED + 3 * self.n_land)
+
+    @property
+    def queued(self) -> list[slice]:
+        """Every group of queue columns."""
+        return [self.queued_exit, self.queued_trip, self.queued_summoned]
+
+    @property
     def travelling(self) -> slice:
         """Columns of people on an ordinary trip in each destination."""
-        s = N_FIXED + 2 * self.n_land
+        s = N_FIXED + 3 * self.n_land
         return slice(s, s + self.n_dest)
 
     @property
     def abroad(self) -> slice:
         """Columns of leavers in each destination."""
-        s = N_FIXED + 2 * self.n_land + self.n_dest
+        s = N_FIXED + 3 * self.n_land + self.n_dest
         return slice(s, s + self.n_dest)
 
     @property
     def n_states(self) -> int:
         """Number of columns."""
-        return N_FIXED + 2 * self.n_land + 2 * self.n_dest
+        return N_FIXED + 3 * self.n_land + 2 * self.n_dest
 
     def names(self) -> list[str]:
         """Column names, e.g. `queued[upper_lars]`, `abroad[GE]`."""
         return (FIXED_STATES + [f"queued[{c}]" for c in self.crossings]
                 + [f"queued_trip[{c}]" for c in self.crossings]
+                + [f"queued_summoned[{c}]" for c in self.crossings]
                 + [f"travelling[{d}]" for d in self.destinations] + [f"abroad[{d}]" for d in self.destinations])

@@ -68,6 +68,10 @@ class PolicyBase(BaseModel):
         """
         return self.signals_closure
 
+    def region_names(self) -> list[str]:
+        """Regions the policy names outside `who` (checked against the pack)."""
+        return []
+
     def route_names(self) -> list[str]:
         """Routes or crossings the policy names (checked against the network when a run is set up)."""
         return []

@@ -46,6 +46,11 @@ class Mobilisation(PolicyBase):
     that probability (`stopped_summons_ban`). With electronic summons a share `electronic_share` of summonses
     counts as delivered without contact: a hiding man is found with probability `find_rate_hiding +
     electronic_share · (1 − find_rate_hiding)`.
+
+    `regional_end` ends the call-up early in some regions (`{ MOW = 2022-10-17 }`: the last day Moscow served
+    summons): from the next day no one there is summoned, their men's perceived risk of this call-up falls to
+    nothing, and summonses already served there lapse when `summons_lapse_at_end` (Moscow, 17 Oct 2022:
+    "summonses already sent cease to be valid").
     """
 
     type: Literal["mobilisation"]
@@ -61,6 +66,15 @@ class Mobilisation(PolicyBase):
     summons_exit_ban_from: dt.date | None = None
     summons_ban_enforcement: float = Field(1.0, ge=0, le=1)
     electronic_share: float = Field(0.0, ge=0, le=1)
+    regional_end: dict[str, dt.date] = Field(default_factory=dict)
+
+    def region_names(self) -> list[str]:
+        """Regions named in `regional_end` (checked against the pack)."""
+        return list(self.regional_end)
+
+    def ended_regions(self, day: dt.date) -> list[str]:
+        """Regions whose call-up has ended by this day (`regional_end`: region → last day of its call-up)."""
+        return [r for r, last in self.regional_end.items() if day > last]
 
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Mobilisation acts through the call-up process; it only registers itself."""

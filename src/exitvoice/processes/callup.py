@@ -65,6 +65,20 @@ def process_reports(eng, rows: np.ndarray, reports: np.ndarray) -> np.ndarray:
     return out
 
 
+def _regional_end(eng, pol) -> None:
+    """On the day after a region's call-up ends: no more eligibility there, and its summonses may lapse."""
+    ended = [r for r, last in pol.regional_end.items() if (eng.date - last).days == 1]
+    if not ended:
+        return
+    ids = eng.pop.regions.region_id.tolist()
+    cells = np.isin(eng.pop.region, [ids.index(r) for r in ended if r in ids])
+    if not cells.any():
+        return
+    eng.elig[id(pol)] = np.where(cells, 0.0, eng.elig[id(pol)])
+    if pol.summons_lapse_at_end and pol.active(eng.date):
+        eng.move(SUMMONED, HOME, np.where(cells, eng.X[:, SUMMONED], 0))
+
+
 def _window(eng, pol) -> tuple[int, int]:
     start = max(pol.start, eng.days[0])
     end = min(pol.end or eng.days[-1], eng.days[-1])
@@ -85,6 +99,7 @@ def step(eng, day) -> None:
         ended_yesterday = pol.end is not None and (eng.date - pol.end).days == 1
         if ended_yesterday and pol.summons_lapse_at_end and not active:
             eng.move(SUMMONED, HOME, X[:, SUMMONED].copy())
+        _regional_end(eng, pol)
     for pol in active:
         eng.current_mob = pol
         e = eng.elig[id(pol)]

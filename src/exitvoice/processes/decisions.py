@@ -120,7 +120,8 @@ def _route_out(eng, src: int, cells: np.ndarray, routes: np.ndarray, counts: np.
     """Send (cell, route, count) movers out of column src: land → queue arrivals, air → seat demand."""
     n_land = eng.net.n_land
     land = routes < n_land  # land routes come first
-    add_at(eng.arrive_trip if trip else eng.arrive_exit, cells[land], routes[land], counts[land])
+    queue = eng.arrive_trip if trip else eng.arrive_summoned if src == SUMMONED else eng.arrive_exit
+    add_at(queue, cells[land], routes[land], counts[land])
     add_at(eng.X, cells[land], src, -counts[land])
     air = ~land
     eng.air_demand.append((src, trip, cells[air], routes[air] - n_land, counts[air]))

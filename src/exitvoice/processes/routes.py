@@ -173,6 +173,7 @@ def setup(eng) -> None:
     eng.to_dest[np.arange(net.n_routes), net.dest] = 1
     eng.arrive_exit = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
     eng.arrive_trip = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
+    eng.arrive_summoned = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
     eng.air_demand: list[tuple[int, bool, np.ndarray, np.ndarray, np.ndarray]] = []  # src, is_trip, triplets
 
 
@@ -232,49 +233,54 @@ def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
 
 
 def step(eng, day) -> None:
-    """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares."""
+    """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares.
+
+    Queues are kept by purpose: leavers, ordinary trips, and summoned men leaving. People turned back (a closure,
+    a screen) or balking return to the state they came from: home, or `summoned` for a summoned man, who is no
+    freer for having queued.
+    """
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     C = eng.pop.n_cells
-    qe, qt = lay.queued_exit, lay.queued_trip
     rec = eng.rec.today
+    groups = ((lay.queued_exit, eng.arrive_exit, HOME), (lay.queued_trip, eng.arrive_trip, HOME),
+              (lay.queued_summoned, eng.arrive_summoned, SUMMONED))
     # Only crossings with a queue left from yesterday (wait > 0) have anyone to turn back or to balk.
     queued = np.flatnonzero(eng.wait > 0)
     # Closures turn back everyone queued whom they cover.
     for s in day.screens:
         if s.kind == "closure" and s.prob >= 1.0:
-            for cols in (qe, qt):
+            for cols, _, back_to in groups:
                 for j in queued[s.routes[eng.land_idx][queued]]:
                     back = X[:, cols.start + j] * s.cells
                     X[:, cols.start + j] -= back
-                    X[:, HOME] += back
+                    X[:, back_to] += back
     # Balking of those queued since yesterday.
     p_balk = -np.expm1(-p["routes.balk_rate"] * eng.wait)
-    for cols in (qe, qt):
+    for cols, _, back_to in groups:
         for j in queued:
             b = thin(X[:, cols.start + j], p_balk[j], rng)
             X[:, cols.start + j] -= b
-            X[:, HOME] += b
+            X[:, back_to] += b
             rec["balked"] += int(b.sum())
     # Today's departures join the queues.
-    X[:, qe] += eng.arrive_exit
-    X[:, qt] += eng.arrive_trip
-    eng.arrive_exit[:] = 0
-    eng.arrive_trip[:] = 0
+    for cols, arrive, _ in groups:
+        X[:, cols] += arrive
+        arrive[:] = 0
     # Crossings process up to capacity, at random among all queued.
     cap = _capacity(eng, day, eng.land_idx)
-    done_exit = np.zeros((C, net.n_routes), dtype=np.int64, order="F")
-    done_trip = np.zeros((C, net.n_routes), dtype=np.int64, order="F")
-    QE, QT = X[:, qe], X[:, qt]
-    queued = QE.sum(axis=0) + QT.sum(axis=0)
+    done = [np.zeros((C, net.n_routes), dtype=np.int64, order="F") for _ in groups]
+    Q = [X[:, cols] for cols, _, _ in groups]
+    queued = sum(q.sum(axis=0) for q in Q)
     under = queued <= cap
-    done_exit[:, : net.n_land][:, under] = QE[:, under]
-    done_trip[:, : net.n_land][:, under] = QT[:, under]
+    for g in range(len(groups)):
+        done[g][:, : net.n_land][:, under] = Q[g][:, under]
     for j in np.flatnonzero(~under):
-        served = exact_subset(np.stack([QE[:, j], QT[:, j]], axis=1), int(cap[j]), rng)
-        done_exit[:, j], done_trip[:, j] = served[:, 0], served[:, 1]
-    X[:, qe] -= done_exit[:, : net.n_land]
-    X[:, qt] -= done_trip[:, : net.n_land]
-    rec["processed"][: net.n_land] = done_exit[:, : net.n_land].sum(0) + done_trip[:, : net.n_land].sum(0)
+        served = exact_subset(np.stack([q[:, j] for q in Q], axis=1), int(cap[j]), rng)
+        for g in range(len(groups)):
+            done[g][:, j] = served[:, g]
+    for (cols, _, _), d in zip(groups, done, strict=True):
+        X[:, cols] -= d[:, : net.n_land]
+    rec["processed"][: net.n_land] = sum(d[:, : net.n_land].sum(0) for d in done)
     # Flights fill up to their seats, at random among all who want a seat.
     seats = _capacity(eng, day, eng.air_idx)
     demand_total = np.zeros(net.n_routes)
@@ -288,34 +294,41 @@ def step(eng, day) -> None:
             on = flight == a
             got[on] = exact_subset(want[on], int(seats[a]), rng)
         add_at(X, cells, src, -got)
-        add_at(done_exit, cells[~is_trip], net.n_land + flight[~is_trip], got[~is_trip])
-        add_at(done_trip, cells[is_trip], net.n_land + flight[is_trip], got[is_trip])
-    rec["processed"][eng.air_idx] = done_exit[:, eng.air_idx].sum(0) + done_trip[:, eng.air_idx].sum(0)
+        purpose = np.where(is_trip, 1, np.where(src == SUMMONED, 2, 0))
+        for g in range(len(groups)):
+            on = purpose == g
+            add_at(done[g], cells[on], net.n_land + flight[on], got[on])
+    rec["processed"][eng.air_idx] = sum(d[:, eng.air_idx].sum(0) for d in done)
     rec["air_demand"] = demand_total[eng.air_idx]
     eng.air_demand = []
     # Screening where people are processed (only routes that processed someone today, and the screen's cells).
-    busy = done_exit.any(axis=0) | done_trip.any(axis=0)
+    busy = np.logical_or.reduce([d.any(axis=0) for d in done])
     for s in day.screens:
         cols = np.flatnonzero(s.routes & busy)
         if not cols.size:
             continue
         rows = np.flatnonzero(s.cells)
-        for done in (done_exit, done_trip):
-            block = done[np.ix_(rows, cols)]
+        for (_, _, back_to), d in zip(groups, done, strict=True):
+            block = d[np.ix_(rows, cols)]
             stopped = thin(block, s.prob, rng)
             if not stopped.any():
                 continue
-            summoned = (thin(stopped, s.summons_prob, rng) if s.summons_prob > 0 and eng.callup_open
-                        else np.zeros_like(stopped))  # summons on the spot only while a quota is open
-            done[np.ix_(rows, cols)] = block - stopped
+            if back_to == SUMMONED:  # already summoned: he goes back holding his summons
+                summoned = stopped
+            elif s.summons_prob > 0 and eng.callup_open:  # summons on the spot only while a quota is open
+                summoned = thin(stopped, s.summons_prob, rng)
+                rec["summons_at_border"] += int(summoned.sum())
+            else:
+                summoned = np.zeros_like(stopped)
+            d[np.ix_(rows, cols)] = block - stopped
             X[rows, SUMMONED] += summoned.sum(axis=1)
             X[rows, HOME] += (stopped - summoned).sum(axis=1)
             rec["stopped_" + s.kind] += int(stopped.sum())
-            rec["summons_at_border"] += int(summoned.sum())
-    # Arrivals.
-    for done, start in ((done_exit, lay.abroad.start), (done_trip, lay.travelling.start)):
-        for r in np.flatnonzero(done.any(axis=0)):
-            X[:, start + net.dest[r]] += done[:, r]
+    # Arrivals: leavers (summoned or not) abroad, travellers on their trip.
+    done_exit, done_trip = done[0] + done[2], done[1]
+    for d, start in ((done_exit, lay.abroad.start), (done_trip, lay.travelling.start)):
+        for r in np.flatnonzero(d.any(axis=0)):
+            X[:, start + net.dest[r]] += d[:, r]
     left = done_exit.sum(axis=0)
     rec["entries"] += (left + done_trip.sum(axis=0)) @ eng.to_dest
     rec["left_by_dest"] += left @ eng.to_dest
@@ -323,7 +336,7 @@ def step(eng, day) -> None:
     rec["left_by_region"] += sum_by(eng.pop.region, crossed, eng.pop.n_regions)
     schedule_family(eng, sum_by(eng.pop.region, crossed * eng.adult_men, eng.pop.n_regions))
     # What people see tomorrow.
-    queue = X[:, qe].sum(axis=0) + X[:, qt].sum(axis=0)
+    queue = sum(X[:, cols].sum(axis=0) for cols, _, _ in groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         eng.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
     a = eng.air_idx
