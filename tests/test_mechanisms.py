@@ -183,3 +183,30 @@ def test_a_regional_end_of_the_call_up_stops_summonses_there_and_lapses_them():
     assert summoned_mow[k - 1] > 0 and summoned_mow[k] == 0 and max(summoned_mow[k:]) == 0
     assert eng.rec.by_region["summoned"][k:, eng.pop.regions.region_id.tolist().index("MOW")].sum() == 0
     assert eng.rho[mow].max() == 0  # no risk of this call-up left there
+
+
+def test_a_visa_free_limit_is_a_deadline_for_each_cohort_not_a_hazard():
+    from exitvoice.engine.state import HOME
+    from exitvoice.processes import abroad
+
+    eng = _engine(end="2022-10-31", parameters={"abroad.visa_run_share": 0.0, "abroad.onward_rate_transit": 0.0,
+                                                "abroad.return_rate": 0.0005})
+    lay, X = eng.layout, eng.X
+    kz = eng.net.dest_ids.index("KZ")  # 30 days visa-free
+    cells = np.flatnonzero(X[:, HOME] >= 50)[:20]
+    X[:, HOME] += X[:, lay.travelling].sum(axis=1)  # only the cohort under test abroad
+    X[:, lay.travelling] = 0
+    X[cells, HOME] -= 50
+    X[cells, lay.abroad.start + kz] += 50
+    eng.cohort[0, kz] = 50 * cells.size  # they all arrived on day 0
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    stock = []
+    for i, date in enumerate(eng.days[:35]):
+        eng.t, eng.date = i, date
+        eng.rec.reset()
+        abroad.snapshot(eng)
+        abroad.step(eng, quiet)
+        stock.append(int(X[:, lay.abroad.start + kz].sum()))
+    assert stock[29] > 0.97 * 1000  # a memoryless 1/30 a day would have let 63% go by day 30
+    assert stock[30] == 0  # on day 30 the whole cohort's stay ends
+    eng.check_conservation()

@@ -127,6 +127,7 @@ class CellEngine:
     def step(self) -> None:
         """Simulate one day (MODEL §4)."""
         day = self.day_policy()
+        abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
         callup.step(self, day)
         risk.step(self, day)
         decisions.step(self, day)

@@ -3,11 +3,12 @@
 Travellers on an ordinary trip come back after `trips.trip_days` on average, or decide to stay (the exit
 hazard applies, with full accessibility: they are already out) and become leavers in `abroad[d]`.
 Leavers abroad come back (→ `returned`) with hazard `λ_ret0 · exp(−β_ret_risk · ρ)`, move on to a third
-country (`onward_rate`, higher in transit countries), or reach the end of the allowed stay (hazard
-1/max_stay_days): then a share `visa_run_share` exits and re-enters (a visa run, counted as an exit and an
-entry), the rest come home. Onward destinations are chosen in proportion to their normal entries, among those the
-person's passport opens and that people abroad can enter (`onward_entry` in destinations.csv: not Abkhazia,
-Belarus or Mongolia, which are reached from Russia).
+country (`onward_rate`, higher in transit countries), or reach the end of the allowed stay: a deadline for
+those who arrived on the same day, tracked by cohort of arrival (`_deadlines`), not a memoryless hazard. At the
+deadline a share `visa_run_share` exits and re-enters (a visa run, counted as an exit and an entry, which starts
+the clock again), the rest come home. Onward destinations are chosen in proportion to their normal entries,
+among those the person's passport opens and that people abroad can enter (`onward_entry` in destinations.csv:
+not Abkhazia, Belarus or Mongolia, which are reached from Russia).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..engine.state import HOME, RETURNED
 from .decisions import exit_core, pressure
-from .sampling import add_at, competing, split, sum_by
+from .sampling import add_at, competing, exact_subset, split, sum_by
 
 
 def setup(eng) -> None:
@@ -32,15 +33,26 @@ def setup(eng) -> None:
     eng.onward_w = w
     eng.can_move_on = w.sum(axis=2) > 0  # [passport, destination]
     eng.onward_rate = np.where(net.transit, p["abroad.onward_rate_transit"], p["abroad.onward_rate_other"])
+    eng.cohort = np.zeros((len(eng.days), net.n_dest))  # leavers still in d, by day of arrival
+
+
+def snapshot(eng) -> None:
+    """The travellers and leavers abroad at the start of the day (docs/model.md §4: rates read the day's start)."""
+    eng.travelling_start = eng.X[:, eng.layout.travelling].copy()
+    eng.abroad_start = eng.X[:, eng.layout.abroad].copy()
 
 
 def step(eng, day) -> None:
-    """Trips end or turn into exits; leavers return, move on or do visa runs."""
+    """Trips end or turn into exits; leavers return, move on or do visa runs.
+
+    Only the people abroad at the start of the day (`snapshot`) move today: those who arrived today stay at least
+    until tomorrow, as every other transition of the day reads the start-of-day state.
+    """
     X, p, rng, lay, pop = eng.X, eng.params, eng.rng, eng.layout, eng.pop
     rec = eng.rec.today
     D = eng.net.n_dest
     # Travellers
-    T = X[:, lay.travelling]
+    T = eng.travelling_start
     cells, dest = np.nonzero(T)
     if cells.size:
         stay = (exit_core(eng, None) * pressure(eng))[cells]
@@ -54,28 +66,59 @@ def step(eng, day) -> None:
         rec["left_by_dest"] += sum_by(dest, out[:, 1], D)
         rec["left_by_region"] += sum_by(pop.region[cells], out[:, 1], pop.n_regions)
     # Leavers
-    A = X[:, lay.abroad]
-    cells, dest = np.nonzero(A)
-    if not cells.size:
-        return
+    A = eng.abroad_start
     max_stay = np.where(np.isnan(day.max_stay_days), eng.net.max_stay_days, day.max_stay_days)
+    expired = _deadlines(eng, A, max_stay)
+    R = A - expired  # still within their allowed stay
+    cells, dest = np.nonzero(R)
     ret = p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * eng.rho[cells])
     pp = pop.passport[cells]
     onward = eng.onward_rate[dest] * eng.can_move_on[pp, dest]
-    expire = 1.0 / max_stay[dest]
-    out = competing(A[cells, dest], np.stack([ret, onward, expire], axis=1), rng)
-    n_ret, n_on, n_exp = out[:, 0], out[:, 1], out[:, 2]
+    out = competing(R[cells, dest], np.stack([ret, onward], axis=1), rng)
+    n_ret, n_on = out[:, 0], out[:, 1]
+    gone = sum_by(dest, n_ret + n_on, D)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stay = np.where(R.sum(axis=0) > 0, 1.0 - gone / np.maximum(R.sum(axis=0), 1), 1.0)
+    eng.cohort[: eng.t] *= stay[None, :]  # departures thin every cohort of their destination alike
+    xc, xd = np.nonzero(expired)
+    n_exp = expired[xc, xd]
     runs = rng.binomial(n_exp, p["abroad.visa_run_share"])
-    home_now = n_ret + n_exp - runs
-    X[cells, lay.abroad.start + dest] -= home_now + n_on
-    add_at(X, cells, RETURNED, home_now)
+    X[xc, lay.abroad.start + xd] -= n_exp - runs  # a visa run exits and re-enters: the person stays in d
+    add_at(X, xc, RETURNED, n_exp - runs)
+    X[cells, lay.abroad.start + dest] -= n_ret + n_on
+    add_at(X, cells, RETURNED, n_ret)
     movers = np.flatnonzero(n_on)
     if movers.size:
         to = split(n_on[movers], eng.onward_w[pp[movers], dest[movers]], rng)  # [mover row, dest']
         k, d = np.nonzero(to)
         add_at(X, cells[movers][k], lay.abroad.start + d, to[k, d])
         rec["entries"] += to.sum(axis=0)
-    rec["exits_back"] += sum_by(dest, n_ret + n_on + n_exp, D)
-    rec["entries"] += sum_by(dest, runs, D)
+        eng.cohort[eng.t] += to.sum(axis=0)
+    runs_d = sum_by(xd, runs, D)
+    eng.cohort[eng.t] += runs_d + rec["left_by_dest"]  # today's arrivals (a visa run restarts the clock)
+    rec["exits_back"] += gone + sum_by(xd, n_exp, D)
+    rec["entries"] += runs_d
     rec["visa_runs"] += int(runs.sum())
-    rec["returned"] += sum_by(pop.region[cells], home_now, pop.n_regions)
+    rec["returned"] += sum_by(pop.region[cells], n_ret, pop.n_regions) + sum_by(pop.region[xc], n_exp - runs,
+                                                                                 pop.n_regions)
+
+
+def _deadlines(eng, A: np.ndarray, max_stay: np.ndarray) -> np.ndarray:
+    """Leavers whose allowed stay ends today [cell, dest]: every cohort that arrived `max_stay` days ago or earlier.
+
+    Arrivals are tracked by day and destination (`eng.cohort`, thinned by the departures of each day); on its
+    deadline a cohort's survivors are drawn from the destination's stock at random (the cohort is not tracked by
+    cell), exactly as many as survive, so a visa-free limit is a deadline for those who arrived on the same day,
+    not a memoryless hazard.
+    """
+    out = np.zeros_like(A)
+    for d in np.flatnonzero(np.isfinite(max_stay) & (max_stay > 0)):
+        cut = eng.t - int(max_stay[d])
+        if cut < 0:
+            continue
+        due = eng.cohort[: cut + 1, d].sum()
+        eng.cohort[: cut + 1, d] = 0.0
+        n = int(np.floor(due + eng.rng.random()))  # stochastic rounding of the thinned survivors
+        if n > 0:
+            out[:, d] = exact_subset(A[:, d], n, eng.rng)
+    return out
