@@ -115,8 +115,8 @@ def test_a_rumour_fades_with_its_half_life():
     r = Rumour(type="rumour", start="2022-09-16", kind="closure", credibility=0.8, half_life_days=4)
     import datetime as dt
 
-    assert r.strength(dt.date(2022, 9, 16)) == pytest.approx(0.8)
-    assert r.strength(dt.date(2022, 9, 20)) == pytest.approx(0.4)
+    assert r.strength(dt.date(2022, 9, 16), {}) == pytest.approx(0.8)
+    assert r.strength(dt.date(2022, 9, 20), {}) == pytest.approx(0.4)
 
 
 # -- regular conscription -----------------------------------------------------------------------------------

@@ -210,3 +210,27 @@ def test_a_visa_free_limit_is_a_deadline_for_each_cohort_not_a_hazard():
     assert stock[29] > 0.97 * 1000  # a memoryless 1/30 a day would have let 63% go by day 30
     assert stock[30] == 0  # on day 30 the whole cohort's stay ends
     eng.check_conservation()
+
+
+# -- scenario assumptions as declared parameters -----------------------------------------------------------
+def test_a_policy_field_may_name_a_declared_parameter_and_follows_it():
+    from exitvoice.policies.base import PolicyBase  # noqa: F401
+
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": "events2022.karaozek_enforcement",
+           "crossings": ["upper_lars"]}
+    sc = small_scenario([ban], parameters={"events2022.karaozek_enforcement": 0.8})
+    eng = CellEngine(sc, seed=1)
+    eng.date = eng.days[0]
+    screens = [s for s in eng.day_policy().screens if s.kind == "exit_ban"]
+    assert screens and screens[0].prob == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("value,message", [("events2022.no_such", "names no declared parameter"),
+                                           ("routes.capacity_upper_lars", "does not fit this field"),
+                                           ("Not A Name", "policy\\[0\\].enforcement")])
+def test_a_bad_parameter_name_in_a_policy_field_is_a_scenario_error(value, message):
+    from exitvoice.errors import ScenarioError
+
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": value}
+    with pytest.raises(ScenarioError, match=message):
+        small_scenario([ban])

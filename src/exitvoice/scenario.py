@@ -117,6 +117,20 @@ class Scenario(BaseModel):
                                 given=self.scenario.country, allowed=available_countries())
         pack = load_pack(self.scenario.country)
         ParameterSet(pack.declarations, self.parameters, source=f"{source} [parameters]")
+        from .policies.base import BOUNDS
+
+        for i, pol in enumerate(self.policy):
+            for field, name in pol.parameter_refs().items():
+                where = f"policy[{i}] ({pol.type}).{field}"
+                decl = pack.declarations.get(name)
+                if decl is None:
+                    raise ScenarioError("names no declared parameter", file=source, field=where, given=name,
+                                        allowed="a number, or a declared parameter (`exitvoice params`)")
+                lo, hi = BOUNDS[pol.numbers[field]]
+                if decl.low < lo or decl.high > hi:
+                    raise ScenarioError("the parameter's declared range does not fit this field", file=source,
+                                        field=where, given=f"{name} in [{decl.low}, {decl.high}]",
+                                        allowed=f"a parameter whose range lies in [{lo}, {hi}]")
         regions = set(pack.region_ids)
         routes = set(pack.route_ids) | {r.split(":", 1)[1] for r in pack.route_ids if r.startswith("land:")}
         dests = set(pack.destination_ids)

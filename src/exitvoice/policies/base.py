@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 if TYPE_CHECKING:
     from ..network import Network
     from ..params import ParameterSet
     from ..population import Population
+
+
+ParamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
+"""The dotted name of a declared parameter, given where a policy field takes a number (`"events2022.x"`)."""
+Share = Annotated[float, Field(ge=0, le=1)] | ParamName
+"""A share or probability in [0, 1], or a declared parameter that holds one."""
+NonNegative = Annotated[float, Field(ge=0)] | ParamName
+Positive = Annotated[float, Field(gt=0)] | ParamName
+BOUNDS = {"share": (0.0, 1.0), "non_negative": (0.0, np.inf), "positive": (0.0, np.inf)}
 
 
 class Who(BaseModel):
@@ -44,6 +53,10 @@ class PolicyBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (MODEL §7)
+    # Fields that may name a declared parameter instead of a number, with the kind of number they hold: scenario
+    # assumptions (an enforcement level, a rumour's credibility) then have a range and a source, and calibration,
+    # ensembles and `--set` can vary them (docs/scenarios.md).
+    numbers: ClassVar[dict[str, str]] = {}
     type: str
     label: str | None = None
     start: dt.date
@@ -59,6 +72,15 @@ class PolicyBase(BaseModel):
     def active(self, day: dt.date) -> bool:
         """Whether the policy is in force on this day."""
         return self.start <= day and (self.end is None or day <= self.end)
+
+    def number(self, field: str, params: ParameterSet) -> float:
+        """A numeric field's value: the number given, or the value of the parameter it names."""
+        value = getattr(self, field)
+        return float(params[value]) if isinstance(value, str) else value
+
+    def parameter_refs(self) -> dict[str, str]:
+        """Fields given as parameter names: field → parameter."""
+        return {f: getattr(self, f) for f in self.numbers if isinstance(getattr(self, f), str)}
 
     def closure_signal(self) -> bool:
         """Whether its start raises the perceived chance that one's own exits close (docs/model.md §7).

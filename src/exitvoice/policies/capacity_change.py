@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from .base import DayPolicy, PolicyBase, PolicyContext
+from .base import DayPolicy, NonNegative, PolicyBase, PolicyContext
 
 
 class CapacityChange(PolicyBase):
     """Multiply a route's daily capacity by `factor`, or set it to `capacity` (persons or seats per day)."""
 
     type: Literal["capacity_change"]
+    numbers: ClassVar[dict[str, str]] = {"factor": "non_negative", "capacity": "non_negative"}
     route: str
-    factor: float | None = Field(None, ge=0)
-    capacity: float | None = Field(None, ge=0)
+    factor: NonNegative | None = None
+    capacity: NonNegative | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> CapacityChange:
@@ -31,6 +32,6 @@ class CapacityChange(PolicyBase):
         """Change the capacity."""
         i = ctx.net.route_index(self.route)
         if self.factor is not None:
-            day.capacity_factor[i] *= self.factor
+            day.capacity_factor[i] *= self.number("factor", ctx.params)
         else:
-            day.capacity_set[i] = self.capacity
+            day.capacity_set[i] = self.number("capacity", ctx.params)

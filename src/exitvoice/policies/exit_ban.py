@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field
 
-from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
+from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Share
 
 
 class ExitBan(PolicyBase):
@@ -20,9 +19,10 @@ class ExitBan(PolicyBase):
 
     type: Literal["exit_ban"]
     signals_closure: ClassVar[bool] = True
-    enforcement: float = Field(ge=0, le=1)
+    numbers: ClassVar[dict[str, str]] = {"enforcement": "share", "summons_at_refusal": "share"}
+    enforcement: Share
     crossings: list[str] | None = None
-    summons_at_refusal: float = Field(0.0, ge=0, le=1)
+    summons_at_refusal: Share = 0.0
 
     def route_names(self) -> list[str]:
         """The crossings named."""
@@ -32,6 +32,7 @@ class ExitBan(PolicyBase):
         """Add the known risk of refusal and the screen."""
         cells = self.who.mask(ctx.pop)
         routes = ctx.net.routes_mask(self.crossings) if self.crossings else np.ones(ctx.net.n_routes, bool)
-        add = np.where(routes, np.log1p(-self.enforcement) if self.enforcement < 1 else -np.inf, 0.0)
+        e = self.number("enforcement", ctx.params)
+        add = np.where(routes, np.log1p(-e) if e < 1 else -np.inf, 0.0)
         day.route_terms.append(RouteTerm(cells, add))
-        day.screens.append(Screen(cells, routes, self.enforcement, self.summons_at_refusal, "exit_ban"))
+        day.screens.append(Screen(cells, routes, e, self.number("summons_at_refusal", ctx.params), "exit_ban"))

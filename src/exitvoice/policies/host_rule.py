@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
+from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Share
 
 
 class HostRule(PolicyBase):
@@ -20,10 +20,11 @@ class HostRule(PolicyBase):
     """
 
     type: Literal["host_rule"]
+    numbers: ClassVar[dict[str, str]] = {"entry_refusal": "share"}
     destination: str
     max_stay_days: int | None = Field(None, ge=0)
     needs_foreign_passport: bool | None = None
-    entry_refusal: float | None = Field(None, ge=0, le=1)
+    entry_refusal: Share | None = None
 
     def destination_names(self) -> list[str]:
         """The destination named."""
@@ -36,9 +37,9 @@ class HostRule(PolicyBase):
             day.max_stay_days[j] = np.inf if self.max_stay_days == 0 else self.max_stay_days
         if self.needs_foreign_passport is not None:
             day.needs_passport[j] = int(self.needs_foreign_passport)
-        if self.entry_refusal:
+        r = self.number("entry_refusal", ctx.params) if self.entry_refusal is not None else 0.0
+        if r:
             routes = ctx.net.dest == j
             cells = self.who.mask(ctx.pop)
-            r = self.entry_refusal
             day.route_terms.append(RouteTerm(cells, np.where(routes, np.log1p(-r) if r < 1 else -np.inf, 0.0)))
             day.screens.append(Screen(cells, routes, r, 0.0, "host_refusal"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .base import DayPolicy, PolicyBase, PolicyContext
+from .base import DayPolicy, PolicyBase, PolicyContext, Share
 
 # Fields whose parameter has another name.
 PARAMETER_OF = {
@@ -54,6 +54,7 @@ class Mobilisation(PolicyBase):
     """
 
     type: Literal["mobilisation"]
+    numbers: ClassVar[dict[str, str]] = {"summons_ban_enforcement": "share"}
     target: int = Field(gt=0)
     daily_profile: Literal["front_loaded", "uniform"] = "front_loaded"
     allocation: Literal["proportional", "burden"] = "proportional"
@@ -64,7 +65,7 @@ class Mobilisation(PolicyBase):
     summons_lapse_at_end: bool = True
     summons_exit_ban: bool = False
     summons_exit_ban_from: dt.date | None = None
-    summons_ban_enforcement: float = Field(1.0, ge=0, le=1)
+    summons_ban_enforcement: Share = 1.0
     electronic_share: float = Field(0.0, ge=0, le=1)
     regional_end: dict[str, dt.date] = Field(default_factory=dict)
 

@@ -10,28 +10,28 @@ A rumour with credibility 0 changes nothing.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field
-
-from .base import DayPolicy, PolicyBase, PolicyContext
+from .base import DayPolicy, PolicyBase, PolicyContext, Positive, Share
 
 
 class Rumour(PolicyBase):
     """A fading rumour that raises the perceived chance of closure or the perceived call-up risk."""
 
     type: Literal["rumour"]
+    numbers: ClassVar[dict[str, str]] = {"credibility": "share", "half_life_days": "positive"}
     kind: Literal["closure", "general_mobilisation"]
-    credibility: float = Field(ge=0, le=1)
-    half_life_days: float = Field(gt=0)
+    credibility: Share
+    half_life_days: Positive
 
-    def strength(self, day) -> float:
+    def strength(self, day, params) -> float:
         """R(t) on a date."""
-        return self.credibility * 2.0 ** (-(day - self.start).days / self.half_life_days)
+        return self.number("credibility", params) * 2.0 ** (-(day - self.start).days
+                                                              / self.number("half_life_days", params))
 
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Add today's strength to the closure term or to the risk of the targeted men."""
-        r = self.strength(day.date)
+        r = self.strength(day.date, ctx.params)
         if r <= 0:
             return
         if self.kind == "closure":

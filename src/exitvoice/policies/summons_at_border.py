@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
+from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Share
 
 
 class SummonsAtBorder(PolicyBase):
@@ -19,8 +19,9 @@ class SummonsAtBorder(PolicyBase):
 
     type: Literal["summons_at_border"]
     signals_closure: ClassVar[bool] = True
+    numbers: ClassVar[dict[str, str]] = {"probability": "share"}
     crossings: list[str] = Field(min_length=1)
-    probability: float = Field(ge=0, le=1)
+    probability: Share
 
     def route_names(self) -> list[str]:
         """The crossings named."""
@@ -30,6 +31,7 @@ class SummonsAtBorder(PolicyBase):
         """Add the known risk and the screen."""
         routes = ctx.net.routes_mask(self.crossings)
         cells = self.who.mask(ctx.pop) & ctx.callup_age_men
-        add = np.where(routes, np.log1p(-self.probability) if self.probability < 1 else -np.inf, 0.0)
+        prob = self.number("probability", ctx.params)
+        add = np.where(routes, np.log1p(-prob) if prob < 1 else -np.inf, 0.0)
         day.route_terms.append(RouteTerm(cells, add))
-        day.screens.append(Screen(cells, routes, self.probability, 1.0, "summons_at_border"))
+        day.screens.append(Screen(cells, routes, prob, 1.0, "summons_at_border"))

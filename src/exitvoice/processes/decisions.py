@@ -260,7 +260,7 @@ def step(eng, day) -> None:
     lam_s, stop = core * pressure(eng, summoned=True), 0.0
     mob = eng.current_mob
     if mob is not None and mob.bans_exit(eng.date):  # summoned men may not leave: they know, and are checked
-        stop = mob.summons_ban_enforcement
+        stop = mob.number("summons_ban_enforcement", p)
         lam_s = lam_s * (1.0 - stop) ** p["exit.mu_access"]
     before = rec["exit_attempts"]
     rows, other = _leave_or(eng, SUMMONED, lam_s, report_hide, u, stop=stop)
