@@ -222,3 +222,20 @@ def test_in_a_run_repression_at_the_top_of_its_ranges_lets_no_protest_grow(mobil
     quiet = baseline(p["voice.threshold_mean"], p["voice.threshold_sd"], 0.0) * res.summary["voice"]["opposed_at_start"]
     assert prot.max() <= quiet and prot.max() < 1.0  # not one protester
     assert run(small_scenario([mobilisation]), seed=4).series("protesters").max() > 100
+
+
+def test_leavers_are_drawn_more_from_it_workers_by_their_exit_propensity():
+    from exitvoice.economy import Economy
+    from exitvoice.engine.cells import CellEngine
+
+    eng = CellEngine(small_scenario([]), seed=1)
+    it = eng.economy.sectors.index("it")
+    abroad = eng.pop.size.astype(float) * 0.001  # the same share of every cell abroad
+    lost = {}
+    for r in (1.0, 8.0):
+        econ = Economy.build(eng.pack, eng.params.with_overrides({"economy.exit_propensity_it": r}), eng.pop)
+        lost[r] = abroad @ econ.emp_abroad
+        assert (econ.emp_abroad.sum(axis=1) <= 1 + 1e-12).all()
+    assert lost[8.0][it] > 5 * lost[1.0][it]  # far more IT workers among the same leavers
+    others = np.arange(len(lost[1.0])) != it
+    assert (lost[8.0][others] < lost[1.0][others]).all()  # fewer of every other sector

@@ -7,12 +7,16 @@ A graduate counts as `economy.tertiary_wage_ratio` units of labour (skill weight
 
 Labour absent on day t in sector s (persons, and wage-weighted units)::
 
-    ΔL_s(t) = Σ_i (queued_i + mobilised_i + h·hiding_i) · e_is  +  Σ_i abroad_i · e_is · (1 − remote_s)
+    ΔL_s(t) = Σ_i (queued_i + mobilised_i + h·hiding_i) · e_is  +  Σ_i abroad_i · a_is · (1 − remote_s)
 
 where `e_is` is the expected employment of one person of cell i in sector s (rate × sector share, × skill for
-units), `h = economy.hiding_absence` and `remote_s` the share who keep working from abroad. Ordinary travellers,
-the summoned, visa applicants and regular conscripts are not counted: the first three still work, and the
-draft happens in the counterfactual too. Output relative to the counterfactual with nobody absent::
+units), `h = economy.hiding_absence` and `remote_s` the share who keep working from abroad. Exit follows
+occupation: a worker of sector s leaves at `r_s` times the hazard of the others of his cell (`r_s` from the
+sector's `exit_propensity_param`, 1 where none: IT workers left far more than others of their age and degree), so
+of the people of cell i abroad a share `a_is = e_is·r_s / (1 + Σ_s' e_is'·(r_s' − 1))` worked in s; the cell's
+exit hazard is the average over its people, so the number who leave does not change, only who they are.
+Ordinary travellers, the summoned, visa applicants and regular conscripts are not counted: the first three
+still work, and the draft happens in the counterfactual too. Output relative to the counterfactual with nobody absent::
 
     Y/Y0 = Π_s (1 − ΔL_s/L_s)^(α·w_s)
 
@@ -34,7 +38,7 @@ from .errors import DataError
 from .population import BANDS, MALE
 
 SECTOR_COLUMNS = ("sector", "name", "employed_share", "male_share", "wage_ratio", "graduate_intensive",
-                  "remote_param")
+                  "remote_param", "exit_propensity_param")
 
 
 def read_sectors(path) -> pd.DataFrame:
@@ -79,6 +83,8 @@ class Economy:
     sectors: list[str]
     emp: np.ndarray        # [cell, sector] expected employed persons per person of the cell
     units: np.ndarray      # [cell, sector] wage-weighted labour units per person of the cell
+    emp_abroad: np.ndarray   # [cell, sector] employment in s of one person of the cell who left (exit by sector)
+    units_abroad: np.ndarray  # [cell, sector] the same in wage-weighted units
     remote: np.ndarray     # [sector] share who keep working from abroad
     L: np.ndarray          # [sector] labour units of the whole population (the counterfactual)
     workers: np.ndarray    # [sector] employed persons of the whole population
@@ -161,10 +167,13 @@ class Economy:
         mean_skill = (T * row_skill[:, None]).sum(0) / T.sum(0)
         units = emp * row_skill[row_of_cell][:, None] * (wage / mean_skill)[None, :]
         remote = np.array([p[name] for name in sec.remote_param])
+        r = np.array([p[n] if isinstance(n, str) and n else 1.0 for n in sec.exit_propensity_param])
+        tilt = r[None, :] / (1.0 + emp @ (r - 1.0))[:, None]  # composition of the leavers of each cell
         bill = share * wage
         va = bill / bill.sum()
         size = pop.size.astype(float)
-        return cls(sectors=sec.sector.tolist(), emp=emp, units=units, remote=remote, L=size @ units,
+        return cls(sectors=sec.sector.tolist(), emp=emp, units=units, emp_abroad=np.minimum(emp * tilt, 1.0),
+                   units_abroad=units * tilt, remote=remote, L=size @ units,
                    workers=size @ emp, weight=p["economy.labour_elasticity"] * va, va_share=va,
                    hiding=p["economy.hiding_absence"])
 
@@ -177,8 +186,8 @@ class Economy:
                        + X[:, MOBILISED] + self.hiding * X[:, HIDING]).astype(float)
         abroad = abroad.astype(float)
         keep = 1.0 - self.remote
-        persons = home_absent @ self.emp + (abroad @ self.emp) * keep
-        units = home_absent @ self.units + (abroad @ self.units) * keep
+        persons = home_absent @ self.emp + (abroad @ self.emp_abroad) * keep
+        units = home_absent @ self.units + (abroad @ self.units_abroad) * keep
         return persons, units
 
 
