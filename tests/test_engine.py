@@ -146,3 +146,15 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(mobilisa
     sab = {"type": "summons_at_border", "start": "2022-09-14", "crossings": ["upper_lars"], "probability": 1.0}
     res = run(small_scenario([mobilisation, sab], regions=["SE"], scale=0.3), seed=1)
     assert res.summary["totals"]["summons_at_border"] == 0  # known in advance: eligible men do not try
+
+
+def test_a_run_stopped_early_matches_the_full_run_up_to_that_day(mobilisation):
+    import datetime as dt
+
+    sc = small_scenario([mobilisation], end="2022-10-05")
+    full, part = run(sc, seed=3).timeseries, run(sc, seed=3, until=dt.date(2022, 9, 25)).timeseries
+    cut = np.datetime64("2022-09-25")
+    a = full[full.date <= cut].reset_index(drop=True)
+    b = part[part.date <= cut].reset_index(drop=True)
+    assert a.equals(b)
+    assert (part[(part.date > cut) & (part.quantity == "daily_entries")].value == 0).all()

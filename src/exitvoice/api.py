@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from .engine.cells import CellEngine
@@ -11,7 +12,8 @@ from .scenario import Scenario
 
 
 def run(scenario: Scenario, seed: int | None = None, *, params: ParameterSet | None = None,
-        check: bool = True, progress: Callable[[int, int], None] | None = None, member: int | None = None) -> Results:
+        check: bool = True, progress: Callable[[int, int], None] | None = None, member: int | None = None,
+        until: dt.date | None = None) -> Results:
     """Run a scenario on the count engine and return its Results.
 
     Args:
@@ -22,8 +24,10 @@ def run(scenario: Scenario, seed: int | None = None, *, params: ParameterSet | N
         check: verify conservation every day.
         progress: called with (days done, days in all) after each day.
         member: run ensemble member `member` of `seed` on its own (see `exitvoice.ensemble`).
+        until: simulate only up to this date; later days are left empty (calibration scores no later date).
 
     """
     if seed is None:
         seed = scenario.scenario.seed if scenario.scenario.seed is not None else 0
-    return CellEngine(scenario, seed=seed, params=params, check=check, member=member).run(progress=progress)
+    return CellEngine(scenario, seed=seed, params=params, check=check, member=member).run(progress=progress,
+                                                                                         until=until)

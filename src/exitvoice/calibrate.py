@@ -151,13 +151,14 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
 
     groups = crossing_groups(scenario_json["scenario"].get("country", "russia"))
     scale = scenario_json["population"]["scale"]
+    last = pd.Timestamp(obs.date.max()).date()  # no observation later: the run can stop there (causal model)
 
     def objective(trial) -> float:
         values = {n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform") for n, d in decl.items()}
         values = {n: (round(v) if decl[n].is_integer else v) for n, v in values.items()}
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
-        res = run(sc, seed=settings.seed, check=False)
+        res = run(sc, seed=settings.seed, check=False, until=last)
         card = score(obs, Simulated.from_timeseries(res.timeseries, scale=scale), groups)
         for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase"):
             trial.set_user_attr(k, card.metrics[k])

@@ -137,14 +137,20 @@ class CellEngine:
         if self.check:
             self.check_conservation()
 
-    def run(self, progress: Callable[[int, int], None] | None = None):
-        """Run every day of the scenario and return the Results."""
+    def run(self, progress: Callable[[int, int], None] | None = None, until: dt.date | None = None):
+        """Run every day of the scenario (or up to `until`, inclusive) and return the Results.
+
+        With `until`, later days are not simulated and their records stay empty: what calibration needs when no
+        observation is dated later (the model is causal, so the days up to `until` are exactly those of a full run).
+        """
         from ..results import Results
 
         t0 = time.perf_counter()
         if self.check:
             self.check_conservation()
         for i, date in enumerate(self.days):
+            if until is not None and date > until:
+                break
             self.t, self.date = i, date
             self.step()
             if progress:
