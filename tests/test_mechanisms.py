@@ -234,3 +234,24 @@ def test_a_bad_parameter_name_in_a_policy_field_is_a_scenario_error(value, messa
     ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": value}
     with pytest.raises(ScenarioError, match=message):
         small_scenario([ban])
+
+
+def test_crossings_with_sourced_traffic_carry_their_share_of_pre_crisis_trips():
+    eng = _engine(regions=["SPE", "LEN", "MOW", "KR"])
+    u = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    trips = (eng.X[:, 0][:, None] * u.trip_h[u.key]).sum(axis=0)  # expected trips a day by route, from home
+    known = np.isfinite(eng.net.normal_traffic)
+    fi = eng.net.routes_mask(destinations=["FI"]) & known
+    assert trips[fi] / trips[fi].sum() == pytest.approx(eng.net.normal_traffic[fi] / eng.net.normal_traffic[fi].sum(),
+                                                        rel=1e-3)
+
+
+def test_frailty_makes_the_hazard_of_those_left_fall_with_the_hazard_they_faced():
+    from exitvoice.processes import decisions
+
+    eng = _engine(parameters={"exit.frailty_variance": 10.0})
+    eng.cum_hazard[:] = 0.2
+    eng.t, eng.date = 0, eng.days[0]
+    decisions.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+    assert np.allclose(eng.frail, 1 / (1 + 10.0 * 0.2))
+    assert (eng.cum_hazard[eng.adult] > 0.2).all()  # it keeps growing with today's hazard

@@ -45,6 +45,7 @@ class Network:
     transit: np.ndarray  # per destination
     onward_entry: np.ndarray  # per destination: people abroad elsewhere may move on to it
     baseline_entries: np.ndarray  # per destination, entries per day before the crisis
+    normal_traffic: np.ndarray  # per route: sourced normal two-way persons a day (NaN where unknown)
 
     @property
     def n_routes(self) -> int:
@@ -148,4 +149,5 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         transit=(dests.transit == "yes").to_numpy(),
         onward_entry=(dests.onward_entry == "yes").to_numpy(),
         baseline_entries=entries * scale,
+        normal_traffic=pd.to_numeric(routes.normal_persons_per_day, errors="coerce").to_numpy(dtype=float),
     )

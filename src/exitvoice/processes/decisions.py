@@ -48,6 +48,8 @@ def setup(eng) -> None:
     eng.base_exit = np.where(eng.adult, p["exit.lambda_base"] * np.exp(x), 0.0)
     eng.adult_men = eng.adult & (pop.sex == 0)
     eng.closure_exposure = np.where(eng.callup_age_men, 1.0, p["exit.closure_exposure_other"])
+    eng.cum_hazard = np.zeros(pop.n_cells)  # Λ_i: the exit hazard a person of the cell has faced so far
+    eng.frail = np.ones(pop.n_cells)  # 1 / (1 + θ Λ_i): who is left is less ready to leave
     eng.family_pool = (pop.sex == 1) & eng.adult | ~eng.adult
     eng.rb = pop.region.astype(np.int64) * len(pop.band_mean_age) + pop.band
     eng.rb_size = sum_by(eng.rb, pop.size, pop.n_regions * len(pop.band_mean_age)).astype(float)
@@ -70,12 +72,17 @@ def setup(eng) -> None:
 
 
 def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
-    """λ_base·exp(β·x)·(1 + β_peer·f)·A per cell (A = 1 when `util_access` is None: people already abroad)."""
+    """λ_base·exp(β·x)·(1 + β_peer·f)·A·φ per cell (A = 1 when `util_access` is None: people already abroad).
+
+    φ = 1/(1 + θ·Λ) is the gamma frailty of the cell's people (docs/exit.md): readiness to leave differs within
+    a cell (means, work that can move, family abroad), those most ready leave first, so the hazard of those still
+    there falls with the hazard Λ they have faced so far; θ = `exit.frailty_variance` (0: all alike).
+    """
     p = eng.params
     abroad_rb = np.bincount(eng.rb, eng.X[:, eng.layout.abroad].sum(axis=1), minlength=eng.rb_size.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         f = np.where(eng.rb_size > 0, abroad_rb / np.maximum(eng.rb_size, 1), 0.0)[eng.rb]
-    core = eng.base_exit * (1 + p["exit.beta_peer"] * f)
+    core = eng.base_exit * (1 + p["exit.beta_peer"] * f) * eng.frail
     return core if util_access is None else core * util_access
 
 
@@ -232,12 +239,14 @@ def step(eng, day) -> None:
     if eng.visa_today is not None:
         _visa_office(eng, u)
     _sign_contracts(eng, day)
+    eng.frail = 1.0 / (1.0 + p["exit.frailty_variance"] * eng.cum_hazard)
     core = exit_core(eng, u.access)
     hide_home = p["callup.hide_rate_home"] * eng.rho
     all_cells = np.arange(pop.n_cells)
 
     # home: leave (then a route), start a trip (then a route), hide
     lam = core * pressure(eng)
+    eng.cum_hazard += lam / eng.frail  # Λ grows by the hazard of a person of average readiness
     haz = np.stack([lam, u.trip_total[u.key], hide_home], axis=1)
     out = competing(X[:, HOME].copy(), haz, rng)
     _leave(eng, HOME, all_cells, out[:, 0], u)

@@ -95,6 +95,38 @@ def destination_constants(eng, V0: np.ndarray, weight: np.ndarray, entries: np.n
     return np.where(reachable, asc, NEG)
 
 
+def route_constants(eng, people: np.ndarray) -> np.ndarray:
+    """Route constants: the mode's constant, plus a route constant where crossings' normal traffic is sourced.
+
+    Within a destination whose crossings have sourced normal traffic (routes.csv `normal_persons_per_day`), the
+    constants of those crossings are set so that the pre-crisis trips they carry split as their normal traffic
+    does (Finland: Torfyanovka, Brusnichnoye and Svetogorsk carried nine tenths of it); the crossings without a
+    figure keep the share their utility gives them. A fixed point over the population [region, passport].
+    """
+    net = eng.net
+    asc = net.asc.astype(float).copy()
+    known = np.isfinite(net.normal_traffic) & (net.normal_traffic > 0)
+    eng.route_asc = asc
+    for _ in range(100):
+        v = vbase(eng, np.zeros(net.n_land), net.fare0, net.needs_passport, access=False)
+        ref = _dest_logsum(eng, v)[:, :, net.dest]
+        with np.errstate(invalid="ignore"):
+            w = np.where(np.isfinite(v), np.exp(v - np.where(np.isfinite(ref), ref, 0.0)), 0.0)
+        reach = np.einsum("rp,rpk->k", people, w)
+        step = np.zeros(net.n_routes)
+        for d in range(net.n_dest):
+            r = np.flatnonzero((net.dest == d) & known & (reach > 0))
+            if r.size < 2:
+                continue
+            target = net.normal_traffic[r] / net.normal_traffic[r].sum()
+            step[r] = np.log(target / (reach[r] / reach[r].sum()))
+        asc = asc + step
+        eng.route_asc = asc
+        if np.abs(step).max() < 1e-9:
+            break
+    return asc
+
+
 def diaspora_term(eng, stock: np.ndarray) -> np.ndarray:
     """γ_diaspora · log(1 + stock_d / K): the pull of those of this wave already in d [dest]."""
     p = eng.params
@@ -105,7 +137,7 @@ def vbase(eng, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray, access
     """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
     p, net = eng.params, eng.net
     income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
-    v = (net.asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
+    v = (eng.route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
          - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
     if access:
@@ -154,11 +186,12 @@ def setup(eng) -> None:
     eng.price = net.fare0.copy()
     eng.air_load = np.zeros(net.n_routes)
     eng.air_carried = np.zeros(net.n_routes)  # seat demand still booking from earlier days
+    people = np.zeros((pop.n_regions, 2))
+    np.add.at(people, (pop.region, pop.passport), pop.size)
+    eng.route_asc = route_constants(eng, people)
     v0 = vbase(eng, eng.wait, eng.price, net.needs_passport)
     v_open = vbase(eng, eng.wait, eng.price, net.needs_passport, access=False)
     eng.lsd_open = _dest_logsum(eng, v_open)  # [region, passport, dest]
-    people = np.zeros((pop.n_regions, 2))
-    np.add.at(people, (pop.region, pop.passport), pop.size)
     leavers = np.zeros((pop.n_regions, 2))
     np.add.at(leavers, (pop.region, pop.passport), pop.size * eng.base_exit)
     eng.asc_dest = destination_constants(eng, v0, leavers, net.baseline_entries)
