@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from ..fields import STRICT, Date
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 class Who(BaseModel):
     """A population filter: every field left out matches everyone; ages select whole bands inside the range."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     sex: Literal["male", "female"] | None = None
     age_min: int | None = Field(None, ge=0, le=120)
     age_max: int | None = Field(None, ge=0, le=120)
@@ -42,12 +44,12 @@ class Who(BaseModel):
 class PolicyBase(BaseModel):
     """A policy active from `start` to `end` (inclusive dates; no end = to the end of the run)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (MODEL §7)
     type: str
     label: str | None = None
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
     who: Who = Field(default_factory=Who)
 
     @model_validator(mode="after")
@@ -111,7 +113,7 @@ class DayPolicy:
 
     n_routes: int
     n_dest: int
-    date: dt.date | None = None
+    date: Date | None = None
     new_closure_signals: int = 0  # closures, exit bans, border summons starting today (MODEL §7, C(t))
     mobilisations: list = field(default_factory=list)
     exit_visas: list = field(default_factory=list)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..limits import MAX_PEOPLE
 from .base import DayPolicy, PolicyBase, PolicyContext
 
 
@@ -15,7 +16,7 @@ class CapacityChange(PolicyBase):
     type: Literal["capacity_change"]
     route: str
     factor: float | None = Field(None, ge=0)
-    capacity: float | None = Field(None, ge=0)
+    capacity: float | None = Field(None, ge=0, le=MAX_PEOPLE)
 
     @model_validator(mode="after")
     def _one_of(self) -> CapacityChange:
