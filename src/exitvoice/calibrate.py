@@ -13,7 +13,10 @@ does, and returns a loss:
 The study lives in a storage: SQLite by default (`<out>/study.db`), `journal:<path>` for an Optuna journal file
 (many local processes), or any SQLAlchemy URL (e.g. PostgreSQL, many machines). Calling again with the same
 storage and study name resumes: completed trials are kept and only the missing ones run (an interrupted trial is
-marked failed and not counted). Outputs: `calibrated.toml` (the best values, as a `[parameters]` table a scenario
+marked failed and not counted). A resumed study proposes no parameter set twice: its samplers are seeded from
+(`--seed`, worker, trials already in the study), so they do not replay the proposals of the first session, and a
+proposal equal to a set already run (after rounding integer parameters) is set aside (pruned) and another one
+asked for. Outputs: `calibrated.toml` (the best values, as a `[parameters]` table a scenario
 can include) and `posterior.parquet`: the accepted parameter sets — every completed trial whose loss is within
 `tolerance` of the best (loss ≤ best + tolerance · |best|), and at least the best `min_sets` — for ensembles.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
@@ -33,8 +37,11 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .errors import ExitvoiceError
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 from .scenario import Scenario
+
+MAX_DUPLICATE_PROPOSALS = 100
+"""Proposals in a row equal to sets already run before the study is declared exhausted (a small integer space)."""
 
 KIND_WEIGHTS = {"official": 1.0, "estimate": 0.5, "survey": 0.25}
 COUNT_FREE = {"queue_wait_hours", "flight_price"}  # continuous quantities (not counts)
@@ -123,8 +130,10 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     scale = scenario_json["population"]["scale"]
 
     def objective(trial) -> float:
-        values = {n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform") for n, d in decl.items()}
-        values = {n: (round(v) if decl[n].is_integer else v) for n, v in values.items()}
+        values = run_values({n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform")
+                             for n, d in decl.items()}, decl)
+        if _key(values) in _tried(trial.study, decl, exclude=trial.number):
+            raise _DuplicateProposalError
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
         res = run(sc, seed=settings.seed, check=False)
@@ -136,20 +145,79 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     return objective
 
 
+class _DuplicateProposalError(Exception):
+    """The sampler proposed a parameter set already run."""
+
+
+def run_values(params: dict[str, float], decl: dict) -> dict[str, float]:
+    """The values a trial runs with: integer parameters rounded."""
+    return {n: (round(v) if decl[n].is_integer else v) for n, v in params.items()}
+
+
+def _key(values: dict[str, float]) -> tuple:
+    return tuple(sorted(values.items()))
+
+
+def _tried(study, decl: dict, exclude: int | None = None) -> set[tuple]:
+    """Parameter sets (as run) of the completed and running trials."""
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
+    return {_key(run_values(t.params, decl)) for t in study.get_trials(deepcopy=False, states=states)
+            if t.number != exclude and set(t.params) == set(decl)}
+
+
 def open_study(storage: str, study: str, settings: Settings, worker: int = 0):
-    """Create or load the study (resumable). Each worker's sampler gets its own seed, else workers repeat trials."""
+    """Create or load the study (resumable), with a sampler seeded for this worker and this session.
+
+    The seed is drawn from `SeedSequence(settings.seed, spawn_key=(worker,))` for a new study, and from
+    `spawn_key=(worker, trials in the study)` when resuming: each worker has its own stream (else workers repeat
+    each other's proposals), and a resumed session does not replay the first session's.
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    seed = int(np.random.SeedSequence(settings.seed, spawn_key=(worker,)).generate_state(1)[0])
+    st = optuna.create_study(storage=_storage(storage), study_name=study, direction="minimize",
+                             load_if_exists=True)
+    n = len(st.trials)
+    key = (worker,) if n == 0 else (worker, n)
+    seed = int(np.random.SeedSequence(settings.seed, spawn_key=key).generate_state(1)[0])
     if settings.sampler == "cmaes":
-        sampler = optuna.samplers.CmaEsSampler(seed=seed)
+        st.sampler = optuna.samplers.CmaEsSampler(seed=seed)
     elif settings.sampler == "random":
-        sampler = optuna.samplers.RandomSampler(seed=seed)
+        st.sampler = optuna.samplers.RandomSampler(seed=seed)
     else:
-        sampler = optuna.samplers.TPESampler(seed=seed)
-    return optuna.create_study(storage=_storage(storage), study_name=study, sampler=sampler, direction="minimize",
-                               load_if_exists=True)
+        st.sampler = optuna.samplers.TPESampler(seed=seed)
+    return st
+
+
+def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
+    """Run n trials (ask, run, tell), setting aside proposals already run; an interrupted trial is marked failed.
+
+    Optuna's own `optimize` would print the traceback of a Ctrl-C and count duplicate proposals as trials.
+    """
+    import optuna
+
+    done, duplicates = 0, 0
+    while done < n:
+        trial = study.ask()
+        try:
+            value = objective(trial)
+        except _DuplicateProposalError:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            duplicates += 1
+            if duplicates >= MAX_DUPLICATE_PROPOSALS:
+                raise ExitvoiceError(f"the sampler proposed {duplicates} parameter sets in a row that were already "
+                                     "run: the study has exhausted its parameters' values", field="--trials",
+                                     allowed=f"fewer trials (the study has {_completed(study)} completed)") from None
+            continue
+        except BaseException:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        study.tell(trial, value)
+        done, duplicates = done + 1, 0
+        if after is not None and after(study) is False:
+            return
 
 
 def _storage(url: str):
@@ -174,12 +242,13 @@ def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker
             for p in settings.params}
     study = open_study(storage, study_name, settings, worker)
 
-    def orphaned(study, trial) -> None:
-        if os.getppid() != parent:  # the command was killed: finish this trial, start no other
-            study.stop()
+    def alive(study) -> bool:
+        return os.getppid() == parent  # the command was killed: finish this trial, start no other
 
-    study.optimize(_objective(scenario_json, source, obs, settings, decl), n_trials=n, callbacks=[orphaned],
-                   catch=())
+    try:
+        _optimize(study, _objective(scenario_json, source, obs, settings, decl), n, after=alive)
+    except KeyboardInterrupt:  # Ctrl-C: the trial under way is marked failed; the command reports it
+        pass
 
 
 def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, storage: str, study: str,
@@ -206,13 +275,18 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
                 others.append(p)
         missing = shares[0]
 
-    def tick(study, trial) -> None:
+    def tick(study) -> None:
         if progress:
             best = study.best_value if _completed(study) else None
             progress(_completed(study), settings.trials, best)
 
     try:
-        st.optimize(_objective(sc_json, source, obs, settings, decl), n_trials=missing, callbacks=[tick], catch=())
+        _optimize(st, _objective(sc_json, source, obs, settings, decl), missing, after=tick)
+    except KeyboardInterrupt:
+        for p in others:  # a signal sent to this process alone: pass it on, so each worker ends its trial cleanly
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGINT)
+        raise
     finally:
         for p in others:
             p.join()
@@ -229,6 +303,8 @@ def posterior(study, settings: Settings) -> pd.DataFrame:
     if not done:
         raise ExitvoiceError("the study has no completed trial")
     frame = pd.DataFrame([{"trial": t.number, "loss": t.value, **t.params} for t in done])
+    # a study made before duplicates were set aside may hold a set twice: keep its first trial only
+    frame = frame.sort_values("trial").drop_duplicates(subset=settings.params, keep="first")
     frame = frame.sort_values(["loss", "trial"]).reset_index(drop=True)
     best = frame.loss.iloc[0]
     bound = best + settings.tolerance * abs(best)
@@ -255,8 +331,30 @@ def write_outputs(study, settings: Settings, out: str | Path, *, scenario: Scena
                 "completed_trials": _completed(study), "best_trial": best.number, "best_loss": best.value,
                 "best_params": best.params, "best_scores": best.user_attrs, "accepted_sets": len(post),
                 "settings": asdict(settings)}
-        (tmp / "calibration.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        (tmp / "calibration.json").write_text(json_text(info))
     return Path(out)
+
+
+def previous_outputs(out: str | Path, *, storage: str, study: str) -> dict | None:
+    """The `calibration.json` of an output folder written by this same study (storage and name), else None.
+
+    Such a folder is the study's own: running the command again resumes the study and replaces it.
+    """
+    info_path = Path(out) / "calibration.json"
+    if not info_path.is_file():
+        return None
+    try:
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(info, dict) and info.get("study") == study and info.get("storage") == storage:
+        return info
+    return None
+
+
+def completed_trials(study) -> int:
+    """Completed trials of a study."""
+    return _completed(study)
 
 
 def _toml_number(v: float) -> str:

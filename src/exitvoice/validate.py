@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 
 # quantity -> (rule, simulated series for destinations, simulated series at crossings)
 RULES = {
@@ -163,7 +163,7 @@ class Scorecard:
 
         with atomic_folder(out, force=force) as tmp:
             self.rows.to_csv(tmp / "scorecard.csv", index=False)
-            (tmp / "scorecard.json").write_text(json.dumps(self.metrics, indent=2, default=str) + "\n")
+            (tmp / "scorecard.json").write_text(json_text(self.metrics))
             scorecard_plot(self, tmp / "scorecard.png")
         return Path(out)
 
