@@ -94,11 +94,12 @@ def _scenario(path: Path, sets: list[str] | None, allow_outside_range: bool = Fa
     return sc
 
 
-def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = None) -> None:
+def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = None, field: str = "--ensemble"
+               ) -> None:
     """Refuse up front what would fail later: more memory than the machine has, a scheduler that cannot be reached."""
     from .limits import check_memory
 
-    check_memory(len(sc.days), members=members, jobs=1 if scheduler else jobs, field="--ensemble")
+    check_memory(len(sc.days), members=members, jobs=1 if scheduler else jobs, field=field)
     if scheduler:
         from .ensemble import check_scheduler
 
@@ -386,7 +387,8 @@ def sensitivity(
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
-    _preflight(sc, jobs=jobs, scheduler=scheduler)
+    runs = max(samples, 1) * (len(names) + (2 if method == "sobol" else 1))
+    _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
     bar, tick = _progress(f"{method} · {sc.name}", 1, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
