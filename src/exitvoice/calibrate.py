@@ -27,7 +27,9 @@ import json
 import math
 import os
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -71,6 +73,12 @@ def check_settings(settings: Settings, scenario: Scenario) -> dict:
     decl = load_pack(scenario.scenario.country).declarations
     if not settings.params:
         raise ExitvoiceError("name at least one parameter to calibrate", field="--params")
+    twice = sorted({p for p in settings.params if settings.params.count(p) > 1})
+    if twice:
+        raise ExitvoiceError("a parameter is named twice", field="--params", given=twice)
+    if not math.isfinite(settings.tolerance) or settings.tolerance < 0:
+        raise ExitvoiceError("the posterior's tolerance must be a finite number >= 0", field="--tolerance",
+                             given=settings.tolerance)
     out = {}
     for name in settings.params:
         if name not in decl:
@@ -132,7 +140,9 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     def objective(trial) -> float:
         values = run_values({n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform")
                              for n, d in decl.items()}, decl)
-        if _key(values) in _tried(trial.study, decl, exclude=trial.number):
+        with _held_interrupts():
+            tried = _tried(trial.study, decl, exclude=trial.number)
+        if _key(values) in tried:
             raise _DuplicateProposalError
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
@@ -191,6 +201,26 @@ def open_study(storage: str, study: str, settings: Settings, worker: int = 0):
     return st
 
 
+@contextmanager
+def _held_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) while the study's storage is written, and raise it once the write is done.
+
+    Interrupted in the middle of a commit, a storage can fail with its own error (Optuna's StorageInternalError)
+    and leave a trial without its state; a trial's simulation, by contrast, may be interrupted at any time.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
     """Run n trials (ask, run, tell), setting aside proposals already run; an interrupted trial is marked failed.
 
@@ -200,11 +230,13 @@ def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
 
     done, duplicates = 0, 0
     while done < n:
-        trial = study.ask()
+        with _held_interrupts():
+            trial = study.ask()
         try:
             value = objective(trial)
         except _DuplicateProposalError:
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            with _held_interrupts():
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             duplicates += 1
             if duplicates >= MAX_DUPLICATE_PROPOSALS:
                 raise ExitvoiceError(f"the sampler proposed {duplicates} parameter sets in a row that were already "
@@ -212,12 +244,26 @@ def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
                                      allowed=f"fewer trials (the study has {_completed(study)} completed)") from None
             continue
         except BaseException:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            with _held_interrupts():
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
-        study.tell(trial, value)
+        with _held_interrupts():
+            study.tell(trial, value)
+            keep_going = after is None or after(study) is not False
         done, duplicates = done + 1, 0
-        if after is not None and after(study) is False:
+        if not keep_going:
             return
+
+
+def check_storage(url: str, study: str, settings: Settings):
+    """Open (or create) the study up front; a storage that cannot be opened is the user's error. Returns it."""
+    try:
+        return open_study(url, study, settings)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, Optuna and OS errors all mean "this URL does not work"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExitvoiceError(f"cannot open the study's storage: {first}", field="--storage", given=url,
+                             allowed="sqlite:///path/to/file.db (in a folder that exists), journal:<file>, or a "
+                                     "SQLAlchemy URL of a reachable database") from None
 
 
 def _storage(url: str):

@@ -323,7 +323,7 @@ def calibrate(
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
 ) -> None:
     """Fit parameters to observations with Optuna; writes calibrated.toml and posterior.parquet. Resumable."""
-    from .calibrate import Settings, check_settings, completed_trials, open_study, previous_outputs, write_outputs
+    from .calibrate import Settings, check_settings, check_storage, completed_trials, previous_outputs, write_outputs
     from .calibrate import calibrate as fit
     from .observations import pack_observations, read_observations
 
@@ -338,8 +338,11 @@ def calibrate(
     previous = previous_outputs(target, storage=url, study=name)
     if previous is None:
         target = _free(target, force)
-    else:  # the outputs of this very study: the same command again resumes it and replaces them
-        done = completed_trials(open_study(url, name, settings))
+    if storage is None:  # the default study file lies beside the output folder, whose parent may not exist yet
+        target.parent.mkdir(parents=True, exist_ok=True)
+    existing = check_storage(url, name, settings)
+    if previous is not None:  # the outputs of this very study: the same command again resumes it and replaces them
+        done = completed_trials(existing)
         if done >= trials and previous.get("completed_trials") == done:
             console.print(f"calibration finished: study {escape(name)} has {done} completed trials (--trials "
                           f"{trials}); results in [bold]{escape(str(target))}[/]")
@@ -462,7 +465,15 @@ def main() -> None:
     except ExitvoiceError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("[bold]interrupted[/]: nothing was written; run the same command again to resume a calibration "
-                  "or an ensemble", highlight=False)
-        sys.exit(130)
+    except KeyboardInterrupt:  # raised outside a command (typer turns one inside into exit code 130)
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:  # Ctrl-C during a command
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    err.print("[bold]interrupted[/]: no output folder was written; the same command again resumes a calibration "
+              "or an ensemble where it stopped", highlight=False)
+    sys.exit(130)
