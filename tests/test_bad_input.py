@@ -279,3 +279,50 @@ def test_a_posterior_with_integer_columns_is_read(scen, tmp_path):
     post.write_text("trips.trip_days,exit.beta_risk\n9,60\n10,70\n")
     r = exitvoice("run", scen, "--ensemble", "2", "--posterior", post, "--out", tmp_path / "ens", "--no-plots")
     assert r.returncode == 0, r.stderr
+
+
+# -- found while looking for more ----------------------------------------------------------------------------------
+def test_deeply_nested_tables_are_refused(tmp_path):
+    head = '[scenario]\nname = "x"\nstart = 2022-09-14\nend = 2022-09-20\n'
+    for body in ('[parameters]\n"a" = ' + "[" * 5000 + "]" * 5000, "[parameters." + "a." * 3000 + "b]\nc = 1"):
+        f = tmp_path / "deep.toml"
+        f.write_text(head + body + "\n")
+        refused(exitvoice("check", f), str(f), "nested too deeply")
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path, scen):
+    scen.write_bytes(b"\xef\xbb\xbf" + scen.read_bytes())
+    assert exitvoice("check", scen).returncode == 0
+
+
+def test_a_long_given_value_is_shortened(scen):
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_ban"\nstart = 2022-09-22\nenforcement = 0.5\n'
+                    f'label = {["x" * 50] * 100}\n'.replace("'", '"'))
+    msg = refused(exitvoice("check", scen), "policy[1].label", "characters)")
+    assert len(msg) < 1000
+
+
+@pytest.mark.parametrize("args,names", [
+    (("--storage", "nonsense"), ("--storage", "cannot open")),
+    (("--storage", "sqlite:////nonexistent/dir/x.db"), ("--storage",)),
+    (("--tolerance", "nan"), ("--tolerance",)),
+    (("--tolerance", "-1"), ("--tolerance",)),
+    (("--params", "exit.beta_risk,exit.beta_risk"), ("--params", "twice")),
+])
+def test_bad_calibration_options(scen, tmp_path, args, names):
+    cmd = ["calibrate", scen, "--trials", "1", "--out", tmp_path / "never"]
+    if "--params" not in args:
+        cmd += ["--params", "exit.beta_risk"]
+    refused(exitvoice(*cmd, *args), *names)
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_damaged_run_folder_is_refused(run_folder):
+    (run_folder / "summary.json").write_text("{not json")
+    refused(exitvoice("validate", run_folder, "--out", run_folder.parent / "never"), "damaged")
+
+
+def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
+    r = exitvoice("sensitivity", scen, "--params", "exit.beta_risk,exit.beta_risk", "--samples", "2",
+                  "--out", tmp_path / "never")
+    refused(r, "--params", "twice")

@@ -51,7 +51,7 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
         raise DataError("no such posterior file", file=str(path))
     check_file_size(path, MAX_TABLE_FILE_BYTES, "posterior file")
     try:
-        post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, encoding="utf-8-sig")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         kind = "Parquet" if path.suffix == ".parquet" else "CSV"
         raise DataError(f"not a readable {kind} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",

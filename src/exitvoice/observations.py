@@ -41,7 +41,7 @@ def read_observations(path: str | Path) -> pd.DataFrame:
         raise DataError("no such observation file", file=str(path))
     check_file_size(path, MAX_TABLE_FILE_BYTES, "observation file")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty", file=str(path), allowed=f"a CSV file with columns {list(COLUMNS)}"
                         ) from None

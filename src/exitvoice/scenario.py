@@ -112,7 +112,11 @@ class Scenario(BaseModel):
     def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
         """Validate a scenario given as a dict (as read from TOML)."""
         raw = dict(raw)
-        raw["parameters"] = _flatten(raw.get("parameters", {}))
+        try:
+            raw["parameters"] = _flatten(raw.get("parameters", {}))
+        except RecursionError:
+            raise ScenarioError("parameter tables nested too deeply", file=source, field="parameters",
+                                allowed='dotted names, e.g. "exit.beta_risk" = 60') from None
         policies = raw.get("policy", [])
         for i, pol in enumerate(policies if isinstance(policies, list) else []):
             if isinstance(pol, dict) and not (isinstance(pol.get("type"), str) and pol["type"] in REGISTRY):
@@ -306,7 +310,7 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError("no such scenario file", file=str(path), field=where)
     try:
         check_file_size(path, MAX_SCENARIO_FILE_BYTES, "scenario file")
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
         raw = tomllib.loads(text)
     except ExitvoiceError as exc:
         raise ScenarioError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
@@ -317,6 +321,9 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise ScenarioError("tables or lists nested too deeply", file=str(path),
+                            allowed="a scenario file as in docs/scenarios.md") from None
     meta = raw.get("scenario")
     if not isinstance(meta, dict) or "extends" not in meta:
         return raw

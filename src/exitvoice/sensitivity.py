@@ -37,6 +37,9 @@ def problem(scenario: Scenario, params: list[str]) -> tuple[dict, list[bool]]:
     decl = load_pack(scenario.scenario.country).declarations
     if len(params) < 2:
         raise ExitvoiceError("name at least two parameters", field="--params", given=params)
+    twice = sorted({p for p in params if params.count(p) > 1})
+    if twice:
+        raise ExitvoiceError("a parameter is named twice", field="--params", given=twice)
     bounds, logs = [], []
     for p in params:
         if p not in decl:
