@@ -326,3 +326,13 @@ def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
     r = exitvoice("sensitivity", scen, "--params", "exit.beta_risk,exit.beta_risk", "--samples", "2",
                   "--out", tmp_path / "never")
     refused(r, "--params", "twice")
+
+
+def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):
+    out = tmp_path / "ens"
+    r = exitvoice("run", scen, "--ensemble", "2", "--set", "callup.hide_rate=0.3", "--allow-outside-range",
+                  "--out", out, "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "summary.json").read_text())["warnings"] == [
+        "callup.hide_rate = 0.3 is outside its declared range [0, 0.2] per day"]
+    assert "outside its declared range" in r.stdout

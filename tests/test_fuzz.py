@@ -13,7 +13,8 @@ and in both cases nothing is written outside `--out`. Anything else (a traceback
 it to a minimal scenario file.
 
 Profiles (`EXITVOICE_FUZZ` environment variable): `fast` (default, about a minute, in `make test`) and `long`
-(10,000 cases, `make fuzz`).
+(10,000 cases, `make fuzz`). `EXITVOICE_FUZZ_EXAMPLES=N` sets another count; `EXITVOICE_FUZZ_PROGRESS=file`
+appends each case's outcome to a file, to follow a long run.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ settings.register_profile("fast", max_examples=int(os.environ.get("EXITVOICE_FUZ
 settings.register_profile("long", max_examples=int(os.environ.get("EXITVOICE_FUZZ_EXAMPLES", 10_000)),
                           deadline=None, suppress_health_check=list(HealthCheck))
 PROFILE = os.environ.get("EXITVOICE_FUZZ", "fast")
+PROGRESS = os.environ.get("EXITVOICE_FUZZ_PROGRESS")  # a file to append each case's outcome to
 
 START = dt.date(2022, 9, 14)
 
@@ -220,7 +222,11 @@ def test_every_scenario_runs_or_is_refused_with_a_message(sc, allow):
         finally:
             os.chdir(cwd)
         written = listing(folder) - {"fuzz.toml"}
-        event("ran" if r.exit_code == 0 else "refused")
+        outcome = "ran" if r.exit_code == 0 else "refused"
+        event(outcome)
+        if PROGRESS:  # one line per case, to follow a long run
+            with open(PROGRESS, "a") as fh:
+                fh.write(f"{outcome}\n")
         if r.exit_code == 0:
             summary = json.loads((out / "summary.json").read_text(), parse_constant=_no_constant)
             for k, v in summary["totals"].items():

@@ -199,6 +199,8 @@ def _ensemble_table(summary: dict) -> Table:
         if q:
             fmt = "{:.2f}" if k in ("quota_fill", "output_loss_pct_end") else "{:,.0f}"
             t.add_row(k, *(fmt.format(q[c]) for c in ("q05", "q50", "q95")))
+    for warning in summary.get("warnings", []):
+        t.add_row("warning", escape(warning), "", "")
     return t
 
 

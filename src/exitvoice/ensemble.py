@@ -145,6 +145,7 @@ class EnsembleResults:
             "start": first["start"], "end": first["end"], "population": first["population"],
             "population_scale": first["population_scale"],
             "parameter_sets": int(self.members.param_set.nunique()),
+            "warnings": sorted({w for s in self.summaries for w in s.get("warnings", [])}),
             "totals": {c: dict(zip(QCOLS, np.quantile(totals[c].dropna(), QUANTILES).tolist(), strict=True))
                        for c in totals.columns if totals[c].notna().any()},
         }
