@@ -146,7 +146,7 @@ class Scenario(BaseModel):
             if bad:
                 raise ScenarioError("unknown regions", file=source, field="population.regions", given=bad,
                                     allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
-        self._check_size(pack, params, source)
+        self._check_size(params, source)
         simulated = set(self.population.regions or regions)
         for i, pol in enumerate(self.policy):
             where = f"policy[{i}] ({pol.type})"
@@ -205,12 +205,12 @@ class Scenario(BaseModel):
             share = float(reg.pop_total[reg.region_id.isin(self.population.regions)].sum() / reg.pop_total.sum())
         return whole * share * self.population.scale
 
-    def _check_size(self, pack, params: ParameterSet, source: str) -> None:
+    def _check_size(self, params: ParameterSet, source: str) -> None:
         """The simulated population lies between `MIN_SIMULATED_PEOPLE` and `MAX_PEOPLE` (exitvoice.limits)."""
         people = self.simulated_people(params)
-        field = "population" if self.population.scale_to_total else "population.scale"
+        field = "population.total" if self.population.scale_to_total else "population.scale"
         if people > MAX_PEOPLE:
-            raise ScenarioError("the population is too large", file=source, field=f"{field} (population.total)",
+            raise ScenarioError("the population is too large", file=source, field=field,
                                 given=f"{people:.3g} people", allowed=f"at most {MAX_PEOPLE:,} (exitvoice.limits)")
         if people < MIN_SIMULATED_PEOPLE:
             raise ScenarioError("the simulated population is too small for the pack's shares", file=source,
@@ -246,7 +246,8 @@ class Scenario(BaseModel):
                     if node is None:
                         raise ScenarioError("not a table of the policy", file="--set", field=key, given=text)
                 node[path[-1]] = value
-        return Scenario.from_dict(data, source=f"{self.source or '<scenario>'} with --set")
+        source = self.source or "<scenario>"
+        return Scenario.from_dict(data, source=f"{source} with --set" if sets else source)
 
 
 def override_target(key: str, declared, policy_types: set[str]) -> tuple:
