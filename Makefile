@@ -1,5 +1,5 @@
 # exitvoice: `make demo` runs the Russia 2022 scenario end to end and compares the wave-2 scenarios;
-# `make test` runs the test suite.
+# `make test` runs the test suite (with a fast fuzzer); `make fuzz` runs the long fuzzer.
 # Both create .venv on first use (Python 3.11+ and pip are all a fresh machine needs).
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_MEMBERS ?= 2
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo test test-fast fuzz lint bench clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ lint: venv
 
 test: venv lint
 	$(BIN)/python -m pytest -q
+
+# The long fuzzer over scenario files (10,000 cases; EXITVOICE_FUZZ_EXAMPLES=N for another count).
+fuzz: venv
+	EXITVOICE_FUZZ=long $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py --hypothesis-show-statistics
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -80,7 +80,10 @@ def test_ctrl_c_then_resume_keeps_completed_trials(tmp_path):
     db = tmp_path / "c.db"
     cmd = [sys.executable, "-m", "exitvoice", "calibrate", str(scen), "--params", "exit.beta_risk",
            "--storage", f"sqlite:///{db}", "--out", str(tmp_path / "out")]
-    proc = subprocess.Popen([*cmd, "--trials", "100000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a background shell starts its jobs with SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # restore the default, as in a terminal
+    proc = subprocess.Popen([*cmd, "--trials", "100000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def completed():
         """Completed trials, read with sqlite3 directly (waits for a writer's lock instead of failing)."""

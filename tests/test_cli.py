@@ -64,11 +64,13 @@ def test_same_seed_same_files(small, tmp_path):
 def test_set_overrides_parameters_and_policy_fields(small, tmp_path):
     out = tmp_path / "r"
     r = exitvoice("run", small, "--out", out, "--no-plots", "--set", "exit.beta_risk=0",
-                  "--set", "mobilisation.target=1000")
+                  "--set", "mobilisation.target=1000", "--allow-outside-range")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert s["parameters_changed"] == {"exit.beta_risk": 0}
     assert s["totals"]["quota_target"] == 1000
+    assert s["warnings"] == ["exit.beta_risk = 0 is outside its declared range [5, 500] per unit risk"]
+    assert "outside its declared range" in r.stdout
 
 
 @pytest.mark.parametrize("edit,field", [

@@ -55,13 +55,13 @@ def test_dask_gives_the_same_members(sc, ens):
 
 
 def test_members_cycle_through_the_posterior(sc, tmp_path):
-    post = pd.DataFrame({"exit.beta_risk": [0.0, 200.0], "callup.report_days": [2.0, 6.0]})
+    post = pd.DataFrame({"exit.beta_risk": [5.0, 200.0], "callup.report_days": [2.0, 6.0]})
     path = tmp_path / "posterior.csv"
     post.to_csv(path, index=False)
     sets = read_posterior(path, sc)
     e = run_ensemble(sc, 4, seed=1, posterior=sets)
     assert e.members.param_set.tolist() == [0, 1, 0, 1]
-    assert [s["parameters_changed"]["exit.beta_risk"] for s in e.summaries] == [0.0, 200.0, 0.0, 200.0]
+    assert [s["parameters_changed"]["exit.beta_risk"] for s in e.summaries] == [5.0, 200.0, 5.0, 200.0]
     assert e.members.left[1] > e.members.left[0]  # stronger response to risk, more leave
 
 

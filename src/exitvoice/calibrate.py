@@ -13,7 +13,10 @@ does, and returns a loss:
 The study lives in a storage: SQLite by default (`<out>/study.db`), `journal:<path>` for an Optuna journal file
 (many local processes), or any SQLAlchemy URL (e.g. PostgreSQL, many machines). Calling again with the same
 storage and study name resumes: completed trials are kept and only the missing ones run (an interrupted trial is
-marked failed and not counted). Outputs: `calibrated.toml` (the best values, as a `[parameters]` table a scenario
+marked failed and not counted). A resumed study proposes no parameter set twice: its samplers are seeded from
+(`--seed`, worker, trials already in the study), so they do not replay the proposals of the first session, and a
+proposal equal to a set already run (after rounding integer parameters) is set aside (pruned) and another one
+asked for. Outputs: `calibrated.toml` (the best values, as a `[parameters]` table a scenario
 can include) and `posterior.parquet`: the accepted parameter sets — every completed trial whose loss is within
 `tolerance` of the best (loss ≤ best + tolerance · |best|), and at least the best `min_sets` — for ensembles.
 """
@@ -23,7 +26,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -33,8 +39,11 @@ import pandas as pd
 from scipy.special import gammaln
 
 from .errors import ExitvoiceError
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 from .scenario import Scenario
+
+MAX_DUPLICATE_PROPOSALS = 100
+"""Proposals in a row equal to sets already run before the study is declared exhausted (a small integer space)."""
 
 KIND_WEIGHTS = {"official": 1.0, "estimate": 0.5, "survey": 0.25}
 COUNT_FREE = {"queue_wait_hours", "flight_price"}  # continuous quantities (not counts)
@@ -64,6 +73,12 @@ def check_settings(settings: Settings, scenario: Scenario) -> dict:
     decl = load_pack(scenario.scenario.country).declarations
     if not settings.params:
         raise ExitvoiceError("name at least one parameter to calibrate", field="--params")
+    twice = sorted({p for p in settings.params if settings.params.count(p) > 1})
+    if twice:
+        raise ExitvoiceError("a parameter is named twice", field="--params", given=twice)
+    if not math.isfinite(settings.tolerance) or settings.tolerance < 0:
+        raise ExitvoiceError("the posterior's tolerance must be a finite number >= 0", field="--tolerance",
+                             given=settings.tolerance)
     out = {}
     for name in settings.params:
         if name not in decl:
@@ -154,8 +169,12 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     last = pd.Timestamp(obs.date.max()).date()  # no observation later: the run can stop there (causal model)
 
     def objective(trial) -> float:
-        values = {n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform") for n, d in decl.items()}
-        values = {n: (round(v) if decl[n].is_integer else v) for n, v in values.items()}
+        values = run_values({n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform")
+                             for n, d in decl.items()}, decl)
+        with _held_interrupts():
+            tried = _tried(trial.study, decl, exclude=trial.number)
+        if _key(values) in tried:
+            raise _DuplicateProposalError
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
         res = run(sc, seed=settings.seed, check=False, until=last)
@@ -167,20 +186,115 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     return objective
 
 
+class _DuplicateProposalError(Exception):
+    """The sampler proposed a parameter set already run."""
+
+
+def run_values(params: dict[str, float], decl: dict) -> dict[str, float]:
+    """The values a trial runs with: integer parameters rounded."""
+    return {n: (round(v) if decl[n].is_integer else v) for n, v in params.items()}
+
+
+def _key(values: dict[str, float]) -> tuple:
+    return tuple(sorted(values.items()))
+
+
+def _tried(study, decl: dict, exclude: int | None = None) -> set[tuple]:
+    """Parameter sets (as run) of the completed and running trials."""
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.RUNNING)
+    return {_key(run_values(t.params, decl)) for t in study.get_trials(deepcopy=False, states=states)
+            if t.number != exclude and set(t.params) == set(decl)}
+
+
 def open_study(storage: str, study: str, settings: Settings, worker: int = 0):
-    """Create or load the study (resumable). Each worker's sampler gets its own seed, else workers repeat trials."""
+    """Create or load the study (resumable), with a sampler seeded for this worker and this session.
+
+    The seed is drawn from `SeedSequence(settings.seed, spawn_key=(worker,))` for a new study, and from
+    `spawn_key=(worker, trials in the study)` when resuming: each worker has its own stream (else workers repeat
+    each other's proposals), and a resumed session does not replay the first session's.
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    seed = int(np.random.SeedSequence(settings.seed, spawn_key=(worker,)).generate_state(1)[0])
+    st = optuna.create_study(storage=_storage(storage), study_name=study, direction="minimize",
+                             load_if_exists=True)
+    n = len(st.trials)
+    key = (worker,) if n == 0 else (worker, n)
+    seed = int(np.random.SeedSequence(settings.seed, spawn_key=key).generate_state(1)[0])
     if settings.sampler == "cmaes":
-        sampler = optuna.samplers.CmaEsSampler(seed=seed)
+        st.sampler = optuna.samplers.CmaEsSampler(seed=seed)
     elif settings.sampler == "random":
-        sampler = optuna.samplers.RandomSampler(seed=seed)
+        st.sampler = optuna.samplers.RandomSampler(seed=seed)
     else:
-        sampler = optuna.samplers.TPESampler(seed=seed)
-    return optuna.create_study(storage=_storage(storage), study_name=study, sampler=sampler, direction="minimize",
-                               load_if_exists=True)
+        st.sampler = optuna.samplers.TPESampler(seed=seed)
+    return st
+
+
+@contextmanager
+def _held_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) while the study's storage is written, and raise it once the write is done.
+
+    Interrupted in the middle of a commit, a storage can fail with its own error (Optuna's StorageInternalError)
+    and leave a trial without its state; a trial's simulation, by contrast, may be interrupted at any time.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
+    """Run n trials (ask, run, tell), setting aside proposals already run; an interrupted trial is marked failed.
+
+    Optuna's own `optimize` would print the traceback of a Ctrl-C and count duplicate proposals as trials.
+    """
+    import optuna
+
+    done, duplicates = 0, 0
+    while done < n:
+        with _held_interrupts():
+            trial = study.ask()
+        try:
+            value = objective(trial)
+        except _DuplicateProposalError:
+            with _held_interrupts():
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            duplicates += 1
+            if duplicates >= MAX_DUPLICATE_PROPOSALS:
+                raise ExitvoiceError(f"the sampler proposed {duplicates} parameter sets in a row that were already "
+                                     "run: the study has exhausted its parameters' values", field="--trials",
+                                     allowed=f"fewer trials (the study has {_completed(study)} completed)") from None
+            continue
+        except BaseException:
+            with _held_interrupts():
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        with _held_interrupts():
+            study.tell(trial, value)
+            keep_going = after is None or after(study) is not False
+        done, duplicates = done + 1, 0
+        if not keep_going:
+            return
+
+
+def check_storage(url: str, study: str, settings: Settings):
+    """Open (or create) the study up front; a storage that cannot be opened is the user's error. Returns it."""
+    try:
+        return open_study(url, study, settings)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, Optuna and OS errors all mean "this URL does not work"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExitvoiceError(f"cannot open the study's storage: {first}", field="--storage", given=url,
+                             allowed="sqlite:///path/to/file.db (in a folder that exists), journal:<file>, or a "
+                                     "SQLAlchemy URL of a reachable database") from None
 
 
 def _storage(url: str):
@@ -205,12 +319,13 @@ def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker
             for p in settings.params}
     study = open_study(storage, study_name, settings, worker)
 
-    def orphaned(study, trial) -> None:
-        if os.getppid() != parent:  # the command was killed: finish this trial, start no other
-            study.stop()
+    def alive(study) -> bool:
+        return os.getppid() == parent  # the command was killed: finish this trial, start no other
 
-    study.optimize(_objective(scenario_json, source, obs, settings, decl), n_trials=n, callbacks=[orphaned],
-                   catch=())
+    try:
+        _optimize(study, _objective(scenario_json, source, obs, settings, decl), n, after=alive)
+    except KeyboardInterrupt:  # Ctrl-C: the trial under way is marked failed; the command reports it
+        pass
 
 
 def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, storage: str, study: str,
@@ -237,13 +352,18 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
                 others.append(p)
         missing = shares[0]
 
-    def tick(study, trial) -> None:
+    def tick(study) -> None:
         if progress:
             best = study.best_value if _completed(study) else None
             progress(_completed(study), settings.trials, best)
 
     try:
-        st.optimize(_objective(sc_json, source, obs, settings, decl), n_trials=missing, callbacks=[tick], catch=())
+        _optimize(st, _objective(sc_json, source, obs, settings, decl), missing, after=tick)
+    except KeyboardInterrupt:
+        for p in others:  # a signal sent to this process alone: pass it on, so each worker ends its trial cleanly
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGINT)
+        raise
     finally:
         for p in others:
             p.join()
@@ -260,6 +380,8 @@ def posterior(study, settings: Settings) -> pd.DataFrame:
     if not done:
         raise ExitvoiceError("the study has no completed trial")
     frame = pd.DataFrame([{"trial": t.number, "loss": t.value, **t.params} for t in done])
+    # a study made before duplicates were set aside may hold a set twice: keep its first trial only
+    frame = frame.sort_values("trial").drop_duplicates(subset=settings.params, keep="first")
     frame = frame.sort_values(["loss", "trial"]).reset_index(drop=True)
     best = frame.loss.iloc[0]
     bound = best + settings.tolerance * abs(best)
@@ -314,8 +436,30 @@ def write_outputs(study, settings: Settings, out: str | Path, *, scenario: Scena
                 "best_params": best.params, "best_scores": best.user_attrs, "accepted_sets": len(post),
                 "at_range_end": ends,
                 "settings": asdict(settings)}
-        (tmp / "calibration.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        (tmp / "calibration.json").write_text(json_text(info))
     return Path(out)
+
+
+def previous_outputs(out: str | Path, *, storage: str, study: str) -> dict | None:
+    """The `calibration.json` of an output folder written by this same study (storage and name), else None.
+
+    Such a folder is the study's own: running the command again resumes the study and replaces it.
+    """
+    info_path = Path(out) / "calibration.json"
+    if not info_path.is_file():
+        return None
+    try:
+        info = json.loads(info_path.read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(info, dict) and info.get("study") == study and info.get("storage") == storage:
+        return info
+    return None
+
+
+def completed_trials(study) -> int:
+    """Completed trials of a study."""
+    return _completed(study)
 
 
 def _toml_number(v: float) -> str:

@@ -5,21 +5,31 @@ A user's mistake raises an `ExitvoiceError` anywhere below; `main` prints it wit
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .errors import ExitvoiceError
+from .limits import MAX_ENSEMBLE_MEMBERS, MAX_SEED
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+# Options shared by several commands.
+Seed = typer.Option(min=0, max=MAX_SEED, help="random seed (default: the scenario's, else 0)")
+Jobs = typer.Option(min=1, help="local worker processes")
+Members = typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS, help="run an ensemble of N members (quantile bands)")
+OutsideRange = typer.Option("--allow-outside-range", help="accept parameter values outside their declared range "
+                            "(each is listed as a warning in the run's summary)")
 
 
 def _parse_sets(sets: list[str]) -> dict[str, str]:
@@ -63,20 +73,37 @@ def _summary_table(summary: dict) -> Table:
                  ("detained at protests", f"{vo['detained']:,.0f}")]
     for label, q in summary["quota"].items():
         days = str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"
-        rows.append((f"days to fill: {label}" if len(summary["quota"]) > 1 else "days to fill the quota", days))
+        rows.append((f"days to fill: {escape(label)}" if len(summary["quota"]) > 1 else "days to fill the quota",
+                     days))
     top = sorted(summary["left_by_destination"].items(), key=lambda kv: -kv[1])[:5]
     rows.append(("main destinations", ", ".join(f"{d} {n:,}" for d, n in top)))
     rows.append(("wall time (s)", f"{summary['wall_seconds']:.1f}"))
+    for warning in summary.get("warnings", []):
+        rows.append(("warning", escape(warning)))
     for k, v in rows:
         t.add_row(k, v)
     return t
 
 
-def _scenario(path: Path, sets: list[str] | None):
+def _scenario(path: Path, sets: list[str] | None, allow_outside_range: bool = False):
     from .scenario import Scenario
 
     sc = Scenario.from_toml(path)
-    return sc.with_overrides(_parse_sets(sets)) if sets else sc
+    if sets or allow_outside_range:
+        sc = sc.with_overrides(_parse_sets(sets or []), allow_outside_range=allow_outside_range)
+    return sc
+
+
+def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = None, field: str = "--ensemble"
+               ) -> None:
+    """Refuse up front what would fail later: more memory than the machine has, a scheduler that cannot be reached."""
+    from .limits import check_memory
+
+    check_memory(len(sc.days), members=members, jobs=1 if scheduler else jobs, field=field)
+    if scheduler:
+        from .ensemble import check_scheduler
+
+        check_scheduler(scheduler)
 
 
 def _free(target: Path, force: bool) -> Path:
@@ -95,25 +122,44 @@ def _progress(description: str, total: int, unit: str):
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, scheduler: str | None):
+def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, scheduler: str | None,
+              checkpoint: Path | None = None):
     from .ensemble import read_posterior, run_ensemble
 
     post = read_posterior(posterior, sc) if posterior else None
     base = seed if seed is not None else (sc.scenario.seed or 0)
     bar, tick = _progress(f"ensemble of {n} · {sc.name}", n, "members")
+    resumed: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        if not resumed:
+            resumed.append(done)
+            if done:
+                err.print(f"resuming: {done} of {total} members were done before (checkpoint "
+                          f"{escape(str(checkpoint))})", highlight=False)
+        tick(done, total)
+
     with bar:
-        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=tick)
+        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=progress,
+                            checkpoint=checkpoint)
+
+
+def _checkpoint(target: Path) -> Path:
+    """Where an ensemble written to `target` keeps its finished members until the outputs are written."""
+    return target.parent / f".{target.name}.members"
 
 
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/<name>)")] = None,
-    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's, else 0)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override: parameter or <policy>.<field>=VALUE")]
+    seed: Annotated[int | None, Seed] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: <group>.<parameter>=VALUE, or "
+                                                   "policy.<type>.<field>=VALUE for every policy of a type")]
     = None,
-    ensemble: Annotated[int | None, typer.Option(help="run an ensemble of N members (quantile bands)")] = None,
-    jobs: Annotated[int, typer.Option(help="local worker processes for an ensemble")] = 1,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
+    ensemble: Annotated[int | None, Members] = None,
+    jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
     = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
@@ -123,11 +169,13 @@ def run(
     """Run a scenario (or an ensemble) and write the summary, Parquet series and plots."""
     from .api import run as run_api
 
-    sc = _scenario(scenario, set_)
+    sc = _scenario(scenario, set_, allow_outside_range)
     target = _free(out or Path("results") / sc.name, force)
+    _preflight(sc, members=ensemble or 1, jobs=jobs, scheduler=scheduler)
     if ensemble is not None:
-        ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler)
+        ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target))
         ens.write(target, force=force, plots=not no_plots)
+        shutil.rmtree(_checkpoint(target), ignore_errors=True)
         console.print(_ensemble_table(ens.summary()))
     else:
         if posterior or scheduler or jobs != 1:
@@ -138,7 +186,7 @@ def run(
         res.scenario_toml = Path(scenario).read_text()
         res.write(target, force=force, plots=not no_plots)
         console.print(_summary_table(res.summary))
-    console.print(f"results written to [bold]{target}[/]")
+    console.print(f"results written to [bold]{escape(str(target))}[/]")
 
 
 def _ensemble_table(summary: dict) -> Table:
@@ -151,6 +199,8 @@ def _ensemble_table(summary: dict) -> Table:
         if q:
             fmt = "{:.2f}" if k in ("quota_fill", "output_loss_pct_end") else "{:,.0f}"
             t.add_row(k, *(fmt.format(q[c]) for c in ("q05", "q50", "q95")))
+    for warning in summary.get("warnings", []):
+        t.add_row("warning", escape(warning), "", "")
     return t
 
 
@@ -158,12 +208,14 @@ def _ensemble_table(summary: dict) -> Table:
 def compare(
     inputs: Annotated[list[Path], typer.Argument(help="scenario TOML files or run/ensemble folders (the first is "
                                                 "the reference)")],
-    ensemble: Annotated[int, typer.Option(help="members per scenario run here (90% bands)")] = 1,
-    jobs: Annotated[int, typer.Option(help="local worker processes")] = 1,
+    ensemble: Annotated[int, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
+                                          help="members per scenario run here (90% bands)")] = 1,
+    jobs: Annotated[int, Jobs] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the runs")] = None,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the members (posterior.parquet/csv)")]
     = None,
-    seed: Annotated[int | None, typer.Option(help="seed of every scenario run (default: each scenario's)")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
+                                             "scenario's)")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
@@ -172,6 +224,10 @@ def compare(
     from .compare import compare as compare_api
 
     target = _free(out or Path("results") / "compare", force)
+    if scheduler:
+        from .ensemble import check_scheduler
+
+        check_scheduler(scheduler)
     n_runs = sum(1 for p in inputs if not p.is_dir())
     bar, tick = _progress("comparing", max(1, n_runs * ensemble), "runs")
     done: dict[str, int] = {}
@@ -190,10 +246,10 @@ def compare(
     for c in w.columns:
         t.add_column(c, justify="right")
     for name, row in w.iterrows():
-        t.add_row(name, *row.tolist())
+        t.add_row(escape(str(name)), *(escape(str(v)) for v in row.tolist()))
     console.print(t)
-    console.print(cmp.findings())
-    console.print(f"comparison written to [bold]{target}[/]")
+    console.print(escape(cmp.findings()))
+    console.print(f"comparison written to [bold]{escape(str(target))}[/]")
 
 
 @app.command()
@@ -202,10 +258,12 @@ def validate(
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
-    seed: Annotated[int | None, typer.Option(help="seed when a scenario is run")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed when a scenario is run")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override when a scenario is run")] = None,
-    ensemble: Annotated[int | None, typer.Option(help="run the scenario as an ensemble of N members")] = None,
-    jobs: Annotated[int, typer.Option(help="local worker processes for an ensemble")] = 1,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
+    ensemble: Annotated[int | None, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
+                                                 help="run the scenario as an ensemble of N members")] = None,
+    jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing scorecard folder")] = False,
 ) -> None:
@@ -220,8 +278,9 @@ def validate(
     else:
         from .api import run as run_api
 
-        sc = _scenario(target, set_)
+        sc = _scenario(target, set_, allow_outside_range)
         dest = _free(out or Path("results") / f"{sc.name}-validation", force)
+        _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
             ens = _ensemble(sc, ensemble, seed, jobs, posterior, None)
             sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale)
@@ -230,7 +289,8 @@ def validate(
     card = score(obs, sim)
     card.write(dest, force=force)
     m = card.metrics
-    t = Table(title=f"validation against {observations or 'the calibration observations'} ({sim.members} member(s))")
+    t = Table(title=f"validation against {escape(str(observations or 'the calibration observations'))} "
+                    f"({sim.members} member(s))")
     t.add_column("score")
     t.add_column("value", justify="right")
     for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase", "coverage_50",
@@ -239,8 +299,8 @@ def validate(
         t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
     console.print(t)
     for reason, n in m["skipped"].items():
-        console.print(f"  skipped {n}: {reason}")
-    console.print(f"scorecard written to [bold]{dest}[/]")
+        console.print(f"  skipped {n}: {escape(str(reason))}")
+    console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
 
 
 @app.command()
@@ -249,38 +309,53 @@ def calibrate(
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to fit")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
-    trials: Annotated[int, typer.Option(help="completed trials the study should have")] = 100,
-    jobs: Annotated[int, typer.Option(help="worker processes on the same study")] = 1,
+    trials: Annotated[int, typer.Option(min=1, help="completed trials the study should have")] = 100,
+    jobs: Annotated[int, typer.Option(min=1, help="worker processes on the same study")] = 1,
     storage: Annotated[str | None, typer.Option(help="sqlite:///file.db (default), journal:<file>, or any "
                                                 "SQLAlchemy URL")] = None,
     study: Annotated[str | None, typer.Option(help="study name (default: the scenario's name)")] = None,
     sampler: Annotated[str, typer.Option(help="tpe, cmaes or random")] = "tpe",
     loss: Annotated[str, typer.Option(help="sse (weighted squared log errors) or nll")] = "sse",
-    seed: Annotated[int, typer.Option(help="seed of the runs and of the sampler")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the runs and of the sampler")] = 0,
     tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
     min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override before fitting")] = None,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
 ) -> None:
     """Fit parameters to observations with Optuna; writes calibrated.toml and posterior.parquet. Resumable."""
-    from .calibrate import Settings, check_settings, write_outputs
+    from .calibrate import Settings, check_settings, check_storage, completed_trials, previous_outputs, write_outputs
     from .calibrate import calibrate as fit
     from .observations import pack_observations, read_observations
 
-    sc = _scenario(scenario, set_)
+    sc = _scenario(scenario, set_, allow_outside_range)
     settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
                         sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
     check_settings(settings, sc)
     obs = read_observations(observations or pack_observations(sc.scenario.country))
-    target = _free(out or Path("results") / f"{sc.name}-calibration", force)
+    target = Path(out or Path("results") / f"{sc.name}-calibration")
     url = storage or f"sqlite:///{target.parent / (target.name + '.db')}"
+    name = study or sc.name
+    previous = previous_outputs(target, storage=url, study=name)
+    if previous is None:
+        target = _free(target, force)
+    if storage is None:  # the default study file lies beside the output folder, whose parent may not exist yet
+        target.parent.mkdir(parents=True, exist_ok=True)
+    existing = check_storage(url, name, settings)
+    if previous is not None:  # the outputs of this very study: the same command again resumes it and replaces them
+        done = completed_trials(existing)
+        if done >= trials and previous.get("completed_trials") == done:
+            console.print(f"calibration finished: study {escape(name)} has {done} completed trials (--trials "
+                          f"{trials}); results in [bold]{escape(str(target))}[/]")
+            return
+        force = True
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TextColumn("best loss {task.fields[best]}"), TimeElapsedColumn(), console=err, transient=True,
                    disable=not err.is_terminal)
     task = bar.add_task(f"calibrating {sc.name}", total=trials, best="—")
     with bar:
-        st = fit(sc, obs, settings, storage=url, study=study or sc.name, jobs=jobs,
+        st = fit(sc, obs, settings, storage=url, study=name, jobs=jobs,
                  progress=lambda done, total, best: bar.update(
                      task, completed=done, best="—" if best is None else f"{best:.4g}"))
     write_outputs(st, settings, target, scenario=sc, storage=url, force=force)
@@ -296,7 +371,8 @@ def calibrate(
     if ends:
         console.print(f"[yellow]warning:[/] {len(ends)} fitted parameter(s) within 2% of a range end: a symptom of a "
                       "missing or wrong mechanism, not a result (docs/calibration.md)")
-    console.print(f"study in [bold]{url}[/] (resume with the same command); results in [bold]{target}[/]")
+    console.print(f"study in [bold]{escape(url)}[/] (resume with the same command); results in "
+                  f"[bold]{escape(str(target))}[/]")
 
 
 @app.command()
@@ -307,20 +383,23 @@ def sensitivity(
         "left_total,mobilised_cum,quota_fill"),
     method: Annotated[str, typer.Option(help="sobol or morris")] = "sobol",
     samples: Annotated[int, typer.Option(help="base sample size N (runs: N(D+2) Sobol, N(D+1) Morris)")] = 64,
-    seed: Annotated[int, typer.Option(help="seed of the design and the runs")] = 0,
-    jobs: Annotated[int, typer.Option(help="local worker processes")] = 1,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the design and the runs")] = 0,
+    jobs: Annotated[int, Jobs] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override before the analysis")] = None,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
     from .sensitivity import analyse, write
 
-    sc = _scenario(scenario, set_)
+    sc = _scenario(scenario, set_, allow_outside_range)
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
+    runs = max(samples, 1) * (len(names) + (2 if method == "sobol" else 1))
+    _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
     bar, tick = _progress(f"{method} · {sc.name}", 1, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
@@ -332,9 +411,9 @@ def sensitivity(
     for c in ("output", "parameter", *cols):
         t.add_column(c, justify="left" if c in ("output", "parameter") else "right")
     for r in indices.itertuples(index=False):
-        t.add_row(r.output, r.parameter, *(f"{getattr(r, c):.3g}" for c in cols))
+        t.add_row(escape(r.output), escape(r.parameter), *(f"{getattr(r, c):.3g}" for c in cols))
     console.print(t)
-    console.print(f"results written to [bold]{target}[/]")
+    console.print(f"results written to [bold]{escape(str(target))}[/]")
 
 
 @app.command()
@@ -371,12 +450,20 @@ def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia
 
 
 @app.command()
-def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")]) -> None:
-    """Validate a scenario file without running it."""
-    from .scenario import Scenario
+def check(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override, as for `run`")] = None,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
+) -> None:
+    """Validate a scenario file without running it: everything `run` would refuse, `check` refuses."""
+    from .engine.cells import CellEngine
 
-    sc = Scenario.from_toml(scenario)
-    console.print(f"{scenario}: ok ({sc.name}, {len(sc.days)} days, {len(sc.policy)} policies)")
+    sc = _scenario(scenario, set_, allow_outside_range)
+    _preflight(sc)
+    CellEngine(sc, params=sc.parameter_set(), check=False)  # what `run` sets up before its first day
+    console.print(f"{escape(str(scenario))}: ok ({sc.name}, {len(sc.days)} days, {len(sc.policy)} policies)")
+    for warning in sc.parameter_set().outside_range():
+        console.print(f"warning: {escape(warning)}")
 
 
 def main() -> None:
@@ -384,5 +471,17 @@ def main() -> None:
     try:
         app()
     except ExitvoiceError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
+    except KeyboardInterrupt:  # raised outside a command (typer turns one inside into exit code 130)
+        _interrupted()
+    except SystemExit as exc:
+        if exc.code == 130:  # Ctrl-C during a command
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    err.print("[bold]interrupted[/]: no output folder was written; the same command again resumes a calibration "
+              "or an ensemble where it stopped", highlight=False)
+    sys.exit(130)

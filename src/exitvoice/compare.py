@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ScenarioError
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 from .validate import Simulated
 
@@ -194,7 +194,7 @@ class Comparison:
                                            for r in t[t.scenario == c.name].itertuples()}}
                               for c in self.cases],
             }
-            (tmp / "comparison.json").write_text(json.dumps(payload, indent=2) + "\n")
+            (tmp / "comparison.json").write_text(json_text(payload))
             (tmp / "comparison.md").write_text(markdown_table(self.wide()))
             (tmp / "findings.md").write_text(self.findings())
             for c in self.cases:

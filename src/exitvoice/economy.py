@@ -131,8 +131,11 @@ class Economy:
             m = pop.sex == sex
             w, sh = pop.size[m] * per_person, shape[m]
             if (w * (sh > 0)).sum() < total:
-                raise DataError("the employed outnumber the people of working age", field="economy.employed_total",
-                                given=total, allowed=f"<= {(w * (sh > 0)).sum():.0f}")
+                raise DataError(f"the employed ({'men' if sex == MALE else 'women'}, from economy.employed_total "
+                                "and economy.male_share_employed) outnumber the people of working age of a "
+                                f"population of {p['population.total']:,.0f} (population.total)",
+                                field="economy.employed_total", given=round(total),
+                                allowed=f"<= {(w * (sh > 0)).sum():.0f}")
             lo, hi = 0.0, 1.0 / max(sh[sh > 0].min(), 1e-9)
             for _ in range(100):
                 k = 0.5 * (lo + hi)

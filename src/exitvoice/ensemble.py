@@ -5,6 +5,12 @@ Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` (recorded a
 parameter set) with `exitvoice.run(scenario, seed=seed, params=..., member=i)`. Members run in local processes
 (`jobs`) or on a Dask distributed cluster (`scheduler`), with identical results either way.
 
+An interrupted ensemble resumes: with a `checkpoint` folder, every finished member is saved there as it
+finishes, and running the same ensemble again (same scenario, seed, parameter sets) loads those members and runs
+only the others; since a member depends only on (scenario, seed, its index, its parameter set), the result is
+identical to an uninterrupted run. `exitvoice run --ensemble` keeps the checkpoint beside the output folder
+(`.<out>.members`) and removes it once the outputs are written.
+
 Outputs: quantiles 5/25/50/75/95 of every series (`timeseries_quantiles.parquet`), per-member totals and
 parameters (`members.parquet`), the members' series (`member_series.parquet`, used by `validate` for coverage),
 a summary and plots with bands.
@@ -12,7 +18,11 @@ a summary and plots with bands.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import signal
+import socket
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -23,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ExitvoiceError
-from .outputs import atomic_folder
+from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_file_size
+from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -38,16 +49,47 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError("no such posterior file", file=str(path))
-    post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    check_file_size(path, MAX_TABLE_FILE_BYTES, "posterior file")
+    try:
+        post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, encoding="utf-8-sig")
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+        raise DataError(f"not a readable {kind} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                        file=str(path), allowed="a posterior.parquet written by `exitvoice calibrate`, or a CSV "
+                        "with one column per parameter and one row per set") from None
     if "set_id" not in post.columns:
         post.insert(0, "set_id", np.arange(len(post)))
     names = [c for c in post.columns if c not in ("set_id", "loss", "trial")]
     if not names or post.empty:
-        raise DataError("a posterior needs at least one parameter column and one row", file=str(path))
+        raise DataError("a posterior needs at least one parameter column and one row", file=str(path),
+                        given=f"columns {list(post.columns)}, {len(post)} rows")
+    ids = post["set_id"]
+    if not pd.api.types.is_integer_dtype(ids) or ids.duplicated().any() or (ids < 0).any():
+        raise DataError("set_id must be distinct whole numbers from 0", file=str(path), field="set_id",
+                        given=ids.head(5).tolist())
     decl = load_pack(scenario.scenario.country).declarations
     for i, row in enumerate(post[names].to_dict("records")):
-        ParameterSet(decl, {**scenario.parameters, **row}, source=f"{path} row {i + 1}")
+        ParameterSet(decl, {**scenario.parameters, **row}, source=f"{path} row {i + 1}",
+                     allow_outside_range=scenario.scenario.allow_outside_range)
     return post[["set_id", *names]].reset_index(drop=True)
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a Dask scheduler that does not accept a connection within `SCHEDULER_CONNECT_SECONDS`."""
+    rest = address.split("://", 1)[1] if "://" in address else address
+    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
+    allowed = "the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    if scheme not in ("tcp", "tls"):
+        return  # other transports (inproc, ucx, ws) are left to Dask, which is given the same timeout
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExitvoiceError("not a scheduler address", field="--scheduler", given=address, allowed=allowed)
+    try:
+        socket.create_connection((host, int(port)), timeout=SCHEDULER_CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ExitvoiceError(f"cannot reach the Dask scheduler ({exc.strerror or exc})", field="--scheduler",
+                             given=address, allowed=allowed) from None
 
 
 def _member(scenario_json: dict, source: str, seed: int, member: int, overrides: dict
@@ -103,6 +145,7 @@ class EnsembleResults:
             "start": first["start"], "end": first["end"], "population": first["population"],
             "population_scale": first["population_scale"],
             "parameter_sets": int(self.members.param_set.nunique()),
+            "warnings": sorted({w for s in self.summaries for w in s.get("warnings", [])}),
             "totals": {c: dict(zip(QCOLS, np.quantile(totals[c].dropna(), QUANTILES).tolist(), strict=True))
                        for c in totals.columns if totals[c].notna().any()},
         }
@@ -110,8 +153,8 @@ class EnsembleResults:
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """Write the ensemble folder atomically."""
         with atomic_folder(out, force=force) as tmp:
-            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
-            (tmp / "scenario.json").write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
+            (tmp / "summary.json").write_text(json_text(self.summary()))
+            (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump(mode="json")))
             self.quantiles().to_parquet(tmp / "timeseries_quantiles.parquet", index=False)
             self.members.to_parquet(tmp / "members.parquet", index=False)
             self.member_series().to_parquet(tmp / "member_series.parquet", index=False)
@@ -133,7 +176,12 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
             from distributed import as_completed as dask_completed
         except ImportError as exc:  # pragma: no cover - dask is a dependency
             raise ExitvoiceError("--scheduler needs dask.distributed installed") from exc
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_CONNECT_SECONDS)
+        except (OSError, TimeoutError) as exc:
+            raise ExitvoiceError(f"cannot reach the Dask scheduler ({exc})", field="--scheduler",
+                                 given=scheduler) from None
+        with client:
             futures = {client.submit(_member, *args, pure=False): i for i, args in calls}
             for fut in dask_completed(futures):
                 yield futures[fut], fut.result()
@@ -141,19 +189,91 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
         for i, args in calls:
             yield i, _member(*args)
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_ignore_sigint)
+        try:
             futures = {pool.submit(_member, *args): i for i, args in calls}
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
+        except BaseException:
+            # Interrupted (Ctrl-C) or a member failed: stop the workers now rather than wait for their members.
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _ignore_sigint() -> None:  # in a worker: Ctrl-C is the parent's to handle (it stops the workers)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Checkpoint:
+    """Finished members of one ensemble, saved as they finish so that an interrupted ensemble resumes.
+
+    The folder holds `key.txt` (a hash of the scenario, seed and parameter sets: members of another ensemble
+    are never mixed in) and one `member-<i>.npz` per finished member, each written to a temporary name and
+    renamed, so a member is either wholly there or not at all.
+    """
+
+    def __init__(self, folder: str | Path, key: str) -> None:
+        self.folder = Path(folder)
+        self.key = key
+        if self.folder.is_dir() and (self.folder / "key.txt").is_file():
+            if (self.folder / "key.txt").read_text().strip() != key:  # another ensemble's: start afresh
+                self.clear()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "key.txt").write_text(key + "\n")
+
+    def done(self) -> dict[int, tuple]:
+        """Members saved so far: {index: (values, summary, index frame or None)}."""
+        out = {}
+        for f in sorted(self.folder.glob("member-*.npz")):
+            try:
+                i = int(f.stem.split("-", 1)[1])
+                with np.load(f, allow_pickle=False) as z:
+                    summary = json.loads(str(z["summary"]))
+                    index = (pd.DataFrame({"date": z["dates"], "quantity": z["quantities"],
+                                           "geography": z["geographies"]}) if "dates" in z.files else None)
+                    out[i] = (z["values"], summary, index)
+            except (OSError, ValueError, KeyError):  # a damaged file: that member runs again
+                f.unlink(missing_ok=True)
+        return out
+
+    def save(self, i: int, result: tuple) -> None:
+        """Save member i's result atomically."""
+        values, summary, index = result
+        extra = {}
+        if index is not None:
+            extra = {"dates": index.date.to_numpy(),
+                     "quantities": index.quantity.to_numpy().astype(str),
+                     "geographies": index.geography.to_numpy().astype(str)}
+        tmp = self.folder / f".member-{i}.tmp.npz"
+        np.savez(tmp, values=values, summary=np.array(json.dumps(summary, default=str)), **extra)
+        os.replace(tmp, self.folder / f"member-{i}.npz")
+
+    def clear(self) -> None:
+        """Remove the checkpoint (once the ensemble's outputs are written)."""
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def checkpoint_key(scenario_json: dict, seed: int, sets: pd.DataFrame, common_random_numbers: bool) -> str:
+    """What members depend on: the scenario, the seed, the parameter sets and the stream rule."""
+    h = hashlib.sha256(json.dumps(scenario_json, sort_keys=True, default=str).encode())
+    h.update(f"{seed}|{common_random_numbers}|".encode())
+    h.update(sets.to_csv(index=False).encode())
+    return h.hexdigest()
 
 
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-                 common_random_numbers: bool = False) -> EnsembleResults:
+                 common_random_numbers: bool = False, checkpoint: str | Path | None = None) -> EnsembleResults:
     """Run n members; see the module docstring.
 
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
-    parameter sets (for sensitivity analysis).
+    parameter sets (for sensitivity analysis). With `checkpoint` (a folder), finished members are saved there and
+    members already saved by an interrupted run of the same ensemble are loaded instead of run again.
     """
     if n < 1:
         raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
@@ -168,10 +288,18 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         row = sets.iloc[i % len(sets)]
         tasks.append((i, int(row.set_id), {k: float(row[k]) for k in names}))
     stream = (lambda i: 0) if common_random_numbers else (lambda i: i)
-    calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks]
     results: dict[int, tuple[np.ndarray, dict, pd.DataFrame | None]] = {}
+    store = None
+    if checkpoint is not None:
+        store = Checkpoint(checkpoint, checkpoint_key(sc_json, seed, sets, common_random_numbers))
+        results = {i: r for i, r in store.done().items() if i < n}
+    calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks if i not in results]
+    if progress:
+        progress(len(results), n)
     for i, result in _execute(calls, jobs, scheduler):
         results[i] = result
+        if store is not None:
+            store.save(i, result)
         if progress:
             progress(len(results), n)
     values = np.stack([results[i][0] for i in range(n)])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+GIVEN_SHOWN_CHARS = 200
+"""At most this many characters of what was given are shown in a message (a value may be a whole file)."""
+
 
 class ExitvoiceError(Exception):
     """Base class of the errors a user can cause; the CLI prints them without a traceback (exit code 2)."""
@@ -24,7 +27,10 @@ class ExitvoiceError(Exception):
         head = ": ".join(parts)
         text = f"{head}: {self.message}" if head else self.message
         if self.given is not None:
-            text += f" (given: {self.given!r})"
+            given = repr(self.given)
+            if len(given) > GIVEN_SHOWN_CHARS:
+                given = f"{given[:GIVEN_SHOWN_CHARS]}… ({len(given):,} characters)"
+            text += f" (given: {given})"
         if self.allowed is not None:
             text += f"; allowed: {self.allowed}"
         return text

@@ -9,6 +9,8 @@ the line and the field.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError
+from .limits import MAX_TABLE_FILE_BYTES, check_file_size
 
 QUANTITIES = ("daily_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures_ru",
               "cum_departures_ru", "abroad_stock", "mobilised_cum", "queue_vehicles", "queue_wait_hours",
@@ -36,9 +39,13 @@ def read_observations(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError("no such observation file", file=str(path))
+    check_file_size(path, MAX_TABLE_FILE_BYTES, "observation file")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise DataError("the file is empty", file=str(path), allowed=f"a CSV file with columns {list(COLUMNS)}"
+                        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"not a readable CSV file: {exc}", file=str(path)) from None
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -53,12 +60,9 @@ def read_observations(path: str | Path) -> pd.DataFrame:
         def bad(field: str, msg: str, allowed: object = None, r=r, where=where) -> DataError:
             return DataError(msg, file=where, field=field, given=getattr(r, field), allowed=allowed)
 
-        try:
-            date = pd.Timestamp(r.date)
-        except ValueError:
-            raise bad("date", "not a date", "YYYY-MM-DD") from None
-        if pd.isna(date):
-            raise bad("date", "not a date", "YYYY-MM-DD")
+        date = _date(r.date)
+        if date is None:
+            raise bad("date", "not a calendar date", "YYYY-MM-DD (no time, no time zone)")
         if r.quantity not in QUANTITIES:
             raise bad("quantity", "unknown quantity", list(QUANTITIES))
         if not GEOGRAPHY.match(r.geography):
@@ -67,14 +71,15 @@ def read_observations(path: str | Path) -> pd.DataFrame:
             value = float(r.value)
         except ValueError:
             raise bad("value", "not a number") from None
+        if not math.isfinite(value):
+            raise bad("value", "not a finite number", "a number >= 0 (not nan or inf)")
         if value < 0:
             raise bad("value", "a negative observation", ">= 0")
         since = None
         if r.since.strip():
-            try:
-                since = pd.Timestamp(r.since)
-            except ValueError:
-                raise bad("since", "not a date", "YYYY-MM-DD or empty") from None
+            since = _date(r.since)
+            if since is None:
+                raise bad("since", "not a calendar date", "YYYY-MM-DD (no time, no time zone) or empty")
             if since > date:
                 raise bad("since", f"after the row's date ({r.date})", f"<= {r.date}")
         if r.kind and r.kind not in KINDS:
@@ -82,5 +87,14 @@ def read_observations(path: str | Path) -> pd.DataFrame:
         rows.append({"line": i, "date": date, "quantity": r.quantity, "geography": r.geography, "value": value,
                      "unit": r.unit, "since": since, "kind": r.kind or "estimate", "source": r.source})
     if not rows:
-        raise DataError("no observations", file=str(path))
+        raise DataError("no observations (only a header)", file=str(path), allowed="at least one row")
     return pd.DataFrame(rows)
+
+
+def _date(text: str) -> pd.Timestamp | None:
+    """A calendar date `YYYY-MM-DD` as a midnight Timestamp; None for anything else (a time, a time zone, junk)."""
+    try:
+        d = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return pd.Timestamp(d.isoformat()) if len(text.strip()) == 10 else None

@@ -9,6 +9,8 @@ at the end and writes into a temporary sibling folder renamed into place, so not
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import tempfile
@@ -74,6 +76,26 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out") 
         raise ExitvoiceError("the parent folder is not writable", field=field, given=str(out),
                              allowed=f"a path under a folder you can write ({parent} is read-only)")
     return out
+
+
+def json_text(obj: object) -> str:
+    """`obj` as standard JSON (indented, newline-terminated): a NaN or infinite number is written as null.
+
+    Python's `json` writes `NaN` and `Infinity`, which are not JSON and which many readers refuse; a
+    non-finite number in an output means "no value", so it is written as one.
+    """
+    def tidy(x: object) -> object:
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: tidy(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [tidy(v) for v in x]
+        if hasattr(x, "item") and hasattr(x, "dtype"):  # a numpy scalar
+            return tidy(x.item())
+        return x
+
+    return json.dumps(tidy(obj), indent=2, default=str, allow_nan=False) + "\n"
 
 
 def _clean_stale(out: Path) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParameterError
+from .fields import is_finite_number
+from .limits import OUTSIDE_RANGE_WIDTHS
 
 PRIORS = ("uniform", "loguniform", "fixed")
 
@@ -29,6 +31,13 @@ class Parameter:
     prior: str
     meaning: str
     source: str
+    positive: bool = False
+    """Must stay above 0 whatever the range (a duration, a half-life, a divisor)."""
+
+    def outer_bounds(self) -> tuple[float, float]:
+        """How far `--allow-outside-range` reaches: `OUTSIDE_RANGE_WIDTHS` widths of the range beyond each end."""
+        width = (self.high - self.low) or abs(self.high) or 1.0
+        return self.low - OUTSIDE_RANGE_WIDTHS * width, self.high + OUTSIDE_RANGE_WIDTHS * width
 
     @property
     def is_integer(self) -> bool:
@@ -55,16 +64,24 @@ def load_declarations(path: Path) -> dict[str, Parameter]:
                 raise ParameterError("default outside its range", file=str(path), field=name,
                                      given=spec["default"], allowed=f"[{low}, {high}]")
             out[name] = Parameter(name, spec["default"], spec["unit"], low, high, spec["prior"],
-                                  spec["meaning"], spec["source"])
+                                  spec["meaning"], spec["source"], bool(spec.get("positive", False)))
     return out
 
 
 class ParameterSet(Mapping[str, float]):
-    """Values of every declared parameter, defaults overridden by name."""
+    """Values of every declared parameter, defaults overridden by name.
+
+    An override must be a finite number (not a boolean, a text, `nan` or `±inf`) inside the parameter's declared
+    range `[low, high]`. With `allow_outside_range`, a value outside the range is accepted (and listed by
+    `outside_range()`, which a run's summary reports as warnings) as long as it is possible at all: a share lies
+    in [0, 1], a parameter whose range is not negative is not negative, and one declared `positive` (a duration,
+    a half-life, a divisor) stays above 0.
+    """
 
     def __init__(self, declarations: Mapping[str, Parameter], overrides: Mapping[str, float] | None = None,
-                 *, source: str = "overrides") -> None:
+                 *, source: str = "overrides", allow_outside_range: bool = False) -> None:
         self.declarations = dict(declarations)
+        self.allow_outside_range = allow_outside_range
         self._values = {n: p.default for n, p in self.declarations.items()}
         for name, value in (overrides or {}).items():
             self._values[name] = self._check(name, value, source)
@@ -75,23 +92,47 @@ class ParameterSet(Mapping[str, float]):
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ParameterError(f"unknown parameter; {hint}see `exitvoice params` for the list", file=source,
                                  field=name, given=value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParameterError("a parameter value must be a number", file=source, field=name, given=value)
+        if not is_finite_number(value):
+            raise ParameterError("a parameter value must be a finite number", file=source, field=name,
+                                 given=value, allowed="a number such as 3 or 0.25 (not text, true/false, nan, inf)")
+        value = value.item() if hasattr(value, "item") else value  # a numpy scalar (from a posterior file)
         decl = self.declarations[name]
-        # The declared range is the plausible one for calibration; values outside it are allowed only for
-        # parameters whose physical domain is wider, so only impossible values are refused here.
-        if decl.unit in ("share",) and not 0.0 <= value <= 1.0:
+        declared = f"[{decl.low:g}, {decl.high:g}] {decl.unit}"
+        if decl.low <= value <= decl.high:
+            return value
+        if not self.allow_outside_range:
+            raise ParameterError("outside the parameter's declared range", file=source, field=name, given=value,
+                                 allowed=f"{declared} (or run with --allow-outside-range)")
+        if decl.unit == "share" and not 0.0 <= value <= 1.0:
             raise ParameterError("a share must lie in [0, 1]", file=source, field=name, given=value,
                                  allowed="[0, 1]")
-        if value < 0 and decl.low >= 0:
+        if value < 0 <= decl.low:
             raise ParameterError("this parameter cannot be negative", file=source, field=name, given=value,
-                                 allowed=f"{decl.low} to {decl.high} (plausible range)")
+                                 allowed=f">= 0 (declared range {declared})")
+        if value <= 0 and decl.positive:
+            raise ParameterError("this parameter must be above 0", file=source, field=name, given=value,
+                                 allowed=f"> 0 (declared range {declared})")
+        lo, hi = decl.outer_bounds()
+        if not lo <= value <= hi:
+            raise ParameterError("too far outside the parameter's declared range, even with --allow-outside-range",
+                                 file=source, field=name, given=value,
+                                 allowed=f"[{lo:g}, {hi:g}] ({OUTSIDE_RANGE_WIDTHS} widths of the declared range "
+                                         f"{declared}, exitvoice.limits.OUTSIDE_RANGE_WIDTHS)")
         return value
+
+    def outside_range(self) -> list[str]:
+        """A warning for every value outside its declared range (accepted with `allow_outside_range`)."""
+        out = []
+        for name, value in self._values.items():
+            d = self.declarations[name]
+            if not d.low <= value <= d.high:
+                out.append(f"{name} = {value:g} is outside its declared range [{d.low:g}, {d.high:g}] {d.unit}")
+        return out
 
     def with_overrides(self, overrides: Mapping[str, float], *, source: str = "overrides") -> ParameterSet:
         """A new set with more values overridden."""
         merged = {n: v for n, v in self._values.items() if v != self.declarations[n].default}
-        new = ParameterSet(self.declarations, merged)
+        new = ParameterSet(self.declarations, merged, allow_outside_range=self.allow_outside_range)
         for name, value in overrides.items():
             new._values[name] = new._check(name, value, source)
         return new

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, economy, voice
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 
 
 @dataclass
@@ -175,6 +175,7 @@ class Results:
                                                                strict=True)},
             "quota": quota,
             "parameters_changed": eng.params.changed(),
+            "warnings": eng.params.outside_range(),
             "cells": int(eng.pop.n_cells),
             "cell_state_entries": int(eng.X.size),
             "wall_seconds": round(wall_seconds, 3),
@@ -199,14 +200,14 @@ class Results:
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically."""
         with atomic_folder(out, force=force) as tmp:
-            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
+            (tmp / "summary.json").write_text(json_text(self.summary))
             self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
             self.regions.to_parquet(tmp / "regions.parquet", index=False)
             self.cells.to_parquet(tmp / "cells.parquet", index=False)
             if self.scenario_toml:
                 (tmp / "scenario.toml").write_text(self.scenario_toml)
             if "scenario" in self.extra:  # the resolved scenario (extends followed), readable by compare
-                (tmp / "scenario.json").write_text(json.dumps(self.extra["scenario"], indent=2) + "\n")
+                (tmp / "scenario.json").write_text(json_text(self.extra["scenario"]))
             if plots:
                 self.plot(tmp / "plots")
         return Path(out)

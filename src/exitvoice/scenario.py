@@ -28,12 +28,22 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .errors import ScenarioError
+from .errors import ExitvoiceError, ScenarioError
+from .fields import STRICT, Date, FiniteFloat
+from .limits import (
+    MAX_PEOPLE,
+    MAX_SCENARIO_DAYS,
+    MAX_SCENARIO_FILE_BYTES,
+    MAX_SEED,
+    MIN_SIMULATED_PEOPLE,
+    check_file_size,
+    check_memory,
+)
 from .pack import available_countries, load_pack
 from .params import ParameterSet
-from .policies import REGISTRY, Policy
+from .policies import REGISTRY, Policy, Who
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 """A scenario name is a slug: it names the default output folder `results/<name>`, so it holds no path."""
@@ -42,37 +52,43 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 class ScenarioMeta(BaseModel):
     """The `[scenario]` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     name: str = Field(pattern=NAME_PATTERN, max_length=100)
     description: str = ""
     country: str = "russia"
-    start: dt.date
-    end: dt.date
-    seed: int | None = Field(None, ge=0)
+    start: Date
+    end: Date
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
+    allow_outside_range: bool = False
+    """Accept parameter values outside their declared range (warned in the summary); `--allow-outside-range`."""
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ScenarioMeta:
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        days = (self.end - self.start).days + 1
+        if days > MAX_SCENARIO_DAYS:
+            raise ValueError(f"the scenario is {days:,} days long, more than the limit of {MAX_SCENARIO_DAYS:,} "
+                             "days (20 years, exitvoice.limits.MAX_SCENARIO_DAYS)")
         return self
 
 
 class PopulationOptions(BaseModel):
     """The `[population]` table."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     scale_to_total: bool = True
-    scale: float = Field(1.0, gt=0, le=1)
-    regions: list[str] | None = None
+    scale: FiniteFloat = Field(1.0, gt=0, le=1)
+    regions: list[str] | None = Field(None, min_length=1)
 
 
 class Scenario(BaseModel):
     """A validated scenario: meta, population options, parameter overrides and the policy timeline."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     scenario: ScenarioMeta
     population: PopulationOptions = Field(default_factory=PopulationOptions)
-    parameters: dict[str, float] = Field(default_factory=dict)
+    parameters: dict[str, FiniteFloat] = Field(default_factory=dict)
     policy: list[Policy] = Field(default_factory=list)
     source: str | None = Field(None, exclude=True)
 
@@ -96,9 +112,14 @@ class Scenario(BaseModel):
     def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
         """Validate a scenario given as a dict (as read from TOML)."""
         raw = dict(raw)
-        raw["parameters"] = _flatten(raw.get("parameters", {}))
-        for i, pol in enumerate(raw.get("policy", []) or []):
-            if isinstance(pol, dict) and pol.get("type") not in REGISTRY:
+        try:
+            raw["parameters"] = _flatten(raw.get("parameters", {}))
+        except RecursionError:
+            raise ScenarioError("parameter tables nested too deeply", file=source, field="parameters",
+                                allowed='dotted names, e.g. "exit.beta_risk" = 60') from None
+        policies = raw.get("policy", [])
+        for i, pol in enumerate(policies if isinstance(policies, list) else []):
+            if isinstance(pol, dict) and not (isinstance(pol.get("type"), str) and pol["type"] in REGISTRY):
                 raise ScenarioError("unknown policy type", file=source, field=f"policy[{i}].type",
                                     given=pol.get("type"), allowed=sorted(REGISTRY))
         try:
@@ -116,7 +137,7 @@ class Scenario(BaseModel):
             raise ScenarioError("no such country pack", file=source, field="scenario.country",
                                 given=self.scenario.country, allowed=available_countries())
         pack = load_pack(self.scenario.country)
-        ParameterSet(pack.declarations, self.parameters, source=f"{source} [parameters]")
+        params = self.parameter_set(source=f"{source} [parameters]")
         from .policies.base import BOUNDS
 
         for i, pol in enumerate(self.policy):
@@ -139,13 +160,26 @@ class Scenario(BaseModel):
             if bad:
                 raise ScenarioError("unknown regions", file=source, field="population.regions", given=bad,
                                     allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
+        self._check_size(params, source)
+        simulated = set(self.population.regions or regions)
         for i, pol in enumerate(self.policy):
             where = f"policy[{i}] ({pol.type})"
-            for field, names in (("who.regions", pol.who.regions), ("regional_end", pol.region_names())):
-                bad = sorted(set(names or []) - regions)
+            bad = sorted(set(pol.region_names()) - regions)
+            if bad:
+                raise ScenarioError("unknown regions", file=source, field=f"{where}.regional_end", given=bad,
+                                    allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
+            for path, who in _whos(pol):
+                if not who.regions:
+                    continue
+                bad = sorted(set(who.regions) - regions)
                 if bad:
-                    raise ScenarioError("unknown regions", file=source, field=f"{where}.{field}", given=bad,
+                    raise ScenarioError("unknown regions", file=source, field=f"{where}.{path}.regions", given=bad,
                                         allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
+                bad = sorted(set(who.regions) - simulated)
+                if bad:
+                    raise ScenarioError("regions not in the simulated population", file=source,
+                                        field=f"{where}.{path}.regions", given=bad,
+                                        allowed=f"the regions of population.regions: {sorted(simulated)}")
             bad = sorted(set(pol.route_names()) - routes)
             if bad:
                 raise ScenarioError("unknown routes or crossings", file=source, field=where, given=bad,
@@ -166,23 +200,120 @@ class Scenario(BaseModel):
                     raise ScenarioError("two exit_visa policies are in force on the same days", file=source,
                                         field=f"policy[{j}] (exit_visa).start", given=f"{q.start}..{q.end}",
                                         allowed=f"dates outside policy[{i}]'s {p.start}..{p.end}")
+        try:
+            check_memory(len(self.days))
+        except ExitvoiceError as exc:
+            raise ScenarioError(exc.message, file=source, field=exc.field, given=exc.given,
+                                allowed=exc.allowed) from None
 
-    def with_overrides(self, sets: dict[str, str]) -> Scenario:
-        """Apply `--set name=value` overrides: parameter names, or `<policy type>.<field>` for every such policy."""
+    def parameter_set(self, *, source: str | None = None) -> ParameterSet:
+        """The pack's declared parameters with this scenario's overrides (checked against their ranges)."""
+        return ParameterSet(load_pack(self.scenario.country).declarations, self.parameters,
+                            source=source or f"{self.source or '<scenario>'} [parameters]",
+                            allow_outside_range=self.scenario.allow_outside_range)
+
+    def simulated_people(self, params: ParameterSet | None = None) -> float:
+        """About how many people the run simulates (after `scale_to_total`, `regions` and `scale`)."""
+        pack = load_pack(self.scenario.country)
+        params = params or self.parameter_set()
+        reg = pack.regions
+        whole = float(params["population.total"]) if self.population.scale_to_total else float(reg.pop_total.sum())
+        share = 1.0
+        if self.population.regions:
+            share = float(reg.pop_total[reg.region_id.isin(self.population.regions)].sum() / reg.pop_total.sum())
+        return whole * share * self.population.scale
+
+    def _check_size(self, params: ParameterSet, source: str) -> None:
+        """The simulated population lies between `MIN_SIMULATED_PEOPLE` and `MAX_PEOPLE` (exitvoice.limits)."""
+        people = self.simulated_people(params)
+        field = "population.total" if self.population.scale_to_total else "population.scale"
+        if people > MAX_PEOPLE:
+            raise ScenarioError("the population is too large", file=source, field=field,
+                                given=f"{people:.3g} people", allowed=f"at most {MAX_PEOPLE:,} (exitvoice.limits)")
+        if people < MIN_SIMULATED_PEOPLE:
+            raise ScenarioError("the simulated population is too small for the pack's shares", file=source,
+                                field="population.scale", given=f"{people:.3g} people "
+                                f"(scale {self.population.scale:g} of {self.population.regions or 'all regions'})",
+                                allowed=f"at least {MIN_SIMULATED_PEOPLE:,} simulated people: a larger scale or "
+                                        "more regions (exitvoice.limits.MIN_SIMULATED_PEOPLE)")
+
+    def with_overrides(self, sets: dict[str, str], *, allow_outside_range: bool = False) -> Scenario:
+        """Apply `--set NAME=VALUE` overrides (see `override_target` for how NAME is read).
+
+        VALUE is read as a TOML value (`3.0`, `300000`, `"burden"`, `true`, `2022-10-01`); a bare word is text.
+        """
         data = self.model_dump(mode="json")
+        if allow_outside_range:
+            data["scenario"]["allow_outside_range"] = True
+        declared = load_pack(self.scenario.country).declarations
         for key, text in sets.items():
             value = _parse_value(text)
-            head, _, field = key.partition(".")
-            if head in REGISTRY:
-                hits = [p for p in data["policy"] if p["type"] == head]
-                if not hits:
-                    raise ScenarioError("the scenario has no policy of this type", file="--set", field=key,
-                                        given=text, allowed=sorted({p["type"] for p in data["policy"]}))
-                for p in hits:
-                    p[field] = value
-            else:
-                data["parameters"][key] = value
-        return Scenario.from_dict(data, source=f"{self.source or '<scenario>'} with --set")
+            target = override_target(key, declared, {p["type"] for p in data["policy"]})
+            if target[0] == "parameter":
+                data["parameters"][target[1]] = value
+                continue
+            _, ptype, path = target
+            hits = [p for p in data["policy"] if p["type"] == ptype]
+            if not hits:
+                raise ScenarioError("the scenario has no policy of this type", file="--set", field=key, given=text,
+                                    allowed=sorted({p["type"] for p in data["policy"]}) or "no policies")
+            for p in hits:
+                node = p
+                for part in path[:-1]:
+                    node = node.setdefault(part, {}) if isinstance(node.get(part, {}), dict) else None
+                    if node is None:
+                        raise ScenarioError("not a table of the policy", file="--set", field=key, given=text)
+                node[path[-1]] = value
+        source = self.source or "<scenario>"
+        return Scenario.from_dict(data, source=f"{source} with --set" if sets else source)
+
+
+def override_target(key: str, declared, policy_types: set[str]) -> tuple:
+    """What a `--set` name refers to: ("parameter", name) or ("policy", type, field path).
+
+    - `policy.<type>.<field>` (or `<field>.<subfield>`): that field of every policy of that type;
+    - `parameters.<group>.<name>`: that declared parameter;
+    - `<group>.<name>`: a declared parameter; else, when `<group>` is a policy type, the shorthand for
+      `policy.<group>.<name>` (`mobilisation.target`). A name that is both (a parameter `rumour.x` and a field
+      `x` of rumour policies) is ambiguous and refused: write it in one of the two explicit forms.
+    """
+    parts = key.split(".")
+    if parts[0] == "policy":
+        if len(parts) < 3 or parts[1] not in REGISTRY or not all(parts[2:]):
+            raise ScenarioError("expected policy.<type>.<field>", file="--set", field=key,
+                                allowed=f"policy types {sorted(REGISTRY)}")
+        return ("policy", parts[1], parts[2:])
+    if parts[0] == "parameters":
+        name = ".".join(parts[1:])
+        if name not in declared:
+            raise ScenarioError("unknown parameter; see `exitvoice params` for the list", file="--set", field=key)
+        return ("parameter", name)
+    is_param = key in declared
+    is_field = parts[0] in REGISTRY and len(parts) > 1 and parts[1] in REGISTRY[parts[0]].model_fields
+    if is_param and is_field:
+        raise ScenarioError("ambiguous: both a declared parameter and a policy field", file="--set", field=key,
+                            allowed=f"parameters.{key} (the parameter) or policy.{key} (the field of every "
+                                    f"{parts[0]} policy)")
+    if is_param or parts[0] not in REGISTRY:
+        return ("parameter", key)  # an unknown parameter is reported, with suggestions, by ParameterSet
+    if len(parts) < 2 or not all(parts[1:]):
+        raise ScenarioError("expected <type>.<field>", file="--set", field=key)
+    return ("policy", parts[0], parts[1:])
+
+
+def _whos(model: BaseModel, prefix: str = "") -> list[tuple[str, Who]]:
+    """Every population filter (`who`) in a policy, with its field path (`who`, `approval[0].who`)."""
+    out = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, item in items:
+            path = f"{prefix}{name}" + (f"[{i}]" if i is not None else "")
+            if isinstance(item, Who):
+                out.append((path, item))
+            elif isinstance(item, BaseModel):
+                out.extend(_whos(item, path + "."))
+    return out
 
 
 def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -197,10 +328,21 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         where = f"{_seen[-1]} [scenario].extends" if _seen else None
         raise ScenarioError("no such scenario file", file=str(path), field=where)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        check_file_size(path, MAX_SCENARIO_FILE_BYTES, "scenario file")
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
+        raw = tomllib.loads(text)
+    except ExitvoiceError as exc:
+        raise ScenarioError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not a text file (not UTF-8: byte {exc.start})", file=str(path),
+                            allowed="a TOML scenario file in UTF-8") from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise ScenarioError("tables or lists nested too deeply", file=str(path),
+                            allowed="a scenario file as in docs/scenarios.md") from None
     meta = raw.get("scenario")
     if not isinstance(meta, dict) or "extends" not in meta:
         return raw
@@ -265,7 +407,24 @@ def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
                          allowed=_allowed(err))
 
 
+_TYPE_ALLOWED = {
+    "int_type": "a whole number (not text, true/false or a decimal)",
+    "int_from_float": "a whole number",
+    "float_type": "a number (not text or true/false)",
+    "finite_number": "a finite number (not nan or inf)",
+    "bool_type": "true or false",
+    "date_type": "a date, e.g. 2022-09-21 (no time, no time zone)",
+    "string_type": "text in quotes",
+    "list_type": "a list, e.g. [\"SE\", \"AST\"]",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "too_short": "at least one item",
+}
+
+
 def _allowed(err: dict) -> str | None:
+    if err["type"] in _TYPE_ALLOWED:
+        return _TYPE_ALLOWED[err["type"]]
     ctx = err.get("ctx") or {}
     if "expected" in ctx:
         return str(ctx["expected"])

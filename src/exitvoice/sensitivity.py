@@ -9,7 +9,6 @@ confidence and σ, or Sobol first-order S1 and total-order ST with confidence in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ExitvoiceError
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 
 # scalar outputs: name → key of summary["totals"]
@@ -38,6 +37,9 @@ def problem(scenario: Scenario, params: list[str]) -> tuple[dict, list[bool]]:
     decl = load_pack(scenario.scenario.country).declarations
     if len(params) < 2:
         raise ExitvoiceError("name at least two parameters", field="--params", given=params)
+    twice = sorted({p for p in params if params.count(p) > 1})
+    if twice:
+        raise ExitvoiceError("a parameter is named twice", field="--params", given=twice)
     bounds, logs = [], []
     for p in params:
         if p not in decl:
@@ -103,8 +105,8 @@ def write(indices: pd.DataFrame, design: pd.DataFrame, out: str | Path, *, metho
 
     with atomic_folder(out, force=force) as tmp:
         indices.to_csv(tmp / "sensitivity.csv", index=False)
-        (tmp / "sensitivity.json").write_text(json.dumps(
-            {**meta, "method": method, "indices": indices.to_dict("records")}, indent=2, default=float) + "\n")
+        (tmp / "sensitivity.json").write_text(json_text(
+            {**meta, "method": method, "indices": indices.to_dict("records")}))
         design.to_parquet(tmp / "samples.parquet", index=False)
         sensitivity_plot(indices, method, tmp / "sensitivity.png")
     return Path(out)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .outputs import atomic_folder
+from .outputs import atomic_folder, json_text
 
 # quantity -> (rule, simulated series for destinations, simulated series at crossings)
 RULES = {
@@ -99,8 +99,17 @@ class Simulated:
         summary_path = folder / "summary.json"
         for name in ("member_series.parquet", "timeseries.parquet"):
             if (folder / name).is_file() and summary_path.is_file():
-                scale = json.loads(summary_path.read_text()).get("population_scale", 1.0)
-                return cls.from_timeseries(pd.read_parquet(folder / name), scale=scale)
+                try:
+                    scale = json.loads(summary_path.read_text()).get("population_scale", 1.0)
+                    frame = pd.read_parquet(folder / name)
+                except (OSError, ValueError, AttributeError) as exc:
+                    raise DataError(f"a damaged run folder ({type(exc).__name__}: {exc})", file=str(folder),
+                                    allowed="a folder written by `exitvoice run`") from None
+                if not isinstance(scale, int | float) or not 0 < scale <= 1 or not {
+                        "date", "quantity", "geography", "value"} <= set(frame.columns):
+                    raise DataError("a damaged run folder (summary.json or the series are not exitvoice's)",
+                                    file=str(folder), allowed="a folder written by `exitvoice run`")
+                return cls.from_timeseries(frame, scale=scale)
         raise DataError("not a run or ensemble folder (no summary.json with timeseries.parquet or "
                         "member_series.parquet)", file=str(folder))
 
@@ -163,7 +172,7 @@ class Scorecard:
 
         with atomic_folder(out, force=force) as tmp:
             self.rows.to_csv(tmp / "scorecard.csv", index=False)
-            (tmp / "scorecard.json").write_text(json.dumps(self.metrics, indent=2, default=str) + "\n")
+            (tmp / "scorecard.json").write_text(json_text(self.metrics))
             scorecard_plot(self, tmp / "scorecard.png")
         return Path(out)
 

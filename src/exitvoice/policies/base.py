@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from ..fields import STRICT, Date
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -27,7 +29,7 @@ BOUNDS = {"share": (0.0, 1.0), "non_negative": (0.0, np.inf), "positive": (0.0, 
 class Who(BaseModel):
     """A population filter: every field left out matches everyone; ages select whole bands inside the range."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     sex: Literal["male", "female"] | None = None
     age_min: int | None = Field(None, ge=0, le=120)
     age_max: int | None = Field(None, ge=0, le=120)
@@ -51,7 +53,7 @@ class Who(BaseModel):
 class PolicyBase(BaseModel):
     """A policy active from `start` to `end` (inclusive dates; no end = to the end of the run)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (MODEL §7)
     # Fields that may name a declared parameter instead of a number, with the kind of number they hold: scenario
     # assumptions (an enforcement level, a rumour's credibility) then have a range and a source, and calibration,
@@ -59,8 +61,8 @@ class PolicyBase(BaseModel):
     numbers: ClassVar[dict[str, str]] = {}
     type: str
     label: str | None = None
-    start: dt.date
-    end: dt.date | None = None
+    start: Date
+    end: Date | None = None
     who: Who = Field(default_factory=Who)
 
     @model_validator(mode="after")
@@ -145,7 +147,7 @@ class DayPolicy:
 
     n_routes: int
     n_dest: int
-    date: dt.date | None = None
+    date: Date | None = None
     new_closure_signals: int = 0  # closures, exit bans, border summons starting today (MODEL §7, C(t))
     mobilisations: list = field(default_factory=list)
     exit_visas: list = field(default_factory=list)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from .base import DayPolicy, NonNegative, PolicyBase, PolicyContext
+from ..limits import MAX_PEOPLE
+from .base import DayPolicy, NonNegative, ParamName, PolicyBase, PolicyContext
 
 
 class CapacityChange(PolicyBase):
@@ -16,7 +17,7 @@ class CapacityChange(PolicyBase):
     numbers: ClassVar[dict[str, str]] = {"factor": "non_negative", "capacity": "non_negative"}
     route: str
     factor: NonNegative | None = None
-    capacity: NonNegative | None = None
+    capacity: Annotated[float, Field(ge=0, le=MAX_PEOPLE)] | ParamName | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> CapacityChange:

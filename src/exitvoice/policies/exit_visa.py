@@ -14,15 +14,17 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from ..fields import STRICT
+from ..limits import MAX_PEOPLE
 from .base import DayPolicy, PolicyBase, PolicyContext, Who
 
 
 class Approval(BaseModel):
     """Approval probability for a group."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     who: Who = Field(default_factory=Who)
     probability: float = Field(ge=0, le=1)
 
@@ -32,7 +34,8 @@ class ExitVisa(PolicyBase):
 
     type: Literal["exit_visa"]
     signals_closure: ClassVar[bool] = True
-    daily_capacity: int = Field(gt=0, description="applications decided per day (whole population)")
+    daily_capacity: int = Field(gt=0, le=MAX_PEOPLE,
+                                description="applications decided per day (whole population)")
     processing_days: int = Field(7, ge=0, le=365)
     approval: list[Approval] = Field(default_factory=list)
     default_approval: float = Field(1.0, ge=0, le=1)

@@ -6,8 +6,10 @@ import datetime as dt
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from ..fields import STRICT, Date
+from ..limits import MAX_PEOPLE
 from .base import DayPolicy, PolicyBase, PolicyContext, Share
 
 # Fields whose parameter has another name.
@@ -22,7 +24,7 @@ PARAMETER_OF = {
 class Eligibility(BaseModel):
     """Who may be called, by military service and age; fields left out take the `callup.*` parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     privates_max_age: int | None = Field(None, ge=18, le=70)
     officers_max_age: int | None = Field(None, ge=18, le=70)
     senior_officers_max_age: int | None = Field(None, ge=18, le=70)
@@ -55,7 +57,7 @@ class Mobilisation(PolicyBase):
 
     type: Literal["mobilisation"]
     numbers: ClassVar[dict[str, str]] = {"summons_ban_enforcement": "share"}
-    target: int = Field(gt=0)
+    target: int = Field(gt=0, le=MAX_PEOPLE)
     daily_profile: Literal["front_loaded", "uniform"] = "front_loaded"
     allocation: Literal["proportional", "burden"] = "proportional"
     summons_per_recruit: float | None = Field(None, ge=1.0)
@@ -64,10 +66,10 @@ class Mobilisation(PolicyBase):
     eligible: Eligibility = Field(default_factory=Eligibility)
     summons_lapse_at_end: bool = True
     summons_exit_ban: bool = False
-    summons_exit_ban_from: dt.date | None = None
+    summons_exit_ban_from: Date | None = None
     summons_ban_enforcement: Share = 1.0
     electronic_share: float = Field(0.0, ge=0, le=1)
-    regional_end: dict[str, dt.date] = Field(default_factory=dict)
+    regional_end: dict[str, Date] = Field(default_factory=dict)
 
     def region_names(self) -> list[str]:
         """Regions named in `regional_end` (checked against the pack)."""

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..limits import MAX_PEOPLE
 from .base import DayPolicy, PolicyBase, PolicyContext
 
 
@@ -22,8 +23,8 @@ class RegularConscription(PolicyBase):
     """Draft `intake` unserved men of `ages` over the campaign from `start` to `end`."""
 
     type: Literal["regular_conscription"]
-    intake: int = Field(gt=0)
-    ages: tuple[int, int] = (18, 27)
+    intake: int = Field(gt=0, le=MAX_PEOPLE)
+    ages: tuple[int, int] = Field((18, 27), strict=False)  # a TOML list [18, 27]; its items stay strict ints
 
     @model_validator(mode="after")
     def _campaign(self) -> RegularConscription:

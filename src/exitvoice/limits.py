@@ -1,0 +1,105 @@
+"""Input limits: what exitvoice refuses up front (exit code 2, the limit named) rather than fail or exhaust the machine.
+
+Every limit lives here, named; docs/reliability.md lists them. A limit is a promise about the tool, not about the
+model: they keep a mistyped date (`end = 9999-12-31`), a runaway population (`population.total = 1e20`) or a
+file that is not what it claims from running for hours, allocating terabytes or printing a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ExitvoiceError
+
+MAX_SCENARIO_DAYS = 7305
+"""Longest scenario: 20 years of days (the model is built for months to a few years of a crisis)."""
+
+MAX_SCENARIO_FILE_BYTES = 1 << 20
+"""Largest scenario file (1 MiB; the shipped ones are under 10 KiB)."""
+
+MAX_TABLE_FILE_BYTES = 256 << 20
+"""Largest observation or posterior file (256 MiB)."""
+
+MAX_PEOPLE = 10_000_000_000
+"""Largest population, and largest count in a policy (a target, an intake, a capacity): ten billion people, more
+than the world's. Counts are 64-bit integers; far above this, binomial draws lose integer precision."""
+
+MIN_SIMULATED_PEOPLE = 5_000
+"""Smallest simulated population (after `population.scale` and `population.regions`): below it a sample is too
+coarse for the pack's shares (fewer people of working age than employed, empty regions, a target rounding to 0)."""
+
+OUTSIDE_RANGE_WIDTHS = 10
+"""With `--allow-outside-range`, how far beyond its declared range a parameter may go: this many widths of the
+range (for a range of one value, this many times its size). Further out the model stops making sense and breaks:
+exp() of a coefficient overflows, a billion-day processing ring asks for terabytes."""
+
+MAX_SEED = 2**63 - 1
+"""Largest seed (seeds are stored as 64-bit integers in Parquet outputs)."""
+
+MAX_ENSEMBLE_MEMBERS = 100_000
+"""Most members of an ensemble (memory is checked too; see `check_memory`)."""
+
+RUN_BASE_BYTES = 256 << 20
+"""Memory of a run of the whole population apart from its days (interpreter, libraries, cells, network): 238 MiB
+measured with `ru_maxrss` (whole Russia pack, Nov 2026), rounded up. Smaller populations take less."""
+
+RUN_BYTES_PER_DAY = 256 << 10
+"""Memory a run adds per simulated day (records, then the frames built from them): 155 KiB measured between runs
+of 20 and 120 days of the whole population, rounded up."""
+
+ENSEMBLE_BYTES_PER_VALUE = 64
+"""Memory per member and series value of an ensemble: the values (8 bytes), their quantiles and the long
+`member_series` frame written at the end (date, quantity, geography, value, member)."""
+
+SERIES_PER_DAY = 1000
+"""Upper bound on the series values a run records per day (468 for the whole Russia pack)."""
+
+MEMORY_SHARE = 0.8
+"""Share of the machine's available memory a run or an ensemble may be estimated to need."""
+
+SCHEDULER_CONNECT_SECONDS = 5.0
+"""How long to wait for a Dask scheduler to accept a connection before giving up."""
+
+
+def check_file_size(path: str | Path, limit: int, what: str) -> None:
+    """Refuse a file larger than `limit` bytes (before reading it)."""
+    size = Path(path).stat().st_size
+    if size > limit:
+        raise ExitvoiceError(f"the {what} is too large ({size:,} bytes)", file=str(path), given=size,
+                             allowed=f"at most {limit:,} bytes")
+
+
+def available_memory() -> int | None:
+    """Memory available to a new process, in bytes (`MemAvailable` of /proc/meminfo, else physical memory)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not a POSIX system
+        return None
+
+
+def estimate_memory(days: int, *, members: int = 1, jobs: int = 1) -> int:
+    """Estimated peak memory (bytes) of a run, or of an ensemble of `members` on `jobs` local workers."""
+    run = RUN_BASE_BYTES + days * RUN_BYTES_PER_DAY
+    if members <= 1:
+        return run
+    return jobs * run + members * days * SERIES_PER_DAY * ENSEMBLE_BYTES_PER_VALUE
+
+
+def check_memory(days: int, *, members: int = 1, jobs: int = 1, field: str = "scenario.end") -> None:
+    """Refuse a run or an ensemble whose estimated memory exceeds `MEMORY_SHARE` of the available memory."""
+    have = available_memory()
+    need = estimate_memory(days, members=members, jobs=jobs)
+    if have is not None and need > MEMORY_SHARE * have:
+        what = f"{members} members of {days} days" if members > 1 else f"{days} days"
+        raise ExitvoiceError(f"this needs about {need / 2**30:.1f} GiB of memory ({what}), more than this machine "
+                             f"has available", field=field, given=what,
+                             allowed=f"an estimate below {MEMORY_SHARE:.0%} of {have / 2**30:.1f} GiB available "
+                                     "(fewer days or members, or fewer --jobs)")

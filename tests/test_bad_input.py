@@ -1,0 +1,338 @@
+"""Bad input is refused as a user runs the CLI: exit code 2, a message naming the file and the field, no traceback,
+nothing written. Good input that used to be misread (an ambiguous `--set` name) works."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write_scenario
+from exitvoice.limits import MAX_SCENARIO_DAYS, MAX_SCENARIO_FILE_BYTES, MIN_SIMULATED_PEOPLE
+
+OBS_HEADER = "date,quantity,geography,value,unit,since,kind,source,quote\n"
+
+
+def exitvoice(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+
+
+def files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+def refused(r, *names) -> str:
+    """Assert a clean refusal (exit 2, no traceback) whose message holds every name; return the message."""
+    msg = " ".join(r.stderr.split())
+    assert r.returncode == 2, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    for name in names:
+        assert name in msg, (name, msg)
+    return msg
+
+
+@pytest.fixture
+def scen(tmp_path):
+    return write_scenario(tmp_path / "s.toml", "bad", "2022-09-24")
+
+
+def run_refused(scen, *args, names=()):
+    """`run` with these arguments is refused and writes nothing next to the scenario."""
+    folder = scen.parent
+    before = files(folder)
+    r = exitvoice("run", scen, "--out", folder / "never", "--no-plots", *args, cwd=folder)
+    msg = refused(r, *names)
+    assert files(folder) == before, files(folder) - before
+    return msg
+
+
+# -- numbers: finite, and numbers -----------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
+def test_a_non_finite_parameter_is_refused(scen, value):
+    run_refused(scen, "--set", f"exit.beta_risk={value}", names=("exit.beta_risk", "finite"))
+
+
+@pytest.mark.parametrize("setting,names", [
+    ("exit.beta_risk=true", ("exit.beta_risk", "number")),
+    ('exit.beta_risk="3"', ("exit.beta_risk", "number")),
+    ('mobilisation.target="3000"', ("policy[0].target", "whole number")),
+    ("mobilisation.target=3000.5", ("policy[0].target", "whole number")),
+    ("mobilisation.summons_exit_ban=1", ("policy[0].summons_exit_ban", "true or false")),
+])
+def test_booleans_and_text_are_not_numbers(scen, setting, names):
+    run_refused(scen, "--set", setting, names=names)
+
+
+def test_nan_in_a_scenario_file_is_refused(scen):
+    scen.write_text(scen.read_text() + '[parameters]\n"exit.beta_risk" = nan\n')
+    refused(exitvoice("check", scen), str(scen), "exit.beta_risk", "finite")
+    run_refused(scen, names=(str(scen), "exit.beta_risk"))
+
+
+def test_nan_in_a_policy_field_is_refused(scen):
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_ban"\nstart = 2022-09-22\nenforcement = nan\n')
+    refused(exitvoice("check", scen), "policy[1].enforcement", "finite")
+
+
+# -- declared ranges ------------------------------------------------------------------------------------------
+def test_a_value_outside_its_range_is_refused_unless_allowed(scen, tmp_path):
+    msg = run_refused(scen, "--set", "callup.hide_rate=5", names=("callup.hide_rate", "declared range"))
+    assert "--allow-outside-range" in msg
+    out = tmp_path / "allowed"
+    r = exitvoice("run", scen, "--out", out, "--no-plots", "--set", "callup.hide_rate=0.5",
+                  "--allow-outside-range")
+    assert r.returncode == 0, r.stderr
+    warnings = json.loads((out / "summary.json").read_text())["warnings"]
+    assert warnings == ["callup.hide_rate = 0.5 is outside its declared range [0, 0.2] per day"]
+
+
+@pytest.mark.parametrize("setting", ["callup.hide_rate=5", "callup.report_days=0", "risk.half_life_days=0",
+                                     "trips.trip_days=0", "callup.report_days=-1"])
+def test_impossible_values_are_refused_even_when_outside_the_range_is_allowed(scen, setting):
+    name = setting.split("=")[0]
+    run_refused(scen, "--set", setting, "--allow-outside-range", names=(name,))
+
+
+@pytest.mark.parametrize("total", ["1", "1e20"])
+def test_a_population_total_that_cannot_run_is_refused(scen, total):
+    run_refused(scen, "--set", f"population.total={total}", names=("population.total", "declared range"))
+    run_refused(scen, "--set", f"population.total={total}", "--allow-outside-range", names=("population",))
+
+
+# -- namespaces of --set --------------------------------------------------------------------------------------
+def test_a_parameter_whose_group_is_a_policy_type_can_be_set(tmp_path):
+    scen = write_scenario(tmp_path / "r.toml", "rum", "2022-09-24")
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "rumour"\nstart = 2022-09-15\nkind = '
+                    '"general_mobilisation"\ncredibility = 0.5\nhalf_life_days = 3\n')
+    out = tmp_path / "o"
+    r = exitvoice("run", scen, "--out", out, "--no-plots", "--set", "rumour.general_risk=0.6",
+                  "--set", "policy.rumour.credibility=0.8", "--set", "rumour.half_life_days=4")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "summary.json").read_text())["parameters_changed"] == {"rumour.general_risk": 0.6}
+    resolved = json.loads((out / "scenario.json").read_text())["policy"][1]
+    assert (resolved["credibility"], resolved["half_life_days"]) == (0.8, 4)
+
+
+def test_set_names_are_read_without_ambiguity():
+    from exitvoice.errors import ScenarioError
+    from exitvoice.pack import load_pack
+    from exitvoice.scenario import override_target
+
+    declared = dict(load_pack("russia").declarations)
+    types = {"rumour", "mobilisation"}
+    assert override_target("rumour.general_risk", declared, types) == ("parameter", "rumour.general_risk")
+    assert override_target("parameters.exit.beta_risk", declared, types) == ("parameter", "exit.beta_risk")
+    assert override_target("mobilisation.target", declared, types) == ("policy", "mobilisation", ["target"])
+    assert override_target("policy.mobilisation.eligible.privates_max_age", declared, types) == (
+        "policy", "mobilisation", ["eligible", "privates_max_age"])
+    declared["rumour.credibility"] = declared["rumour.general_risk"]  # a parameter that is also a field's name
+    with pytest.raises(ScenarioError, match="ambiguous"):
+        override_target("rumour.credibility", declared, types)
+    assert override_target("policy.rumour.credibility", declared, types)[0] == "policy"
+    assert override_target("parameters.rumour.credibility", declared, types)[0] == "parameter"
+
+
+# -- scenario files that used to end in a traceback -----------------------------------------------------------
+def test_binary_garbage_as_a_scenario(tmp_path):
+    f = tmp_path / "garbage.toml"
+    f.write_bytes(bytes(range(256)) * 4)
+    refused(exitvoice("check", f), str(f), "UTF-8")
+    refused(exitvoice("run", f, "--out", tmp_path / "never"), str(f))
+    assert files(tmp_path) == {"garbage.toml"}
+
+
+@pytest.mark.parametrize("population,names", [
+    ("regions = []", ("population.regions",)),
+    ('scale = 1e-9\nregions = ["SE"]', ("population.scale", f"{MIN_SIMULATED_PEOPLE:,}")),
+    ('scale = 1e-6\nregions = ["SE", "AST"]', ("population.scale", f"{MIN_SIMULATED_PEOPLE:,}")),
+    ("scale = 0", ("population.scale",)),
+    ("scale = nan", ("population.scale",)),
+    ('regions = ["SE", 7]', ("population.regions",)),
+])
+def test_populations_that_cannot_be_built(tmp_path, population, names):
+    f = tmp_path / "p.toml"
+    f.write_text(f'[scenario]\nname = "p"\nstart = 2022-09-14\nend = 2022-09-20\n[population]\n{population}\n')
+    refused(exitvoice("check", f), str(f), *names)
+    run_refused(f, names=(str(f), *names))
+
+
+def test_who_regions_must_be_simulated_and_check_says_so(scen):
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_ban"\nstart = 2022-09-22\nenforcement = 0.5\n'
+                    'who = { regions = ["MOW"] }\n')
+    refused(exitvoice("check", scen), str(scen), "policy[1] (exit_ban).who.regions", "MOW", "population.regions")
+    run_refused(scen, names=("MOW",))
+
+
+def test_who_regions_of_an_approval_rule_are_checked_too(scen):
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_visa"\nstart = 2022-09-22\ndaily_capacity = 100\n'
+                    'approval = [{ who = { regions = ["MOW"] }, probability = 0.5 }]\n')
+    refused(exitvoice("check", scen), "approval[0].who.regions", "MOW")
+
+
+@pytest.mark.parametrize("region", ["[/x]", "[red]RED", "[bold]"])
+def test_user_text_is_printed_as_written(scen, region):
+    scen.write_text(scen.read_text().replace('"AST"', f'"{region}"'))
+    msg = refused(exitvoice("check", scen), "population.regions")
+    assert region in msg
+
+
+def test_an_output_path_with_markup_is_printed_as_written(scen, tmp_path):
+    r = exitvoice("run", scen, "--out", tmp_path / "[red]out", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert "[red]out" in " ".join(r.stdout.split())
+
+
+@pytest.mark.parametrize("args,names", [
+    (("--seed", "-1"), ("--seed",)),
+    (("--seed", str(2**64)), ("--seed",)),
+    (("--ensemble", "0"), ("--ensemble",)),
+    (("--ensemble", "2", "--jobs", "0"), ("--jobs",)),
+])
+def test_bad_numbers_on_the_command_line(scen, args, names):
+    run_refused(scen, *args, names=names)
+
+
+def test_an_unreachable_scheduler_fails_fast(scen):
+    msg = run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://127.0.0.1:1",
+                      names=("--scheduler", "tcp://127.0.0.1:1"))
+    assert "cannot reach" in msg
+    run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://nowhere", names=("not a scheduler address",))
+
+
+# -- limits -----------------------------------------------------------------------------------------------------
+def test_a_scenario_longer_than_the_limit_is_refused(scen):
+    scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 9999-12-31"))
+    refused(exitvoice("check", scen), str(scen), "scenario", f"{MAX_SCENARIO_DAYS:,}")
+    run_refused(scen, names=(str(scen),))
+
+
+def test_a_scenario_file_larger_than_the_limit_is_refused(scen):
+    scen.write_text(scen.read_text() + "#" * MAX_SCENARIO_FILE_BYTES + "\n")
+    refused(exitvoice("check", scen), str(scen), "too large", f"{MAX_SCENARIO_FILE_BYTES:,}")
+
+
+def test_an_ensemble_larger_than_memory_is_refused_up_front(scen):
+    scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 2030-12-31"))
+    run_refused(scen, "--ensemble", "100000", names=("--ensemble", "memory"))
+
+
+def test_counts_in_policies_are_bounded(scen):
+    scen.write_text(scen.read_text().replace("target = 300000", "target = 100000000000000"))
+    refused(exitvoice("check", scen), "policy[0].target")
+
+
+# -- observation and posterior files ----------------------------------------------------------------------------
+@pytest.fixture
+def run_folder(scen, tmp_path):
+    out = tmp_path / "run"
+    assert exitvoice("run", scen, "--out", out, "--no-plots").returncode == 0
+    return out
+
+
+@pytest.mark.parametrize("content,names", [
+    ("", ("empty",)),
+    (OBS_HEADER, ("no observations",)),
+    (OBS_HEADER + "2022-09-20,daily_entries,KZ,nan,persons,,official,x,\n", ("line 2", "value", "finite")),
+    (OBS_HEADER + "2022-09-20,daily_entries,KZ,inf,persons,,official,x,\n", ("line 2", "value", "finite")),
+    (OBS_HEADER + "2022-09-20T00:00:00+03:00,daily_entries,KZ,5,persons,,official,x,\n", ("line 2", "date")),
+    (OBS_HEADER + "2022-09-20 13:00,daily_entries,KZ,5,persons,,official,x,\n", ("line 2", "date")),
+    (OBS_HEADER + "2022-09-20,cum_entries,KZ,5,persons,2022-09-15T00:00Z,official,x,\n", ("line 2", "since")),
+])
+def test_bad_observation_files(run_folder, tmp_path, content, names):
+    obs = tmp_path / "obs.csv"
+    obs.write_text(content)
+    r = exitvoice("validate", run_folder, "--observations", obs, "--out", tmp_path / "never")
+    refused(r, str(obs), *names)
+    assert not (tmp_path / "never").exists()
+
+
+def test_calibrating_against_a_nan_observation_is_refused(scen, tmp_path):
+    obs = tmp_path / "obs.csv"
+    obs.write_text(OBS_HEADER + "2022-09-20,daily_entries,KZ,nan,persons,,official,x,\n")
+    r = exitvoice("calibrate", scen, "--params", "exit.beta_risk", "--observations", obs, "--trials", "1",
+                  "--out", tmp_path / "never")
+    refused(r, str(obs), "value")
+    assert not (tmp_path / "never").exists() and not (tmp_path / "never.db").exists()
+
+
+@pytest.mark.parametrize("content,names", [
+    ("", ("posterior",)),
+    ("exit.beta_risk\n", ("posterior", "one row")),
+    ("exit.beta_risk\nnan\n", ("row 1", "exit.beta_risk", "finite")),
+    ("exit.beta_risk\ntrue\n", ("row 1", "exit.beta_risk")),
+    ("exit.beta_risk\n5000\n", ("row 1", "exit.beta_risk", "declared range")),
+    ("set_id,exit.beta_risk\n0,60\n0,70\n", ("set_id",)),
+])
+def test_bad_posterior_files(scen, tmp_path, content, names):
+    post = tmp_path / "post.csv"
+    post.write_text(content)
+    run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(post), *names))
+
+
+def test_a_posterior_with_integer_columns_is_read(scen, tmp_path):
+    post = tmp_path / "post.csv"
+    post.write_text("trips.trip_days,exit.beta_risk\n9,60\n10,70\n")
+    r = exitvoice("run", scen, "--ensemble", "2", "--posterior", post, "--out", tmp_path / "ens", "--no-plots")
+    assert r.returncode == 0, r.stderr
+
+
+# -- found while looking for more ----------------------------------------------------------------------------------
+def test_deeply_nested_tables_are_refused(tmp_path):
+    head = '[scenario]\nname = "x"\nstart = 2022-09-14\nend = 2022-09-20\n'
+    for body in ('[parameters]\n"a" = ' + "[" * 5000 + "]" * 5000, "[parameters." + "a." * 3000 + "b]\nc = 1"):
+        f = tmp_path / "deep.toml"
+        f.write_text(head + body + "\n")
+        refused(exitvoice("check", f), str(f), "nested too deeply")
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path, scen):
+    scen.write_bytes(b"\xef\xbb\xbf" + scen.read_bytes())
+    assert exitvoice("check", scen).returncode == 0
+
+
+def test_a_long_given_value_is_shortened(scen):
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_ban"\nstart = 2022-09-22\nenforcement = 0.5\n'
+                    f'label = {["x" * 50] * 100}\n'.replace("'", '"'))
+    msg = refused(exitvoice("check", scen), "policy[1].label", "characters)")
+    assert len(msg) < 1000
+
+
+@pytest.mark.parametrize("args,names", [
+    (("--storage", "nonsense"), ("--storage", "cannot open")),
+    (("--storage", "sqlite:////nonexistent/dir/x.db"), ("--storage",)),
+    (("--tolerance", "nan"), ("--tolerance",)),
+    (("--tolerance", "-1"), ("--tolerance",)),
+    (("--params", "exit.beta_risk,exit.beta_risk"), ("--params", "twice")),
+])
+def test_bad_calibration_options(scen, tmp_path, args, names):
+    cmd = ["calibrate", scen, "--trials", "1", "--out", tmp_path / "never"]
+    if "--params" not in args:
+        cmd += ["--params", "exit.beta_risk"]
+    refused(exitvoice(*cmd, *args), *names)
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_damaged_run_folder_is_refused(run_folder):
+    (run_folder / "summary.json").write_text("{not json")
+    refused(exitvoice("validate", run_folder, "--out", run_folder.parent / "never"), "damaged")
+
+
+def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
+    r = exitvoice("sensitivity", scen, "--params", "exit.beta_risk,exit.beta_risk", "--samples", "2",
+                  "--out", tmp_path / "never")
+    refused(r, "--params", "twice")
+
+
+def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):
+    out = tmp_path / "ens"
+    r = exitvoice("run", scen, "--ensemble", "2", "--set", "callup.hide_rate=0.3", "--allow-outside-range",
+                  "--out", out, "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "summary.json").read_text())["warnings"] == [
+        "callup.hide_rate = 0.3 is outside its declared range [0, 0.2] per day"]
+    assert "outside its declared range" in r.stdout

@@ -1,0 +1,132 @@
+"""Faults: Ctrl-C during a calibration or an ensemble, then the same command again. Nothing is lost (finished
+trials and members are kept), nothing is repeated (no trial or member runs twice), and the interruption prints one
+line, not a traceback."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+
+import optuna
+import pandas as pd
+
+from conftest import MOBILISATION, small_scenario, write_scenario
+from exitvoice.calibrate import Settings, calibrate, posterior
+
+LIVENESS_SECONDS = 300  # bounds on waiting for a subprocess: a hang fails the test instead of blocking it
+
+
+def _default_sigint() -> None:
+    # A shell's background jobs start with SIGINT ignored, and Python then never raises KeyboardInterrupt;
+    # restore the default, as in a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(*args):
+    return subprocess.Popen([sys.executable, "-m", "exitvoice", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+
+
+def exitvoice(*args):
+    return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
+                          timeout=LIVENESS_SECONDS)
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.time() + LIVENESS_SECONDS
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def interrupt(proc) -> tuple[str, str]:
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=LIVENESS_SECONDS)
+    assert proc.returncode == 130, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err and "interrupted" in err, err[-3000:]
+    return out, err
+
+
+def trials(db) -> list[tuple[str, float]]:
+    """(state, value of exit.beta_risk) of every trial, read with sqlite3 (waits for a writer's lock)."""
+    if not db.exists():
+        return []
+    with closing(sqlite3.connect(db, timeout=60)) as con:
+        try:
+            return con.execute("SELECT t.state, p.param_value FROM trials t JOIN trial_params p "
+                               "ON p.trial_id = t.trial_id ORDER BY t.number").fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+
+
+def completed(db) -> list[float]:
+    return [v for s, v in trials(db) if s == "COMPLETE"]
+
+
+def test_ctrl_c_during_a_calibration_then_resume_repeats_nothing(tmp_path):
+    scen = write_scenario(tmp_path / "s.toml", "fault", "2022-09-28")
+    db = tmp_path / "c.db"
+    out = tmp_path / "out"
+    cmd = ["calibrate", scen, "--params", "exit.beta_risk", "--sampler", "random", "--seed", "3",
+           "--storage", f"sqlite:///{db}", "--out", out]
+    proc = start(*cmd, "--trials", 10_000)
+    wait_for(lambda: len(completed(db)) >= 3, "three completed trials")
+    interrupt(proc)
+    kept = completed(db)
+    assert not out.exists()
+
+    r = exitvoice(*cmd, "--trials", len(kept) + 3)
+    assert r.returncode == 0, r.stderr
+    done = completed(db)
+    assert len(done) == len(kept) + 3
+    assert done[: len(kept)] == kept  # nothing lost
+    assert len(set(done)) == len(done)  # nothing proposed twice (a re-seeded random sampler would replay)
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert not post.duplicated(subset=["exit.beta_risk"]).any()
+
+    before = (out / "calibration.json").read_text()
+    r = exitvoice(*cmd, "--trials", len(kept) + 3)  # the same command after it finished
+    assert r.returncode == 0, r.stderr
+    assert "finished" in r.stdout
+    assert (out / "calibration.json").read_text() == before
+    assert len(completed(db)) == len(kept) + 3
+
+
+def test_a_resumed_study_proposes_no_set_twice(tmp_path):
+    sc = small_scenario([dict(MOBILISATION)], end="2022-09-24", scale=0.02, regions=["SE", "AST"])
+    obs = pd.DataFrame([{"line": 2, "date": pd.Timestamp("2022-09-22"), "quantity": "daily_entries",
+                         "geography": "KZ", "value": 50.0, "unit": "persons", "since": None, "kind": "official",
+                         "source": "test"}])
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    for n in (4, 8, 12):  # three sessions of the same command, each asking for more trials
+        st = calibrate(sc, obs, Settings(params=["exit.beta_risk"], trials=n, seed=0), storage=url, study="r")
+    done = [t.params["exit.beta_risk"] for t in st.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 12 and len(set(done)) == 12
+    assert len(posterior(st, Settings(params=["exit.beta_risk"], min_sets=12))) == 12
+
+
+def test_ctrl_c_during_an_ensemble_then_resume_repeats_nothing(tmp_path):
+    scen = write_scenario(tmp_path / "s.toml", "ens", "2022-09-30")
+    out, ref = tmp_path / "ens", tmp_path / "ref"
+    checkpoint = tmp_path / ".ens.members"
+    cmd = ["run", scen, "--ensemble", 6, "--jobs", 2, "--seed", 5, "--no-plots"]
+    proc = start(*cmd, "--out", out)
+    wait_for(lambda: len(list(checkpoint.glob("member-*.npz"))) >= 2, "two finished members")
+    interrupt(proc)
+    saved = len(list(checkpoint.glob("member-*.npz")))
+    assert 2 <= saved and not out.exists()
+
+    r = exitvoice(*cmd, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming: {saved} of 6 members" in " ".join(r.stderr.split())
+    assert not checkpoint.exists()
+    assert exitvoice(*cmd, "--out", ref).returncode == 0  # the same ensemble, uninterrupted
+    for name in ("timeseries_quantiles.parquet", "member_series.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(ref / name))
+    drop = [c for c in ("wall_seconds",) if c in pd.read_parquet(out / "members.parquet")]
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "members.parquet").drop(columns=drop),
+                                  pd.read_parquet(ref / "members.parquet").drop(columns=drop))

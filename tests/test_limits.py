@@ -1,0 +1,63 @@
+"""The limits module and the strict field types, in process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from exitvoice import limits
+from exitvoice.errors import ExitvoiceError, ParameterError
+from exitvoice.fields import _iso_date, is_finite_number
+from exitvoice.pack import load_pack
+from exitvoice.params import ParameterSet
+
+
+def test_memory_estimate_grows_with_days_and_members():
+    one = limits.estimate_memory(100)
+    assert limits.estimate_memory(200) > one
+    assert limits.estimate_memory(100, members=50, jobs=2) > 2 * one
+
+
+def test_memory_check_refuses_what_the_machine_cannot_hold(monkeypatch):
+    monkeypatch.setattr(limits, "available_memory", lambda: 4 << 30)
+    limits.check_memory(365)  # a year of one run fits in 4 GiB
+    with pytest.raises(ExitvoiceError, match="memory") as exc:
+        limits.check_memory(3650, members=1000, field="--ensemble")
+    assert exc.value.field == "--ensemble"
+
+
+@pytest.mark.parametrize("value,ok", [
+    (3, True), (0.25, True), (np.int64(9), True), (np.float32(1.5), True),
+    (True, False), (np.bool_(True), False), ("3", False), (math.nan, False), (math.inf, False), (None, False),
+])
+def test_finite_numbers(value, ok):
+    assert is_finite_number(value) is ok
+
+
+def test_iso_dates_only():
+    assert _iso_date("2022-09-21") == dt.date(2022, 9, 21)
+    assert _iso_date("2022-9-21") == "2022-9-21"  # left for the strict check, which refuses it
+    assert _iso_date("2022-09-21T00:00") == "2022-09-21T00:00"
+
+
+def test_outer_bounds_of_allow_outside_range():
+    decl = load_pack("russia").declarations
+    p = decl["exit.beta_risk"]
+    lo, hi = p.outer_bounds()
+    assert hi == p.high + limits.OUTSIDE_RANGE_WIDTHS * (p.high - p.low)
+    ParameterSet(decl, {"exit.beta_risk": hi}, allow_outside_range=True)
+    with pytest.raises(ParameterError, match="too far outside"):
+        ParameterSet(decl, {"exit.beta_risk": hi * 1.01}, allow_outside_range=True)
+    with pytest.raises(ParameterError, match="declared range"):
+        ParameterSet(decl, {"exit.beta_risk": p.high * 1.01})
+
+
+def test_positive_parameters_stay_above_zero():
+    decl = load_pack("russia").declarations
+    assert decl["risk.half_life_days"].positive and not decl["exit.beta_risk"].positive
+    with pytest.raises(ParameterError, match="above 0"):
+        ParameterSet(decl, {"risk.half_life_days": 0}, allow_outside_range=True)
+    ParameterSet(decl, {"exit.beta_risk": 0}, allow_outside_range=True)  # no response to risk: a counterfactual
