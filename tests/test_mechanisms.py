@@ -255,3 +255,19 @@ def test_frailty_makes_the_hazard_of_those_left_fall_with_the_hazard_they_faced(
     decisions.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
     assert np.allclose(eng.frail, 1 / (1 + 10.0 * 0.2))
     assert (eng.cum_hazard[eng.adult] > 0.2).all()  # it keeps growing with today's hazard
+
+
+def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_announced():
+    eng = _engine(parameters={"exit.reach_penalty": 3.0})
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    by = eng.net.routes_mask(destinations=["BY", "AB"])
+    men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.adult
+    before = routes.utilities(eng, quiet)
+    eng.current_mob = object()  # a call-up has been announced
+    after = routes.utilities(eng, quiet)
+    share = lambda u, m: u.p_route[u.key[m]][:, by].sum(axis=1)  # noqa: E731
+    assert np.allclose(share(before, women), share(after, women))  # women: unchanged
+    assert (share(after, men) < 0.2 * share(before, men) + 1e-12).all()  # men: e^-3 of the odds
+    tb = (before.trip_h[before.key] * eng.X[:, 0][:, None]).sum(axis=0)
+    ta = (after.trip_h[after.key] * eng.X[:, 0][:, None]).sum(axis=0)
+    assert ta == pytest.approx(tb)  # ordinary trips are not affected: the penalty shapes where leavers go

@@ -44,6 +44,7 @@ class Network:
     max_stay_days: np.ndarray  # per destination; inf where no limit
     transit: np.ndarray  # per destination
     onward_entry: np.ndarray  # per destination: people abroad elsewhere may move on to it
+    within_reach: np.ndarray  # per destination: within the reach of the origin's call-up (no refuge from it)
     baseline_entries: np.ndarray  # per destination, entries per day before the crisis
     normal_traffic: np.ndarray  # per route: sourced normal two-way persons a day (NaN where unknown)
 
@@ -148,6 +149,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         max_stay_days=np.where(np.isnan(stay), np.inf, stay),
         transit=(dests.transit == "yes").to_numpy(),
         onward_entry=(dests.onward_entry == "yes").to_numpy(),
+        within_reach=(dests.within_callup_reach == "yes").to_numpy(),
         baseline_entries=entries * scale,
         normal_traffic=pd.to_numeric(routes.normal_persons_per_day, errors="coerce").to_numpy(dtype=float),
     )

@@ -24,7 +24,7 @@ REQUIRED = {
     "routes.csv": ["route_id", "destination", "mode", "crossing_id", "normal_persons_per_day",
                    "capacity_param", "flights_per_day", "flights_param", "source"],
     "destinations.csv": ["destination", "name", "needs_foreign_passport", "visa_free_days", "access_param",
-                         "transit", "onward_entry", "source"],
+                         "transit", "onward_entry", "within_callup_reach", "source"],
     "fares.csv": ["destination", "fare_rub", "source"],
 }
 

@@ -7,8 +7,11 @@ Utility of route r for a person of cell i:
 enforcement 1). With the nest scale λ (`routes.nest_scale`), the inclusive value of destination d is
 `IV_id = log Σ_{r→d} exp(V_ir/λ)` and its utility `U_id = ASC_d + γ_diaspora·log(1 + stock_d/K) + λ·IV_id`;
 P(d) = softmax_d(U_id), P(r | d) = exp(V_ir/λ − IV_id). So a destination with many crossings is not favoured for
-their number. The destination constants ASC_d are estimated when a run is set up, so that the destination shares
-of the pre-crisis leavers equal the shares of each destination in the pre-crisis entries (`trips.entries_*`).
+their number. Once a call-up is announced, men of call-up age take `exit.reach_penalty` off the utility of the
+destinations within the call-up's reach (`within_callup_reach` in destinations.csv: Belarus, Abkhazia): they are no
+refuge from what these men flee. The destination constants ASC_d are estimated when a run is set up, so that
+the destination shares of the pre-crisis leavers equal the shares of each destination in the pre-crisis entries
+(`trips.entries_*`).
 The upper log-sum without the diaspora term, `LS_i = log Σ_d exp(ASC_d + λ·IV_id)`, feeds accessibility, against
 its pre-crisis value `LS0_i` computed the same way (the pull of leavers abroad shapes where people go, not
 whether they leave: that is the peer term of docs/model.md §7).
@@ -231,18 +234,20 @@ def utilities(eng, day) -> Utilities:
     stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
     vb = vbase(eng, eng.wait, eng.price, needs)
     terms = day.route_terms
-    code = pop.region.astype(np.int64) * 2 + pop.passport
+    code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age_men
     for term in terms:
         code = code * 2 + term.cells
     uniq, key = np.unique(code, return_inverse=True)
     bits = [(uniq >> (len(terms) - 1 - k)) & 1 for k in range(len(terms))]
-    rp = uniq >> len(terms)
-    reg, pp = rp // 2, rp % 2
+    rpe = uniq >> len(terms)
+    reg, pp, exposed = rpe // 4, (rpe // 2) % 2, rpe % 2
     V = vb[reg, pp].copy()
     for k, term in enumerate(terms):
         on = bits[k].astype(bool)
         V[on] += term.add[None, :]
-    p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock))
+    # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches.
+    reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * (eng.current_mob is not None)
+    p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock) - reach)
     _, _, ls = nested(eng, V, eng.asc_dest)  # accessibility: the same log-sum as LS0, without the diaspora
     feasible = np.isfinite(ls)
     p_route = p_dest[:, net.dest] * p_within
