@@ -127,7 +127,7 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
         values = {n: (round(v) if decl[n].is_integer else v) for n, v in values.items()}
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
-        res = run(sc, seed=settings.seed, check=False)
+        res = run(sc, seed=settings.seed, check=False, progress=None)
         card = score(obs, Simulated.from_timeseries(res.timeseries, scale=scale), groups)
         for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase"):
             trial.set_user_attr(k, card.metrics[k])

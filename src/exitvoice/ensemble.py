@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ import pandas as pd
 from .errors import DataError, ExitvoiceError
 from .outputs import atomic_folder
 from .scenario import Scenario
+from .units import tidy_summary, tidy_values, with_units
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS = ("q05", "q25", "q50", "q75", "q95")
@@ -57,7 +56,7 @@ def _member(scenario_json: dict, source: str, seed: int, member: int, overrides:
 
     sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **overrides}},
                             source=source)
-    res = run(sc, seed=seed, member=member, check=False)
+    res = run(sc, seed=seed, member=member, check=False, progress=None)
     index = res.timeseries[["date", "quantity", "geography"]] if member == 0 else None
     return res.timeseries.value.to_numpy(), res.summary, index
 
@@ -110,11 +109,12 @@ class EnsembleResults:
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """Write the ensemble folder atomically."""
         with atomic_folder(out, force=force) as tmp:
-            (tmp / "summary.json").write_text(json.dumps(self.summary(), indent=2, default=str) + "\n")
+            (tmp / "summary.json").write_text(json.dumps(tidy_summary(self.summary()), indent=2, default=str) + "\n")
             (tmp / "scenario.json").write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
-            self.quantiles().to_parquet(tmp / "timeseries_quantiles.parquet", index=False)
+            with_units(tidy_values(self.quantiles(), QCOLS)).to_parquet(tmp / "timeseries_quantiles.parquet",
+                                                                        index=False)
             self.members.to_parquet(tmp / "members.parquet", index=False)
-            self.member_series().to_parquet(tmp / "member_series.parquet", index=False)
+            with_units(tidy_values(self.member_series())).to_parquet(tmp / "member_series.parquet", index=False)
             if plots:
                 from .plots import ensemble_plots
 
@@ -125,7 +125,8 @@ class EnsembleResults:
 def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
     """Run `_member(*args)` for every (i, args), yielding (i, result) as each finishes.
 
-    Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes, or in this process.
+    Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes (`exitvoice.workers`), or in
+    this process.
     """
     if scheduler:
         try:
@@ -140,11 +141,10 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
     elif jobs == 1:
         for i, args in calls:
             yield i, _member(*args)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_member, *args): i for i, args in calls}
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
+    else:  # fresh interpreters that import only exitvoice: safe in a user's script without a main guard
+        from .workers import run_tasks
+
+        yield from run_tasks(_member, calls, jobs)
 
 
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,

@@ -23,9 +23,10 @@ import pandas as pd
 
 from . import __version__, economy, voice
 from .outputs import atomic_folder
+from .units import tidy_summary, tidy_values, with_units
 
 
-@dataclass
+@dataclass(repr=False)
 class Results:
     """Frames and summary of one run."""
 
@@ -182,6 +183,15 @@ class Results:
         return cls(eng.scenario.name, eng.seed, summary, ts, reg, cells,
                    extra={"scenario": eng.scenario.model_dump(mode="json")})
 
+    def __repr__(self) -> str:
+        s, tot = self.summary, self.summary.get("totals", {})
+        fill = tot.get("quota_fill")
+        scale = s.get("population_scale", 1.0)
+        return (f"<Results {self.scenario_name} seed {self.seed}, {s.get('start')} to {s.get('end')}"
+                f"{f' ({scale:g} sample)' if scale != 1 else ''}: left {tot.get('left', 0):,}, mobilised "
+                f"{tot.get('mobilised', 0):,}, quota fill {'—' if fill is None else f'{fill:.2f}'}; "
+                f"timeseries {len(self.timeseries):,} rows (.summary, .series(), .plot(), .write())>")
+
     # -- access ---------------------------------------------------------------------------------------------
     def series(self, quantity: str, geography: str = "RU") -> pd.Series:
         """One series as a date-indexed Series."""
@@ -197,11 +207,18 @@ class Results:
 
     # -- writing --------------------------------------------------------------------------------------------
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
-        """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically."""
+        """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically.
+
+        Written people are whole numbers and the timeseries carries a `unit` column (see `exitvoice.units`).
+        An existing folder `out` that exitvoice wrote is replaced only with `force=True`.
+        """
         with atomic_folder(out, force=force) as tmp:
-            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
-            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-            self.regions.to_parquet(tmp / "regions.parquet", index=False)
+            (tmp / "summary.json").write_text(json.dumps(tidy_summary(self.summary), indent=2, default=str) + "\n")
+            with_units(tidy_values(self.timeseries)).to_parquet(tmp / "timeseries.parquet", index=False)
+            regions = self.regions.copy()
+            for c in regions.columns.drop(["date", "region"]):
+                regions[c] = regions[c].round().astype("int64")  # whole people (see exitvoice.units)
+            regions.to_parquet(tmp / "regions.parquet", index=False)
             self.cells.to_parquet(tmp / "cells.parquet", index=False)
             if self.scenario_toml:
                 (tmp / "scenario.toml").write_text(self.scenario_toml)
