@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .errors import ExitvoiceError
@@ -20,6 +20,25 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
+SECONDS_PER_DAY = 0.16  # a simulated day of the whole population on one core (README, Performance): cost estimates
+
+
+def _set_option(help_: str):
+    return typer.Option("--set", metavar="NAME=VALUE", help=help_)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        console.print(f"exitvoice {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool | None, typer.Option("--version", metavar="", callback=_version, is_eager=True,
+                                                       help="print the version and exit")] = None) -> None:
+    """exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration)."""
 
 
 def _parse_sets(sets: list[str]) -> dict[str, str]:
@@ -88,9 +107,9 @@ def _free(target: Path, force: bool) -> Path:
 
 def _progress(description: str, total: int, unit: str):
     """A progress bar on the terminal (silent when stderr is not a terminal); returns (bar, callback)."""
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                   TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(), console=err,
-                   transient=True, disable=not err.is_terminal)
+    bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(),
+                   TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
     task = bar.add_task(description, total=total)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -110,15 +129,15 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/<name>)")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's, else 0)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override: parameter or <policy>.<field>=VALUE")]
+    set_: Annotated[list[str] | None, _set_option("override: parameter or <policy>.<field>=VALUE")]
     = None,
     ensemble: Annotated[int | None, typer.Option(help="run an ensemble of N members (quantile bands)")] = None,
     jobs: Annotated[int, typer.Option(help="local worker processes for an ensemble")] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
     = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
-    no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
 ) -> None:
     """Run a scenario (or an ensemble) and write the summary, Parquet series and plots."""
     from .api import run as run_api
@@ -165,35 +184,54 @@ def compare(
     = None,
     seed: Annotated[int | None, typer.Option(help="seed of every scenario run (default: each scenario's)")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
-    no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
 ) -> None:
     """Compare scenarios side by side: table with 90% bands, comparison.csv/.json, findings.md, overlaid plots."""
     from .compare import compare as compare_api
 
     target = _free(out or Path("results") / "compare", force)
     n_runs = sum(1 for p in inputs if not p.is_dir())
-    bar, tick = _progress("comparing", max(1, n_runs * ensemble), "runs")
+    total = max(1, n_runs * ensemble)
+    bar, tick = _progress(f"comparing {n_runs} scenario(s)", total, "members")
     done: dict[str, int] = {}
 
     def progress(name: str, i: int, n: int) -> None:
         done[name] = i
-        tick(sum(done.values()), max(1, n_runs * ensemble))
+        tick(sum(done.values()), total)
 
     with bar:
         cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
                           posterior=posterior, progress=progress)
     cmp.write(target, force=force, plots=not no_plots)
-    w = cmp.wide()
-    t = Table(title=f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)")
-    t.add_column("")
-    for c in w.columns:
-        t.add_column(c, justify="right")
-    for name, row in w.iterrows():
-        t.add_row(name, *row.tolist())
-    console.print(t)
+    title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
+    console.print(_comparison_table(cmp.wide(), title, console.width))
     console.print(cmp.findings())
     console.print(f"comparison written to [bold]{target}[/]")
+
+
+def _comparison_table(wide, title: str, width: int) -> Table:
+    """Metric × scenario when it fits the terminal; else one block per metric, a scenario a row (fits 80 columns)."""
+    cells = [[str(i), *map(str, r)] for i, r in zip(wide.index, wide.to_numpy(), strict=True)]
+    widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(["", *wide.columns])]
+    if sum(widths) + 3 * len(widths) + 1 <= width:
+        t = Table(title=title)
+        t.add_column("")
+        for c in wide.columns:
+            t.add_column(str(c), justify="right")
+        for r in cells:
+            t.add_row(*r)
+        return t
+    t = Table(title=title, show_lines=False)
+    t.add_column("metric · scenario", no_wrap=False)
+    t.add_column("median", justify="right", no_wrap=True)
+    t.add_column("5%–95%", justify="right", no_wrap=True)
+    for metric, row in wide.iterrows():
+        t.add_row(f"[bold]{metric}[/]", "", "", end_section=False)
+        for k, (name, cell) in enumerate(row.items()):
+            median, _, rest = str(cell).partition(" [")
+            t.add_row(f"  {name}", median, rest.rstrip("]"), end_section=k == len(row) - 1)
+    return t
 
 
 @app.command()
@@ -203,11 +241,11 @@ def validate(
     = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
     seed: Annotated[int | None, typer.Option(help="seed when a scenario is run")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override when a scenario is run")] = None,
+    set_: Annotated[list[str] | None, _set_option("override when a scenario is run")] = None,
     ensemble: Annotated[int | None, typer.Option(help="run the scenario as an ensemble of N members")] = None,
     jobs: Annotated[int, typer.Option(help="local worker processes for an ensemble")] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing scorecard folder")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing scorecard folder")] = False,
 ) -> None:
     """Score a run or an ensemble against observations: scorecard.csv/.json/.png. Exit 0 whatever the score."""
     from .observations import pack_observations, read_observations
@@ -260,8 +298,8 @@ def calibrate(
     tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
     min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override before fitting")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """Fit parameters to observations with Optuna; writes calibrated.toml and posterior.parquet. Resumable."""
     from .calibrate import Settings, check_settings, write_outputs
@@ -300,13 +338,14 @@ def sensitivity(
     outputs: Annotated[str, typer.Option(help="comma-separated scalar outputs")] = (
         "left_total,mobilised_cum,quota_fill"),
     method: Annotated[str, typer.Option(help="sobol or morris")] = "sobol",
-    samples: Annotated[int, typer.Option(help="base sample size N (runs: N(D+2) Sobol, N(D+1) Morris)")] = 64,
+    samples: Annotated[int, typer.Option(help="base sample size N; the cost is N(D+2) full runs for Sobol, N(D+1) "
+                                         "for Morris (D parameters), printed before the runs start")] = 64,
     seed: Annotated[int, typer.Option(help="seed of the design and the runs")] = 0,
     jobs: Annotated[int, typer.Option(help="local worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override before the analysis")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    set_: Annotated[list[str] | None, _set_option("override before the analysis")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
     from .sensitivity import analyse, write
@@ -315,7 +354,12 @@ def sensitivity(
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
-    bar, tick = _progress(f"{method} · {sc.name}", 1, "runs")
+    runs = samples * (len(names) + (1 if method == "morris" else 2))
+    minutes = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs) / 60
+    err.print(f"{method} with {len(names)} parameter(s) and N={samples}: {runs} full runs of {len(sc.days)} days "
+              f"(N(D+{1 if method == 'morris' else 2})), roughly {minutes:,.0f} min on {jobs} worker(s) for the whole "
+              "population; `--method morris --samples 10` screens first at a fraction of the cost", highlight=False)
+    bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
                                   scheduler=scheduler, progress=tick)

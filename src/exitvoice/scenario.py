@@ -154,12 +154,18 @@ class Scenario(BaseModel):
                                         allowed=f"dates outside policy[{i}]'s {p.start}..{p.end}")
 
     def with_overrides(self, sets: dict[str, str]) -> Scenario:
-        """Apply `--set name=value` overrides: parameter names, or `<policy type>.<field>` for every such policy."""
+        """Apply `--set name=value` overrides.
+
+        A name is a parameter (`exit.beta_risk`), `<policy type>.<field>` (every such policy), or a key of the
+        `[population]` or `[scenario]` table (`population.scale`, `scenario.end`); the result is validated again.
+        """
         data = self.model_dump(mode="json")
         for key, text in sets.items():
             value = _parse_value(text)
             head, _, field = key.partition(".")
-            if head in REGISTRY:
+            if head in ("population", "scenario") and field:  # a table of the file: `population.scale=0.01`
+                data[head][field] = value
+            elif head in REGISTRY:
                 hits = [p for p in data["policy"] if p["type"] == head]
                 if not hits:
                     raise ScenarioError("the scenario has no policy of this type", file="--set", field=key,
