@@ -282,6 +282,21 @@ def validate(
 
 
 @app.command()
+def report(
+    results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write")] = Path("report.html"),
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace a report written earlier")] = False,
+) -> None:
+    """One self-contained HTML report (interactive charts, opens offline) of result folders."""
+    from .outputs import check_output_file
+    from .report import GENERATOR, write_report
+
+    check_output_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}')
+    write_report(results, out, force=force)
+    console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
+
+
+@app.command()
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to fit")],
