@@ -102,7 +102,8 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
             if b is not None:
                 add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
     fig.update_layout(title=title, yaxis_title=ytitle, xaxis_title="date", **LAYOUT)
-    fig.update_yaxes(rangemode="tozero", tickformat="~s" if quantity not in ("output_loss_pct",) else None)
+    ymax = max((float(np.nanmax(t.y)) for t in fig.data if t.y is not None and len(t.y)), default=0.0)
+    fig.update_yaxes(rangemode="tozero", tickformat="~s" if ymax >= 1e4 else None)  # 1.2M, never "500m" hours
     return fig
 
 

@@ -297,6 +297,30 @@ def report(
 
 
 @app.command()
+def serve(
+    results: Annotated[Path, typer.Argument(help="results folder: saved runs are read from it and written to it")]
+    = Path("results"),
+    port: Annotated[int, typer.Option(help="port (0: any free port)")] = 8050,
+    host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
+    scenarios: Annotated[Path, typer.Option(help="folder of the scenario files to offer")] = Path("scenarios"),
+) -> None:
+    """A dashboard in the browser: move the levers of a scenario, run it, see the map, routes, quota and costs."""
+    from .dashboard import serve as make_server
+
+    server = make_server(results, scenarios, host=host, port=port)
+    where = f"http://{host}:{server.server_address[1]}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach this address can run simulations")
+    console.print(f"dashboard at [bold]{where}[/] (results folder {results}); Ctrl-C to stop")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        server.server_close()
+
+
+@app.command()
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to fit")],
