@@ -8,44 +8,18 @@ their name in the pack, and every axis carries its unit.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from .labels import label, names
 from .validate import Simulated
 
 PALETTE = qualitative.Dark24  # 24 distinct colours: no two destinations share one
 LAYOUT = dict(template="plotly_white", height=380, margin=dict(l=70, r=20, t=60, b=50),
               legend=dict(orientation="v", x=1.02, y=1, xanchor="left"), hovermode="x unified",
               font=dict(size=12))
-
-
-@lru_cache(maxsize=4)
-def names(country: str = "russia") -> dict[str, str]:
-    """Display names of destinations, crossings and regions of a pack, by code."""
-    from .pack import load_pack
-
-    pack = load_pack(country)
-    out = {r.destination: r.name for r in pack.destinations.itertuples()}
-    for r in pack.crossings[pack.crossings["mode"] == "land"].itertuples():
-        parts = str(r.crossing).split(" - ")
-        short = (parts[1] if parts[0] == "Russia" and len(parts) > 1 else parts[0]).split(" (")[0]
-        out[f"crossing:{r.crossing_id}"] = f"{short} → {out.get(r.destination, r.destination)}"
-    out.update({f"air:{d}": f"flights to {n}" for d, n in list(out.items()) if len(d) == 2})
-    out.update({r.region_id: r.name_en for r in pack.regions.itertuples()})
-    out["RU"] = "Russia"
-    return out
-
-
-def label(code: str, country: str = "russia") -> str:
-    """`Kazakhstan (KZ)` for a destination, `Verkhny Lars → Georgia` for a crossing, else the code."""
-    name = names(country).get(code)
-    if not name or name == code:
-        return code
-    return name if ":" in code or code == "RU" else f"{name} ({code})"
 
 
 def _rgba(colour: str, alpha: float) -> str:
