@@ -394,9 +394,10 @@ def sensitivity(
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
     runs = samples * (len(names) + (1 if method == "morris" else 2))
-    minutes = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs) / 60
+    seconds = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs)
+    cost = f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
     err.print(f"{method} with {len(names)} parameter(s) and N={samples}: {runs} full runs of {len(sc.days)} days "
-              f"(N(D+{1 if method == 'morris' else 2})), roughly {minutes:,.0f} min on {jobs} worker(s) for the whole "
+              f"(N(D+{1 if method == 'morris' else 2})), roughly {cost} on {jobs} worker(s) for the whole "
               "population; `--method morris --samples 10` screens first at a fraction of the cost", highlight=False)
     bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
