@@ -1,4 +1,4 @@
-"""Calibration (MODEL §14): fit declared parameters to an observation file with Optuna.
+"""Calibration (docs/model.md §14): fit declared parameters to an observation file with Optuna.
 
 Each trial runs the scenario with the trial's parameter values (drawn over their declared ranges and priors:
 `uniform` or `loguniform`; `fixed` parameters cannot be calibrated), matches the observations as `validate`

@@ -1,4 +1,4 @@
-"""Compare scenarios side by side (MODEL §12, §15): a table with 90% bands, overlaid plots and plain-words findings.
+"""Compare scenarios side by side (docs/model.md §12, §15): a table with 90% bands, overlaid plots, findings.
 
 Each input is a scenario file (run here, as an ensemble of `n` members) or a run or ensemble folder (read). All
 must be of the same country and cover the same dates. Per member, from its series (scaled to the whole country):

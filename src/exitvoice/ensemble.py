@@ -1,4 +1,4 @@
-"""Ensembles (MODEL §14): N runs over seeds and, with a posterior file, over parameter sets.
+"""Ensembles (docs/model.md §14): N runs over seeds and, with a posterior file, over parameter sets.
 
 Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` (recorded as `stream`) and parameter set
 `i mod n_sets` of the posterior (or the scenario's parameters): it is reproducible on its own from (seed, i,

@@ -1,4 +1,4 @@
-"""Standard plots of a run (MODEL §12).
+"""Standard plots of a run (docs/model.md §12).
 
 Entries by destination, queues and waits, the call-up, stock abroad, fares, the economy (output loss, workers
 lost by sector) and voice (protesters, detentions, opponents abroad).

@@ -1,12 +1,12 @@
-"""Results of a run (MODEL §12): tidy frames, the summary, writers and plots.
+"""Results of a run (docs/model.md §12): tidy frames, the summary, writers and plots.
 
 - `timeseries`: long table `date, quantity, geography, value` with the quantity names of observation files
-  (MODEL §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
+  (docs/model.md §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
   `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
   `flight_price/<dest>` (RUB), and more (see docs/outputs.md).
-  Economy (MODEL §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
-  `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (MODEL §11): `protesters/RU` and
+  Economy (docs/model.md §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
+  `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (docs/model.md §11): `protesters/RU` and
   `/<region>`, `detained/RU`, `detained_cum/RU`, `opposed_at_home/RU`, `opposed_abroad/RU`.
 - `regions`: date × region: summoned, mobilised, left, abroad, returned, protesters, detained.
 - `cells`: final count per (cell, state).

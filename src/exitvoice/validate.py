@@ -1,4 +1,4 @@
-"""Validation (MODEL §13): match observations to a run or an ensemble and score the fit.
+"""Validation (docs/model.md §13): match observations to a run or an ensemble and score the fit.
 
 Matching, per quantity (each rule is tested):
 - `daily_entries` / `daily_departures_ru`: the simulated value on the row's date; at a crossing (or a crossing
@@ -7,7 +7,7 @@ Matching, per quantity (each rule is tested):
   (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
   counts returns, onward moves and visa-run exits, as border data do.
 - `net_stay`: entries minus exits back over the same window.
-- `mobilised_cum`, `detained_cum` (voice, MODEL §11): the cumulative count on `date`, less the count the day
+- `mobilised_cum`, `detained_cum` (voice, docs/model.md §11): the cumulative count on `date`, less the count the day
   before `since` when that is inside the run.
 - `abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
 - `flight_price`: the simulated fare on `date` when the row's unit is in RUB; other currencies are skipped.
