@@ -268,13 +268,16 @@ def validate(
     card = score(obs, sim)
     card.write(dest, force=force)
     m = card.metrics
-    t = Table(title=f"validation against {observations or 'the calibration observations'} ({sim.members} member(s))")
+    from .validate import SCORE_MEANINGS
+
+    t = Table(title=f"validation against {observations or 'the calibration observations'} ({sim.members} "
+                    "member(s))")
     t.add_column("score")
     t.add_column("value", justify="right")
-    for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase", "coverage_50",
-              "coverage_90", "n_scored", "n_skipped"):
+    t.add_column("meaning")
+    for k, meaning in SCORE_MEANINGS.items():
         v = m[k]
-        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)), meaning)
     console.print(t)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {reason}")

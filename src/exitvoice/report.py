@@ -358,23 +358,16 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
 
-SCORES = {"ard": "mean |sim − obs| / obs", "ard_rescaled": "the same, simulated flows rescaled to the observed "
-          "total (where people went, not how many)", "volume_log_ratio": "log(simulated / observed) of the volume "
-          "that left (0 is right, +0.69 is twice)", "median_abs_log_ratio": "median |log(sim / obs)|",
-          "mase": "error over that of carrying the previous observation forward (below 1 beats it)",
-          "coverage_50": "share of observations inside the 25–75% band", "coverage_90": "share inside the 5–95% "
-          "band", "n_scored": "observations scored", "n_skipped": "observations skipped (reasons below)"}
-
-
 def validation_section(item: Item, figures: Figures) -> str:
     """Scores, the scorecard chart and the observations with their sources."""
     from .charts import scorecard_chart
+    from .validate import SCORE_MEANINGS
 
     parts = []
     for name, (rows, metrics, how) in item.scorecards.items():
         scores = pd.DataFrame([{"score": k, "value": "—" if metrics.get(k) is None else
                                 (f"{metrics[k]:.3f}" if isinstance(metrics[k], float) else str(metrics[k])),
-                                "meaning": SCORES[k]} for k in SCORES if k in metrics])
+                                "meaning": SCORE_MEANINGS[k]} for k in SCORE_MEANINGS if k in metrics])
         skipped = metrics.get("skipped", {})
         parts.append(f"<h3>{_esc(name)}</h3><p class=\"note\">{_esc(how)}.</p>" + _table(scores, ("value",)))
         if skipped:
