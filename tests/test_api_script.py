@@ -49,3 +49,16 @@ def test_a_user_error_in_a_worker_reaches_the_caller_as_itself(tmp_path):
     missing = str(tmp_path / "nope.csv")
     with pytest.raises(ExitvoiceError, match="no such posterior file"):
         list(run_tasks(read_posterior, [(0, (missing, None)), (1, (missing, None))], 2))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ensemble_progress_moves_day_by_day_not_member_by_member(tmp_path, jobs):
+    from exitvoice.ensemble import run_ensemble
+    from exitvoice.scenario import Scenario
+
+    sc = Scenario.from_toml(write_scenario(tmp_path / "a.toml", "prog", "2022-09-30", mobilisation=False))
+    seen = []
+    run_ensemble(sc, 2, jobs=jobs, progress=lambda done, n: seen.append(done))
+    assert seen[-1] == 2
+    assert any(0 < x < 1 for x in seen)  # progress before the first member is done
+    assert seen == sorted(seen)

@@ -108,7 +108,8 @@ def _free(target: Path, force: bool) -> Path:
 def _progress(description: str, total: int, unit: str):
     """A progress bar on the terminal (silent when stderr is not a terminal); returns (bar, callback)."""
     bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                   TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(),
+                   TextColumn(f"{{task.completed:.{1 if unit == 'members' else 0}f}}/{{task.total:.0f}} {unit}"),
+                   TimeElapsedColumn(),
                    TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
     task = bar.add_task(description, total=total)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)

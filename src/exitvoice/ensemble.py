@@ -56,7 +56,9 @@ def _member(scenario_json: dict, source: str, seed: int, member: int, overrides:
 
     sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **overrides}},
                             source=source)
-    res = run(sc, seed=seed, member=member, check=False, progress=None)
+    from .workers import task_progress
+
+    res = run(sc, seed=seed, member=member, check=False, progress=task_progress())
     index = res.timeseries[["date", "quantity", "geography"]] if member == 0 else None
     return res.timeseries.value.to_numpy(), res.summary, index
 
@@ -122,8 +124,10 @@ class EnsembleResults:
         return Path(out)
 
 
-def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
+def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None, on_progress=None):
     """Run `_member(*args)` for every (i, args), yielding (i, result) as each finishes.
+
+    `on_progress(i, days done, days)` follows the members day by day (not on a Dask cluster).
 
     Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes (`exitvoice.workers`), or in
     this process.
@@ -139,12 +143,19 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
             for fut in dask_completed(futures):
                 yield futures[fut], fut.result()
     elif jobs == 1:
+        from .workers import set_task_progress
+
         for i, args in calls:
-            yield i, _member(*args)
+            set_task_progress((lambda d, t, i=i: on_progress(i, d, t)) if on_progress else None)
+            try:
+                result = _member(*args)
+            finally:
+                set_task_progress(None)
+            yield i, result
     else:  # fresh interpreters that import only exitvoice: safe in a user's script without a main guard
         from .workers import run_tasks
 
-        yield from run_tasks(_member, calls, jobs)
+        yield from run_tasks(_member, calls, jobs, on_progress)
 
 
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
@@ -153,7 +164,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     """Run n members; see the module docstring.
 
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
-    parameter sets (for sensitivity analysis).
+    parameter sets (for sensitivity analysis). `progress(members done, n)` is called as members advance, day by day
+    (members done counts the running members' shares of their days, so it is fractional until the end).
     """
     if n < 1:
         raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
@@ -170,10 +182,17 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     stream = (lambda i: 0) if common_random_numbers else (lambda i: i)
     calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks]
     results: dict[int, tuple[np.ndarray, dict, pd.DataFrame | None]] = {}
-    for i, result in _execute(calls, jobs, scheduler):
+    share: dict[int, float] = {}  # of each running member, the share of its days done
+
+    def member_progress(i: int, done: int, total: int) -> None:
+        share[i] = done / max(total, 1)
+        progress(len(results) + sum(share.values()), n)
+
+    for i, result in _execute(calls, jobs, scheduler, member_progress if progress else None):
         results[i] = result
+        share.pop(i, None)
         if progress:
-            progress(len(results), n)
+            progress(len(results) + sum(share.values()), n)
     values = np.stack([results[i][0] for i in range(n)])
     summaries = [results[i][1] for i in range(n)]
     members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,

@@ -36,7 +36,8 @@ class TextProgress:
         """The text shown for `done` of `total`."""
         elapsed = time.monotonic() - self.start
         eta = _clock(elapsed / done * (total - done)) if 0 < done < total else ("done" if done >= total else "…")
-        return f"{self.description}: {done}/{total} {self.unit} · {_clock(elapsed)} elapsed · ETA {eta}"
+        shown = f"{done:.1f}" if isinstance(done, float) and not done.is_integer() else f"{done:.0f}"
+        return f"{self.description}: {shown}/{total} {self.unit} · {_clock(elapsed)} elapsed · ETA {eta}"
 
     def __call__(self, done: int, total: int) -> None:
         """Show `done` of `total` (throttled; the last call ends the line)."""

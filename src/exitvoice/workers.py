@@ -4,8 +4,9 @@
 worker to rebuild `__main__`; a script that calls `compare(..., jobs=2)` at top level then starts workers from its
 workers and the pool breaks (`BrokenProcessPool`). Here each worker is a fresh interpreter running
 `python -m exitvoice.workers`: it imports exitvoice and nothing of the caller, reads pickled tasks
-`(i, module, function, args)` on its standard input and writes pickled `(i, ok, result or error text)` on a
-private copy of its standard output (what the task prints goes to standard error).
+`(i, module, function, args)` on its standard input and writes pickled messages on a private copy of its
+standard output (what the task prints goes to standard error): `("progress", i, done, total)` while a task runs
+(a task reports through `task_progress()`), then `("done", i, ok, result or error)`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,24 @@ from multiprocessing.connection import wait
 
 from .errors import ExitvoiceError
 
+_hook = None
 
-def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int) -> Iterator[tuple[int, object]]:
+
+def task_progress():
+    """The progress callback `(done, total)` of the task running now (None when nobody listens)."""
+    return _hook
+
+
+def set_task_progress(hook) -> None:
+    """Set the callback `task_progress()` returns (for tasks run in this process)."""
+    global _hook
+    _hook = hook
+
+
+def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int, on_progress=None) -> Iterator[tuple[int, object]]:
     """Run `func(*args)` for every `(i, args)` in `jobs` worker processes; yield `(i, result)` as each finishes.
+
+    `on_progress(i, done, total)` is called with what task i reports through `task_progress()` while it runs.
 
     `func` must be a module-level function of exitvoice (it is looked up by name in the worker). An exception in a
     task is raised here (an `ExitvoiceError` as itself, others as RuntimeError with the worker's traceback); the
@@ -49,10 +65,15 @@ def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int) -> Iterator[tuple
             for stream in wait(list(busy)):
                 p = busy.pop(stream)
                 try:
-                    i, ok, payload = pickle.load(stream)
+                    kind, i, ok, payload = pickle.load(stream)
                 except EOFError:
                     raise ExitvoiceError(f"a worker process ended unexpectedly (exit code {p.wait()}); see the "
                                          "messages above") from None
+                if kind == "progress":
+                    busy[stream] = p
+                    if on_progress:
+                        on_progress(i, ok, payload)
+                    continue
                 if not ok:
                     if isinstance(payload, ExitvoiceError):
                         raise payload
@@ -77,6 +98,8 @@ def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int) -> Iterator[tuple
 
 def _serve() -> None:
     """The worker loop: tasks in on stdin, results out on a private copy of stdout until stdin closes."""
+    from exitvoice import workers as this  # run as __main__: the tasks see the module `exitvoice.workers`
+
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what a task prints must not corrupt the channel
     inp = sys.stdin.buffer
@@ -85,15 +108,20 @@ def _serve() -> None:
             i, module, name, args = pickle.load(inp)
         except EOFError:
             return
+        def send(message, out=out) -> None:
+            pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+
+        this.set_task_progress(lambda done, total, i=i: send(("progress", i, done, total)))
         try:
             func = getattr(importlib.import_module(module), name)
-            result = (i, True, func(*args))
+            result = ("done", i, True, func(*args))
         except ExitvoiceError as exc:
-            result = (i, False, exc)
+            result = ("done", i, False, exc)
         except Exception:  # noqa: BLE001 - reported to the parent with its traceback
-            result = (i, False, traceback.format_exc())
-        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
-        out.flush()
+            result = ("done", i, False, traceback.format_exc())
+        this.set_task_progress(None)
+        send(result)
 
 
 if __name__ == "__main__":
