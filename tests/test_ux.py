@@ -143,3 +143,14 @@ def test_sensitivity_says_its_cost_before_running(tmp_path):
                   "--samples", "2", "--out", tmp_path / "s")
     assert r.returncode == 0, r.stderr
     assert "6 full runs" in r.stderr and "N(D+1)" in r.stderr
+
+
+def test_comparison_files_hold_whole_people(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "whole-a", "2022-10-01")
+    b = write_scenario(tmp_path / "b.toml", "whole-b", "2022-10-01", mobilisation=False)
+    compare([a, b], ensemble=2, progress=None).write(tmp_path / "cmp", plots=False)
+    t = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    people = t[t.metric.isin(["left", "mobilised", "protesters_peak", "detained", "workers_lost_end"])]
+    assert len(people) and (people[["q05", "q50", "q95"]].dropna() % 1 == 0).all().all()
+    fill = t[t.metric == "quota_fill"].q50.iloc[0]
+    assert len(f"{fill}".rstrip("0").split(".")[-1]) <= 4

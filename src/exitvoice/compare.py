@@ -184,8 +184,10 @@ class Comparison:
         return findings_text(self)
 
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
-        """comparison.csv/.json, findings.md, comparison.md and plots, atomically."""
+        """comparison.csv/.json, findings.md, comparison.md and plots, atomically (people as whole numbers)."""
         t = self.table()
+        for c in ("q05", "q50", "q95"):
+            t[c] = [_rounded(m, x) for m, x in zip(t.metric, t[c], strict=True)]
         with atomic_folder(out, force=force) as tmp:
             t.to_csv(tmp / "comparison.csv", index=False)
             payload = {
@@ -215,6 +217,17 @@ def markdown_table(frame: pd.DataFrame) -> str:
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out) + "\n"
+
+
+NOT_PERSONS = {"quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end", "output_loss_rub_cumulative",
+               "peak_queue_wait_hours", "days_to_fill"}
+
+
+def _rounded(metric: str, x: float) -> float:
+    """People to whole numbers, other metrics to 4 significant digits (NaN stays NaN)."""
+    if not np.isfinite(x):
+        return x
+    return float(np.round(x)) if metric not in NOT_PERSONS else float(f"{x:.4g}")
 
 
 def _num(x: float) -> float | None:
