@@ -137,3 +137,16 @@ def test_dashboard_in_a_real_browser(server, tmp_path):
             assert (tmp_path / "dashboard.png").stat().st_size > 10_000
         finally:
             b.close()
+
+
+def test_serve_with_bad_input_is_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "res"), "--scenarios",
+                        str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no scenario files" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "file").write_text("x")
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "file")], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "not a folder" in r.stderr
