@@ -19,6 +19,7 @@ findings compare the others with.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,7 +337,8 @@ def findings_text(cmp: Comparison) -> str:
     elif len(cases) > 1:
         lines += ["", f"With fewer than {MIN_MEMBERS} members per scenario the bands are too rough to say whether a "
                   "difference is clear: run with `--ensemble 10` or more for that.", ""]
-    return "\n".join(lines)
+    # a band whose ends are equal (one member, or members that agree) says nothing: "22 days [22–22]" → "22 days"
+    return re.sub(r" \[([^\[\]–]+)–\1\]", "", "\n".join(lines))
 
 
 def _change_words(change: float, what: str, amount: bool, distinct: bool) -> str:
