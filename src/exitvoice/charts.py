@@ -144,7 +144,9 @@ def timeline_chart(scenario: dict) -> go.Figure:
                       hovertemplate=f"{p['type']}: {text}<br>%{{x|%d %b %Y}}<extra></extra>"))
     fig.update_layout(title="Policy timeline", xaxis_title="date", **{**LAYOUT, "height": 120 + 34 * len(pols),
                                                                       "hovermode": "closest"})
-    fig.update_yaxes(tickvals=list(range(len(pols))), ticktext=[p["type"] for p in pols], autorange="reversed")
+    names = [f"{p['type']}: {p['label']}" if p.get("label") else p["type"] for p in pols]
+    fig.update_yaxes(tickvals=list(range(len(pols))), ticktext=[n if len(n) <= 48 else n[:47] + "…" for n in names],
+                     autorange="reversed")
     fig.update_xaxes(range=[pd.Timestamp(meta["start"]), end_all])
     return fig
 

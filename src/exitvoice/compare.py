@@ -349,7 +349,8 @@ def _change_words(change: float, what: str, amount: bool, distinct: bool) -> str
     """
     if change == 0 or (abs(change) < 0.005 and not distinct):
         return f"about the same {what}"
-    pct = f"{abs(change):.0%}" if abs(change) >= 0.01 else f"{abs(change):.1%}" if abs(change) >= 0.001 else "<0.1%"
+    a = abs(change)
+    pct = f"{a:.1%}" if 0.001 <= a < 0.01 or 0.99 < a < 1 else f"{a:.0%}" if a >= 0.01 else "<0.1%"
     if amount:
         return f"{what} {pct} {'higher' if change > 0 else 'lower'}"
     return f"{pct} {'more' if change > 0 else 'fewer'} {what}"
