@@ -235,7 +235,8 @@ def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def _fmt(metric: str, x: float) -> str:
+def fmt_metric(metric: str, x: float) -> str:
+    """A metric as shown in tables: shares and ratios to 2 decimals, rubles in billions, counts with separators."""
     if not np.isfinite(x):
         return "—"
     if metric in ("quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end"):
@@ -249,8 +250,8 @@ def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
     if not np.isfinite(mid):
         return "—"
     if lo == hi:
-        return _fmt(metric, mid)
-    return f"{_fmt(metric, mid)} [{_fmt(metric, lo)}–{_fmt(metric, hi)}]"
+        return fmt_metric(metric, mid)
+    return f"{fmt_metric(metric, mid)} [{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)}]"
 
 
 def _words(n: float) -> str:
@@ -381,7 +382,7 @@ def _versus(ref: Case, c: Case) -> str:
                 one_sided = d.size >= MIN_MEMBERS and (up == d.size or down == d.size)
                 paired = f"; higher in {up}, lower in {down} of {d.size} paired members"
         head = _change_words(change, what, m in AMOUNTS, distinct=clear and bool(verdict) or one_sided)
-        parts.append(f"{head} ({_fmt(m, b[1])} vs {_fmt(m, a[1])}{verdict}{paired})")
+        parts.append(f"{head} ({fmt_metric(m, b[1])} vs {fmt_metric(m, a[1])}{verdict}{paired})")
     return f"**{c.name}**: " + ("; ".join(parts) if parts else "no comparable metric") + "."
 
 

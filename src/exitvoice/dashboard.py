@@ -129,7 +129,7 @@ class Dashboard:
     # -- the folder ----------------------------------------------------------------------------------------
     def saved_runs(self) -> dict[str, Path]:
         """Run and ensemble folders under the results folder (two levels deep), by their relative path."""
-        from .report import kind_of_or_none
+        from .folders import kind_of_or_none
 
         found = {}
         for summary in sorted(self.results.glob("*/summary.json")) + sorted(self.results.glob("*/*/summary.json")):
@@ -191,7 +191,7 @@ class Dashboard:
         import plotly.io as pio
 
         from . import charts
-        from .compare import Case, case_metrics, read_case
+        from .compare import Case, band, case_metrics, fmt_metric, read_case
         from .validate import Simulated
 
         sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
@@ -216,10 +216,10 @@ class Dashboard:
             "map": charts.crossings_map(sim, regions_left=regions_left),
             "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "
                                   "(leavers and travellers)", "persons", top=12),
-            "entries": charts.series_chart(cases if len(cases) > 1 else cases, "daily_entries", ["KZ", "GE", "FI"]
-                                           if len(cases) == 1 else ["KZ"], "Entries per day" + (
-                                               " in Kazakhstan" if len(cases) > 1 else " by destination"),
-                                           "persons per day"),
+            "entries": (charts.series_chart(cases, "daily_entries", ["KZ", "GE", "FI"], "Entries per day by "
+                                            "destination", "persons per day") if len(cases) == 1 else
+                        charts.series_chart(cases, "daily_entries", ["KZ"], "Entries per day in Kazakhstan",
+                                            "persons per day")),
             "queues": charts.series_chart(cases[:1], "queue_wait_hours", [f"crossing:{c}" for c in
                                           ("upper_lars", "karaozek", "torfyanovka", "psou")], "Wait at crossings",
                                           "hours"),
@@ -230,15 +230,13 @@ class Dashboard:
         }
         if lv.observations:
             _add_observations(figs, sim.dates, whole=lv.scope == "whole")
-        from .compare import _fmt, band
-
         headline = {}
         for m, what in (("left", "left the country"), ("mobilised", "mobilised"),
                         ("quota_fill", "quota fill"), ("days_to_fill", "days to fill the quota"),
                         ("output_loss_pct_end", "output loss at the end, % of GDP"),
                         ("protesters_peak", "protesters on the peak day")):
             if m in case.metrics:
-                headline[m] = {"label": what, "value": _fmt(m, band(case.metrics[m].to_numpy())[1])}
+                headline[m] = {"label": what, "value": fmt_metric(m, band(case.metrics[m].to_numpy())[1])}
         return {"run_id": self.runs, "scope": SCOPES[lv.scope], "scenario": sc.name, "wall_seconds": round(wall, 1),
                 "headline": headline, "figures": {k: json.loads(pio.to_json(f)) for k, f in figs.items()},
                 "policies": [f"{p.type} from {p.start}" for p in sc.policy]}
