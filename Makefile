@@ -12,16 +12,28 @@ DEMO_MEMBERS ?= 2
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "== creating $(VENV) and installing exitvoice with its dependencies (a few minutes on a fresh machine)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[test]'
+	$(BIN)/exitvoice --version
 	touch $(STAMP)
 
 demo: venv
+	@echo "== 1/4 the 2022 partial mobilisation, whole country (about 15 s)"
 	$(BIN)/exitvoice run scenarios/russia-2022.toml --out results/russia-2022 --seed 7 --force
+	@echo "== 2/4 what the model gets right and wrong: russia-2022 against the 2022 observations"
+	$(BIN)/exitvoice validate results/russia-2022 --force
+	@echo "== 3/4 a second call-up of one million, five ways, $(DEMO_MEMBERS) members each (several minutes on 2 cores)"
 	$(BIN)/exitvoice compare scenarios/wave2-1m-open.toml scenarios/wave2-1m-closed.toml \
 	    scenarios/wave2-1m-exit-visas.toml scenarios/wave2-1m-social-contract.toml \
 	    scenarios/voice-closed-borders.toml --ensemble $(DEMO_MEMBERS) --jobs 2 --out results/wave2 --force
+	@echo "== 4/4 the report"
+	$(BIN)/exitvoice report results/russia-2022 results/wave2 --out results/report.html --force
+	@echo ""
+	@echo "Open results/report.html in a browser (it works offline). Look first at 'Findings in plain words',"
+	@echo "then at the 'Validation scorecard' (what the 2022 run gets right and wrong, with sources)."
+	@echo "Move the levers yourself: $(BIN)/exitvoice serve results   (then open http://127.0.0.1:8050/)"
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks scripts

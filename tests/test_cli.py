@@ -47,7 +47,7 @@ def test_run_writes_every_output(small, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 7 and summary["scenario"] == "cli-small"
     ts = pd.read_parquet(out / "timeseries.parquet")
-    assert list(ts.columns) == ["date", "quantity", "geography", "value"]
+    assert list(ts.columns) == ["date", "quantity", "geography", "value", "unit"]
     assert {"daily_entries", "cum_entries", "abroad_stock", "mobilised_cum", "queue_wait_hours",
             "flight_price"} <= set(ts.quantity)
     assert "left" in r.stdout

@@ -1,4 +1,4 @@
-"""Exit controls and the draft (MODEL §5): exit visas, the social contract, rumours, conscription, summons bans."""
+"""Exit controls and the draft (docs/model.md §5): exit visas, social contract, rumours, conscription, summons bans."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The economy (MODEL §10) and voice (MODEL §11) modules: their invariants and the mechanism that links them to exit."""
+"""Economy and voice (docs/model.md §10–11): their invariants and the mechanism that links them to exit."""
 
 import numpy as np
 import pandas as pd

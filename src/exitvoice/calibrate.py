@@ -1,4 +1,4 @@
-"""Calibration (MODEL §14): fit declared parameters to an observation file with Optuna.
+"""Calibration (docs/model.md §14): fit declared parameters to an observation file with Optuna.
 
 Each trial runs the scenario with the trial's parameter values (drawn over their declared ranges and priors:
 `uniform` or `loguniform`; `fixed` parameters cannot be calibrated), matches the observations as `validate`
@@ -177,7 +177,7 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
             raise _DuplicateProposalError
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
-        res = run(sc, seed=settings.seed, check=False, until=last)
+        res = run(sc, seed=settings.seed, check=False, progress=None, until=last)
         card = score(obs, Simulated.from_timeseries(res.timeseries, scale=scale), groups)
         for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase"):
             trial.set_user_attr(k, card.metrics[k])

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .errors import ExitvoiceError
@@ -23,6 +23,25 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
+SECONDS_PER_DAY = 0.16  # a simulated day of the whole population on one core (README, Performance): cost estimates
+
+
+def _set_option(help_: str):
+    return typer.Option("--set", metavar="NAME=VALUE", help=help_)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        console.print(f"exitvoice {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool | None, typer.Option("--version", metavar="", callback=_version, is_eager=True,
+                                                       help="print the version and exit")] = None) -> None:
+    """exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration)."""
 
 # Options shared by several commands.
 Seed = typer.Option(min=0, max=MAX_SEED, help="random seed (default: the scenario's, else 0)")
@@ -115,9 +134,10 @@ def _free(target: Path, force: bool) -> Path:
 
 def _progress(description: str, total: int, unit: str):
     """A progress bar on the terminal (silent when stderr is not a terminal); returns (bar, callback)."""
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                   TextColumn(f"{{task.completed}}/{{task.total}} {unit}"), TimeElapsedColumn(), console=err,
-                   transient=True, disable=not err.is_terminal)
+    bar = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn(f"{{task.completed:.{1 if unit == 'members' else 0}f}}/{{task.total:.0f}} {unit}"),
+                   TimeElapsedColumn(),
+                   TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal)
     task = bar.add_task(description, total=total)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -154,8 +174,8 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/<name>)")] = None,
     seed: Annotated[int | None, Seed] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override: <group>.<parameter>=VALUE, or "
-                                                   "policy.<type>.<field>=VALUE for every policy of a type")]
+    set_: Annotated[list[str] | None, _set_option("override: <group>.<parameter>=VALUE, or "
+                                                  "policy.<type>.<field>=VALUE for every policy of a type")]
     = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     ensemble: Annotated[int | None, Members] = None,
@@ -163,8 +183,8 @@ def run(
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
     = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
-    no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
 ) -> None:
     """Run a scenario (or an ensemble) and write the summary, Parquet series and plots."""
     from .api import run as run_api
@@ -217,8 +237,8 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
-    no_plots: Annotated[bool, typer.Option("--no-plots", help="skip the PNG plots")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
 ) -> None:
     """Compare scenarios side by side: table with 90% bands, comparison.csv/.json, findings.md, overlaid plots."""
     from .compare import compare as compare_api
@@ -229,27 +249,46 @@ def compare(
 
         check_scheduler(scheduler)
     n_runs = sum(1 for p in inputs if not p.is_dir())
-    bar, tick = _progress("comparing", max(1, n_runs * ensemble), "runs")
+    total = max(1, n_runs * ensemble)
+    bar, tick = _progress(f"comparing {n_runs} scenario(s)", total, "members")
     done: dict[str, int] = {}
 
     def progress(name: str, i: int, n: int) -> None:
         done[name] = i
-        tick(sum(done.values()), max(1, n_runs * ensemble))
+        tick(sum(done.values()), total)
 
     with bar:
         cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
                           posterior=posterior, progress=progress)
     cmp.write(target, force=force, plots=not no_plots)
-    w = cmp.wide()
-    t = Table(title=f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)")
-    t.add_column("")
-    for c in w.columns:
-        t.add_column(c, justify="right")
-    for name, row in w.iterrows():
-        t.add_row(escape(str(name)), *(escape(str(v)) for v in row.tolist()))
-    console.print(t)
+    title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
+    console.print(_comparison_table(cmp.wide(), title, console.width))
     console.print(escape(cmp.findings()))
     console.print(f"comparison written to [bold]{escape(str(target))}[/]")
+
+
+def _comparison_table(wide, title: str, width: int) -> Table:
+    """Metric × scenario when it fits the terminal; else one block per metric, a scenario a row (fits 80 columns)."""
+    cells = [[str(i), *map(str, r)] for i, r in zip(wide.index, wide.to_numpy(), strict=True)]
+    widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(["", *wide.columns])]
+    if sum(widths) + 3 * len(widths) + 1 <= width:
+        t = Table(title=title)
+        t.add_column("")
+        for c in wide.columns:
+            t.add_column(str(c), justify="right")
+        for r in cells:
+            t.add_row(*r)
+        return t
+    t = Table(title=title, show_lines=False)
+    t.add_column("metric · scenario", no_wrap=False)
+    t.add_column("median", justify="right", no_wrap=True)
+    t.add_column("5%–95%", justify="right", no_wrap=True)
+    for metric, row in wide.iterrows():
+        t.add_row(f"[bold]{metric}[/]", "", "", end_section=False)
+        for k, (name, cell) in enumerate(row.items()):
+            median, _, rest = str(cell).partition(" [")
+            t.add_row(f"  {name}", median, rest.rstrip("]"), end_section=k == len(row) - 1)
+    return t
 
 
 @app.command()
@@ -259,13 +298,13 @@ def validate(
     = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed when a scenario is run")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override when a scenario is run")] = None,
+    set_: Annotated[list[str] | None, _set_option("override when a scenario is run")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     ensemble: Annotated[int | None, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
                                                  help="run the scenario as an ensemble of N members")] = None,
     jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing scorecard folder")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing scorecard folder")] = False,
 ) -> None:
     """Score a run or an ensemble against observations: scorecard.csv/.json/.png. Exit 0 whatever the score."""
     from .observations import pack_observations, read_observations
@@ -289,18 +328,59 @@ def validate(
     card = score(obs, sim)
     card.write(dest, force=force)
     m = card.metrics
+    from .validate import SCORE_MEANINGS
+
     t = Table(title=f"validation against {escape(str(observations or 'the calibration observations'))} "
                     f"({sim.members} member(s))")
     t.add_column("score")
     t.add_column("value", justify="right")
-    for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase", "coverage_50",
-              "coverage_90", "n_scored", "n_skipped"):
+    t.add_column("meaning")
+    for k, meaning in SCORE_MEANINGS.items():
         v = m[k]
-        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)), meaning)
     console.print(t)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
+
+
+@app.command()
+def report(
+    results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write")] = Path("report.html"),
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace a report written earlier")] = False,
+) -> None:
+    """One self-contained HTML report (interactive charts, opens offline) of result folders."""
+    from .outputs import check_output_file
+    from .report import GENERATOR, write_report
+
+    check_output_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}')
+    write_report(results, out, force=force)
+    console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
+
+
+@app.command()
+def serve(
+    results: Annotated[Path, typer.Argument(help="results folder: saved runs are read from it and written to it")]
+    = Path("results"),
+    port: Annotated[int, typer.Option(help="port (0: any free port)")] = 8050,
+    host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
+    scenarios: Annotated[Path, typer.Option(help="folder of the scenario files to offer")] = Path("scenarios"),
+) -> None:
+    """A dashboard in the browser: move the levers of a scenario, run it, see the map, routes, quota and costs."""
+    from .dashboard import serve as make_server
+
+    server = make_server(results, scenarios, host=host, port=port)
+    where = f"http://{host}:{server.server_address[1]}/"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach this address can run simulations")
+    console.print(f"dashboard at [bold]{where}[/] (results folder {results}); Ctrl-C to stop")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        server.server_close()
 
 
 @app.command()
@@ -320,9 +400,9 @@ def calibrate(
     tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
     min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override before fitting")] = None,
+    set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """Fit parameters to observations with Optuna; writes calibrated.toml and posterior.parquet. Resumable."""
     from .calibrate import Settings, check_settings, check_storage, completed_trials, previous_outputs, write_outputs
@@ -382,14 +462,15 @@ def sensitivity(
     outputs: Annotated[str, typer.Option(help="comma-separated scalar outputs")] = (
         "left_total,mobilised_cum,quota_fill"),
     method: Annotated[str, typer.Option(help="sobol or morris")] = "sobol",
-    samples: Annotated[int, typer.Option(help="base sample size N (runs: N(D+2) Sobol, N(D+1) Morris)")] = 64,
+    samples: Annotated[int, typer.Option(help="base sample size N; the cost is N(D+2) full runs for Sobol, N(D+1) "
+                                         "for Morris (D parameters), printed before the runs start")] = 64,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the design and the runs")] = 0,
     jobs: Annotated[int, Jobs] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override before the analysis")] = None,
+    set_: Annotated[list[str] | None, _set_option("override before the analysis")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
     from .sensitivity import analyse, write
@@ -400,7 +481,12 @@ def sensitivity(
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
     runs = max(samples, 1) * (len(names) + (2 if method == "sobol" else 1))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
-    bar, tick = _progress(f"{method} · {sc.name}", 1, "runs")
+    seconds = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs)
+    cost = f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    err.print(f"{method} with {len(names)} parameter(s) and N={samples}: {runs} full runs of {len(sc.days)} days "
+              f"(N(D+{1 if method == 'morris' else 2})), roughly {cost} on {jobs} worker(s) for the whole "
+              "population; `--method morris --samples 10` screens first at a fraction of the cost", highlight=False)
+    bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
                                   scheduler=scheduler, progress=tick)

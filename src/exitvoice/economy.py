@@ -1,4 +1,4 @@
-"""Economy (MODEL §10): the labour that exit, the call-up and hiding take away, and the output it costs.
+"""Economy (docs/model.md §10): the labour that exit, the call-up and hiding take away, and the output it costs.
 
 Each cell's people are employed at a rate set by sex, age band and education, and spread over the sectors of
 the pack's `economy_sectors.csv` by sex and education (iterative proportional fitting to the sectors' sourced

@@ -1,4 +1,4 @@
-"""Ensembles (MODEL §14): N runs over seeds and, with a posterior file, over parameter sets.
+"""Ensembles (docs/model.md §14): N runs over seeds and, with a posterior file, over parameter sets.
 
 Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` (recorded as `stream`) and parameter set
 `i mod n_sets` of the posterior (or the scenario's parameters): it is reproducible on its own from (seed, i,
@@ -21,12 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import socket
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +33,7 @@ from .errors import DataError, ExitvoiceError
 from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_file_size
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
+from .units import tidy_summary, tidy_values, with_units
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS = ("q05", "q25", "q50", "q75", "q95")
@@ -99,7 +97,9 @@ def _member(scenario_json: dict, source: str, seed: int, member: int, overrides:
 
     sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **overrides}},
                             source=source)
-    res = run(sc, seed=seed, member=member, check=False)
+    from .workers import task_progress
+
+    res = run(sc, seed=seed, member=member, check=False, progress=task_progress())
     index = res.timeseries[["date", "quantity", "geography"]] if member == 0 else None
     return res.timeseries.value.to_numpy(), res.summary, index
 
@@ -153,11 +153,12 @@ class EnsembleResults:
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """Write the ensemble folder atomically."""
         with atomic_folder(out, force=force) as tmp:
-            (tmp / "summary.json").write_text(json_text(self.summary()))
+            (tmp / "summary.json").write_text(json_text(tidy_summary(self.summary())))
             (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump(mode="json")))
-            self.quantiles().to_parquet(tmp / "timeseries_quantiles.parquet", index=False)
+            with_units(tidy_values(self.quantiles(), QCOLS)).to_parquet(tmp / "timeseries_quantiles.parquet",
+                                                                        index=False)
             self.members.to_parquet(tmp / "members.parquet", index=False)
-            self.member_series().to_parquet(tmp / "member_series.parquet", index=False)
+            with_units(tidy_values(self.member_series())).to_parquet(tmp / "member_series.parquet", index=False)
             if plots:
                 from .plots import ensemble_plots
 
@@ -165,10 +166,13 @@ class EnsembleResults:
         return Path(out)
 
 
-def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
+def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None, on_progress=None):
     """Run `_member(*args)` for every (i, args), yielding (i, result) as each finishes.
 
-    Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes, or in this process.
+    `on_progress(i, days done, days)` follows the members day by day (not on a Dask cluster).
+
+    Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes (`exitvoice.workers`), or in
+    this process.
     """
     if scheduler:
         try:
@@ -186,25 +190,19 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None):
             for fut in dask_completed(futures):
                 yield futures[fut], fut.result()
     elif jobs == 1:
+        from .workers import set_task_progress
+
         for i, args in calls:
-            yield i, _member(*args)
-    else:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_ignore_sigint)
-        try:
-            futures = {pool.submit(_member, *args): i for i, args in calls}
-            for fut in as_completed(futures):
-                yield futures[fut], fut.result()
-        except BaseException:
-            # Interrupted (Ctrl-C) or a member failed: stop the workers now rather than wait for their members.
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+            set_task_progress((lambda d, t, i=i: on_progress(i, d, t)) if on_progress else None)
+            try:
+                result = _member(*args)
+            finally:
+                set_task_progress(None)
+            yield i, result
+    else:  # fresh interpreters that import only exitvoice: safe in a user's script without a main guard
+        from .workers import run_tasks
 
-
-def _ignore_sigint() -> None:  # in a worker: Ctrl-C is the parent's to handle (it stops the workers)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        yield from run_tasks(_member, calls, jobs, on_progress)
 
 
 class Checkpoint:
@@ -274,6 +272,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
     parameter sets (for sensitivity analysis). With `checkpoint` (a folder), finished members are saved there and
     members already saved by an interrupted run of the same ensemble are loaded instead of run again.
+    `progress(members done, n)` is called as members advance, day by day (members done counts the running members'
+    shares of their days, so it is fractional until the end).
     """
     if n < 1:
         raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
@@ -296,12 +296,19 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks if i not in results]
     if progress:
         progress(len(results), n)
-    for i, result in _execute(calls, jobs, scheduler):
+    share: dict[int, float] = {}  # of each running member, the share of its days done
+
+    def member_progress(i: int, done: int, total: int) -> None:
+        share[i] = done / max(total, 1)
+        progress(len(results) + sum(share.values()), n)
+
+    for i, result in _execute(calls, jobs, scheduler, member_progress if progress else None):
         results[i] = result
+        share.pop(i, None)
         if store is not None:
             store.save(i, result)
         if progress:
-            progress(len(results), n)
+            progress(len(results) + sum(share.values()), n)
     values = np.stack([results[i][0] for i in range(n)])
     summaries = [results[i][1] for i in range(n)]
     members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,

@@ -1,4 +1,4 @@
-"""The route network (MODEL §8): routes, their destinations, distances, capacities, seats and normal fares.
+"""The route network (docs/model.md §8): routes, their destinations, distances, capacities, seats and normal fares.
 
 A route is a land crossing (`land:<crossing>`, with a queue and a daily capacity in persons) or the flights to
 a destination (`air:<destination>`, with daily seats and a load-driven fare). Distances run from each region's

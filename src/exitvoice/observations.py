@@ -1,4 +1,4 @@
-"""Observation files (MODEL §13): reading and checking.
+"""Observation files (docs/model.md §13): reading and checking.
 
 Columns `date, quantity, geography, value, unit, since, kind, source, quote`; `quantity` one of
 `QUANTITIES`; `geography` an ISO 3166-1 alpha-2 code (AB for Abkhazia), `RU` for origin totals, or

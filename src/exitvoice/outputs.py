@@ -40,6 +40,11 @@ def _protected(path: Path) -> str | None:
     return None
 
 
+def _force(field: str) -> str:
+    """How the caller says "replace": `--force` on the command line, `force=True` in Python."""
+    return "--force" if field.startswith("--") else "force=True"
+
+
 def check_output(out: str | Path, *, force: bool = False, field: str = "--out") -> Path:
     """Check that the output folder `out` can be written, before any work is done; return it.
 
@@ -55,16 +60,17 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out") 
     why = _protected(resolved)
     if why:
         raise ExitvoiceError(f"refusing to write over {why}", field=field, given=str(out),
-                             allowed="a new folder, or one exitvoice wrote earlier (with --force)")
+                             allowed=f"a new folder, or one exitvoice wrote earlier (with {_force(field)})")
     if out.exists() or out.is_symlink():
         if not out.is_dir() or out.is_symlink():
             raise ExitvoiceError("a file (not a folder exitvoice wrote) is in the way", field=field, given=str(out),
-                                 allowed="a new folder, or one exitvoice wrote earlier (with --force)")
+                                 allowed=f"a new folder, or one exitvoice wrote earlier (with {_force(field)})")
         if not force:
-            raise ExitvoiceError("output folder exists (use --force to replace it)", field=field, given=str(out))
+            raise ExitvoiceError(f"output folder exists (use {_force(field)} to replace it)", field=field,
+                                 given=str(out))
         if not any((out / m).is_file() for m in _OURS):
-            raise ExitvoiceError("the folder exists and was not written by exitvoice; --force replaces only "
-                                 "exitvoice's own output folders", field=field, given=str(out),
+            raise ExitvoiceError(f"the folder exists and was not written by exitvoice; {_force(field)} replaces "
+                                 "only exitvoice's own output folders", field=field, given=str(out),
                                  allowed=f"a new folder, or one holding exitvoice's marker file {MARKER}")
     parent = resolved.parent
     while not parent.exists():
@@ -124,4 +130,55 @@ def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def check_output_file(out: str | Path, *, force: bool = False, field: str = "--out", marker: str = "") -> Path:
+    """Check that the output file `out` can be written, before any work is done; return it.
+
+    Refused (ExitvoiceError): an empty path; a folder; an existing file without `force`; with `force`, a file that
+    exitvoice did not write (its first 4 KiB do not hold `marker`); a parent that is a file or is not writable.
+    """
+    if str(out).strip() == "":
+        raise ExitvoiceError("the output file is empty", field=field, given=str(out), allowed="a file path")
+    out = Path(out).expanduser()
+    if out.is_dir():
+        raise ExitvoiceError("a folder is in the way", field=field, given=str(out), allowed="a file path")
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise ExitvoiceError(f"output file exists (use {_force(field)} to replace it)", field=field,
+                                 given=str(out))
+        with open(out, "rb") as fh:
+            head = fh.read(4096)
+        if out.is_symlink() or not out.is_file() or marker.encode() not in head:
+            raise ExitvoiceError(f"the file exists and was not written by exitvoice; {_force(field)} replaces only "
+                                 "exitvoice's own files", field=field, given=str(out), allowed="a new file")
+    parent = out.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ExitvoiceError("a file stands where a parent folder should be", field=field, given=str(out),
+                             allowed=f"a path whose parents are folders ({parent} is a file)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExitvoiceError("the parent folder is not writable", field=field, given=str(out),
+                             allowed=f"a path under a folder you can write ({parent} is read-only)")
+    return out
+
+
+@contextmanager
+def atomic_file(out: str | Path, *, force: bool = False, marker: str = "") -> Iterator[Path]:
+    """Yield a temporary file path that replaces `out` only if the block succeeds (rules of `check_output_file`)."""
+    out = check_output_file(out, force=force, field="output file", marker=marker)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if out.exists():
+            check_output_file(out, force=force, field="output file", marker=marker)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise

@@ -1,4 +1,4 @@
-"""Declared parameters (MODEL §14): name, default, unit, range, prior, meaning, source.
+"""Declared parameters (docs/model.md §14): name, default, unit, range, prior, meaning, source.
 
 Every free number of the model is declared once, in the country pack's `parameters.toml`, and referenced by its
 dotted name (`exit.beta_risk`). A :class:`ParameterSet` is an immutable mapping of names to values, built from the

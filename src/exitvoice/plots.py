@@ -1,4 +1,4 @@
-"""Standard plots of a run (MODEL §12).
+"""Standard plots of a run (docs/model.md §12).
 
 Entries by destination, queues and waits, the call-up, stock abroad, fares, the economy (output loss, workers
 lost by sector) and voice (protesters, detentions, opponents abroad).
@@ -14,6 +14,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+COLOURS = [plt.get_cmap("tab20")(i) for i in (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)]
+"""Twenty distinct colours (dark shades first): no two lines of a plot share one."""
+
 
 def _wide(ts: pd.DataFrame, quantity: str, top: int | None = None) -> pd.DataFrame:
     w = ts[ts.quantity == quantity].pivot(index="date", columns="geography", values="value")
@@ -22,88 +25,147 @@ def _wide(ts: pd.DataFrame, quantity: str, top: int | None = None) -> pd.DataFra
     return w
 
 
+def _named(w: pd.DataFrame) -> pd.DataFrame:
+    """Columns renamed from codes to names (`AB` → `Abkhazia (AB)`, crossings by name)."""
+    from .labels import label
+
+    return w.rename(columns=lambda c: label(str(c)))
+
+
+def _count(x: float, _pos=None) -> str:
+    """A count for an axis: 950, 12k, 1.2M (never an offset such as '1e6' on the axis)."""
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if a >= 1e3:
+        return f"{x / 1e3:.3g}k"
+    return f"{x:.3g}"
+
+
+def _axes(ax, ylabel: str, *, counts: bool = True) -> None:
+    """Dates as concise day ticks (no '12:00'), a y label with its unit, counts without offsets."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    if counts:
+        ax.yaxis.set_major_formatter(FuncFormatter(_count))
+    else:
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+
+
+def _legend_outside(ax, **kw) -> None:
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, frameon=False, **kw)
+
+
+QUANTITY_TITLES = {
+    "daily_entries": "entries per day", "daily_departures_ru": "departures of leavers per day",
+    "cum_entries": "entries since a date", "cum_exits_back": "exits back since a date",
+    "cum_departures_ru": "departures since a date", "net_stay": "entries minus exits back",
+    "abroad_stock": "leavers abroad", "mobilised_cum": "mobilised (cumulative)", "summons_served": "summons per day",
+    "queue_vehicles": "vehicles queued", "queue_wait_hours": "wait at the crossing", "flight_price": "one-way fare",
+    "detained_cum": "detained (cumulative)", "output_loss_pct": "output loss", "workers_lost": "workers lost",
+    "labour_shortage": "labour shortage", "protesters": "protesters per day", "opposed_abroad": "opponents abroad",
+}
+
+
 def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     """Draw the standard plots of a run; write them as PNG into out_dir if given."""
     ts = res.timeseries
     figs = {}
     title = f"{res.scenario_name} (seed {res.seed})"
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True)
-    _wide(ts, "daily_entries", top=8).plot(ax=axes[0])
-    axes[0].set_title("Entries per day by destination (leavers and travellers)")
-    _wide(ts, "daily_exits_back", top=8).plot(ax=axes[1], legend=False)
-    axes[1].set_title("Exits back per day (returns, onward moves, visa runs)")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True)
+    _named(_wide(ts, "daily_entries", top=8)).plot(ax=axes[0], color=COLOURS)
+    axes[0].set_title("Entries per day by destination (leavers and travellers)", fontsize=10)
+    _named(_wide(ts, "daily_exits_back", top=8)).plot(ax=axes[1], legend=False, color=COLOURS)
+    axes[1].set_title("Exits back per day (returns, onward moves, visa runs)", fontsize=10)
     for ax in axes:
-        ax.set_ylabel("persons per day")
+        _axes(ax, "persons per day")
+    axes[0].legend(fontsize=7)
     fig.suptitle(title)
     figs["entries_exits"] = fig
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True)
     q = _wide(ts, "queue_persons", top=6)
-    q.plot(ax=axes[0])
-    axes[0].set_title("Queue at crossings (persons)")
-    _wide(ts, "queue_wait_hours")[q.columns].plot(ax=axes[1], legend=False)
-    axes[1].set_title("Expected wait (hours)")
+    _named(q).plot(ax=axes[0], color=COLOURS)
+    axes[0].set_title("Queue at the busiest crossings", fontsize=10)
+    _named(_wide(ts, "queue_wait_hours")[q.columns]).plot(ax=axes[1], legend=False, color=COLOURS)
+    axes[1].set_title("Expected wait", fontsize=10)
+    _axes(axes[0], "persons queued")
+    _axes(axes[1], "hours", counts=False)
+    axes[0].legend(fontsize=7)
     fig.suptitle(title)
     figs["queues"] = fig
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.4))
     mob = res.series("mobilised_cum")
-    ax.plot(mob.index, mob.values, label="mobilised")
-    ax.plot(res.series("summons_cum").index, res.series("summons_cum").values, label="summons served", ls="--")
+    ax.plot(mob.index, mob.values, label="mobilised", color=COLOURS[0])
+    summons = res.series("summons_cum")
+    ax.plot(summons.index, summons.values, label="summons served", ls="--", color=COLOURS[1])
     target = res.summary["totals"]["quota_target"]
     if target:
-        ax.axhline(target * res.summary["population_scale"], color="k", lw=0.8, label="target")
-    ax.set_title("Call-up: mobilised against target")
-    ax.legend()
+        ax.axhline(target * res.summary["population_scale"], color="k", lw=0.8, label="target (all call-ups)")
+    ax.set_title("Call-up: mobilised against target", fontsize=10)
+    _axes(ax, "persons (cumulative)" + (" in the sample" if res.summary["population_scale"] != 1 else ""))
+    ax.legend(fontsize=8)
     fig.suptitle(title)
     figs["callup"] = fig
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    _wide(ts, "abroad_stock").drop(columns="RU").pipe(lambda w: w[w.iloc[-1].sort_values(ascending=False)
-                                                                  .index[:8]]).plot.area(ax=ax)
-    ax.set_title("Leavers abroad by destination")
-    ax.set_ylabel("persons")
+    fig, ax = plt.subplots(figsize=(9, 4.4))
+    stock = _wide(ts, "abroad_stock").drop(columns="RU")
+    stock = stock[stock.iloc[-1].sort_values(ascending=False).index[:8]]
+    _named(stock).plot.area(ax=ax, color=COLOURS, linewidth=0)
+    ax.set_title("Leavers abroad by destination (the eight largest)", fontsize=10)
+    _axes(ax, "persons")
+    _legend_outside(ax, fontsize=8)
     fig.suptitle(title)
     figs["abroad_stock"] = fig
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    _wide(ts, "flight_price", top=None).plot(ax=ax)
-    ax.set_title("Fares (RUB, one way)")
+    fig, ax = plt.subplots(figsize=(9, 4.4))
+    _named(_wide(ts, "flight_price", top=None)).plot(ax=ax, color=COLOURS)
+    ax.set_title("One-way fares by destination", fontsize=10)
+    _axes(ax, "RUB (one way)")
+    _legend_outside(ax, fontsize=8)
     fig.suptitle(title)
     figs["fares"] = fig
 
     if (ts.quantity == "output_loss_pct").any():
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharex=True)
+        fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True)
         loss = _wide(ts, "output_loss_pct")["RU"]
         loss.plot(ax=axes[0], color="tab:red")
-        axes[0].set_title("Output below the counterfactual (% of GDP)")
-        axes[0].set_ylabel("%")
+        axes[0].set_title("Output below the counterfactual", fontsize=10)
+        _axes(axes[0], "% of GDP", counts=False)
         sectors = _wide(ts, "workers_lost").drop(columns="RU")
         sectors = sectors[sectors.iloc[-1].sort_values(ascending=False).index]
-        sectors.plot.area(ax=axes[1], linewidth=0, colormap="tab20")
-        axes[1].set_title("Workers lost by sector (net of remote work)")
-        axes[1].set_ylabel("persons")
-        axes[1].legend(fontsize=7, ncol=2)
+        sectors.plot.area(ax=axes[1], linewidth=0, color=COLOURS)
+        axes[1].set_title("Workers lost by sector (net of remote work)", fontsize=10)
+        _axes(axes[1], "persons")
+        _legend_outside(axes[1], fontsize=7)
         fig.suptitle(title)
         figs["economy"] = fig
 
     if (ts.quantity == "protesters").any():
-        fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), sharex=True)
+        fig, axes = plt.subplots(1, 3, figsize=(17, 4.4), sharex=True)
         prot = _wide(ts, "protesters")
         top = prot.drop(columns="RU").sum().sort_values(ascending=False).index[:6]
         prot["RU"].plot(ax=axes[0], color="k")
-        axes[0].set_title("Protesters per day, Russia")
-        axes[0].set_ylabel("persons")
-        prot[top].plot(ax=axes[1], lw=1.0)
-        axes[1].set_title("Protesters per day, the six regions with most")
+        axes[0].set_title("Protesters per day, Russia", fontsize=10)
+        _axes(axes[0], "persons per day")
+        _named(prot[top]).plot(ax=axes[1], lw=1.0, color=COLOURS)
+        axes[1].set_title("Protesters per day, the six regions with most", fontsize=10)
+        _axes(axes[1], "persons per day")
         axes[1].legend(fontsize=7)
         _wide(ts, "detained_cum")["RU"].plot(ax=axes[2], color="tab:purple", label="detained (cumulative)")
         ax2 = axes[2].twinx()
         _wide(ts, "opposed_abroad")["RU"].plot(ax=ax2, color="tab:green", label="opponents of the war abroad")
-        axes[2].set_title("Voice and exit: detentions and opponents abroad")
-        axes[2].set_ylabel("detained")
-        ax2.set_ylabel("opponents abroad")
+        axes[2].set_title("Voice and exit: detentions and opponents abroad", fontsize=10)
+        _axes(axes[2], "detained (persons)")
+        _axes(ax2, "opponents abroad (persons)")
         axes[2].legend(loc="upper left", fontsize=7)
         ax2.legend(loc="lower right", fontsize=7)
         fig.suptitle(title)
@@ -124,6 +186,10 @@ def scorecard_plot(card, path) -> None:
     """Observed points over simulated medians and 5–95% bands, one panel per quantity and geography."""
     import matplotlib.dates as mdates
     import numpy as np
+    from matplotlib.ticker import FuncFormatter
+
+    from .labels import label
+    from .units import unit
 
     rows = card.rows[card.rows.status == "scored"]
     panels = list(rows.groupby(["quantity", "geography"]))
@@ -143,13 +209,18 @@ def scorecard_plot(card, path) -> None:
         err = np.vstack([part.simulated - part.sim_q05, part.sim_q95 - part.simulated]).clip(min=0)
         ax.errorbar(x, part.simulated, yerr=err, fmt="s", ms=4, color="tab:blue", label="simulated (5–95%)")
         ax.plot(x, part.observed, "o", color="k", ms=4, label="observed")
-        ax.set_title(f"{q} · {g}", fontsize=9)
+        ax.set_title(f"{QUANTITY_TITLES.get(q, q)} · {label(g)}", fontsize=9)
         if x.nunique() == 1:  # a single date: give the axis a range of its own
             ax.set_xlim(x.iloc[0] - pd.Timedelta(days=2), x.iloc[0] + pd.Timedelta(days=2))
-        locator = mdates.AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        locator = mdates.DayLocator(interval=max(1, int(np.ceil((x.max() - x.min()).days / 5)) or 1))
+        ax.xaxis.set_major_locator(locator)  # whole days: no "12:00" ticks on daily data
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         ax.tick_params(axis="x", labelsize=7)
+        ax.set_ylabel(unit(q) if q not in ("cum_entries", "cum_exits_back", "cum_departures_ru", "net_stay",
+                                           "abroad_stock", "mobilised_cum", "detained_cum") else "persons",
+                      fontsize=8)
+        if q != "flight_price":
+            ax.yaxis.set_major_formatter(FuncFormatter(_count))
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=7)
@@ -160,6 +231,9 @@ def scorecard_plot(card, path) -> None:
 
 def ensemble_plots(ens, out_dir) -> dict:
     """Median and 5–95% / 25–75% bands of the main series of an ensemble; PNGs into out_dir."""
+    from .labels import label
+    from .units import unit
+
     q = ens.quantiles()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -185,8 +259,8 @@ def ensemble_plots(ens, out_dir) -> dict:
             ax.fill_between(x, part.q05, part.q95, alpha=0.2, color="tab:blue", label="5–95%")
             ax.fill_between(x, part.q25, part.q75, alpha=0.35, color="tab:blue", label="25–75%")
             ax.plot(x, part.q50, color="tab:blue", label="median")
-            ax.set_title(f"{qty} · {geo}", fontsize=9)
-            ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+            ax.set_title(f"{QUANTITY_TITLES.get(qty, qty.replace('_', ' '))} · {label(geo)}", fontsize=9)
+            _axes(ax, unit(qty), counts=qty != "output_loss_pct")
         for ax in axes.ravel()[len(series):]:
             ax.axis("off")
         axes.ravel()[0].legend(fontsize=7)
@@ -223,19 +297,32 @@ def sensitivity_plot(indices: pd.DataFrame, method: str, path) -> None:
     plt.close(fig)
 
 
+METRIC_TITLES = {
+    "left": "left over the run (persons)",
+    "mobilised": "mobilised, all call-ups (persons)",
+    "quota_fill": "quota fill of the headline call-up\n(mobilised / target; 1 = met)",
+    "exits_per_recruit": "departures per recruit since the call-up\n(persons per person mobilised)",
+    "output_loss_pct_end": "output loss at the end (% of GDP)",
+    "protest_person_days": "protest participations (person-days)",
+}
+
+
 def comparison_plots(cmp, out_dir) -> dict:
     """Scenarios overlaid: median line and 5–95% band per scenario for the main series; bars of the headline metrics."""
     import numpy as np
+    from matplotlib.ticker import FuncFormatter
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    series = [("daily_departures_ru", "RU", "departures of leavers per day"), ("abroad_stock", "RU", "leavers abroad"),
-              ("mobilised_cum", "RU", "mobilised (cumulative)"), ("summons_served", "RU", "summons served per day"),
-              ("output_loss_pct", "RU", "output below the counterfactual (% of GDP)"),
-              ("protesters", "RU", "protesters per day")]
+    series = [("daily_departures_ru", "RU", "departures of leavers per day", "persons per day"),
+              ("abroad_stock", "RU", "leavers abroad", "persons"),
+              ("mobilised_cum", "RU", "mobilised (cumulative)", "persons"),
+              ("summons_served", "RU", "summons served per day", "persons per day"),
+              ("output_loss_pct", "RU", "output below the counterfactual", "% of GDP"),
+              ("protesters", "RU", "protesters per day", "persons per day")]
     fig, axes = plt.subplots(3, 2, figsize=(12, 10), squeeze=False)
-    for ax, (qty, geo, title) in zip(axes.ravel(), series, strict=True):
+    for ax, (qty, geo, title, unit) in zip(axes.ravel(), series, strict=True):
         for i, c in enumerate(cmp.cases):
             v = c.sim.series.get((qty, geo))
             if v is None:
@@ -246,9 +333,10 @@ def comparison_plots(cmp, out_dir) -> dict:
             ax.fill_between(x, lo, hi, color=col, alpha=0.2)
             ax.plot(x, mid, color=col, label=c.name)
         ax.set_title(title, fontsize=10)
-        ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+        _axes(ax, unit, counts=unit != "% of GDP")
     axes[0, 0].legend(fontsize=8)
-    fig.suptitle("Scenarios compared: median and 5–95% band (whole country)")
+    where = "whole country" if not any(c.scenario.population.regions for c in cmp.cases) else "regions simulated"
+    fig.suptitle(f"Scenarios compared: median and 5–95% band ({where})")
     fig.tight_layout()
     fig.savefig(out / "series.png", dpi=100)
     plt.close(fig)
@@ -268,7 +356,8 @@ def comparison_plots(cmp, out_dir) -> dict:
         ax.errorbar(part.q50, y, xerr=[part.q50 - part.q05, part.q95 - part.q50], fmt="none", color="k", lw=1)
         ax.set_yticks(y, part.index, fontsize=8)
         ax.invert_yaxis()
-        ax.set_title(m, fontsize=10)
+        ax.set_title(METRIC_TITLES.get(m, m), fontsize=9)
+        ax.xaxis.set_major_formatter(FuncFormatter(_count))
         if m == "quota_fill":
             ax.axvline(1.0, color="grey", ls="--", lw=1)
     fig.suptitle("Headline metrics (median, 5–95% band)")

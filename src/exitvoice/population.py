@@ -1,4 +1,4 @@
-"""The synthetic population as cells (MODEL §2).
+"""The synthetic population as cells (docs/model.md §2).
 
 A cell is one combination of region × sex × age band × tertiary education × foreign passport × military service
 (men) × attitude. Region × sex × age band totals come from the pack (RosBRiS 2022 shape, regional male/female
@@ -22,7 +22,7 @@ from .pack import Pack
 from .params import ParameterSet
 
 MALE, FEMALE = 0, 1
-# Age bands of MODEL §2: (lo, hi) in whole years, hi inclusive; the last is open.
+# Age bands of docs/model.md §2: (lo, hi) in whole years, hi inclusive; the last is open.
 BANDS: list[tuple[int, int | None]] = [(0, 17), (18, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 44),
                                        (45, 49), (50, 54), (55, 59), (60, 64), (65, None)]
 BAND_LABELS = [f"{lo}-{hi}" if hi is not None else f"{lo}+" for lo, hi in BANDS]

@@ -1,12 +1,12 @@
-"""Results of a run (MODEL §12): tidy frames, the summary, writers and plots.
+"""Results of a run (docs/model.md §12): tidy frames, the summary, writers and plots.
 
 - `timeseries`: long table `date, quantity, geography, value` with the quantity names of observation files
-  (MODEL §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
+  (docs/model.md §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
   `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
   `flight_price/<dest>` (RUB), and more (see docs/outputs.md).
-  Economy (MODEL §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
-  `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (MODEL §11): `protesters/RU` and
+  Economy (docs/model.md §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
+  `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (docs/model.md §11): `protesters/RU` and
   `/<region>`, `detained/RU`, `detained_cum/RU`, `opposed_at_home/RU`, `opposed_abroad/RU`.
 - `regions`: date × region: summoned, mobilised, left, abroad, returned, protesters, detained.
 - `cells`: final count per (cell, state).
@@ -23,9 +23,10 @@ import pandas as pd
 
 from . import __version__, economy, voice
 from .outputs import atomic_folder, json_text
+from .units import tidy_summary, tidy_values, with_units
 
 
-@dataclass
+@dataclass(repr=False)
 class Results:
     """Frames and summary of one run."""
 
@@ -183,6 +184,15 @@ class Results:
         return cls(eng.scenario.name, eng.seed, summary, ts, reg, cells,
                    extra={"scenario": eng.scenario.model_dump(mode="json")})
 
+    def __repr__(self) -> str:
+        s, tot = self.summary, self.summary.get("totals", {})
+        fill = tot.get("quota_fill")
+        scale = s.get("population_scale", 1.0)
+        return (f"<Results {self.scenario_name} seed {self.seed}, {s.get('start')} to {s.get('end')}"
+                f"{f' ({scale:g} sample)' if scale != 1 else ''}: left {tot.get('left', 0):,}, mobilised "
+                f"{tot.get('mobilised', 0):,}, quota fill {'—' if fill is None else f'{fill:.2f}'}; "
+                f"timeseries {len(self.timeseries):,} rows (.summary, .series(), .plot(), .write())>")
+
     # -- access ---------------------------------------------------------------------------------------------
     def series(self, quantity: str, geography: str = "RU") -> pd.Series:
         """One series as a date-indexed Series."""
@@ -198,11 +208,18 @@ class Results:
 
     # -- writing --------------------------------------------------------------------------------------------
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
-        """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically."""
+        """Write summary.json, timeseries.parquet, regions.parquet, cells.parquet and plots, atomically.
+
+        Written people are whole numbers and the timeseries carries a `unit` column (see `exitvoice.units`).
+        An existing folder `out` that exitvoice wrote is replaced only with `force=True`.
+        """
         with atomic_folder(out, force=force) as tmp:
-            (tmp / "summary.json").write_text(json_text(self.summary))
-            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-            self.regions.to_parquet(tmp / "regions.parquet", index=False)
+            (tmp / "summary.json").write_text(json_text(tidy_summary(self.summary)))
+            with_units(tidy_values(self.timeseries)).to_parquet(tmp / "timeseries.parquet", index=False)
+            regions = self.regions.copy()
+            for c in regions.columns.drop(["date", "region"]):
+                regions[c] = regions[c].round().astype("int64")  # whole people (see exitvoice.units)
+            regions.to_parquet(tmp / "regions.parquet", index=False)
             self.cells.to_parquet(tmp / "cells.parquet", index=False)
             if self.scenario_toml:
                 (tmp / "scenario.toml").write_text(self.scenario_toml)

@@ -241,6 +241,8 @@ class Scenario(BaseModel):
         """Apply `--set NAME=VALUE` overrides (see `override_target` for how NAME is read).
 
         VALUE is read as a TOML value (`3.0`, `300000`, `"burden"`, `true`, `2022-10-01`); a bare word is text.
+        A key of the `[population]` or `[scenario]` table (`population.scale`, `scenario.end`) that is not a declared
+        parameter sets that key of the file.
         """
         data = self.model_dump(mode="json")
         if allow_outside_range:
@@ -251,6 +253,9 @@ class Scenario(BaseModel):
             target = override_target(key, declared, {p["type"] for p in data["policy"]})
             if target[0] == "parameter":
                 data["parameters"][target[1]] = value
+                continue
+            if target[0] == "table":  # a key of the file's [population] or [scenario] table
+                data[target[1]][target[2]] = value
                 continue
             _, ptype, path = target
             hits = [p for p in data["policy"] if p["type"] == ptype]
@@ -269,8 +274,10 @@ class Scenario(BaseModel):
 
 
 def override_target(key: str, declared, policy_types: set[str]) -> tuple:
-    """What a `--set` name refers to: ("parameter", name) or ("policy", type, field path).
+    """What a `--set` name refers to: ("parameter", name), ("policy", type, field path) or ("table", table, key).
 
+    - `population.<key>` or `scenario.<key>` that is not a declared parameter (`population.total` is one): that
+      key of the file's table (`population.scale`, `scenario.end`);
     - `policy.<type>.<field>` (or `<field>.<subfield>`): that field of every policy of that type;
     - `parameters.<group>.<name>`: that declared parameter;
     - `<group>.<name>`: a declared parameter; else, when `<group>` is a policy type, the shorthand for
@@ -278,6 +285,8 @@ def override_target(key: str, declared, policy_types: set[str]) -> tuple:
       `x` of rumour policies) is ambiguous and refused: write it in one of the two explicit forms.
     """
     parts = key.split(".")
+    if parts[0] in TABLES and len(parts) == 2 and key not in declared and parts[1] in TABLES[parts[0]].model_fields:
+        return ("table", parts[0], parts[1])
     if parts[0] == "policy":
         if len(parts) < 3 or parts[1] not in REGISTRY or not all(parts[2:]):
             raise ScenarioError("expected policy.<type>.<field>", file="--set", field=key,
@@ -299,6 +308,9 @@ def override_target(key: str, declared, policy_types: set[str]) -> tuple:
     if len(parts) < 2 or not all(parts[1:]):
         raise ScenarioError("expected <type>.<field>", file="--set", field=key)
     return ("policy", parts[0], parts[1:])
+
+
+TABLES = {"population": PopulationOptions, "scenario": ScenarioMeta}
 
 
 def _whos(model: BaseModel, prefix: str = "") -> list[tuple[str, Who]]:

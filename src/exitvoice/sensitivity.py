@@ -1,4 +1,4 @@
-"""Sensitivity analysis (MODEL §14) with SALib: Morris screening and Sobol indices.
+"""Sensitivity analysis (docs/model.md §14) with SALib: Morris screening and Sobol indices.
 
 The user names the parameters (searched over their declared ranges; `loguniform` ones on a log10 scale) and
 scalar outputs of the run summary. Samples come from SALib (`morris.sample`: N·(D+1) runs; Saltelli/Sobol

@@ -1,4 +1,4 @@
-"""Validation (MODEL §13): match observations to a run or an ensemble and score the fit.
+"""Validation (docs/model.md §13): match observations to a run or an ensemble and score the fit.
 
 Matching, per quantity (each rule is tested):
 - `daily_entries` / `daily_departures_ru`: the simulated value on the row's date; at a crossing (or a crossing
@@ -7,7 +7,7 @@ Matching, per quantity (each rule is tested):
   (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
   counts returns, onward moves and visa-run exits, as border data do.
 - `net_stay`: entries minus exits back over the same window.
-- `mobilised_cum`, `detained_cum` (voice, MODEL §11): the cumulative count on `date`, less the count the day
+- `mobilised_cum`, `detained_cum` (voice, docs/model.md §11): the cumulative count on `date`, less the count the day
   before `since` when that is inside the run.
 - `abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
 - `flight_price`: the simulated fare on `date` when the row's unit is in RUB; other currencies are skipped.
@@ -55,6 +55,18 @@ INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean
              "output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised"}
 DISTRIBUTION = ("daily_entries", "cum_entries", "cum_exits_back")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+SCORE_MEANINGS = {
+    "ard": "mean |sim − obs| / obs",
+    "ard_rescaled": "the same, flows rescaled to the observed total (where people went, not how many)",
+    "volume_log_ratio": "log(simulated / observed) of how many left (0 is right, +0.69 twice, −0.69 half)",
+    "median_abs_log_ratio": "median |log(sim / obs)|",
+    "mase": "error over that of carrying the last observation forward (below 1 beats it)",
+    "coverage_50": "share of observations inside the 25–75% band (ensembles)",
+    "coverage_90": "share of observations inside the 5–95% band (ensembles)",
+    "n_scored": "observations scored",
+    "n_skipped": "observations skipped (reasons below)",
+}
+"""What each score of `scorecard.json` measures, in words (the CLI and the report print them)."""
 
 
 def crossing_groups(country: str = "russia") -> dict[str, list[str]]:

@@ -1,4 +1,4 @@
-"""Voice (MODEL §11): protest against the call-up, per region, with a threshold model.
+"""Voice (docs/model.md §11): protest against the call-up, per region, with a threshold model.
 
 Among the people of a region who oppose the war and are at home (not abroad, queued, travelling, hiding,
 mobilised or conscripted), protest thresholds are normal with mean `voice.threshold_mean` and spread

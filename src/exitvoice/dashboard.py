@@ -1,0 +1,366 @@
+"""`exitvoice serve`: a dashboard in the browser to move the levers of a scenario and see what follows.
+
+Why not Panel: the dashboard needs a form of levers, one endpoint that runs the count engine, and plotly charts,
+which the report already draws (`exitvoice.charts`). The standard library's threaded HTTP server, one HTML page
+and plotly.js (from the plotly package, served locally) do that with no new dependency and no moving parts to
+secure beyond four small endpoints; Panel would add Bokeh, Tornado and param for the same result.
+
+Endpoints (JSON): `GET /api/options` (scenarios, crossings, saved runs, lever ranges), `POST /api/run` (levers →
+headline numbers and chart figures), `GET /api/progress`, `POST /api/save` (the last run into the results
+folder). Every input is validated on the server (`Levers`, extra fields refused, every value in its range, a
+crossing or saved run only from the lists the server made); an error answers 400 with the message of an
+`ExitvoiceError`. The server binds 127.0.0.1 unless told otherwise, runs one simulation at a time, and reads and
+writes files only under its results folder (the scenarios are read once, at start).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ExitvoiceError, ScenarioError
+from .scenario import NAME_PATTERN, Scenario
+
+SAMPLE_REGIONS = ["MOW", "SPE", "SE", "AST"]
+SAMPLE_SCALE = 0.05
+SCOPES = {"sample": f"regional sample: {SAMPLE_SCALE:.0%} of Moscow, St Petersburg, North Ossetia and Astrakhan "
+                    "(about 3 s; figures for these regions only)",
+          "whole": "whole country (about 15 s for 2022, 50 s for the wave-2 scenarios)"}
+MAX_BODY = 20_000
+MEN_OF_CALLUP_AGE = {"sex": "male", "age_min": 18, "age_max": 49}
+
+
+class Levers(BaseModel):
+    """What the page may send: every field bounded; anything else is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    scenario: str
+    scope: Literal["sample", "whole"] = "sample"
+    seed: int = Field(7, ge=0, le=2**31 - 1)
+    callup_target: int = Field(ge=0, le=5_000_000)
+    callup_start: dt.date
+    exit_ban: bool = False
+    exit_ban_enforcement: float = Field(0.9, ge=0, le=1)
+    closed_crossings: list[str] = Field(default_factory=list, max_length=40)
+    exit_visa_capacity: int = Field(0, ge=0, le=1_000_000)
+    social_contract_offer: float = Field(0.0, ge=0, le=1)
+    rumour_credibility: float | None = Field(None, ge=0, le=1)
+    overlay: str | None = None
+    observations: bool = False
+
+
+def _mobilisation(data: dict) -> dict | None:
+    mobs = [p for p in data["policy"] if p["type"] == "mobilisation"]
+    return max(mobs, key=lambda p: p["start"]) if mobs else None
+
+
+def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
+    """The base scenario with the levers applied (validated again as a scenario)."""
+    data = base.model_dump(mode="json")
+    meta = data["scenario"]
+    start = lv.callup_start.isoformat()
+    if not meta["start"] <= start <= meta["end"]:
+        raise ScenarioError("the call-up start is outside the scenario", field="callup_start", given=start,
+                            allowed=f"{meta['start']} to {meta['end']}")
+    bad = sorted(set(lv.closed_crossings) - set(crossings))
+    if bad:
+        raise ScenarioError("unknown crossings", field="closed_crossings", given=bad, allowed=crossings)
+    head = _mobilisation(data)
+    if lv.callup_target == 0:
+        data["policy"] = [p for p in data["policy"] if p is not head]
+    elif head is None:
+        data["policy"].append({"type": "mobilisation", "label": "call-up (dashboard)", "start": start,
+                               "target": lv.callup_target, "allocation": "burden"})
+    else:
+        head.update(target=lv.callup_target, start=start)
+        if head.get("end") and head["end"] < start:
+            head["end"] = None
+    if lv.exit_ban:
+        data["policy"].append({"type": "exit_ban", "label": "exit ban (dashboard)", "start": start,
+                               "enforcement": lv.exit_ban_enforcement, "who": MEN_OF_CALLUP_AGE})
+    if lv.closed_crossings:
+        data["policy"].append({"type": "border_closure", "label": "closed crossings (dashboard)", "start": start,
+                               "routes": list(lv.closed_crossings)})
+    if lv.exit_visa_capacity:
+        data["policy"].append({"type": "exit_visa", "label": "exit visas (dashboard)", "start": start,
+                               "daily_capacity": lv.exit_visa_capacity, "who": MEN_OF_CALLUP_AGE})
+    if lv.social_contract_offer:
+        data["policy"].append({"type": "social_contract", "label": "social contract (dashboard)", "start": start,
+                               "offer_rate": lv.social_contract_offer})
+    if lv.rumour_credibility is not None:
+        rumours = [p for p in data["policy"] if p["type"] == "rumour"]
+        for p in rumours:
+            p["credibility"] = lv.rumour_credibility
+        if not rumours and lv.rumour_credibility > 0:
+            data["policy"].append({"type": "rumour", "label": "closure rumour (dashboard)", "start": start,
+                                   "kind": "closure", "credibility": lv.rumour_credibility, "half_life_days": 4})
+    if lv.scope == "sample":
+        data["population"].update(scale=SAMPLE_SCALE, regions=SAMPLE_REGIONS)
+    data["policy"].sort(key=lambda p: p["start"])
+    return Scenario.from_dict(data, source=f"{base.source} with the dashboard's levers")
+
+
+class Dashboard:
+    """The state of one dashboard server: its scenarios, results folder, last run and progress."""
+
+    def __init__(self, results: Path, scenarios: dict[str, Scenario]) -> None:
+        from .pack import load_pack
+
+        self.results = results.resolve()
+        self.scenarios = scenarios
+        pack = load_pack("russia")
+        self.crossings = pack.crossings[pack.crossings["mode"] == "land"].crossing_id.tolist()
+        self.lock = threading.Lock()
+        self.progress = {"done": 0, "total": 0, "running": False}
+        self.last = None
+        self.runs = 0
+
+    # -- the folder ----------------------------------------------------------------------------------------
+    def saved_runs(self) -> dict[str, Path]:
+        """Run and ensemble folders under the results folder (two levels deep), by their relative path."""
+        from .folders import kind_of_or_none
+
+        found = {}
+        for summary in sorted(self.results.glob("*/summary.json")) + sorted(self.results.glob("*/*/summary.json")):
+            folder = summary.parent
+            if folder.resolve().is_relative_to(self.results) and kind_of_or_none(folder) in ("run", "ensemble"):
+                found[folder.relative_to(self.results).as_posix()] = folder
+        return found
+
+    def options(self) -> dict:
+        """What the page offers: scenarios with their call-up, crossings, saved runs, scopes."""
+        from .charts import label
+
+        out = []
+        for name, sc in self.scenarios.items():
+            data = sc.model_dump(mode="json")
+            head = _mobilisation(data)
+            rumours = [p["credibility"] for p in data["policy"] if p["type"] == "rumour"]
+            out.append({"name": name, "start": data["scenario"]["start"], "end": data["scenario"]["end"],
+                        "description": data["scenario"].get("description", ""),
+                        "callup_target": head["target"] if head else 0,
+                        "callup_start": head["start"] if head else data["scenario"]["start"],
+                        "rumour_credibility": rumours[0] if rumours else None})
+        return {"scenarios": out, "crossings": [{"id": c, "label": label(f"crossing:{c}")} for c in self.crossings],
+                "saved": list(self.saved_runs()), "scopes": SCOPES}
+
+    # -- running -------------------------------------------------------------------------------------------
+    def run(self, body: dict) -> dict:
+        """Validate the levers, run the count engine, and return headline numbers and figures."""
+        from .api import run
+
+        try:
+            lv = Levers.model_validate(body)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            raise ExitvoiceError(e["msg"], field=".".join(map(str, e["loc"])) or None,
+                                 given=e.get("input") if not isinstance(e.get("input"), dict) else None) from None
+        if lv.scenario not in self.scenarios:
+            raise ExitvoiceError("unknown scenario", field="scenario", given=lv.scenario, allowed=list(self.scenarios))
+        saved = self.saved_runs()
+        if lv.overlay is not None and lv.overlay not in saved:
+            raise ExitvoiceError("no such saved run in the results folder", field="overlay", given=lv.overlay,
+                                 allowed=list(saved))
+        sc = apply_levers(self.scenarios[lv.scenario], lv, self.crossings)
+        if not self.lock.acquire(blocking=False):
+            raise ExitvoiceError("a run is in progress; wait for it to finish")
+        try:
+            self.progress = {"done": 0, "total": len(sc.days), "running": True}
+            t0 = time.monotonic()
+            res = run(sc, seed=lv.seed, progress=lambda d, n: self.progress.update(done=d, total=n))
+            wall = time.monotonic() - t0
+        finally:
+            self.progress["running"] = False
+            self.lock.release()
+        self.last, self.runs = res, self.runs + 1
+        return self.view(res, sc, lv, saved.get(lv.overlay) if lv.overlay else None, wall)
+
+    def view(self, res, sc: Scenario, lv: Levers, overlay: Path | None, wall: float) -> dict:
+        """Headline numbers and plotly figures (as JSON) of a run, with an overlay and observations if asked."""
+        import plotly.io as pio
+
+        from . import charts
+        from .compare import Case, band, case_metrics, fmt_metric, read_case
+        from .validate import Simulated
+
+        sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
+        case = Case(sc.name, sc, sim, "dashboard")
+        case.metrics = case_metrics(case)
+        cases = [("this run", sim)]
+        other = None
+        if overlay is not None:
+            other = read_case(overlay)
+            if (other.sim.dates[0], other.sim.dates[-1]) == (sim.dates[0], sim.dates[-1]):
+                cases.append((f"saved: {overlay.name}", other.sim))
+        regions_left = res.regions.groupby("region").left.sum() / sc.population.scale
+        routes = pd.concat([charts.totals_by(sim, "processed", "crossing:"), charts.totals_by(sim, "flights_boarded")])
+        routes["geography"] = [g if g.startswith("crossing:") else f"air:{g}" for g in routes.geography]
+        head = _mobilisation(sc.model_dump(mode="json"))
+        targets = {}
+        if head:
+            s = int(np.searchsorted(sim.dates, pd.Timestamp(head["start"])))
+            targets["this run"] = (float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0) + head[
+                "target"]
+        figs = {
+            "map": charts.crossings_map(sim, regions_left=regions_left),
+            "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "
+                                  "(leavers and travellers)", "persons", top=12),
+            "entries": (charts.series_chart(cases, "daily_entries", ["KZ", "GE", "FI"], "Entries per day by "
+                                            "destination", "persons per day") if len(cases) == 1 else
+                        charts.series_chart(cases, "daily_entries", ["KZ"], "Entries per day in Kazakhstan",
+                                            "persons per day")),
+            "queues": charts.series_chart(cases[:1], "queue_wait_hours", [f"crossing:{c}" for c in
+                                          ("upper_lars", "karaozek", "torfyanovka", "psou")], "Wait at crossings",
+                                          "hours"),
+            "quota": charts.callup_chart(cases, targets),
+            "output": charts.series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
+                                          "% of GDP"),
+            "protest": charts.series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day"),
+        }
+        if lv.observations:
+            _add_observations(figs, sim.dates, whole=lv.scope == "whole")
+        headline = {}
+        for m, what in (("left", "left the country"), ("mobilised", "mobilised"),
+                        ("quota_fill", "quota fill"), ("days_to_fill", "days to fill the quota"),
+                        ("output_loss_pct_end", "output loss at the end, % of GDP"),
+                        ("protesters_peak", "protesters on the peak day")):
+            if m in case.metrics:
+                headline[m] = {"label": what, "value": fmt_metric(m, band(case.metrics[m].to_numpy())[1])}
+        return {"run_id": self.runs, "scope": SCOPES[lv.scope], "scenario": sc.name, "wall_seconds": round(wall, 1),
+                "headline": headline, "figures": {k: json.loads(pio.to_json(f)) for k, f in figs.items()},
+                "policies": [f"{p.type} from {p.start}" for p in sc.policy]}
+
+    def save(self, body: dict) -> dict:
+        """Write the last run into the results folder under a new name."""
+        import re
+
+        name = body.get("name") if isinstance(body, dict) and set(body) == {"name"} else None
+        if not isinstance(name, str) or not re.match(NAME_PATTERN, name) or len(name) > 100:
+            raise ExitvoiceError("a run's name is a slug", field="name", given=name,
+                                 allowed="lower-case letters, digits, '.', '_' and '-', e.g. closed-upper-lars")
+        if self.last is None:
+            raise ExitvoiceError("nothing to save: run first")
+        out = self.results / name
+        self.last.write(out, plots=False)
+        return {"saved": name, "runs": list(self.saved_runs())}
+
+
+def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool) -> None:
+    """Overlay the 2022 observations of the pack on the call-up and entries charts (national figures)."""
+    import plotly.graph_objects as go
+
+    from .observations import pack_observations, read_observations
+
+    obs = read_observations(pack_observations())
+    obs = obs[(obs.date >= dates[0]) & (obs.date <= dates[-1])]
+    for key, q, geos in (("quota", "mobilised_cum", ["RU"]), ("entries", "daily_entries", ["KZ", "GE", "FI"])):
+        part = obs[(obs.quantity == q) & obs.geography.isin(geos)]
+        if len(part):
+            figs[key].add_trace(go.Scatter(x=part.date, y=part.value, mode="markers",
+                                           name="observed 2022" + ("" if whole else " (whole country)"),
+                                           marker=dict(color="black", size=9, symbol="diamond"),
+                                           text=[f"{g}: {s}" for g, s in zip(part.geography, part.source,
+                                                                            strict=True)],
+                                           hovertemplate="%{y:,.0f} observed<br>%{text}<extra></extra>"))
+
+
+def page() -> bytes:
+    """The dashboard page."""
+    return (resources.files("exitvoice") / "web" / "dashboard.html").read_bytes()
+
+
+def make_handler(board: Dashboard):
+    """The request handler class bound to one dashboard."""
+    from plotly.offline import get_plotlyjs
+
+    plotly_js = get_plotlyjs().encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "exitvoice"
+
+        def log_message(self, fmt, *args):  # quiet: one line per run instead, from the CLI
+            pass
+
+        def _send(self, status: int, body: bytes, ctype: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, status: int, payload: dict) -> None:
+            self._send(status, json.dumps(payload, default=str).encode(), "application/json")
+
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            if self.path in ("/", "/index.html"):
+                self._send(200, page(), "text/html; charset=utf-8")
+            elif self.path == "/plotly.js":
+                self._send(200, plotly_js, "text/javascript; charset=utf-8")
+            elif self.path == "/api/options":
+                self._json(200, board.options())
+            elif self.path == "/api/progress":
+                self._json(200, board.progress)
+            elif self.path == "/favicon.ico":
+                self._send(204, b"", "image/x-icon")
+            else:
+                self._json(404, {"error": "not found"})
+
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY or "application/json" not in (self.headers.get("Content-Type") or ""):
+                self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a small JSON body"})
+                return
+            try:
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not isinstance(body, dict):
+                    raise ExitvoiceError("expected a JSON object")
+                if self.path == "/api/run":
+                    self._json(200, board.run(body))
+                elif self.path == "/api/save":
+                    self._json(200, board.save(body))
+                else:
+                    self._json(404, {"error": "not found"})
+            except (ExitvoiceError, json.JSONDecodeError) as exc:
+                self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+
+    return Handler
+
+
+def load_scenarios(folder: Path) -> dict[str, Scenario]:
+    """Every scenario file of a folder, by name (a file that does not validate is an error naming it)."""
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not files:
+        raise ExitvoiceError("no scenario files", field="--scenarios", given=str(folder),
+                             allowed="a folder of scenario TOML files (the repository's scenarios/)")
+    out = {}
+    for f in files:
+        sc = Scenario.from_toml(f)
+        out[sc.name] = sc
+    return dict(sorted(out.items(), key=lambda kv: (kv[0] != "russia-2022", kv[0])))
+
+
+def serve(results: Path, scenarios: Path, host: str = "127.0.0.1", port: int = 8050) -> ThreadingHTTPServer:
+    """A server for the dashboard (not yet serving: call `serve_forever`)."""
+    if not 0 <= port <= 65535:
+        raise ExitvoiceError("not a port number", field="--port", given=port, allowed="0 to 65535 (0: any free)")
+    if results.exists() and not results.is_dir():
+        raise ExitvoiceError("not a folder", field="RESULTS_DIR", given=str(results))
+    results.mkdir(parents=True, exist_ok=True)
+    board = Dashboard(results, load_scenarios(scenarios))
+    try:
+        return ThreadingHTTPServer((host, port), make_handler(board))
+    except OSError as exc:
+        raise ExitvoiceError(f"cannot listen there: {exc.strerror}", field="--port", given=f"{host}:{port}") from None

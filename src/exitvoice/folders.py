@@ -1,0 +1,132 @@
+"""Result folders read back, for the report and the dashboard.
+
+What exitvoice wrote into a folder (run, ensemble, comparison, validation), its cases (scenario, series and
+per-member metrics) and its validation scorecards.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .compare import Case, case_metrics, read_case
+from .errors import DataError
+
+
+@dataclass
+class Item:
+    """One result folder as the report sees it."""
+
+    kind: str  # run, ensemble, comparison, validation
+    folder: Path
+    cases: list[Case]
+    scorecards: dict[str, tuple[pd.DataFrame, dict, str]] = field(default_factory=dict)  # name -> rows, metrics, how
+    findings: str | None = None
+    table: pd.DataFrame | None = None  # a comparison's stored table when its runs are not at hand
+
+    @property
+    def title(self) -> str:
+        """A heading for the item."""
+        what = {"run": "Run", "ensemble": "Ensemble", "comparison": "Comparison", "validation": "Validation"}
+        names = ", ".join(c.name for c in self.cases) or self.folder.name
+        return f"{what[self.kind]}: {names}"
+
+
+def kind_of(folder: Path) -> str:
+    """What exitvoice wrote into `folder` (DataError naming the folder if nothing it knows)."""
+    if (folder / "comparison.json").is_file():
+        return "comparison"
+    if (folder / "scorecard.csv").is_file():
+        return "validation"
+    if (folder / "summary.json").is_file() and (folder / "member_series.parquet").is_file():
+        return "ensemble"
+    if (folder / "summary.json").is_file() and (folder / "timeseries.parquet").is_file():
+        return "run"
+    raise DataError("not a result folder of exitvoice", file=str(folder),
+                    allowed="a run, ensemble, comparison or validation folder (summary.json with timeseries.parquet "
+                            "or member_series.parquet; comparison.json; scorecard.csv)")
+
+
+def load(folder: str | Path) -> Item:
+    """Read a result folder for the report."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError("no such result folder", file=str(folder), allowed="a folder written by exitvoice")
+    kind = kind_of(folder)
+    if kind in ("run", "ensemble"):
+        item = Item(kind, folder, [_case(folder)])
+        stored = folder / "validation" / "scorecard.csv"
+        if stored.is_file():
+            item.scorecards[item.cases[0].name] = _stored_scorecard(stored.parent)
+        else:
+            item.scorecards[item.cases[0].name] = _score_now(item.cases[0])
+        return item
+    if kind == "validation":
+        parent = folder.parent
+        cases = [_case(parent)] if kind_of_or_none(parent) in ("run", "ensemble") else []
+        item = Item(kind, folder, cases)
+        item.scorecards[cases[0].name if cases else folder.name] = _stored_scorecard(folder)
+        return item
+    payload = json.loads((folder / "comparison.json").read_text())
+    cases = []
+    for s in payload["scenarios"]:
+        for where in (folder / "runs" / s["name"], Path(s["origin"])):
+            if where.is_dir() and kind_of_or_none(where) in ("run", "ensemble"):
+                cases.append(_case(where))
+                break
+    item = Item(kind, folder, cases)
+    if len(cases) != len(payload["scenarios"]):  # runs not at hand: the stored table and findings only
+        item.cases = []
+        item.table = pd.read_csv(folder / "comparison.csv")
+    item.findings = (folder / "findings.md").read_text() if (folder / "findings.md").is_file() else None
+    return item
+
+
+def _case(folder: Path) -> Case:
+    case = read_case(folder)
+    case.metrics = case_metrics(case)
+    return case
+
+
+def kind_of_or_none(folder: Path) -> str | None:
+    """`kind_of`, or None where exitvoice wrote nothing it knows."""
+    try:
+        return kind_of(folder)
+    except DataError:
+        return None
+
+
+def parameter_sets(case: Case) -> int:
+    """Parameter sets behind a case's members (1 unless an ensemble used a posterior)."""
+    path = Path(case.origin) / "summary.json"
+    if path.is_file():
+        return int(json.loads(path.read_text()).get("parameter_sets", 1))
+    return 1
+
+
+def _stored_scorecard(folder: Path) -> tuple[pd.DataFrame, dict, str]:
+    rows = pd.read_csv(folder / "scorecard.csv")
+    metrics = json.loads((folder / "scorecard.json").read_text())
+    return _with_sources(rows), metrics, f"stored in {folder}"
+
+
+def _score_now(case: Case) -> tuple[pd.DataFrame, dict, str]:
+    from .observations import pack_observations, read_observations
+    from .validate import score
+
+    card = score(read_observations(pack_observations(case.scenario.scenario.country)), case.sim)
+    return (_with_sources(card.rows), card.metrics,
+            "scored now against the calibration observations of the pack (`exitvoice validate` writes the same)")
+
+
+def _with_sources(rows: pd.DataFrame) -> pd.DataFrame:
+    """Scorecard rows with the `source` of their observation (the pack's file, matched by line and quantity)."""
+    if "source" in rows:
+        return rows
+    from .observations import pack_observations, read_observations
+
+    obs = read_observations(pack_observations())[["line", "quantity", "geography", "source"]]
+    return rows.merge(obs, on=["line", "quantity", "geography"], how="left")

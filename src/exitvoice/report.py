@@ -1,0 +1,357 @@
+"""One self-contained HTML report of result folders: `exitvoice report RESULTS... --out report.html`.
+
+A result folder is a run (`exitvoice run`), an ensemble (`run --ensemble N`), a comparison (`exitvoice compare`)
+or a validation scorecard (`exitvoice validate`). For each, the report shows the scenario and its policy timeline,
+the headline numbers with their bands (and what the bands include), flows by destination and route, queues and
+fares, the call-up against its quota, the economy and voice, the validation scorecard (observed points over
+simulated bands, with sources; a run or ensemble without one is scored against the pack's calibration
+observations), the parameters with units and sources, and the findings in plain words.
+
+The file opens offline: plotly's JavaScript is inlined once, nothing is fetched. Figures are whole-population
+figures (a sample run is scaled up by its `population.scale`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .compare import Case, Comparison, band, fmt_metric
+from .errors import DataError
+from .folders import Item, load, parameter_sets
+from .outputs import atomic_file
+
+GENERATOR = "exitvoice report"
+"""The `<meta name="generator">` of every report: `--force` replaces only a file that carries it."""
+
+
+# -- HTML -------------------------------------------------------------------------------------------------------
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
+header{background:#17324d;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;font-size:1.6em}
+header p{margin:0;opacity:.85}nav{padding:8px 32px;background:#e9eef3;font-size:.92em}
+nav a{margin-right:14px;color:#17324d}main{padding:8px 32px 40px;max-width:1280px}
+section{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:14px 20px;margin:16px 0}
+h2{color:#17324d;border-bottom:2px solid #17324d;padding-bottom:4px}h3{color:#17324d;margin-top:6px}
+table{border-collapse:collapse;font-size:.9em;margin:8px 0}td,th{border-bottom:1px solid #e3e3e3;padding:4px 10px;
+text-align:left;vertical-align:top}th{background:#f2f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.note{color:#555;font-size:.9em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
+.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 14px;
+min-width:190px;background:#f7f9fb}.card b{display:block;font-size:1.35em;color:#17324d}.card span{font-size:.85em}
+details summary{cursor:pointer;color:#17324d;margin:6px 0}code{background:#f0f0f0;padding:0 3px;border-radius:3px}
+"""
+
+
+def _esc(x) -> str:
+    return html.escape(str(x))
+
+
+def markdown_html(text: str) -> str:
+    """The small Markdown of findings.md (headings, bullets, bold, code, paragraphs) as HTML."""
+    out, in_list = [], False
+    for raw in text.splitlines():
+        line = _esc(raw)
+        line = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", line)
+        line = re.sub(r"`(.+?)`", r"<code>\1</code>", line)
+        if raw.startswith("- "):
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{line[2:]}</li>")
+            continue
+        if in_list:
+            out.append("</ul>")
+            in_list = False
+        if raw.startswith("# "):
+            continue  # the section has its own heading
+        if raw.startswith("#"):
+            out.append(f"<h4>{line.lstrip('#').strip()}</h4>")
+        elif raw.strip():
+            out.append(f"<p>{line}</p>")
+    if in_list:
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+class Figures:
+    """Turns plotly figures into `<div>`s that share one inlined copy of plotly.js."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, fig) -> str:
+        """The figure as a `<div>` (plotly.js is inlined once in the page head)."""
+        self.n += 1
+        return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig{self.n}",
+                           config={"displaylogo": False, "responsive": True})
+
+
+def _table(frame: pd.DataFrame, numeric: tuple[str, ...] = ()) -> str:
+    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
+    body = []
+    for r in frame.itertuples(index=False):
+        cells = "".join(f'<td class="num">{_esc(v)}</td>' if c in numeric else f"<td>{_link(v)}</td>"
+                        for c, v in zip(frame.columns, r, strict=True))
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _link(v) -> str:
+    text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    esc = _esc(text)
+    return re.sub(r"(https?://[^\s;,)]+)", r'<a href="\1">\1</a>', esc)
+
+
+def scenario_section(case: Case, figures: Figures) -> str:
+    """The scenario, its population and parameters changed, and its policy timeline."""
+    from .charts import policy_text, timeline_chart
+
+    sc = case.scenario
+    meta, pop = sc.scenario, sc.population
+    where = ", ".join(pop.regions) if pop.regions else "the whole country"
+    sample = f"a {pop.scale:g} sample of " if pop.scale < 1 else ""
+    lines = [f"<p><b>{_esc(sc.name)}</b> ({_esc(meta.country)}): {meta.start} to {meta.end}, "
+             f"{len(sc.days)} days; population: {sample}{_esc(where)}. "
+             f"{_esc(meta.description)}</p>"]
+    if pop.scale < 1:
+        lines.append('<p class="note">A sample run: the figures below are scaled up by 1/scale to the whole '
+                     "population of the regions simulated; sampling adds noise to small numbers.</p>")
+    dump = sc.model_dump(mode="json")
+    if dump.get("policy"):
+        lines.append(figures(timeline_chart(dump)))
+        pols = pd.DataFrame([{"policy": p["type"], "from": p.get("start") or "", "to": p.get("end") or "(end)",
+                              "settings": policy_text(p)} for p in dump["policy"]])
+        lines.append("<details><summary>Policies in full</summary>" + _table(pols) + "</details>")
+    return "\n".join(lines)
+
+
+def headline_section(cmp: Comparison) -> str:
+    """Headline numbers with bands, and what the bands include."""
+    cards = []
+    for c in cmp.cases:
+        for m, what in (("left", "left the country"), ("abroad_at_end", "abroad at the end"),
+                        ("mobilised", "mobilised"), ("quota_fill", "quota fill"),
+                        ("output_loss_pct_end", "output loss at the end, % of GDP"),
+                        ("protesters_peak", "protesters on the peak day")):
+            if m in c.metrics:
+                lo, mid, hi = band(c.metrics[m].to_numpy())
+                rng = f"{fmt_metric(m, lo)}–{fmt_metric(m, hi)}" if lo != hi else "single run: no band"
+                who = f"{_esc(c.name)}: " if len(cmp.cases) > 1 else ""
+                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, mid)}</b>'
+                             f"<span>{rng}</span></div>")
+    w = cmp.wide().reset_index().rename(columns={"index": "metric"})
+    members = {c.sim.members for c in cmp.cases}
+    sets = [parameter_sets(c) for c in cmp.cases]
+    if max(members) > 1:
+        bands = (f"Bands are the 5%–95% range over {'/'.join(map(str, sorted(members)))} members: they include the "
+                 "randomness of the simulation (each member has its own random stream)")
+        bands += (f" and the parameter uncertainty of a calibration posterior ({max(sets)} parameter sets)"
+                  if sets and max(sets) > 1 else ", not the uncertainty of the parameters (run with --posterior for "
+                  "that)")
+        bands += ". They do not include errors of the model's structure or of its input data."
+    else:
+        bands = ("A single run: no band. Run an ensemble (`exitvoice run --ensemble 20`) for 5%–95% bands over "
+                 "the randomness of the simulation.")
+    return (f'<div class="cards">{"".join(cards)}</div><p class="note">{bands}</p>'
+            + _table(w, numeric=tuple(w.columns[1:])))
+
+
+def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
+    """Departures over time, where leavers went, and by which route they crossed."""
+    from .charts import PALETTE, bars, crossings_map, series_chart, totals_by
+
+    cases = [(c.name, c.sim) for c in cmp.cases]
+    parts = [figures(series_chart(cases, "daily_departures_ru", ["RU"], "Departures of leavers per day",
+                                  "persons per day"))]
+    first = cmp.cases[0]
+    if len(cases) == 1:
+        parts.append(figures(series_chart(cases, "daily_entries", None, "Entries per day by destination (leavers "
+                                          "and travellers)", "persons per day", top=8, country=country)))
+        parts.append(figures(series_chart(cases, "abroad_stock", None, "Leavers abroad by destination",
+                                          "persons", top=8, country=country)))
+    parts.append(figures(bars(totals_by(first.sim, "daily_left"), f"Where leavers went over the run"
+                              f"{' · ' + first.name if len(cases) > 1 else ''}", "persons", country=country)))
+    routes = pd.concat([totals_by(first.sim, "processed", "crossing:"), totals_by(first.sim, "flights_boarded")])
+    routes["geography"] = [g if g.startswith("crossing:") else f"air:{g}" for g in routes.geography]
+    parts.append(figures(bars(routes.sort_values("q50", ascending=False), "Crossings by route over the run (land "
+                              "crossings and flights to each destination; leavers and travellers)", "persons",
+                              country=country, colour=PALETTE[1])))
+    parts.append(figures(crossings_map(first.sim, country)))
+    return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
+
+
+def queues_section(cmp: Comparison, figures: Figures, country: str) -> str:
+    """Waits at the crossings and fares of flights."""
+    from .charts import series_chart
+
+    sim = cmp.cases[0].sim
+    cases = [(cmp.cases[0].name, sim)]
+    waits = sorted((g for (q, g) in sim.series if q == "queue_wait_hours"),
+                   key=lambda g: -float(sim.series[("queue_wait_hours", g)].max()))[:6]
+    parts = [figures(series_chart(cases, "queue_wait_hours", waits, "Expected wait at the busiest crossings",
+                                  "hours", country=country)),
+             figures(series_chart(cases, "queue_persons", waits, "Queue at the busiest crossings", "persons",
+                                  country=country)),
+             figures(series_chart(cases, "flight_price", None, "One-way fares by destination", "RUB",
+                                  country=country))]
+    note = (f'<p class="note">Shown for {_esc(cmp.cases[0].name)}.</p>' if len(cmp.cases) > 1 else "")
+    return note + '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
+
+
+def callup_section(cmp: Comparison, figures: Figures) -> str:
+    """The call-up against its quota."""
+    from .charts import callup_chart
+    from .compare import headline_mobilisation
+
+    targets = {}
+    for c in cmp.cases:
+        mobs = [p for p in c.scenario.policy if p.type == "mobilisation"]
+        if mobs:
+            head = headline_mobilisation(c.scenario)
+            s = int(np.searchsorted(c.sim.dates, pd.Timestamp(head.start)))
+            before = float(np.median(c.sim.series[("mobilised_cum", "RU")][:, s - 1])) if s > 0 else 0.0
+            targets[c.name] = before + head.target
+    fig = callup_chart([(c.name, c.sim) for c in cmp.cases], targets)
+    return ('<p class="note">The quota target line is the headline (last) call-up\'s target added to those '
+            "mobilised before it starts.</p>" + figures(fig))
+
+
+def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
+    """Output loss, workers lost by sector, protest and detentions."""
+    from .charts import bars, last_by, series_chart
+
+    cases = [(c.name, c.sim) for c in cmp.cases]
+    sim = cmp.cases[0].sim
+    if ("output_loss_pct", "RU") not in sim.series:
+        return "<p>This run has no economy or voice series.</p>"
+    parts = [figures(series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
+                                  "% of GDP")),
+             figures(bars(last_by(sim, "workers_lost"), "Workers lost by sector on the last day (net of remote "
+                          "work)", "persons")),
+             figures(series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day")),
+             figures(series_chart(cases, "detained_cum", ["RU"], "Detained at protests (cumulative)", "persons")),
+             figures(series_chart(cases, "opposed_abroad", ["RU"], "Opponents of the war abroad (exit instead of "
+                                  "voice)", "persons"))]
+    return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
+
+
+def validation_section(item: Item, figures: Figures) -> str:
+    """Scores, the scorecard chart and the observations with their sources."""
+    from .charts import scorecard_chart
+    from .validate import SCORE_MEANINGS
+
+    parts = []
+    for name, (rows, metrics, how) in item.scorecards.items():
+        scores = pd.DataFrame([{"score": k, "value": "—" if metrics.get(k) is None else
+                                (f"{metrics[k]:.3f}" if isinstance(metrics[k], float) else str(metrics[k])),
+                                "meaning": SCORE_MEANINGS[k]} for k in SCORE_MEANINGS if k in metrics])
+        skipped = metrics.get("skipped", {})
+        parts.append(f"<h3>{_esc(name)}</h3><p class=\"note\">{_esc(how)}.</p>" + _table(scores, ("value",)))
+        if skipped:
+            parts.append("<p class=\"note\">Skipped: " + "; ".join(f"{n} — {_esc(r)}" for r, n in skipped.items())
+                         + ".</p>")
+        parts.append(figures(scorecard_chart(rows)))
+        scored = rows[rows.status == "scored"]
+        cols = [c for c in ("date", "quantity", "geography", "since", "observed", "simulated", "sim_q05",
+                            "sim_q95", "source") if c in scored]
+        table = scored[cols].copy()
+        for c in ("observed", "simulated", "sim_q05", "sim_q95"):
+            if c in table:
+                table[c] = [f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}" for v in table[c]]
+        parts.append("<details><summary>Every scored observation, with its source</summary>"
+                     + _table(table, ("observed", "simulated", "sim_q05", "sim_q95")) + "</details>")
+    return "\n".join(parts)
+
+
+def parameters_section(case: Case) -> str:
+    """Declared parameters with units and sources; those the scenario changes first."""
+    from .pack import load_pack
+
+    decl = load_pack(case.scenario.scenario.country).declarations
+    changed = case.scenario.parameters
+    rows = [{"parameter": p.name, "value": f"{changed.get(p.name, p.default):g}",
+             "default": f"{p.default:g}", "unit": p.unit, "range": f"{p.low:g} – {p.high:g}",
+             "meaning": p.meaning, "source": p.source}
+            for p in sorted(decl.values(), key=lambda p: (p.name not in changed, p.name))]
+    frame = pd.DataFrame(rows)
+    n = len(changed)
+    head = (f"<p>{n} of {len(frame)} declared parameters are set by the scenario (listed first); the others keep "
+            "their defaults.</p>")
+    return (head + _table(frame.head(n), ("value", "default")) if n else head) + (
+        "<details><summary>All declared parameters with units and sources</summary>"
+        + _table(frame, ("value", "default")) + "</details>")
+
+
+def item_html(item: Item, figures: Figures, anchor: str) -> str:
+    """Every section of one result folder."""
+    sections: list[tuple[str, str]] = []
+    cases = item.cases
+    country = cases[0].scenario.scenario.country if cases else "russia"
+    if cases:
+        cmp = Comparison(cases)
+        findings = item.findings or cmp.findings()
+        sections.append(("Findings in plain words", markdown_html(findings)))
+        sections.append(("Scenario and policy timeline", "".join(
+            (f"<h3>{_esc(c.name)}</h3>" if len(cases) > 1 else "") + scenario_section(c, figures) for c in cases)))
+        sections.append(("Headline numbers", headline_section(cmp)))
+        sections.append(("Flows by destination and route", flows_section(cmp, figures, country)))
+        sections.append(("Queues and fares", queues_section(cmp, figures, country)))
+        sections.append(("The call-up against its quota", callup_section(cmp, figures)))
+        sections.append(("Economy and voice", economy_voice_section(cmp, figures)))
+    elif item.table is not None:
+        sections.append(("Findings in plain words", markdown_html(item.findings or "")))
+        sections.append(("Headline numbers", '<p class="note">The runs of this comparison are not at hand; the '
+                         "stored table:</p>" + _table(item.table)))
+    if item.scorecards:
+        sections.append(("Validation scorecard", validation_section(item, figures)))
+    if cases:
+        sections.append(("Parameters", parameters_section(cases[0])))
+    body = "".join(f'<section id="{anchor}-{i}"><h2>{_esc(t)}</h2>{s}</section>'
+                   for i, (t, s) in enumerate(sections))
+    return f'<h2 id="{anchor}" style="border:0;font-size:1.5em">{_esc(item.title)}</h2>' \
+           f'<p class="note">From <code>{_esc(item.folder)}</code>.</p>{body}', sections
+
+
+def build(folders: list[str | Path]) -> str:
+    """The report of the result folders as one HTML document."""
+    from plotly.offline import get_plotlyjs
+
+    if not folders:
+        raise DataError("nothing to report", allowed="one or more result folders")
+    items = [load(f) for f in folders]
+    figures = Figures()
+    bodies, nav = [], []
+    for k, item in enumerate(items):
+        body, sections = item_html(item, figures, f"r{k}")
+        bodies.append(body)
+        nav.append(f'<a href="#r{k}"><b>{_esc(item.title)}</b></a>'
+                   + "".join(f'<a href="#r{k}-{i}">{_esc(t)}</a>' for i, (t, _) in enumerate(sections)))
+    when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="{GENERATOR} {__version__}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>exitvoice report: {_esc(", ".join(i.title for i in items))}</title>
+<style>{CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head><body>
+<header><h1>exitvoice report</h1><p>{_esc(" · ".join(i.title for i in items))} — generated {when} by exitvoice
+{__version__}. Interactive charts: hover for values, drag to zoom, double-click to reset, click a legend entry to hide
+it. This file works offline.</p></header>
+<nav>{"<br>".join(nav)}</nav>
+<main>{"".join(bodies)}</main>
+</body></html>
+"""
+
+
+def write_report(folders: list[str | Path], out: str | Path, *, force: bool = False) -> Path:
+    """Build the report and write it to `out` atomically (an existing report is replaced only with `force`)."""
+    text = build(folders)
+    with atomic_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}') as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(out)

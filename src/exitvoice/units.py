@@ -1,0 +1,91 @@
+"""Units of the output quantities, and the rounding applied when outputs are written.
+
+The engine counts people in integers, but some outputs are expected values (protesters and detentions of the
+voice module, workers lost net of remote work) or sample counts scaled by a fraction (capacities, seats). Written
+outputs hold whole people: every quantity measured in persons is rounded to the nearest integer on writing (so a
+regional protest of 0.0035 persons is written as 0, and a cumulative series is rounded on its own, not summed from
+rounded days). Results in memory keep the exact values. Other quantities keep 6 significant digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+UNITS: dict[str, str] = {
+    "flight_price": "RUB (one way)",
+    "queue_wait_hours": "hours",
+    "queue_vehicles": "vehicles",
+    "output_loss_pct": "% of GDP",
+    "output_loss_rub_per_day": "RUB per day",
+    "output_loss_rub_annualised": "RUB per year",
+    "risk_mean_eligible_men": "probability (0–1)",
+    "closure_perceived": "probability (0–1)",
+    "capacity": "persons per day",
+    "flight_seats": "seats per day",
+    "flight_demand": "persons per day",
+}
+"""Units of the quantities not counted in persons (the rest: persons, or persons per day for daily flows)."""
+
+STOCKS = {"abroad_stock", "travelling", "net_stay", "mobilised_cum", "summons_cum", "cum_entries", "cum_exits_back",
+          "cum_departures_ru", "detained_cum", "opposed_at_home", "opposed_abroad", "passport_holders",
+          "workers_lost", "labour_shortage", "queue_persons"}
+"""Person quantities that are stocks or running totals (unit: persons); the other person quantities are per day."""
+
+NOT_PERSONS = {k for k, v in UNITS.items() if not v.startswith("persons")} | {"flight_seats"}
+
+
+def unit(quantity: str) -> str:
+    """The unit of an output quantity."""
+    if quantity in UNITS:
+        return UNITS[quantity]
+    if quantity in STOCKS or quantity.startswith("state_"):
+        return "persons"
+    return "persons per day"
+
+
+def is_persons(quantity: str) -> bool:
+    """Whether a quantity counts people (and is written as whole numbers)."""
+    return quantity not in NOT_PERSONS
+
+
+def round_sig(x: float, digits: int = 6) -> float:
+    """`x` to `digits` significant digits."""
+    return float(f"{x:.{digits}g}")
+
+
+def tidy_values(frame: pd.DataFrame, columns=("value",)) -> pd.DataFrame:
+    """A long frame (with `quantity`) for writing: people rounded to integers, the rest to 6 significant digits."""
+    out = frame.copy()
+    people = out.quantity.map(is_persons).to_numpy(dtype=bool)
+    for c in columns:
+        v = out[c].to_numpy(dtype=float)
+        rounded = np.where(people, np.round(v), v)
+        other = ~people & np.isfinite(v) & (v != 0)
+        if other.any():
+            mag = np.floor(np.log10(np.abs(v[other])))
+            f = 10.0 ** (5 - mag)
+            rounded[other] = np.round(v[other] * f) / f
+        out[c] = rounded
+    return out
+
+
+def with_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """A long frame with a `unit` column at the end."""
+    return frame.assign(unit=frame.quantity.map(unit).astype("category"))
+
+
+PERSON_TOTALS = {"protesters_peak", "detained", "workers_lost_end", "protest_person_days", "opposed_abroad_end",
+                 "opposed_at_start", "workers_lost_peak", "opposed_at_home_end", "labour_shortage_end", "employed",
+                 "workers_lost_by_sector_end", "mobilised", "left", "abroad_at_end"}
+
+
+def tidy_summary(x, key: str = ""):
+    """A summary for writing: counts of people as integers, other real numbers to 6 significant digits."""
+    if isinstance(x, dict):
+        return {k: tidy_summary(v, key if key in PERSON_TOTALS else k) for k, v in x.items()}
+    if isinstance(x, list):
+        return [tidy_summary(v, key) for v in x]
+    if isinstance(x, float) and np.isfinite(x):
+        return int(round(x)) if key in PERSON_TOTALS else round_sig(x)
+    return x

@@ -1,0 +1,128 @@
+"""Local worker processes that import only exitvoice, so the Python API is safe in a script without a main guard.
+
+`multiprocessing` with `spawn` (the safe start method with threads and BLAS) re-runs the user's script in every
+worker to rebuild `__main__`; a script that calls `compare(..., jobs=2)` at top level then starts workers from its
+workers and the pool breaks (`BrokenProcessPool`). Here each worker is a fresh interpreter running
+`python -m exitvoice.workers`: it imports exitvoice and nothing of the caller, reads pickled tasks
+`(i, module, function, args)` on its standard input and writes pickled messages on a private copy of its
+standard output (what the task prints goes to standard error): `("progress", i, done, total)` while a task runs
+(a task reports through `task_progress()`), then `("done", i, ok, result or error)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator
+from multiprocessing.connection import wait
+
+from .errors import ExitvoiceError
+
+_hook = None
+
+
+def task_progress():
+    """The progress callback `(done, total)` of the task running now (None when nobody listens)."""
+    return _hook
+
+
+def set_task_progress(hook) -> None:
+    """Set the callback `task_progress()` returns (for tasks run in this process)."""
+    global _hook
+    _hook = hook
+
+
+def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int, on_progress=None) -> Iterator[tuple[int, object]]:
+    """Run `func(*args)` for every `(i, args)` in `jobs` worker processes; yield `(i, result)` as each finishes.
+
+    `on_progress(i, done, total)` is called with what task i reports through `task_progress()` while it runs.
+
+    `func` must be a module-level function of exitvoice (it is looked up by name in the worker). An exception in a
+    task is raised here (an `ExitvoiceError` as itself, others as RuntimeError with the worker's traceback); the
+    workers are stopped on any exit, including an exception in the caller.
+    """
+    module, name = func.__module__, func.__qualname__
+    pending = list(reversed(calls))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    procs = [subprocess.Popen([sys.executable, "-m", "exitvoice.workers"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=env) for _ in range(max(1, min(jobs, len(calls))))]
+    busy: dict = {}
+    try:
+        def give(p) -> None:
+            i, args = pending.pop()
+            pickle.dump((i, module, name, args), p.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            p.stdin.flush()
+            busy[p.stdout] = p
+
+        for p in procs:
+            if pending:
+                give(p)
+        while busy:
+            for stream in wait(list(busy)):
+                p = busy.pop(stream)
+                try:
+                    kind, i, ok, payload = pickle.load(stream)
+                except EOFError:
+                    raise ExitvoiceError(f"a worker process ended unexpectedly (exit code {p.wait()}); see the "
+                                         "messages above") from None
+                if kind == "progress":
+                    busy[stream] = p
+                    if on_progress:
+                        on_progress(i, ok, payload)
+                    continue
+                if not ok:
+                    if isinstance(payload, ExitvoiceError):
+                        raise payload
+                    raise RuntimeError(f"a worker failed:\n{payload}")
+                if pending:
+                    give(p)
+                yield i, payload
+    finally:
+        for p in procs:
+            try:
+                p.stdin.close()
+            except OSError:
+                pass
+            if p.poll() is None and busy:
+                p.kill()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a worker that ignores EOF
+                p.kill()
+            p.stdout.close()
+
+
+def _serve() -> None:
+    """The worker loop: tasks in on stdin, results out on a private copy of stdout until stdin closes."""
+    from exitvoice import workers as this  # run as __main__: the tasks see the module `exitvoice.workers`
+
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # what a task prints must not corrupt the channel
+    inp = sys.stdin.buffer
+    while True:
+        try:
+            i, module, name, args = pickle.load(inp)
+        except EOFError:
+            return
+        def send(message, out=out) -> None:
+            pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+
+        this.set_task_progress(lambda done, total, i=i: send(("progress", i, done, total)))
+        try:
+            func = getattr(importlib.import_module(module), name)
+            result = ("done", i, True, func(*args))
+        except ExitvoiceError as exc:
+            result = ("done", i, False, exc)
+        except Exception:  # noqa: BLE001 - reported to the parent with its traceback
+            result = ("done", i, False, traceback.format_exc())
+        this.set_task_progress(None)
+        send(result)
+
+
+if __name__ == "__main__":
+    _serve()

@@ -1,0 +1,152 @@
+"""`exitvoice serve`: server-side validation over HTTP, and the page driven in a real browser (Playwright)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import write_scenario
+from exitvoice.dashboard import serve
+from exitvoice.errors import ExitvoiceError
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dash")
+    (base / "scenarios").mkdir()
+    write_scenario(base / "scenarios" / "a.toml", "dash-a", "2022-10-10")
+    write_scenario(base / "scenarios" / "b.toml", "dash-b", "2022-10-10", mobilisation=False)
+    srv = serve(base / "results", base / "scenarios", port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", base
+    srv.shutdown()
+    srv.server_close()
+
+
+def post(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=300) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+LEVERS = {"scenario": "dash-a", "callup_target": 300000, "callup_start": "2022-09-21"}
+
+
+def test_binds_localhost_by_default(server):
+    url, _ = server
+    assert url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"callup_target": -1}, "callup_target"),
+    ({"exit_ban_enforcement": 2}, "exit_ban_enforcement"),
+    ({"closed_crossings": ["../../etc/passwd"]}, "closed_crossings"),
+    ({"scenario": "nope"}, "scenario"),
+    ({"callup_start": "2021-01-01"}, "callup_start"),
+    ({"overlay": "../outside"}, "overlay"),
+    ({"shell": "rm -rf /"}, "shell"),
+])
+def test_every_input_is_validated_on_the_server(server, change, field):
+    url, _ = server
+    status, body = post(url + "/api/run", {**LEVERS, **change})
+    assert status == 400
+    assert f"'{field}'" in body["error"]
+
+
+def test_save_writes_only_a_slug_under_the_results_folder(server):
+    url, base = server
+    for name in ("../escape", "/tmp/x", "a/b", ""):
+        status, body = post(url + "/api/save", {"name": name})
+        assert status == 400 and "slug" in body["error"]
+    assert not (base / "escape").exists()
+    status, body = post(url + "/api/run", LEVERS)
+    assert status == 200, body
+    status, body = post(url + "/api/save", {"name": "saved-a"})
+    assert status == 200 and "saved-a" in body["runs"]
+    assert (base / "results" / "saved-a" / "summary.json").is_file()
+    status, body = post(url + "/api/run", {**LEVERS, "overlay": "saved-a", "observations": True})
+    assert status == 200
+    names = [t.get("name") for t in body["figures"]["quota"]["data"]]
+    assert "mobilised · saved: saved-a" in names and any(n and n.startswith("observed 2022") for n in names)
+
+
+def test_a_port_in_use_is_a_clear_error(server, tmp_path):
+    url, base = server
+    port = int(url.rsplit(":", 1)[1])
+    with pytest.raises(ExitvoiceError, match="cannot listen there"):
+        serve(tmp_path / "r", base / "scenarios", port=port)
+
+
+def browser():
+    """Playwright with Debian's chromium, or a skip saying what is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
+    if not CHROMIUM.is_file() and not shutil.which("chromium"):
+        pytest.skip("no browser: /usr/bin/chromium is missing (apt-get install chromium; .ci/run does it)")
+    return sync_api
+
+
+def test_dashboard_in_a_real_browser(server, tmp_path):
+    sync_api = browser()
+    url, _ = server
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.is_file() else shutil.which("chromium")),
+                              args=BROWSER_ARGS)
+        try:
+            page = b.new_page(viewport={"width": 1400, "height": 1600})
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_selector("#scenario option", state="attached")
+            assert page.input_value("#callup_target") == "300000"
+            run_id = page.evaluate("document.body.dataset.runId")
+            page.click("#run")
+            page.wait_for_function(f"document.body.dataset.runId !== '{run_id}'", timeout=300_000)
+            first = page.inner_text("[data-metric=mobilised] b")
+            first_line = page.evaluate("JSON.stringify(document.getElementById('chart-quota').data[0].y)")
+            assert "regional sample" in page.inner_text("#scope_note")
+            page.fill("#callup_target", "100000")  # a lever changes
+            page.select_option("#closed_crossings", ["upper_lars"])
+            run_id = page.evaluate("document.body.dataset.runId")
+            page.click("#run")
+            page.wait_for_function(f"document.body.dataset.runId !== '{run_id}'", timeout=300_000)
+            second = page.inner_text("[data-metric=mobilised] b")
+            second_line = page.evaluate("JSON.stringify(document.getElementById('chart-quota').data[0].y)")
+            assert first != second  # a headline number changed
+            assert second_line != first_line  # and a chart: the mobilised line was redrawn
+            assert errors == [], errors  # no console error on load or in two runs
+            page.fill("#callup_target", "-5")  # refused by the server, shown on the page
+            page.click("#run")
+            page.wait_for_function("document.getElementById('status').className === 'error'")
+            assert "callup_target" in page.inner_text("#status")
+            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+        finally:
+            b.close()
+
+
+def test_serve_with_bad_input_is_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "res"), "--scenarios",
+                        str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no scenario files" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "file").write_text("x")
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "file")], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "not a folder" in r.stderr

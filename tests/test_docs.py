@@ -1,0 +1,33 @@
+"""The docs point at things that exist: paths in commands, and sections of docs/model.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def test_paths_in_commands_exist():
+    missing = []
+    for page in PAGES:
+        for block in re.findall(r"```(?:bash|sh)?\n(.*?)```", page.read_text(), flags=re.S):
+            for path in re.findall(r"(?<![\w/.])((?:scenarios|src|scripts|benchmarks|docs)/[\w./-]+\.\w+)", block):
+                if not (ROOT / path).exists():
+                    missing.append(f"{page.relative_to(ROOT)}: {path}")
+    assert not missing, missing
+
+
+def test_model_sections_are_cited_from_docs_model_md():
+    model = (ROOT / "docs" / "model.md").read_text()
+    anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).strip().replace(" ", "-")
+               for h in re.findall(r"^#+ (.*)$", model, flags=re.M)}
+    for n in range(1, 16):
+        assert re.search(rf"^## {n}\. ", model, flags=re.M), f"docs/model.md lacks section {n}"
+    for page in PAGES:
+        text = page.read_text()
+        if page.name != "model.md":
+            assert "MODEL §" not in text, f"{page.relative_to(ROOT)} cites a file not in the repository"
+        for anchor in re.findall(r"model\.md#([\w-]+)", text):
+            assert anchor in anchors, f"{page.relative_to(ROOT)}: no section #{anchor} in docs/model.md"

@@ -1,0 +1,99 @@
+"""`exitvoice report`: one self-contained HTML file for a run, an ensemble, a comparison and a validation folder."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import write_scenario
+from exitvoice import compare, run
+from exitvoice.ensemble import run_ensemble
+from exitvoice.report import build, write_report
+from exitvoice.scenario import Scenario
+
+SECTIONS = ("Findings in plain words", "Scenario and policy timeline", "Headline numbers",
+            "Flows by destination and route", "Queues and fares", "The call-up against its quota",
+            "Economy and voice", "Validation scorecard", "Parameters")
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    a = write_scenario(base / "a.toml", "rep-a", "2022-10-05", regions=("SE", "AST", "MOW"))
+    b = write_scenario(base / "b.toml", "rep-b", "2022-10-05", regions=("SE", "AST", "MOW"), mobilisation=False)
+    run(a, seed=3, progress=None).write(base / "run")
+    run_ensemble(Scenario.from_toml(a), 3, seed=3).write(base / "ens", plots=False)
+    compare([a, b], ensemble=2, progress=None).write(base / "cmp", plots=False)
+    return base
+
+
+def exitvoice(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+def test_report_of_a_run_is_self_contained_with_every_section(folders, tmp_path):
+    out = tmp_path / "report.html"
+    r = exitvoice("report", folders / "run", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert str(out) in r.stdout
+    text = out.read_text()
+    for s in SECTIONS:
+        assert f"<h2>{s}</h2>" in text, s
+    assert not re.search(r"<script[^>]+src=", text)  # nothing fetched: plotly.js is inlined
+    assert "cdn.plot.ly" not in text.split("</script>", 1)[1]
+    assert text.count("Plotly.newPlot") >= 10
+    assert "Kazakhstan (KZ)" in text and "Abkhazia (AB)" in text  # destinations by name
+    assert "single run: no band" in text
+
+
+def test_report_of_an_ensemble_says_what_its_bands_include(folders):
+    text = build([folders / "ens"])
+    assert "over 3 members" in text and "randomness of the simulation" in text
+    assert "not the uncertainty of the parameters" in text
+
+
+def test_report_of_a_comparison_overlays_its_scenarios_and_keeps_its_findings(folders):
+    text = build([folders / "cmp"])
+    assert "Comparison: rep-a, rep-b" in text
+    assert "Against <b>rep-a</b>" in text  # the stored findings.md
+    for s in SECTIONS[:-2]:
+        assert f"<h2>{s}</h2>" in text, s
+
+
+def test_report_of_a_validation_folder_shows_the_scorecard_with_sources(folders, tmp_path):
+    r = exitvoice("validate", folders / "run", "--out", tmp_path / "val")
+    assert r.returncode == 0, r.stderr
+    text = build([tmp_path / "val"])
+    assert "<h2>Validation scorecard</h2>" in text
+    assert "https://" in text.split("Every scored observation", 1)[1]  # each observation with its source
+
+
+def test_several_folders_in_one_report(folders):
+    text = build([folders / "run", folders / "ens"])
+    assert "Run: rep-a" in text and "Ensemble: rep-a" in text
+    assert text.count("<script") == 1 + text.count("Plotly.newPlot")  # plotly.js once, then one call per chart
+
+
+def test_report_of_a_folder_that_is_not_a_result_is_exit_2(tmp_path):
+    (tmp_path / "junk").mkdir()
+    r = exitvoice("report", tmp_path / "junk", "--out", tmp_path / "r.html")
+    assert r.returncode == 2
+    assert "not a result folder of exitvoice" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_replaces_only_its_own_file(folders, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("my notes")
+    r = exitvoice("report", folders / "run", "--out", out)
+    assert r.returncode == 2 and "--force" in r.stderr
+    r = exitvoice("report", folders / "run", "--out", out, "--force")
+    assert r.returncode == 2 and "not written by exitvoice" in r.stderr
+    assert out.read_text() == "my notes"
+    write_report([folders / "run"], tmp_path / "own.html")
+    r = exitvoice("report", folders / "run", "--out", tmp_path / "own.html", "--force")
+    assert r.returncode == 0, r.stderr

@@ -1,0 +1,156 @@
+"""What a new user meets: whole people in outputs, a readable compare table at 80 columns, plain findings, a short
+repr, Python-worded errors, --version, flags without <bool>, --set population.scale, the cost of a sensitivity run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from conftest import write_scenario
+from exitvoice import Scenario, compare, run
+from exitvoice.cli import _comparison_table
+from exitvoice.compare import _change_words
+from exitvoice.errors import ExitvoiceError
+from exitvoice.units import is_persons
+
+
+def exitvoice(*args, env=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "80", **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ux")
+    res = run(write_scenario(base / "s.toml", "ux", "2022-10-15", regions=("SE", "AST", "MOW")), seed=4,
+              progress=None)
+    res.write(base / "run")
+    return res, base / "run"
+
+
+def test_outputs_hold_whole_people_and_units(written):
+    res, folder = written
+    assert (res.timeseries.value % 1 != 0).any()  # in memory: exact expected values (protesters, detained)
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    people = ts[ts.quantity.map(is_persons)]
+    assert (people.value == people.value.round()).all()
+    assert {"protesters", "detained_cum", "workers_lost"} <= set(people.quantity)
+    assert ts.unit.notna().all()
+    assert set(ts[ts.quantity == "flight_price"].unit) == {"RUB (one way)"}
+    assert set(ts[ts.quantity == "daily_entries"].unit) == {"persons per day"}
+    regions = pd.read_parquet(folder / "regions.parquet")
+    assert all(pd.api.types.is_integer_dtype(regions[c]) for c in ("protesters", "detained", "left"))
+    summary = json.loads((folder / "summary.json").read_text())
+    for k in ("protesters_peak", "detained", "workers_lost_end"):
+        assert isinstance(summary["totals"][k], int), k
+    assert all(isinstance(v, int) for v in summary["economy"]["workers_lost_by_sector_end"].values())
+
+
+def test_repr_is_one_line(written):
+    res, _ = written
+    text = repr(res)
+    assert "\n" not in text and len(text) < 300 and "ux" in text and "left" in text
+
+
+def test_python_write_error_speaks_python(written):
+    res, folder = written
+    with pytest.raises(ExitvoiceError, match=r"force=True") as e:
+        res.write(folder)
+    assert "--force" not in str(e.value)
+
+
+def test_run_takes_a_path(written, tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "path-run", "2022-09-20", mobilisation=False)
+    assert run(a, progress=None).summary["scenario"] == "path-run"
+    assert run(str(a), progress=None).scenario_toml == a.read_text()
+
+
+def test_compare_table_readable_at_80_columns(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "wave2-1m-social-contract", "2022-10-01")
+    b = write_scenario(tmp_path / "b.toml", "voice-closed-borders", "2022-10-01", mobilisation=False)
+    c = write_scenario(tmp_path / "c.toml", "wave2-1m-exit-visas", "2022-10-01")
+    cmp = compare([a, b, c], ensemble=2, progress=None)
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    wide = cmp.wide()
+    console.print(_comparison_table(wide, "title", 80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for cell in wide.to_numpy().ravel():  # every median and band whole, on one line
+        median, _, band = str(cell).partition(" [")
+        assert median in text and band.rstrip("]") in text
+    for name in ("wave2-1m-social-contract", "voice-closed-borders", "wave2-1m-exit-visas"):
+        assert name in text
+
+
+@pytest.mark.parametrize("change, distinct, expected", [
+    (0.0044, True, "0.4% more mobilised"),
+    (0.0044, False, "about the same mobilised"),
+    (-0.2, False, "20% fewer mobilised"),
+    (0.0, True, "about the same mobilised"),
+])
+def test_findings_never_call_a_clear_difference_the_same(change, distinct, expected):
+    assert _change_words(change, "mobilised", False, distinct) == expected
+
+
+def test_findings_wording_of_a_clear_small_difference(tmp_path):
+    from exitvoice.compare import Case, Comparison, findings_text
+    from exitvoice.validate import Simulated
+
+    sc = Scenario.from_dict({"scenario": {"name": "x", "start": "2022-09-14", "end": "2022-09-20"}}, source="t")
+    sc2 = Scenario.from_dict({"scenario": {"name": "y", "start": "2022-09-14", "end": "2022-09-20"}}, source="t")
+    sim = Simulated(pd.DatetimeIndex([]), {}, 10)
+    ref = Case("x", sc, sim, "t", metrics=pd.DataFrame({"mobilised": np.linspace(1_353_000, 1_354_000, 10)}))
+    other = Case("y", sc2, sim, "t", metrics=pd.DataFrame({"mobilised": np.linspace(1_359_000, 1_360_000, 10)}))
+    text = findings_text(Comparison([ref, other]))
+    line = [x for x in text.splitlines() if x.startswith("- **y**")][-1]  # the line against the reference
+    assert "about the same" not in line and "0.4% more mobilised" in line and "clear" in line
+
+
+def test_version_and_flags():
+    r = exitvoice("--version")
+    assert r.returncode == 0 and r.stdout.startswith("exitvoice 0.")
+    r = exitvoice("run", "--help")
+    line = next(x for x in r.stdout.splitlines() if "--force" in x)
+    assert "<bool>" not in line
+    assert "NAME=VALUE" in r.stdout
+
+
+def test_set_population_scale(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "scale-set", "2022-09-20", population=False, mobilisation=False)
+    sc = Scenario.from_toml(a).with_overrides({"population.scale": "0.01", "population.regions": '["SE"]'})
+    assert sc.population.scale == 0.01 and sc.population.regions == ["SE"]
+    r = exitvoice("check", a)
+    assert r.returncode == 0
+    r = exitvoice("run", a, "--set", "population.scale=0.01", "--set", 'population.regions=["SE"]', "--out",
+                  tmp_path / "o", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["population_scale"] == 0.01
+    r = exitvoice("run", a, "--set", "population.scale=2", "--out", tmp_path / "p")
+    assert r.returncode == 2 and "scale" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sensitivity_says_its_cost_before_running(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "sens-cost", "2022-09-16", mobilisation=False)
+    r = exitvoice("sensitivity", a, "--params", "exit.beta_risk,exit.lambda_base", "--method", "morris",
+                  "--samples", "2", "--out", tmp_path / "s")
+    assert r.returncode == 0, r.stderr
+    assert "6 full runs" in r.stderr and "N(D+1)" in r.stderr
+
+
+def test_comparison_files_hold_whole_people(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "whole-a", "2022-10-01")
+    b = write_scenario(tmp_path / "b.toml", "whole-b", "2022-10-01", mobilisation=False)
+    compare([a, b], ensemble=2, progress=None).write(tmp_path / "cmp", plots=False)
+    t = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    people = t[t.metric.isin(["left", "mobilised", "protesters_peak", "detained", "workers_lost_end"])]
+    assert len(people) and (people[["q05", "q50", "q95"]].dropna() % 1 == 0).all().all()
+    fill = t[t.metric == "quota_fill"].q50.iloc[0]
+    assert len(f"{fill}".rstrip("0").split(".")[-1]) <= 4
