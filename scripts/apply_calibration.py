@@ -26,8 +26,9 @@ def main() -> None:
     path = ROOT / "src" / "exitvoice" / "data" / args.country / "parameters.toml"
     decl = tomllib.loads(path.read_text())
     lines = path.read_text().splitlines()
-    note = (f"calibrated: study '{info['study']}', best of {info['completed_trials']} trials "
-            f"(loss {info['best_loss']:.4g}; docs/calibration.md)")
+    which = (f"trial {info['trial']} of {info['completed_trials']}" if "trial" in info
+             else f"best of {info['completed_trials']} trials")
+    note = f"calibrated: study '{info['study']}', {which} (loss {info['best_loss']:.4g}; docs/calibration.md)"
     for name, value in best.items():
         group, key = name.split(".", 1)
         spec = decl[group][key]
@@ -39,7 +40,8 @@ def main() -> None:
                 lines[i] = f"default = {new!r}" if isinstance(new, float) else f"default = {new}"
             elif lines[i].startswith("source = "):
                 old = spec["source"]
-                prior = re.sub(r"^calibrated(; )?", "", old)
+                # an earlier study's note is replaced, not chained; what it kept as "prior: ..." stays
+                prior = re.sub(r"^calibrated(: study '[^']*', [^;]*; docs/calibration\.md\))?(; )?(prior: )?", "", old)
                 text = f"{note}; prior: {prior}" if prior else note
                 lines[i] = "source = " + json.dumps(text, ensure_ascii=False)
     path.write_text("\n".join(lines) + "\n")

@@ -14,9 +14,9 @@ from exitvoice.facts import stylised_facts
 
 HOLDING = [
     "departures flat before the decree (max/min, 17-20 Sep)",  # no closure signal from foreign tourist bans
+    "departures jump with the decree (22 Sep / 20 Sep)",  # risk from the announced call-up
     "Abkhazia's share of the stock abroad on 31 Dec",  # nested logit, destination constants, no onward entry
     "mobilised by 14 Oct",  # commissariat capacity
-    "mobilised by 28 Oct",
     "mobilised by 20 Oct (day 29): the quota is not met early",
 ]
 
