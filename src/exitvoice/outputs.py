@@ -72,6 +72,12 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out") 
             raise ExitvoiceError(f"the folder exists and was not written by exitvoice; {_force(field)} replaces "
                                  "only exitvoice's own output folders", field=field, given=str(out),
                                  allowed=f"a new folder, or one holding exitvoice's marker file {MARKER}")
+    _check_parent(out, resolved, field)
+    return out
+
+
+def _check_parent(out: Path, resolved: Path, field: str) -> None:
+    """The nearest existing parent of `out` is a folder we can write into."""
     parent = resolved.parent
     while not parent.exists():
         parent = parent.parent
@@ -81,7 +87,6 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out") 
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ExitvoiceError("the parent folder is not writable", field=field, given=str(out),
                              allowed=f"a path under a folder you can write ({parent} is read-only)")
-    return out
 
 
 def json_text(obj: object) -> str:
@@ -153,15 +158,7 @@ def check_output_file(out: str | Path, *, force: bool = False, field: str = "--o
         if out.is_symlink() or not out.is_file() or marker.encode() not in head:
             raise ExitvoiceError(f"the file exists and was not written by exitvoice; {_force(field)} replaces only "
                                  "exitvoice's own files", field=field, given=str(out), allowed="a new file")
-    parent = out.resolve().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ExitvoiceError("a file stands where a parent folder should be", field=field, given=str(out),
-                             allowed=f"a path whose parents are folders ({parent} is a file)")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ExitvoiceError("the parent folder is not writable", field=field, given=str(out),
-                             allowed=f"a path under a folder you can write ({parent} is read-only)")
+    _check_parent(out, out.resolve(), field)
     return out
 
 
