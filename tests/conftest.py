@@ -11,9 +11,9 @@ SMALL_REGIONS = ["SE", "AST", "MOW"]
 
 
 def small_scenario(policies=None, *, start="2022-09-14", end="2022-10-20", scale=0.05, regions=None,
-                   parameters=None, name="small") -> Scenario:
+                   parameters=None, name="small", allow_outside_range=False) -> Scenario:
     raw = {
-        "scenario": {"name": name, "start": start, "end": end},
+        "scenario": {"name": name, "start": start, "end": end, "allow_outside_range": allow_outside_range},
         "population": {"scale": scale, "regions": regions or SMALL_REGIONS},
         "parameters": parameters or {},
         "policy": copy.deepcopy(policies or []),

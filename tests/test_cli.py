@@ -70,7 +70,7 @@ def test_set_overrides_parameters_and_policy_fields(small, tmp_path):
     assert s["parameters_changed"] == {"exit.beta_risk": 0}
     assert s["totals"]["quota_target"] == 1000
     assert s["warnings"] == ["exit.beta_risk = 0 is outside its declared range [5, 500] per unit risk"]
-    assert "outside its declared range" in r.stdout
+    assert "warning" in r.stdout and "exit.beta_risk = 0" in r.stdout
 
 
 @pytest.mark.parametrize("edit,field", [

@@ -91,7 +91,8 @@ def test_remote_work_reduces_the_loss(national):
     X[:, col] += moved  # a tenth of everyone abroad
     losses = []
     for remote in (0.0, 0.5, 0.9):
-        p = ParameterSet(PACK.declarations, {"economy.remote_share_it": remote, "economy.remote_share_other": remote})
+        p = ParameterSet(PACK.declarations, {"economy.remote_share_it": remote, "economy.remote_share_other": remote},
+                         allow_outside_range=True)  # 0 and 0.9 bracket the plausible ranges on purpose
         econ = Economy.build(PACK, p, eng.pop)
         _, units = econ.absent(X, lay, X[:, lay.abroad].sum(1))
         losses.append(1 - output_ratio(units, econ.L, econ.weight))
@@ -169,9 +170,9 @@ def test_closing_exit_keeps_the_opposed_home_and_raises_voice_through_the_pool(m
 
     ban = {"type": "exit_ban", "start": "2022-09-15", "enforcement": 1.0, "who": {"age_min": 18}}
     params = {"exit.beta_opposed": 2.0, "voice.shock_announcement": 0.45, "voice.threshold_mean": 0.45}
-    open_ = CellEngine(small_scenario([mobilisation], parameters=params), seed=3)
+    open_ = CellEngine(small_scenario([mobilisation], parameters=params, allow_outside_range=True), seed=3)
     open_.run()
-    shut = CellEngine(small_scenario([mobilisation, ban], parameters=params), seed=3)
+    shut = CellEngine(small_scenario([mobilisation, ban], parameters=params, allow_outside_range=True), seed=3)
     shut.run()
     assert shut.voice.at_home[-1].sum() > open_.voice.at_home[-1].sum()
     assert shut.voice.abroad[-1] < open_.voice.abroad[-1]

@@ -61,3 +61,13 @@ def test_positive_parameters_stay_above_zero():
     with pytest.raises(ParameterError, match="above 0"):
         ParameterSet(decl, {"risk.half_life_days": 0}, allow_outside_range=True)
     ParameterSet(decl, {"exit.beta_risk": 0}, allow_outside_range=True)  # no response to risk: a counterfactual
+
+
+def test_json_outputs_hold_no_nan_or_infinity():
+    import json
+
+    from exitvoice.outputs import json_text
+
+    text = json_text({"a": math.nan, "b": [math.inf, 1.5], "c": np.float64(-math.inf), "d": np.int64(3)})
+    assert json.loads(text) == {"a": None, "b": [None, 1.5], "c": None, "d": 3}
+    assert "NaN" not in text and "Infinity" not in text

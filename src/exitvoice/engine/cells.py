@@ -63,8 +63,7 @@ class CellEngine:
         self.scenario = scenario
         self.seed = int(seed)
         self.pack = load_pack(scenario.scenario.country)
-        self.params = params or ParameterSet(self.pack.declarations, scenario.parameters,
-                                             source=scenario.source or "<scenario>")
+        self.params = params or scenario.parameter_set()  # honours [scenario] allow_outside_range
         opts = scenario.population
         self.pop = build_population(self.pack, self.params, scale_to_total=opts.scale_to_total,
                                     scale=opts.scale, regions=opts.regions)
