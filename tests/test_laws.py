@@ -108,7 +108,7 @@ def test_a_longer_wait_or_a_dearer_fare_takes_choices_from_its_route_to_the_othe
 
 
 def test_accessibility_falls_when_routes_get_worse_and_is_one_before_the_crisis():
-    eng = _engine()
+    eng = _engine(parameters={"exit.mu_access": 0.7})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     u0 = routes.utilities(eng, quiet)
     assert np.allclose(u0.access[u0.access > 0], 1.0)  # A = exp(μ(LS − LS0)) = 1 at the pre-crisis state
@@ -506,10 +506,13 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
 
 
 def test_men_who_cross_schedule_their_families_by_region():
+    """Adult men who crossed today, by region, set the followers to come; women who crossed bring none."""
     eng = _engine(seed=8, parameters=BIG)
     day = _at(eng, "2022-09-20")
     cells = _men(eng, 100)
-    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), 100)
+    j = _crossing(eng, "upper_lars")
+    k = _queue_today(eng, cells, j, 100)
+    _queue_today(eng, _women(eng, 100), j, 100)
     eng.family_ring[:] = 0
     routes.step(eng, day)
     want = eng.family_ring.sum(axis=0)
