@@ -350,13 +350,13 @@ def test_a_capacity_set_by_a_capacity_change_is_scaled_in_a_sample_run():
 
 
 # == abroad ===================================================================================================
-def _abroad_engine(seed, dest: str, n: int, parameters, cells_of=None, **kw):
+def _abroad_engine(seed, dest: str, n: int, parameters, **kw):
     """An engine with n leavers in `dest` in each of 20 cells, no one travelling, no one else abroad."""
     eng = _engine(seed=seed, parameters=parameters, **kw)
     X, lay = eng.X, eng.layout
     X[:, HOME] += X[:, lay.travelling].sum(axis=1)
     X[:, lay.travelling] = 0
-    cells = cells_of(eng) if cells_of else np.flatnonzero(eng.adult & (X[:, HOME] >= n))[:20]
+    cells = np.flatnonzero(eng.adult & (X[:, HOME] >= n))[:20]
     d = eng.net.dest_ids.index(dest)
     X[cells, HOME] -= n
     X[cells, lay.abroad.start + d] += n
@@ -365,7 +365,6 @@ def _abroad_engine(seed, dest: str, n: int, parameters, cells_of=None, **kw):
 
 def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_risk_at_home_is_higher():
     par = {"abroad.return_rate": 0.05, "abroad.onward_rate_transit": 0.0, "abroad.onward_rate_other": 0.0}
-    p_lo = p_hi = None
     obs = {0.0: 0, 0.1: 0}
     n = {0.0: 0, 0.1: 0}
     for seed in SEEDS:
