@@ -336,6 +336,20 @@ def test_a_capacity_change_multiplies_or_sets_a_crossings_daily_capacity(kind):
     assert eng.rec.today["processed"][j] == int(cap)
 
 
+def test_capacity_changes_touch_only_their_route_and_compose():
+    """Two changes of the same route multiply; no other route changes; `capacity` may name a declared parameter."""
+    halve = {"type": "capacity_change", "start": "2022-09-14", "route": "upper_lars", "factor": 0.5}
+    fix = {"type": "capacity_change", "start": "2022-09-14", "route": "karaozek",
+           "capacity": "routes.capacity_upper_lars"}
+    eng = _engine([halve, halve, fix], parameters={"routes.capacity_upper_lars": 123.0})
+    day = _at(eng, "2022-09-20")
+    ul, ka = _crossing(eng, "upper_lars"), _crossing(eng, "karaozek")
+    factor = np.ones(eng.net.n_routes)
+    factor[ul] = 0.25
+    assert np.array_equal(day.capacity_factor, factor)
+    assert day.capacity_set[ka] == 123.0 and np.isnan(np.delete(day.capacity_set, ka)).all()
+
+
 @pytest.mark.xfail(strict=True, reason="capacity_change `capacity` is not scaled with population.scale in a sample "
                    "run, unlike the network's capacities, seats, exit-visa and passport capacities (docs/model.md)")
 def test_a_capacity_set_by_a_capacity_change_is_scaled_in_a_sample_run():
@@ -502,6 +516,25 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
     assert from_region[se] == total  # only from his region
     per_day = ratio * 3000 / lag
     assert all(abs(a - per_day) / np.sqrt(per_day) < Z for a in attempts[1:lag + 1])
+
+
+def test_followers_of_men_who_left_on_different_days_add_up():
+    eng = _engine()
+    p = eng.params
+    ratio, lag = p["family.ratio"], int(p["family.lag_days"])
+    men = np.zeros(eng.pop.n_regions)
+    men[0] = lag * 10.0
+    eng.t = 0
+    schedule_family(eng, men)
+    eng.t = 1
+    schedule_family(eng, 2 * men)
+    per_day = ratio * men[0] / lag
+    ring = eng.family_ring[:, 0]
+    slot = np.arange(lag + 1)
+    assert ring[1] == pytest.approx(per_day)  # day 1: the first day's men only
+    assert ring[(slot >= 2) & (slot <= lag)] == pytest.approx(np.full(lag - 1, 3 * per_day))
+    assert ring[0] == pytest.approx(2 * per_day)  # day lag + 1 (slot 0): the second day's men only
+    assert ring.sum() == pytest.approx(3 * ratio * men[0])
 
 
 def test_men_who_cross_schedule_their_families_by_region():
