@@ -252,6 +252,28 @@ def test_a_partial_exit_ban_stops_each_person_processed_with_probability_enforce
     assert abs(_z(summoned, stopped, s)) < Z
 
 
+def test_a_fully_enforced_exit_ban_takes_its_routes_out_of_the_choice_set_of_those_it_targets():
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "crossings": ["upper_lars"],
+           "who": {"sex": "male"}}
+    eng = _engine([ban])
+    u = routes.utilities(eng, _at(eng, "2022-09-20"))
+    ul = _crossing(eng, "upper_lars")
+    men = eng.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
+    p_men = u.p_route[u.key[men]]
+    assert np.isfinite(p_men).all() and (p_men[:, ul] == 0).all()
+    assert np.allclose(p_men.sum(axis=1), 1.0) and (u.trip_h[u.key[men], ul] == 0).all()
+    women = eng.adult & (eng.pop.sex == 1) & (eng.pop.passport == 1)
+    assert (u.p_route[u.key[women], ul] > 0).all()
+
+
+def test_an_exit_ban_reads_its_enforcement_and_summons_share_from_named_parameters():
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": "events2022.karaozek_enforcement",
+           "summons_at_refusal": "events2022.karaozek_enforcement", "crossings": ["karaozek"]}
+    eng = _engine([ban], parameters={"events2022.karaozek_enforcement": 0.3})
+    (screen,) = [s for s in _at(eng, "2022-09-20").screens if s.kind == "exit_ban"]
+    assert screen.prob == pytest.approx(0.3) and screen.summons_prob == pytest.approx(0.3)
+
+
 @pytest.mark.parametrize("callup_open", [True, False])
 def test_a_partial_summons_at_border_summons_the_men_it_stops_only_while_a_quota_is_open(callup_open):
     prob = 0.3
