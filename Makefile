@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_MEMBERS ?= 2
 
-.PHONY: venv demo test test-fast fuzz lint bench clean
+.PHONY: venv demo test test-fast fuzz lint bench mutate clean
 
 venv: $(STAMP)
 
@@ -51,5 +51,14 @@ test-fast: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_russia_2022.py
 
+# Mutation testing (mutmut, [tool.mutmut] in pyproject.toml): mutants of processes/ and policies/ against the fast
+# mechanism tests. Long; not run in CI. Narrow it with MUTANTS, e.g. make mutate MUTANTS='exitvoice.processes.risk*'
+MUTANTS ?=
+MUTATE_JOBS ?= 2
+mutate: venv
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	nice -n 10 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) results .pytest_cache .hypothesis
+	rm -rf $(VENV) results .pytest_cache .hypothesis mutants

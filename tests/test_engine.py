@@ -33,13 +33,23 @@ def test_different_seeds_differ_but_agree_statistically(mobilisation):
 
 
 def test_quota_is_met_when_borders_are_closed_to_call_up_age_men():
+    """The closure keeps men of call-up age from leaving (far fewer of them abroad than without it) and the quota
+    is still met."""
     closed = {"type": "border_closure", "start": "2022-09-14", "destinations": ["GE", "KZ", "AM", "TR", "AE", "FI",
               "BY", "AB", "KG", "UZ", "AZ", "TJ", "IL", "RS", "MN", "NO", "EE", "LV", "LT", "PL"],
               "applies_to": "callup_age_men"}
     mob = dict(MOBILISATION, target=20000, end="2022-10-20")
-    res = run(small_scenario([mob, closed], regions=["MOW", "SPE", "MOS"], scale=0.2), seed=1)
-    q = next(iter(res.summary["quota"].values()))
-    assert q["quota_fill"] >= 1.0
+    out = {}
+    for name, pols in (("open", [mob]), ("closed", [mob, closed])):
+        eng = CellEngine(small_scenario(pols, regions=["MOW", "SPE", "MOS"], scale=0.2), seed=1)
+        res = eng.run()
+        men = eng.callup_age_men
+        out[name] = (next(iter(res.summary["quota"].values()))["quota_fill"],
+                     int(eng.X[men][:, eng.layout.abroad].sum()), int(eng.rec.scalar["trips_turned_exit"].sum()))
+    assert out["closed"][0] >= 1.0
+    # Closed: the only men of call-up age abroad are travellers who were out when the run began and stayed.
+    assert out["closed"][1] <= out["closed"][2]
+    assert out["closed"][1] < 0.2 * out["open"][1]
 
 
 def test_closed_route_carries_no_one(mobilisation):
@@ -142,10 +152,40 @@ def test_mobilised_people_stay_mobilised(mobilisation):
 
 
 @pytest.mark.parametrize("kind", ["home", "summoned"])
-def test_summons_at_border_with_probability_one_turns_back_eligible_men(mobilisation, kind):
+def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
+    """Known in advance: eligible men have no route through the crossing; those already on their way (queued at
+    it from `home` or `summoned`) are all stopped there and summoned, and only the others cross."""
+    from exitvoice.engine.state import HOME, SUMMONED
+    from exitvoice.processes import routes
+
     sab = {"type": "summons_at_border", "start": "2022-09-14", "crossings": ["upper_lars"], "probability": 1.0}
-    res = run(small_scenario([mobilisation, sab], regions=["SE"], scale=0.3), seed=1)
-    assert res.summary["totals"]["summons_at_border"] == 0  # known in advance: eligible men do not try
+    eng = CellEngine(small_scenario([MOBILISATION, sab], parameters={"routes.capacity_upper_lars": 1e5},
+                                    allow_outside_range=True), seed=1)
+    eng.t, eng.date = 7, eng.days[7]  # the call-up is open
+    day = eng.day_policy()
+    eng.callup_open = True
+    j = eng.net.crossing_ids.index("upper_lars")
+    u = routes.utilities(eng, day)
+    men, pp = eng.callup_age_men, eng.pop.passport == 1  # Georgia needs a foreign passport
+    assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & eng.adult & pp], j] > 0).all()
+    X, lay = eng.X, eng.layout
+    cells = np.flatnonzero(men & (X[:, HOME] >= 50))[:10]
+    women = np.flatnonzero(~men & eng.adult & (X[:, HOME] >= 50))[:10]
+    src = HOME if kind == "home" else SUMMONED
+    X[cells, HOME] -= 50
+    X[cells, src] += 50  # men at home, or already summoned
+    X[cells, src] -= 50  # ... who set out for the crossing yesterday and are processed today
+    (eng.arrive_exit if kind == "home" else eng.arrive_summoned)[cells, j] += 50
+    X[women, HOME] -= 50
+    eng.arrive_exit[women, j] += 50
+    summoned0 = X[cells, SUMMONED].copy()
+    routes.step(eng, day)
+    ge = lay.abroad.start + eng.net.dest_ids.index("GE")
+    assert X[cells, ge].sum() == 0 and (X[cells, SUMMONED] - summoned0 == 50).all()
+    assert eng.rec.today["stopped_summons_at_border"] == 500
+    assert eng.rec.today["summons_at_border"] == (500 if kind == "home" else 0)  # already summoned: no new one
+    assert X[women, ge].sum() == 500
+    eng.check_conservation()
 
 
 def test_a_run_stopped_early_matches_the_full_run_up_to_that_day(mobilisation):

@@ -89,8 +89,9 @@ def test_a_destination_is_not_favoured_for_its_number_of_crossings():
 # -- risk ---------------------------------------------------------------------------------------------------
 def test_perceived_risk_jumps_on_the_day_the_call_up_is_announced():
     mob = dict(MOBILISATION, start="2022-09-16")
-    lo = _run(_engine([mob], end="2022-09-17", parameters={"risk.announcement_weight": 0.0}))
-    hi = _run(_engine([mob], end="2022-09-17", parameters={"risk.announcement_weight": 1.0}))
+    slow = {"risk.half_life_days": 30.0}  # summonses seen move risk slowly: the announcement must move it at once
+    lo = _run(_engine([mob], end="2022-09-17", parameters={**slow, "risk.announcement_weight": 0.0}))
+    hi = _run(_engine([mob], end="2022-09-17", parameters={**slow, "risk.announcement_weight": 1.0}))
     assert hi.rec.rho_mean_men[:2].max() == 0  # before the decree
     assert hi.rec.rho_mean_men[2] > 1.2 * lo.rec.rho_mean_men[2] > 0  # on the day itself, from the plan
 
@@ -109,7 +110,7 @@ def test_commissariats_process_no_more_than_their_capacity_a_day():
 
 # -- fares ----------------------------------------------------------------------------------------------------
 def test_a_fare_spikes_the_day_a_surge_of_bookings_comes_and_does_not_cycle():
-    eng = _engine()
+    eng = _engine(parameters={"routes.booking_carry": 0.7, "routes.price_kappa": 9.5, "routes.price_smoothing": 0.3})
     p = eng.params
     seats, fare0 = np.array([1000.0]), np.array([10000.0])
     load, carried, price = np.zeros(1), np.zeros(1), fare0.copy()

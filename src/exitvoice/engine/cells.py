@@ -121,6 +121,7 @@ class CellEngine:
                 pol.apply(day, self.ctx)
                 if pol.start == self.date and pol.closure_signal():
                     day.new_closure_signals += 1
+        day.capacity_set *= self.scenario.population.scale  # a capacity set in persons, for the simulated sample
         return day
 
     def step(self) -> None:

@@ -76,7 +76,22 @@ def _regional_end(eng, pol) -> None:
         return
     eng.elig[id(pol)] = np.where(cells, 0.0, eng.elig[id(pol)])
     if pol.summons_lapse_at_end and pol.active(eng.date):
-        eng.move(SUMMONED, HOME, np.where(cells, eng.X[:, SUMMONED], 0))
+        lapse(eng, cells)
+
+
+def lapse(eng, cells: np.ndarray) -> None:
+    """Summonses of the men of `cells` cease to be valid.
+
+    The summoned go home, and those queued at a crossing with a summons queue on as ordinary leavers (turned back
+    or balking, they go home, not back to a summons).
+    """
+    X, lay = eng.X, eng.layout
+    eng.move(SUMMONED, HOME, np.where(cells, X[:, SUMMONED], 0))
+    queued = np.where(cells[:, None], X[:, lay.queued_summoned], 0)
+    X[:, lay.queued_summoned] -= queued
+    X[:, lay.queued_exit] += queued
+    eng.arrive_exit += np.where(cells[:, None], eng.arrive_summoned, 0)
+    eng.arrive_summoned[cells] = 0
 
 
 def _window(eng, pol) -> tuple[int, int]:
@@ -98,7 +113,7 @@ def step(eng, day) -> None:
     for pol in eng.mobs:
         ended_yesterday = pol.end is not None and (eng.date - pol.end).days == 1
         if ended_yesterday and pol.summons_lapse_at_end and not active:
-            eng.move(SUMMONED, HOME, X[:, SUMMONED].copy())
+            lapse(eng, np.ones(pop.n_cells, dtype=bool))
         _regional_end(eng, pol)
     for pol in active:
         eng.current_mob = pol

@@ -1,0 +1,758 @@
+"""Each process and policy pinned by its own law (docs/validity.md, "Right for the right reasons").
+
+The tests drive one process at a time on a small population, from a state set by hand, and check what it does
+against the law the docs give: exact values where the law is deterministic, a z-score over a few seeds where it
+is a binomial draw (|z| < 4: a false alarm about once in 16,000 runs, while the mutations listed in the README's
+"Mutation testing" paragraph move z by tens). Each test names the promise it keeps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import MOBILISATION, small_scenario
+from exitvoice.engine.cells import CellEngine
+from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
+from exitvoice.policies import DayPolicy
+from exitvoice.processes import abroad, callup, decisions, routes
+from exitvoice.processes.family import schedule_family
+
+SEEDS = range(4)
+Z = 4.0
+BIG = {"routes.capacity_upper_lars": 1e5}  # Upper Lars (→ GE) never over capacity unless a test wants it
+
+
+def _engine(policies=(), seed=11, **kw):
+    # Laws are tested at chosen values, some beyond the plausible ranges (a capacity no queue reaches, no returns).
+    return CellEngine(small_scenario(list(policies), allow_outside_range=True, **kw), seed=seed)
+
+
+def _at(eng, date: str):
+    """Put the engine on a date (its index and the date) and return that day's policy state."""
+    d = dt.date.fromisoformat(date)
+    eng.t, eng.date = eng.days.index(d), d
+    return eng.day_policy()
+
+
+def _z(observed: float, n: float, p: float) -> float:
+    """z-score of a binomial count (a sum of binomials with the same p)."""
+    return (observed - n * p) / np.sqrt(n * p * (1 - p))
+
+
+def _crossing(eng, name: str) -> int:
+    return eng.net.crossing_ids.index(name)
+
+
+def _queue_today(eng, cells, j: int, n: int, src: int = HOME) -> int:
+    """n people of each cell in `cells` leave src today and join crossing j (as `decisions` would send them)."""
+    eng.X[cells, src] -= n
+    arrive = eng.arrive_summoned if src == SUMMONED else eng.arrive_exit
+    arrive[cells, j] += n
+    return n * len(cells)
+
+
+def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
+    """k cells of men of call-up age with at least n people in column col."""
+    cells = np.flatnonzero(eng.callup_age_men & (eng.X[:, col] >= n))[:k]
+    assert cells.size == k
+    return cells
+
+
+def _women(eng, n: int, k: int = 10) -> np.ndarray:
+    cells = np.flatnonzero((eng.pop.sex == 1) & eng.adult & (eng.X[:, HOME] >= n))[:k]
+    assert cells.size == k
+    return cells
+
+
+# == routes: utilities and choice ===========================================================================
+def test_route_utility_is_asc_plus_log_access_minus_distance_price_and_wait_terms():
+    eng = _engine()
+    p, net = eng.params, eng.net
+    rng = np.random.default_rng(0)
+    wait = rng.uniform(0, 3, net.n_land)
+    price = net.fare0 * rng.uniform(1, 4, net.n_routes)
+    V = routes.vbase(eng, wait, price, net.needs_passport)
+    income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
+    w = np.zeros(net.n_routes)
+    w[net.is_land] = wait
+    hand = (eng.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000
+            - p["routes.gamma_price"] * price[None, :] / income[:, None] - p["routes.gamma_wait"] * w[None, :])
+    assert np.allclose(V[:, 1], hand)  # with a foreign passport every route is open
+    closed = net.needs_passport[net.dest]
+    assert np.isneginf(V[:, 0, closed]).all() and np.allclose(V[:, 0][:, ~closed], hand[:, ~closed])
+
+
+@pytest.mark.parametrize("term", ["wait", "price"])
+def test_a_longer_wait_or_a_dearer_fare_takes_choices_from_its_route_to_the_others(term):
+    """Choice shares move with the sign of each utility term: a worse route loses, the others gain."""
+    eng = _engine()
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    before = routes.utilities(eng, quiet)
+    if term == "wait":
+        r = _crossing(eng, "upper_lars")
+        eng.wait[r] = 2.0
+    else:
+        r = int(eng.air_idx[0])
+        eng.price[r] *= 3
+    after = routes.utilities(eng, quiet)
+    open_ = before.p_route[:, r] > 0
+    assert open_.any()
+    assert (after.p_route[open_, r] < before.p_route[open_, r]).all()
+    others = np.delete(np.arange(eng.net.n_routes), r)
+    gained = after.p_route[open_][:, others] >= before.p_route[open_][:, others] - 1e-15
+    assert gained.all()
+    assert np.allclose(after.p_route.sum(axis=1)[open_], 1.0)
+
+
+def test_accessibility_falls_when_routes_get_worse_and_is_one_before_the_crisis():
+    eng = _engine(parameters={"exit.mu_access": 0.7})
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    u0 = routes.utilities(eng, quiet)
+    assert np.allclose(u0.access[u0.access > 0], 1.0)  # A = exp(μ(LS − LS0)) = 1 at the pre-crisis state
+    eng.wait[:] = 3.0
+    u1 = routes.utilities(eng, quiet)
+    on = u0.access > 0
+    assert (u1.access[on] < 1.0).all()
+    p = eng.params
+    ls_drop = u1.ls[u1.key] - u0.ls[u0.key]
+    assert np.allclose(u1.access[on], np.exp(p["exit.mu_access"] * ls_drop[on]))
+
+
+def test_a_policy_log_term_scales_a_route_within_its_nest_by_its_power_one_over_lambda():
+    """An exit ban of enforcement e on Upper Lars adds log(1 − e) for the men it targets: within Georgia's nest the
+    odds of Upper Lars against a flight to Georgia fall by (1 − e)^(1/λ); the women of the same cell pattern
+    keep theirs."""
+    e, lam = 0.6, 0.5
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": e, "crossings": ["upper_lars"],
+           "who": {"sex": "male"}}
+    eng = _engine([ban], parameters={"routes.nest_scale": lam})
+    u = routes.utilities(eng, _at(eng, "2022-09-14"))
+    net = eng.net
+    ul = _crossing(eng, "upper_lars")
+    ge = net.dest_ids.index("GE")
+    flight = int(np.flatnonzero((net.dest == ge) & ~net.is_land)[0])
+    man = np.flatnonzero((eng.pop.sex == 0) & eng.adult & (eng.pop.passport == 1))[0]
+    woman = np.flatnonzero((eng.pop.sex == 1) & eng.adult & (eng.pop.passport == 1)
+                           & (eng.pop.region == eng.pop.region[man]))[0]
+    odds = [u.p_route[u.key[c], ul] / u.p_route[u.key[c], flight] for c in (man, woman)]
+    assert odds[0] / odds[1] == pytest.approx((1 - e) ** (1 / lam), rel=1e-9)
+
+
+# == routes: queues, flights, fares ===========================================================================
+@pytest.mark.parametrize("wait", [0.5, 3.0])
+def test_queued_people_balk_with_hazard_balk_rate_times_wait(wait):
+    total = expected = var = 0.0
+    for seed in SEEDS:
+        eng = _engine(seed=seed, parameters=BIG)
+        _at(eng, "2022-09-20")
+        j = _crossing(eng, "upper_lars")
+        cells = _women(eng, 200)
+        eng.X[cells, HOME] -= 200
+        eng.X[cells, eng.layout.queued_trip.start + j] += 200
+        eng.wait[:] = 0.0
+        eng.wait[j] = wait
+        routes.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+        n = 200 * cells.size
+        pb = -np.expm1(-eng.params["routes.balk_rate"] * wait)
+        total += eng.rec.today["balked"]
+        expected += n * pb
+        var += n * pb * (1 - pb)
+        eng.check_conservation()
+    assert abs(total - expected) / np.sqrt(var) < Z
+
+
+def test_a_crossing_processes_everyone_under_capacity_and_exactly_capacity_over_it():
+    eng = _engine(seed=3)
+    day = _at(eng, "2022-09-20")
+    j = _crossing(eng, "upper_lars")
+    cap = eng.net.capacity[j]
+    cells = _women(eng, 100)
+    n = _queue_today(eng, cells, j, 100)
+    assert n > cap
+    routes.step(eng, day)
+    assert eng.rec.today["processed"][j] == int(cap)
+    assert eng.X[:, eng.layout.queued_exit.start + j].sum() == n - int(cap)  # the rest wait
+    assert eng.wait[j] == pytest.approx((n - int(cap)) / cap)  # wait = Q / K days
+    eng2 = _engine(seed=3)
+    day = _at(eng2, "2022-09-20")
+    m = _queue_today(eng2, cells[:1], j, int(cap) // 2)
+    routes.step(eng2, day)
+    assert eng2.rec.today["processed"][j] == m and eng2.wait[j] == 0.0
+
+
+def test_flights_board_no_more_than_their_seats_and_everyone_under_them():
+    eng = _engine(seed=4)
+    day = _at(eng, "2022-09-20")
+    seats = np.floor(eng.net.capacity[eng.air_idx])
+    cells = _women(eng, 200, k=20)
+    a_full, a_free = 0, 1
+    want_full = np.full(10, int(3 * seats[a_full] / 10) + 1)
+    want_free = np.full(10, max(1, int(seats[a_free] / 20)))
+    home0 = eng.X[cells, HOME].copy()
+    eng.air_demand = [(HOME, False, cells[:10], np.full(10, a_full), want_full),
+                      (HOME, False, cells[10:], np.full(10, a_free), want_free)]
+    routes.step(eng, day)
+    boarded = eng.rec.today["processed"][eng.air_idx]
+    assert want_full.sum() > seats[a_full] and boarded[a_full] == seats[a_full]
+    assert want_free.sum() <= seats[a_free] and boarded[a_free] == want_free.sum()
+    assert (home0 - eng.X[cells, HOME]).sum() == boarded[a_full] + boarded[a_free]  # the rest stay home
+    assert eng.rec.today["air_demand"][a_full] == want_full.sum()
+    eng.check_conservation()
+
+
+def test_fares_follow_the_booking_load_formula_by_hand():
+    p = _engine().params
+    g, s, kappa, theta, cap = (p["routes.booking_carry"], p["routes.price_smoothing"], p["routes.price_kappa"],
+                               p["routes.price_threshold"], p["routes.price_cap_factor"])
+    load, carried = np.array([0.5, 0.9, 2.0]), np.array([0.0, 300.0, 5000.0])
+    demand, seats, fare0 = np.array([100.0, 1200.0, 40000.0]), np.array([1000.0, 1000.0, 1000.0]), np.full(3, 1e4)
+    L, C, P = routes.fares(load, carried, demand, seats, fare0, p)
+    booking = demand + carried
+    L_hand = (1 - s) * load + s * booking / seats
+    assert np.allclose(C, g * np.maximum(0, booking - seats))
+    assert np.allclose(L, L_hand)
+    assert np.allclose(P, np.minimum(fare0 * (1 + kappa * np.maximum(0, L_hand - theta)), cap * fare0))
+    assert P[0] == fare0[0] and P[2] == cap * fare0[2]  # under the threshold: the normal fare; the cap binds
+
+
+# == routes: screens ==========================================================================================
+def _screened(policy, seed, *, src=HOME, callup_open=False, n=200, date="2022-09-20"):
+    """Men of call-up age arrive at Upper Lars today (under capacity) under `policy`: the engine after routes."""
+    eng = _engine([policy], seed=seed, parameters=BIG)
+    day = _at(eng, date)
+    eng.callup_open = callup_open
+    cells = _men(eng, n, col=src)
+    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), n, src=src)
+    before = eng.X.copy()
+    routes.step(eng, day)
+    eng.check_conservation()
+    return eng, cells, k, before
+
+
+def test_a_partial_exit_ban_stops_each_person_processed_with_probability_enforcement():
+    """The screen is a binomial draw with p = enforcement, applied once (not 1 − (1 − e)²), and a refused man is
+    summoned on the spot with probability `summons_at_refusal` while a quota is open."""
+    e, s = 0.4, 0.5
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": e, "crossings": ["upper_lars"],
+           "summons_at_refusal": s, "who": {"sex": "male"}}
+    stopped = summoned = n = 0
+    for seed in SEEDS:
+        eng, cells, k, before = _screened(ban, seed, callup_open=True)
+        tod = eng.rec.today
+        stopped += tod["stopped_exit_ban"]
+        summoned += tod["summons_at_border"]
+        n += k
+        ge = eng.layout.abroad.start + eng.net.dest_ids.index("GE")
+        assert (eng.X[cells, ge] - before[cells, ge]).sum() == k - tod["stopped_exit_ban"]
+        assert (eng.X[cells, SUMMONED] - before[cells, SUMMONED]).sum() == tod["summons_at_border"]
+    assert abs(_z(stopped, n, e)) < Z
+    assert abs(_z(summoned, stopped, s)) < Z
+
+
+def test_a_fully_enforced_exit_ban_takes_its_routes_out_of_the_choice_set_of_those_it_targets():
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "crossings": ["upper_lars"],
+           "who": {"sex": "male"}}
+    eng = _engine([ban])
+    u = routes.utilities(eng, _at(eng, "2022-09-20"))
+    ul = _crossing(eng, "upper_lars")
+    men = eng.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
+    p_men = u.p_route[u.key[men]]
+    assert np.isfinite(p_men).all() and (p_men[:, ul] == 0).all()
+    assert np.allclose(p_men.sum(axis=1), 1.0) and (u.trip_h[u.key[men], ul] == 0).all()
+    women = eng.adult & (eng.pop.sex == 1) & (eng.pop.passport == 1)
+    assert (u.p_route[u.key[women], ul] > 0).all()
+
+
+def test_an_exit_ban_reads_its_enforcement_and_summons_share_from_named_parameters():
+    ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": "events2022.karaozek_enforcement",
+           "summons_at_refusal": "events2022.karaozek_enforcement", "crossings": ["karaozek"]}
+    eng = _engine([ban], parameters={"events2022.karaozek_enforcement": 0.3})
+    (screen,) = [s for s in _at(eng, "2022-09-20").screens if s.kind == "exit_ban"]
+    assert screen.prob == pytest.approx(0.3) and screen.summons_prob == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("callup_open", [True, False])
+def test_a_partial_summons_at_border_summons_the_men_it_stops_only_while_a_quota_is_open(callup_open):
+    prob = 0.3
+    sab = {"type": "summons_at_border", "start": "2022-09-14", "crossings": ["upper_lars"], "probability": prob}
+    stopped = n = 0
+    for seed in SEEDS:
+        eng, cells, k, before = _screened(sab, seed, callup_open=callup_open)
+        tod = eng.rec.today
+        stopped += tod["stopped_summons_at_border"]
+        n += k
+        served = (eng.X[cells, SUMMONED] - before[cells, SUMMONED]).sum()
+        assert tod["summons_at_border"] == served == (tod["stopped_summons_at_border"] if callup_open else 0)
+    assert abs(_z(stopped, n, prob)) < Z
+
+
+def test_a_summoned_man_stopped_at_the_border_goes_back_summoned():
+    sab = {"type": "summons_at_border", "start": "2022-09-14", "crossings": ["upper_lars"], "probability": 0.5}
+    eng = _engine([sab], seed=1, parameters=BIG)
+    day = _at(eng, "2022-09-20")
+    cells = _men(eng, 100)
+    eng.X[cells, HOME] -= 100
+    eng.X[cells, SUMMONED] += 100
+    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), 100, src=SUMMONED)
+    home0 = eng.X[cells, HOME].copy()
+    routes.step(eng, day)
+    stopped = eng.rec.today["stopped_summons_at_border"]
+    assert 0 < stopped < k
+    assert eng.X[cells, SUMMONED].sum() == stopped and eng.rec.today["summons_at_border"] == 0
+    assert (eng.X[cells, HOME] == home0).all()  # no one is sent home: he holds his summons
+
+
+def test_a_host_refusal_turns_back_its_share_at_the_destinations_routes():
+    r = 0.25
+    rule = {"type": "host_rule", "start": "2022-09-14", "destination": "GE", "entry_refusal": r}
+    stopped = n = 0
+    for seed in SEEDS:
+        eng = _engine([rule], seed=seed, parameters=BIG)
+        day = _at(eng, "2022-09-20")
+        n += _queue_today(eng, _women(eng, 200), _crossing(eng, "upper_lars"), 200)
+        routes.step(eng, day)
+        stopped += eng.rec.today["stopped_host_refusal"]
+    assert abs(_z(stopped, n, r)) < Z
+
+
+def test_a_closure_turns_back_those_already_queued_and_screens_todays_arrivals():
+    """People queued since before a closure of Upper Lars to men of call-up age: the men go back (home, or
+    summoned), the women cross; men arriving today are stopped at the screen, all of them."""
+    closure = {"type": "border_closure", "start": "2022-09-20", "routes": ["upper_lars"],
+               "applies_to": "callup_age_men"}
+    eng = _engine([closure], seed=2, parameters=BIG)
+    day = _at(eng, "2022-09-20")
+    lay, X = eng.layout, eng.X
+    j = _crossing(eng, "upper_lars")
+    men, women = _men(eng, 300), _women(eng, 100)
+    X[men, HOME] -= 100
+    X[men, lay.queued_exit.start + j] += 50
+    X[men, lay.queued_summoned.start + j] += 50
+    X[women, HOME] -= 100
+    X[women, lay.queued_exit.start + j] += 100
+    eng.wait[j] = 1e-12  # queued since yesterday, no one balks
+    arriving = _queue_today(eng, men, j, 20)
+    home0, summ0 = X[men, HOME].copy(), X[men, SUMMONED].copy()
+    routes.step(eng, day)
+    ge = lay.abroad.start + eng.net.dest_ids.index("GE")
+    assert X[men, ge].sum() == 0 and X[men, lay.queued_exit.start + j].sum() == 0
+    assert (X[men, HOME] - home0 == 50 + 20).all() and (X[men, SUMMONED] - summ0 == 50).all()
+    assert eng.rec.today["stopped_closure"] == arriving  # only today's arrivals are screened
+    assert X[women, ge].sum() == 100 * len(women)
+    eng.check_conservation()
+
+
+@pytest.mark.parametrize("kind", ["factor", "capacity"])
+def test_a_capacity_change_multiplies_or_sets_a_crossings_daily_capacity(kind):
+    value = 0.5 if kind == "factor" else 300.0
+    change = {"type": "capacity_change", "start": "2022-09-14", "route": "upper_lars", kind: value}
+    eng = _engine([change], seed=5, scale=1.0, regions=["SE"])
+    day = _at(eng, "2022-09-20")
+    j = _crossing(eng, "upper_lars")
+    cap = eng.net.capacity[j] * value if kind == "factor" else value
+    _queue_today(eng, _women(eng, 1000), j, 1000)
+    routes.step(eng, day)
+    assert eng.rec.today["processed"][j] == int(cap)
+
+
+def test_capacity_changes_touch_only_their_route_and_compose():
+    """Two changes of the same route multiply; no other route changes; `capacity` may name a declared parameter."""
+    halve = {"type": "capacity_change", "start": "2022-09-14", "route": "upper_lars", "factor": 0.5}
+    fix = {"type": "capacity_change", "start": "2022-09-14", "route": "karaozek",
+           "capacity": "routes.capacity_upper_lars"}
+    eng = _engine([halve, halve, fix], parameters={"routes.capacity_upper_lars": 123.0})
+    day = _at(eng, "2022-09-20")
+    ul, ka = _crossing(eng, "upper_lars"), _crossing(eng, "karaozek")
+    factor = np.ones(eng.net.n_routes)
+    factor[ul] = 0.25
+    assert np.array_equal(day.capacity_factor, factor)
+    assert day.capacity_set[ka] == pytest.approx(123.0 * eng.scenario.population.scale)  # persons, for the sample
+    assert np.isnan(np.delete(day.capacity_set, ka)).all()
+
+
+def test_a_capacity_set_by_a_capacity_change_is_scaled_in_a_sample_run():
+    scale, value = 0.05, 3000.0
+    change = {"type": "capacity_change", "start": "2022-09-14", "route": "upper_lars", "capacity": value}
+    eng = _engine([change], seed=5, scale=scale)
+    day = _at(eng, "2022-09-20")
+    j = _crossing(eng, "upper_lars")
+    _queue_today(eng, _women(eng, 400), j, 400)  # 4,000 people: over the sample's 150 a day
+    routes.step(eng, day)
+    assert eng.rec.today["processed"][j] == int(value * scale)
+
+
+# == abroad ===================================================================================================
+def _abroad_engine(seed, dest: str, n: int, parameters, **kw):
+    """An engine with n leavers in `dest` in each of 20 cells, no one travelling, no one else abroad."""
+    eng = _engine(seed=seed, parameters=parameters, **kw)
+    X, lay = eng.X, eng.layout
+    X[:, HOME] += X[:, lay.travelling].sum(axis=1)
+    X[:, lay.travelling] = 0
+    cells = np.flatnonzero(eng.adult & (X[:, HOME] >= n))[:20]
+    d = eng.net.dest_ids.index(dest)
+    X[cells, HOME] -= n
+    X[cells, lay.abroad.start + d] += n
+    return eng, cells, d
+
+
+def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_risk_at_home_is_higher():
+    par = {"abroad.return_rate": 0.05, "abroad.onward_rate_transit": 0.0, "abroad.onward_rate_other": 0.0}
+    obs = {0.0: 0, 0.1: 0}
+    n = {0.0: 0, 0.1: 0}
+    for seed in SEEDS:
+        eng, cells, d = _abroad_engine(seed, "AB", 500, par)
+        eng.rho = np.zeros(eng.pop.n_cells)
+        hi = cells[::2]
+        eng.rho[hi] = 0.1
+        quiet = _at(eng, "2022-09-20")
+        abroad.snapshot(eng)
+        abroad.step(eng, quiet)
+        back = eng.X[:, RETURNED]
+        obs[0.1] += back[hi].sum()
+        obs[0.0] += back[cells[1::2]].sum()
+        n[0.1] += 500 * hi.size
+        n[0.0] += 500 * (cells.size - hi.size)
+        eng.check_conservation()
+    b = eng.params["abroad.beta_return_risk"]
+    p_lo, p_hi = -np.expm1(-0.05), -np.expm1(-0.05 * np.exp(-b * 0.1))
+    assert abs(_z(obs[0.0], n[0.0], p_lo)) < Z and abs(_z(obs[0.1], n[0.1], p_hi)) < Z
+    assert obs[0.1] / n[0.1] < obs[0.0] / n[0.0]
+
+
+@pytest.mark.parametrize("dest,rate", [("KZ", 0.2), ("TR", 0.05)])
+def test_leavers_move_on_at_their_destinations_rate_to_destinations_they_may_enter(dest, rate):
+    """Transit countries at `onward_rate_transit`, others at `onward_rate_other`; never to the same country, to
+    a country reached only from Russia, or to one that needs a passport they do not hold."""
+    par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.2, "abroad.onward_rate_other": 0.05}
+    moved = n = 0
+    for seed in SEEDS:
+        eng, cells, d = _abroad_engine(seed, dest, 500, par)
+        eng.rho = np.zeros(eng.pop.n_cells)
+        abroad.snapshot(eng)
+        abroad.step(eng, _at(eng, "2022-09-20"))
+        lay, X = eng.layout, eng.X
+        left = 500 * cells.size - X[cells, lay.abroad.start + d].sum()
+        moved += left
+        n += 500 * cells.size
+        out = X[:, lay.abroad].copy()
+        out[:, d] = 0
+        assert out.sum() == left and eng.rec.today["entries"].sum() == left
+        net = eng.net
+        for bad in ("AB", "BY", "MN"):
+            assert out[:, net.dest_ids.index(bad)].sum() == 0
+        no_pp = eng.pop.passport == 0
+        assert out[np.ix_(no_pp, net.needs_passport)].sum() == 0
+        eng.check_conservation()
+    assert abs(_z(moved, n, -np.expm1(-rate))) < Z
+
+
+def test_at_the_stay_deadline_a_share_visa_run_share_re_enters_and_the_rest_come_home():
+    par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.0, "abroad.onward_rate_other": 0.0}
+    runs = n = 0
+    share = _engine().params["abroad.visa_run_share"]
+    for seed in SEEDS:
+        eng, cells, kz = _abroad_engine(seed, "KZ", 50, par, end="2022-10-31")
+        N = 50 * cells.size
+        eng.cohort[0, kz] = N
+        eng.rho = np.zeros(eng.pop.n_cells)
+        quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+        eng.t = 30  # KZ: 30 days visa-free; the cohort of day 0 is due today
+        abroad.snapshot(eng)
+        abroad.step(eng, quiet)
+        tod = eng.rec.today
+        r = tod["visa_runs"]
+        assert eng.X[cells, eng.layout.abroad.start + kz].sum() == r
+        assert eng.X[cells, RETURNED].sum() == N - r
+        assert tod["exits_back"][kz] == N and tod["entries"][kz] == r  # an exit and an entry for each run
+        assert eng.cohort[30, kz] == r and eng.cohort[0, kz] == 0  # the clock restarts
+        runs += r
+        n += N
+    assert abs(_z(runs, n, share)) < Z
+
+
+def test_a_host_rule_stay_limit_sets_the_deadline():
+    rule = {"type": "host_rule", "start": "2022-09-14", "destination": "KZ", "max_stay_days": 10}
+    par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.0, "abroad.visa_run_share": 0.0}
+    eng, cells, kz = _abroad_engine(1, "KZ", 50, par)
+    eng.scenario = small_scenario([rule], parameters=par, allow_outside_range=True)
+    eng.cohort[0, kz] = 50 * cells.size
+    eng.rho = np.zeros(eng.pop.n_cells)
+    stock = []
+    for t in (9, 10):
+        eng.t, eng.date = t, eng.days[t]
+        abroad.snapshot(eng)
+        abroad.step(eng, eng.day_policy())
+        stock.append(eng.X[:, eng.layout.abroad.start + kz].sum())
+    assert stock == [50 * cells.size, 0]
+
+
+@pytest.mark.parametrize("dest,needs", [("KZ", True), ("GE", False)])
+def test_a_host_rule_on_passports_opens_or_closes_a_destination_to_those_without_one(dest, needs):
+    rule = {"type": "host_rule", "start": "2022-09-14", "destination": dest, "needs_foreign_passport": needs}
+    eng = _engine([rule])
+    d = eng.net.dest_ids.index(dest)
+    to_d = eng.net.dest == d
+    quiet = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    ruled = routes.utilities(eng, _at(eng, "2022-09-20"))
+    adult_no_pp = eng.adult & (eng.pop.passport == 0)
+    for u, closed in ((quiet, not needs), (ruled, needs)):
+        share = u.p_route[u.key[adult_no_pp]][:, to_d].sum(axis=1)
+        trips = u.trip_h[u.key[adult_no_pp]][:, to_d].sum(axis=1)
+        assert ((share == 0) & (trips == 0)).all() == closed and ((share > 0) & (trips > 0)).all() != closed
+
+
+# == family ===================================================================================================
+def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
+    eng = _engine(seed=7)
+    p = eng.params
+    ratio, lag = p["family.ratio"], int(p["family.lag_days"])
+    R = eng.pop.n_regions
+    se = eng.pop.regions.region_id.tolist().index("SE")
+    men = np.zeros(R)
+    men[se] = 3000
+    _at(eng, "2022-09-14")
+    schedule_family(eng, men)
+    assert eng.family_ring.sum() == pytest.approx(ratio * 3000)
+    attempts, from_region = [], np.zeros(R)
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    for t in range(0, lag + 2):
+        eng.t = t
+        eng.rec.reset()
+        eng.air_demand = []
+        eng.arrive_exit[:] = 0
+        u = routes.utilities(eng, quiet)
+        decisions._family(eng, u)
+        attempts.append(eng.rec.today["family_attempts"])
+        by_cell = eng.arrive_exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
+                                                     for _, _, c, _, n in eng.air_demand),
+                                                    np.zeros(eng.pop.n_cells)).astype(np.int64)
+        from_region += np.bincount(eng.pop.region, by_cell, minlength=R)
+        assert (by_cell[~eng.family_pool] == 0).all()  # women and children only
+    assert attempts[0] == 0 and attempts[lag + 1] == 0  # from the next day, within the lag
+    total = sum(attempts)
+    assert abs(total - ratio * 3000) / np.sqrt(ratio * 3000) < Z
+    assert from_region[se] == total  # only from his region
+    per_day = ratio * 3000 / lag
+    assert all(abs(a - per_day) / np.sqrt(per_day) < Z for a in attempts[1:lag + 1])
+
+
+def test_followers_of_men_who_left_on_different_days_add_up():
+    eng = _engine()
+    p = eng.params
+    ratio, lag = p["family.ratio"], int(p["family.lag_days"])
+    men = np.zeros(eng.pop.n_regions)
+    men[0] = lag * 10.0
+    eng.t = 0
+    schedule_family(eng, men)
+    eng.t = 1
+    schedule_family(eng, 2 * men)
+    per_day = ratio * men[0] / lag
+    ring = eng.family_ring[:, 0]
+    slot = np.arange(lag + 1)
+    assert ring[1] == pytest.approx(per_day)  # day 1: the first day's men only
+    assert ring[(slot >= 2) & (slot <= lag)] == pytest.approx(np.full(lag - 1, 3 * per_day))
+    assert ring[0] == pytest.approx(2 * per_day)  # day lag + 1 (slot 0): the second day's men only
+    assert ring.sum() == pytest.approx(3 * ratio * men[0])
+
+
+def test_men_who_cross_schedule_their_families_by_region():
+    """Adult men who crossed today, by region, set the followers to come; women who crossed bring none."""
+    eng = _engine(seed=8, parameters=BIG)
+    day = _at(eng, "2022-09-20")
+    cells = _men(eng, 100)
+    j = _crossing(eng, "upper_lars")
+    k = _queue_today(eng, cells, j, 100)
+    _queue_today(eng, _women(eng, 100), j, 100)
+    eng.family_ring[:] = 0
+    routes.step(eng, day)
+    want = eng.family_ring.sum(axis=0)
+    crossed = np.bincount(eng.pop.region[cells], np.full(cells.size, 100), minlength=eng.pop.n_regions)
+    assert want == pytest.approx(eng.params["family.ratio"] * crossed) and crossed.sum() == k
+
+
+# == passports ================================================================================================
+def test_passport_applications_are_issued_processing_days_later_within_the_daily_capacity():
+    days = 5
+    eng = _engine(seed=9, parameters={"passport.processing_days": days, "passport.lambda0": 0.004,
+                                      "passport.capacity_per_day": 14000})
+    eng.pp_ring[:] = 0
+    eng.pp_pending[:] = 0
+    eng.pp_carry[:] = 0
+    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.t = 0
+    n = np.where(eng.may_apply, eng.X[:, HOME], 0)
+    decisions._apply_for_passports(eng)
+    apps = eng.pp_ring[0].copy()
+    assert abs(_z(apps.sum(), n.sum(), -np.expm1(-0.004))) < Z
+    assert (apps[~eng.may_apply] == 0).all()
+    cap = int(14000 * eng.scenario.population.scale)
+    assert apps.sum() > cap  # the capacity binds on the due day
+    holders0 = (eng.X.sum(axis=1) * eng.pop.passport).sum()
+    issued = []
+    for t in range(1, days + 2):
+        eng.t = t
+        decisions._issue_passports(eng)
+        issued.append(eng.rec.today["passports_issued"])
+    assert issued[: days - 1] == [0] * (days - 1)
+    assert issued[days - 1] == cap and issued[days] == min(cap, apps.sum() - cap)  # the rest carried over
+    assert (eng.X.sum(axis=1) * eng.pop.passport).sum() - holders0 == sum(issued)  # moved to the passport cell
+    eng.check_conservation()
+
+
+def test_passport_applications_rise_with_risk_by_one_plus_beta_risk_rho():
+    eng = _engine(seed=10, parameters={"passport.lambda0": 0.002})
+    eng.pp_pending[:] = 0
+    eng.pp_carry[:] = 0
+    eng.rho = np.full(eng.pop.n_cells, 0.3)
+    eng.t = 0
+    n = np.where(eng.may_apply, eng.X[:, HOME], 0)
+    decisions._apply_for_passports(eng)
+    rate = 0.002 * (1 + eng.params["passport.beta_risk"] * 0.3)
+    assert abs(_z(eng.pp_ring[0].sum(), n.sum(), -np.expm1(-rate))) < Z
+
+
+# == call-up ==================================================================================================
+@pytest.mark.parametrize("lapse", [True, False])
+def test_summonses_lapse_the_day_after_a_mobilisation_ends(lapse):
+    mob = dict(MOBILISATION, start="2022-09-16", end="2022-09-20", summons_lapse_at_end=lapse)
+    eng = _engine([mob], end="2022-09-21")
+    for i, d in enumerate(eng.days):
+        eng.t, eng.date = i, d
+        if d == dt.date(2022, 9, 21):
+            held = eng.X[:, SUMMONED].sum()
+            callup.step(eng, eng.day_policy())
+            after = eng.X[:, SUMMONED].sum()
+        else:
+            eng.step()
+    assert held > 0
+    assert after == (0 if lapse else held)
+
+
+def test_a_lapse_reaches_the_summoned_men_queued_at_a_crossing():
+    mob = dict(MOBILISATION, start="2022-09-16", end="2022-09-20")
+    eng = _engine([mob], end="2022-09-25")
+    for i, d in enumerate(eng.days[:7]):  # to the end of the call-up
+        eng.t, eng.date = i, d
+        eng.step()
+    j = _crossing(eng, "upper_lars")
+    cells = _men(eng, 20)
+    eng.X[cells, HOME] -= 20
+    eng.X[cells, eng.layout.queued_summoned.start + j] += 20  # queued since yesterday with a summons
+    eng.wait[:] = 0.0
+    eng.wait[j] = 1e6  # they all balk today
+    mobilised = eng.X[:, MOBILISED].sum()
+    for i in range(7, len(eng.days)):
+        eng.t, eng.date = i, eng.days[i]
+        eng.step()
+        assert eng.X[:, SUMMONED].sum() == 0  # summonses lapsed on 21 Sep
+    assert eng.X[:, MOBILISED].sum() == mobilised  # no one is mobilised after the end
+
+
+@pytest.mark.parametrize("allocation", ["burden", "proportional"])
+def test_summonses_per_eligible_man_follow_the_allocation(allocation):
+    """Under `burden`, region r gets q_r ∝ (war deaths per man)^k summonses per unit of eligibility weight; under
+    `proportional` the same everywhere. Served counts per region match Σ n·min(1, q_r·e_i) within 4 sd."""
+    mob = dict(MOBILISATION, allocation=allocation, target=3_000_000)
+    eng = _engine([mob], seed=12)
+    day = _at(eng, "2022-09-21")
+    X, pop = eng.X.copy(), eng.pop
+    callup.step(eng, day)
+    e = eng.elig[id(eng.current_mob)]
+    fh = eng.current_mob.find_rate(eng.params)
+    R = pop.n_regions
+    E_r = np.bincount(pop.region, e * (X[:, HOME] + X[:, RETURNED] + fh * X[:, 2]), minlength=R)
+    w = eng.burden_weight if allocation == "burden" else np.ones(R)
+    target = callup.scaled_target(eng, eng.current_mob)
+    i, n_days = 0, (eng.current_mob.end - eng.current_mob.start).days + 1
+    S = eng.current_mob.profile(i, n_days, eng.params) * target * eng.current_mob.setting("summons_per_recruit",
+                                                                                          eng.params)
+    q = S * w / (w * E_r).sum()
+    p = np.minimum(1.0, q[pop.region] * e)
+    mean = np.bincount(pop.region, (X[:, HOME] + X[:, RETURNED]) * p, minlength=R)
+    var = np.bincount(pop.region, (X[:, HOME] + X[:, RETURNED]) * p * (1 - p), minlength=R)
+    served = eng.summons_r
+    assert (np.abs(served - mean) < Z * np.sqrt(var) + 1).all()
+    per_weight = served / E_r
+    se, mow = (pop.regions.region_id.tolist().index(r) for r in ("SE", "MOW"))
+    if allocation == "burden":
+        assert per_weight[se] > 10 * per_weight[mow]  # SE: 110 deaths per 100k men, Moscow 3
+    else:
+        assert per_weight[se] == pytest.approx(per_weight[mow], rel=0.2)
+
+
+# == economy and voice ========================================================================================
+def test_output_ratio_is_the_product_of_sector_shortfalls_to_their_weights():
+    from exitvoice.economy import output_ratio
+
+    absent = np.array([10.0, 0.0, 50.0, 200.0])
+    L = np.array([100.0, 100.0, 100.0, 100.0])
+    w = np.array([0.5, 0.3, 0.2, 0.1])
+    hand = 0.9 ** 0.5 * 1.0 * 0.5 ** 0.2 * (1 - (1 - 1e-12)) ** 0.1  # a sector cannot lose more than all
+    assert output_ratio(absent, L, w) == pytest.approx(hand, rel=1e-9)
+    two = output_ratio(np.stack([absent[:3], absent[:3] * 0]), L[:3], w[:3])
+    assert two == pytest.approx([0.9 ** 0.5 * 0.5 ** 0.2, 1.0])
+
+
+def test_the_call_up_announcements_protest_shock_comes_on_the_announcement_day():
+    from exitvoice.voice import shocks
+
+    mob = dict(MOBILISATION, start="2022-09-16")
+    eng = _engine([mob], end="2022-09-25")
+    p = eng.params
+    T, R = len(eng.days), eng.pop.n_regions
+    summons = np.zeros((T, R))
+    summons[5, 0] = 300.0
+    men = np.full(R, 200_000.0)
+    s = shocks(eng, summons, men)
+    k = eng.days.index(dt.date(2022, 9, 16))
+    a, h = p["voice.shock_announcement"], p["voice.shock_half_life"]
+    assert (s[:k] == 0).all()
+    assert s[k] == pytest.approx(np.full(R, a))  # on the day itself, not a day late
+    assert s[k + 1, 1] == pytest.approx(a * 0.5 ** (1 / h))
+    assert s[5, 0] - s[5, 1] == pytest.approx(p["voice.shock_summons"] * 300 / 200)  # per 1,000 men
+
+
+# == compare: the verdict on the bands ========================================================================
+def _case(name, left_end: np.ndarray):
+    from exitvoice.compare import Case, case_metrics
+    from exitvoice.scenario import Scenario
+    from exitvoice.validate import Simulated
+
+    sc = Scenario.from_dict({"scenario": {"name": name, "start": "2022-09-14", "end": "2022-09-16"}})
+    n = left_end.size
+    dates = pd.date_range("2022-09-14", periods=3)
+    cum = np.outer(left_end, [0.2, 0.6, 1.0])
+    zeros = np.zeros((n, 3))
+    series = {("cum_departures_ru", "RU"): cum, ("mobilised_cum", "RU"): zeros, ("abroad_stock", "RU"): cum,
+              ("passports_issued", "RU"): zeros}
+    case = Case(name, sc, Simulated(dates, series, n), "test")
+    case.metrics = case_metrics(case)
+    return case
+
+
+@pytest.mark.parametrize("b,verdict", [(np.arange(200, 220.0), ", clear"),
+                                       (np.arange(95, 115.0), ", within the spread")])
+def test_findings_call_a_difference_clear_only_when_the_bands_do_not_overlap(b, verdict):
+    from exitvoice.compare import Comparison
+
+    a = np.arange(100, 120.0)
+    text = Comparison([_case("a", a), _case("b", b)]).findings()
+    line = [x for x in text.splitlines() if x.startswith("- **b**")][-1]  # the line against the reference
+    change = np.median(b) / np.median(a) - 1
+    word = "more" if change > 0 else "fewer"
+    assert f"{abs(change):.0%} {word} departures (" in line
+    assert f"{verdict};" in line or f"{verdict})" in line
+    other = ", within the spread" if verdict == ", clear" else ", clear"
+    assert other not in line
+
+
+def test_findings_give_no_verdict_on_the_bands_with_too_few_members():
+    from exitvoice.compare import Comparison
+
+    text = Comparison([_case("a", np.arange(100, 105.0)), _case("b", np.arange(200, 205.0))]).findings()
+    line = [x for x in text.splitlines() if x.startswith("- **b**")][-1]
+    assert "more departures" in line and ", clear" not in line and "within the spread" not in line
