@@ -153,4 +153,4 @@ def test_comparison_files_hold_whole_people(tmp_path):
     people = t[t.metric.isin(["left", "mobilised", "protesters_peak", "detained", "workers_lost_end"])]
     assert len(people) and (people[["q05", "q50", "q95"]].dropna() % 1 == 0).all().all()
     fill = t[t.metric == "quota_fill"].q50.iloc[0]
-    assert len(f"{fill}".rstrip("0").split(".")[-1]) <= 4
+    assert float(f"{fill:.4g}") == fill  # 4 significant digits

@@ -77,7 +77,12 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
         X = morris_sample.sample(prob, samples, num_levels=4, seed=seed)
     else:
         X = sobol_sample.sample(prob, samples, calc_second_order=False, seed=seed)
-    values = np.where(logs, 10.0 ** X, X)
+    from .pack import load_pack
+
+    decl = load_pack(scenario.scenario.country).declarations
+    lo, hi = np.array([decl[p].low for p in params]), np.array([decl[p].high for p in params])
+    # back from log10 into the declared range: 10**log10(low) may land a rounding error outside it
+    values = np.clip(np.where(logs, 10.0 ** X, X), lo, hi)
     design = pd.DataFrame(values, columns=params).assign(set_id=np.arange(len(X)))
     ens = run_ensemble(scenario, len(X), seed=seed, jobs=jobs, posterior=design, scheduler=scheduler,
                        progress=progress, common_random_numbers=True)
