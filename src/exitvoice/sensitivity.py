@@ -64,6 +64,7 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
     from SALib.sample import sobol as sobol_sample
 
     from .ensemble import run_ensemble
+    from .pack import load_pack
 
     if method not in METHODS:
         raise ExitvoiceError("unknown method", field="--method", given=method, allowed=list(METHODS))
@@ -77,12 +78,10 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
         X = morris_sample.sample(prob, samples, num_levels=4, seed=seed)
     else:
         X = sobol_sample.sample(prob, samples, calc_second_order=False, seed=seed)
-    from .pack import load_pack
-
+    values = np.where(logs, 10.0 ** X, X)
+    # 10 ** log10(low) may land a rounding error below low: keep the design inside the declared ranges
     decl = load_pack(scenario.scenario.country).declarations
-    lo, hi = np.array([decl[p].low for p in params]), np.array([decl[p].high for p in params])
-    # back from log10 into the declared range: 10**log10(low) may land a rounding error outside it
-    values = np.clip(np.where(logs, 10.0 ** X, X), lo, hi)
+    values = np.clip(values, [decl[p].low for p in params], [decl[p].high for p in params])
     design = pd.DataFrame(values, columns=params).assign(set_id=np.arange(len(X)))
     ens = run_ensemble(scenario, len(X), seed=seed, jobs=jobs, posterior=design, scheduler=scheduler,
                        progress=progress, common_random_numbers=True)
