@@ -88,12 +88,51 @@ def test_output_problems_are_found_before_the_run(scenario_file, tmp_path, monke
 
 
 def test_a_read_only_parent_is_refused(tmp_path, monkeypatch):
+    import tempfile
+
     ro = tmp_path / "ro"
     ro.mkdir()
-    real = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode: False if os.fspath(p) == os.fspath(ro) else real(p, mode))
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*a, dir=None, **k):  # what a read-only folder does, whoever we are (root ignores mode bits)
+        if dir is not None and os.fspath(dir) == os.fspath(ro.resolve()):
+            raise PermissionError(13, "read-only", os.fspath(dir))
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
     with pytest.raises(ExitvoiceError, match="not writable"):
         check_output(ro / "out")
+    with pytest.raises(ExitvoiceError, match="not writable"):
+        check_output("/proc/exitvoice-test")  # permission bits say yes; the filesystem says no
+
+
+def test_force_never_deletes_files_exitvoice_did_not_write(scenario_file, tmp_path):
+    fake = tmp_path / "fake"  # a summary.json of someone else's, beside their work
+    fake.mkdir()
+    (fake / "summary.json").write_text("{}")
+    (fake / "thesis.txt").write_text("years of work")
+    r = exitvoice("run", scenario_file, "--out", fake, "--force", "--no-plots")
+    assert r.returncode == 2 and "did not write" in r.stderr and (fake / "thesis.txt").is_file()
+    ours = tmp_path / "ours"
+    assert exitvoice("run", scenario_file, "--out", ours, "--no-plots").returncode == 0
+    (ours / "mynotes.txt").write_text("notes")  # a user's file added to an exitvoice folder
+    r = exitvoice("run", scenario_file, "--out", ours, "--force", "--no-plots")
+    assert r.returncode == 2 and "mynotes.txt" in r.stderr and (ours / "mynotes.txt").is_file()
+    members = tmp_path / ".ens.members"  # where an ensemble keeps its finished members
+    members.mkdir()
+    (members / "mine.txt").write_text("x")
+    r = exitvoice("run", scenario_file, "--out", tmp_path / "ens", "--ensemble", "2", "--no-plots")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and (members / "mine.txt").is_file()
+
+
+def test_an_out_path_through_a_symlink_loses_nothing(scenario_file, tmp_path):
+    res = tmp_path / "res1"
+    assert exitvoice("run", scenario_file, "--out", res, "--no-plots").returncode == 0
+    (tmp_path / "real").mkdir()
+    (tmp_path / "lr").symlink_to(tmp_path / "real" / ".." / "res1")
+    r = exitvoice("run", scenario_file, "--out", "lr/../res1", "--force", "--no-plots", cwd=tmp_path)
+    assert "Traceback" not in r.stderr
+    assert (res / "summary.json").is_file() or r.returncode == 2
 
 
 def test_an_interrupted_write_leaves_nothing_and_stale_folders_are_cleaned(tmp_path):

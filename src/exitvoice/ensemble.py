@@ -219,6 +219,10 @@ class Checkpoint:
         if self.folder.is_dir() and (self.folder / "key.txt").is_file():
             if (self.folder / "key.txt").read_text().strip() != key:  # another ensemble's: start afresh
                 self.clear()
+        elif self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
+            raise ExitvoiceError("something exitvoice did not write stands where it keeps an ensemble's finished "
+                                 "members", field="--out", given=str(self.folder),
+                                 allowed="move it away, or write the ensemble to another folder")
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "key.txt").write_text(key + "\n")
 

@@ -24,6 +24,23 @@ MARKER = ".exitvoice-output"
 """The file that marks a folder as written by exitvoice (and so replaceable with `--force`)."""
 
 _OURS = (MARKER, "summary.json")
+# What a folder written before the marker existed may hold (a run, an ensemble, a validation or a comparison).
+_LEGACY = {"summary.json", "timeseries.parquet", "regions.parquet", "cells.parquet", "scenario.toml", "scenario.json",
+           "plots", "validation", "members.parquet", "timeseries_quantiles.parquet", "scorecard.csv", "scorecard.json",
+           "scorecard.png", "comparison.csv", "comparison.json", "comparison.md", "findings.md"}
+
+
+def _foreign(out: Path) -> list[str]:
+    """Entries of the folder `out` that exitvoice did not write there (the marker lists what it wrote)."""
+    marker = out / MARKER
+    if marker.is_file():
+        lines = marker.read_text().splitlines()
+        ours = {ln[2:] for ln in lines if ln.startswith("- ")} | {MARKER}
+        if len(ours) == 1:  # a marker that lists nothing (written before the list): the legacy names
+            ours |= _LEGACY
+    else:
+        ours = set(_LEGACY)
+    return sorted(p.name for p in out.iterdir() if p.name not in ours)
 
 
 def _protected(path: Path) -> str | None:
@@ -72,6 +89,11 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out") 
             raise ExitvoiceError(f"the folder exists and was not written by exitvoice; {_force(field)} replaces "
                                  "only exitvoice's own output folders", field=field, given=str(out),
                                  allowed=f"a new folder, or one holding exitvoice's marker file {MARKER}")
+        foreign = _foreign(out)
+        if foreign:
+            raise ExitvoiceError(f"the folder holds files exitvoice did not write there; {_force(field)} would delete "
+                                 "them", field=field, given=f"{out} ({', '.join(foreign[:5])})",
+                                 allowed="move them away first, or write to a new folder")
     _check_parent(out, resolved, field)
     return out
 
@@ -84,9 +106,12 @@ def _check_parent(out: Path, resolved: Path, field: str) -> None:
     if not parent.is_dir():
         raise ExitvoiceError("a file stands where a parent folder should be", field=field, given=str(out),
                              allowed=f"a path whose parents are folders ({parent} is a file)")
-    if not os.access(parent, os.W_OK | os.X_OK):
+    try:  # try it: permission bits say nothing for root, nor for /proc or /sys
+        probe = tempfile.mkdtemp(prefix=".exitvoice-probe.", dir=parent)
+    except OSError:
         raise ExitvoiceError("the parent folder is not writable", field=field, given=str(out),
-                             allowed=f"a path under a folder you can write ({parent} is read-only)")
+                             allowed=f"a path under a folder you can write ({parent} is read-only)") from None
+    os.rmdir(probe)
 
 
 def json_text(obj: object) -> str:
@@ -122,13 +147,16 @@ def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
 
     The rules of `check_output` are applied first (again, since a Python caller may not have checked).
     """
-    out = check_output(out, force=force, field="output folder")
+    out = check_output(out, force=force, field="output folder").resolve()  # no '..' through a symlink
     out.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         (tmp / MARKER).write_text("written by exitvoice; `--force` may replace this folder\n")
         yield tmp
+        names = sorted(p.name for p in tmp.iterdir() if p.name != MARKER)
+        (tmp / MARKER).write_text("written by exitvoice; `--force` may replace this folder, which holds:\n"
+                                  + "".join(f"- {n}\n" for n in names))
         if out.exists():
             check_output(out, force=force, field="output folder")
             shutil.rmtree(out)
