@@ -233,10 +233,10 @@ def test_leavers_are_drawn_more_from_it_workers_by_their_exit_propensity():
     it = eng.economy.sectors.index("it")
     abroad = eng.pop.size.astype(float) * 0.001  # the same share of every cell abroad
     lost = {}
-    for r in (1.0, 8.0):
+    for r in (2.0, 16.0):  # the ends of the declared range
         econ = Economy.build(eng.pack, eng.params.with_overrides({"economy.exit_propensity_it": r}), eng.pop)
         lost[r] = abroad @ econ.emp_abroad
         assert (econ.emp_abroad.sum(axis=1) <= 1 + 1e-12).all()
-    assert lost[8.0][it] > 5 * lost[1.0][it]  # far more IT workers among the same leavers
-    others = np.arange(len(lost[1.0])) != it
-    assert (lost[8.0][others] < lost[1.0][others]).all()  # fewer of every other sector
+    assert lost[16.0][it] > 5 * lost[2.0][it]  # far more IT workers among the same leavers
+    others = np.arange(len(lost[2.0])) != it
+    assert (lost[16.0][others] < lost[2.0][others]).all()  # fewer of every other sector
