@@ -62,13 +62,16 @@ def _dest_logsum(eng, V: np.ndarray) -> np.ndarray:
     return out
 
 
-def nested(eng, V: np.ndarray, dest_term: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nested(eng, V: np.ndarray, dest_term: np.ndarray,
+           iv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The nested logit over route utilities V [..., route] with a destination term [..., dest] or [dest].
 
+    `iv`, the inclusive values log Σ_{r→d} exp(V/λ) [..., dest], is computed from V unless given.
     Returns (P(d) [..., dest], P(r | d) [..., route], LS = log Σ_d exp(dest_term + λ·IV_d) [...]).
     """
     lam = eng.params["routes.nest_scale"]
-    iv = _dest_logsum(eng, V / lam)  # [..., dest]
+    if iv is None:
+        iv = _dest_logsum(eng, V / lam)  # [..., dest]
     u = dest_term + lam * iv
     ls = _logsumexp(u)
     ok = np.isfinite(ls)[..., None]
@@ -247,8 +250,10 @@ def utilities(eng, day) -> Utilities:
         V[on] += term.add[None, :]
     # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches.
     reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * (eng.current_mob is not None)
-    p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock) - reach)
-    _, _, ls = nested(eng, V, eng.asc_dest)  # accessibility: the same log-sum as LS0, without the diaspora
+    iv = _dest_logsum(eng, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums below
+    p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock) - reach, iv)
+    # accessibility: the same log-sum as LS0, without the diaspora
+    ls = _logsumexp(eng.asc_dest + p["routes.nest_scale"] * iv)
     feasible = np.isfinite(ls)
     p_route = p_dest[:, net.dest] * p_within
     lsd_open = eng.lsd_open[reg, pp]  # [key, dest]
