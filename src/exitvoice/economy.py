@@ -180,13 +180,16 @@ class Economy:
                    workers=size @ emp, weight=p["economy.labour_elasticity"] * va, va_share=va,
                    hiding=p["economy.hiding_absence"])
 
-    def absent(self, X: np.ndarray, layout, abroad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def absent(self, X: np.ndarray, layout, abroad: np.ndarray,
+               queued: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Today's absent labour by sector: (persons, wage-weighted units), net of remote work.
 
-        `abroad` is the count abroad per cell.
+        `abroad` is the count abroad per cell, `queued` the count queued at a crossing per cell (summed from X when
+        not given).
         """
-        home_absent = (sum(X[:, cols].sum(1) for cols in layout.queued)
-                       + X[:, MOBILISED] + self.hiding * X[:, HIDING]).astype(float)
+        if queued is None:
+            queued = sum(X[:, cols].sum(1) for cols in layout.queued)
+        home_absent = (queued + X[:, MOBILISED] + self.hiding * X[:, HIDING]).astype(float)
         abroad = abroad.astype(float)
         keep = 1.0 - self.remote
         persons = home_absent @ self.emp + (abroad @ self.emp_abroad) * keep

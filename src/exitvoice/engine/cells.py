@@ -34,6 +34,7 @@ from ..params import ParameterSet
 from ..policies import DayPolicy, PolicyContext
 from ..population import build_population
 from ..processes import abroad, callup, decisions, risk, routes
+from ..processes.sampling import tally
 from ..scenario import Scenario
 from ..voice import VoiceRecorder
 from . import steady
@@ -101,13 +102,16 @@ class CellEngine:
         self.X[cells, src] -= n
         self.X[cells, dst] += n
 
-    def check_conservation(self) -> None:
-        """Every cell's states add up to its size within each passport pair, and no count is negative."""
-        if (self.X < 0).any():
+    def check_conservation(self, totals: tuple | None = None) -> None:
+        """Every cell's states add up to its size within each passport pair, and no count is negative.
+
+        `totals` is today's `tally` of the state when already made (the day's record makes it).
+        """
+        _, rows, _, _, low = totals if totals is not None else tally(self.X, self.layout)
+        if low < 0:
             bad = np.argwhere(self.X < 0)[0]
             raise ConservationError(f"{self.date}: negative count in cell {bad[0]}, state "
                                     f"{self.layout.names()[bad[1]]}")
-        rows = self.X.sum(axis=1)
         pop = self.pop
         if not np.array_equal(np.bincount(pop.group, rows), np.bincount(pop.group, pop.size)):
             raise ConservationError(f"{self.date}: a person-group's total changed")
@@ -133,9 +137,10 @@ class CellEngine:
         decisions.step(self, day)
         routes.step(self, day)
         abroad.step(self, day)
-        self.rec.record(day)
+        totals = tally(self.X, self.layout)  # one pass over the state serves the record and the check
+        self.rec.record(day, totals)
         if self.check:
-            self.check_conservation()
+            self.check_conservation(totals)
 
     def run(self, progress: Callable[[int, int], None] | None = None, until: dt.date | None = None):
         """Run every day of the scenario (or up to `until`, inclusive) and return the Results.

@@ -52,31 +52,34 @@ class Recorder:
                           processed=np.zeros(net.n_routes, dtype=np.int64),
                           air_demand=np.zeros(int((~net.is_land).sum())))
 
-    def record(self, day) -> None:
-        """Store today's counters and state totals, then reset the counters."""
+    def record(self, day, totals: tuple) -> None:
+        """Store today's counters and state totals, then reset the counters.
+
+        `totals` is the day's `sampling.tally` of the state: column sums, row sums, abroad and queued per cell.
+        """
         eng, t, X, lay = self.eng, self.eng.t, self.eng.X, self.eng.layout
+        col, row, abroad_cell, queued_cell, _ = totals
         tod = self.today
         for k in SCALARS:
             self.scalar[k][t] = tod[k]
         self.by_dest["entries"][t] = tod["entries"]
         self.by_dest["exits_back"][t] = tod["exits_back"]
         self.by_dest["left_by_dest"][t] = tod["left_by_dest"]
-        self.by_dest["abroad"][t] = X[:, lay.abroad].sum(axis=0)
-        self.by_dest["travelling"][t] = X[:, lay.travelling].sum(axis=0)
+        self.by_dest["abroad"][t] = col[lay.abroad]
+        self.by_dest["travelling"][t] = col[lay.travelling]
         region = eng.pop.region
         R = eng.pop.n_regions
         self.by_region["summoned"][t] = eng.summons_r
         self.by_region["mobilised"][t] = tod["mobilised"]
         self.by_region["left"][t] = tod["left_by_region"]
-        abroad_cell = X[:, lay.abroad].sum(axis=1)
         self.by_region["abroad"][t] = np.bincount(region, abroad_cell, minlength=R)
         self.by_region["returned"][t] = tod["returned"]
-        for col, name in enumerate(FIXED_STATES):
-            self.states[name][t] = X[:, col].sum()
-        q = sum(X[:, cols].sum(axis=0) for cols in lay.queued)
+        for c, name in enumerate(FIXED_STATES):
+            self.states[name][t] = col[c]
+        q = sum(col[cols] for cols in lay.queued)
         self.states["queued"][t] = q.sum()
-        self.states["travelling"][t] = X[:, lay.travelling].sum()
-        self.states["abroad"][t] = X[:, lay.abroad].sum()
+        self.states["travelling"][t] = col[lay.travelling].sum()
+        self.states["abroad"][t] = col[lay.abroad].sum()
         self.queue[t] = q
         self.wait_days[t] = eng.wait
         self.processed[t] = tod["processed"]
@@ -84,10 +87,10 @@ class Recorder:
         self.capacity[t] = np.where(np.isnan(day.capacity_set), cap, day.capacity_set)
         self.price[t] = eng.price[eng.air_idx]
         self.air_demand[t] = tod["air_demand"]
-        self.passport_holders[t] = (X.sum(axis=1) * eng.pop.passport).sum()
+        self.passport_holders[t] = (row * eng.pop.passport).sum()
         self.closure[t] = eng.closure_seen
         men = self.eligible_men
         self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
-        self.labour_persons[t], self.labour_units[t] = eng.economy.absent(X, lay, abroad_cell)
+        self.labour_persons[t], self.labour_units[t] = eng.economy.absent(X, lay, abroad_cell, queued_cell)
         eng.voice.record(t, X, abroad_cell)
         self.reset()

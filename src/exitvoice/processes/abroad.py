@@ -17,7 +17,7 @@ import numpy as np
 
 from ..engine.state import HOME, RETURNED
 from .decisions import exit_core, pressure
-from .sampling import add_at, competing, exact_subset, split, sum_by
+from .sampling import add_at, block_entries, competing, exact_subset, split, sum_by
 
 
 def setup(eng) -> None:
@@ -37,9 +37,13 @@ def setup(eng) -> None:
 
 
 def snapshot(eng) -> None:
-    """The travellers and leavers abroad at the start of the day (docs/model.md §4: rates read the day's start)."""
-    eng.travelling_start = eng.X[:, eng.layout.travelling].copy()
-    eng.abroad_start = eng.X[:, eng.layout.abroad].copy()
+    """The travellers and leavers abroad at the start of the day (docs/model.md §4: rates read the day's start).
+
+    Kept as sparse (cell, destination, count) triplets in row-major order, the order of `np.nonzero`.
+    """
+    lay = eng.layout
+    eng.travelling_start = block_entries(eng.X, lay.travelling.start, lay.n_dest)
+    eng.abroad_start = block_entries(eng.X, lay.abroad.start, lay.n_dest)
 
 
 def step(eng, day) -> None:
@@ -52,40 +56,41 @@ def step(eng, day) -> None:
     rec = eng.rec.today
     D = eng.net.n_dest
     # Travellers
-    T = eng.travelling_start
-    cells, dest = np.nonzero(T)
+    cells, dest, n = eng.travelling_start
     if cells.size:
         stay = (exit_core(eng, None) * pressure(eng))[cells]
         back = np.full(cells.size, 1.0 / p["trips.trip_days"])
-        out = competing(T[cells, dest], np.stack([back, stay], axis=1), rng)
-        X[cells, lay.travelling.start + dest] -= out[:, 0] + out[:, 1]
+        out = competing(n, np.stack([back, stay], axis=1), rng)
+        add_at(X, cells, lay.travelling.start + dest, -(out[:, 0] + out[:, 1]))
         add_at(X, cells, HOME, out[:, 0])
-        X[cells, lay.abroad.start + dest] += out[:, 1]
+        add_at(X, cells, lay.abroad.start + dest, out[:, 1])
         rec["exits_back"] += sum_by(dest, out[:, 0], D)
         rec["trips_turned_exit"] += int(out[:, 1].sum())
         rec["left_by_dest"] += sum_by(dest, out[:, 1], D)
         rec["left_by_region"] += sum_by(pop.region[cells], out[:, 1], pop.n_regions)
     # Leavers
-    A = eng.abroad_start
+    a_cells, a_dest, a_n = eng.abroad_start
     max_stay = np.where(np.isnan(day.max_stay_days), eng.net.max_stay_days, day.max_stay_days)
-    expired = _deadlines(eng, A, max_stay)
-    R = A - expired  # still within their allowed stay
-    cells, dest = np.nonzero(R)
+    expired = _deadlines(eng, a_dest, a_n, max_stay)
+    r_n = a_n - expired  # still within their allowed stay
+    live = r_n > 0
+    cells, dest, n = a_cells[live], a_dest[live], r_n[live]
     ret = p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * eng.rho[cells])
     pp = pop.passport[cells]
     onward = eng.onward_rate[dest] * eng.can_move_on[pp, dest]
-    out = competing(R[cells, dest], np.stack([ret, onward], axis=1), rng)
+    out = competing(n, np.stack([ret, onward], axis=1), rng)
     n_ret, n_on = out[:, 0], out[:, 1]
     gone = sum_by(dest, n_ret + n_on, D)
+    r_sum = sum_by(dest, n, D)
     with np.errstate(invalid="ignore", divide="ignore"):
-        stay = np.where(R.sum(axis=0) > 0, 1.0 - gone / np.maximum(R.sum(axis=0), 1), 1.0)
+        stay = np.where(r_sum > 0, 1.0 - gone / np.maximum(r_sum, 1), 1.0)
     eng.cohort[: eng.t] *= stay[None, :]  # departures thin every cohort of their destination alike
-    xc, xd = np.nonzero(expired)
-    n_exp = expired[xc, xd]
+    due = expired > 0
+    xc, xd, n_exp = a_cells[due], a_dest[due], expired[due]
     runs = rng.binomial(n_exp, p["abroad.visa_run_share"])
-    X[xc, lay.abroad.start + xd] -= n_exp - runs  # a visa run exits and re-enters: the person stays in d
+    add_at(X, xc, lay.abroad.start + xd, -(n_exp - runs))  # a visa run exits and re-enters: the person stays
     add_at(X, xc, RETURNED, n_exp - runs)
-    X[cells, lay.abroad.start + dest] -= n_ret + n_on
+    add_at(X, cells, lay.abroad.start + dest, -(n_ret + n_on))
     add_at(X, cells, RETURNED, n_ret)
     movers = np.flatnonzero(n_on)
     if movers.size:
@@ -103,22 +108,25 @@ def step(eng, day) -> None:
                                                                                  pop.n_regions)
 
 
-def _deadlines(eng, A: np.ndarray, max_stay: np.ndarray) -> np.ndarray:
-    """Leavers whose allowed stay ends today [cell, dest]: every cohort that arrived `max_stay` days ago or earlier.
+def _deadlines(eng, dest: np.ndarray, n: np.ndarray, max_stay: np.ndarray) -> np.ndarray:
+    """Leavers whose allowed stay ends today: every cohort that arrived `max_stay` days ago or earlier.
+
+    Counted per entry of the leavers' (cell, destination, count) triplets, given here as (dest, n).
 
     Arrivals are tracked by day and destination (`eng.cohort`, thinned by the departures of each day); on its
     deadline a cohort's survivors are drawn from the destination's stock at random (the cohort is not tracked by
     cell), exactly as many as survive, so a visa-free limit is a deadline for those who arrived on the same day,
     not a memoryless hazard.
     """
-    out = np.zeros_like(A)
+    out = np.zeros_like(n)
     for d in np.flatnonzero(np.isfinite(max_stay) & (max_stay > 0)):
         cut = eng.t - int(max_stay[d])
         if cut < 0:
             continue
         due = eng.cohort[: cut + 1, d].sum()
         eng.cohort[: cut + 1, d] = 0.0
-        n = int(np.floor(due + eng.rng.random()))  # stochastic rounding of the thinned survivors
-        if n > 0:
-            out[:, d] = exact_subset(A[:, d], n, eng.rng)
+        k = int(np.floor(due + eng.rng.random()))  # stochastic rounding of the thinned survivors
+        if k > 0:
+            here = np.flatnonzero(dest == d)
+            out[here] = exact_subset(n[here], k, eng.rng)
     return out

@@ -283,7 +283,6 @@ def step(eng, day) -> None:
     freer for having queued.
     """
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
-    C = eng.pop.n_cells
     rec = eng.rec.today
     groups = ((lay.queued_exit, eng.arrive_exit, HOME), (lay.queued_trip, eng.arrive_trip, HOME),
               (lay.queued_summoned, eng.arrive_summoned, SUMMONED))
@@ -309,21 +308,24 @@ def step(eng, day) -> None:
     for cols, arrive, _ in groups:
         X[:, cols] += arrive
         arrive[:] = 0
-    # Crossings process up to capacity, at random among all queued.
+    # Crossings process up to capacity, at random among all queued. What each route processed is kept per group
+    # as sparse (cell, route, count) triplets in row-major order (the order of np.nonzero on a dense array).
     cap = _capacity(eng, day, eng.land_idx)
-    done = [np.zeros((C, net.n_routes), dtype=np.int64, order="F") for _ in groups]
+    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in groups]
     Q = [X[:, cols] for cols, _, _ in groups]
     queued = sum(q.sum(axis=0) for q in Q)
-    under = queued <= cap
-    for g in range(len(groups)):
-        done[g][:, : net.n_land][:, under] = Q[g][:, under]
-    for j in np.flatnonzero(~under):
-        served = exact_subset(np.stack([q[:, j] for q in Q], axis=1), int(cap[j]), rng)
-        for g in range(len(groups)):
-            done[g][:, j] = served[:, g]
-    for (cols, _, _), d in zip(groups, done, strict=True):
-        X[:, cols] -= d[:, : net.n_land]
-    rec["processed"][: net.n_land] = sum(d[:, : net.n_land].sum(0) for d in done)
+    processed = np.zeros(net.n_routes, dtype=np.int64)
+    for j in np.flatnonzero(queued > 0):
+        if queued[j] <= cap[j]:
+            served = [q[:, j].copy() for q in Q]
+        else:
+            both = exact_subset(np.stack([q[:, j] for q in Q], axis=1), int(cap[j]), rng)
+            served = [both[:, g] for g in range(len(groups))]
+        for g, n in enumerate(served):
+            cells = np.flatnonzero(n)
+            Q[g][cells, j] -= n[cells]
+            parts[g].append((cells, np.full(cells.size, j), n[cells]))
+            processed[j] += int(n[cells].sum())
     # Flights fill up to their seats, at random among all who want a seat.
     seats = _capacity(eng, day, eng.air_idx)
     demand_total = np.zeros(net.n_routes)
@@ -340,20 +342,23 @@ def step(eng, day) -> None:
         purpose = np.where(is_trip, 1, np.where(src == SUMMONED, 2, 0))
         for g in range(len(groups)):
             on = purpose == g
-            add_at(done[g], cells[on], net.n_land + flight[on], got[on])
-    rec["processed"][eng.air_idx] = sum(d[:, eng.air_idx].sum(0) for d in done)
+            parts[g].append((cells[on], net.n_land + flight[on], got[on]))
+        processed[net.n_land:] += sum_by(flight, got, eng.air_idx.size)
+    done = [_collect(pt, net.n_routes) for pt in parts]
+    rec["processed"][:] = processed
     rec["air_demand"] = demand_total[eng.air_idx]
     eng.air_demand = []
     # Screening where people are processed (only routes that processed someone today, and the screen's cells).
-    busy = np.logical_or.reduce([d.any(axis=0) for d in done])
+    busy = processed > 0
     for s in day.screens:
-        cols = np.flatnonzero(s.routes & busy)
-        if not cols.size:
+        at = s.routes & busy
+        if not at.any():
             continue
-        rows = np.flatnonzero(s.cells)
-        for (_, _, back_to), d in zip(groups, done, strict=True):
-            block = d[np.ix_(rows, cols)]
-            stopped = thin(block, s.prob, rng)
+        for (_, _, back_to), (cells, route, n) in zip(groups, done, strict=True):
+            idx = np.flatnonzero(s.cells[cells] & at[route] & (n > 0))
+            if not idx.size:
+                continue
+            stopped = rng.binomial(n[idx], s.prob)
             if not stopped.any():
                 continue
             if back_to == SUMMONED:  # already summoned: he goes back holding his summons
@@ -363,21 +368,23 @@ def step(eng, day) -> None:
                 rec["summons_at_border"] += int(summoned.sum())
             else:
                 summoned = np.zeros_like(stopped)
-            d[np.ix_(rows, cols)] = block - stopped
-            X[rows, SUMMONED] += summoned.sum(axis=1)
-            X[rows, HOME] += (stopped - summoned).sum(axis=1)
+            n[idx] -= stopped
+            add_at(X, cells[idx], SUMMONED, summoned)
+            add_at(X, cells[idx], HOME, stopped - summoned)
             rec["stopped_" + s.kind] += int(stopped.sum())
     # Arrivals: leavers (summoned or not) abroad, travellers on their trip.
-    done_exit, done_trip = done[0] + done[2], done[1]
-    for d, start in ((done_exit, lay.abroad.start), (done_trip, lay.travelling.start)):
-        for r in np.flatnonzero(d.any(axis=0)):
-            X[:, start + net.dest[r]] += d[:, r]
-    left = done_exit.sum(axis=0)
-    rec["entries"] += (left + done_trip.sum(axis=0)) @ eng.to_dest
+    for g, start in ((0, lay.abroad.start), (2, lay.abroad.start), (1, lay.travelling.start)):
+        cells, route, n = done[g]
+        add_at(X, cells, start + net.dest[route], n)
+    left = sum(sum_by(route, n, net.n_routes) for g, (_, route, n) in enumerate(done) if g != 1)
+    trips = sum_by(done[1][1], done[1][2], net.n_routes)
+    rec["entries"] += (left + trips) @ eng.to_dest
     rec["left_by_dest"] += left @ eng.to_dest
-    crossed = done_exit.sum(axis=1)
-    rec["left_by_region"] += sum_by(eng.pop.region, crossed, eng.pop.n_regions)
-    schedule_family(eng, sum_by(eng.pop.region, crossed * eng.adult_men, eng.pop.n_regions))
+    region = eng.pop.region
+    by_region = [sum_by(region[cells], n, eng.pop.n_regions) for g, (cells, _, n) in enumerate(done) if g != 1]
+    rec["left_by_region"] += sum(by_region)
+    schedule_family(eng, sum(sum_by(region[cells], n * eng.adult_men[cells], eng.pop.n_regions)
+                             for g, (cells, _, n) in enumerate(done) if g != 1))
     # What people see tomorrow.
     queue = sum(X[:, cols].sum(axis=0) for cols, _, _ in groups)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -385,6 +392,19 @@ def step(eng, day) -> None:
     a = eng.air_idx
     eng.air_load[a], eng.air_carried[a], eng.price[a] = fares(eng.air_load[a], eng.air_carried[a],
                                                               demand_total[a], seats, net.fare0[a], p)
+
+
+def _collect(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+             n_routes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge (cell, route, count) parts into one row-major triplet list, repeated pairs summed, zeros dropped."""
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    cells, route, n = (np.concatenate(x) for x in zip(*parts, strict=True))
+    code, inv = np.unique(cells.astype(np.int64) * n_routes + route, return_inverse=True)
+    total = np.bincount(inv, n, minlength=code.size).round().astype(np.int64)
+    keep = total > 0
+    return code[keep] // n_routes, code[keep] % n_routes, total[keep]
 
 
 def fares(load: np.ndarray, carried: np.ndarray, demand: np.ndarray, seats: np.ndarray, fare0: np.ndarray,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 PER_PERSON_LIMIT = 2_000_000  # above this many movers a day, use the vectorised multinomial
 SEQUENTIAL_MAX_K = 3  # up to this many outcomes, conditional binomials are cheaper than a draw per mover
 
@@ -53,6 +55,9 @@ def _split_rows(n: np.ndarray, w: np.ndarray, rng: np.random.Generator) -> np.nd
     total = int(n.sum())
     if total > PER_PERSON_LIMIT:
         return rng.multinomial(n, np.diff(cum, prepend=0.0, axis=1).clip(0, 1))
+    if kernels.ENABLED:
+        return kernels.split_per_person(np.ascontiguousarray(n, dtype=np.int64), np.ascontiguousarray(w, dtype=float),
+                                        rng)
     # One uniform per mover, located in its row's cumulative weights: shifting row r by r makes all rows one
     # increasing sequence, so a single binary search serves every mover (cost ~ movers · log(rows · K)).
     who = np.repeat(np.arange(m), n)
@@ -62,7 +67,18 @@ def _split_rows(n: np.ndarray, w: np.ndarray, rng: np.random.Generator) -> np.nd
 
 
 def competing(n: np.ndarray, hazards: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Competing risks: n[M] people, hazards[M, K] per day → counts[M, K] moving by each outcome."""
+    """Competing risks: n[M] people, hazards[M, K] per day → counts[M, K] moving by each outcome.
+
+    Runs the compiled twin (`kernels.competing`) of `competing_numpy`, whose draws it repeats exactly.
+    """
+    if kernels.ENABLED and hazards.shape[1] <= SEQUENTIAL_MAX_K:
+        return kernels.competing(np.ascontiguousarray(n, dtype=np.int64),
+                                 np.ascontiguousarray(hazards, dtype=float), rng)
+    return competing_numpy(n, hazards, rng)
+
+
+def competing_numpy(n: np.ndarray, hazards: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Competing risks in NumPy (the law, and the oracle of the kernel)."""
     total = hazards.sum(axis=1)
     out = np.zeros(hazards.shape, dtype=np.int64)
     live = np.flatnonzero((n > 0) & (total > 0))
@@ -113,7 +129,18 @@ def split_by_key(cells: np.ndarray, n: np.ndarray, keys: np.ndarray, table: np.n
     """Give each of the n[i] movers of cells[i] an outcome from the weights of its key (a categorical per mover).
 
     `table` is `shifted_cumulative` of the [key, outcome] weights. Returns sparse (cell, outcome, count) triplets.
+    Runs the compiled twin (`kernels.split_by_key`) of `split_by_key_numpy`, whose draws it repeats exactly.
     """
+    if kernels.ENABLED:
+        return kernels.split_by_key(np.ascontiguousarray(cells, dtype=np.int64),
+                                    np.ascontiguousarray(n, dtype=np.int64),
+                                    np.ascontiguousarray(keys, dtype=np.int64), table, int(k), rng)
+    return split_by_key_numpy(cells, n, keys, table, k, rng)
+
+
+def split_by_key_numpy(cells: np.ndarray, n: np.ndarray, keys: np.ndarray, table: np.ndarray, k: int,
+                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`split_by_key` in NumPy (the law, and the oracle of the kernel)."""
     live = n > 0
     cells, n, keys = cells[live], n[live], keys[live]
     if not cells.size:
@@ -129,9 +156,32 @@ def split_by_key(cells: np.ndarray, n: np.ndarray, keys: np.ndarray, table: np.n
 
 def add_at(X: np.ndarray, cells: np.ndarray, cols: np.ndarray | int, counts: np.ndarray) -> None:
     """X[cells, cols] += counts, repeated (cell, col) pairs accumulating; X must be column-major."""
+    if kernels.ENABLED and X.dtype == np.int64:
+        cols = np.broadcast_to(np.asarray(cols, dtype=np.int64), counts.shape)
+        kernels.scatter_add(X, np.asarray(cells, dtype=np.int64), np.ascontiguousarray(cols),
+                            np.asarray(counts, dtype=np.int64))
+        return
     live = counts != 0
     cols = np.broadcast_to(cols, counts.shape)[live]
     np.add.at(X.T.reshape(-1), cols * X.shape[0] + cells[live], counts[live])
+
+
+def tally(X: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Column sums, row sums, people abroad and queued per row, and the smallest count of the state X."""
+    a, q = layout.abroad, slice(layout.queued_exit.start, layout.queued_summoned.stop)
+    if kernels.ENABLED:
+        col, row, abroad, queued, low = kernels.tally(X, a.start, a.stop, q.start, q.stop)
+        return col, row, abroad, queued, int(low)
+    return X.sum(axis=0), X.sum(axis=1), X[:, a].sum(axis=1), X[:, q].sum(axis=1), int(X.min(initial=0))
+
+
+def block_entries(X: np.ndarray, start: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-zero entries of the block X[:, start:start+width] as (row, column in block, count), row-major order."""
+    if kernels.ENABLED:
+        return kernels.nonzero_block(X, start, width)
+    block = X[:, start:start + width]
+    rows, cols = np.nonzero(block)
+    return rows, cols, block[rows, cols]
 
 
 def sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""The compiled kernels against their NumPy oracles: the same draws, the same results, bit for bit.
+
+Each kernel must consume the generator exactly as its oracle does, so after the call both generators are in the
+same state (checked by drawing once more from each).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exitvoice import Scenario
+from exitvoice.engine.cells import CellEngine
+from exitvoice.processes import kernels, sampling
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def _pair(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    return np.random.default_rng(seed), np.random.default_rng(seed)
+
+
+def _same_state(a: np.random.Generator, b: np.random.Generator) -> None:
+    assert a.random() == b.random(), "the kernel consumed the stream differently from its oracle"
+
+
+@st.composite
+def _hazard_rows(draw, k_max: int = 3):
+    m = draw(st.integers(0, 40))
+    k = draw(st.integers(1, k_max))
+    n = np.array(draw(st.lists(st.integers(0, 3000), min_size=m, max_size=m)), dtype=np.int64)
+    h = draw(st.lists(st.sampled_from([0.0, 1e-6, 0.01, 0.3, 1.0, 5.0, 40.0]), min_size=m * k, max_size=m * k))
+    return n, np.array(h, dtype=float).reshape(m, k)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=_hazard_rows(), seed=st.integers(0, 2**32 - 1))
+def test_competing_kernel_repeats_the_oracle(rows, seed):
+    n, h = rows
+    a, b = _pair(seed)
+    assert np.array_equal(kernels.competing(n, h, a), sampling.competing_numpy(n, h, b))
+    _same_state(a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 30), k=st.integers(4, 25))
+def test_per_person_split_kernel_repeats_the_oracle(seed, m, k):
+    src = np.random.default_rng(seed + 1)
+    n = src.integers(1, 50, m)
+    w = src.random((m, k)) * (src.random((m, k)) < 0.6)
+    w[:, 0] += 0.01  # every row has an outcome
+    a, b = _pair(seed)
+    fast = kernels.split_per_person(n, w, a)
+    old, kernels.ENABLED = kernels.ENABLED, False
+    try:
+        slow = sampling._split_rows(n, w, b)
+    finally:
+        kernels.ENABLED = old
+    assert np.array_equal(fast, slow)
+    assert fast.sum() == n.sum()
+    _same_state(a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(0, 40), keys=st.integers(1, 6), k=st.integers(1, 12))
+def test_split_by_key_kernel_repeats_the_oracle(seed, m, keys, k):
+    src = np.random.default_rng(seed + 7)
+    w = src.random((keys, k)) * (src.random((keys, k)) < 0.5)
+    table = sampling.shifted_cumulative(w)
+    cells = np.sort(src.choice(1000, m, replace=False)).astype(np.int64)
+    n = src.integers(0, 60, m)
+    key = src.integers(0, keys, m)
+    a, b = _pair(seed)
+    fast = kernels.split_by_key(cells, n, key, table, k, a)
+    slow = sampling.split_by_key_numpy(cells, n, key, table, k, b)
+    for x, y in zip(fast, slow, strict=True):
+        assert np.array_equal(x, y)
+    _same_state(a, b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), c=st.integers(0, 50), width=st.integers(1, 8))
+def test_nonzero_block_and_scatter_add_repeat_numpy(seed, c, width):
+    src = np.random.default_rng(seed)
+    X = np.asfortranarray(src.integers(0, 4, (c, width + 3)) * (src.random((c, width + 3)) < 0.3))
+    rows, cols, vals = kernels.nonzero_block(X, 2, width)
+    r, q = np.nonzero(X[:, 2:2 + width])
+    assert np.array_equal(rows, r) and np.array_equal(cols, q) and np.array_equal(vals, X[:, 2:2 + width][r, q])
+    k = src.integers(0, 20)
+    rr, cc, vv = src.integers(0, max(c, 1), k), src.integers(0, width + 3, k), src.integers(-3, 4, k)
+    if c:
+        Y, Z = X.copy(order="F"), X.copy(order="F")
+        kernels.scatter_add(Y, rr, cc, vv)
+        np.add.at(Z, (rr, cc), vv)
+        assert np.array_equal(Y, Z)
+
+
+def _run_digest(scenario: Path, scale: float, seed: int) -> str:
+    sc = Scenario.from_toml(scenario)
+    sc.population.scale = scale
+    eng = CellEngine(sc, seed=seed)
+    eng.run()
+    h = hashlib.sha1(eng.X.tobytes())
+    for group in (eng.rec.scalar, eng.rec.by_dest, eng.rec.by_region, eng.rec.states):
+        for key in sorted(group):
+            h.update(group[key].tobytes())
+    for arr in (eng.rec.price, eng.rec.queue, eng.rec.processed):
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("name", ["russia-2022",
+                                  pytest.param("wave2-1m-exit-visas", marks=pytest.mark.slow),
+                                  pytest.param("wave2-1m-closed", marks=pytest.mark.slow)])
+def test_a_run_with_kernels_is_the_run_of_the_oracles(name, monkeypatch):
+    path = SCENARIOS / f"{name}.toml"
+    fast = _run_digest(path, 0.01, 5)
+    monkeypatch.setattr(kernels, "ENABLED", False)
+    assert _run_digest(path, 0.01, 5) == fast
