@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	@echo "== 1/4 the 2022 partial mobilisation, whole country (about 15 s)"
-	$(BIN)/exitvoice run scenarios/russia-2022.toml --out results/russia-2022 --seed 7 --force
+	$(BIN)/exitvoice run scenarios/russia-2022.toml --out results/russia-2022 --seed 7 --force --plots
 	@echo "== 2/4 what the model gets right and wrong: russia-2022 against the 2022 observations"
 	$(BIN)/exitvoice validate results/russia-2022 --force
 	@echo "== 3/4 a second call-up of one million, five ways, $(DEMO_MEMBERS) members each (several minutes on 2 cores)"

@@ -39,7 +39,7 @@ def small(tmp_path):
 
 def test_run_writes_every_output(small, tmp_path):
     out = tmp_path / "r1"
-    r = exitvoice("run", small, "--out", out, "--seed", 7)
+    r = exitvoice("run", small, "--out", out, "--seed", 7, "--plots")
     assert r.returncode == 0, r.stderr
     for f in ("summary.json", "timeseries.parquet", "regions.parquet", "cells.parquet", "scenario.toml"):
         assert (out / f).is_file()
@@ -51,6 +51,14 @@ def test_run_writes_every_output(small, tmp_path):
     assert {"daily_entries", "cum_entries", "abroad_stock", "mobilised_cum", "queue_wait_hours",
             "flight_price"} <= set(ts.quantity)
     assert "left" in r.stdout
+
+
+def test_run_draws_plots_only_when_asked(small, tmp_path):
+    out = tmp_path / "r0"
+    r = exitvoice("run", small, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert not (out / "plots").exists()
+    assert "--plots" in r.stdout and "exitvoice report" in r.stdout
 
 
 def test_same_seed_same_files(small, tmp_path):

@@ -184,9 +184,10 @@ def run(
     = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
-    no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="also draw the PNG plots (about a second; "
+                                        "`exitvoice report` draws the same charts)")] = False,
 ) -> None:
-    """Run a scenario (or an ensemble) and write the summary, Parquet series and plots."""
+    """Run a scenario (or an ensemble) and write the summary and Parquet series (and, with --plots, the plots)."""
     from .api import run as run_api
 
     sc = _scenario(scenario, set_, allow_outside_range)
@@ -194,7 +195,7 @@ def run(
     _preflight(sc, members=ensemble or 1, jobs=jobs, scheduler=scheduler)
     if ensemble is not None:
         ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target))
-        ens.write(target, force=force, plots=not no_plots)
+        ens.write(target, force=force, plots=plots)
         shutil.rmtree(_checkpoint(target), ignore_errors=True)
         console.print(_ensemble_table(ens.summary()))
     else:
@@ -204,9 +205,12 @@ def run(
         with bar:
             res = run_api(sc, seed=seed, progress=tick)
         res.scenario_toml = Path(scenario).read_text()
-        res.write(target, force=force, plots=not no_plots)
+        res.write(target, force=force, plots=plots)
         console.print(_summary_table(res.summary))
     console.print(f"results written to [bold]{escape(str(target))}[/]")
+    if not plots:
+        console.print(f"plots: not drawn; add --plots to write them to {escape(str(target / 'plots'))}, or run "
+                      f"exitvoice report {escape(str(target))}")
 
 
 def _ensemble_table(summary: dict) -> Table:
