@@ -387,6 +387,63 @@ def serve(
         server.server_close()
 
 
+def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, force: bool, particles: int,
+                   generations: int, walltime: float | None, min_acceptance: float) -> None:
+    from .abcsmc import AbcSettings, fit, plot_posterior
+    from .calibrate import Settings, check_settings
+    from .observations import pack_observations, read_observations
+
+    names = [p.strip() for p in params_.split(",") if p.strip()]
+    decl = check_settings(Settings(params=names), sc)
+    settings = AbcSettings(params=names, particles=particles, generations=generations, walltime_minutes=walltime,
+                           min_acceptance=min_acceptance, seed=seed, jobs=jobs)
+    settings.check()
+    obs = read_observations(observations or pack_observations(sc.scenario.country))
+    target = Path(out or Path("results") / f"{sc.name}-abc")
+    resuming = (target.parent / f"{target.name}.abc.db").exists() and (target / "posterior.json").is_file()
+    if not resuming:
+        target = _free(target, force)
+    err.print(f"ABC-SMC of {sc.name}: {len(names)} parameters, {particles} particles, up to {generations} "
+              f"generations{'' if walltime is None else f' or {walltime:g} min'}"
+              f"{' (resuming)' if resuming else ''}")
+    summary = fit(sc, obs, decl, settings, target)
+    plot_posterior(target)
+    console.print(_posterior_table(summary))
+    console.print(f"posterior written to [bold]{escape(str(target))}[/]")
+
+
+def _posterior_table(summary: dict) -> Table:
+    t = Table(title=f"posterior: {summary['generations']} generations, {summary['particles']} particles, "
+                    f"ESS {summary['effective_sample_size']}, {summary['total_simulations']} simulations, "
+                    f"last ε {summary['epsilon'][-1] if summary['epsilon'] else '—'}")
+    for c in ("parameter", "median", "90% interval", "prior range", "the data"):
+        t.add_column(c, justify="left" if c in ("parameter", "the data") else "right")
+    for name, p in summary["parameters"].items():
+        t.add_row(name, f"{p['median']:.4g}", f"{p['q05']:.4g} – {p['q95']:.4g}",
+                  f"{p['prior'][0]:.4g} – {p['prior'][1]:.4g}",
+                  f"{p['identified']} ({100 * p['interval_share_of_prior']:.0f}% of the prior)")
+    return t
+
+
+@app.command()
+def posterior(
+    folder: Annotated[Path, typer.Argument(help="output folder of `calibrate --method abc-smc`")],
+) -> None:
+    """Show a posterior: medians, 90% credible intervals, which parameters the data pin down; draw posterior.png."""
+    import json
+
+    from .abcsmc import plot_posterior
+
+    f = folder / "posterior.json"
+    if not f.is_file() or not (folder / "particles.parquet").is_file():
+        raise ExitvoiceError("not the output folder of an ABC-SMC calibration (no posterior.json and "
+                             "particles.parquet)", file=str(folder))
+    summary = json.loads(f.read_text())
+    console.print(_posterior_table(summary))
+    for p in plot_posterior(folder):
+        console.print(f"plot written to [bold]{escape(str(p))}[/]")
+
+
 @app.command()
 def calibrate(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
@@ -407,13 +464,32 @@ def calibrate(
     set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
+    method: Annotated[str, typer.Option(help="optuna (a point fit) or abc-smc (a posterior, docs/calibration.md)")]
+    = "optuna",
+    particles: Annotated[int, typer.Option(help="abc-smc: particles of the first generation")] = 100,
+    generations: Annotated[int, typer.Option(help="abc-smc: generations in all (a rerun resumes)")] = 10,
+    walltime: Annotated[float | None, typer.Option(help="abc-smc: stop after this many minutes")] = None,
+    min_acceptance: Annotated[float, typer.Option("--min-acceptance",
+                                                  help="abc-smc: stop below this acceptance rate")] = 0.01,
 ) -> None:
-    """Fit parameters to observations with Optuna; writes calibrated.toml and posterior.parquet. Resumable."""
+    """Fit parameters to observations: a point fit with Optuna, or a posterior with ABC-SMC. Resumable.
+
+    Optuna writes calibrated.toml (the best values) and posterior.parquet (the sets near the best); ABC-SMC writes
+    particles.parquet, posterior.parquet (an equally weighted resample), posterior.json and calibrated.toml (the
+    posterior medians).
+    """
     from .calibrate import Settings, check_settings, check_storage, completed_trials, previous_outputs, write_outputs
     from .calibrate import calibrate as fit
     from .observations import pack_observations, read_observations
 
     sc = _scenario(scenario, set_, allow_outside_range)
+    if method not in ("optuna", "abc-smc"):
+        raise ExitvoiceError("unknown calibration method", field="--method", given=method,
+                             allowed=["optuna", "abc-smc"])
+    if method == "abc-smc":
+        _calibrate_abc(sc, params_, observations, seed, jobs, out, force, particles, generations, walltime,
+                       min_acceptance)
+        return
     settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
                         sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
     check_settings(settings, sc)
