@@ -11,7 +11,8 @@ import pytest
 from conftest import MOBILISATION, small_scenario, write_scenario
 from exitvoice import run
 from exitvoice.ensemble import read_posterior, run_ensemble
-from exitvoice.errors import DataError
+from exitvoice.errors import DataError, ExitvoiceError
+from exitvoice.pack import load_pack
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +93,25 @@ def test_cli_ensemble_and_its_validation(tmp_path):
     assert m["members"] == 4 and m["coverage_90"] is not None
     r = subprocess.run([*exe, "run", scen, "--jobs", "2", "--out", tmp_path / "x"], capture_output=True, text=True)
     assert r.returncode == 2 and "--ensemble" in r.stderr
+
+
+def test_full_uncertainty_members_draw_the_priors_of_named_groups():
+    from exitvoice.ensemble import prior_sets
+
+    sc = small_scenario([dict(MOBILISATION)], end="2022-09-26", scale=0.02, parameters={"economy.remote_share_it": 0.7})
+    sets = prior_sets(sc, ["economy", "voice"], 400, 3, exclude={"voice.threshold_mean"})
+    decl = load_pack("russia").declarations
+    assert "economy.remote_share_it" not in sets and "voice.threshold_mean" not in sets  # set, fitted
+    assert all(k.split(".")[0] in ("economy", "voice") and decl[k].prior != "fixed" for k in sets)
+    for k in sets:
+        d = decl[k]
+        assert sets[k].between(d.low, d.high).all()
+        u = (np.log(sets[k]) - np.log(d.low)) / np.log(d.high / d.low) if d.prior == "loguniform" \
+            else (sets[k] - d.low) / (d.high - d.low)
+        assert abs(u.mean() - 0.5) < 0.06  # uniform on the prior's scale
+    assert prior_sets(sc, ["economy"], 5, 3, set()).equals(prior_sets(sc, ["economy"], 5, 3, set()))
+    with pytest.raises(ExitvoiceError):
+        prior_sets(sc, ["population"], 5, 3, set())
+    ens = run_ensemble(sc, 3, seed=1, draw_priors=["economy"])
+    assert "priors of" in ens.summary()["band"] and ens.members["economy.labour_elasticity"].nunique() == 3
+    assert run_ensemble(sc, 2, seed=1).summary()["band"] == "seed noise only"

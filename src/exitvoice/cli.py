@@ -143,7 +143,7 @@ def _progress(description: str, total: int, unit: str):
 
 
 def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, scheduler: str | None,
-              checkpoint: Path | None = None):
+              checkpoint: Path | None = None, draw_priors: list[str] | None = None):
     from .ensemble import read_posterior, run_ensemble
 
     post = read_posterior(posterior, sc) if posterior else None
@@ -161,7 +161,15 @@ def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, s
 
     with bar:
         return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=progress,
-                            checkpoint=checkpoint)
+                            checkpoint=checkpoint, draw_priors=draw_priors)
+
+
+DrawPriors = typer.Option("--draw-priors", help="draw the parameters of these groups (comma-separated, e.g. "
+                          "economy,voice,events2022) from their declared priors in every member")
+
+
+def _groups(text: str | None) -> list[str] | None:
+    return [g.strip() for g in text.split(",") if g.strip()] if text else None
 
 
 def _checkpoint(target: Path) -> Path:
@@ -183,6 +191,7 @@ def run(
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
     = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
+    draw_priors: Annotated[str | None, DrawPriors] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="also draw the PNG plots (about a second; "
                                         "`exitvoice report` draws the same charts)")] = False,
@@ -194,13 +203,15 @@ def run(
     target = _free(out or Path("results") / sc.name, force)
     _preflight(sc, members=ensemble or 1, jobs=jobs, scheduler=scheduler)
     if ensemble is not None:
-        ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target))
+        ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target),
+                        draw_priors=_groups(draw_priors))
         ens.write(target, force=force, plots=plots)
         shutil.rmtree(_checkpoint(target), ignore_errors=True)
         console.print(_ensemble_table(ens.summary()))
     else:
-        if posterior or scheduler or jobs != 1:
-            raise ExitvoiceError("--jobs, --posterior and --scheduler go with --ensemble N", field="--ensemble")
+        if posterior or scheduler or jobs != 1 or draw_priors:
+            raise ExitvoiceError("--jobs, --posterior, --draw-priors and --scheduler go with --ensemble N",
+                                 field="--ensemble")
         bar, tick = _progress(f"running {sc.name}", len(sc.days), "days")
         with bar:
             res = run_api(sc, seed=seed, progress=tick)
@@ -214,7 +225,8 @@ def run(
 
 
 def _ensemble_table(summary: dict) -> Table:
-    t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}")
+    t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}",
+              caption=f"the band includes: {summary.get('band', 'seed noise only')}")
     for c in ("quantity", "5%", "median", "95%"):
         t.add_column(c, justify="right" if c != "quantity" else "left")
     for k in ("left", "abroad_at_end", "returned", "mobilised", "quota_fill", "summons_served",
@@ -240,6 +252,7 @@ def compare(
     = None,
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
+    draw_priors: Annotated[str | None, DrawPriors] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
@@ -263,9 +276,12 @@ def compare(
 
     with bar:
         cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
-                          posterior=posterior, progress=progress)
+                          posterior=posterior, progress=progress, draw_priors=_groups(draw_priors))
     cmp.write(target, force=force, plots=not no_plots)
     title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
+    bands = sorted({c.ensemble.band for c in cmp.cases if getattr(c, "ensemble", None) is not None})
+    if bands:
+        title += f" · bands include: {'; '.join(bands)}"
     console.print(_comparison_table(cmp.wide(), title, console.width))
     console.print(escape(cmp.findings()))
     console.print(f"comparison written to [bold]{escape(str(target))}[/]")

@@ -398,7 +398,8 @@ def read_case(folder: str | Path) -> Case:
 
 
 def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int | None = None, jobs: int = 1,
-            scheduler: str | None = None, posterior: str | Path | None = None, progress="auto") -> Comparison:
+            scheduler: str | None = None, posterior: str | Path | None = None, progress="auto",
+            draw_priors: list[str] | None = None) -> Comparison:
     """Run or read every input and line them up (scenario runs are kept, and written under `runs/`).
 
     Args:
@@ -409,6 +410,8 @@ def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int
         scheduler: a Dask scheduler address instead of local workers.
         posterior: a calibration's `posterior.parquet`: member i of every scenario uses parameter set i mod n_sets,
             so the bands include the parameter uncertainty of the fit, the same sets in every scenario.
+        draw_priors: parameter groups drawn from their declared priors in every member (the same draws in every
+            scenario: member i of each scenario shares its parameter values).
         progress: called with (scenario name, members done, members) after each member; True prints a progress
             line over all members on standard error, "auto" (default) does so when standard error is a terminal.
 
@@ -441,6 +444,7 @@ def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int
         s = seed if seed is not None else (c.scenario.scenario.seed or 0)
         post = read_posterior(posterior, c.scenario) if posterior else None
         ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs, scheduler=scheduler, posterior=post,
+                           draw_priors=draw_priors,
                            progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None)
         c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale)
         c.ensemble = ens

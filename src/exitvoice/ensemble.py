@@ -35,6 +35,10 @@ from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 from .units import tidy_summary, tidy_values, with_units
 
+PRIOR_GROUPS = ("abroad", "callup", "economy", "events2022", "exit", "family", "passport", "risk", "routes", "rumour",
+                "social", "trips", "voice")
+"""Parameter groups whose declared priors an ensemble can draw from (`--draw-priors`); `population` is data."""
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS = ("q05", "q25", "q50", "q75", "q95")
 
@@ -114,6 +118,7 @@ class EnsembleResults:
     values: np.ndarray
     summaries: list[dict]
     members: pd.DataFrame
+    band: str = "seed noise only"  # what the band includes (`band_text`)
 
     @property
     def n(self) -> int:
@@ -145,6 +150,7 @@ class EnsembleResults:
             "start": first["start"], "end": first["end"], "population": first["population"],
             "population_scale": first["population_scale"],
             "parameter_sets": int(self.members.param_set.nunique()),
+            "band": self.band,
             "warnings": sorted({w for s in self.summaries for w in s.get("warnings", [])}),
             "totals": {c: dict(zip(QCOLS, np.quantile(totals[c].dropna(), QUANTILES).tolist(), strict=True))
                        for c in totals.columns if totals[c].notna().any()},
@@ -268,14 +274,55 @@ def checkpoint_key(scenario_json: dict, seed: int, sets: pd.DataFrame, common_ra
     return h.hexdigest()
 
 
+def prior_sets(scenario: Scenario, groups: list[str], n: int, seed: int, exclude: set[str]) -> pd.DataFrame:
+    """Parameter sets (n) drawn from the declared priors of the parameters of `groups` (member i: row i).
+
+    A parameter fixed by the scenario (`[parameters]` or `--set`), in `exclude` (e.g. fitted, from a posterior), or
+    declared `fixed` is not drawn. Draws are `uniform` or log-uniform over the declared range, from
+    `SeedSequence(seed, spawn_key=(2**31,))`, independent of the members' own streams.
+    """
+    from .pack import load_pack
+
+    bad = sorted(set(groups) - set(PRIOR_GROUPS))
+    if bad:
+        raise ExitvoiceError("unknown parameter group", field="--draw-priors", given=bad, allowed=list(PRIOR_GROUPS))
+    decl = load_pack(scenario.scenario.country).declarations
+    names = [k for k, d in decl.items() if k.split(".")[0] in groups and d.prior != "fixed" and d.low < d.high
+             and k not in scenario.parameters and k not in exclude]
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
+    cols = {}
+    for k in names:
+        d = decl[k]
+        u = rng.random(n)
+        v = np.exp(np.log(d.low) + u * (np.log(d.high) - np.log(d.low))) if d.prior == "loguniform" \
+            else d.low + u * (d.high - d.low)
+        cols[k] = np.round(v) if d.is_integer else v
+    return pd.DataFrame(cols)
+
+
+def band_text(n: int, posterior_params: int, prior_groups: list[str], prior_params: int) -> str:
+    """What an ensemble's band includes, in words."""
+    if n == 1:
+        return "a single run: no band"
+    parts = ["seed noise"]
+    if posterior_params:
+        parts.append(f"posterior of {posterior_params} fitted parameters")
+    if prior_params:
+        parts.append(f"priors of {prior_params} parameters ({', '.join(prior_groups)})")
+    return " + ".join(parts) if len(parts) > 1 else "seed noise only"
+
+
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-                 common_random_numbers: bool = False, checkpoint: str | Path | None = None) -> EnsembleResults:
+                 common_random_numbers: bool = False, checkpoint: str | Path | None = None,
+                 draw_priors: list[str] | None = None) -> EnsembleResults:
     """Run n members; see the module docstring.
 
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
     parameter sets (for sensitivity analysis). With `checkpoint` (a folder), finished members are saved there and
     members already saved by an interrupted run of the same ensemble are loaded instead of run again.
+    With `draw_priors` (parameter groups, e.g. ["economy", "voice", "events2022"]), every member also draws the
+    parameters of those groups from their declared priors (`prior_sets`): the band then includes their uncertainty.
     `progress(members done, n)` is called as members advance, day by day (members done counts the running members'
     shares of their days, so it is fractional until the end).
     """
@@ -284,6 +331,13 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     if jobs < 1:
         raise ExitvoiceError("jobs must be at least 1", field="--jobs", given=jobs)
     sets = posterior if posterior is not None else pd.DataFrame({"set_id": [0]})
+    fitted = [c for c in sets.columns if c != "set_id"]
+    drawn = pd.DataFrame()
+    if draw_priors:
+        drawn = prior_sets(scenario, list(draw_priors), n, seed, set(fitted))
+        rows = sets.iloc[np.arange(n) % len(sets)].reset_index(drop=True)
+        sets = pd.concat([rows.drop(columns="set_id"), drawn], axis=1)
+        sets.insert(0, "set_id", np.arange(n))
     names = [c for c in sets.columns if c != "set_id"]
     sc_json = scenario.model_dump(mode="json")
     source = scenario.source or "<scenario>"
@@ -317,4 +371,5 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     summaries = [results[i][1] for i in range(n)]
     members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,
                              **{k: v for k, v in summaries[i]["totals"].items()}} for i, s, ov in tasks])
-    return EnsembleResults(scenario, seed, results[0][2], values, summaries, members)
+    band = band_text(n, len(fitted), sorted(draw_priors or []), drawn.shape[1])
+    return EnsembleResults(scenario, seed, results[0][2], values, summaries, members, band=band)
