@@ -107,6 +107,11 @@ def test_volume_log_ratio_and_coverage_for_an_ensemble(tmp_path):
     m2 = score(_obs(tmp_path, ["2022-09-22,cum_entries,KZ,54,p,2022-09-21,official,s,q"]),
                _sim(members=5), GROUPS).metrics
     assert m2["coverage_50"] == 1.0 and m2["coverage_90"] == 1.0
+    by = m2["coverage_by_quantity"]["cum_entries"]
+    assert by["n"] == 1 and by["coverage_90"] == 1.0
+    # members 50 + 2m, m = 0..4: the 5–95% band runs from 50.4 to 57.6 (linear quantiles of 50, 52, …, 58)
+    assert by["band_width_log90"] == pytest.approx(np.log1p(57.6) - np.log1p(50.4))
+    assert m2["band_width_log90"] == by["band_width_log90"]
 
 
 @pytest.mark.parametrize("row,field", [

@@ -324,6 +324,7 @@ def validate(
                                                  help="run the scenario as an ensemble of N members")] = None,
     jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
+    draw_priors: Annotated[str | None, DrawPriors] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing scorecard folder")] = False,
 ) -> None:
     """Score a run or an ensemble against observations: scorecard.csv/.json/.png. Exit 0 whatever the score."""
@@ -341,7 +342,7 @@ def validate(
         dest = _free(out or Path("results") / f"{sc.name}-validation", force)
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
-            ens = _ensemble(sc, ensemble, seed, jobs, posterior, None)
+            ens = _ensemble(sc, ensemble, seed, jobs, posterior, None, draw_priors=_groups(draw_priors))
             sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale)
         else:
             sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
@@ -359,6 +360,15 @@ def validate(
         v = m[k]
         t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)), meaning)
     console.print(t)
+    if m.get("coverage_by_quantity"):
+        c = Table(title="coverage by quantity (goal: about 50% inside the 25–75% band, 90% inside the 5–95% band, "
+                        "with bands no wider than the data justify)")
+        for col in ("quantity", "observations", "in 25–75%", "in 5–95%", "5–95% width (log)"):
+            c.add_column(col, justify="left" if col == "quantity" else "right")
+        for q, v in m["coverage_by_quantity"].items():
+            c.add_row(q, str(v["n"]), f"{v['coverage_50']:.0%}", f"{v['coverage_90']:.0%}",
+                      f"{v['band_width_log90']:.2f}")
+        console.print(c)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")

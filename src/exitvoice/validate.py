@@ -63,6 +63,7 @@ SCORE_MEANINGS = {
     "mase": "error over that of carrying the last observation forward (below 1 beats it)",
     "coverage_50": "share of observations inside the 25–75% band (ensembles)",
     "coverage_90": "share of observations inside the 5–95% band (ensembles)",
+    "band_width_log90": "mean width of the 5–95% band in log units, log(1 + q95) − log(1 + q05) (ensembles)",
     "n_scored": "observations scored",
     "n_skipped": "observations skipped (reasons below)",
 }
@@ -216,7 +217,7 @@ def _metrics(rows: pd.DataFrame, members: int) -> dict:
                  "members": members}
     if scored.empty:
         out.update(ard=None, ard_rescaled=None, volume_log_ratio=None, median_abs_log_ratio=None, mase=None,
-                   coverage_50=None, coverage_90=None)
+                   coverage_50=None, coverage_90=None, band_width_log90=None, coverage_by_quantity={})
     else:
         out["ard"] = _mean(scored.abs_rel_diff)
         out["median_abs_log_ratio"] = _nan_none(np.nanmedian(np.abs(scored.log_ratio)))
@@ -235,14 +236,24 @@ def _metrics(rows: pd.DataFrame, members: int) -> dict:
                                    if not vol.empty and vol.simulated.sum() > 0 else None)
         out["mase"] = _mase(scored)
         if members > 1:
-            obs = scored.observed
-            out["coverage_50"] = float(((scored.sim_q25 <= obs) & (obs <= scored.sim_q75)).mean())
-            out["coverage_90"] = float(((scored.sim_q05 <= obs) & (obs <= scored.sim_q95)).mean())
+            out.update(_coverage(scored))
+            out["coverage_by_quantity"] = {q: {"n": int(len(g)), **_coverage(g)}
+                                           for q, g in scored.groupby("quantity")}
         else:
-            out["coverage_50"] = out["coverage_90"] = None
+            out["coverage_50"] = out["coverage_90"] = out["band_width_log90"] = None
+            out["coverage_by_quantity"] = {}
     out["skipped"] = (rows[rows.status == "skipped"].groupby("reason").size().sort_values(ascending=False)
                       .to_dict())
     return out
+
+
+def _coverage(scored: pd.DataFrame) -> dict:
+    """Shares of observations inside the 25–75% and 5–95% bands, and the 5–95% band's mean width in log units."""
+    obs = scored.observed
+    width = np.log1p(np.maximum(scored.sim_q95, 0)) - np.log1p(np.maximum(scored.sim_q05, 0))
+    return {"coverage_50": float(((scored.sim_q25 <= obs) & (obs <= scored.sim_q75)).mean()),
+            "coverage_90": float(((scored.sim_q05 <= obs) & (obs <= scored.sim_q95)).mean()),
+            "band_width_log90": float(width.mean())}
 
 
 def _mase(scored: pd.DataFrame) -> float | None:
