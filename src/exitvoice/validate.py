@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -71,12 +70,9 @@ SCORE_MEANINGS = {
 
 def crossing_groups(country: str = "russia") -> dict[str, list[str]]:
     """Crossing groups of a pack (group → member crossings); every crossing is also its own group."""
-    path = Path(str(resources.files("exitvoice") / "data" / country / "crossing_groups.csv"))
-    groups: dict[str, list[str]] = {}
-    if path.is_file():
-        for g, c in pd.read_csv(path)[["group", "crossing_id"]].itertuples(index=False):
-            groups.setdefault(g, []).append(c)
-    return groups
+    from .pack import load_pack
+
+    return load_pack(country).crossing_groups
 
 
 @dataclass
