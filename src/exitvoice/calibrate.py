@@ -106,9 +106,11 @@ def windows_once(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     geography that still overlap (figures with different `since`) share their weight: each row's weight is divided
     by the number of windows that overlap it. Returns the rows and the weight factor per row.
     """
+    from .validate import RULES
+
     s = s.copy()
     factor = np.ones(len(s))
-    cum = s.quantity.str.startswith("cum_") & s.since.notna()
+    cum = s.quantity.map(lambda q: RULES.get(q, ("",))[0] == "window").astype(bool) & s.since.notna()
     if not cum.any():
         return s, factor
     s["_lo"] = pd.to_datetime(s.since)

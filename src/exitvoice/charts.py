@@ -198,7 +198,12 @@ QUANTITY_TITLES = {
     "net_stay": "entries minus exits back (cumulative)",
     "daily_departures_ru": "departures of leavers per day",
     "cum_departures_ru": "departures of leavers since a date",
+    "daily_departures": "departures of leavers per day",
+    "cum_departures": "departures of leavers since a date",
+    "monthly_entries": "entries in a calendar month",
     "abroad_stock": "leavers abroad",
+    "men_abroad_stock": "men abroad",
+    "illegal_crossings_caught": "caught crossing illegally since a date",
     "mobilised_cum": "mobilised (cumulative)",
     "queue_vehicles": "vehicles queued at a crossing",
     "queue_wait_hours": "wait at a crossing",
@@ -206,6 +211,7 @@ QUANTITY_TITLES = {
     "detained_cum": "detained at protests (cumulative)",
 }
 QUANTITY_UNITS = {"daily_entries": "persons per day", "daily_departures_ru": "persons per day",
+                  "daily_departures": "persons per day",
                   "queue_vehicles": "vehicles", "queue_wait_hours": "hours", "flight_price": "RUB"}
 
 

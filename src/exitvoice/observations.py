@@ -1,6 +1,7 @@
 """Observation files (docs/model.md §13, docs/validation.md): reading and checking.
 
-Columns `date, quantity, geography, value, unit, since, kind, source, quote`; `quantity` one of `QUANTITIES`;
+Columns `date, quantity, geography, value, unit, since, kind, source, quote`; `quantity` one of `QUANTITIES` (the
+country-neutral vocabulary; the old names of `ALIASES`, such as `cum_departures_ru`, are read as their new name);
 `geography` an ISO 3166-1 alpha-2 code (a destination, AB for Abkhazia, or the pack's own code for origin totals,
 e.g. `RU`), or `crossing:<name>`; `since` the start of a cumulative figure (empty otherwise); `kind` official,
 estimate or survey. Any file in this format can be read, not only the shipped ones; a bad row is an error naming
@@ -19,13 +20,23 @@ import pandas as pd
 from .errors import DataError
 from .limits import MAX_TABLE_FILE_BYTES, check_file_size
 
-QUANTITIES = ("daily_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures_ru",
-              "cum_departures_ru", "abroad_stock", "mobilised_cum", "queue_vehicles", "queue_wait_hours",
-              "flight_price", "detained_cum", "other")
+QUANTITIES = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures",
+              "cum_departures", "abroad_stock", "men_abroad_stock", "mobilised_cum", "queue_vehicles",
+              "queue_wait_hours", "flight_price", "detained_cum", "illegal_crossings_caught", "other")
+"""The observation vocabulary; docs/validation.md gives each one's matching rule."""
+ALIASES = {"cum_departures_ru": "cum_departures", "daily_departures_ru": "daily_departures"}
+"""Older names still read, as the quantity they stand for (the files of the first, Russian, case use them)."""
+NO_SINCE = ("monthly_entries",)
+"""Quantities whose window is fixed by the row's date (a calendar month), so `since` must be empty."""
 KINDS = ("official", "estimate", "survey")
 REQUIRED = ("date", "quantity", "geography", "value")
 COLUMNS = ("date", "quantity", "geography", "value", "unit", "since", "kind", "source", "quote")
 GEOGRAPHY = re.compile(r"^([A-Z]{2}|crossing:[a-z0-9_]+)$")
+
+
+def canonical_quantity(name: str) -> str:
+    """The vocabulary's name of a quantity (`cum_departures_ru` → `cum_departures`); other names unchanged."""
+    return ALIASES.get(name, name)
 
 
 def pack_observations(country: str = "russia") -> Path:
@@ -91,9 +102,9 @@ def _row(r, where: str) -> tuple[dict | None, DataError | None]:
     date = _date(r.date)
     if date is None:
         return bad("date", "not a calendar date", "YYYY-MM-DD (no time, no time zone)")
-    quantity = r.quantity
+    quantity = canonical_quantity(r.quantity)
     if quantity not in QUANTITIES:
-        return bad("quantity", "unknown quantity", list(QUANTITIES))
+        return bad("quantity", "unknown quantity", f"{list(QUANTITIES)} (or the older names {list(ALIASES)})")
     if not GEOGRAPHY.match(r.geography):
         return bad("geography", "not a geography",
                    "an ISO 3166-1 alpha-2 code (a destination, or the origin's own code such as RU for origin "
@@ -108,6 +119,9 @@ def _row(r, where: str) -> tuple[dict | None, DataError | None]:
         return bad("value", "a negative observation", ">= 0")
     since = None
     if r.since.strip():
+        if quantity in NO_SINCE:
+            return bad("since", f"{quantity} counts the calendar month of its date; `since` must be empty",
+                       "empty")
         since = _date(r.since)
         if since is None:
             return bad("since", "not a calendar date", "YYYY-MM-DD (no time, no time zone) or empty")

@@ -66,6 +66,9 @@ QUANTITY_TITLES = {
     "daily_entries": "entries per day", "daily_departures_ru": "departures of leavers per day",
     "cum_entries": "entries since a date", "cum_exits_back": "exits back since a date",
     "cum_departures_ru": "departures since a date", "net_stay": "entries minus exits back",
+    "daily_departures": "departures of leavers per day", "cum_departures": "departures since a date",
+    "monthly_entries": "entries in the month", "men_abroad_stock": "men abroad",
+    "illegal_crossings_caught": "caught crossing illegally",
     "abroad_stock": "leavers abroad", "mobilised_cum": "mobilised (cumulative)", "summons_served": "summons per day",
     "queue_vehicles": "vehicles queued", "queue_wait_hours": "wait at the crossing", "flight_price": "one-way fare",
     "detained_cum": "detained (cumulative)", "output_loss_pct": "output loss", "workers_lost": "workers lost",
@@ -226,8 +229,10 @@ def scorecard_plot(card, path) -> None:
         ax.xaxis.set_major_locator(locator)  # whole days: no "12:00" ticks on daily data
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_ylabel(unit(q) if q not in ("cum_entries", "cum_exits_back", "cum_departures_ru", "net_stay",
-                                           "abroad_stock", "mobilised_cum", "detained_cum") else "persons",
+        ax.set_ylabel(unit(q) if q not in ("cum_entries", "cum_exits_back", "cum_departures_ru", "cum_departures",
+                                           "net_stay", "abroad_stock", "men_abroad_stock", "mobilised_cum",
+                                           "detained_cum", "monthly_entries", "illegal_crossings_caught")
+                      else "persons",
                       fontsize=8)
         if q != "flight_price":
             ax.yaxis.set_major_formatter(FuncFormatter(_count))

@@ -1,19 +1,25 @@
-"""Validation (docs/model.md §13): match observations to a run or an ensemble and score the fit.
+"""Validation (docs/model.md §13, docs/validation.md): match observations to a run or an ensemble and score the fit.
 
-Matching, per quantity (each rule is tested); "the origin" is the pack's own code (`RU` for the russia pack), the
-geography of origin totals:
-- `daily_entries` / `daily_departures_ru`: the simulated value on the row's date; at a crossing (or a crossing
-  group of the pack's `crossing_groups.csv`), the people processed there that day.
-- `cum_entries`, `cum_exits_back`, `cum_departures_ru`: the sum of the daily series from `since` to `date`
+Matching, per quantity of the observation vocabulary (each rule is tested); "the origin" is the pack's own code
+(`RU` for the russia pack), the geography of origin totals:
+- `daily_entries`: the simulated value on the row's date; at a crossing (or a crossing group of the pack's
+  `crossing_groups.csv`), the people processed there that day. `daily_departures` (origin): leavers crossing out
+  that day.
+- `monthly_entries`: the sum of the daily series over the calendar month of the row's date; a month not wholly
+  inside the run is skipped.
+- `cum_entries`, `cum_exits_back`, `cum_departures`: the sum of the daily series from `since` to `date`
   (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
-  counts returns, onward moves and visa-run exits, as border data do.
+  counts returns, onward moves and visa-run exits, as border data do. `cum_departures_ru` and
+  `daily_departures_ru` are read as `cum_departures` and `daily_departures` (`observations.ALIASES`).
 - `net_stay`: entries minus exits back over the same window.
 - `mobilised_cum`, `detained_cum` (voice, docs/model.md §11): the cumulative count on `date`, less the count the day
   before `since` when that is inside the run.
-- `abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
+- `abroad_stock`, `men_abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
+- `illegal_crossings_caught`: the people caught crossing outside the official points from `since` to `date`.
 - `flight_price`: the simulated fare on `date` when the row's unit is in the pack's currency; others are skipped.
-- `other` is skipped with its reason; so are dates outside the run and geographies the model does not have.
-  Nothing is dropped silently.
+- `other` is skipped with its reason; so are dates outside the run, geographies the model does not have, and
+  quantities whose model output does not exist yet (`men_abroad_stock`, `illegal_crossings_caught`: "no model
+  output for this kind yet"). Nothing is dropped silently.
 
 Scores (`scorecard.json`): `ard` (mean |sim − obs| / obs), `ard_rescaled` (the same after scaling the simulated
 entries and exits per destination to the observed total of each quantity: where people went, not how many),
@@ -36,26 +42,38 @@ import pandas as pd
 from .errors import DataError
 from .outputs import atomic_folder, json_text
 
+DEPARTURES = "daily_departures_ru"
+"""The run's series of leavers crossing out per day (its first name, kept for the report and the dashboard)."""
+
 # quantity -> (rule, simulated series for destinations and the origin, simulated series at crossings)
 RULES = {
     "daily_entries": ("point", "daily_entries", "processed"),
-    "daily_departures_ru": ("point", "daily_departures_ru", None),
+    "monthly_entries": ("month", "daily_entries", "processed"),
+    "daily_departures": ("point", DEPARTURES, None),
     "cum_entries": ("window", "daily_entries", "processed"),
     "cum_exits_back": ("window", "daily_exits_back", None),
-    "cum_departures_ru": ("window", "daily_departures_ru", None),
+    "cum_departures": ("window", DEPARTURES, None),
     "net_stay": ("window_net", "daily_entries", None),
     "mobilised_cum": ("since_difference", "mobilised_cum", None),
     "abroad_stock": ("point", "abroad_stock", None),
+    "men_abroad_stock": ("point", "men_abroad_stock", None),
     "queue_vehicles": ("point", None, "queue_vehicles"),
     "queue_wait_hours": ("point", None, "queue_wait_hours"),
     "flight_price": ("point", "flight_price", None),
     "detained_cum": ("since_difference", "detained_cum", None),
+    "illegal_crossings_caught": ("window", "illegal_caught", "illegal_caught"),
 }
 NOT_PRODUCED = {"other": "quantity 'other' is descriptive and not scored"}
+NO_OUTPUT_YET = {
+    "men_abroad_stock": "men abroad by destination are not recorded by the engine yet",
+    "illegal_crossings_caught": "illegal routes (docs/model.md §8) are not modelled yet",
+}
+"""Quantities of the vocabulary whose model output may not exist yet: rows are skipped, saying so, when a run has
+no series of that kind."""
 INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean_eligible_men",  # not scaled
              "output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised"}
-DISTRIBUTION = ("daily_entries", "cum_entries", "cum_exits_back")
-VOLUME = ("cum_departures_ru", "abroad_stock")
+DISTRIBUTION = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back")
+VOLUME = ("cum_departures", "abroad_stock")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SCORE_MEANINGS = {
     "ard": "mean |sim − obs| / obs",
@@ -147,6 +165,8 @@ def _simulate(row, sim: Simulated, groups: dict[str, list[str]], currency: str) 
     if q in NOT_PRODUCED:
         return None, NOT_PRODUCED[q]
     rule, dest_series, crossing_series = RULES[q]
+    if q in NO_OUTPUT_YET and not any(k[0] in (dest_series, crossing_series) for k in sim.series):
+        return None, f"no model output for this kind yet: {q} ({NO_OUTPUT_YET[q]})"
     if q == "flight_price" and not str(row.unit).strip().upper().startswith(currency):
         return None, f"fare not in {currency} (the model's fares are in the pack's currency, {currency})"
     if geo.startswith("crossing:"):
@@ -165,6 +185,13 @@ def _simulate(row, sim: Simulated, groups: dict[str, list[str]], currency: str) 
         if daily is None:
             return None, f"geography not in the model for {q}: {geo}"
     first, last = sim.dates[0], sim.dates[-1]
+    if rule == "month":
+        start = row.date.to_period("M").start_time
+        end = row.date.to_period("M").end_time.normalize()
+        if start < first or end > last:
+            return None, (f"the month {row.date:%Y-%m} is not wholly inside the run ({first.date()} to "
+                          f"{last.date()})")
+        return daily[:, sim.dates.get_loc(start):sim.dates.get_loc(end) + 1].sum(axis=1), ""
     if not first <= row.date <= last:
         return None, f"date outside the run ({first.date()} to {last.date()})"
     t = sim.dates.get_loc(row.date)
