@@ -426,3 +426,22 @@ def test_a_run_on_a_pack_folder_and_its_validation(tmp_path):
     card = pd.read_csv(tmp_path / "run" / "validation" / "scorecard.csv")
     assert (card.status == "scored").any()
     assert np.isfinite(card.simulated.dropna()).all()
+
+
+def test_a_pack_in_another_currency_writes_and_scores_in_it(tmp_path):
+    """Units of written series and the fares that validation scores follow the pack's currency."""
+    pack = copy_pack(tmp_path / "packs", "eur")
+    apply(pack, replace_text("pack.toml", 'currency = "RUB"', 'currency = "EUR"'))
+    path = _scenario_file(tmp_path / "sc", 'pack = "../packs/eur"')
+    r = _cli("run", str(path), "--out", str(tmp_path / "run"), "--no-plots")
+    assert r.returncode == 0, r.stderr
+    ts = pd.read_parquet(tmp_path / "run" / "timeseries.parquet")
+    assert set(ts.loc[ts.quantity == "flight_price", "unit"].astype(str)) == {"EUR (one way)"}
+    obs = tmp_path / "fares.csv"
+    obs.write_text("date,quantity,geography,value,unit,since,kind,source,quote\n"
+                   "2022-09-20,flight_price,TR,300,EUR one-way,,estimate,s,q\n"
+                   "2022-09-20,flight_price,TR,22000,RUB one-way,,estimate,s,q\n")
+    r = _cli("validate", str(tmp_path / "run"), "--observations", str(obs))
+    assert r.returncode == 0, r.stderr
+    card = pd.read_csv(tmp_path / "run" / "validation" / "scorecard.csv")
+    assert list(card.status) == ["scored", "skipped"] and "fare not in EUR" in card.reason.iloc[1]

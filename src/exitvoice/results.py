@@ -218,9 +218,12 @@ class Results:
         Written people are whole numbers and the timeseries carries a `unit` column (see `exitvoice.units`).
         An existing folder `out` that exitvoice wrote is replaced only with `force=True`.
         """
+        from .pack import load_pack
+
+        currency = load_pack(self.summary.get("country", "russia")).currency
         with atomic_folder(out, force=force) as tmp:
             (tmp / "summary.json").write_text(json_text(tidy_summary(self.summary)))
-            with_units(tidy_values(self.timeseries)).to_parquet(tmp / "timeseries.parquet", index=False)
+            with_units(tidy_values(self.timeseries), currency).to_parquet(tmp / "timeseries.parquet", index=False)
             regions = self.regions.copy()
             for c in regions.columns.drop(["date", "region"]):
                 regions[c] = regions[c].round().astype("int64")  # whole people (see exitvoice.units)
