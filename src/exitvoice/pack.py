@@ -247,7 +247,11 @@ def load_pack(country: str = "russia") -> Pack:
         raise DataError(f"the pack has {n} problem{'s' if n > 1 else ''}; the first: {report.problems[0]} "
                         f"(`exitvoice pack check {path}` lists {'them all' if n > 1 else 'it'})", file=str(path))
     settings = read_settings(path)
-    tables = {name: pd.read_csv(path / f"{name}.csv") for name in TABLES}
+    # ids and codes stay text ("01" is not 1), and only an empty cell is missing (NA is Namibia, not a gap)
+    ids = {c: str for c in ("region_id", "crossing_id", "destination", "route_id", "capacity_param", "flights_param",
+                            "access_param", "entries_param")}
+    tables = {name: pd.read_csv(path / f"{name}.csv", dtype=ids, keep_default_na=False, na_values=[""])
+              for name in TABLES}
     regions = tables["regions"]
     male_share_prime = _male_share_20_49(tables["age_sex"])
     if "male_20_49" not in regions.columns or regions.male_20_49.isna().all():
@@ -273,7 +277,8 @@ def read_crossing_groups(path: Path) -> dict[str, list[str]]:
     file = path / "crossing_groups.csv"
     groups: dict[str, list[str]] = {}
     if file.is_file():
-        for g, c in pd.read_csv(file, dtype=str)[["group", "crossing_id"]].itertuples(index=False):
+        for g, c in pd.read_csv(file, dtype=str, keep_default_na=False)[["group", "crossing_id"]].itertuples(
+                index=False):
             groups.setdefault(g, []).append(c)
     return groups
 

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ import pandas as pd
 from .errors import GIVEN_SHOWN_CHARS, ExitvoiceError
 from .limits import MAX_TABLE_FILE_BYTES, check_file_size
 from .params import PRIORS
+
+if TYPE_CHECKING:
+    from .pack import PackSettings
 
 PARAMETER_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
 
@@ -270,8 +274,8 @@ class _Checker:
         self.path = path
         self.report = PackReport(path)
         self.tables: dict[str, pd.DataFrame] = {}
-        self.declared: dict[str, dict] = {}
-        self.settings = None
+        self.declared: dict[str, dict] | None = {}  # None: parameters.toml is missing or unreadable
+        self.settings: PackSettings | None = None
 
     def add(self, file: str, message: str, **kw) -> None:
         self.report.problems.append(Problem(file, message, **kw))
