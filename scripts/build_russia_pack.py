@@ -1,4 +1,7 @@
-"""Derive the `russia` country pack from the sourced evidence in ../shared/data/russia.
+"""Derive the `russia` country pack's regions and crossings from the sourced evidence in ../shared/data/russia.
+
+The other files of the pack (pack.toml, routes, destinations, fares, sectors, parameters) are written by hand;
+docs/packs.md describes the format of each.
 
 Run by developers when the evidence changes; the package itself never reads ../shared.
 Every derived column says how it was derived; every row keeps its source.
@@ -113,8 +116,8 @@ def build_regions(shared: Path) -> pd.DataFrame:
     out = out.rename(
         columns={
             "iso": "region_id",
-            "meanIncome": "mean_income_rub",
-            "fatal_per100k_men16_61": "war_deaths_per100k_men",
+            "meanIncome": "mean_income",  # rubles per person and month (pack.toml: currency = "RUB")
+            "fatal_per100k_men16_61": "callup_burden",  # war deaths per 100k men: the `burden` allocation
             "mob_fatal_per100k_men16_61": "mobilised_deaths_per100k_men",
             "source": "population_source",
         }
@@ -122,7 +125,7 @@ def build_regions(shared: Path) -> pd.DataFrame:
     keep = [
         "region_id", "name_en", "name_ru", "federal_district", "capital_en", "lat", "lon",
         "pop_total", "pop_urban", "urban_share", "male_total", "female_total", "male_20_49",
-        "mean_income_rub", "war_deaths_per100k_men", "mobilised_deaths_per100k_men",
+        "mean_income", "callup_burden", "mobilised_deaths_per100k_men",
         "population_source", "burden_source", "coord_source", "derivation",
     ]
     return out[keep].sort_values("region_id").reset_index(drop=True)
@@ -157,9 +160,9 @@ def build_crossings(shared: Path, regions: pd.DataFrame) -> pd.DataFrame:
     # Abkhazia has no ISO 3166-1 code; exitvoice uses the user-assigned code AB for it.
     cr.loc[cr.crossing_id == "psou", "destination"] = "AB"
     # Airports whose note says they were closed to civil flights in 2022 (the southern airports) are not used.
-    cr["open_2022"] = ~cr.note.fillna("").str.startswith("CLOSED")
+    cr["open"] = ~cr.note.fillna("").str.startswith("CLOSED")
     return cr[["crossing_id", "crossing", "destination", "mode", "lat", "lon", "region_id", "coordinates",
-               "open_2022", "source", "note"]]
+               "open", "source", "note"]]
 
 
 def main() -> None:

@@ -106,9 +106,11 @@ def windows_once(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     geography that still overlap (figures with different `since`) share their weight: each row's weight is divided
     by the number of windows that overlap it. Returns the rows and the weight factor per row.
     """
+    from .validate import RULES
+
     s = s.copy()
     factor = np.ones(len(s))
-    cum = s.quantity.str.startswith("cum_") & s.since.notna()
+    cum = s.quantity.map(lambda q: RULES.get(q, ("",))[0] == "window").astype(bool) & s.since.notna()
     if not cum.any():
         return s, factor
     s["_lo"] = pd.to_datetime(s.since)
@@ -127,8 +129,12 @@ def windows_once(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return s.drop(columns=["_lo", "_hi"]), factor
 
 
-def loss_value(rows: pd.DataFrame, settings: Settings) -> float:
-    """The loss of one scorecard (scored rows only; overlapping cumulative windows count once, `windows_once`)."""
+def loss_value(rows: pd.DataFrame, settings: Settings, origin: str = "RU") -> float:
+    """The loss of one scorecard (scored rows only; overlapping cumulative windows count once, `windows_once`).
+
+    `origin` is the pack's own code (`RU` for the russia pack): its rows are origin totals, not a destination of
+    the multinomial over destinations.
+    """
     s = rows[rows.status == "scored"]
     if s.empty:
         raise ExitvoiceError("no observation could be scored: nothing to calibrate against")
@@ -147,7 +153,7 @@ def loss_value(rows: pd.DataFrame, settings: Settings) -> float:
     ln = (np.log(np.maximum(sim[~counts], 1e-9)) - np.log(np.maximum(obs[~counts], 1e-9))) / settings.price_sigma
     total += float(np.sum(w[~counts] * 0.5 * ln ** 2))
     # Dirichlet-multinomial over destinations sharing quantity, date and since
-    dest = s[~s.geography.str.startswith("crossing:") & (s.geography != "RU") & counts.astype(bool)]
+    dest = s[~s.geography.str.startswith("crossing:") & (s.geography != origin) & counts.astype(bool)]
     for _, g in dest.groupby(["quantity", "date", "since"], dropna=False):
         if len(g) < 2 or g.simulated.sum() <= 0:
             continue
@@ -162,9 +168,12 @@ def loss_value(rows: pd.DataFrame, settings: Settings) -> float:
 
 def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Settings, decl: dict):
     from .api import run
-    from .validate import Simulated, crossing_groups, score
+    from .pack import load_pack
+    from .validate import Simulated, score
 
-    groups = crossing_groups(scenario_json["scenario"].get("country", "russia"))
+    country = scenario_json["scenario"].get("country", "russia")
+    pack = load_pack(country)
+    groups = pack.crossing_groups
     scale = scenario_json["population"]["scale"]
     last = pd.Timestamp(obs.date.max()).date()  # no observation later: the run can stop there (causal model)
 
@@ -178,10 +187,10 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
         sc = Scenario.from_dict({**scenario_json, "parameters": {**scenario_json["parameters"], **values}},
                                 source=source)
         res = run(sc, seed=settings.seed, check=False, progress=None, until=last)
-        card = score(obs, Simulated.from_timeseries(res.timeseries, scale=scale), groups)
+        card = score(obs, Simulated.from_timeseries(res.timeseries, scale=scale, pack=country), groups)
         for k in ("ard", "ard_rescaled", "volume_log_ratio", "median_abs_log_ratio", "mase"):
             trial.set_user_attr(k, card.metrics[k])
-        return loss_value(card.rows, settings)
+        return loss_value(card.rows, settings, pack.code)
 
     return objective
 

@@ -28,9 +28,9 @@ def _rgba(colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def band(sim: Simulated, quantity: str, geography: str = "RU") -> tuple[np.ndarray, ...] | None:
-    """5%, median and 95% over members of one series (None if the run does not have it)."""
-    v = sim.series.get((quantity, geography))
+def band(sim: Simulated, quantity: str, geography: str | None = None) -> tuple[np.ndarray, ...] | None:
+    """5%, median and 95% over members of one series (None if the run has none); by default the origin total."""
+    v = sim.series.get((quantity, geography or sim.origin))
     if v is None:
         return None
     lo, mid, hi = np.quantile(v, [0.05, 0.5, 0.95], axis=0)
@@ -61,7 +61,7 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
     fig = go.Figure()
     if len(cases) == 1:
         name, sim = cases[0]
-        geos = geographies or [g for (q, g) in sim.series if q == quantity and g != "RU"]
+        geos = geographies or [g for (q, g) in sim.series if q == quantity and g != sim.origin]
         if top:
             geos = sorted(geos, key=lambda g: -float(np.nanmax(sim.series[(quantity, g)])))[:top]
         for i, g in enumerate(geos):
@@ -70,7 +70,7 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
                 add_band(fig, sim.dates, *b, label(g, country), PALETTE[i % len(PALETTE)],
                          show_band=sim.members > 1)
     else:
-        g = (geographies or ["RU"])[0]
+        g = (geographies or [None])[0]  # None: each case's origin total
         for i, (name, sim) in enumerate(cases):
             b = band(sim, quantity, g)
             if b is not None:
@@ -106,7 +106,7 @@ def totals_by(sim: Simulated, quantity: str, prefix: str = "") -> pd.DataFrame:
     """Per geography: median over members of the series summed over the run, with its 5–95% band."""
     rows = []
     for (q, g), v in sim.series.items():
-        if q == quantity and g != "RU" and g.startswith(prefix):
+        if q == quantity and g != sim.origin and g.startswith(prefix):
             tot = v.sum(axis=1)
             lo, mid, hi = np.quantile(tot, [0.05, 0.5, 0.95])
             rows.append({"geography": g, "q05": lo, "q50": mid, "q95": hi})
@@ -198,7 +198,12 @@ QUANTITY_TITLES = {
     "net_stay": "entries minus exits back (cumulative)",
     "daily_departures_ru": "departures of leavers per day",
     "cum_departures_ru": "departures of leavers since a date",
+    "daily_departures": "departures of leavers per day",
+    "cum_departures": "departures of leavers since a date",
+    "monthly_entries": "entries in a calendar month",
     "abroad_stock": "leavers abroad",
+    "men_abroad_stock": "men abroad",
+    "illegal_crossings_caught": "caught crossing illegally since a date",
     "mobilised_cum": "mobilised (cumulative)",
     "queue_vehicles": "vehicles queued at a crossing",
     "queue_wait_hours": "wait at a crossing",
@@ -206,14 +211,15 @@ QUANTITY_TITLES = {
     "detained_cum": "detained at protests (cumulative)",
 }
 QUANTITY_UNITS = {"daily_entries": "persons per day", "daily_departures_ru": "persons per day",
+                  "daily_departures": "persons per day",
                   "queue_vehicles": "vehicles", "queue_wait_hours": "hours", "flight_price": "RUB"}
 
 
 def last_by(sim: Simulated, quantity: str) -> pd.DataFrame:
-    """Per geography (not RU): median over members of the last day's value, with its 5–95% band."""
+    """Per geography (not the origin): median over members of the last day's value, with its 5–95% band."""
     rows = []
     for (q, g), v in sim.series.items():
-        if q == quantity and g != "RU":
+        if q == quantity and g != sim.origin:
             lo, mid, hi = np.quantile(v[:, -1], [0.05, 0.5, 0.95])
             rows.append({"geography": g, "q05": lo, "q50": mid, "q95": hi})
     return pd.DataFrame(rows, columns=["geography", "q05", "q50", "q95"]).sort_values("q50", ascending=False)
@@ -257,6 +263,8 @@ def crossings_map(sim: Simulated, country: str = "russia", regions_left: pd.Seri
     fig.update_layout(title="Where people crossed (land crossings, size: people over the run)",
                       xaxis_title="longitude (°E)", yaxis_title="latitude (°N)",
                       **{**LAYOUT, "height": 460, "hovermode": "closest"})
-    fig.update_xaxes(range=[18, 182])
-    fig.update_yaxes(range=[38, 72])
+    lon = np.r_[reg.lon.to_numpy(float), cr.lon.to_numpy(float)]
+    lat = np.r_[reg.lat.to_numpy(float), cr.lat.to_numpy(float)]
+    fig.update_xaxes(range=[lon.min() - 2.5, lon.max() + 4.5])  # the pack's regions and crossings (Russia: 18–182)
+    fig.update_yaxes(range=[lat.min() - 3, lat.max() + 3])
     return fig

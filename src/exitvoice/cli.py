@@ -658,6 +658,31 @@ def check(
         console.print(f"warning: {escape(warning)}")
 
 
+pack_app = typer.Typer(no_args_is_help=True, help="Country packs (docs/packs.md): check a pack before using it.")
+app.add_typer(pack_app, name="pack")
+
+
+@pack_app.command("check")
+def pack_check(
+    pack: Annotated[str, typer.Argument(help="a pack folder, or the name of a pack shipped with exitvoice (russia)")],
+) -> None:
+    """Check a country pack: files, columns, values, references, parameters, observations. Exit 2 on any problem."""
+    from .pack import pack_path
+    from .packcheck import check_pack
+
+    path = Path(pack) if Path(pack).is_dir() else pack_path(pack)
+    report = check_pack(path)
+    if report.ok:
+        console.print(f"{escape(str(path))}: ok — {escape(report.summary_line())}", soft_wrap=True)
+        return
+    for problem in report.problems:
+        console.print(f"  {escape(str(problem))}", soft_wrap=True, highlight=False)
+    n = len(report.problems)
+    err.print(f"[bold red]error:[/] {escape(str(path))}: {n} problem{'s' if n > 1 else ''} in the pack (listed above; "
+              "the format: docs/packs.md)", highlight=False)
+    raise typer.Exit(2)
+
+
 def main() -> None:
     """Entry point of the `exitvoice` console script."""
     try:

@@ -81,7 +81,9 @@ def case_metrics(case: Case) -> pd.DataFrame:
     sim, sc = case.sim, case.scenario
     dates = sim.dates
 
-    def get(q: str, geo: str = "RU") -> np.ndarray | None:
+    origin = sim.origin  # origin totals: the pack's code (RU)
+
+    def get(q: str, geo: str = origin) -> np.ndarray | None:
         return sim.series.get((q, geo))
 
     n = sim.members

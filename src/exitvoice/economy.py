@@ -35,7 +35,7 @@ import pandas as pd
 
 from .engine.state import HIDING, MOBILISED
 from .errors import DataError
-from .population import BANDS, MALE
+from .population import MALE
 
 SECTOR_COLUMNS = ("sector", "name", "employed_share", "male_share", "wage_ratio", "graduate_intensive",
                   "remote_param", "exit_propensity_param")
@@ -104,8 +104,8 @@ class Economy:
         S = len(sec)
 
         # employment rate by band, relative to 25-54; graduates by emp_tertiary_ratio
-        rel = np.zeros(len(BANDS))
-        for b, (lo, hi) in enumerate(BANDS):
+        rel = np.zeros(len(pop.bands))
+        for b, (lo, hi) in enumerate(pop.bands):
             if lo < 18:
                 rel[b] = 0.0
             elif lo < 20:

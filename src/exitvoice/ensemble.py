@@ -158,13 +158,17 @@ class EnsembleResults:
 
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """Write the ensemble folder atomically."""
+        from .pack import load_pack
+
+        currency = load_pack(self.scenario.scenario.country).currency  # money in the pack's currency
         with atomic_folder(out, force=force) as tmp:
             (tmp / "summary.json").write_text(json_text(tidy_summary(self.summary())))
             (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump(mode="json")))
-            with_units(tidy_values(self.quantiles(), QCOLS)).to_parquet(tmp / "timeseries_quantiles.parquet",
-                                                                        index=False)
+            with_units(tidy_values(self.quantiles(), QCOLS), currency).to_parquet(
+                tmp / "timeseries_quantiles.parquet", index=False)
             self.members.to_parquet(tmp / "members.parquet", index=False)
-            with_units(tidy_values(self.member_series())).to_parquet(tmp / "member_series.parquet", index=False)
+            with_units(tidy_values(self.member_series()), currency).to_parquet(tmp / "member_series.parquet",
+                                                                               index=False)
             if plots:
                 from .plots import ensemble_plots
 

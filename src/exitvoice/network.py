@@ -2,7 +2,8 @@
 
 A route is a land crossing (`land:<crossing>`, with a queue and a daily capacity in persons) or the flights to
 a destination (`air:<destination>`, with daily seats and a load-driven fare). Distances run from each region's
-administrative centre to the crossing, or to the nearest international airport open in 2022.
+administrative centre to the crossing, or to the nearest international airport open at the start (`crossings.csv`
+`open`). Fares are in the pack's currency (`pack.toml`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Network:
     log_access: np.ndarray  # per route: log share of people who may use it (Schengen visa, repatriation)
     dist_km: np.ndarray  # [region, route]
     capacity: np.ndarray  # persons/day for land routes, seats/day for air routes
-    fare0: np.ndarray  # normal fare (RUB) per route; 0 for land
+    fare0: np.ndarray  # normal fare (the pack's currency) per route; 0 for land
     asc: np.ndarray  # alternative-specific constant per route
     max_stay_days: np.ndarray  # per destination; inf where no limit
     transit: np.ndarray  # per destination
@@ -102,7 +103,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
     dests = pack.destinations.reset_index(drop=True)
     dest_ids = dests.destination.tolist()
     cross = pack.crossings.set_index("crossing_id")
-    airports = pack.crossings[(pack.crossings["mode"] == "air") & pack.crossings.open_2022]
+    airports = pack.crossings[(pack.crossings["mode"] == "air") & pack.crossings["open"]]
     rlat, rlon = regions.lat.to_numpy()[:, None], regions.lon.to_numpy()[:, None]
     air_dist = haversine_km(rlat, rlon, airports.lat.to_numpy()[None], airports.lon.to_numpy()[None]).min(axis=1)
 
@@ -110,7 +111,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
     dist = np.zeros((len(regions), n))
     capacity = np.zeros(n)
     fare0 = np.zeros(n)
-    fares = pack.fares.set_index("destination").fare_rub
+    fares = pack.fares.set_index("destination").fare
     for i, row in routes.iterrows():
         if row.is_land:
             c = cross.loc[row.crossing_id]
@@ -131,8 +132,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
     for j, ap in enumerate(dests.access_param):
         if isinstance(ap, str) and ap:
             access[j] = params[ap]
-    entries = np.array([params[f"trips.entries_{d.lower()}"] if f"trips.entries_{d.lower()}" in params
-                        else params["trips.entries_baltic"] for d in dest_ids], dtype=float)
+    entries = np.array([params[name] for name in dests.entries_param], dtype=float)  # normal entries a day
     stay = dests.visa_free_days.to_numpy(dtype=float)
     return Network(
         route_ids=routes.route_id.tolist(),

@@ -1,10 +1,11 @@
-"""Observation files (docs/model.md §13): reading and checking.
+"""Observation files (docs/model.md §13, docs/validation.md): reading and checking.
 
-Columns `date, quantity, geography, value, unit, since, kind, source, quote`; `quantity` one of
-`QUANTITIES`; `geography` an ISO 3166-1 alpha-2 code (AB for Abkhazia), `RU` for origin totals, or
-`crossing:<name>`; `since` the start of a cumulative figure (empty otherwise); `kind` official, estimate or
-survey. Any file in this format can be read, not only the shipped ones; a bad row is an error naming the file,
-the line and the field.
+Columns `date, quantity, geography, value, unit, since, kind, source, quote`; `quantity` one of `QUANTITIES` (the
+country-neutral vocabulary; the old names of `ALIASES`, such as `cum_departures_ru`, are read as their new name);
+`geography` an ISO 3166-1 alpha-2 code (a destination, AB for Abkhazia, or the pack's own code for origin totals,
+e.g. `RU`), or `crossing:<name>`; `since` the start of a cumulative figure (empty otherwise); `kind` official,
+estimate or survey. Any file in this format can be read, not only the shipped ones; a bad row is an error naming
+the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -20,75 +20,117 @@ import pandas as pd
 from .errors import DataError
 from .limits import MAX_TABLE_FILE_BYTES, check_file_size
 
-QUANTITIES = ("daily_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures_ru",
-              "cum_departures_ru", "abroad_stock", "mobilised_cum", "queue_vehicles", "queue_wait_hours",
-              "flight_price", "detained_cum", "other")
+QUANTITIES = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures",
+              "cum_departures", "abroad_stock", "men_abroad_stock", "mobilised_cum", "queue_vehicles",
+              "queue_wait_hours", "flight_price", "detained_cum", "illegal_crossings_caught", "other")
+"""The observation vocabulary; docs/validation.md gives each one's matching rule."""
+ALIASES = {"cum_departures_ru": "cum_departures", "daily_departures_ru": "daily_departures"}
+"""Older names still read, as the quantity they stand for (the files of the first, Russian, case use them)."""
+NO_SINCE = ("monthly_entries",)
+"""Quantities whose window is fixed by the row's date (a calendar month), so `since` must be empty."""
 KINDS = ("official", "estimate", "survey")
 REQUIRED = ("date", "quantity", "geography", "value")
 COLUMNS = ("date", "quantity", "geography", "value", "unit", "since", "kind", "source", "quote")
 GEOGRAPHY = re.compile(r"^([A-Z]{2}|crossing:[a-z0-9_]+)$")
 
 
+def canonical_quantity(name: str) -> str:
+    """The vocabulary's name of a quantity (`cum_departures_ru` → `cum_departures`); other names unchanged."""
+    return ALIASES.get(name, name)
+
+
 def pack_observations(country: str = "russia") -> Path:
-    """The calibration observations shipped in a country pack."""
-    return Path(str(resources.files("exitvoice") / "data" / country / "observations_2022.csv"))
+    """The calibration observations of a country pack (`observations` in its pack.toml)."""
+    from .pack import load_pack
+
+    pack = load_pack(country)
+    name = pack.settings.pack.observations
+    if name is None:
+        raise DataError("the pack has no calibration observations", file=str(pack.path / "pack.toml"),
+                        field="pack.observations", allowed="give an observation file with --observations")
+    return pack.path / name
 
 
 def read_observations(path: str | Path) -> pd.DataFrame:
-    """Read and check an observation file; returns a frame with parsed dates and the file line of each row."""
+    """Read and check an observation file; returns a frame with parsed dates and the file line of each row.
+
+    The first bad row is an error naming the file, the line and the field (`read_rows` lists them all).
+    """
+    rows, problems = read_rows(path)
+    if problems:
+        raise problems[0]
+    return pd.DataFrame(rows)
+
+
+def read_rows(path: str | Path) -> tuple[list[dict], list[DataError]]:
+    """The good rows of an observation file and every problem found (none for a good file)."""
     path = Path(path)
     if not path.is_file():
-        raise DataError("no such observation file", file=str(path))
+        return [], [DataError("no such observation file", file=str(path))]
     check_file_size(path, MAX_TABLE_FILE_BYTES, "observation file")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise DataError("the file is empty", file=str(path), allowed=f"a CSV file with columns {list(COLUMNS)}"
-                        ) from None
+        return [], [DataError("the file is empty", file=str(path),
+                              allowed=f"a CSV file with columns {list(COLUMNS)}")]
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"not a readable CSV file: {exc}", file=str(path)) from None
+        return [], [DataError(f"not a readable CSV file: {exc}", file=str(path))]
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
-        raise DataError("missing columns", file=str(path), given=list(raw.columns), allowed=list(COLUMNS))
+        return [], [DataError("missing columns", file=str(path), given=list(raw.columns), allowed=list(COLUMNS))]
     for c in COLUMNS:
         if c not in raw.columns:
             raw[c] = ""
-    rows = []
-    for i, r in enumerate(raw.itertuples(index=False), start=2):  # line 1 is the header
-        where = f"{path}, line {i}"
+    rows, problems = [], []
+    for i, r in enumerate(raw[list(COLUMNS)].itertuples(index=False), start=2):  # line 1 is the header
+        row, problem = _row(r, f"{path}, line {i}")
+        if problem is not None:
+            problems.append(problem)
+        else:
+            rows.append({"line": i, **row})
+    if not rows and not problems:
+        problems.append(DataError("no observations (only a header)", file=str(path), allowed="at least one row"))
+    return rows, problems
 
-        def bad(field: str, msg: str, allowed: object = None, r=r, where=where) -> DataError:
-            return DataError(msg, file=where, field=field, given=getattr(r, field), allowed=allowed)
 
-        date = _date(r.date)
-        if date is None:
-            raise bad("date", "not a calendar date", "YYYY-MM-DD (no time, no time zone)")
-        if r.quantity not in QUANTITIES:
-            raise bad("quantity", "unknown quantity", list(QUANTITIES))
-        if not GEOGRAPHY.match(r.geography):
-            raise bad("geography", "not a geography", "ISO 3166-1 alpha-2, RU, or crossing:<name>")
-        try:
-            value = float(r.value)
-        except ValueError:
-            raise bad("value", "not a number") from None
-        if not math.isfinite(value):
-            raise bad("value", "not a finite number", "a number >= 0 (not nan or inf)")
-        if value < 0:
-            raise bad("value", "a negative observation", ">= 0")
-        since = None
-        if r.since.strip():
-            since = _date(r.since)
-            if since is None:
-                raise bad("since", "not a calendar date", "YYYY-MM-DD (no time, no time zone) or empty")
-            if since > date:
-                raise bad("since", f"after the row's date ({r.date})", f"<= {r.date}")
-        if r.kind and r.kind not in KINDS:
-            raise bad("kind", "unknown kind", list(KINDS))
-        rows.append({"line": i, "date": date, "quantity": r.quantity, "geography": r.geography, "value": value,
-                     "unit": r.unit, "since": since, "kind": r.kind or "estimate", "source": r.source})
-    if not rows:
-        raise DataError("no observations (only a header)", file=str(path), allowed="at least one row")
-    return pd.DataFrame(rows)
+def _row(r, where: str) -> tuple[dict | None, DataError | None]:
+    """One row read and checked: (the row, None) or (None, its first problem)."""
+
+    def bad(field: str, msg: str, allowed: object = None) -> tuple[None, DataError]:
+        return None, DataError(msg, file=where, field=field, given=getattr(r, field), allowed=allowed)
+
+    date = _date(r.date)
+    if date is None:
+        return bad("date", "not a calendar date", "YYYY-MM-DD (no time, no time zone)")
+    quantity = canonical_quantity(r.quantity)
+    if quantity not in QUANTITIES:
+        return bad("quantity", "unknown quantity", f"{list(QUANTITIES)} (or the older names {list(ALIASES)})")
+    if not GEOGRAPHY.match(r.geography):
+        return bad("geography", "not a geography",
+                   "an ISO 3166-1 alpha-2 code (a destination, or the origin's own code such as RU for origin "
+                   "totals) or crossing:<name>")
+    try:
+        value = float(r.value)
+    except ValueError:
+        return bad("value", "not a number")
+    if not math.isfinite(value):
+        return bad("value", "not a finite number", "a number >= 0 (not nan or inf)")
+    if value < 0:
+        return bad("value", "a negative observation", ">= 0")
+    since = None
+    if r.since.strip():
+        if quantity in NO_SINCE:
+            return bad("since", f"{quantity} counts the calendar month of its date; `since` must be empty",
+                       "empty")
+        since = _date(r.since)
+        if since is None:
+            return bad("since", "not a calendar date", "YYYY-MM-DD (no time, no time zone) or empty")
+        if since > date:
+            return bad("since", f"after the row's date ({r.date})", f"<= {r.date}")
+    if r.kind and r.kind not in KINDS:
+        return bad("kind", "unknown kind", list(KINDS))
+    return {"date": date, "quantity": quantity, "geography": r.geography, "value": value, "unit": r.unit,
+            "since": since, "kind": r.kind or "estimate", "source": r.source}, None
 
 
 def _date(text: str) -> pd.Timestamp | None:

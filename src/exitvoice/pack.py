@@ -1,47 +1,184 @@
-"""Country packs: the sourced tables and parameter declarations shipped inside the package.
+"""Country packs: the sourced tables, settings and parameter declarations of one origin country (docs/packs.md).
 
-A pack is a folder `exitvoice/data/<country>/` with `regions.csv`, `age_sex.csv`, `crossings.csv`,
-`routes.csv`, `destinations.csv`, `fares.csv` and `parameters.toml` (see docs/data.md for the columns).
+A pack is a folder: `pack.toml` (the country's code, name, currency, age bands, capitals, calibration observations),
+`regions.csv`, `age_sex.csv`, `crossings.csv`, `routes.csv`, `destinations.csv`, `fares.csv`,
+`economy_sectors.csv` and `parameters.toml`, optionally `crossing_groups.csv`, an events file and an observation
+file. Packs shipped inside the package are named (`russia`); any other pack is a folder, named by its path
+(`[scenario] pack = "path/to/dir"`). Every pack is checked before it is used (`exitvoice.packcheck`,
+`exitvoice pack check DIR`): a pack with a problem is refused with the first problem named.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .errors import DataError
+from .fields import STRICT
 from .params import Parameter, load_declarations
 
-REQUIRED = {
-    "regions.csv": ["region_id", "name_en", "lat", "lon", "pop_total", "urban_share", "male_total",
-                    "female_total", "male_20_49", "mean_income_rub", "war_deaths_per100k_men"],
-    "age_sex.csv": ["age_lo", "age_hi", "male", "female", "source"],
-    "crossings.csv": ["crossing_id", "destination", "mode", "lat", "lon", "region_id", "source"],
-    "routes.csv": ["route_id", "destination", "mode", "crossing_id", "normal_persons_per_day",
-                   "capacity_param", "flights_per_day", "flights_param", "source"],
-    "destinations.csv": ["destination", "name", "needs_foreign_passport", "visa_free_days", "access_param",
-                         "transit", "onward_entry", "within_callup_reach", "source"],
-    "fares.csv": ["destination", "fare_rub", "source"],
-}
+SETTINGS_FILE = "pack.toml"
+TABLES = ("regions", "age_sex", "crossings", "routes", "destinations", "fares")
+"""The tables every pack has, loaded into `Pack` (the economy's sector table is read by `exitvoice.economy`)."""
+
+POPULATION_EDGES = (18, 20, 25, 35, 50, 55, 60, 65)
+"""Ages at which an age band must start: the population's attribute rules (adults from 18, tertiary shares at
+20–24 and 25–34, service at 20–34 and 35+, men 20–49 of `regions.csv`) and the economy's employment rates by age
+(18–19, 20–24, 25–54, 55–59, 60–64, 65+) change there (docs/population.md, docs/economy.md)."""
+
+ENGINE_COLUMNS = {"mean_income": "mean_income_rub", "callup_burden": "war_deaths_per100k_men"}
+"""Columns of `regions.csv` that the engine's processes still read under the names of the first (Russian) pack;
+the loader copies them (docs/packs.md, "Still in code")."""
+
+_BAND = re.compile(r"^(\d{1,3})(?:-(\d{1,3})|(\+))$")
+
+
+def parse_band(text: str) -> tuple[int, int | None]:
+    """`"20-24"` → (20, 24); `"65+"` → (65, None). Raises ValueError for anything else."""
+    m = _BAND.match(text.strip()) if isinstance(text, str) else None
+    if m is None:
+        raise ValueError(f"{text!r} is not an age band (\"20-24\", or \"65+\" for the open last band)")
+    lo = int(m.group(1))
+    if m.group(3):
+        return lo, None
+    hi = int(m.group(2))
+    if hi < lo:
+        raise ValueError(f"{text!r}: the band ends before it starts")
+    return lo, hi
+
+
+def band_label(lo: int, hi: int | None) -> str:
+    """The label of a band: `20-24`, `65+`."""
+    return f"{lo}-{hi}" if hi is not None else f"{lo}+"
+
+
+class PackInfo(BaseModel):
+    """The `[pack]` table of `pack.toml`: who the origin is."""
+
+    model_config = STRICT
+    name: str = Field(min_length=1, max_length=100)
+    """The origin country's name in English, as reports print it (`Russia`)."""
+    code: str = Field(pattern=r"^[A-Z]{2}$")
+    """ISO 3166-1 alpha-2 code of the origin: the geography of origin totals in outputs and observations (`RU`)."""
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    """ISO 4217 code of the pack's money: fares, incomes, GDP and fares in observation files (`RUB`)."""
+    observations: str | None = Field(None, pattern=r"^[^/\\]+\.csv$")
+    """The pack's calibration observations (a file of the pack), used when no `--observations` is given."""
+    events: str | None = Field(None, pattern=r"^[^/\\]+\.csv$")
+    """The pack's timeline of events (a file of the pack): evidence behind its scenarios, not read by a run."""
+
+
+class PackPopulation(BaseModel):
+    """The `[population]` table of `pack.toml`: the age bands of the cells and the capitals."""
+
+    model_config = STRICT
+    age_bands: list[str] = Field(min_length=len(POPULATION_EDGES) + 1, max_length=40)
+    """Contiguous bands from 0, the last open (`["0-17", "18-19", …, "65+"]`)."""
+    capitals: list[str] = Field(default_factory=list, max_length=20)
+    """Regions whose adults hold foreign passports at `population.passport_capitals_share` (may be empty)."""
+
+    @field_validator("age_bands")
+    @classmethod
+    def _bands(cls, value: list[str]) -> list[str]:
+        bands = [parse_band(v) for v in value]
+        if bands[0][0] != 0:
+            raise ValueError(f"the first band must start at 0 (given {value[0]!r})")
+        for (lo, hi), (nlo, _) in zip(bands, bands[1:], strict=False):
+            if hi is None:
+                raise ValueError(f"only the last band may be open (given {band_label(lo, hi)!r} before others)")
+            if nlo != hi + 1:
+                raise ValueError(f"bands must be contiguous: {band_label(lo, hi)!r} is followed by a band "
+                                 f"starting at {nlo}")
+        if bands[-1][1] is not None:
+            raise ValueError(f"the last band must be open (\"{bands[-1][0]}+\"), given {value[-1]!r}")
+        starts = {lo for lo, _ in bands}
+        missing = [a for a in POPULATION_EDGES if a not in starts]
+        if missing:
+            raise ValueError(f"no band starts at age(s) {missing}: bands must start at each of "
+                             f"{list(POPULATION_EDGES)} (the ages where the population's and the economy's rules "
+                             "change)")
+        return value
+
+
+class PackSettings(BaseModel):
+    """`pack.toml`: the settings of a pack."""
+
+    model_config = STRICT
+    pack: PackInfo
+    population: PackPopulation
+
+    @property
+    def bands(self) -> list[tuple[int, int | None]]:
+        """Age bands as (lo, hi) in whole years, hi inclusive, None for the open last band."""
+        return [parse_band(b) for b in self.population.age_bands]
+
+
+def read_settings(path: Path) -> PackSettings:
+    """Read and validate a pack's `pack.toml` (DataError naming the file, the field, given and allowed)."""
+    file = path / SETTINGS_FILE
+    if not file.is_file():
+        raise DataError("the pack has no pack.toml", file=str(file),
+                        allowed="a pack.toml with [pack] name, code, currency and [population] age_bands "
+                                "(docs/packs.md)")
+    try:
+        raw = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"not a readable TOML file: {exc}", file=str(file)) from None
+    try:
+        return PackSettings.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        field = ".".join(str(p) for p in e["loc"]) or None
+        msg = "unknown field" if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden" else e["msg"]
+        raise DataError(msg, file=str(file), field=field, given=e.get("input") if field else None) from None
 
 
 @dataclass(frozen=True)
 class Pack:
-    """The tables of one country pack."""
+    """The tables and settings of one country pack."""
 
     country: str
+    """How the pack was named: a built-in pack's name (`russia`) or its folder."""
     path: Path
+    settings: PackSettings
     regions: pd.DataFrame
     age_sex: pd.DataFrame
     crossings: pd.DataFrame
     routes: pd.DataFrame
     destinations: pd.DataFrame
     fares: pd.DataFrame
+    crossing_groups: dict[str, list[str]]
     declarations: dict[str, Parameter]
+    callup_burden_given: bool = True
+    """Whether `regions.csv` gives `callup_burden` (a call-up with `allocation = "burden"` needs it)."""
+
+    @property
+    def code(self) -> str:
+        """ISO code of the origin: the geography of origin totals (`RU`)."""
+        return self.settings.pack.code
+
+    @property
+    def name(self) -> str:
+        """The origin country's name (`Russia`)."""
+        return self.settings.pack.name
+
+    @property
+    def currency(self) -> str:
+        """ISO 4217 code of the pack's money (`RUB`)."""
+        return self.settings.pack.currency
+
+    @property
+    def bands(self) -> list[tuple[int, int | None]]:
+        """Age bands of the cells."""
+        return self.settings.bands
 
     @property
     def region_ids(self) -> list[str]:
@@ -58,29 +195,102 @@ class Pack:
         """Destination codes (ISO 3166-1 alpha-2, or AB for Abkhazia)."""
         return self.destinations.destination.tolist()
 
+    def file(self, name: str) -> Path:
+        """A file of the pack."""
+        return self.path / name
+
+
+def _builtin_root() -> Path:
+    return Path(str(resources.files("exitvoice") / "data"))
+
 
 def available_countries() -> list[str]:
     """Countries with a pack inside the package."""
-    root = resources.files("exitvoice") / "data"
+    root = _builtin_root()
     return sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "parameters.toml").is_file())
+
+
+def is_folder_reference(ref: str) -> bool:
+    """Whether a pack is named by a folder (a path) rather than by the name of a built-in pack."""
+    return "/" in ref or "\\" in ref or ref.startswith(".") or Path(ref).is_absolute()
+
+
+def pack_path(ref: str) -> Path:
+    """The folder of a pack named by a built-in name or a folder path (DataError if there is none)."""
+    if not isinstance(ref, str) or not ref:
+        raise DataError("no pack named", given=ref, allowed=f"a built-in pack {available_countries()} or a folder")
+    if not is_folder_reference(ref):
+        if ref in available_countries():
+            return _builtin_root() / ref
+        raise DataError("no such country pack", given=ref,
+                        allowed=f"{available_countries()}, or a pack folder given as [scenario] pack = \"path\"")
+    path = Path(ref).expanduser()
+    if not path.is_dir():
+        raise DataError("no such pack folder", file=str(path), allowed="a folder holding a country pack "
+                        "(pack.toml, regions.csv, …; docs/packs.md)")
+    return path.resolve()
 
 
 @cache
 def load_pack(country: str = "russia") -> Pack:
-    """Load and check a country pack (cached: packs are read-only)."""
-    if country not in available_countries():
-        raise DataError("no such country pack", field="scenario.country", given=country,
-                        allowed=available_countries())
-    path = Path(str(resources.files("exitvoice") / "data" / country))
-    tables = {}
-    for name, cols in REQUIRED.items():
-        df = pd.read_csv(path / name, keep_default_na=True)
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise DataError(f"missing columns {missing}", file=str(path / name))
-        tables[name.removesuffix(".csv")] = df
-    dests = set(tables["destinations"].destination)
-    bad = set(tables["routes"].destination) - dests
-    if bad:
-        raise DataError("routes to unknown destinations", file=str(path / "routes.csv"), given=sorted(bad))
-    return Pack(country=country, path=path, declarations=load_declarations(path / "parameters.toml"), **tables)
+    """Load a country pack by built-in name or folder, after checking it (cached: packs are read-only).
+
+    A pack with any problem is refused: the error names the first problem and how many there are
+    (`exitvoice pack check` lists them all).
+    """
+    from .packcheck import check_pack
+
+    path = pack_path(country)
+    report = check_pack(path)
+    if report.problems:
+        n = len(report.problems)
+        raise DataError(f"the pack has {n} problem{'s' if n > 1 else ''}; the first: {report.problems[0]} "
+                        f"(`exitvoice pack check {path}` lists {'them all' if n > 1 else 'it'})", file=str(path))
+    settings = read_settings(path)
+    # ids and codes stay text ("01" is not 1), and only an empty cell is missing (NA is Namibia, not a gap)
+    ids = {c: str for c in ("region_id", "crossing_id", "destination", "route_id", "capacity_param", "flights_param",
+                            "access_param", "entries_param")}
+    tables = {name: pd.read_csv(path / f"{name}.csv", dtype=ids, keep_default_na=False, na_values=[""])
+              for name in TABLES}
+    regions = tables["regions"]
+    male_share_prime = _male_share_20_49(tables["age_sex"])
+    if "male_20_49" not in regions.columns or regions.male_20_49.isna().all():
+        regions["male_20_49"] = np.round(regions.male_total * male_share_prime)
+    burden_given = "callup_burden" in regions.columns and regions.callup_burden.notna().all()
+    if not burden_given:
+        regions["callup_burden"] = 1.0
+    for neutral, engine_name in ENGINE_COLUMNS.items():
+        regions[engine_name] = regions[neutral]
+    dests = tables["destinations"]
+    if "entries_param" not in dests.columns:
+        dests["entries_param"] = np.nan
+    dests["entries_param"] = [p if isinstance(p, str) and p else f"trips.entries_{d.lower()}"
+                              for d, p in zip(dests.destination, dests.entries_param, strict=True)]
+    if "open" in tables["crossings"].columns:
+        tables["crossings"]["open"] = tables["crossings"]["open"].astype(str).str.lower() == "true"
+    return Pack(country=country, path=path, settings=settings, crossing_groups=read_crossing_groups(path),
+                declarations=load_declarations(path / "parameters.toml"), callup_burden_given=burden_given, **tables)
+
+
+def read_crossing_groups(path: Path) -> dict[str, list[str]]:
+    """Crossing groups of a pack folder (group → member crossings), from the optional `crossing_groups.csv`."""
+    file = path / "crossing_groups.csv"
+    groups: dict[str, list[str]] = {}
+    if file.is_file():
+        for g, c in pd.read_csv(file, dtype=str, keep_default_na=False)[["group", "crossing_id"]].itertuples(
+                index=False):
+            groups.setdefault(g, []).append(c)
+    return groups
+
+
+def _male_share_20_49(age_sex: pd.DataFrame) -> float:
+    """National share of men aged 20–49 among all men (5-year groups read as uniform within the group)."""
+    men, prime = 0.0, 0.0
+    for row in age_sex.itertuples():
+        lo = int(row.age_lo)
+        hi = int(row.age_hi) if not pd.isna(row.age_hi) else lo + 4
+        years = hi - lo + 1
+        inside = max(0, min(hi, 49) - max(lo, 20) + 1)
+        men += float(row.male)
+        prime += float(row.male) * inside / years
+    return prime / men if men > 0 else 0.0

@@ -25,11 +25,11 @@ def _wide(ts: pd.DataFrame, quantity: str, top: int | None = None) -> pd.DataFra
     return w
 
 
-def _named(w: pd.DataFrame) -> pd.DataFrame:
-    """Columns renamed from codes to names (`AB` → `Abkhazia (AB)`, crossings by name)."""
+def _named_in(w: pd.DataFrame, country: str = "russia") -> pd.DataFrame:
+    """Columns renamed from codes to names (`AB` → `Abkhazia (AB)`, crossings by name) of the run's pack."""
     from .labels import label
 
-    return w.rename(columns=lambda c: label(str(c)))
+    return w.rename(columns=lambda c: label(str(c), country))
 
 
 def _count(x: float, _pos=None) -> str:
@@ -66,6 +66,9 @@ QUANTITY_TITLES = {
     "daily_entries": "entries per day", "daily_departures_ru": "departures of leavers per day",
     "cum_entries": "entries since a date", "cum_exits_back": "exits back since a date",
     "cum_departures_ru": "departures since a date", "net_stay": "entries minus exits back",
+    "daily_departures": "departures of leavers per day", "cum_departures": "departures since a date",
+    "monthly_entries": "entries in the month", "men_abroad_stock": "men abroad",
+    "illegal_crossings_caught": "caught crossing illegally",
     "abroad_stock": "leavers abroad", "mobilised_cum": "mobilised (cumulative)", "summons_served": "summons per day",
     "queue_vehicles": "vehicles queued", "queue_wait_hours": "wait at the crossing", "flight_price": "one-way fare",
     "detained_cum": "detained (cumulative)", "output_loss_pct": "output loss", "workers_lost": "workers lost",
@@ -75,7 +78,17 @@ QUANTITY_TITLES = {
 
 def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     """Draw the standard plots of a run; write them as PNG into out_dir if given."""
+    from .pack import load_pack
+    from .results import origin_geography
+
     ts = res.timeseries
+    country = res.summary.get("country", "russia")
+    pack = load_pack(country)
+    origin = origin_geography(ts)  # the pack's code: the geography of origin totals
+
+    def _named(w: pd.DataFrame) -> pd.DataFrame:
+        return _named_in(w, country)
+
     figs = {}
     title = f"{res.scenario_name} (seed {res.seed})"
 
@@ -117,7 +130,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     figs["callup"] = fig
 
     fig, ax = plt.subplots(figsize=(9, 4.4))
-    stock = _wide(ts, "abroad_stock").drop(columns="RU")
+    stock = _wide(ts, "abroad_stock").drop(columns=origin)
     stock = stock[stock.iloc[-1].sort_values(ascending=False).index[:8]]
     _named(stock).plot.area(ax=ax, color=COLOURS, linewidth=0)
     ax.set_title("Leavers abroad by destination (the eight largest)", fontsize=10)
@@ -129,18 +142,18 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     fig, ax = plt.subplots(figsize=(9, 4.4))
     _named(_wide(ts, "flight_price", top=None)).plot(ax=ax, color=COLOURS)
     ax.set_title("One-way fares by destination", fontsize=10)
-    _axes(ax, "RUB (one way)")
+    _axes(ax, f"{pack.currency} (one way)")
     _legend_outside(ax, fontsize=8)
     fig.suptitle(title)
     figs["fares"] = fig
 
     if (ts.quantity == "output_loss_pct").any():
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True)
-        loss = _wide(ts, "output_loss_pct")["RU"]
+        loss = _wide(ts, "output_loss_pct")[origin]
         loss.plot(ax=axes[0], color="tab:red")
         axes[0].set_title("Output below the counterfactual", fontsize=10)
         _axes(axes[0], "% of GDP", counts=False)
-        sectors = _wide(ts, "workers_lost").drop(columns="RU")
+        sectors = _wide(ts, "workers_lost").drop(columns=origin)
         sectors = sectors[sectors.iloc[-1].sort_values(ascending=False).index]
         sectors.plot.area(ax=axes[1], linewidth=0, color=COLOURS)
         axes[1].set_title("Workers lost by sector (net of remote work)", fontsize=10)
@@ -152,17 +165,17 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     if (ts.quantity == "protesters").any():
         fig, axes = plt.subplots(1, 3, figsize=(17, 4.4), sharex=True)
         prot = _wide(ts, "protesters")
-        top = prot.drop(columns="RU").sum().sort_values(ascending=False).index[:6]
-        prot["RU"].plot(ax=axes[0], color="k")
-        axes[0].set_title("Protesters per day, Russia", fontsize=10)
+        top = prot.drop(columns=origin).sum().sort_values(ascending=False).index[:6]
+        prot[origin].plot(ax=axes[0], color="k")
+        axes[0].set_title(f"Protesters per day, {pack.name}", fontsize=10)
         _axes(axes[0], "persons per day")
         _named(prot[top]).plot(ax=axes[1], lw=1.0, color=COLOURS)
         axes[1].set_title("Protesters per day, the six regions with most", fontsize=10)
         _axes(axes[1], "persons per day")
         axes[1].legend(fontsize=7)
-        _wide(ts, "detained_cum")["RU"].plot(ax=axes[2], color="tab:purple", label="detained (cumulative)")
+        _wide(ts, "detained_cum")[origin].plot(ax=axes[2], color="tab:purple", label="detained (cumulative)")
         ax2 = axes[2].twinx()
-        _wide(ts, "opposed_abroad")["RU"].plot(ax=ax2, color="tab:green", label="opponents of the war abroad")
+        _wide(ts, "opposed_abroad")[origin].plot(ax=ax2, color="tab:green", label="opponents of the war abroad")
         axes[2].set_title("Voice and exit: detentions and opponents abroad", fontsize=10)
         _axes(axes[2], "detained (persons)")
         _axes(ax2, "opponents abroad (persons)")
@@ -216,8 +229,10 @@ def scorecard_plot(card, path) -> None:
         ax.xaxis.set_major_locator(locator)  # whole days: no "12:00" ticks on daily data
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_ylabel(unit(q) if q not in ("cum_entries", "cum_exits_back", "cum_departures_ru", "net_stay",
-                                           "abroad_stock", "mobilised_cum", "detained_cum") else "persons",
+        ax.set_ylabel(unit(q) if q not in ("cum_entries", "cum_exits_back", "cum_departures_ru", "cum_departures",
+                                           "net_stay", "abroad_stock", "men_abroad_stock", "mobilised_cum",
+                                           "detained_cum", "monthly_entries", "illegal_crossings_caught")
+                      else "persons",
                       fontsize=8)
         if q != "flight_price":
             ax.yaxis.set_major_formatter(FuncFormatter(_count))
@@ -239,12 +254,16 @@ def ensemble_plots(ens, out_dir) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     figs = {}
     title = f"{ens.summaries[0]['scenario']} · ensemble of {ens.n} (seed {ens.seed})"
+    from .results import origin_geography
+
+    o = origin_geography(q)  # the pack's code: the geography of origin totals
+    entries = q[q.quantity == "daily_entries"].groupby("geography").q50.sum().sort_values(ascending=False)
     panels = {
-        "entries": [("daily_entries", g) for g in ("KZ", "GE", "FI", "AM", "BY", "TR")],
-        "callup_and_stock": [("mobilised_cum", "RU"), ("abroad_stock", "RU"), ("daily_departures_ru", "RU"),
-                             ("summons_served", "RU")],
-        "economy_and_voice": [("output_loss_pct", "RU"), ("workers_lost", "RU"), ("labour_shortage", "RU"),
-                              ("protesters", "RU"), ("detained_cum", "RU"), ("opposed_abroad", "RU")],
+        "entries": [("daily_entries", g) for g in entries.index[:6]],  # the six destinations most entered
+        "callup_and_stock": [("mobilised_cum", o), ("abroad_stock", o), ("daily_departures_ru", o),
+                             ("summons_served", o)],
+        "economy_and_voice": [("output_loss_pct", o), ("workers_lost", o), ("labour_shortage", o),
+                              ("protesters", o), ("detained_cum", o), ("opposed_abroad", o)],
     }
     for name, series in panels.items():
         series = [s for s in series if ((q.quantity == s[0]) & (q.geography == s[1])).any()]
@@ -315,12 +334,13 @@ def comparison_plots(cmp, out_dir) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    series = [("daily_departures_ru", "RU", "departures of leavers per day", "persons per day"),
-              ("abroad_stock", "RU", "leavers abroad", "persons"),
-              ("mobilised_cum", "RU", "mobilised (cumulative)", "persons"),
-              ("summons_served", "RU", "summons served per day", "persons per day"),
-              ("output_loss_pct", "RU", "output below the counterfactual", "% of GDP"),
-              ("protesters", "RU", "protesters per day", "persons per day")]
+    o = cmp.cases[0].sim.origin  # the pack's code: the geography of origin totals
+    series = [("daily_departures_ru", o, "departures of leavers per day", "persons per day"),
+              ("abroad_stock", o, "leavers abroad", "persons"),
+              ("mobilised_cum", o, "mobilised (cumulative)", "persons"),
+              ("summons_served", o, "summons served per day", "persons per day"),
+              ("output_loss_pct", o, "output below the counterfactual", "% of GDP"),
+              ("protesters", o, "protesters per day", "persons per day")]
     fig, axes = plt.subplots(3, 2, figsize=(12, 10), squeeze=False)
     for ax, (qty, geo, title, unit) in zip(axes.ravel(), series, strict=True):
         for i, c in enumerate(cmp.cases):

@@ -1,9 +1,11 @@
 """The synthetic population as cells (docs/model.md §2).
 
 A cell is one combination of region × sex × age band × tertiary education × foreign passport × military service
-(men) × attitude. Region × sex × age band totals come from the pack (RosBRiS 2022 shape, regional male/female
-totals and men 20-49), scaled to `population.total`; the other attributes are independent within (region, sex,
-age band) with shares from declared parameters. Cell sizes are integers that add up exactly to the total.
+(men) × attitude. The age bands are the pack's (`pack.toml`, `[population] age_bands`). Region × sex × age band
+totals come from the pack (the national age shape of `age_sex.csv` within the regional male/female totals and men
+20-49), scaled to `population.total`; the other attributes are independent within (region, sex, age band) with
+shares from declared parameters, by rules set in ages (so any bands starting at the ages of
+`exitvoice.pack.POPULATION_EDGES` give the same shares). Cell sizes are integers that add up exactly to the total.
 
 Cells that can only be empty (children with a degree, women who served, children's attitude) are dropped.
 Every kept cell has a *partner*: the same person-group with the other passport status, so that getting a
@@ -18,27 +20,25 @@ import numpy as np
 import pandas as pd
 
 from .errors import ScenarioError
-from .pack import Pack
+from .pack import Pack, band_label
 from .params import ParameterSet
 
 MALE, FEMALE = 0, 1
-# Age bands of docs/model.md §2: (lo, hi) in whole years, hi inclusive; the last is open.
-BANDS: list[tuple[int, int | None]] = [(0, 17), (18, 19), (20, 24), (25, 29), (30, 34), (35, 39), (40, 44),
-                                       (45, 49), (50, 54), (55, 59), (60, 64), (65, None)]
-BAND_LABELS = [f"{lo}-{hi}" if hi is not None else f"{lo}+" for lo, hi in BANDS]
+Bands = list[tuple[int, int | None]]
+"""Age bands (docs/model.md §2): (lo, hi) in whole years, hi inclusive; the last is open (hi None)."""
 ATTRS = ("region", "sex", "band", "tertiary", "passport", "served", "opposed")
 
 
-def _band_population(age_sex: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """National population [sex, band] and mean age per band, from 5-year groups (uniform within a group)."""
-    pop = np.zeros((2, len(BANDS)))
-    age_sum = np.zeros(len(BANDS))
+def _band_population(age_sex: pd.DataFrame, bands: Bands) -> tuple[np.ndarray, np.ndarray]:
+    """National population [sex, band] and mean age per band, from age groups (uniform within a group)."""
+    pop = np.zeros((2, len(bands)))
+    age_sum = np.zeros(len(bands))
     for row in age_sex.itertuples():
         lo = int(row.age_lo)
         hi = int(row.age_hi) if not pd.isna(row.age_hi) else lo + 4  # open group: its first 5 years for the mean
         years = np.arange(lo, hi + 1)
         for year in years:
-            b = next(i for i, (blo, bhi) in enumerate(BANDS) if year >= blo and (bhi is None or year <= bhi))
+            b = next(i for i, (blo, bhi) in enumerate(bands) if year >= blo and (bhi is None or year <= bhi))
             share = 1.0 / len(years)
             pop[MALE, b] += row.male * share
             pop[FEMALE, b] += row.female * share
@@ -93,12 +93,18 @@ class Population:
     partner: np.ndarray
     group: np.ndarray
     band_mean_age: np.ndarray
+    bands: Bands
     band_lo: np.ndarray = field(init=False)
     band_hi: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.band_lo = np.array([lo for lo, _ in BANDS])
-        self.band_hi = np.array([hi if hi is not None else 200 for _, hi in BANDS])
+        self.band_lo = np.array([lo for lo, _ in self.bands])
+        self.band_hi = np.array([hi if hi is not None else 200 for _, hi in self.bands])
+
+    @property
+    def band_labels(self) -> list[str]:
+        """Labels of the age bands: `20-24`, `65+`."""
+        return [band_label(lo, hi) for lo, hi in self.bands]
 
     @property
     def n_cells(self) -> int:
@@ -156,7 +162,7 @@ class Population:
             "cell": np.arange(self.n_cells),
             "region": self.regions.region_id.to_numpy()[self.region],
             "sex": np.where(self.sex == MALE, "male", "female"),
-            "age_band": np.array(BAND_LABELS)[self.band],
+            "age_band": np.array(self.band_labels)[self.band],
             "tertiary": self.tertiary.astype(bool),
             "passport": self.passport.astype(bool),
             "served": self.served.astype(bool),
@@ -179,9 +185,11 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     """
     p = params.group("population")
     reg = pack.regions.reset_index(drop=True)
-    nat, band_mean_age = _band_population(pack.age_sex)
-    nb = len(BANDS)
-    prime = np.array([(lo >= 20 and hi is not None and hi <= 49) for lo, hi in BANDS])
+    bands = pack.bands
+    nat, band_mean_age = _band_population(pack.age_sex, bands)
+    nb = len(bands)
+    lo_age = np.array([lo for lo, _ in bands])
+    prime = np.array([(lo >= 20 and hi is not None and hi <= 49) for lo, hi in bands])
     # region × sex × band: national shape within regional totals (men 20-49 kept apart).
     male = np.zeros((len(reg), nb))
     male[:, prime] = np.outer(reg.male_20_49, nat[MALE, prime] / nat[MALE, prime].sum())
@@ -201,23 +209,25 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
         total_people *= rsa[keep].sum() / rsa.sum()
         rsa, reg = rsa[keep], reg[keep].reset_index(drop=True)
 
-    adult = np.array([lo >= 18 for lo, _ in BANDS])
+    adult = lo_age >= 18
     mid = band_mean_age
-    # Tertiary share by sex and band.
+    # Tertiary share by sex and band: 0 below 20, 20-24 and 25-34 as declared, declining from 35.
     t = np.zeros(nb)
-    t[2] = p["tertiary_share_20_24"]
-    t[3:5] = p["tertiary_share_25_34"]
-    older = np.arange(nb) >= 5
+    t[(lo_age >= 20) & (lo_age < 25)] = p["tertiary_share_20_24"]
+    t[(lo_age >= 25) & (lo_age < 35)] = p["tertiary_share_25_34"]
+    older = lo_age >= 35
     t[older] = np.clip(p["tertiary_share_25_34"] - p["tertiary_decline_per_decade"] * (mid[older] - 35) / 10,
                        0.0, 1.0)
     ratio = p["tertiary_female_ratio"]
     tert = np.stack([t * 2 / (1 + ratio), np.clip(t * 2 * ratio / (1 + ratio), 0, 1)])  # [sex, band]
 
-    # Foreign passport: age profile peaking at 35-44, width solved to match the adult share; regional odds by
-    # urban share, the two capitals fixed at their own share, the rest shifted to keep the national share.
+    # Foreign passport: age profile peaking at the bands of the forties (the mean of their mean ages), width solved
+    # to match the adult share; regional odds by urban share, the capitals of pack.toml fixed at their own share,
+    # the rest shifted to keep the national share.
     adults_by_band = rsa.sum(axis=(0, 1)) * adult
     peak = p["passport_share_35_44"]
-    centre = 0.5 * (mid[6] + mid[7]) if nb > 7 else 40.0
+    forties = (lo_age >= 40) & (lo_age <= 49)
+    centre = float(np.mean(mid[forties])) if forties.any() else 40.0
     lo_w, hi_w = 1.0, 200.0
     for _ in range(80):
         w = 0.5 * (lo_w + hi_w)
@@ -227,7 +237,7 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
         else:
             hi_w = w
     prof = peak * np.exp(-(((mid - centre) / w) ** 2))
-    capitals = reg.region_id.isin(["MOW", "SPE"]).to_numpy()
+    capitals = reg.region_id.isin(pack.settings.population.capitals).to_numpy()
     adults_rb = rsa.sum(axis=1) * adult  # [region, band]
     base_logit = _logit(np.clip(prof, 1e-6, 1 - 1e-6))[None, :] + p["passport_beta_urban"] * (
         reg.urban_share.to_numpy()[:, None] - np.average(reg.urban_share, weights=reg.pop_total))
@@ -245,8 +255,8 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     pp[:, ~adult] = p["passport_share_children"]
 
     served = np.zeros(nb)
-    served[2:5] = p["served_share_young"]  # 20-34; men of 18-19 are counted as not yet served
-    served[5:] = p["served_share_old"]
+    served[(lo_age >= 20) & (lo_age < 35)] = p["served_share_young"]  # men of 18-19 are counted as not yet served
+    served[lo_age >= 35] = p["served_share_old"]
 
     opp_logit = p["opposed_logodds_per_decade"] * (mid - 45) / 10
     shift = _solve_shift(opp_logit[adult], adults_by_band[adult] + 1e-12, p["opposed_share"])
@@ -278,4 +288,5 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     partner[order[1::2]] = order[0::2]
     r, s, b, e, pa, sv, o = (grid[:, i].astype(np.int16 if i == 0 else np.int8) for i in range(7))
     return Population(regions=reg, size=size, region=r.astype(np.int64), sex=s, band=b, tertiary=e, passport=pa,
-                      served=sv, opposed=o, partner=partner, group=group, band_mean_age=band_mean_age)
+                      served=sv, opposed=o, partner=partner, group=group, band_mean_age=band_mean_age,
+                      bands=list(bands))

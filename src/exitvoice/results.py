@@ -4,7 +4,8 @@
   (docs/model.md §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
   `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
-  `flight_price/<dest>` (RUB), and more (see docs/outputs.md).
+  `flight_price/<dest>` (the pack's currency), and more (see docs/outputs.md). Origin totals carry the pack's own
+  code (`RU` for the russia pack, `pack.toml`); the departures keep their first names (docs/packs.md).
   Economy (docs/model.md §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
   `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (docs/model.md §11): `protesters/RU` and
   `/<region>`, `detained/RU`, `detained_cum/RU`, `opposed_at_home/RU`, `opposed_abroad/RU`.
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, economy, voice
+from .errors import DataError
 from .outputs import atomic_folder, json_text
 from .units import tidy_summary, tidy_values, with_units
 
@@ -59,6 +61,7 @@ class Results:
             }))
 
         dests = net.dest_ids
+        origin = eng.pack.code  # the geography of origin totals
         bd = rec.by_dest
         add("daily_entries", dests, bd["entries"])
         add("cum_entries", dests, bd["entries"].cumsum(0))
@@ -69,20 +72,20 @@ class Results:
         add("travelling", dests, bd["travelling"])
         add("daily_left", dests, bd["left_by_dest"])
         left_daily = bd["left_by_dest"].sum(1)
-        add("abroad_stock", "RU", bd["abroad"].sum(1))
-        add("daily_departures_ru", "RU", left_daily)
-        add("cum_departures_ru", "RU", left_daily.cumsum())
-        add("mobilised_cum", "RU", rec.states["mobilised"])
-        add("summons_served", "RU", rec.by_region["summoned"].sum(1))
-        add("summons_cum", "RU", rec.by_region["summoned"].sum(1).cumsum())
+        add("abroad_stock", origin, bd["abroad"].sum(1))
+        add("daily_departures_ru", origin, left_daily)
+        add("cum_departures_ru", origin, left_daily.cumsum())
+        add("mobilised_cum", origin, rec.states["mobilised"])
+        add("summons_served", origin, rec.by_region["summoned"].sum(1))
+        add("summons_cum", origin, rec.by_region["summoned"].sum(1).cumsum())
         for k in ("home", "summoned", "hiding", "returned", "queued", "exempt", "visa_pending", "visa_pending_trip",
                   "conscripted"):
-            add(f"state_{k}", "RU", rec.states[k])
+            add(f"state_{k}", origin, rec.states[k])
         for k, v in rec.scalar.items():
-            add(k, "RU", v)
-        add("passport_holders", "RU", rec.passport_holders)
-        add("closure_perceived", "RU", rec.closure)
-        add("risk_mean_eligible_men", "RU", rec.rho_mean_men)
+            add(k, origin, v)
+        add("passport_holders", origin, rec.passport_holders)
+        add("closure_perceived", origin, rec.closure)
+        add("risk_mean_eligible_men", origin, rec.rho_mean_men)
         crossings = [f"crossing:{c}" for c in net.crossing_ids]
         add("queue_persons", crossings, rec.queue)
         add("queue_vehicles", crossings, rec.queue / eng.params["routes.persons_per_vehicle"])
@@ -97,16 +100,16 @@ class Results:
         econ_summary, econ = economy.summarise(eng, rec.labour_persons, rec.labour_units)
         for k in ("output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised", "workers_lost",
                   "labour_shortage"):
-            add(k, "RU", econ[k])
+            add(k, origin, econ[k])
         add("workers_lost", eng.economy.sectors, rec.labour_persons)
         voice_summary, vo = voice.summarise(eng)
         region_ids = eng.pop.regions.region_id.to_numpy()
-        add("protesters", "RU", vo["protesters"].sum(1))
+        add("protesters", origin, vo["protesters"].sum(1))
         add("protesters", list(region_ids), vo["protesters"])
-        add("detained", "RU", vo["detained"].sum(1))
-        add("detained_cum", "RU", vo["detained"].sum(1).cumsum())
-        add("opposed_at_home", "RU", vo["opposed_at_home"].sum(1))
-        add("opposed_abroad", "RU", eng.voice.abroad)
+        add("detained", origin, vo["detained"].sum(1))
+        add("detained_cum", origin, vo["detained"].sum(1).cumsum())
+        add("opposed_at_home", origin, vo["opposed_at_home"].sum(1))
+        add("opposed_abroad", origin, eng.voice.abroad)
         ts = pd.concat(rows, ignore_index=True)
 
         reg = pd.DataFrame({
@@ -194,9 +197,11 @@ class Results:
                 f"timeseries {len(self.timeseries):,} rows (.summary, .series(), .plot(), .write())>")
 
     # -- access ---------------------------------------------------------------------------------------------
-    def series(self, quantity: str, geography: str = "RU") -> pd.Series:
-        """One series as a date-indexed Series."""
+    def series(self, quantity: str, geography: str | None = None) -> pd.Series:
+        """One series as a date-indexed Series (by default the origin total: `RU` for the russia pack)."""
         ts = self.timeseries
+        if geography is None:
+            geography = origin_geography(ts)
         s = ts[(ts.quantity == quantity) & (ts.geography == geography)]
         return s.set_index("date").value.rename(f"{quantity}/{geography}")
 
@@ -213,9 +218,12 @@ class Results:
         Written people are whole numbers and the timeseries carries a `unit` column (see `exitvoice.units`).
         An existing folder `out` that exitvoice wrote is replaced only with `force=True`.
         """
+        from .pack import load_pack
+
+        currency = load_pack(self.summary.get("country", "russia")).currency
         with atomic_folder(out, force=force) as tmp:
             (tmp / "summary.json").write_text(json_text(tidy_summary(self.summary)))
-            with_units(tidy_values(self.timeseries)).to_parquet(tmp / "timeseries.parquet", index=False)
+            with_units(tidy_values(self.timeseries), currency).to_parquet(tmp / "timeseries.parquet", index=False)
             regions = self.regions.copy()
             for c in regions.columns.drop(["date", "region"]):
                 regions[c] = regions[c].round().astype("int64")  # whole people (see exitvoice.units)
@@ -247,3 +255,12 @@ def comparable_summary(summary: dict) -> dict:
         return x
 
     return tidy(json.loads(json.dumps({k: summary[k] for k in keep}, default=str)))
+
+
+def origin_geography(ts: pd.DataFrame) -> str:
+    """The geography of origin totals in a long timeseries (the pack's code: `RU`): that of `mobilised_cum`."""
+    geos = ts.loc[ts.quantity == "mobilised_cum", "geography"].unique()
+    if len(geos) != 1:
+        raise DataError("not the timeseries of a run (no single mobilised_cum series)",
+                        allowed="a timeseries written by `exitvoice run`")
+    return str(geos[0])

@@ -3,7 +3,7 @@
 ```toml
 [scenario]
 name = "russia-2022"
-country = "russia"
+country = "russia"    # a pack shipped with exitvoice; or pack = "path/to/pack" (a folder, relative to this file)
 start = 2022-09-14
 end = 2022-12-31
 
@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .errors import ExitvoiceError, ScenarioError
+from .errors import DataError, ExitvoiceError, ScenarioError
 from .fields import STRICT, Date, FiniteFloat
 from .limits import (
     MAX_PEOPLE,
@@ -41,7 +41,7 @@ from .limits import (
     check_file_size,
     check_memory,
 )
-from .pack import available_countries, load_pack
+from .pack import Pack, available_countries, load_pack
 from .params import ParameterSet
 from .policies import REGISTRY, Policy, Who
 
@@ -55,12 +55,27 @@ class ScenarioMeta(BaseModel):
     model_config = STRICT
     name: str = Field(pattern=NAME_PATTERN, max_length=100)
     description: str = ""
-    country: str = "russia"
+    country: str = Field("russia", min_length=1, max_length=4096)
+    """The pack the scenario runs on: the name of a pack shipped with exitvoice, or (set from `pack`) a folder."""
+    pack: str | None = Field(None, min_length=1, max_length=4096)
+    """A pack folder outside the package (docs/packs.md); a relative path is relative to the scenario file that
+    names it (to the working directory for a scenario given as a dict or by `--set`)."""
     start: Date
     end: Date
     seed: int | None = Field(None, ge=0, le=MAX_SEED)
     allow_outside_range: bool = False
     """Accept parameter values outside their declared range (warned in the summary); `--allow-outside-range`."""
+
+    @model_validator(mode="after")
+    def _pack_folder(self) -> ScenarioMeta:
+        if self.pack is None:
+            return self
+        folder = str(Path(self.pack).expanduser().resolve())
+        if "country" in self.model_fields_set and self.country not in (self.pack, folder):
+            raise ValueError(f"give either country (a pack shipped with exitvoice, here {self.country!r}) or pack "
+                             f"(a pack folder, here {self.pack!r}), not both")
+        self.pack = self.country = folder
+        return self
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ScenarioMeta:
@@ -133,10 +148,7 @@ class Scenario(BaseModel):
     def check(self, source: str | None = None) -> None:
         """Check names against the country pack: parameters, regions, routes, destinations, dates."""
         source = source or self.source or "<scenario>"
-        if self.scenario.country not in available_countries():
-            raise ScenarioError("no such country pack", file=source, field="scenario.country",
-                                given=self.scenario.country, allowed=available_countries())
-        pack = load_pack(self.scenario.country)
+        pack = self.load_pack(source)
         params = self.parameter_set(source=f"{source} [parameters]")
         from .policies.base import BOUNDS
 
@@ -164,6 +176,10 @@ class Scenario(BaseModel):
         simulated = set(self.population.regions or regions)
         for i, pol in enumerate(self.policy):
             where = f"policy[{i}] ({pol.type})"
+            if getattr(pol, "allocation", None) == "burden" and not pack.callup_burden_given:
+                raise ScenarioError("allocation \"burden\" needs the pack's call-up burden by region", file=source,
+                                    field=f"{where}.allocation", given="burden",
+                                    allowed="\"proportional\", or a pack whose regions.csv has callup_burden")
             bad = sorted(set(pol.region_names()) - regions)
             if bad:
                 raise ScenarioError("unknown regions", file=source, field=f"{where}.regional_end", given=bad,
@@ -205,6 +221,21 @@ class Scenario(BaseModel):
         except ExitvoiceError as exc:
             raise ScenarioError(exc.message, file=source, field=exc.field, given=exc.given,
                                 allowed=exc.allowed) from None
+
+    def load_pack(self, source: str | None = None) -> Pack:
+        """The scenario's country pack; a missing or broken pack is an error naming `scenario.country` or `.pack`."""
+        meta = self.scenario
+        field = "scenario.pack" if meta.pack is not None else "scenario.country"
+        if meta.pack is None and meta.country not in available_countries():
+            raise ScenarioError("no such country pack", file=source or self.source, field=field, given=meta.country,
+                                allowed=f"{available_countries()}, or a pack folder: [scenario] pack = \"path\"")
+        try:
+            return load_pack(meta.country)
+        except DataError as exc:
+            broken = exc.message.startswith("the pack has")  # the message names the pack and its first problem
+            raise ScenarioError(exc.message, file=source or self.source, field=field,
+                                given=None if broken else exc.given or meta.pack or meta.country,
+                                allowed=None if broken else exc.allowed) from None
 
     def parameter_set(self, *, source: str | None = None) -> ParameterSet:
         """The pack's declared parameters with this scenario's overrides (checked against their ranges)."""
@@ -356,6 +387,8 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError("tables or lists nested too deeply", file=str(path),
                             allowed="a scenario file as in docs/scenarios.md") from None
     meta = raw.get("scenario")
+    if isinstance(meta, dict) and isinstance(meta.get("pack"), str) and meta["pack"]:
+        meta["pack"] = str((path.parent / Path(meta["pack"]).expanduser()).resolve())  # relative to this file
     if not isinstance(meta, dict) or "extends" not in meta:
         return raw
     meta = dict(meta)

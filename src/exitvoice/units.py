@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-UNITS: dict[str, str] = {
+UNITS: dict[str, str] = {  # money in RUB here: in the pack's currency when written (`unit`, `with_units`)
     "flight_price": "RUB (one way)",
     "queue_wait_hours": "hours",
     "queue_vehicles": "vehicles",
@@ -35,10 +35,10 @@ STOCKS = {"abroad_stock", "travelling", "net_stay", "mobilised_cum", "summons_cu
 NOT_PERSONS = {k for k, v in UNITS.items() if not v.startswith("persons")} | {"flight_seats"}
 
 
-def unit(quantity: str) -> str:
-    """The unit of an output quantity."""
+def unit(quantity: str, currency: str = "RUB") -> str:
+    """The unit of an output quantity; money in `currency`, the pack's (RUB for the russia pack)."""
     if quantity in UNITS:
-        return UNITS[quantity]
+        return UNITS[quantity].replace("RUB", currency)
     if quantity in STOCKS or quantity.startswith("state_"):
         return "persons"
     return "persons per day"
@@ -70,9 +70,9 @@ def tidy_values(frame: pd.DataFrame, columns=("value",)) -> pd.DataFrame:
     return out
 
 
-def with_units(frame: pd.DataFrame) -> pd.DataFrame:
-    """A long frame with a `unit` column at the end."""
-    return frame.assign(unit=frame.quantity.map(unit).astype("category"))
+def with_units(frame: pd.DataFrame, currency: str = "RUB") -> pd.DataFrame:
+    """A long frame with a `unit` column at the end (money in `currency`, the pack's)."""
+    return frame.assign(unit=frame.quantity.map(lambda q: unit(q, currency)).astype("category"))
 
 
 PERSON_TOTALS = {"protesters_peak", "detained", "workers_lost_end", "protest_person_days", "opposed_abroad_end",

@@ -1,32 +1,39 @@
-"""Validation (docs/model.md §13): match observations to a run or an ensemble and score the fit.
+"""Validation (docs/model.md §13, docs/validation.md): match observations to a run or an ensemble and score the fit.
 
-Matching, per quantity (each rule is tested):
-- `daily_entries` / `daily_departures_ru`: the simulated value on the row's date; at a crossing (or a crossing
-  group of the pack's `crossing_groups.csv`), the people processed there that day.
-- `cum_entries`, `cum_exits_back`, `cum_departures_ru`: the sum of the daily series from `since` to `date`
+Matching, per quantity of the observation vocabulary (each rule is tested); "the origin" is the pack's own code
+(`RU` for the russia pack), the geography of origin totals:
+- `daily_entries`: the simulated value on the row's date; at a crossing (or a crossing group of the pack's
+  `crossing_groups.csv`), the people processed there that day. `daily_departures` (origin): leavers crossing out
+  that day.
+- `monthly_entries`: the sum of the daily series over the calendar month of the row's date; a month not wholly
+  inside the run is skipped.
+- `cum_entries`, `cum_exits_back`, `cum_departures`: the sum of the daily series from `since` to `date`
   (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
-  counts returns, onward moves and visa-run exits, as border data do.
+  counts returns, onward moves and visa-run exits, as border data do. `cum_departures_ru` and
+  `daily_departures_ru` are read as `cum_departures` and `daily_departures` (`observations.ALIASES`).
 - `net_stay`: entries minus exits back over the same window.
 - `mobilised_cum`, `detained_cum` (voice, docs/model.md §11): the cumulative count on `date`, less the count the day
   before `since` when that is inside the run.
-- `abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
-- `flight_price`: the simulated fare on `date` when the row's unit is in RUB; other currencies are skipped.
-- `other` is skipped with its reason; so are dates outside the run and geographies the model does not have.
-  Nothing is dropped silently.
+- `abroad_stock`, `men_abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
+- `illegal_crossings_caught`: the people caught crossing outside the official points from `since` to `date`.
+- `flight_price`: the simulated fare on `date` when the row's unit is in the pack's currency; others are skipped.
+- `other` is skipped with its reason; so are dates outside the run, geographies the model does not have, and
+  quantities whose model output does not exist yet (`men_abroad_stock`, `illegal_crossings_caught`: "no model
+  output for this kind yet"). Nothing is dropped silently.
 
 Scores (`scorecard.json`): `ard` (mean |sim − obs| / obs), `ard_rescaled` (the same after scaling the simulated
 entries and exits per destination to the observed total of each quantity: where people went, not how many),
-`volume_log_ratio` (log of simulated over observed cumulative entries: how many left), `median_abs_log_ratio`,
-`mase` (mean absolute error over that of a naive carry-forward of the previous observation of the same series;
-below 1 beats it), `coverage_50`, `coverage_90` (share of observations inside the ensemble's 25–75% and 5–95%
-bands; null for a single run), `n_scored`, `n_skipped`. Simulated values are ensemble medians.
+`volume_log_ratio` (log of simulated over observed cumulative departures or stock abroad at the origin, else
+cumulative entries: how many left), `median_abs_log_ratio`, `mase` (mean absolute error over that of a naive
+carry-forward of the previous observation of the same series; below 1 beats it), `coverage_50`, `coverage_90`
+(share of observations inside the ensemble's 25–75% and 5–95% bands; null for a single run), `n_scored`,
+`n_skipped`. Simulated values are ensemble medians.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -35,25 +42,38 @@ import pandas as pd
 from .errors import DataError
 from .outputs import atomic_folder, json_text
 
-# quantity -> (rule, simulated series for destinations, simulated series at crossings)
+DEPARTURES = "daily_departures_ru"
+"""The run's series of leavers crossing out per day (its first name, kept for the report and the dashboard)."""
+
+# quantity -> (rule, simulated series for destinations and the origin, simulated series at crossings)
 RULES = {
     "daily_entries": ("point", "daily_entries", "processed"),
-    "daily_departures_ru": ("point", "daily_departures_ru", None),
+    "monthly_entries": ("month", "daily_entries", "processed"),
+    "daily_departures": ("point", DEPARTURES, None),
     "cum_entries": ("window", "daily_entries", "processed"),
     "cum_exits_back": ("window", "daily_exits_back", None),
-    "cum_departures_ru": ("window", "daily_departures_ru", None),
+    "cum_departures": ("window", DEPARTURES, None),
     "net_stay": ("window_net", "daily_entries", None),
     "mobilised_cum": ("since_difference", "mobilised_cum", None),
     "abroad_stock": ("point", "abroad_stock", None),
+    "men_abroad_stock": ("point", "men_abroad_stock", None),
     "queue_vehicles": ("point", None, "queue_vehicles"),
     "queue_wait_hours": ("point", None, "queue_wait_hours"),
     "flight_price": ("point", "flight_price", None),
     "detained_cum": ("since_difference", "detained_cum", None),
+    "illegal_crossings_caught": ("window", "illegal_caught", "illegal_caught"),
 }
 NOT_PRODUCED = {"other": "quantity 'other' is descriptive and not scored"}
+NO_OUTPUT_YET = {
+    "men_abroad_stock": "men abroad by destination are not recorded by the engine yet",
+    "illegal_crossings_caught": "illegal routes (docs/model.md §8) are not modelled yet",
+}
+"""Quantities of the vocabulary whose model output may not exist yet: rows are skipped, saying so, when a run has
+no series of that kind."""
 INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean_eligible_men",  # not scaled
              "output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised"}
-DISTRIBUTION = ("daily_entries", "cum_entries", "cum_exits_back")
+DISTRIBUTION = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back")
+VOLUME = ("cum_departures", "abroad_stock")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 SCORE_MEANINGS = {
     "ard": "mean |sim − obs| / obs",
@@ -72,12 +92,9 @@ SCORE_MEANINGS = {
 
 def crossing_groups(country: str = "russia") -> dict[str, list[str]]:
     """Crossing groups of a pack (group → member crossings); every crossing is also its own group."""
-    path = Path(str(resources.files("exitvoice") / "data" / country / "crossing_groups.csv"))
-    groups: dict[str, list[str]] = {}
-    if path.is_file():
-        for g, c in pd.read_csv(path)[["group", "crossing_id"]].itertuples(index=False):
-            groups.setdefault(g, []).append(c)
-    return groups
+    from .pack import load_pack
+
+    return load_pack(country).crossing_groups
 
 
 @dataclass
@@ -87,10 +104,22 @@ class Simulated:
     dates: pd.DatetimeIndex
     series: dict[tuple[str, str], np.ndarray]
     members: int
+    pack: str | None = None
+    """The run's country pack (a built-in name or a folder); None: the default, `russia`."""
+
+    @property
+    def origin(self) -> str:
+        """The geography of origin totals (the pack's code, `RU`): that of the run's `mobilised_cum` series."""
+        for q, g in self.series:
+            if q == "mobilised_cum":
+                return g
+        from .pack import load_pack
+
+        return load_pack(self.pack or "russia").code
 
     @classmethod
-    def from_timeseries(cls, ts: pd.DataFrame, scale: float = 1.0) -> Simulated:
-        """From a long timeseries frame (with a `member` column for an ensemble)."""
+    def from_timeseries(cls, ts: pd.DataFrame, scale: float = 1.0, pack: str | None = None) -> Simulated:
+        """From a long timeseries frame (with a `member` column for an ensemble) of a run on `pack`."""
         if "member" not in ts.columns:
             ts = ts.assign(member=0)
         dates = pd.DatetimeIndex(sorted(ts.date.unique()))
@@ -103,7 +132,7 @@ class Simulated:
         for key in dict.fromkeys(keys):  # (quantity, geography) in first-seen order
             arr = values[keys == key]  # rows of this series, one per member, in member order
             series[key] = arr if key[0] in INTENSIVE else arr / scale
-        return cls(dates, series, members)
+        return cls(dates, series, members, pack)
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> Simulated:
@@ -113,28 +142,34 @@ class Simulated:
         for name in ("member_series.parquet", "timeseries.parquet"):
             if (folder / name).is_file() and summary_path.is_file():
                 try:
-                    scale = json.loads(summary_path.read_text()).get("population_scale", 1.0)
+                    summary = json.loads(summary_path.read_text())
+                    scale = summary.get("population_scale", 1.0)
+                    pack = summary.get("country")
+                    if (folder / "scenario.json").is_file():
+                        pack = json.loads((folder / "scenario.json").read_text())["scenario"].get("country", pack)
                     frame = pd.read_parquet(folder / name)
-                except (OSError, ValueError, AttributeError) as exc:
+                except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
                     raise DataError(f"a damaged run folder ({type(exc).__name__}: {exc})", file=str(folder),
                                     allowed="a folder written by `exitvoice run`") from None
                 if not isinstance(scale, int | float) or not 0 < scale <= 1 or not {
                         "date", "quantity", "geography", "value"} <= set(frame.columns):
                     raise DataError("a damaged run folder (summary.json or the series are not exitvoice's)",
                                     file=str(folder), allowed="a folder written by `exitvoice run`")
-                return cls.from_timeseries(frame, scale=scale)
+                return cls.from_timeseries(frame, scale=scale, pack=pack if isinstance(pack, str) else None)
         raise DataError("not a run or ensemble folder (no summary.json with timeseries.parquet or "
                         "member_series.parquet)", file=str(folder))
 
 
-def _simulate(row, sim: Simulated, groups: dict[str, list[str]]) -> tuple[np.ndarray | None, str]:
+def _simulate(row, sim: Simulated, groups: dict[str, list[str]], currency: str) -> tuple[np.ndarray | None, str]:
     """Simulated values of one observation row (one per member), or None and the reason it is skipped."""
     q, geo = row.quantity, row.geography
     if q in NOT_PRODUCED:
         return None, NOT_PRODUCED[q]
     rule, dest_series, crossing_series = RULES[q]
-    if q == "flight_price" and not str(row.unit).strip().upper().startswith("RUB"):
-        return None, "fare not in RUB (the model's fares are in rubles)"
+    if q in NO_OUTPUT_YET and not any(k[0] in (dest_series, crossing_series) for k in sim.series):
+        return None, f"no model output for this kind yet: {q} ({NO_OUTPUT_YET[q]})"
+    if q == "flight_price" and not str(row.unit).strip().upper().startswith(currency):
+        return None, f"fare not in {currency} (the model's fares are in the pack's currency, {currency})"
     if geo.startswith("crossing:"):
         name = geo.split(":", 1)[1]
         members = groups.get(name, [name])
@@ -151,6 +186,13 @@ def _simulate(row, sim: Simulated, groups: dict[str, list[str]]) -> tuple[np.nda
         if daily is None:
             return None, f"geography not in the model for {q}: {geo}"
     first, last = sim.dates[0], sim.dates[-1]
+    if rule == "month":
+        start = row.date.to_period("M").start_time
+        end = row.date.to_period("M").end_time.normalize()
+        if start < first or end > last:
+            return None, (f"the month {row.date:%Y-%m} is not wholly inside the run ({first.date()} to "
+                          f"{last.date()})")
+        return daily[:, sim.dates.get_loc(start):sim.dates.get_loc(end) + 1].sum(axis=1), ""
     if not first <= row.date <= last:
         return None, f"date outside the run ({first.date()} to {last.date()})"
     t = sim.dates.get_loc(row.date)
@@ -191,11 +233,18 @@ class Scorecard:
 
 
 def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None = None) -> Scorecard:
-    """Match every observation to the simulation and compute the scores."""
-    groups = crossing_groups() if groups is None else groups
+    """Match every observation to the simulation and compute the scores.
+
+    The run's pack (`sim.pack`, by default `russia`) gives the crossing groups (unless `groups` is given), the
+    origin's code and the currency of fares.
+    """
+    from .pack import load_pack
+
+    pack = load_pack(sim.pack or "russia")
+    groups = pack.crossing_groups if groups is None else groups
     recs = []
     for row in obs.itertuples(index=False):
-        values, reason = _simulate(row, sim, groups)
+        values, reason = _simulate(row, sim, groups, pack.currency)
         rec = {"line": row.line, "date": row.date.date(), "quantity": row.quantity, "geography": row.geography,
                "since": row.since.date() if row.since is not None else None, "kind": row.kind,
                "observed": row.value, "status": "skipped" if values is None else "scored", "reason": reason}
@@ -208,10 +257,10 @@ def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None
             rec["abs_rel_diff"] = abs(med - row.value) / row.value if row.value > 0 else np.nan
         recs.append(rec)
     rows = pd.DataFrame(recs)
-    return Scorecard(rows, _metrics(rows, sim.members))
+    return Scorecard(rows, _metrics(rows, sim.members, sim.origin))
 
 
-def _metrics(rows: pd.DataFrame, members: int) -> dict:
+def _metrics(rows: pd.DataFrame, members: int, origin: str) -> dict:
     scored = rows[rows.status == "scored"].copy() if "simulated" in rows else rows.iloc[0:0]
     out: dict = {"n_scored": int(len(scored)), "n_skipped": int((rows.status == "skipped").sum()),
                  "members": members}
@@ -222,14 +271,14 @@ def _metrics(rows: pd.DataFrame, members: int) -> dict:
         out["ard"] = _mean(scored.abs_rel_diff)
         out["median_abs_log_ratio"] = _nan_none(np.nanmedian(np.abs(scored.log_ratio)))
         dist = scored[scored.quantity.isin(DISTRIBUTION) & ~scored.geography.str.startswith("crossing:")
-                      & (scored.geography != "RU")]
+                      & (scored.geography != origin)]
         parts = []
         for _, g in dist.groupby("quantity"):
             if g.simulated.sum() > 0:
                 factor = g.observed.sum() / g.simulated.sum()
                 parts.append(np.abs(g.simulated * factor - g.observed) / g.observed)
         out["ard_rescaled"] = _mean(pd.concat(parts)) if parts else None
-        vol = scored[scored.quantity.isin(["cum_departures_ru", "abroad_stock"]) & (scored.geography == "RU")]
+        vol = scored[scored.quantity.isin(VOLUME) & (scored.geography == origin)]
         if vol.empty:
             vol = scored[(scored.quantity == "cum_entries") & ~scored.geography.str.startswith("crossing:")]
         out["volume_log_ratio"] = (float(np.log(vol.simulated.sum() / vol.observed.sum()))

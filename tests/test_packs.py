@@ -1,0 +1,447 @@
+"""Country packs (docs/packs.md): the format's checker on the shipped pack and on broken copies, packs outside the
+package (`[scenario] pack = "path"`), pack settings (age bands, capitals, optional columns), `exitvoice pack check`."""
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from exitvoice import Scenario
+from exitvoice.errors import DataError, ScenarioError
+from exitvoice.pack import load_pack, pack_path
+from exitvoice.packcheck import FILES, REQUIRED_PARAMETERS, check_pack
+from exitvoice.params import ParameterSet
+from exitvoice.population import build_population
+
+RUSSIA = pack_path("russia")
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "packs.md"
+
+
+def copy_pack(tmp_path, name="pack") -> Path:
+    dest = tmp_path / name
+    shutil.copytree(RUSSIA, dest)
+    return dest
+
+
+def edit_csv(path: Path, fn) -> None:
+    """Rewrite a CSV (as text cells) through fn(rows: list[dict]) -> rows; the header follows the first row's keys."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    rows = fn(rows)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def set_cell(file, match: dict, column: str, value: str):
+    def fn(rows):
+        hits = [r for r in rows if all(r[k] == v for k, v in match.items())]
+        assert hits, f"no row {match} in {file}"
+        for r in hits:
+            r[column] = value
+        return rows
+    return file, fn
+
+
+def drop_column(file, column):
+    return file, lambda rows: [{k: v for k, v in r.items() if k != column} for r in rows]
+
+
+def replace_text(file, old, new):
+    return file, ("text", old, new)
+
+
+def apply(pack: Path, change) -> None:
+    file, fn = change
+    if isinstance(fn, tuple):
+        text = (pack / file).read_text(encoding="utf-8")
+        assert fn[1] in text, f"{fn[1]!r} not in {file}"
+        (pack / file).write_text(text.replace(fn[1], fn[2], 1), encoding="utf-8")
+    elif fn is None:
+        (pack / file).unlink()
+    else:
+        edit_csv(pack / file, fn)
+
+
+def test_the_shipped_pack_passes_and_says_what_it_holds():
+    report = check_pack(RUSSIA)
+    assert report.ok, [str(p) for p in report.problems]
+    s = report.summary
+    assert (s["code"], s["currency"], s["regions"], s["destinations"]) == ("RU", "RUB", 83, 20)
+    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 151
+    assert "Russia (RU, RUB), 83 regions" in report.summary_line()
+
+
+# Each broken copy: (what is changed, file named, field named, words of the message).
+BROKEN = {
+    "a required file is missing": (("routes.csv", None), "routes.csv", None, "a required file is missing"),
+    "a required column is missing": (drop_column("regions.csv", "lat"), "regions.csv", None, "missing columns"),
+    "a latitude beyond the pole": (set_cell("regions.csv", {"region_id": "AD"}, "lat", "144.6"), "regions.csv", "lat",
+                                   "above the largest allowed value"),
+    "text for a number": (set_cell("regions.csv", {"region_id": "AD"}, "pop_total", "many"), "regions.csv",
+                          "pop_total", "not a number"),
+    "a share above 1": (set_cell("regions.csv", {"region_id": "AD"}, "urban_share", "1.2"), "regions.csv",
+                        "urban_share", "a share outside [0, 1]"),
+    "a duplicate region": (set_cell("regions.csv", {"region_id": "AL"}, "region_id", "AD"), "regions.csv",
+                           "region_id", "a duplicate"),
+    "sexes that do not add up": (set_cell("regions.csv", {"region_id": "AD"}, "male_total", "1"), "regions.csv",
+                                 "male_total", "do not add up"),
+    "a route to an unknown destination": (set_cell("routes.csv", {"route_id": "air:TR"}, "destination", "ZZ"),
+                                          "routes.csv", "destination", "names a destination that destinations.csv"),
+    "a route through an unknown crossing": (set_cell("routes.csv", {"route_id": "land:psou"}, "crossing_id", "nowhere"),
+                                            "routes.csv", "crossing_id", "names a crossing_id that crossings.csv"),
+    "a land route whose id is not its crossing": (
+        set_cell("routes.csv", {"route_id": "land:psou"}, "route_id", "land:adler"), "routes.csv", "route_id",
+        "land:<its crossing_id>"),
+    "a land route without capacity": (set_cell("routes.csv", {"route_id": "land:psou"}, "capacity_param", ""),
+                                      "routes.csv", "capacity_param", "without a capacity"),
+    "a route and its crossing disagree": (set_cell("routes.csv", {"route_id": "land:psou"}, "destination", "GE"),
+                                          "routes.csv", "destination", "different destinations"),
+    "an undeclared parameter in a table": (
+        set_cell("routes.csv", {"route_id": "land:psou"}, "capacity_param", "routes.capacity_nowhere"), "routes.csv",
+        "capacity_param", "does not declare"),
+    "a crossing in an unknown region": (set_cell("crossings.csv", {"crossing_id": "psou"}, "region_id", "XX"),
+                                        "crossings.csv", "region_id", "names a region_id that regions.csv"),
+    "a land crossing with an upper-case id": (set_cell("crossings.csv", {"crossing_id": "psou"}, "crossing_id", "PSOU"),
+                                              "crossings.csv", "crossing_id", "lower case"),
+    "no open airport": (set_cell("crossings.csv", {"mode": "air"}, "open", "False"), "crossings.csv", "open",
+                        "no open airport"),
+    "yes/no spelt otherwise": (set_cell("destinations.csv", {"destination": "KZ"}, "transit", "maybe"),
+                               "destinations.csv", "transit", "not yes or no"),
+    "the origin as a destination": (set_cell("destinations.csv", {"destination": "TR"}, "destination", "RU"),
+                                    "destinations.csv", "destination", "the origin itself"),
+    "a destination without normal entries": (
+        set_cell("destinations.csv", {"destination": "EE"}, "entries_param", ""), "destinations.csv", "entries_param",
+        "trips.entries_ee"),
+    "no fare for a destination reached by air": (
+        ("fares.csv", lambda rows: [r for r in rows if r["destination"] != "TR"]), "fares.csv", "destination",
+        "no fare"),
+    "a row without a source": (set_cell("fares.csv", {"destination": "TR"}, "source", ""), "fares.csv", "source",
+                               "a row without a source"),
+    "a gap in the age groups": (("age_sex.csv", lambda rows: [r for r in rows if r["age_lo"] != "20"]), "age_sex.csv",
+                                "age_lo", "without gaps or overlaps"),
+    "two sectors without a share": (set_cell("economy_sectors.csv", {"sector": "it"}, "employed_share", ""),
+                                    "economy_sectors.csv", "employed_share", "exactly one sector"),
+    "a group of unknown crossings": (set_cell("crossing_groups.csv", {"crossing_id": "svetogorsk"}, "crossing_id",
+                                              "nowhere"), "crossing_groups.csv", "crossing_id", "names a crossing_id"),
+    "a default outside its range": (replace_text("parameters.toml", "default = 146980061", "default = 1"),
+                                    "parameters.toml", "population.total.default", "outside its range"),
+    "a declaration without a source": (
+        replace_text("parameters.toml", 'source = "Rosstat via RIA, https://mignews.co.il/news/politic/chislennost-'
+                     'naseleniya-rf-sokratilos.html"', 'source = ""'), "parameters.toml", "population.total.source",
+        "an empty source"),
+    "a parameter the model reads, undeclared": (
+        replace_text("parameters.toml", "[exit.beta_risk]", "[exit.beta_risky]"), "parameters.toml", "exit.beta_risk",
+        "the model reads"),
+    "an unknown observation kind": (replace_text("observations_2022.csv", ",mobilised_cum,", ",mobilized_cum,"),
+                                    "observations_2022.csv", "quantity", "unknown quantity"),
+    "an observation of an unknown place": (replace_text("observations_2022.csv", ",mobilised_cum,RU,",
+                                                        ",mobilised_cum,XX,"), "observations_2022.csv", "geography",
+                                           "a geography the pack does not have"),
+    "an age band that does not start at 35": (
+        replace_text("pack.toml", '"30-34", "35-39"', '"30-36", "37-39"'), "pack.toml", "population.age_bands",
+        "no band starts at age(s) [35]"),
+    "a lower-case country code": (replace_text("pack.toml", 'code = "RU"', 'code = "ru"'), "pack.toml", "pack.code",
+                                  "should match pattern"),
+    "a capital that is not a region": (replace_text("pack.toml", '["MOW", "SPE"]', '["MOW", "LENINGRAD"]'),
+                                       "pack.toml", "population.capitals", "not have"),
+    "pack.toml missing": (("pack.toml", None), "pack.toml", None, "no pack.toml"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_a_broken_copy_fails_with_the_right_message(tmp_path, case):
+    change, file, field, words = BROKEN[case]
+    pack = copy_pack(tmp_path)
+    apply(pack, change)
+    report = check_pack(pack)
+    assert not report.ok
+    hits = [p for p in report.problems if p.file == file and (field is None or p.field == field)
+            and words in str(p)]
+    assert hits, f"{case}: expected {file}/{field}/{words!r}, got {[str(p) for p in report.problems]}"
+    text = str(hits[0])
+    assert text.startswith(file) and words in text
+
+
+def test_every_problem_is_reported_in_one_pass(tmp_path):
+    pack = copy_pack(tmp_path)
+    for case in ("a latitude beyond the pole", "a route to an unknown destination", "a default outside its range",
+                 "an unknown observation kind"):
+        apply(pack, BROKEN[case][0])
+    files = {p.file for p in check_pack(pack).problems}
+    assert {"regions.csv", "routes.csv", "parameters.toml", "observations_2022.csv"} <= files
+
+
+def test_a_row_problem_names_its_line_and_what_is_allowed(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, set_cell("regions.csv", {"region_id": "AD"}, "lat", "144.6"))
+    (p,) = check_pack(pack).problems
+    assert (p.file, p.line, p.field, p.given) == ("regions.csv", 2, "lat", "144.6")
+    assert "<= 90" in str(p.allowed)
+
+
+def test_garbage_files_are_problems_not_crashes(tmp_path):
+    pack = copy_pack(tmp_path)
+    (pack / "regions.csv").write_bytes(b"\xff\xfe\x00garbage")
+    (pack / "parameters.toml").write_text("this is = = not toml")
+    (pack / "pack.toml").write_text("[pack]\nname = 1\n")
+    report = check_pack(pack)
+    files = {p.file for p in report.problems}
+    assert {"regions.csv", "parameters.toml", "pack.toml"} <= files
+    assert check_pack(tmp_path / "nowhere").problems[0].message == "no such pack folder"
+
+
+def test_loading_a_broken_pack_names_its_first_problem(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, BROKEN["a route to an unknown destination"][0])
+    with pytest.raises(DataError, match=r"the pack has \d+ problems; the first: routes.csv, line"):
+        load_pack(str(pack))
+    with pytest.raises(DataError, match="no such pack folder"):
+        load_pack(str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="no such country pack"):
+        load_pack("atlantis")
+
+
+def test_every_column_and_required_parameter_is_documented():
+    text = DOCS.read_text()
+    for spec in FILES.values():
+        assert f"`{spec.name}`" in text, spec.name
+        for col in spec.columns:
+            assert f"`{col.name}`" in text, f"{spec.name}: {col.name}"
+    for group, keys in REQUIRED_PARAMETERS.items():
+        for key in keys:
+            assert f"{group}.{key}" in text or key in text, f"{group}.{key}"
+
+
+class _Recording(ParameterSet):
+    """A parameter set that remembers every name the model reads."""
+
+    read: set[str] = set()
+
+    def __getitem__(self, name):
+        _Recording.read.add(name)
+        return super().__getitem__(name)
+
+    def group(self, prefix):
+        values = super().group(prefix)
+
+        class Reads(dict):
+            def __getitem__(self, key):
+                _Recording.read.add(f"{prefix}.{key}")
+                return super().__getitem__(key)
+
+        return Reads(values)
+
+
+def test_the_model_reads_no_parameter_the_format_does_not_declare():
+    """What a run reads by name is in REQUIRED_PARAMETERS, or named by the pack's tables or the scenario's policies:
+    so a pack that declares the required parameters (and those its tables name) runs."""
+    from exitvoice.api import run
+
+    sc = Scenario.from_dict({
+        "scenario": {"name": "reads", "start": "2022-09-14", "end": "2022-10-05"},
+        "population": {"scale": 0.02, "regions": ["SE", "AST", "MOW"]},
+        "policy": [
+            {"type": "mobilisation", "start": "2022-09-15", "target": 300000, "allocation": "burden",
+             "summons_exit_ban": True},
+            {"type": "exit_ban", "start": "2022-09-20", "enforcement": 0.5, "crossings": ["karaozek"]},
+            {"type": "summons_at_border", "start": "2022-09-20", "crossings": ["upper_lars"], "probability": 0.1},
+            {"type": "rumour", "start": "2022-09-16", "kind": "closure", "credibility": 0.5, "half_life_days": 4},
+            {"type": "rumour", "start": "2022-09-17", "kind": "general_mobilisation", "credibility": 0.5,
+             "half_life_days": 4},
+            {"type": "capacity_change", "start": "2022-09-20", "route": "upper_lars", "factor": 1.3},
+            {"type": "host_rule", "start": "2022-09-20", "destination": "TR", "max_stay_days": 60},
+            {"type": "border_closure", "start": "2022-09-25", "destinations": ["FI"], "applies_to": "tourists",
+             "by": "destination"},
+            {"type": "social_contract", "start": "2022-09-20", "offer_rate": 0.05},
+            {"type": "exit_visa", "start": "2022-09-28", "daily_capacity": 60000, "processing_days": 3},
+            {"type": "regular_conscription", "start": "2022-09-20", "end": "2022-10-05", "intake": 120000},
+        ]}, source="test")
+    pack = load_pack("russia")
+    _Recording.read = set()
+    run(sc, params=_Recording(pack.declarations), progress=None)
+    required = {f"{g}.{k}" for g, keys in REQUIRED_PARAMETERS.items() for k in keys}
+    named = set(pack.routes.capacity_param.dropna()) | set(pack.routes.flights_param.dropna())
+    named |= set(pack.destinations.access_param.dropna()) | set(pack.destinations.entries_param)
+    sectors = pd.read_csv(pack.path / "economy_sectors.csv")
+    named |= set(sectors.remote_param.dropna()) | set(sectors.exit_propensity_param.dropna())
+    assert _Recording.read, "nothing was recorded"
+    assert _Recording.read - required - named == set()
+
+
+# -- packs outside the package -------------------------------------------------------------------------------------
+
+SCENARIO = """[scenario]
+name = "outside"
+{pack_line}
+start = 2022-09-14
+end = 2022-09-28
+[population]
+scale = 0.02
+regions = ["SE", "AST"]
+[[policy]]
+type = "mobilisation"
+start = 2022-09-21
+target = 300000
+allocation = "burden"
+"""
+
+
+def _scenario_file(folder: Path, pack_line: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "s.toml"
+    path.write_text(SCENARIO.format(pack_line=pack_line))
+    return path
+
+
+def test_a_pack_folder_relative_to_the_scenario_runs_like_the_built_in_pack(tmp_path):
+    from exitvoice.api import run
+
+    copy_pack(tmp_path / "packs", "ru")
+    outside = Scenario.from_toml(_scenario_file(tmp_path / "scenarios", 'pack = "../packs/ru"'))
+    inside = Scenario.from_toml(_scenario_file(tmp_path / "builtin", 'country = "russia"'))
+    assert outside.scenario.country == str((tmp_path / "packs" / "ru").resolve())
+    a, b = run(outside, seed=3, progress=None), run(inside, seed=3, progress=None)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    again = Scenario.from_dict(outside.model_dump(mode="json"), source="round trip")  # as workers receive it
+    assert again.scenario.country == outside.scenario.country
+
+
+def test_a_scenario_that_extends_another_keeps_its_pack_relative_to_the_file_naming_it(tmp_path):
+    copy_pack(tmp_path / "packs", "ru")
+    base = _scenario_file(tmp_path / "a", 'pack = "../packs/ru"')
+    child = tmp_path / "b" / "deeper" / "child.toml"
+    child.parent.mkdir(parents=True)
+    child.write_text(f'[scenario]\nextends = "{Path("../..") / "a" / base.name}"\nname = "child"\n')
+    sc = Scenario.from_toml(child)
+    assert sc.scenario.pack == str((tmp_path / "packs" / "ru").resolve())
+
+
+@pytest.mark.parametrize("pack_line,words", [
+    ('pack = "../nowhere"', "field 'scenario.pack': no such pack folder"),
+    ('pack = "../broken"', "field 'scenario.pack': the pack has"),
+    ('pack = "../broken"\ncountry = "russia"', "not both"),
+    ('country = "atlantis"', "field 'scenario.country': no such country pack"),
+])
+def test_a_missing_or_broken_pack_is_refused(tmp_path, pack_line, words):
+    broken = copy_pack(tmp_path, "broken")
+    apply(broken, BROKEN["a route to an unknown destination"][0])
+    path = _scenario_file(tmp_path / "sc", pack_line)
+    with pytest.raises(ScenarioError, match="s.toml") as exc:
+        Scenario.from_toml(path)
+    assert words in str(exc.value)
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "check", str(path)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and words in " ".join(r.stderr.split())
+
+
+# -- pack settings and optional columns ------------------------------------------------------------------------------
+
+def test_other_age_bands_keep_the_population_and_its_shares(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, replace_text("pack.toml", '["0-17", "18-19", "20-24"', '["0-9", "10-17", "18-19", "20-22", "23-24"'))
+    apply(pack, replace_text("pack.toml", '"60-64", "65+"]', '"60-64", "65-79", "80+"]'))
+    assert check_pack(pack).ok
+    base = load_pack("russia")
+    other = load_pack(str(pack))
+    a = build_population(base, ParameterSet(base.declarations), scale=0.01)
+    b = build_population(other, ParameterSet(other.declarations), scale=0.01)
+    assert b.bands[:2] == [(0, 9), (10, 17)] and len(b.bands) == len(a.bands) + 3
+    assert b.total == a.total
+    fa, fb = a.frame(), b.frame()
+    for attr in ("passport", "opposed", "tertiary", "served"):
+        share_a = (fa["size"] * fa[attr]).sum() / fa["size"].sum()
+        share_b = (fb["size"] * fb[attr]).sum() / fb["size"].sum()
+        assert abs(share_a - share_b) < 0.01, attr
+    men = fb[(fb.sex == "male")]
+    assert set(men.age_band) >= {"20-22", "23-24", "80+"}
+
+
+def test_regions_without_men_20_49_and_call_up_burden(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, drop_column("regions.csv", "male_20_49"))
+    apply(pack, drop_column("regions.csv", "callup_burden"))
+    assert check_pack(pack).ok
+    p = load_pack(str(pack))
+    ref = load_pack("russia")
+    share = p.regions.male_20_49.sum() / p.regions.male_total.sum()
+    assert abs(share - ref.regions.male_20_49.sum() / ref.regions.male_total.sum()) < 0.02  # the national shape
+    assert not p.callup_burden_given and (p.regions.callup_burden == 1).all()
+    path = _scenario_file(tmp_path / "sc", f'pack = "{pack}"')
+    with pytest.raises(ScenarioError, match="allocation \"burden\" needs the pack's call-up burden"):
+        Scenario.from_toml(path)
+    path.write_text(path.read_text().replace('allocation = "burden"', 'allocation = "proportional"'))
+    assert Scenario.from_toml(path).scenario.pack == str(pack.resolve())
+
+
+def test_a_pack_without_capitals(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, replace_text("pack.toml", 'capitals = ["MOW", "SPE"]', "capitals = []"))
+    p = load_pack(str(pack))
+    pop = build_population(p, ParameterSet(p.declarations), scale=0.01)
+    f = pop.frame()
+    adults = f[f.age_band != "0-17"]
+    assert abs((adults["size"] * adults.passport).sum() / adults["size"].sum() - 0.29) < 2e-3
+
+
+# -- the command line ------------------------------------------------------------------------------------------------
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "exitvoice", *args], capture_output=True, text=True)
+
+
+def test_cli_pack_check_of_the_built_in_pack():
+    r = _cli("pack", "check", "russia")
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout and "Russia (RU, RUB), 83 regions" in " ".join(r.stdout.split())
+
+
+def test_cli_pack_check_lists_every_problem_and_exits_2(tmp_path):
+    pack = copy_pack(tmp_path)
+    for case in ("a latitude beyond the pole", "a route to an unknown destination", "a default outside its range"):
+        apply(pack, BROKEN[case][0])
+    r = _cli("pack", "check", str(pack))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    out = " ".join(r.stdout.split())
+    assert "regions.csv, line 2, field 'lat'" in out and "routes.csv" in out and "parameters.toml" in out
+    listed = [line for line in r.stdout.splitlines() if line.startswith("  ")]
+    assert len(listed) >= 3 and f"{len(listed)} problems in the pack" in " ".join(r.stderr.split())
+    for args in (("pack", "check", str(tmp_path / "nowhere")), ("pack", "check", "atlantis")):
+        r = _cli(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "error:" in r.stderr
+
+
+def test_a_run_on_a_pack_folder_and_its_validation(tmp_path):
+    copy_pack(tmp_path / "packs", "ru")
+    path = _scenario_file(tmp_path / "sc", 'pack = "../packs/ru"')
+    r = _cli("run", str(path), "--out", str(tmp_path / "run"), "--seed", "1")
+    assert r.returncode == 0, r.stderr
+    r = _cli("validate", str(tmp_path / "run"))
+    assert r.returncode == 0, r.stderr
+    card = pd.read_csv(tmp_path / "run" / "validation" / "scorecard.csv")
+    assert (card.status == "scored").any()
+    assert np.isfinite(card.simulated.dropna()).all()
+
+
+def test_a_pack_in_another_currency_writes_and_scores_in_it(tmp_path):
+    """Units of written series and the fares that validation scores follow the pack's currency."""
+    pack = copy_pack(tmp_path / "packs", "eur")
+    apply(pack, replace_text("pack.toml", 'currency = "RUB"', 'currency = "EUR"'))
+    path = _scenario_file(tmp_path / "sc", 'pack = "../packs/eur"')
+    r = _cli("run", str(path), "--out", str(tmp_path / "run"), "--no-plots")
+    assert r.returncode == 0, r.stderr
+    ts = pd.read_parquet(tmp_path / "run" / "timeseries.parquet")
+    assert set(ts.loc[ts.quantity == "flight_price", "unit"].astype(str)) == {"EUR (one way)"}
+    obs = tmp_path / "fares.csv"
+    obs.write_text("date,quantity,geography,value,unit,since,kind,source,quote\n"
+                   "2022-09-20,flight_price,TR,300,EUR one-way,,estimate,s,q\n"
+                   "2022-09-20,flight_price,TR,22000,RUB one-way,,estimate,s,q\n")
+    r = _cli("validate", str(tmp_path / "run"), "--observations", str(obs))
+    assert r.returncode == 0, r.stderr
+    card = pd.read_csv(tmp_path / "run" / "validation" / "scorecard.csv")
+    assert list(card.status) == ["scored", "skipped"] and "fare not in EUR" in card.reason.iloc[1]
