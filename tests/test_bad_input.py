@@ -91,6 +91,29 @@ def test_a_value_outside_its_range_is_refused_unless_allowed(scen, tmp_path):
     assert warnings == ["callup.hide_rate = 0.5 is outside its declared range [0, 0.2] per day"]
 
 
+def test_allow_outside_range_on_the_command_line_reaches_every_value(scen, tmp_path):
+    """--allow-outside-range acts as `allow_outside_range = true` in the file: on [parameters], on a policy field
+    naming a parameter, on --set and on a posterior file."""
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_ban"\nstart = 2022-09-22\n'
+                    'enforcement = "events2022.karaozek_enforcement"\n'
+                    '[parameters]\n"callup.hide_rate" = 0.5\n"events2022.karaozek_enforcement" = 0.95\n')
+    refused(exitvoice("check", scen), str(scen), "callup.hide_rate", "--allow-outside-range")
+    run_refused(scen, names=(str(scen), "callup.hide_rate", "declared range"))
+    assert exitvoice("check", scen, "--allow-outside-range").returncode == 0
+    out = tmp_path / "allowed"
+    r = exitvoice("run", scen, "--out", out, "--no-plots", "--allow-outside-range", "--set", "exit.beta_risk=600")
+    assert r.returncode == 0, r.stderr
+    warnings = json.loads((out / "summary.json").read_text())["warnings"]
+    assert [w.split(" =")[0] for w in warnings] == ["callup.hide_rate", "exit.beta_risk",
+                                                    "events2022.karaozek_enforcement"]
+    post = tmp_path / "post.csv"
+    post.write_text("callup.hide_rate\n0.4\n0.6\n")
+    run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(scen), "callup.hide_rate"))
+    r = exitvoice("run", scen, "--ensemble", "2", "--posterior", post, "--allow-outside-range", "--out",
+                  tmp_path / "ens", "--no-plots")
+    assert r.returncode == 0, r.stderr
+
+
 @pytest.mark.parametrize("setting", ["callup.hide_rate=5", "callup.report_days=0", "risk.half_life_days=0",
                                      "trips.trip_days=0", "callup.report_days=-1"])
 def test_impossible_values_are_refused_even_when_outside_the_range_is_allowed(scen, setting):

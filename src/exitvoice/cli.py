@@ -107,9 +107,9 @@ def _summary_table(summary: dict) -> Table:
 def _scenario(path: Path, sets: list[str] | None, allow_outside_range: bool = False):
     from .scenario import Scenario
 
-    sc = Scenario.from_toml(path)
-    if sets or allow_outside_range:
-        sc = sc.with_overrides(_parse_sets(sets or []), allow_outside_range=allow_outside_range)
+    sc = Scenario.from_toml(path, allow_outside_range=allow_outside_range)
+    if sets:
+        sc = sc.with_overrides(_parse_sets(sets), allow_outside_range=allow_outside_range)
     return sc
 
 

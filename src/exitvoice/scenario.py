@@ -104,14 +104,22 @@ class Scenario(BaseModel):
         return [self.scenario.start + dt.timedelta(days=i) for i in range(n)]
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> Scenario:
-        """Read and validate a scenario file (following `extends` to the scenario it builds on)."""
-        return cls.from_dict(read_toml(path), source=str(path))
+    def from_toml(cls, path: str | Path, *, allow_outside_range: bool = False) -> Scenario:
+        """Read and validate a scenario file (following `extends` to the scenario it builds on).
+
+        `allow_outside_range` (`--allow-outside-range`) acts as `[scenario] allow_outside_range = true` in the file:
+        every value checked against a declared range (`[parameters]`, `--set`, a policy field naming a parameter)
+        may lie outside it.
+        """
+        return cls.from_dict(read_toml(path), source=str(path), allow_outside_range=allow_outside_range)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
-        """Validate a scenario given as a dict (as read from TOML)."""
+    def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>",
+                  allow_outside_range: bool = False) -> Scenario:
+        """Validate a scenario given as a dict (as read from TOML); `allow_outside_range` as for `from_toml`."""
         raw = dict(raw)
+        if allow_outside_range and isinstance(raw.get("scenario"), dict):
+            raw["scenario"] = {**raw["scenario"], "allow_outside_range": True}
         try:
             raw["parameters"] = _flatten(raw.get("parameters", {}))
         except RecursionError:
