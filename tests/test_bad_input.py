@@ -115,7 +115,7 @@ def test_allow_outside_range_on_the_command_line_reaches_every_value(scen, tmp_p
 
 
 @pytest.mark.parametrize("setting", ["callup.hide_rate=5", "callup.report_days=0", "risk.half_life_days=0",
-                                     "trips.trip_days=0", "callup.report_days=-1"])
+                                     "trips.trip_days=0", "callup.report_days=-1", "callup.report_days=5e-324"])
 def test_impossible_values_are_refused_even_when_outside_the_range_is_allowed(scen, setting):
     name = setting.split("=")[0]
     run_refused(scen, "--set", setting, "--allow-outside-range", names=(name,))
@@ -247,6 +247,37 @@ def test_an_ensemble_larger_than_memory_is_refused_up_front(scen):
 def test_counts_in_policies_are_bounded(scen):
     scen.write_text(scen.read_text().replace("target = 300000", "target = 100000000000000"))
     refused(exitvoice("check", scen), "policy[0].target")
+
+
+@pytest.mark.parametrize("policy,names", [
+    ('type = "capacity_change"\nroute = "upper_lars"\nfactor = 1e308', ("policy[1].factor", "MAX_CAPACITY_FACTOR")),
+    ('type = "capacity_change"\nroute = "upper_lars"\ncapacity = 1e300', ("policy[1].capacity", "MAX_ROUTE_CAPACITY")),
+    ('type = "rumour"\nkind = "closure"\ncredibility = 0.5\nhalf_life_days = 5e-324',
+     ("policy[1].half_life_days", "MIN_DURATION_DAYS")),
+])
+def test_huge_or_tiny_policy_numbers_are_refused(scen, policy, names):
+    """A huge finite number used to overflow to an infinite capacity (exit 0), or a tiny duration to an infinite
+    rate (a traceback)."""
+    scen.write_text(scen.read_text() + f"[[policy]]\nstart = 2022-09-22\n{policy}\n")
+    refused(exitvoice("check", scen), str(scen), *names)
+    run_refused(scen, names=names)
+
+
+@pytest.mark.parametrize("setting,names", [
+    ("mobilisation.summons_per_recruit=1e308", ("policy[0].summons_per_recruit", "MAX_SUMMONS_PER_RECRUIT")),
+    ("mobilisation.report_days=5e-324", ("policy[0].report_days", "MIN_DURATION_DAYS")),
+])
+def test_huge_or_tiny_mobilisation_settings_are_refused(scen, setting, names):
+    run_refused(scen, "--set", setting, "--allow-outside-range", names=names)
+
+
+def test_capacity_factors_in_force_together_are_bounded(scen):
+    change = '[[policy]]\ntype = "capacity_change"\nroute = "upper_lars"\nfactor = 100\n'
+    scen.write_text(scen.read_text() + change + "start = 2022-09-16\nend = 2022-09-20\n" + change
+                    + "start = 2022-09-21\n")
+    assert exitvoice("check", scen).returncode == 0  # one after the other: 100 at most
+    scen.write_text(scen.read_text() + change + "start = 2022-09-23\n")
+    refused(exitvoice("check", scen), "policy[3] (capacity_change).factor", "10000", "MAX_CAPACITY_FACTOR")
 
 
 # -- observation and posterior files ----------------------------------------------------------------------------

@@ -24,15 +24,18 @@ Every error names the file, the field, what was given and what is allowed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from . import limits
 from .errors import ExitvoiceError, ScenarioError
 from .fields import STRICT, Date, FiniteFloat
 from .limits import (
+    MAX_CAPACITY_FACTOR,
     MAX_PEOPLE,
     MAX_SCENARIO_DAYS,
     MAX_SCENARIO_FILE_BYTES,
@@ -158,8 +161,12 @@ class Scenario(BaseModel):
                 lo, hi = BOUNDS[pol.numbers[field]]
                 if decl.low < lo or decl.high > hi:
                     raise ScenarioError("the parameter's declared range does not fit this field", file=source,
-                                        field=where, given=f"{name} in [{decl.low}, {decl.high}]",
-                                        allowed=f"a parameter whose range lies in [{lo}, {hi}]")
+                                        field=where, given=f"{name} in [{decl.low:g}, {decl.high:g}]",
+                                        allowed=f"a parameter whose range lies in [{lo:g}, {hi:g}]")
+                if not lo <= params[name] <= hi:  # outside its range (--allow-outside-range) and beyond the field's
+                    raise ScenarioError("the parameter's value does not fit this field", file=source, field=where,
+                                        given=f"{name} = {params[name]:g}", allowed=f"[{lo:g}, {hi:g}]")
+        self._check_capacity_factors(params, source)
         regions = set(pack.region_ids)
         routes = set(pack.route_ids) | {r.split(":", 1)[1] for r in pack.route_ids if r.startswith("land:")}
         dests = set(pack.destination_ids)
@@ -213,6 +220,29 @@ class Scenario(BaseModel):
         except ExitvoiceError as exc:
             raise ScenarioError(exc.message, file=source, field=exc.field, given=exc.given,
                                 allowed=exc.allowed) from None
+
+    def _check_capacity_factors(self, params: ParameterSet, source: str) -> None:
+        """The `capacity_change` factors in force on a route on one day multiply to at most `MAX_CAPACITY_FACTOR`."""
+        changes: dict[str, list[tuple[int, Policy, float]]] = {}
+        for i, pol in enumerate(self.policy):
+            if pol.type == "capacity_change" and pol.factor is not None:
+                route = pol.route.removeprefix("land:")
+                changes.setdefault(route, []).append((i, pol, pol.number("factor", params)))
+        end = self.scenario.end
+        for route, items in changes.items():
+            # the product changes only on a day a change starts or the day after one ends
+            days = {max(p.start, self.scenario.start) for _, p, _ in items}
+            days |= {p.end + dt.timedelta(days=1) for _, p, _ in items if p.end is not None and p.end < end}
+            for day in sorted(days):
+                active = [(i, f) for i, p, f in items if p.start <= day <= (p.end or end)]
+                product = math.prod(f for _, f in active)
+                if product > MAX_CAPACITY_FACTOR:
+                    raise ScenarioError("the capacity factors in force on this route on the same day multiply to "
+                                        "too much", file=source,
+                                        field=f"policy[{active[-1][0]}] (capacity_change).factor",
+                                        given=f"{product:g} on {route} on {day}",
+                                        allowed=f"a product of at most {MAX_CAPACITY_FACTOR:g} "
+                                                "(exitvoice.limits.MAX_CAPACITY_FACTOR)")
 
     def parameter_set(self, *, source: str | None = None) -> ParameterSet:
         """The pack's declared parameters with this scenario's overrides (checked against their ranges)."""
@@ -452,5 +482,13 @@ def _allowed(err: dict) -> str | None:
         return f"text matching {ctx['pattern']}"
     for k in ("ge", "gt", "le", "lt"):
         if k in ctx:
-            return {"ge": ">= ", "gt": "> ", "le": "<= ", "lt": "< "}[k] + str(ctx[k])
+            name = _NAMED_BOUNDS.get(ctx[k])
+            return ({"ge": ">= ", "gt": "> ", "le": "<= ", "lt": "< "}[k] + str(ctx[k])
+                    + (f" (exitvoice.limits.{name})" if name else ""))
     return None
+
+
+_NAMED_BOUNDS = {getattr(limits, name): name for name in (
+    "MAX_PEOPLE", "MAX_SEED", "MAX_CAPACITY_FACTOR", "MAX_ROUTE_CAPACITY", "MAX_SUMMONS_PER_RECRUIT",
+    "MIN_DURATION_DAYS")}
+"""Field bounds that are limits of exitvoice.limits, by value: a message names the limit."""

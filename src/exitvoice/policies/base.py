@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from ..fields import STRICT, Date
+from ..limits import MAX_CAPACITY_FACTOR, MAX_ROUTE_CAPACITY, MIN_DURATION_DAYS
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -21,9 +22,15 @@ ParamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9
 """The dotted name of a declared parameter, given where a policy field takes a number (`"events2022.x"`)."""
 Share = Annotated[float, Field(ge=0, le=1)] | ParamName
 """A share or probability in [0, 1], or a declared parameter that holds one."""
-NonNegative = Annotated[float, Field(ge=0)] | ParamName
-Positive = Annotated[float, Field(gt=0)] | ParamName
-BOUNDS = {"share": (0.0, 1.0), "non_negative": (0.0, np.inf), "positive": (0.0, np.inf)}
+CapacityFactor = Annotated[float, Field(ge=0, le=MAX_CAPACITY_FACTOR)] | ParamName
+"""A multiplier of a route's capacity, at most `MAX_CAPACITY_FACTOR` (exitvoice.limits), or a parameter."""
+RouteCapacity = Annotated[float, Field(ge=0, le=MAX_ROUTE_CAPACITY)] | ParamName
+"""Persons or seats a day on a route, at most `MAX_ROUTE_CAPACITY` (exitvoice.limits), or a parameter."""
+Duration = Annotated[float, Field(ge=MIN_DURATION_DAYS)] | ParamName
+"""A duration in days, at least `MIN_DURATION_DAYS` (exitvoice.limits), or a parameter."""
+BOUNDS = {"share": (0.0, 1.0), "factor": (0.0, MAX_CAPACITY_FACTOR), "capacity": (0.0, MAX_ROUTE_CAPACITY),
+          "duration": (MIN_DURATION_DAYS, np.inf)}
+"""What a field of each kind (`PolicyBase.numbers`) takes, and so what a parameter it names must hold."""
 
 
 class Who(BaseModel):
