@@ -127,6 +127,44 @@ def test_a_population_total_that_cannot_run_is_refused(scen, total):
     run_refused(scen, "--set", f"population.total={total}", "--allow-outside-range", names=("population",))
 
 
+# -- messages in plain words ----------------------------------------------------------------------------------
+LEAKS = ("constrained-", "Value error", "Input should", "instance of", "Field required", "datetime.", "function-",
+         "{'type'")
+"""pydantic's wording, its names for union members and Python reprs: never in a message."""
+
+
+@pytest.mark.parametrize("policy,names", [
+    ('type = "exit_ban"\nenforcement = 1.5', ("policy[1].enforcement", "too large", "at most 1", "parameter")),
+    ('type = "exit_ban"\nenforcement = "Not A Name"', ("policy[1].enforcement", "not a number", "parameter")),
+    ('type = "exit_ban"\nenforcement = true', ("policy[1].enforcement", "not a number")),
+    ('type = "exit_ban"', ("policy[1].enforcement", "missing")),
+    ('type = "exit_ban"\nenforcement = 0.5\nend = 2022-09-10', ("policy[1].end", "before start", "2022-09-10")),
+    ('type = "exit_ban"\nenforcement = 0.5\nwho = { age_min = 50, age_max = 20 }', ("policy[1].who.age_max",
+                                                                                     "age_min (50)")),
+    ('type = "capacity_change"\nroute = "upper_lars"', ("policy[1].factor", "exactly one", "neither")),
+    ('type = "capacity_change"\nroute = "upper_lars"\nfactor = 2e3', ("policy[1].factor", "at most 1,000")),
+    ('type = "mobilisation"\ntarget = 5\nwho = 5', ("policy[1].who", "not a table")),
+    ('type = "regular_conscription"\nend = 2022-09-23\nintake = 5\nages = [18]', ("policy[1].ages", "too few")),
+    ('type = "regular_conscription"\nend = 2022-09-23\nintake = 5\nages = [30, 20]', ("policy[1].ages", "[30, 20]")),
+    ('type = "rumour"\nkind = "rumor"\ncredibility = 0.5\nhalf_life_days = 2', ("policy[1].kind", "'closure'")),
+])
+def test_messages_are_in_plain_words(scen, policy, names):
+    scen.write_text(scen.read_text() + f"[[policy]]\nstart = 2022-09-22\n{policy}\n")
+    msg = refused(exitvoice("check", scen), str(scen), *names)
+    assert not [leak for leak in LEAKS if leak in msg], msg
+
+
+@pytest.mark.parametrize("old,new,names", [
+    ("end = 2022-09-24", "end = 2022-09-01", ("scenario.end", "before start", "2022-09-01")),
+    ("start = 2022-09-21", "start = 2022-09-21T10:00:00", ("policy[0].start", "not a date", "2022-09-21T10:00:00")),
+    ('name = "bad"', 'name = "B a d"', ("scenario.name", "lower-case")),
+])
+def test_scenario_messages_are_in_plain_words(scen, old, new, names):
+    scen.write_text(scen.read_text().replace(old, new))
+    msg = refused(exitvoice("check", scen), str(scen), *names)
+    assert not [leak for leak in LEAKS if leak in msg], msg
+
+
 # -- namespaces of --set --------------------------------------------------------------------------------------
 def test_a_parameter_whose_group_is_a_policy_type_can_be_set(tmp_path):
     scen = write_scenario(tmp_path / "r.toml", "rum", "2022-09-24")
@@ -296,6 +334,7 @@ def run_folder(scen, tmp_path):
     (OBS_HEADER + "2022-09-20T00:00:00+03:00,daily_entries,KZ,5,persons,,official,x,\n", ("line 2", "date")),
     (OBS_HEADER + "2022-09-20 13:00,daily_entries,KZ,5,persons,,official,x,\n", ("line 2", "date")),
     (OBS_HEADER + "2022-09-20,cum_entries,KZ,5,persons,2022-09-15T00:00Z,official,x,\n", ("line 2", "since")),
+    ("date,quantity,geography,value,value\n2022-09-20,daily_entries,KZ,5,6\n", ("value", "named twice")),
 ])
 def test_bad_observation_files(run_folder, tmp_path, content, names):
     obs = tmp_path / "obs.csv"
@@ -321,11 +360,13 @@ def test_calibrating_against_a_nan_observation_is_refused(scen, tmp_path):
     ("exit.beta_risk\ntrue\n", ("row 1", "exit.beta_risk")),
     ("exit.beta_risk\n5000\n", ("row 1", "exit.beta_risk", "declared range")),
     ("set_id,exit.beta_risk\n0,60\n0,70\n", ("set_id",)),
+    ("exit.beta_risk,exit.beta_risk\n60,70\n", ("exit.beta_risk", "named twice")),
 ])
 def test_bad_posterior_files(scen, tmp_path, content, names):
     post = tmp_path / "post.csv"
     post.write_text(content)
-    run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(post), *names))
+    msg = run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(post), *names))
+    assert "exit.beta_risk.1" not in msg  # pandas' name for a second column of the same name
 
 
 def test_a_posterior_with_integer_columns_is_read(scen, tmp_path):

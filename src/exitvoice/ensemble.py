@@ -55,6 +55,13 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
         raise DataError(f"not a readable {kind} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                         file=str(path), allowed="a posterior.parquet written by `exitvoice calibrate`, or a CSV "
                         "with one column per parameter and one row per set") from None
+    if path.suffix != ".parquet":
+        from .observations import duplicate_columns
+
+        twice = duplicate_columns(path)
+        if twice:
+            raise DataError("a column is named twice in the header", file=str(path), field=twice[0], given=twice,
+                            allowed="one column per parameter")
     if "set_id" not in post.columns:
         post.insert(0, "set_id", np.arange(len(post)))
     names = [c for c in post.columns if c not in ("set_id", "loss", "trial")]

@@ -9,6 +9,7 @@ the line and the field.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import re
@@ -47,6 +48,10 @@ def read_observations(path: str | Path) -> pd.DataFrame:
                         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"not a readable CSV file: {exc}", file=str(path)) from None
+    twice = duplicate_columns(path)
+    if twice:
+        raise DataError("a column is named twice in the header", file=str(path), field=twice[0], given=twice,
+                        allowed="each column once")
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         raise DataError("missing columns", file=str(path), given=list(raw.columns), allowed=list(COLUMNS))
@@ -89,6 +94,14 @@ def read_observations(path: str | Path) -> pd.DataFrame:
     if not rows:
         raise DataError("no observations (only a header)", file=str(path), allowed="at least one row")
     return pd.DataFrame(rows)
+
+
+def duplicate_columns(path: str | Path) -> list[str]:
+    """Column names a CSV file's header holds more than once (pandas would read them as `name.1`, `name.2`)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    names = [h.strip() for h in header]
+    return sorted({n for n in names if names.count(n) > 1})
 
 
 def _date(text: str) -> pd.Timestamp | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..fields import STRICT, Date
+from ..fields import STRICT, Date, FieldError
 from ..limits import MAX_CAPACITY_FACTOR, MAX_ROUTE_CAPACITY, MIN_DURATION_DAYS
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ class Who(BaseModel):
     @model_validator(mode="after")
     def _ages_in_order(self) -> Who:
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise ValueError(f"age_min ({self.age_min}) is above age_max ({self.age_max})")
+            raise FieldError("below age_min", field="age_max", given=self.age_max,
+                               allowed=f"at least age_min ({self.age_min})")
         return self
 
     def mask(self, pop: Population) -> np.ndarray:
@@ -75,7 +76,8 @@ class PolicyBase(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> PolicyBase:
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise FieldError("before start", field="end", given=self.end.isoformat(),
+                               allowed=f"a date from start ({self.start}) on")
         return self
 
     def active(self, day: dt.date) -> bool:

@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import model_validator
 
+from ..fields import FieldError
 from .base import CapacityFactor, DayPolicy, PolicyBase, PolicyContext, RouteCapacity
 
 
@@ -25,7 +26,9 @@ class CapacityChange(PolicyBase):
     @model_validator(mode="after")
     def _one_of(self) -> CapacityChange:
         if (self.factor is None) == (self.capacity is None):
-            raise ValueError("give exactly one of `factor` and `capacity`")
+            raise FieldError("give exactly one of `factor` and `capacity`", field="factor",
+                               given="both" if self.factor is not None else "neither",
+                               allowed="`factor` (a multiplier) or `capacity` (persons or seats a day)")
         return self
 
     def route_names(self) -> list[str]:
