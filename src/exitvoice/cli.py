@@ -30,6 +30,18 @@ def _set_option(help_: str):
     return typer.Option("--set", metavar="NAME=VALUE", help=help_)
 
 
+def _out_path(text: str) -> Path:
+    """`--out` as a path; an empty one is refused here, since `Path("")` is the current directory."""
+    if str(text).strip() == "":
+        raise ExitvoiceError("the output path is empty", field="--out", given=str(text),
+                             allowed="a path, e.g. results/run1")
+    return Path(text)
+
+
+def _out_option(help_: str):
+    return typer.Option("--out", "-o", parser=_out_path, metavar="PATH", help=help_)
+
+
 def _version(value: bool) -> None:
     if value:
         from . import __version__
@@ -172,7 +184,7 @@ def _checkpoint(target: Path) -> Path:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/<name>)")] = None,
+    out: Annotated[Path | None, _out_option("output folder (default results/<name>)")] = None,
     seed: Annotated[int | None, Seed] = None,
     set_: Annotated[list[str] | None, _set_option("override: <group>.<parameter>=VALUE, or "
                                                   "policy.<type>.<field>=VALUE for every policy of a type")]
@@ -236,7 +248,7 @@ def compare(
     = None,
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
+    out: Annotated[Path | None, _out_option("output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
 ) -> None:
@@ -296,7 +308,7 @@ def validate(
     target: Annotated[Path, typer.Argument(help="a run or ensemble folder, or a scenario TOML to run")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
+    out: Annotated[Path | None, _out_option("scorecard folder")] = None,
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed when a scenario is run")] = None,
     set_: Annotated[list[str] | None, _set_option("override when a scenario is run")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
@@ -347,7 +359,7 @@ def validate(
 @app.command()
 def report(
     results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write")] = Path("report.html"),
+    out: Annotated[Path, _out_option("the HTML file to write")] = Path("report.html"),
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace a report written earlier")] = False,
 ) -> None:
     """One self-contained HTML report (interactive charts, opens offline) of result folders."""
@@ -399,7 +411,7 @@ def calibrate(
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the runs and of the sampler")] = 0,
     tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
     min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+    out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
@@ -467,7 +479,7 @@ def sensitivity(
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the design and the runs")] = 0,
     jobs: Annotated[int, Jobs] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+    out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before the analysis")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
