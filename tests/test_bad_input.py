@@ -19,7 +19,10 @@ OBS_HEADER = "date,quantity,geography,value,unit,since,kind,source,quote\n"
 
 def exitvoice(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+                          cwd=cwd, env={**os.environ, "COLUMNS": "200"}, timeout=LIVENESS_SECONDS)
+
+
+LIVENESS_SECONDS = 600  # a command that hangs (reading a FIFO, a scheduler that never answers) fails the test
 
 
 def files(folder: Path) -> set[str]:
@@ -205,6 +208,29 @@ def test_binary_garbage_as_a_scenario(tmp_path):
     refused(exitvoice("check", f), str(f), "UTF-8")
     refused(exitvoice("run", f, "--out", tmp_path / "never"), str(f))
     assert files(tmp_path) == {"garbage.toml"}
+
+
+@pytest.fixture(params=["directory", "device", "fifo"])
+def not_a_file(request, tmp_path):
+    """A folder, /dev/zero (which never ends) or a FIFO (which waits for a writer), and what it is called."""
+    if request.param == "directory":
+        (tmp_path / "folder.toml").mkdir()
+        return tmp_path / "folder.toml", "is a directory"
+    if request.param == "device":
+        return Path("/dev/zero"), "is a character device"
+    os.mkfifo(tmp_path / "pipe.csv")
+    return tmp_path / "pipe.csv", "is a FIFO"
+
+
+def test_an_input_that_is_not_a_regular_file_says_what_it_is(scen, tmp_path, not_a_file):
+    path, what = not_a_file
+    for r in (exitvoice("check", path), exitvoice("run", path, "--out", tmp_path / "never")):
+        assert "no such" not in refused(r, str(path), what, "not a regular file", "scenario file")
+    refused(exitvoice("run", scen, "--ensemble", "2", "--posterior", path, "--out", tmp_path / "never"),
+            str(path), what, "posterior file")
+    refused(exitvoice("validate", scen, "--observations", path, "--out", tmp_path / "never"),
+            str(path), what, "observation file")
+    assert not (tmp_path / "never").exists()
 
 
 @pytest.mark.parametrize("population,names", [

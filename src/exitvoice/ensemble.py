@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ExitvoiceError
-from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_file_size
+from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_input_file
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 from .units import tidy_summary, tidy_values, with_units
@@ -45,9 +45,10 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     from .params import ParameterSet
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError("no such posterior file", file=str(path))
-    check_file_size(path, MAX_TABLE_FILE_BYTES, "posterior file")
+    try:
+        check_input_file(path, MAX_TABLE_FILE_BYTES, "posterior file")
+    except ExitvoiceError as exc:
+        raise DataError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
     try:
         post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, encoding="utf-8-sig")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:

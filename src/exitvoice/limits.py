@@ -8,6 +8,7 @@ file that is not what it claims from running for hours, allocating terabytes or 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from .errors import ExitvoiceError
@@ -85,12 +86,31 @@ SCHEDULER_CONNECT_SECONDS = 5.0
 """How long to wait for a Dask scheduler to accept a connection before giving up."""
 
 
-def check_file_size(path: str | Path, limit: int, what: str) -> None:
-    """Refuse a file larger than `limit` bytes (before reading it)."""
-    size = Path(path).stat().st_size
-    if size > limit:
-        raise ExitvoiceError(f"the {what} is too large ({size:,} bytes)", file=str(path), given=size,
-                             allowed=f"at most {limit:,} bytes")
+_NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_input_file(path: str | Path, limit: int, what: str) -> None:
+    """Refuse, before opening it, what cannot be read as the `what` (e.g. "scenario file") at `path`.
+
+    Nothing there; a directory, a device (`/dev/zero` never ends), a FIFO (reading one waits for a writer) or a
+    socket; a file larger than `limit` bytes. Each is an `ExitvoiceError` saying what the path is.
+    """
+    try:
+        info = Path(path).stat()
+    except FileNotFoundError:
+        raise ExitvoiceError(f"no such {what}", file=str(path)) from None
+    except OSError as exc:
+        raise ExitvoiceError(f"cannot read the {what}: {exc.strerror or exc}", file=str(path)) from None
+    article = "an" if what[0] in "aeiou" else "a"
+    for test, kind in _NOT_REGULAR:
+        if test(info.st_mode):
+            raise ExitvoiceError(f"is {kind}, not a regular file", file=str(path), allowed=f"{article} {what}")
+    if not stat.S_ISREG(info.st_mode):  # pragma: no cover - no other kind of file on POSIX
+        raise ExitvoiceError("is not a regular file", file=str(path), allowed=f"{article} {what}")
+    if info.st_size > limit:
+        raise ExitvoiceError(f"the {what} is too large ({info.st_size:,} bytes)", file=str(path),
+                             given=info.st_size, allowed=f"at most {limit:,} bytes")
 
 
 def available_memory() -> int | None:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError
-from .limits import MAX_TABLE_FILE_BYTES, check_file_size
+from .errors import DataError, ExitvoiceError
+from .limits import MAX_TABLE_FILE_BYTES, check_input_file
 
 QUANTITIES = ("daily_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures_ru",
               "cum_departures_ru", "abroad_stock", "mobilised_cum", "queue_vehicles", "queue_wait_hours",
@@ -38,9 +38,10 @@ def pack_observations(country: str = "russia") -> Path:
 def read_observations(path: str | Path) -> pd.DataFrame:
     """Read and check an observation file; returns a frame with parsed dates and the file line of each row."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError("no such observation file", file=str(path))
-    check_file_size(path, MAX_TABLE_FILE_BYTES, "observation file")
+    try:
+        check_input_file(path, MAX_TABLE_FILE_BYTES, "observation file")
+    except ExitvoiceError as exc:
+        raise DataError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:

@@ -42,7 +42,7 @@ from .limits import (
     MAX_SCENARIO_FILE_BYTES,
     MAX_SEED,
     MIN_SIMULATED_PEOPLE,
-    check_file_size,
+    check_input_file,
     check_memory,
 )
 from .pack import available_countries, load_pack
@@ -377,15 +377,19 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     policies come after the base's. So a wave-2 scenario replays 2022 by extending `russia-2022.toml`.
     """
     path = Path(path)
-    if not path.is_file():
-        where = f"{_seen[-1]} [scenario].extends" if _seen else None
-        raise ScenarioError("no such scenario file", file=str(path), field=where)
     try:
-        check_file_size(path, MAX_SCENARIO_FILE_BYTES, "scenario file")
-        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
+        check_input_file(path, MAX_SCENARIO_FILE_BYTES, "scenario file")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SCENARIO_FILE_BYTES + 1)  # bounded, should the file grow after the check
+        if len(data) > MAX_SCENARIO_FILE_BYTES:
+            raise ExitvoiceError("the scenario file is too large", file=str(path),
+                                 allowed=f"at most {MAX_SCENARIO_FILE_BYTES:,} bytes")
+        text = data.decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
         raw = tomllib.loads(text)
     except ExitvoiceError as exc:
-        raise ScenarioError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
+        where = f"{_seen[-1]} [scenario].extends" if _seen else None
+        raise ScenarioError(exc.message, file=exc.file, field=where, given=exc.given,
+                            allowed=exc.allowed) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not a text file (not UTF-8: byte {exc.start})", file=str(path),
                             allowed="a TOML scenario file in UTF-8") from None
