@@ -449,6 +449,21 @@ def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
     refused(r, "--params", "twice")
 
 
+@pytest.mark.parametrize("args,names", [
+    (("--samples", "0"), ("--samples", "at least 2")),
+    (("--samples", "-5"), ("--samples",)),
+    (("--method", "sobel"), ("--method", "sobel")),
+    (("--outputs", "happiness"), ("--outputs", "happiness")),
+    (("--params", "exit.beta_risk,no.such"), ("--params", "no.such")),
+])
+def test_bad_sensitivity_options_are_refused_before_the_plan_is_printed(scen, tmp_path, args, names):
+    cmd = ["sensitivity", scen, "--out", tmp_path / "never", "--params", "exit.beta_risk,callup.hide_rate", *args]
+    r = exitvoice(*cmd)
+    refused(r, *names)
+    assert "full runs" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "never").exists()
+
+
 def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):
     out = tmp_path / "ens"
     r = exitvoice("run", scen, "--ensemble", "2", "--set", "callup.hide_rate=0.3", "--allow-outside-range",

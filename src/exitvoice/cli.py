@@ -485,13 +485,15 @@ def sensitivity(
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
-    from .sensitivity import analyse, write
+    from .sensitivity import analyse, check_options, write
+    from .sensitivity import runs as design_runs
 
     sc = _scenario(scenario, set_, allow_outside_range)
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
+    check_options(sc, names, outs, method=method, samples=samples)  # all of them before anything is printed
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
-    runs = max(samples, 1) * (len(names) + (2 if method == "sobol" else 1))
+    runs = design_runs(method, samples, len(names))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
     seconds = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs)
     cost = f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
