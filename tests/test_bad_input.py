@@ -291,6 +291,48 @@ def test_an_unreachable_scheduler_fails_fast(scen):
     run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://nowhere", names=("not a scheduler address",))
 
 
+@pytest.mark.parametrize("address", ["ftp://x", "foo", "inproc://x", "tls://127.0.0.1:8786", "tcp://:8786",
+                                     "tcp://host:99999"])
+def test_a_scheduler_address_of_another_form_is_refused(scen, tmp_path, address):
+    run_refused(scen, "--ensemble", "2", "--scheduler", address, names=("--scheduler", address, "tcp://HOST:PORT"))
+    for cmd in (("compare", scen), ("sensitivity", scen, "--params", "exit.beta_risk,callup.hide_rate")):
+        refused(exitvoice(*cmd, "--scheduler", address, "--out", tmp_path / "never"), "--scheduler", address)
+    assert not list(tmp_path.glob(".never*")) and not (tmp_path / "never").exists()
+
+
+def test_a_service_that_is_not_a_scheduler_is_refused_in_seconds(scen):
+    """It accepts the connection and never answers: Dask alone would wait for its handshake for ever."""
+    import socket
+    import time
+
+    from exitvoice.limits import SCHEDULER_CONNECT_SECONDS
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts into the backlog
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        run_refused(scen, "--ensemble", "2", "--scheduler", address, names=(address, "not a Dask scheduler"))
+    assert time.monotonic() - start < 2 * SCHEDULER_CONNECT_SECONDS + 60  # interpreter start-up on a busy machine
+
+
+def test_a_running_scheduler_passes_the_check():
+    distributed = pytest.importorskip("distributed")
+    from exitvoice.ensemble import check_scheduler
+
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None) as cluster:
+        check_scheduler(cluster.scheduler_address)
+        check_scheduler(cluster.scheduler_address.removeprefix("tcp://"))  # host:port
+
+
+def test_a_failed_ensemble_leaves_no_empty_checkpoint(tmp_path):
+    from conftest import small_scenario
+    from exitvoice.ensemble import run_ensemble
+
+    sc = small_scenario(end="2022-09-16", scale=0.02, regions=["SE"])
+    with pytest.raises(Exception):  # noqa: B017 - whatever Dask raises for an address it cannot use
+        run_ensemble(sc, 2, scheduler="ftp://x", checkpoint=tmp_path / ".out.members")
+    assert not (tmp_path / ".out.members").exists()
+
+
 # -- limits -----------------------------------------------------------------------------------------------------
 def test_a_scenario_longer_than_the_limit_is_refused(scen):
     scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 9999-12-31"))

@@ -80,22 +80,53 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     return post[["set_id", *names]].reset_index(drop=True)
 
 
+SCHEDULER_ALLOWED = ("tcp://HOST:PORT of a running Dask scheduler (e.g. tcp://10.0.0.5:8786), or HOST:PORT; other "
+                     "transports (tls, ws, ucx, inproc) need settings exitvoice does not pass")
+
+
 def check_scheduler(address: str) -> None:
-    """Refuse a Dask scheduler that does not accept a connection within `SCHEDULER_CONNECT_SECONDS`."""
-    rest = address.split("://", 1)[1] if "://" in address else address
-    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
-    allowed = "the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786"
-    if scheme not in ("tcp", "tls"):
-        return  # other transports (inproc, ucx, ws) are left to Dask, which is given the same timeout
+    """Refuse a `--scheduler` that is not a Dask scheduler exitvoice can use, within `SCHEDULER_CONNECT_SECONDS`.
+
+    The address is `tcp://host:port` or `host:port`. The check connects, then makes Dask's handshake and asks
+    the scheduler who it is, each within the time limit: a port that is closed, a host that does not answer and a
+    service that accepts the connection but is not a Dask scheduler (which would leave Dask waiting for its
+    handshake for ever) are all refused with exit code 2.
+    """
+    import asyncio
+
+    scheme, sep, rest = address.strip().rpartition("://")
     host, _, port = rest.rpartition(":")
     host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ExitvoiceError("not a scheduler address", field="--scheduler", given=address, allowed=allowed)
+    if (sep and scheme != "tcp") or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExitvoiceError("not a scheduler address exitvoice can use", field="--scheduler", given=address,
+                             allowed=SCHEDULER_ALLOWED)
     try:
         socket.create_connection((host, int(port)), timeout=SCHEDULER_CONNECT_SECONDS).close()
     except OSError as exc:
         raise ExitvoiceError(f"cannot reach the Dask scheduler ({exc.strerror or exc})", field="--scheduler",
-                             given=address, allowed=allowed) from None
+                             given=address, allowed=SCHEDULER_ALLOWED) from None
+    try:
+        reply = asyncio.run(asyncio.wait_for(_identity(f"tcp://{rest}"), SCHEDULER_CONNECT_SECONDS))
+    except TimeoutError:
+        reply = None  # it accepted the connection and then said nothing Dask understands: not a scheduler
+    except Exception:  # noqa: BLE001 - it answered, but not in Dask's protocol (garbage decodes into any error)
+        reply = None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ExitvoiceError(f"the service there is not a Dask scheduler (no Dask answer within "
+                             f"{SCHEDULER_CONNECT_SECONDS:g} s, exitvoice.limits.SCHEDULER_CONNECT_SECONDS)",
+                             field="--scheduler", given=address, allowed=SCHEDULER_ALLOWED)
+
+
+async def _identity(address: str) -> object:
+    """What the Dask service at `address` says it is (a scheduler answers {"type": "Scheduler", ...})."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=SCHEDULER_CONNECT_SECONDS)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
 
 
 def _member(scenario_json: dict, source: str, seed: int, member: int, overrides: dict
@@ -314,13 +345,18 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         share[i] = done / max(total, 1)
         progress(len(results) + sum(share.values()), n)
 
-    for i, result in _execute(calls, jobs, scheduler, member_progress if progress else None):
-        results[i] = result
-        share.pop(i, None)
-        if store is not None:
-            store.save(i, result)
-        if progress:
-            progress(len(results) + sum(share.values()), n)
+    try:
+        for i, result in _execute(calls, jobs, scheduler, member_progress if progress else None):
+            results[i] = result
+            share.pop(i, None)
+            if store is not None:
+                store.save(i, result)
+            if progress:
+                progress(len(results) + sum(share.values()), n)
+    except BaseException:
+        if store is not None and not store.done():
+            store.clear()  # nothing to resume from (a scheduler that failed, say): leave no empty checkpoint behind
+        raise
     values = np.stack([results[i][0] for i in range(n)])
     summaries = [results[i][1] for i in range(n)]
     members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,

@@ -83,7 +83,8 @@ MEMORY_SHARE = 0.8
 """Share of the machine's available memory a run or an ensemble may be estimated to need."""
 
 SCHEDULER_CONNECT_SECONDS = 5.0
-"""How long to wait for a Dask scheduler to accept a connection before giving up."""
+"""How long `--scheduler` may take to accept a connection, and then to answer Dask's handshake and say it is a
+scheduler: a scheduler on a network answers in milliseconds; a service that accepts but is not Dask never does."""
 
 
 _NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
