@@ -212,3 +212,68 @@ def test_ctrl_c_during_an_ensemble_then_resume_repeats_nothing(tmp_path):
     drop = [c for c in ("wall_seconds",) if c in pd.read_parquet(out / "members.parquet")]
     pd.testing.assert_frame_equal(pd.read_parquet(out / "members.parquet").drop(columns=drop),
                                   pd.read_parquet(ref / "members.parquet").drop(columns=drop))
+
+
+def _saved(folder) -> int:
+    return len(list(folder.glob("**/member-*.npz")))
+
+
+def test_ctrl_c_during_a_comparison_then_resume_repeats_nothing(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "a", "2022-09-30")
+    b = write_scenario(tmp_path / "b.toml", "b", "2022-09-30")
+    b.write_text(b.read_text().replace("target = 300000", "target = 150000"))
+    out, ref = tmp_path / "cmp", tmp_path / "ref"
+    checkpoint = tmp_path / ".cmp.members"
+    cmd = ["compare", a, b, "--ensemble", 3, "--jobs", 2, "--seed", 5, "--no-plots"]
+    proc = start(*cmd, "--out", out)
+    wait_for(lambda: _saved(checkpoint / "a") >= 2, "two finished members of a")
+    interrupt(proc)
+    saved = _saved(checkpoint / "a")
+    assert not out.exists()
+
+    r = exitvoice(*cmd, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming a: {saved} of 3 members" in " ".join(r.stderr.split())
+    assert not checkpoint.exists()
+    assert exitvoice(*cmd, "--out", ref).returncode == 0  # the same comparison, uninterrupted
+    pd.testing.assert_frame_equal(pd.read_csv(out / "comparison.csv"), pd.read_csv(ref / "comparison.csv"))
+
+    proc = start(*cmd, "--out", tmp_path / "again")  # interrupted again, then a's file changes: a starts afresh
+    wait_for(lambda: _saved(tmp_path / ".again.members" / "a") >= 1, "a finished member of a")
+    interrupt(proc)
+    a.write_text(a.read_text().replace("target = 300000", "target = 250000"))
+    r = exitvoice(*cmd, "--out", tmp_path / "again")
+    assert r.returncode == 0, r.stderr
+    msg = " ".join(r.stderr.split())
+    assert "starting a afresh" in msg and "resuming a:" not in msg
+    runs = pd.read_csv(tmp_path / "again" / "comparison.csv")
+    assert not runs[runs.scenario == "a"].reset_index(drop=True).equals(
+        pd.read_csv(ref / "comparison.csv").query("scenario == 'a'").reset_index(drop=True))
+
+
+def test_ctrl_c_during_a_sensitivity_analysis_then_resume_repeats_nothing(tmp_path):
+    scen = write_scenario(tmp_path / "s.toml", "sens", "2022-09-30")
+    out, ref = tmp_path / "sens", tmp_path / "ref"
+    checkpoint = tmp_path / ".sens.members"
+    cmd = ["sensitivity", scen, "--method", "morris", "--samples", 2, "--params", "exit.lambda_base,exit.beta_risk",
+           "--jobs", 2]
+    proc = start(*cmd, "--out", out)
+    wait_for(lambda: _saved(checkpoint) >= 2, "two finished runs")
+    interrupt(proc)
+    saved = _saved(checkpoint)
+    assert not out.exists()
+
+    r = exitvoice(*cmd, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming: {saved} of 6 runs" in " ".join(r.stderr.split())
+    assert not checkpoint.exists()
+    assert exitvoice(*cmd, "--out", ref).returncode == 0  # the same analysis, uninterrupted
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sensitivity.csv"), pd.read_csv(ref / "sensitivity.csv"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "samples.parquet"), pd.read_parquet(ref / "samples.parquet"))
+
+    proc = start(*cmd, "--out", tmp_path / "again")  # interrupted again, then run with another seed: afresh
+    wait_for(lambda: _saved(tmp_path / ".again.members") >= 1, "a finished run")
+    interrupt(proc)
+    r = exitvoice(*cmd, "--seed", 1, "--out", tmp_path / "again")
+    assert r.returncode == 0, r.stderr
+    assert "starting afresh" in " ".join(r.stderr.split()) and "resuming" not in r.stderr

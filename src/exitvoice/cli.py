@@ -161,24 +161,29 @@ def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, s
     post = read_posterior(posterior, sc) if posterior else None
     base = seed if seed is not None else (sc.scenario.seed or 0)
     bar, tick = _progress(f"ensemble of {n} · {sc.name}", n, "members")
-    resumed: list[int] = []
-
-    def progress(done: int, total: int) -> None:
-        if not resumed:
-            resumed.append(done)
-            if done:
-                err.print(f"resuming: {done} of {total} members were done before (checkpoint "
-                          f"{escape(str(checkpoint))})", highlight=False)
-        tick(done, total)
-
     with bar:
-        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=progress,
-                            checkpoint=checkpoint)
+        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=tick,
+                            checkpoint=checkpoint, notify=_checkpoint_notice("members"))
 
 
 def _checkpoint(target: Path) -> Path:
-    """Where an ensemble written to `target` keeps its finished members until the outputs are written."""
+    """Where a run to `target` (an ensemble, a comparison, a sensitivity analysis) keeps its finished runs."""
     return target.parent / f".{target.name}.members"
+
+
+def _checkpoint_notice(unit: str, name: str | None = None):
+    """What `run_ensemble` says about its checkpoint, said to the user: runs found, or a changed input."""
+    of = f" {escape(name)}" if name else ""
+
+    def notify(event: str, done: int, total: int, folder: Path) -> None:
+        if event == "resumed":
+            err.print(f"resuming{of}: {done} of {total} {unit} were done before (checkpoint "
+                      f"{escape(str(folder))})", highlight=False)
+        else:
+            err.print(f"starting{of} afresh: the checkpoint {escape(str(folder))} held {unit} of other inputs (the "
+                      "scenario, the seed or the parameter sets changed)", highlight=False)
+
+    return notify
 
 
 @app.command()
@@ -271,8 +276,10 @@ def compare(
 
     with bar:
         cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
-                          posterior=posterior, progress=progress)
+                          posterior=posterior, progress=progress, checkpoint=_checkpoint(target),
+                          notify=lambda name, *event: _checkpoint_notice("members", name)(*event))
     cmp.write(target, force=force, plots=not no_plots)
+    shutil.rmtree(_checkpoint(target), ignore_errors=True)
     title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
     console.print(_comparison_table(cmp.wide(), title, console.width))
     console.print(escape(cmp.findings()))
@@ -503,9 +510,11 @@ def sensitivity(
     bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
-                                  scheduler=scheduler, progress=tick)
+                                  scheduler=scheduler, progress=tick, checkpoint=_checkpoint(target),
+                                  notify=_checkpoint_notice("runs"))
     write(indices, design, target, method=method, force=force,
           meta={"scenario": sc.name, "samples": samples, "runs": len(design), "seed": seed})
+    shutil.rmtree(_checkpoint(target), ignore_errors=True)
     t = Table(title=f"{method} sensitivity of {sc.name} ({len(design)} runs)")
     cols = ["mu_star", "mu_star_conf", "sigma"] if method == "morris" else ["S1", "S1_conf", "ST", "ST_conf"]
     for c in ("output", "parameter", *cols):
@@ -582,6 +591,6 @@ def main() -> None:
 
 
 def _interrupted() -> None:
-    err.print("[bold]interrupted[/]: no output folder was written; the same command again resumes a calibration "
-              "or an ensemble where it stopped", highlight=False)
+    err.print("[bold]interrupted[/]: no output folder was written; the same command again resumes a calibration, "
+              "an ensemble, a comparison or a sensitivity analysis where it stopped", highlight=False)
     sys.exit(130)

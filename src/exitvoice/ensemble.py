@@ -8,8 +8,9 @@ parameter set) with `exitvoice.run(scenario, seed=seed, params=..., member=i)`. 
 An interrupted ensemble resumes: with a `checkpoint` folder, every finished member is saved there as it
 finishes, and running the same ensemble again (same scenario, seed, parameter sets) loads those members and runs
 only the others; since a member depends only on (scenario, seed, its index, its parameter set), the result is
-identical to an uninterrupted run. `exitvoice run --ensemble` keeps the checkpoint beside the output folder
-(`.<out>.members`) and removes it once the outputs are written.
+identical to an uninterrupted run. `exitvoice run --ensemble`, `compare` and `sensitivity` keep the checkpoint
+beside the output folder (`.<out>.members`; for `compare`, a folder per scenario in it) and remove it once the
+outputs are written.
 
 Outputs: quantiles 5/25/50/75/95 of every series (`timeseries_quantiles.parquet`), per-member totals and
 parameters (`members.parquet`), the members' series (`member_series.parquet`, used by `validate` for coverage),
@@ -255,15 +256,24 @@ class Checkpoint:
     def __init__(self, folder: str | Path, key: str) -> None:
         self.folder = Path(folder)
         self.key = key
+        self.restarted = False
+        """Whether the folder held another ensemble's members (another scenario, seed or parameter sets), removed."""
         if self.folder.is_dir() and (self.folder / "key.txt").is_file():
             if (self.folder / "key.txt").read_text().strip() != key:  # another ensemble's: start afresh
                 self.clear()
+                self.restarted = True
         elif self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
             raise ExitvoiceError("something exitvoice did not write stands where it keeps an ensemble's finished "
                                  "members", field="--out", given=str(self.folder),
                                  allowed="move it away, or write the ensemble to another folder")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "key.txt").write_text(key + "\n")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / "key.txt").write_text(key + "\n")
+        except OSError as exc:
+            raise ExitvoiceError(f"cannot keep the finished members there ({exc.strerror or exc})", field="--out",
+                                 given=str(self.folder),
+                                 allowed="a folder exitvoice can write beside the output") from None
+
 
     def done(self) -> dict[int, tuple]:
         """Members saved so far: {index: (values, summary, index frame or None)}."""
@@ -309,12 +319,15 @@ def checkpoint_key(scenario_json: dict, seed: int, sets: pd.DataFrame, common_ra
 
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
-                 common_random_numbers: bool = False, checkpoint: str | Path | None = None) -> EnsembleResults:
+                 common_random_numbers: bool = False, checkpoint: str | Path | None = None,
+                 notify: Callable[[str, int, int, Path], None] | None = None) -> EnsembleResults:
     """Run n members; see the module docstring.
 
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
     parameter sets (for sensitivity analysis). With `checkpoint` (a folder), finished members are saved there and
-    members already saved by an interrupted run of the same ensemble are loaded instead of run again.
+    members already saved by an interrupted run of the same ensemble are loaded instead of run again; `notify(event,
+    members done, n, folder)` is then told "resumed" when members were loaded, and "restarted" when the folder held
+    another ensemble's members (the scenario, the seed or the parameter sets changed), which were removed.
     `progress(members done, n)` is called as members advance, day by day (members done counts the running members'
     shares of their days, so it is fractional until the end).
     """
@@ -336,6 +349,10 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     if checkpoint is not None:
         store = Checkpoint(checkpoint, checkpoint_key(sc_json, seed, sets, common_random_numbers))
         results = {i: r for i, r in store.done().items() if i < n}
+        if notify and store.restarted:
+            notify("restarted", 0, n, store.folder)
+        if notify and results:
+            notify("resumed", len(results), n, store.folder)
     calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks if i not in results]
     if progress:
         progress(len(results), n)

@@ -74,8 +74,14 @@ def runs(method: str, samples: int, n_params: int) -> int:
 
 def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method: str = "sobol", samples: int = 64,
             seed: int = 0, jobs: int = 1, scheduler: str | None = None,
-            progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the design and the analysis; returns (indices, samples with outputs)."""
+            progress: Callable[[int, int], None] | None = None, checkpoint: str | Path | None = None,
+            notify: Callable[[str, int, int, Path], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the design and the analysis; returns (indices, samples with outputs).
+
+    With `checkpoint` (a folder), the finished runs of the design are saved there as they finish, and the same
+    analysis again (same scenario, parameters, method, samples and seed) loads them and runs only the others;
+    `notify` is told as `run_ensemble` tells it. The caller removes the folder once the results are written.
+    """
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
@@ -95,7 +101,7 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
     values = np.clip(values, [decl[p].low for p in params], [decl[p].high for p in params])
     design = pd.DataFrame(values, columns=params).assign(set_id=np.arange(len(X)))
     ens = run_ensemble(scenario, len(X), seed=seed, jobs=jobs, posterior=design, scheduler=scheduler,
-                       progress=progress, common_random_numbers=True)
+                       progress=progress, common_random_numbers=True, checkpoint=checkpoint, notify=notify)
     Y = pd.DataFrame({o: [s["totals"][OUTPUTS[o]] for s in ens.summaries] for o in outputs}, dtype=float)
     rows = []
     for o in outputs:
