@@ -382,12 +382,17 @@ def _completed(study) -> int:
     return sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
 
 
-def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker, parent, stop):  # in a worker
+def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker, parent, stop=None):  # a worker
     # Started with Ctrl-C ignored, so that one during its start-up prints no traceback; from here on it interrupts
-    # the trial under way, which is marked failed. `stop` is set by the command when it is interrupted.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # the trial under way, which is marked failed. `stop` (an Event) is set by the command when it is interrupted.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
     try:
-        if stop.is_set():
+        if stopped():
             return
         from .pack import load_pack
 
@@ -396,7 +401,7 @@ def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker
         study = open_study(storage, study_name, settings, worker)
 
         def alive(study) -> bool:
-            return os.getppid() == parent and not stop.is_set()  # else finish this trial, start no other
+            return os.getppid() == parent and not stopped()  # else finish this trial, start no other
 
         _optimize(study, _objective(scenario_json, source, obs, settings, decl), n, after=alive)
     except KeyboardInterrupt:  # Ctrl-C: the trial under way is marked failed; the command reports it

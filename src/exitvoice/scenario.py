@@ -236,7 +236,7 @@ class Scenario(BaseModel):
             # the product changes only on a day a change starts or the day after one ends
             days = {max(p.start, self.scenario.start) for _, p, _ in items}
             days |= {p.end + dt.timedelta(days=1) for _, p, _ in items if p.end is not None and p.end < end}
-            for day in sorted(days):
+            for day in sorted(d for d in days if self.scenario.start <= d <= end):
                 active = [(i, f) for i, p, f in items if p.start <= day <= (p.end or end)]
                 product = math.prod(f for _, f in active)
                 if product > MAX_CAPACITY_FACTOR:
