@@ -19,7 +19,10 @@ OBS_HEADER = "date,quantity,geography,value,unit,since,kind,source,quote\n"
 
 def exitvoice(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+                          cwd=cwd, env={**os.environ, "COLUMNS": "200"}, timeout=LIVENESS_SECONDS)
+
+
+LIVENESS_SECONDS = 600  # a command that hangs (reading a FIFO, a scheduler that never answers) fails the test
 
 
 def files(folder: Path) -> set[str]:
@@ -91,8 +94,31 @@ def test_a_value_outside_its_range_is_refused_unless_allowed(scen, tmp_path):
     assert warnings == ["callup.hide_rate = 0.5 is outside its declared range [0, 0.2] per day"]
 
 
+def test_allow_outside_range_on_the_command_line_reaches_every_value(scen, tmp_path):
+    """--allow-outside-range acts as `allow_outside_range = true` in the file: on [parameters], on a policy field
+    naming a parameter, on --set and on a posterior file."""
+    scen.write_text(scen.read_text() + '[[policy]]\ntype = "exit_ban"\nstart = 2022-09-22\n'
+                    'enforcement = "events2022.karaozek_enforcement"\n'
+                    '[parameters]\n"callup.hide_rate" = 0.5\n"events2022.karaozek_enforcement" = 0.95\n')
+    refused(exitvoice("check", scen), str(scen), "callup.hide_rate", "--allow-outside-range")
+    run_refused(scen, names=(str(scen), "callup.hide_rate", "declared range"))
+    assert exitvoice("check", scen, "--allow-outside-range").returncode == 0
+    out = tmp_path / "allowed"
+    r = exitvoice("run", scen, "--out", out, "--no-plots", "--allow-outside-range", "--set", "exit.beta_risk=600")
+    assert r.returncode == 0, r.stderr
+    warnings = json.loads((out / "summary.json").read_text())["warnings"]
+    assert [w.split(" =")[0] for w in warnings] == ["callup.hide_rate", "exit.beta_risk",
+                                                    "events2022.karaozek_enforcement"]
+    post = tmp_path / "post.csv"
+    post.write_text("callup.hide_rate\n0.4\n0.6\n")
+    run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(scen), "callup.hide_rate"))
+    r = exitvoice("run", scen, "--ensemble", "2", "--posterior", post, "--allow-outside-range", "--out",
+                  tmp_path / "ens", "--no-plots")
+    assert r.returncode == 0, r.stderr
+
+
 @pytest.mark.parametrize("setting", ["callup.hide_rate=5", "callup.report_days=0", "risk.half_life_days=0",
-                                     "trips.trip_days=0", "callup.report_days=-1"])
+                                     "trips.trip_days=0", "callup.report_days=-1", "callup.report_days=5e-324"])
 def test_impossible_values_are_refused_even_when_outside_the_range_is_allowed(scen, setting):
     name = setting.split("=")[0]
     run_refused(scen, "--set", setting, "--allow-outside-range", names=(name,))
@@ -102,6 +128,44 @@ def test_impossible_values_are_refused_even_when_outside_the_range_is_allowed(sc
 def test_a_population_total_that_cannot_run_is_refused(scen, total):
     run_refused(scen, "--set", f"population.total={total}", names=("population.total", "declared range"))
     run_refused(scen, "--set", f"population.total={total}", "--allow-outside-range", names=("population",))
+
+
+# -- messages in plain words ----------------------------------------------------------------------------------
+LEAKS = ("constrained-", "Value error", "Input should", "instance of", "Field required", "datetime.", "function-",
+         "{'type'")
+"""pydantic's wording, its names for union members and Python reprs: never in a message."""
+
+
+@pytest.mark.parametrize("policy,names", [
+    ('type = "exit_ban"\nenforcement = 1.5', ("policy[1].enforcement", "too large", "at most 1", "parameter")),
+    ('type = "exit_ban"\nenforcement = "Not A Name"', ("policy[1].enforcement", "not a number", "parameter")),
+    ('type = "exit_ban"\nenforcement = true', ("policy[1].enforcement", "not a number")),
+    ('type = "exit_ban"', ("policy[1].enforcement", "missing")),
+    ('type = "exit_ban"\nenforcement = 0.5\nend = 2022-09-10', ("policy[1].end", "before start", "2022-09-10")),
+    ('type = "exit_ban"\nenforcement = 0.5\nwho = { age_min = 50, age_max = 20 }', ("policy[1].who.age_max",
+                                                                                     "age_min (50)")),
+    ('type = "capacity_change"\nroute = "upper_lars"', ("policy[1].factor", "exactly one", "neither")),
+    ('type = "capacity_change"\nroute = "upper_lars"\nfactor = 2e3', ("policy[1].factor", "at most 1,000")),
+    ('type = "mobilisation"\ntarget = 5\nwho = 5', ("policy[1].who", "not a table")),
+    ('type = "regular_conscription"\nend = 2022-09-23\nintake = 5\nages = [18]', ("policy[1].ages", "too few")),
+    ('type = "regular_conscription"\nend = 2022-09-23\nintake = 5\nages = [30, 20]', ("policy[1].ages", "[30, 20]")),
+    ('type = "rumour"\nkind = "rumor"\ncredibility = 0.5\nhalf_life_days = 2', ("policy[1].kind", "'closure'")),
+])
+def test_messages_are_in_plain_words(scen, policy, names):
+    scen.write_text(scen.read_text() + f"[[policy]]\nstart = 2022-09-22\n{policy}\n")
+    msg = refused(exitvoice("check", scen), str(scen), *names)
+    assert not [leak for leak in LEAKS if leak in msg], msg
+
+
+@pytest.mark.parametrize("old,new,names", [
+    ("end = 2022-09-24", "end = 2022-09-01", ("scenario.end", "before start", "2022-09-01")),
+    ("start = 2022-09-21", "start = 2022-09-21T10:00:00", ("policy[0].start", "not a date", "2022-09-21T10:00:00")),
+    ('name = "bad"', 'name = "B a d"', ("scenario.name", "lower-case")),
+])
+def test_scenario_messages_are_in_plain_words(scen, old, new, names):
+    scen.write_text(scen.read_text().replace(old, new))
+    msg = refused(exitvoice("check", scen), str(scen), *names)
+    assert not [leak for leak in LEAKS if leak in msg], msg
 
 
 # -- namespaces of --set --------------------------------------------------------------------------------------
@@ -144,6 +208,29 @@ def test_binary_garbage_as_a_scenario(tmp_path):
     refused(exitvoice("check", f), str(f), "UTF-8")
     refused(exitvoice("run", f, "--out", tmp_path / "never"), str(f))
     assert files(tmp_path) == {"garbage.toml"}
+
+
+@pytest.fixture(params=["directory", "device", "fifo"])
+def not_a_file(request, tmp_path):
+    """A folder, /dev/zero (which never ends) or a FIFO (which waits for a writer), and what it is called."""
+    if request.param == "directory":
+        (tmp_path / "folder.toml").mkdir()
+        return tmp_path / "folder.toml", "is a directory"
+    if request.param == "device":
+        return Path("/dev/zero"), "is a character device"
+    os.mkfifo(tmp_path / "pipe.csv")
+    return tmp_path / "pipe.csv", "is a FIFO"
+
+
+def test_an_input_that_is_not_a_regular_file_says_what_it_is(scen, tmp_path, not_a_file):
+    path, what = not_a_file
+    for r in (exitvoice("check", path), exitvoice("run", path, "--out", tmp_path / "never")):
+        assert "no such" not in refused(r, str(path), what, "not a regular file", "scenario file")
+    refused(exitvoice("run", scen, "--ensemble", "2", "--posterior", path, "--out", tmp_path / "never"),
+            str(path), what, "posterior file")
+    refused(exitvoice("validate", scen, "--observations", path, "--out", tmp_path / "never"),
+            str(path), what, "observation file")
+    assert not (tmp_path / "never").exists()
 
 
 @pytest.mark.parametrize("population,names", [
@@ -204,6 +291,48 @@ def test_an_unreachable_scheduler_fails_fast(scen):
     run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://nowhere", names=("not a scheduler address",))
 
 
+@pytest.mark.parametrize("address", ["ftp://x", "foo", "inproc://x", "tls://127.0.0.1:8786", "tcp://:8786",
+                                     "tcp://host:99999"])
+def test_a_scheduler_address_of_another_form_is_refused(scen, tmp_path, address):
+    run_refused(scen, "--ensemble", "2", "--scheduler", address, names=("--scheduler", address, "tcp://HOST:PORT"))
+    for cmd in (("compare", scen), ("sensitivity", scen, "--params", "exit.beta_risk,callup.hide_rate")):
+        refused(exitvoice(*cmd, "--scheduler", address, "--out", tmp_path / "never"), "--scheduler", address)
+    assert not list(tmp_path.glob(".never*")) and not (tmp_path / "never").exists()
+
+
+def test_a_service_that_is_not_a_scheduler_is_refused_in_seconds(scen):
+    """It accepts the connection and never answers: Dask alone would wait for its handshake for ever."""
+    import socket
+    import time
+
+    from exitvoice.limits import SCHEDULER_CONNECT_SECONDS
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # the kernel accepts into the backlog
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        start = time.monotonic()
+        run_refused(scen, "--ensemble", "2", "--scheduler", address, names=(address, "not a Dask scheduler"))
+    assert time.monotonic() - start < 2 * SCHEDULER_CONNECT_SECONDS + 60  # interpreter start-up on a busy machine
+
+
+def test_a_running_scheduler_passes_the_check():
+    distributed = pytest.importorskip("distributed")
+    from exitvoice.ensemble import check_scheduler
+
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None) as cluster:
+        check_scheduler(cluster.scheduler_address)
+        check_scheduler(cluster.scheduler_address.removeprefix("tcp://"))  # host:port
+
+
+def test_a_failed_ensemble_leaves_no_empty_checkpoint(tmp_path):
+    from conftest import small_scenario
+    from exitvoice.ensemble import run_ensemble
+
+    sc = small_scenario(end="2022-09-16", scale=0.02, regions=["SE"])
+    with pytest.raises(Exception):  # noqa: B017 - whatever Dask raises for an address it cannot use
+        run_ensemble(sc, 2, scheduler="ftp://x", checkpoint=tmp_path / ".out.members")
+    assert not (tmp_path / ".out.members").exists()
+
+
 # -- limits -----------------------------------------------------------------------------------------------------
 def test_a_scenario_longer_than_the_limit_is_refused(scen):
     scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 9999-12-31"))
@@ -226,6 +355,37 @@ def test_counts_in_policies_are_bounded(scen):
     refused(exitvoice("check", scen), "policy[0].target")
 
 
+@pytest.mark.parametrize("policy,names", [
+    ('type = "capacity_change"\nroute = "upper_lars"\nfactor = 1e308', ("policy[1].factor", "MAX_CAPACITY_FACTOR")),
+    ('type = "capacity_change"\nroute = "upper_lars"\ncapacity = 1e300', ("policy[1].capacity", "MAX_ROUTE_CAPACITY")),
+    ('type = "rumour"\nkind = "closure"\ncredibility = 0.5\nhalf_life_days = 5e-324',
+     ("policy[1].half_life_days", "MIN_DURATION_DAYS")),
+])
+def test_huge_or_tiny_policy_numbers_are_refused(scen, policy, names):
+    """A huge finite number used to overflow to an infinite capacity (exit 0), or a tiny duration to an infinite
+    rate (a traceback)."""
+    scen.write_text(scen.read_text() + f"[[policy]]\nstart = 2022-09-22\n{policy}\n")
+    refused(exitvoice("check", scen), str(scen), *names)
+    run_refused(scen, names=names)
+
+
+@pytest.mark.parametrize("setting,names", [
+    ("mobilisation.summons_per_recruit=1e308", ("policy[0].summons_per_recruit", "MAX_SUMMONS_PER_RECRUIT")),
+    ("mobilisation.report_days=5e-324", ("policy[0].report_days", "MIN_DURATION_DAYS")),
+])
+def test_huge_or_tiny_mobilisation_settings_are_refused(scen, setting, names):
+    run_refused(scen, "--set", setting, "--allow-outside-range", names=names)
+
+
+def test_capacity_factors_in_force_together_are_bounded(scen):
+    change = '[[policy]]\ntype = "capacity_change"\nroute = "upper_lars"\nfactor = 100\n'
+    scen.write_text(scen.read_text() + change + "start = 2022-09-16\nend = 2022-09-20\n" + change
+                    + "start = 2022-09-21\n")
+    assert exitvoice("check", scen).returncode == 0  # one after the other: 100 at most
+    scen.write_text(scen.read_text() + change + "start = 2022-09-23\n")
+    refused(exitvoice("check", scen), "policy[3] (capacity_change).factor", "10000", "MAX_CAPACITY_FACTOR")
+
+
 # -- observation and posterior files ----------------------------------------------------------------------------
 @pytest.fixture
 def run_folder(scen, tmp_path):
@@ -242,6 +402,7 @@ def run_folder(scen, tmp_path):
     (OBS_HEADER + "2022-09-20T00:00:00+03:00,daily_entries,KZ,5,persons,,official,x,\n", ("line 2", "date")),
     (OBS_HEADER + "2022-09-20 13:00,daily_entries,KZ,5,persons,,official,x,\n", ("line 2", "date")),
     (OBS_HEADER + "2022-09-20,cum_entries,KZ,5,persons,2022-09-15T00:00Z,official,x,\n", ("line 2", "since")),
+    ("date,quantity,geography,value,value\n2022-09-20,daily_entries,KZ,5,6\n", ("value", "named twice")),
 ])
 def test_bad_observation_files(run_folder, tmp_path, content, names):
     obs = tmp_path / "obs.csv"
@@ -267,11 +428,13 @@ def test_calibrating_against_a_nan_observation_is_refused(scen, tmp_path):
     ("exit.beta_risk\ntrue\n", ("row 1", "exit.beta_risk")),
     ("exit.beta_risk\n5000\n", ("row 1", "exit.beta_risk", "declared range")),
     ("set_id,exit.beta_risk\n0,60\n0,70\n", ("set_id",)),
+    ("exit.beta_risk,exit.beta_risk\n60,70\n", ("exit.beta_risk", "named twice")),
 ])
 def test_bad_posterior_files(scen, tmp_path, content, names):
     post = tmp_path / "post.csv"
     post.write_text(content)
-    run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(post), *names))
+    msg = run_refused(scen, "--ensemble", "2", "--posterior", post, names=(str(post), *names))
+    assert "exit.beta_risk.1" not in msg  # pandas' name for a second column of the same name
 
 
 def test_a_posterior_with_integer_columns_is_read(scen, tmp_path):
@@ -326,6 +489,21 @@ def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
     r = exitvoice("sensitivity", scen, "--params", "exit.beta_risk,exit.beta_risk", "--samples", "2",
                   "--out", tmp_path / "never")
     refused(r, "--params", "twice")
+
+
+@pytest.mark.parametrize("args,names", [
+    (("--samples", "0"), ("--samples", "at least 2")),
+    (("--samples", "-5"), ("--samples",)),
+    (("--method", "sobel"), ("--method", "sobel")),
+    (("--outputs", "happiness"), ("--outputs", "happiness")),
+    (("--params", "exit.beta_risk,no.such"), ("--params", "no.such")),
+])
+def test_bad_sensitivity_options_are_refused_before_the_plan_is_printed(scen, tmp_path, args, names):
+    cmd = ["sensitivity", scen, "--out", tmp_path / "never", "--params", "exit.beta_risk,callup.hide_rate", *args]
+    r = exitvoice(*cmd)
+    refused(r, *names)
+    assert "full runs" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "never").exists()
 
 
 def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):

@@ -4,6 +4,7 @@ line, not a traceback."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ from contextlib import closing
 
 import optuna
 import pandas as pd
+import pytest
 
 from conftest import MOBILISATION, small_scenario, write_scenario
 from exitvoice.calibrate import Settings, calibrate, posterior
@@ -67,6 +69,17 @@ def completed(db) -> list[float]:
     return [v for s, v in trials(db) if s == "COMPLETE"]
 
 
+def states(db) -> list[str]:
+    """The state of every trial, those without parameters yet included."""
+    if not db.exists():
+        return []
+    with closing(sqlite3.connect(db, timeout=60)) as con:
+        try:
+            return [s for (s,) in con.execute("SELECT state FROM trials ORDER BY number").fetchall()]
+        except sqlite3.OperationalError:
+            return []
+
+
 def test_ctrl_c_during_a_calibration_then_resume_repeats_nothing(tmp_path):
     scen = write_scenario(tmp_path / "s.toml", "fault", "2022-09-28")
     db = tmp_path / "c.db"
@@ -78,6 +91,7 @@ def test_ctrl_c_during_a_calibration_then_resume_repeats_nothing(tmp_path):
     interrupt(proc)
     kept = completed(db)
     assert not out.exists()
+    assert "RUNNING" not in states(db)  # the trial under way is marked failed
 
     r = exitvoice(*cmd, "--trials", len(kept) + 3)
     assert r.returncode == 0, r.stderr
@@ -94,6 +108,74 @@ def test_ctrl_c_during_a_calibration_then_resume_repeats_nothing(tmp_path):
     assert "finished" in r.stdout
     assert (out / "calibration.json").read_text() == before
     assert len(completed(db)) == len(kept) + 3
+
+
+def _new_session():
+    _default_sigint()
+    os.setsid()  # its own process group, which a Ctrl-C at a terminal signals whole
+
+
+def test_ctrl_c_at_a_terminal_during_a_calibration_with_workers_leaves_no_trial_running(tmp_path):
+    """Ctrl-C at a terminal reaches the command and its workers, some of them still starting: one line, no
+    traceback, and every trial under way is marked failed."""
+    scen = write_scenario(tmp_path / "s.toml", "fault", "2022-09-24")
+    db = tmp_path / "c.db"
+    cmd = ["calibrate", scen, "--params", "exit.beta_risk", "--sampler", "random", "--storage", f"sqlite:///{db}",
+           "--out", tmp_path / "out", "--jobs", 2]
+    for wait in (lambda: "RUNNING" in states(db), lambda: len(completed(db)) >= 2):
+        proc = subprocess.Popen([sys.executable, "-m", "exitvoice", *map(str, cmd), "--trials", "10000"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_new_session)
+        wait_for(wait, "a trial under way")
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=LIVENESS_SECONDS)
+        assert proc.returncode == 130, (proc.returncode, err[-3000:])
+        assert "Traceback" not in err and err.count("interrupted") == 1, err[-3000:]
+        assert "RUNNING" not in states(db)
+
+
+def test_ctrl_c_as_a_trial_is_asked_marks_it_failed(tmp_path):
+    """A Ctrl-C held while the storage creates the trial is raised once it exists: the trial is marked failed."""
+    from exitvoice.calibrate import _optimize, open_study
+
+    st = open_study(f"sqlite:///{tmp_path / 'a.db'}", "a", Settings(params=["exit.beta_risk"]))
+    ask = st.ask
+
+    def ask_then_ctrl_c(*args, **kwargs):
+        trial = ask(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # held by exitvoice until the ask is done
+        return trial
+
+    st.ask = ask_then_ctrl_c
+    with pytest.raises(KeyboardInterrupt):
+        _optimize(st, lambda trial: 1.0, 1)
+    assert [t.state for t in st.trials] == [optuna.trial.TrialState.FAIL]
+
+
+def test_a_resumed_study_marks_trials_left_running_failed(tmp_path, monkeypatch):
+    """A trial left running by a process that is gone (SIGKILL) is marked failed before the study resumes; one of
+    another host may be under way there and is left alone."""
+    import socket
+
+    from exitvoice import calibrate as cal
+
+    sc = small_scenario([dict(MOBILISATION)], end="2022-09-24", scale=0.02, regions=["SE", "AST"])
+    obs = pd.DataFrame([{"line": 2, "date": pd.Timestamp("2022-09-22"), "quantity": "daily_entries",
+                         "geography": "KZ", "value": 50.0, "unit": "persons", "since": None, "kind": "official",
+                         "source": "test"}])
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    settings = Settings(params=["exit.beta_risk"], trials=1)
+    st = cal.open_study(url, "k", settings)
+    gone = subprocess.Popen(["true"])  # a process that has ended
+    gone.wait()
+    killed, elsewhere, unowned = st.ask(), st.ask(), st.ask()
+    killed.set_user_attr(cal.OWNER, {"host": socket.gethostname(), "pid": gone.pid, "started": 0.0})
+    elsewhere.set_user_attr(cal.OWNER, {"host": "another-machine", "pid": os.getpid(), "started": 0.0})
+    monkeypatch.setattr(cal, "UNOWNED_GRACE_SECONDS", 0.0)  # an unowned trial as old as the grace
+    st = calibrate(sc, obs, settings, storage=url, study="k")
+    state = {t.number: t.state for t in st.trials}
+    assert state[killed.number] == state[unowned.number] == optuna.trial.TrialState.FAIL
+    assert state[elsewhere.number] == optuna.trial.TrialState.RUNNING
+    assert sum(s == optuna.trial.TrialState.COMPLETE for s in state.values()) == 1
 
 
 def test_a_resumed_study_proposes_no_set_twice(tmp_path):
@@ -130,3 +212,68 @@ def test_ctrl_c_during_an_ensemble_then_resume_repeats_nothing(tmp_path):
     drop = [c for c in ("wall_seconds",) if c in pd.read_parquet(out / "members.parquet")]
     pd.testing.assert_frame_equal(pd.read_parquet(out / "members.parquet").drop(columns=drop),
                                   pd.read_parquet(ref / "members.parquet").drop(columns=drop))
+
+
+def _saved(folder) -> int:
+    return len(list(folder.glob("**/member-*.npz")))
+
+
+def test_ctrl_c_during_a_comparison_then_resume_repeats_nothing(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "a", "2022-09-30")
+    b = write_scenario(tmp_path / "b.toml", "b", "2022-09-30")
+    b.write_text(b.read_text().replace("target = 300000", "target = 150000"))
+    out, ref = tmp_path / "cmp", tmp_path / "ref"
+    checkpoint = tmp_path / ".cmp.members"
+    cmd = ["compare", a, b, "--ensemble", 3, "--jobs", 2, "--seed", 5, "--no-plots"]
+    proc = start(*cmd, "--out", out)
+    wait_for(lambda: _saved(checkpoint / "a") >= 2, "two finished members of a")
+    interrupt(proc)
+    saved = _saved(checkpoint / "a")
+    assert not out.exists()
+
+    r = exitvoice(*cmd, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming a: {saved} of 3 members" in " ".join(r.stderr.split())
+    assert not checkpoint.exists()
+    assert exitvoice(*cmd, "--out", ref).returncode == 0  # the same comparison, uninterrupted
+    pd.testing.assert_frame_equal(pd.read_csv(out / "comparison.csv"), pd.read_csv(ref / "comparison.csv"))
+
+    proc = start(*cmd, "--out", tmp_path / "again")  # interrupted again, then a's file changes: a starts afresh
+    wait_for(lambda: _saved(tmp_path / ".again.members" / "a") >= 1, "a finished member of a")
+    interrupt(proc)
+    a.write_text(a.read_text().replace("target = 300000", "target = 250000"))
+    r = exitvoice(*cmd, "--out", tmp_path / "again")
+    assert r.returncode == 0, r.stderr
+    msg = " ".join(r.stderr.split())
+    assert "starting a afresh" in msg and "resuming a:" not in msg
+    runs = pd.read_csv(tmp_path / "again" / "comparison.csv")
+    assert not runs[runs.scenario == "a"].reset_index(drop=True).equals(
+        pd.read_csv(ref / "comparison.csv").query("scenario == 'a'").reset_index(drop=True))
+
+
+def test_ctrl_c_during_a_sensitivity_analysis_then_resume_repeats_nothing(tmp_path):
+    scen = write_scenario(tmp_path / "s.toml", "sens", "2022-09-30")
+    out, ref = tmp_path / "sens", tmp_path / "ref"
+    checkpoint = tmp_path / ".sens.members"
+    cmd = ["sensitivity", scen, "--method", "morris", "--samples", 2, "--params", "exit.lambda_base,exit.beta_risk",
+           "--jobs", 2]
+    proc = start(*cmd, "--out", out)
+    wait_for(lambda: _saved(checkpoint) >= 2, "two finished runs")
+    interrupt(proc)
+    saved = _saved(checkpoint)
+    assert not out.exists()
+
+    r = exitvoice(*cmd, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming: {saved} of 6 runs" in " ".join(r.stderr.split())
+    assert not checkpoint.exists()
+    assert exitvoice(*cmd, "--out", ref).returncode == 0  # the same analysis, uninterrupted
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sensitivity.csv"), pd.read_csv(ref / "sensitivity.csv"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "samples.parquet"), pd.read_parquet(ref / "samples.parquet"))
+
+    proc = start(*cmd, "--out", tmp_path / "again")  # interrupted again, then run with another seed: afresh
+    wait_for(lambda: _saved(tmp_path / ".again.members") >= 1, "a finished run")
+    interrupt(proc)
+    r = exitvoice(*cmd, "--seed", 1, "--out", tmp_path / "again")
+    assert r.returncode == 0, r.stderr
+    assert "starting afresh" in " ".join(r.stderr.split()) and "resuming" not in r.stderr

@@ -71,3 +71,27 @@ def test_json_outputs_hold_no_nan_or_infinity():
     text = json_text({"a": math.nan, "b": [math.inf, 1.5], "c": np.float64(-math.inf), "d": np.int64(3)})
     assert json.loads(text) == {"a": None, "b": [None, 1.5], "c": None, "d": 3}
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_capacity_factors_multiply_within_the_limit_on_every_day():
+    from conftest import small_scenario
+    from exitvoice.errors import ScenarioError
+
+    def change(start, factor, end=None):
+        return {"type": "capacity_change", "start": start, "end": end, "route": "land:upper_lars", "factor": factor}
+
+    # 0.001 holds the product down until it ends; the day after, 1000 x 1000 would be in force
+    with pytest.raises(ScenarioError, match="multiply to too much") as exc:
+        small_scenario([change("2022-09-15", 0.001, "2022-09-20"), change("2022-09-15", 1000),
+                        change("2022-09-16", 1000)])
+    assert "2022-09-21" in str(exc.value)
+    small_scenario([change("2022-09-15", 1000, "2022-09-20"), change("2022-09-21", 1000)])  # never together
+    small_scenario([change("2022-09-15", limits.MAX_CAPACITY_FACTOR)])
+
+
+def test_positive_parameters_stay_clear_of_zero():
+    decl = load_pack("russia").declarations
+    p = decl["callup.report_days"]
+    ParameterSet(decl, {p.name: limits.POSITIVE_FLOOR_SHARE * p.low}, allow_outside_range=True)
+    with pytest.raises(ParameterError, match="too close to 0"):
+        ParameterSet(decl, {p.name: 5e-324}, allow_outside_range=True)

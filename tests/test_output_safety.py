@@ -32,6 +32,19 @@ def test_force_on_the_current_directory_is_refused_and_deletes_nothing(scenario_
     assert "current directory" in exitvoice("run", "s.toml", "--out", ".", "--force", cwd=tmp_path).stderr
 
 
+@pytest.mark.parametrize("command", [("run", "s.toml"), ("validate", "s.toml"), ("compare", "s.toml"),
+                                     ("calibrate", "s.toml", "--params", "exit.beta_risk"),
+                                     ("sensitivity", "s.toml", "--params", "exit.beta_risk,callup.hide_rate"),
+                                     ("report", ".")])
+def test_an_empty_output_path_is_refused_as_empty(scenario_file, tmp_path, command):
+    """`--out ""` is not the current directory (as Path("") would have it): it is refused as empty."""
+    before = sorted(tmp_path.iterdir())
+    r = exitvoice(*command, "--out", "", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "the output path is empty" in r.stderr and "current directory" not in r.stderr
+    assert sorted(tmp_path.iterdir()) == before
+
+
 def test_force_on_a_parent_home_or_root_is_refused(scenario_file, tmp_path):
     sub = tmp_path / "deep" / "er"
     sub.mkdir(parents=True)

@@ -13,7 +13,8 @@ does, and returns a loss:
 The study lives in a storage: SQLite by default (`<out>/study.db`), `journal:<path>` for an Optuna journal file
 (many local processes), or any SQLAlchemy URL (e.g. PostgreSQL, many machines). Calling again with the same
 storage and study name resumes: completed trials are kept and only the missing ones run (an interrupted trial is
-marked failed and not counted). A resumed study proposes no parameter set twice: its samplers are seeded from
+marked failed and not counted; a trial left running by a process that is gone, killed say, is marked failed
+before the study resumes). A resumed study proposes no parameter set twice: its samplers are seeded from
 (`--seed`, worker, trials already in the study), so they do not replay the proposals of the first session, and a
 proposal equal to a set already run (after rounding integer parameters) is set aside (pruned) and another one
 asked for. Outputs: `calibrated.toml` (the best values, as a `[parameters]` table a scenario
@@ -23,10 +24,12 @@ can include) and `posterior.parquet`: the accepted parameter sets — every comp
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,18 +264,35 @@ def _held_interrupts() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+@contextmanager
+def _ignored_interrupts() -> Iterator[None]:
+    """Ignore Ctrl-C (SIGINT) in this block; a process started in it starts with SIGINT ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
     """Run n trials (ask, run, tell), setting aside proposals already run; an interrupted trial is marked failed.
 
-    Optuna's own `optimize` would print the traceback of a Ctrl-C and count duplicate proposals as trials.
+    Optuna's own `optimize` would print the traceback of a Ctrl-C and count duplicate proposals as trials. Each
+    trial records its owner (`OWNER`: host, process and the process's start time), so that a trial left running
+    by a process that no longer exists can be told from one under way elsewhere (`fail_stale_trials`).
     """
     import optuna
 
     done, duplicates = 0, 0
     while done < n:
-        with _held_interrupts():
-            trial = study.ask()
+        trial = None
         try:
+            with _held_interrupts():  # a Ctrl-C here is raised once the trial exists, so it is marked failed below
+                trial = study.ask()
+                trial.set_user_attr(OWNER, _owner())
             value = objective(trial)
         except _DuplicateProposalError:
             with _held_interrupts():
@@ -284,8 +304,9 @@ def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
                                      allowed=f"fewer trials (the study has {_completed(study)} completed)") from None
             continue
         except BaseException:
-            with _held_interrupts():
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            if trial is not None:
+                with _held_interrupts():
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
             raise
         with _held_interrupts():
             study.tell(trial, value)
@@ -293,6 +314,55 @@ def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
         done, duplicates = done + 1, 0
         if not keep_going:
             return
+
+
+OWNER = "exitvoice_owner"
+"""User attribute of a trial: the process running it ({"host", "pid", "started"}: its start time, since pids are
+reused)."""
+
+UNOWNED_GRACE_SECONDS = 60.0
+"""A running trial without an owner (asked by an older exitvoice, or killed between its ask and the owner's record,
+a few milliseconds) is stale once it started this long ago: a live process records its owner at once."""
+
+
+def _owner() -> dict:
+    import psutil
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": psutil.Process().create_time()}
+
+
+def _is_stale(trial) -> bool:
+    """Whether a running trial's process is gone (it was interrupted or killed): never a trial of another host."""
+    import psutil
+
+    owner = trial.user_attrs.get(OWNER)
+    if not isinstance(owner, dict):
+        started = trial.datetime_start
+        return started is None or (dt.datetime.now() - started).total_seconds() > UNOWNED_GRACE_SECONDS
+    if owner.get("host") != socket.gethostname():
+        return False  # a worker on another machine sharing the storage: it may be running
+    if owner.get("pid") == os.getpid():
+        return True  # called outside any trial: none of this process's trials is under way
+    try:
+        return abs(psutil.Process(owner["pid"]).create_time() - owner["started"]) > 1e-3  # pid reused
+    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError, TypeError):
+        return True
+
+
+def fail_stale_trials(study) -> int:
+    """Mark failed the trials left running by a process that no longer exists (or by this one, outside a trial).
+
+    Ctrl-C marks the trial under way as failed; this catches what that cannot (a SIGKILL, a Ctrl-C in the
+    instant between two writes of the storage, a worker interrupted as it started), after an interruption and
+    before a study is resumed. A running trial of another host is left alone. Returns the number marked.
+    """
+    import optuna
+
+    stale = [t.number for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+             if _is_stale(t)]
+    for number in stale:
+        study.tell(number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+    return len(stale)
 
 
 def check_storage(url: str, study: str, settings: Settings):
@@ -321,17 +391,27 @@ def _completed(study) -> int:
     return sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
 
 
-def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker, parent):  # in a worker process
-    from .pack import load_pack
+def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker, parent, stop=None):  # a worker
+    # Started with Ctrl-C ignored, so that one during its start-up prints no traceback; from here on it interrupts
+    # the trial under way, which is marked failed. `stop` (an Event) is set by the command when it is interrupted.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    decl = {p: load_pack(scenario_json["scenario"].get("country", "russia")).declarations[p]
-            for p in settings.params}
-    study = open_study(storage, study_name, settings, worker)
-
-    def alive(study) -> bool:
-        return os.getppid() == parent  # the command was killed: finish this trial, start no other
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
 
     try:
+        if stopped():
+            return
+        from .pack import load_pack
+
+        decl = {p: load_pack(scenario_json["scenario"].get("country", "russia")).declarations[p]
+                for p in settings.params}
+        study = open_study(storage, study_name, settings, worker)
+
+        def alive(study) -> bool:
+            return os.getppid() == parent and not stopped()  # else finish this trial, start no other
+
         _optimize(study, _objective(scenario_json, source, obs, settings, decl), n, after=alive)
     except KeyboardInterrupt:  # Ctrl-C: the trial under way is marked failed; the command reports it
         pass
@@ -344,20 +424,24 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
     sc_json = scenario.model_dump(mode="json")
     source = scenario.source or "<scenario>"
     st = open_study(storage, study, settings)
+    with _held_interrupts():
+        fail_stale_trials(st)  # trials an earlier session left running (killed, or interrupted mid-write)
     missing = settings.trials - _completed(st)
     if missing <= 0:
         return st
     if jobs < 1:
         raise ExitvoiceError("must be at least 1", field="--jobs", given=jobs)
     others = []
+    ctx = get_context("spawn")
+    stop = ctx.Event()
     if jobs > 1:
-        ctx = get_context("spawn")
         shares = [missing // jobs + (1 if i < missing % jobs else 0) for i in range(jobs)]
         for w, n in enumerate(shares[1:], start=1):
             if n:
                 p = ctx.Process(target=_worker, args=(sc_json, source, obs, settings, storage, study, n, w,
-                                                      os.getpid()))
-                p.start()
+                                                      os.getpid(), stop))
+                with _ignored_interrupts():  # the worker starts with Ctrl-C ignored (see _worker)
+                    p.start()
                 others.append(p)
         missing = shares[0]
 
@@ -368,14 +452,18 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
 
     try:
         _optimize(st, _objective(sc_json, source, obs, settings, decl), missing, after=tick)
-    except KeyboardInterrupt:
+        for p in others:
+            p.join()
+    except BaseException:
+        stop.set()
         for p in others:  # a signal sent to this process alone: pass it on, so each worker ends its trial cleanly
             if p.is_alive():
                 os.kill(p.pid, signal.SIGINT)
+        with _held_interrupts():
+            for p in others:
+                p.join()
+            fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
         raise
-    finally:
-        for p in others:
-            p.join()
     if progress:
         progress(_completed(st), settings.trials, st.best_value)
     return st
@@ -442,7 +530,8 @@ def write_outputs(study, settings: Settings, out: str | Path, *, scenario: Scena
         post.to_parquet(tmp / "posterior.parquet", index=False)
         info = {"study": study.study_name, "storage": storage, "scenario": scenario.name,
                 "completed_trials": _completed(study), "best_trial": best.number, "best_loss": best.value,
-                "best_params": best.params, "best_scores": best.user_attrs, "accepted_sets": len(post),
+                "best_params": best.params, "best_scores": {k: v for k, v in best.user_attrs.items() if k != OWNER},
+                "accepted_sets": len(post),
                 "at_range_end": ends,
                 "settings": asdict(settings)}
         (tmp / "calibration.json").write_text(json_text(info))

@@ -30,6 +30,18 @@ def _set_option(help_: str):
     return typer.Option("--set", metavar="NAME=VALUE", help=help_)
 
 
+def _out_path(text: str) -> Path:
+    """`--out` as a path; an empty one is refused here, since `Path("")` is the current directory."""
+    if str(text).strip() == "":
+        raise ExitvoiceError("the output path is empty", field="--out", given=str(text),
+                             allowed="a path, e.g. results/run1")
+    return Path(text)
+
+
+def _out_option(help_: str):
+    return typer.Option("--out", "-o", parser=_out_path, metavar="PATH", help=help_)
+
+
 def _version(value: bool) -> None:
     if value:
         from . import __version__
@@ -107,9 +119,9 @@ def _summary_table(summary: dict) -> Table:
 def _scenario(path: Path, sets: list[str] | None, allow_outside_range: bool = False):
     from .scenario import Scenario
 
-    sc = Scenario.from_toml(path)
-    if sets or allow_outside_range:
-        sc = sc.with_overrides(_parse_sets(sets or []), allow_outside_range=allow_outside_range)
+    sc = Scenario.from_toml(path, allow_outside_range=allow_outside_range)
+    if sets:
+        sc = sc.with_overrides(_parse_sets(sets), allow_outside_range=allow_outside_range)
     return sc
 
 
@@ -149,19 +161,9 @@ def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, s
     post = read_posterior(posterior, sc) if posterior else None
     base = seed if seed is not None else (sc.scenario.seed or 0)
     bar, tick = _progress(f"ensemble of {n} · {sc.name}", n, "members")
-    resumed: list[int] = []
-
-    def progress(done: int, total: int) -> None:
-        if not resumed:
-            resumed.append(done)
-            if done:
-                err.print(f"resuming: {done} of {total} members were done before (checkpoint "
-                          f"{escape(str(checkpoint))})", highlight=False)
-        tick(done, total)
-
     with bar:
-        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=progress,
-                            checkpoint=checkpoint, draw_priors=draw_priors)
+        return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=tick,
+                            checkpoint=checkpoint, notify=_checkpoint_notice("members"), draw_priors=draw_priors)
 
 
 DrawPriors = typer.Option("--draw-priors", help="draw the parameters of these groups (comma-separated, e.g. "
@@ -173,14 +175,29 @@ def _groups(text: str | None) -> list[str] | None:
 
 
 def _checkpoint(target: Path) -> Path:
-    """Where an ensemble written to `target` keeps its finished members until the outputs are written."""
+    """Where a run to `target` (an ensemble, a comparison, a sensitivity analysis) keeps its finished runs."""
     return target.parent / f".{target.name}.members"
+
+
+def _checkpoint_notice(unit: str, name: str | None = None):
+    """What `run_ensemble` says about its checkpoint, said to the user: runs found, or a changed input."""
+    of = f" {escape(name)}" if name else ""
+
+    def notify(event: str, done: int, total: int, folder: Path) -> None:
+        if event == "resumed":
+            err.print(f"resuming{of}: {done} of {total} {unit} were done before (checkpoint "
+                      f"{escape(str(folder))})", highlight=False)
+        else:
+            err.print(f"starting{of} afresh: the checkpoint {escape(str(folder))} held {unit} of other inputs (the "
+                      "scenario, the seed or the parameter sets changed)", highlight=False)
+
+    return notify
 
 
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/<name>)")] = None,
+    out: Annotated[Path | None, _out_option("output folder (default results/<name>)")] = None,
     seed: Annotated[int | None, Seed] = None,
     set_: Annotated[list[str] | None, _set_option("override: <group>.<parameter>=VALUE, or "
                                                   "policy.<type>.<field>=VALUE for every policy of a type")]
@@ -253,7 +270,7 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder (default results/compare)")] = None,
+    out: Annotated[Path | None, _out_option("output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
 ) -> None:
@@ -276,8 +293,11 @@ def compare(
 
     with bar:
         cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
-                          posterior=posterior, progress=progress, draw_priors=_groups(draw_priors))
+                          posterior=posterior, progress=progress, checkpoint=_checkpoint(target),
+                          notify=lambda name, *event: _checkpoint_notice("members", name)(*event),
+                          draw_priors=_groups(draw_priors))
     cmp.write(target, force=force, plots=not no_plots)
+    shutil.rmtree(_checkpoint(target), ignore_errors=True)
     title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
     bands = sorted({c.ensemble.band for c in cmp.cases if getattr(c, "ensemble", None) is not None})
     if bands:
@@ -316,7 +336,7 @@ def validate(
     target: Annotated[Path, typer.Argument(help="a run or ensemble folder, or a scenario TOML to run")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="scorecard folder")] = None,
+    out: Annotated[Path | None, _out_option("scorecard folder")] = None,
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed when a scenario is run")] = None,
     set_: Annotated[list[str] | None, _set_option("override when a scenario is run")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
@@ -377,7 +397,7 @@ def validate(
 @app.command()
 def report(
     results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write")] = Path("report.html"),
+    out: Annotated[Path, _out_option("the HTML file to write")] = Path("report.html"),
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace a report written earlier")] = False,
 ) -> None:
     """One self-contained HTML report (interactive charts, opens offline) of result folders."""
@@ -486,7 +506,7 @@ def calibrate(
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the runs and of the sampler")] = 0,
     tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
     min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+    out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
@@ -573,19 +593,21 @@ def sensitivity(
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the design and the runs")] = 0,
     jobs: Annotated[int, Jobs] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="output folder")] = None,
+    out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before the analysis")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
-    from .sensitivity import analyse, write
+    from .sensitivity import analyse, check_options, write
+    from .sensitivity import runs as design_runs
 
     sc = _scenario(scenario, set_, allow_outside_range)
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
+    check_options(sc, names, outs, method=method, samples=samples)  # all of them before anything is printed
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
-    runs = max(samples, 1) * (len(names) + (2 if method == "sobol" else 1))
+    runs = design_runs(method, samples, len(names))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
     seconds = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs)
     cost = f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
@@ -595,9 +617,11 @@ def sensitivity(
     bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
-                                  scheduler=scheduler, progress=tick)
+                                  scheduler=scheduler, progress=tick, checkpoint=_checkpoint(target),
+                                  notify=_checkpoint_notice("runs"))
     write(indices, design, target, method=method, force=force,
           meta={"scenario": sc.name, "samples": samples, "runs": len(design), "seed": seed})
+    shutil.rmtree(_checkpoint(target), ignore_errors=True)
     t = Table(title=f"{method} sensitivity of {sc.name} ({len(design)} runs)")
     cols = ["mu_star", "mu_star_conf", "sigma"] if method == "morris" else ["S1", "S1_conf", "ST", "ST_conf"]
     for c in ("output", "parameter", *cols):
@@ -699,6 +723,6 @@ def main() -> None:
 
 
 def _interrupted() -> None:
-    err.print("[bold]interrupted[/]: no output folder was written; the same command again resumes a calibration "
-              "or an ensemble where it stopped", highlight=False)
+    err.print("[bold]interrupted[/]: no output folder was written; the same command again resumes a calibration, "
+              "an ensemble, a comparison or a sensitivity analysis where it stopped", highlight=False)
     sys.exit(130)

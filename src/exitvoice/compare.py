@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -401,6 +402,8 @@ def read_case(folder: str | Path) -> Case:
 
 def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int | None = None, jobs: int = 1,
             scheduler: str | None = None, posterior: str | Path | None = None, progress="auto",
+            checkpoint: str | Path | None = None,
+            notify: Callable[[str, str, int, int, Path], None] | None = None,
             draw_priors: list[str] | None = None) -> Comparison:
     """Run or read every input and line them up (scenario runs are kept, and written under `runs/`).
 
@@ -416,6 +419,12 @@ def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int
             scenario: member i of each scenario shares its parameter values).
         progress: called with (scenario name, members done, members) after each member; True prints a progress
             line over all members on standard error, "auto" (default) does so when standard error is a terminal.
+        checkpoint: a folder where the finished members of each scenario run here are saved (in `<name>/`), so
+            that an interrupted comparison resumes: the same call again loads them and runs only the others
+            (`exitvoice.ensemble.Checkpoint`; a scenario whose file, seed or parameter sets changed starts afresh).
+            The caller removes the folder once the comparison is written.
+        notify: called with (scenario name, event, members done, members, folder) when a scenario's members are
+            loaded from `checkpoint` ("resumed") or its checkpoint held other inputs' members ("restarted").
 
     """
     from .ensemble import read_posterior, run_ensemble
@@ -447,7 +456,9 @@ def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int
         post = read_posterior(posterior, c.scenario) if posterior else None
         ens = run_ensemble(c.scenario, ensemble, seed=s, jobs=jobs, scheduler=scheduler, posterior=post,
                            draw_priors=draw_priors,
-                           progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None)
+                           progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None,
+                           checkpoint=Path(checkpoint) / c.name if checkpoint is not None else None,
+                           notify=(lambda *event, name=c.name: notify(name, *event)) if notify else None)
         c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale)
         c.ensemble = ens
     for c in cases:

@@ -8,8 +8,9 @@ parameter set) with `exitvoice.run(scenario, seed=seed, params=..., member=i)`. 
 An interrupted ensemble resumes: with a `checkpoint` folder, every finished member is saved there as it
 finishes, and running the same ensemble again (same scenario, seed, parameter sets) loads those members and runs
 only the others; since a member depends only on (scenario, seed, its index, its parameter set), the result is
-identical to an uninterrupted run. `exitvoice run --ensemble` keeps the checkpoint beside the output folder
-(`.<out>.members`) and removes it once the outputs are written.
+identical to an uninterrupted run. `exitvoice run --ensemble`, `compare` and `sensitivity` keep the checkpoint
+beside the output folder (`.<out>.members`; for `compare`, a folder per scenario in it) and remove it once the
+outputs are written.
 
 Outputs: quantiles 5/25/50/75/95 of every series (`timeseries_quantiles.parquet`), per-member totals and
 parameters (`members.parquet`), the members' series (`member_series.parquet`, used by `validate` for coverage),
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, ExitvoiceError
-from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_file_size
+from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_input_file
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 from .units import tidy_summary, tidy_values, with_units
@@ -49,9 +50,10 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     from .params import ParameterSet
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError("no such posterior file", file=str(path))
-    check_file_size(path, MAX_TABLE_FILE_BYTES, "posterior file")
+    try:
+        check_input_file(path, MAX_TABLE_FILE_BYTES, "posterior file")
+    except ExitvoiceError as exc:
+        raise DataError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
     try:
         post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, encoding="utf-8-sig")
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
@@ -59,6 +61,13 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
         raise DataError(f"not a readable {kind} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                         file=str(path), allowed="a posterior.parquet written by `exitvoice calibrate`, or a CSV "
                         "with one column per parameter and one row per set") from None
+    if path.suffix != ".parquet":
+        from .observations import duplicate_columns
+
+        twice = duplicate_columns(path)
+        if twice:
+            raise DataError("a column is named twice in the header", file=str(path), field=twice[0], given=twice,
+                            allowed="one column per parameter")
     if "set_id" not in post.columns:
         post.insert(0, "set_id", np.arange(len(post)))
     names = [c for c in post.columns if c not in ("set_id", "loss", "trial")]
@@ -76,22 +85,53 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     return post[["set_id", *names]].reset_index(drop=True)
 
 
+SCHEDULER_ALLOWED = ("tcp://HOST:PORT of a running Dask scheduler (e.g. tcp://10.0.0.5:8786), or HOST:PORT; other "
+                     "transports (tls, ws, ucx, inproc) need settings exitvoice does not pass")
+
+
 def check_scheduler(address: str) -> None:
-    """Refuse a Dask scheduler that does not accept a connection within `SCHEDULER_CONNECT_SECONDS`."""
-    rest = address.split("://", 1)[1] if "://" in address else address
-    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
-    allowed = "the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786"
-    if scheme not in ("tcp", "tls"):
-        return  # other transports (inproc, ucx, ws) are left to Dask, which is given the same timeout
+    """Refuse a `--scheduler` that is not a Dask scheduler exitvoice can use, within `SCHEDULER_CONNECT_SECONDS`.
+
+    The address is `tcp://host:port` or `host:port`. The check connects, then makes Dask's handshake and asks
+    the scheduler who it is, each within the time limit: a port that is closed, a host that does not answer and a
+    service that accepts the connection but is not a Dask scheduler (which would leave Dask waiting for its
+    handshake for ever) are all refused with exit code 2.
+    """
+    import asyncio
+
+    scheme, sep, rest = address.strip().rpartition("://")
     host, _, port = rest.rpartition(":")
     host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ExitvoiceError("not a scheduler address", field="--scheduler", given=address, allowed=allowed)
+    if (sep and scheme != "tcp") or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExitvoiceError("not a scheduler address exitvoice can use", field="--scheduler", given=address,
+                             allowed=SCHEDULER_ALLOWED)
     try:
         socket.create_connection((host, int(port)), timeout=SCHEDULER_CONNECT_SECONDS).close()
     except OSError as exc:
         raise ExitvoiceError(f"cannot reach the Dask scheduler ({exc.strerror or exc})", field="--scheduler",
-                             given=address, allowed=allowed) from None
+                             given=address, allowed=SCHEDULER_ALLOWED) from None
+    try:
+        reply = asyncio.run(asyncio.wait_for(_identity(f"tcp://{rest}"), SCHEDULER_CONNECT_SECONDS))
+    except TimeoutError:
+        reply = None  # it accepted the connection and then said nothing Dask understands: not a scheduler
+    except Exception:  # noqa: BLE001 - it answered, but not in Dask's protocol (garbage decodes into any error)
+        reply = None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ExitvoiceError(f"the service there is not a Dask scheduler (no Dask answer within "
+                             f"{SCHEDULER_CONNECT_SECONDS:g} s, exitvoice.limits.SCHEDULER_CONNECT_SECONDS)",
+                             field="--scheduler", given=address, allowed=SCHEDULER_ALLOWED)
+
+
+async def _identity(address: str) -> object:
+    """What the Dask service at `address` says it is (a scheduler answers {"type": "Scheduler", ...})."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=SCHEDULER_CONNECT_SECONDS)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
 
 
 def _member(scenario_json: dict, source: str, seed: int, member: int, overrides: dict
@@ -226,15 +266,24 @@ class Checkpoint:
     def __init__(self, folder: str | Path, key: str) -> None:
         self.folder = Path(folder)
         self.key = key
+        self.restarted = False
+        """Whether the folder held another ensemble's members (another scenario, seed or parameter sets), removed."""
         if self.folder.is_dir() and (self.folder / "key.txt").is_file():
             if (self.folder / "key.txt").read_text().strip() != key:  # another ensemble's: start afresh
                 self.clear()
+                self.restarted = True
         elif self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
             raise ExitvoiceError("something exitvoice did not write stands where it keeps an ensemble's finished "
                                  "members", field="--out", given=str(self.folder),
                                  allowed="move it away, or write the ensemble to another folder")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "key.txt").write_text(key + "\n")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / "key.txt").write_text(key + "\n")
+        except OSError as exc:
+            raise ExitvoiceError(f"cannot keep the finished members there ({exc.strerror or exc})", field="--out",
+                                 given=str(self.folder),
+                                 allowed="a folder exitvoice can write beside the output") from None
+
 
     def done(self) -> dict[int, tuple]:
         """Members saved so far: {index: (values, summary, index frame or None)}."""
@@ -319,12 +368,15 @@ def band_text(n: int, posterior_params: int, prior_groups: list[str], prior_para
 def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
                  common_random_numbers: bool = False, checkpoint: str | Path | None = None,
+                 notify: Callable[[str, int, int, Path], None] | None = None,
                  draw_priors: list[str] | None = None) -> EnsembleResults:
     """Run n members; see the module docstring.
 
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
     parameter sets (for sensitivity analysis). With `checkpoint` (a folder), finished members are saved there and
-    members already saved by an interrupted run of the same ensemble are loaded instead of run again.
+    members already saved by an interrupted run of the same ensemble are loaded instead of run again; `notify(event,
+    members done, n, folder)` is then told "resumed" when members were loaded, and "restarted" when the folder held
+    another ensemble's members (the scenario, the seed or the parameter sets changed), which were removed.
     With `draw_priors` (parameter groups, e.g. ["economy", "voice", "events2022"]), every member also draws the
     parameters of those groups from their declared priors (`prior_sets`): the band then includes their uncertainty.
     `progress(members done, n)` is called as members advance, day by day (members done counts the running members'
@@ -355,6 +407,10 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     if checkpoint is not None:
         store = Checkpoint(checkpoint, checkpoint_key(sc_json, seed, sets, common_random_numbers))
         results = {i: r for i, r in store.done().items() if i < n}
+        if notify and store.restarted:
+            notify("restarted", 0, n, store.folder)
+        if notify and results:
+            notify("resumed", len(results), n, store.folder)
     calls = [(i, (sc_json, source, seed, stream(i), ov)) for i, _, ov in tasks if i not in results]
     if progress:
         progress(len(results), n)
@@ -364,13 +420,18 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         share[i] = done / max(total, 1)
         progress(len(results) + sum(share.values()), n)
 
-    for i, result in _execute(calls, jobs, scheduler, member_progress if progress else None):
-        results[i] = result
-        share.pop(i, None)
-        if store is not None:
-            store.save(i, result)
-        if progress:
-            progress(len(results) + sum(share.values()), n)
+    try:
+        for i, result in _execute(calls, jobs, scheduler, member_progress if progress else None):
+            results[i] = result
+            share.pop(i, None)
+            if store is not None:
+                store.save(i, result)
+            if progress:
+                progress(len(results) + sum(share.values()), n)
+    except BaseException:
+        if store is not None and not store.done():
+            store.clear()  # nothing to resume from (a scheduler that failed, say): leave no empty checkpoint behind
+        raise
     values = np.stack([results[i][0] for i in range(n)])
     summaries = [results[i][1] for i in range(n)]
     members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,

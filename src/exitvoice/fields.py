@@ -41,3 +41,19 @@ def is_finite_number(value: object) -> bool:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
         return False
     return math.isfinite(float(value))
+
+
+class FieldError(ValueError):
+    """What a validator of a table found wrong with one of its fields (`field`, relative to the table).
+
+    Raised inside a pydantic validator, it reaches the user as a `ScenarioError` naming that field, what was given
+    and what is allowed, rather than the whole table.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, given: object = None,
+                 allowed: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.given = given
+        self.allowed = allowed

@@ -10,6 +10,7 @@ the file, the line and the field.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import re
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import DataError
-from .limits import MAX_TABLE_FILE_BYTES, check_file_size
+from .errors import DataError, ExitvoiceError
+from .limits import MAX_TABLE_FILE_BYTES, check_input_file
 
 QUANTITIES = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures",
               "cum_departures", "abroad_stock", "men_abroad_stock", "mobilised_cum", "queue_vehicles",
@@ -65,9 +66,10 @@ def read_observations(path: str | Path) -> pd.DataFrame:
 def read_rows(path: str | Path) -> tuple[list[dict], list[DataError]]:
     """The good rows of an observation file and every problem found (none for a good file)."""
     path = Path(path)
-    if not path.is_file():
-        return [], [DataError("no such observation file", file=str(path))]
-    check_file_size(path, MAX_TABLE_FILE_BYTES, "observation file")
+    try:
+        check_input_file(path, MAX_TABLE_FILE_BYTES, "observation file")
+    except ExitvoiceError as exc:
+        return [], [DataError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed)]
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
@@ -75,6 +77,10 @@ def read_rows(path: str | Path) -> tuple[list[dict], list[DataError]]:
                               allowed=f"a CSV file with columns {list(COLUMNS)}")]
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         return [], [DataError(f"not a readable CSV file: {exc}", file=str(path))]
+    twice = duplicate_columns(path)
+    if twice:
+        return [], [DataError("a column is named twice in the header", file=str(path), field=twice[0], given=twice,
+                              allowed="each column once")]
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
         return [], [DataError("missing columns", file=str(path), given=list(raw.columns), allowed=list(COLUMNS))]
@@ -131,6 +137,14 @@ def _row(r, where: str) -> tuple[dict | None, DataError | None]:
         return bad("kind", "unknown kind", list(KINDS))
     return {"date": date, "quantity": quantity, "geography": r.geography, "value": value, "unit": r.unit,
             "since": since, "kind": r.kind or "estimate", "source": r.source}, None
+
+
+def duplicate_columns(path: str | Path) -> list[str]:
+    """Column names a CSV file's header holds more than once (pandas would read them as `name.1`, `name.2`)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        header = next(csv.reader(fh), [])
+    names = [h.strip() for h in header]
+    return sorted({n for n in names if names.count(n) > 1})
 
 
 def _date(text: str) -> pd.Timestamp | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ParameterError
 from .fields import is_finite_number
-from .limits import OUTSIDE_RANGE_WIDTHS
+from .limits import OUTSIDE_RANGE_WIDTHS, POSITIVE_FLOOR_SHARE
 
 PRIORS = ("uniform", "loguniform", "fixed")
 
@@ -75,7 +75,7 @@ class ParameterSet(Mapping[str, float]):
     range `[low, high]`. With `allow_outside_range`, a value outside the range is accepted (and listed by
     `outside_range()`, which a run's summary reports as warnings) as long as it is possible at all: a share lies
     in [0, 1], a parameter whose range is not negative is not negative, and one declared `positive` (a duration,
-    a half-life, a divisor) stays above 0.
+    a half-life, a divisor) stays above 0, at `POSITIVE_FLOOR_SHARE` of its range's low end at least.
     """
 
     def __init__(self, declarations: Mapping[str, Parameter], overrides: Mapping[str, float] | None = None,
@@ -112,6 +112,11 @@ class ParameterSet(Mapping[str, float]):
         if value <= 0 and decl.positive:
             raise ParameterError("this parameter must be above 0", file=source, field=name, given=value,
                                  allowed=f"> 0 (declared range {declared})")
+        if decl.positive and value < POSITIVE_FLOOR_SHARE * decl.low:
+            floor = POSITIVE_FLOOR_SHARE * decl.low
+            raise ParameterError("too close to 0, even with --allow-outside-range", file=source, field=name,
+                                 given=value, allowed=f">= {floor:g} ({POSITIVE_FLOOR_SHARE:g} of the low end of the "
+                                 f"declared range {declared}, exitvoice.limits.POSITIVE_FLOOR_SHARE)")
         lo, hi = decl.outer_bounds()
         if not lo <= value <= hi:
             raise ParameterError("too far outside the parameter's declared range, even with --allow-outside-range",

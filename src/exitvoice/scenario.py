@@ -24,21 +24,25 @@ Every error names the file, the field, what was given and what is allowed.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from . import limits
 from .errors import DataError, ExitvoiceError, ScenarioError
-from .fields import STRICT, Date, FiniteFloat
+from .fields import STRICT, Date, FieldError, FiniteFloat
 from .limits import (
+    MAX_CAPACITY_FACTOR,
     MAX_PEOPLE,
     MAX_SCENARIO_DAYS,
     MAX_SCENARIO_FILE_BYTES,
     MAX_SEED,
     MIN_SIMULATED_PEOPLE,
-    check_file_size,
+    check_input_file,
     check_memory,
 )
 from .pack import Pack, available_countries, load_pack
@@ -80,11 +84,13 @@ class ScenarioMeta(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> ScenarioMeta:
         if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise FieldError("before start", field="end", given=self.end.isoformat(),
+                               allowed=f"a date from start ({self.start}) on")
         days = (self.end - self.start).days + 1
         if days > MAX_SCENARIO_DAYS:
-            raise ValueError(f"the scenario is {days:,} days long, more than the limit of {MAX_SCENARIO_DAYS:,} "
-                             "days (20 years, exitvoice.limits.MAX_SCENARIO_DAYS)")
+            raise FieldError("the scenario is too long", field="end", given=f"{days:,} days",
+                               allowed=f"at most {MAX_SCENARIO_DAYS:,} days (20 years, "
+                                       "exitvoice.limits.MAX_SCENARIO_DAYS)")
         return self
 
 
@@ -119,14 +125,22 @@ class Scenario(BaseModel):
         return [self.scenario.start + dt.timedelta(days=i) for i in range(n)]
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> Scenario:
-        """Read and validate a scenario file (following `extends` to the scenario it builds on)."""
-        return cls.from_dict(read_toml(path), source=str(path))
+    def from_toml(cls, path: str | Path, *, allow_outside_range: bool = False) -> Scenario:
+        """Read and validate a scenario file (following `extends` to the scenario it builds on).
+
+        `allow_outside_range` (`--allow-outside-range`) acts as `[scenario] allow_outside_range = true` in the file:
+        every value checked against a declared range (`[parameters]`, `--set`, a policy field naming a parameter)
+        may lie outside it.
+        """
+        return cls.from_dict(read_toml(path), source=str(path), allow_outside_range=allow_outside_range)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
-        """Validate a scenario given as a dict (as read from TOML)."""
+    def from_dict(cls, raw: dict[str, Any], *, source: str = "<scenario>",
+                  allow_outside_range: bool = False) -> Scenario:
+        """Validate a scenario given as a dict (as read from TOML); `allow_outside_range` as for `from_toml`."""
         raw = dict(raw)
+        if allow_outside_range and isinstance(raw.get("scenario"), dict):
+            raw["scenario"] = {**raw["scenario"], "allow_outside_range": True}
         try:
             raw["parameters"] = _flatten(raw.get("parameters", {}))
         except RecursionError:
@@ -162,8 +176,12 @@ class Scenario(BaseModel):
                 lo, hi = BOUNDS[pol.numbers[field]]
                 if decl.low < lo or decl.high > hi:
                     raise ScenarioError("the parameter's declared range does not fit this field", file=source,
-                                        field=where, given=f"{name} in [{decl.low}, {decl.high}]",
-                                        allowed=f"a parameter whose range lies in [{lo}, {hi}]")
+                                        field=where, given=f"{name} in [{decl.low:g}, {decl.high:g}]",
+                                        allowed=f"a parameter whose range lies in [{lo:g}, {hi:g}]")
+                if not lo <= params[name] <= hi:  # outside its range (--allow-outside-range) and beyond the field's
+                    raise ScenarioError("the parameter's value does not fit this field", file=source, field=where,
+                                        given=f"{name} = {params[name]:g}", allowed=f"[{lo:g}, {hi:g}]")
+        self._check_capacity_factors(params, source)
         regions = set(pack.region_ids)
         routes = set(pack.route_ids) | {r.split(":", 1)[1] for r in pack.route_ids if r.startswith("land:")}
         dests = set(pack.destination_ids)
@@ -236,6 +254,29 @@ class Scenario(BaseModel):
             raise ScenarioError(exc.message, file=source or self.source, field=field,
                                 given=None if broken else exc.given or meta.pack or meta.country,
                                 allowed=None if broken else exc.allowed) from None
+
+    def _check_capacity_factors(self, params: ParameterSet, source: str) -> None:
+        """The `capacity_change` factors in force on a route on one day multiply to at most `MAX_CAPACITY_FACTOR`."""
+        changes: dict[str, list[tuple[int, Policy, float]]] = {}
+        for i, pol in enumerate(self.policy):
+            if pol.type == "capacity_change" and pol.factor is not None:
+                route = pol.route.removeprefix("land:")
+                changes.setdefault(route, []).append((i, pol, pol.number("factor", params)))
+        end = self.scenario.end
+        for route, items in changes.items():
+            # the product changes only on a day a change starts or the day after one ends
+            days = {max(p.start, self.scenario.start) for _, p, _ in items}
+            days |= {p.end + dt.timedelta(days=1) for _, p, _ in items if p.end is not None and p.end < end}
+            for day in sorted(d for d in days if self.scenario.start <= d <= end):
+                active = [(i, f) for i, p, f in items if p.start <= day <= (p.end or end)]
+                product = math.prod(f for _, f in active)
+                if product > MAX_CAPACITY_FACTOR:
+                    raise ScenarioError("the capacity factors in force on this route on the same day multiply to "
+                                        "too much", file=source,
+                                        field=f"policy[{active[-1][0]}] (capacity_change).factor",
+                                        given=f"{product:g} on {route} on {day}",
+                                        allowed=f"a product of at most {MAX_CAPACITY_FACTOR:g} "
+                                                "(exitvoice.limits.MAX_CAPACITY_FACTOR)")
 
     def parameter_set(self, *, source: str | None = None) -> ParameterSet:
         """The pack's declared parameters with this scenario's overrides (checked against their ranges)."""
@@ -367,15 +408,19 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     policies come after the base's. So a wave-2 scenario replays 2022 by extending `russia-2022.toml`.
     """
     path = Path(path)
-    if not path.is_file():
-        where = f"{_seen[-1]} [scenario].extends" if _seen else None
-        raise ScenarioError("no such scenario file", file=str(path), field=where)
     try:
-        check_file_size(path, MAX_SCENARIO_FILE_BYTES, "scenario file")
-        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
+        check_input_file(path, MAX_SCENARIO_FILE_BYTES, "scenario file")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_SCENARIO_FILE_BYTES + 1)  # bounded, should the file grow after the check
+        if len(data) > MAX_SCENARIO_FILE_BYTES:
+            raise ExitvoiceError("the scenario file is too large", file=str(path),
+                                 allowed=f"at most {MAX_SCENARIO_FILE_BYTES:,} bytes")
+        text = data.decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
         raw = tomllib.loads(text)
     except ExitvoiceError as exc:
-        raise ScenarioError(exc.message, file=exc.file, given=exc.given, allowed=exc.allowed) from None
+        where = f"{_seen[-1]} [scenario].extends" if _seen else None
+        raise ScenarioError(exc.message, file=exc.file, field=where, given=exc.given,
+                            allowed=exc.allowed) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"not a text file (not UTF-8: byte {exc.start})", file=str(path),
                             allowed="a TOML scenario file in UTF-8") from None
@@ -434,48 +479,140 @@ def _flatten(d: Any, prefix: str = "") -> Any:
 
 
 def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
-    err = exc.errors()[0]
-    loc = []
-    for part in err["loc"]:
+    """The first problem pydantic found, in plain words: the file, the field, what was given, what is allowed.
+
+    pydantic's own wording (`Value error, …`, `Input should be …`, the tags of union members such as
+    `constrained-float`, class names) is not shown: a field that takes a number or a parameter's name (`Share`)
+    fails once for each, and is reported once, for what the input looks like.
+    """
+    problems: dict[str, list[dict]] = {}
+    for err in exc.errors():
+        problems.setdefault(_field_path(err["loc"]), []).append(err)
+    field, errors = next(iter(problems.items()))
+    err = _branch(errors)
+    message, allowed = _plain(err)
+    if len(errors) > 1 and any(_is_parameter_name_branch(e) for e in errors):  # a number or a parameter's name
+        number = next(e for e in errors if not _is_parameter_name_branch(e))
+        numbers = "a number" if number["type"] == "float_type" else _plain(number)[1]
+        allowed = f"{numbers}, or {PARAMETER_NAME_ALLOWED}"
+    given = None if err["type"] == "missing" else _shown(err.get("input"))
+    if err["type"] == "missing" and isinstance(err["loc"][-1], int):  # an item of a fixed-length list (`ages`)
+        field, given = _field_path(err["loc"][:-1]), _shown(err.get("input"))
+    problem = (err.get("ctx") or {}).get("error")
+    if isinstance(problem, FieldError):
+        field = ".".join(x for x in (field, problem.field) if x)
+        message, given, allowed = problem.message, problem.given, problem.allowed
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    return ScenarioError(message + more, file=source, field=field or None, given=given, allowed=allowed)
+
+
+_UNION_TAG = re.compile(r"(constrained-)?(float|int|str|bool|date|list|dict|tuple|none)|function-[a-z-]+\[.*\]")
+"""The names pydantic gives the members of a union in an error's location (`enforcement.constrained-float`)."""
+
+PARAMETER_NAME_ALLOWED = "the dotted name of a declared parameter (`exitvoice params`)"
+
+
+def _field_path(loc: tuple) -> str:
+    """An error's location as the user writes it: `policy[1].who.regions`, without pydantic's tags."""
+    path: list[str] = []
+    for part in loc:
         if isinstance(part, int):
-            loc[-1:] = [f"{loc[-1]}[{part}]"] if loc else [str(part)]
-        elif part in REGISTRY and loc and loc[-1].startswith("policy["):
+            path[-1:] = [f"{path[-1]}[{part}]"] if path else [str(part)]
+        elif part in REGISTRY and path and path[-1].startswith("policy["):
             continue  # the discriminator tag pydantic inserts
+        elif _UNION_TAG.fullmatch(str(part)):
+            continue
         else:
-            loc.append(str(part))
-    field = ".".join(loc) or None
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field"
-    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-    return ScenarioError(msg + more, file=source, field=field, given=err.get("input"),
-                         allowed=_allowed(err))
+            path.append(str(part))
+    return ".".join(path)
 
 
-_TYPE_ALLOWED = {
-    "int_type": "a whole number (not text, true/false or a decimal)",
-    "int_from_float": "a whole number",
-    "float_type": "a number (not text or true/false)",
-    "finite_number": "a finite number (not nan or inf)",
-    "bool_type": "true or false",
-    "date_type": "a date, e.g. 2022-09-21 (no time, no time zone)",
-    "string_type": "text in quotes",
-    "list_type": "a list, e.g. [\"SE\", \"AST\"]",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "too_short": "at least one item",
+def _is_parameter_name_branch(err: dict) -> bool:
+    """Whether `err` is the failure of the parameter-name member of a union (`Share`, `CapacityFactor`, …)."""
+    return bool(err["loc"]) and err["loc"][-1] in ("str", "constrained-str")
+
+
+def _branch(errors: list[dict]) -> dict:
+    """Of the errors at one field (one per member of a union), the one that matches what was given."""
+    given = errors[0].get("input")
+    text = isinstance(given, str)
+    for err in errors:
+        if _is_parameter_name_branch(err) == text:
+            return err
+    return errors[0]
+
+
+def _shown(value: object) -> object:
+    """What was given, as the user wrote it: a date as a date; a whole table is not repeated."""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return None
+    return value
+
+
+def _bound(value: float) -> str:
+    """A bound as a person reads it (1,000; 0.001), with the limit of exitvoice.limits it is, if any."""
+    text = f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e16 else f"{value:g}"
+    name = _NAMED_BOUNDS.get(value)
+    return f"{text} (exitvoice.limits.{name})" if name else text
+
+
+_NAMED_BOUNDS = {getattr(limits, name): name for name in (
+    "MAX_PEOPLE", "MAX_SEED", "MAX_CAPACITY_FACTOR", "MAX_ROUTE_CAPACITY", "MAX_SUMMONS_PER_RECRUIT",
+    "MIN_DURATION_DAYS")}
+"""Field bounds that are limits of exitvoice.limits, by value: a message names the limit."""
+
+_PLAIN = {  # pydantic's error type: (what is wrong, what is allowed)
+    "missing": ("required, but missing", None),
+    "extra_forbidden": ("unknown field", None),
+    "int_type": ("not a whole number", "a whole number (not text, true/false or a decimal)"),
+    "int_from_float": ("not a whole number", "a whole number"),
+    "float_type": ("not a number", "a number (not text or true/false)"),
+    "finite_number": ("not a finite number", "a finite number (not nan or inf)"),
+    "bool_type": ("not true or false", "true or false"),
+    "date_type": ("not a date", "a date, e.g. 2022-09-21 (no time, no time zone)"),
+    "string_type": ("not text", "text in quotes"),
+    "list_type": ("not a list", 'a list, e.g. ["SE", "AST"]'),
+    "tuple_type": ("not a list", "a list, e.g. [18, 27]"),
+    "dict_type": ("not a table", "a table"),
+    "model_type": ("not a table", "a table"),
+    "model_attributes_type": ("not a table", "a table"),
+    "literal_error": ("not one of the allowed values", None),
+}
+_PATTERNS = {  # a text field's pattern: (what is wrong, what is allowed)
+    NAME_PATTERN: ("not a scenario name", "lower-case letters, digits, '.', '_' and '-', from a letter or digit "
+                                          "(it names the output folder results/<name>)"),
 }
 
 
-def _allowed(err: dict) -> str | None:
-    if err["type"] in _TYPE_ALLOWED:
-        return _TYPE_ALLOWED[err["type"]]
-    ctx = err.get("ctx") or {}
-    if "expected" in ctx:
-        return str(ctx["expected"])
-    if "pattern" in ctx:
-        return f"text matching {ctx['pattern']}"
-    for k in ("ge", "gt", "le", "lt"):
-        if k in ctx:
-            return {"ge": ">= ", "gt": "> ", "le": "<= ", "lt": "< "}[k] + str(ctx[k])
-    return None
+def _plain(err: dict) -> tuple[str, str | None]:
+    """What is wrong and what is allowed, in plain words, for one pydantic error."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing" and err["loc"] and isinstance(err["loc"][-1], int):
+        return "too few items", None  # an item of a fixed-length list (`ages = [18]`)
+    if kind in _PLAIN:
+        message, allowed = _PLAIN[kind]
+        return message, str(ctx["expected"]) if "expected" in ctx else allowed
+    if kind == "string_pattern_mismatch":
+        if _is_parameter_name_branch(err):
+            return "not a number, nor the dotted name of a declared parameter", None
+        return _PATTERNS.get(ctx.get("pattern"), ("not in the expected form", f"text matching {ctx.get('pattern')}"))
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return (f"too {'few' if kind == 'too_short' else 'many'} items",
+                f"{'at least' if kind == 'too_short' else 'at most'} {n} item{'s' if n != 1 else ''}")
+    if kind == "string_too_long":
+        return "too long", f"at most {ctx.get('max_length')} characters"
+    bounds = {"greater_than_equal": ("too small", "at least", "ge"), "greater_than": ("too small", "above", "gt"),
+              "less_than_equal": ("too large", "at most", "le"), "less_than": ("too large", "below", "lt")}
+    if kind in bounds:
+        message, words, key = bounds[kind]
+        return message, f"{words} {_bound(ctx[key])}"
+    if kind == "value_error":
+        return str(ctx.get("error", "not valid")), None
+    for prefix, plain in (("int", "int_type"), ("float", "float_type"), ("bool", "bool_type"), ("date", "date_type"),
+                          ("string", "string_type"), ("list", "list_type"), ("dict", "dict_type")):
+        if kind.startswith(prefix):
+            return _PLAIN[plain]
+    return "not valid here", None

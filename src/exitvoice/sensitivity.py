@@ -54,10 +54,34 @@ def problem(scenario: Scenario, params: list[str]) -> tuple[dict, list[bool]]:
     return {"num_vars": len(params), "names": list(params), "bounds": bounds}, logs
 
 
+def check_options(scenario: Scenario, params: list[str], outputs: list[str], *, method: str, samples: int
+                  ) -> tuple[dict, list[bool]]:
+    """Refuse a bad method, output, sample size or parameter (before anything is printed or run); the problem."""
+    if method not in METHODS:
+        raise ExitvoiceError("unknown method", field="--method", given=method, allowed=list(METHODS))
+    bad = [o for o in outputs if o not in OUTPUTS]
+    if bad or not outputs:
+        raise ExitvoiceError("unknown outputs", field="--outputs", given=bad or outputs, allowed=sorted(OUTPUTS))
+    if samples < 2:
+        raise ExitvoiceError("too few samples", field="--samples", given=samples, allowed="at least 2")
+    return problem(scenario, params)
+
+
+def runs(method: str, samples: int, n_params: int) -> int:
+    """Full runs of a design: N(D+2) for Sobol (no second order), N(D+1) for Morris."""
+    return samples * (n_params + (2 if method == "sobol" else 1))
+
+
 def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method: str = "sobol", samples: int = 64,
             seed: int = 0, jobs: int = 1, scheduler: str | None = None,
-            progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the design and the analysis; returns (indices, samples with outputs)."""
+            progress: Callable[[int, int], None] | None = None, checkpoint: str | Path | None = None,
+            notify: Callable[[str, int, int, Path], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the design and the analysis; returns (indices, samples with outputs).
+
+    With `checkpoint` (a folder), the finished runs of the design are saved there as they finish, and the same
+    analysis again (same scenario, parameters, method, samples and seed) loads them and runs only the others;
+    `notify` is told as `run_ensemble` tells it. The caller removes the folder once the results are written.
+    """
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
@@ -66,14 +90,7 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
     from .ensemble import run_ensemble
     from .pack import load_pack
 
-    if method not in METHODS:
-        raise ExitvoiceError("unknown method", field="--method", given=method, allowed=list(METHODS))
-    bad = [o for o in outputs if o not in OUTPUTS]
-    if bad or not outputs:
-        raise ExitvoiceError("unknown outputs", field="--outputs", given=bad or outputs, allowed=sorted(OUTPUTS))
-    if samples < 2:
-        raise ExitvoiceError("must be at least 2", field="--samples", given=samples)
-    prob, logs = problem(scenario, params)
+    prob, logs = check_options(scenario, params, outputs, method=method, samples=samples)
     if method == "morris":
         X = morris_sample.sample(prob, samples, num_levels=4, seed=seed)
     else:
@@ -84,7 +101,7 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
     values = np.clip(values, [decl[p].low for p in params], [decl[p].high for p in params])
     design = pd.DataFrame(values, columns=params).assign(set_id=np.arange(len(X)))
     ens = run_ensemble(scenario, len(X), seed=seed, jobs=jobs, posterior=design, scheduler=scheduler,
-                       progress=progress, common_random_numbers=True)
+                       progress=progress, common_random_numbers=True, checkpoint=checkpoint, notify=notify)
     Y = pd.DataFrame({o: [s["totals"][OUTPUTS[o]] for s in ens.summaries] for o in outputs}, dtype=float)
     rows = []
     for o in outputs:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from ..fields import STRICT, Date
+from ..fields import STRICT, Date, FieldError
+from ..limits import MAX_CAPACITY_FACTOR, MAX_ROUTE_CAPACITY, MIN_DURATION_DAYS
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -21,9 +22,15 @@ ParamName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9
 """The dotted name of a declared parameter, given where a policy field takes a number (`"events2022.x"`)."""
 Share = Annotated[float, Field(ge=0, le=1)] | ParamName
 """A share or probability in [0, 1], or a declared parameter that holds one."""
-NonNegative = Annotated[float, Field(ge=0)] | ParamName
-Positive = Annotated[float, Field(gt=0)] | ParamName
-BOUNDS = {"share": (0.0, 1.0), "non_negative": (0.0, np.inf), "positive": (0.0, np.inf)}
+CapacityFactor = Annotated[float, Field(ge=0, le=MAX_CAPACITY_FACTOR)] | ParamName
+"""A multiplier of a route's capacity, at most `MAX_CAPACITY_FACTOR` (exitvoice.limits), or a parameter."""
+RouteCapacity = Annotated[float, Field(ge=0, le=MAX_ROUTE_CAPACITY)] | ParamName
+"""Persons or seats a day on a route, at most `MAX_ROUTE_CAPACITY` (exitvoice.limits), or a parameter."""
+Duration = Annotated[float, Field(ge=MIN_DURATION_DAYS)] | ParamName
+"""A duration in days, at least `MIN_DURATION_DAYS` (exitvoice.limits), or a parameter."""
+BOUNDS = {"share": (0.0, 1.0), "factor": (0.0, MAX_CAPACITY_FACTOR), "capacity": (0.0, MAX_ROUTE_CAPACITY),
+          "duration": (MIN_DURATION_DAYS, np.inf)}
+"""What a field of each kind (`PolicyBase.numbers`) takes, and so what a parameter it names must hold."""
 
 
 class Who(BaseModel):
@@ -42,7 +49,8 @@ class Who(BaseModel):
     @model_validator(mode="after")
     def _ages_in_order(self) -> Who:
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise ValueError(f"age_min ({self.age_min}) is above age_max ({self.age_max})")
+            raise FieldError("below age_min", field="age_max", given=self.age_max,
+                               allowed=f"at least age_min ({self.age_min})")
         return self
 
     def mask(self, pop: Population) -> np.ndarray:
@@ -68,7 +76,8 @@ class PolicyBase(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> PolicyBase:
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+            raise FieldError("before start", field="end", given=self.end.isoformat(),
+                               allowed=f"a date from start ({self.start}) on")
         return self
 
     def active(self, day: dt.date) -> bool:

@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
+from ..fields import FieldError
 from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
 
 
@@ -34,7 +35,8 @@ class BorderClosure(PolicyBase):
     @model_validator(mode="after")
     def _names_something(self) -> BorderClosure:
         if not self.routes and not self.destinations:
-            raise ValueError("a border_closure needs `routes` or `destinations`")
+            raise FieldError("a border_closure needs `routes` or `destinations`", field="routes",
+                               allowed="a list of routes or crossings, or `destinations`: a list of destinations")
         return self
 
     def closure_signal(self) -> bool:

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from ..limits import MAX_PEOPLE
-from .base import DayPolicy, NonNegative, ParamName, PolicyBase, PolicyContext
+from ..fields import FieldError
+from .base import CapacityFactor, DayPolicy, PolicyBase, PolicyContext, RouteCapacity
 
 
 class CapacityChange(PolicyBase):
-    """Multiply a route's daily capacity by `factor`, or set it to `capacity` (persons or seats per day)."""
+    """Multiply a route's daily capacity by `factor`, or set it to `capacity` (persons or seats per day).
+
+    Factors of several changes in force on the same route on the same day multiply; each factor and their product
+    are at most `MAX_CAPACITY_FACTOR`, a capacity at most `MAX_ROUTE_CAPACITY` (exitvoice.limits).
+    """
 
     type: Literal["capacity_change"]
-    numbers: ClassVar[dict[str, str]] = {"factor": "non_negative", "capacity": "non_negative"}
+    numbers: ClassVar[dict[str, str]] = {"factor": "factor", "capacity": "capacity"}
     route: str
-    factor: NonNegative | None = None
-    capacity: Annotated[float, Field(ge=0, le=MAX_PEOPLE)] | ParamName | None = None
+    factor: CapacityFactor | None = None
+    capacity: RouteCapacity | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> CapacityChange:
         if (self.factor is None) == (self.capacity is None):
-            raise ValueError("give exactly one of `factor` and `capacity`")
+            raise FieldError("give exactly one of `factor` and `capacity`", field="factor",
+                               given="both" if self.factor is not None else "neither",
+                               allowed="`factor` (a multiplier) or `capacity` (persons or seats a day)")
         return self
 
     def route_names(self) -> list[str]:

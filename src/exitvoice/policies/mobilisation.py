@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ..fields import STRICT, Date
-from ..limits import MAX_PEOPLE
+from ..limits import MAX_PEOPLE, MAX_SUMMONS_PER_RECRUIT, MIN_DURATION_DAYS
 from .base import DayPolicy, PolicyBase, PolicyContext, Share
 
 # Fields whose parameter has another name.
@@ -60,8 +60,8 @@ class Mobilisation(PolicyBase):
     target: int = Field(gt=0, le=MAX_PEOPLE)
     daily_profile: Literal["front_loaded", "uniform"] = "front_loaded"
     allocation: Literal["proportional", "burden"] = "proportional"
-    summons_per_recruit: float | None = Field(None, ge=1.0)
-    report_days: float | None = Field(None, gt=0)
+    summons_per_recruit: float | None = Field(None, ge=1.0, le=MAX_SUMMONS_PER_RECRUIT)
+    report_days: float | None = Field(None, ge=MIN_DURATION_DAYS)
     find_rate_hiding: float | None = Field(None, ge=0, le=1)
     eligible: Eligibility = Field(default_factory=Eligibility)
     summons_lapse_at_end: bool = True

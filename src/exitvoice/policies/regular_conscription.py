@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..fields import FieldError
 from ..limits import MAX_PEOPLE
 from .base import DayPolicy, PolicyBase, PolicyContext
 
@@ -29,9 +30,11 @@ class RegularConscription(PolicyBase):
     @model_validator(mode="after")
     def _campaign(self) -> RegularConscription:
         if self.end is None:
-            raise ValueError("a conscription campaign needs an end date")
+            raise FieldError("a conscription campaign needs an end date", field="end",
+                               allowed="a date from start on")
         if not 18 <= self.ages[0] <= self.ages[1] <= 60:
-            raise ValueError(f"ages {list(self.ages)} must be [min, max] within 18..60")
+            raise FieldError("not an age range within 18 to 60", field="ages", given=list(self.ages),
+                               allowed="[youngest, oldest] within 18 to 60, e.g. [18, 27]")
         return self
 
     @property

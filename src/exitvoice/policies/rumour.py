@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from .base import DayPolicy, PolicyBase, PolicyContext, Positive, Share
+from .base import DayPolicy, Duration, PolicyBase, PolicyContext, Share
 
 
 class Rumour(PolicyBase):
     """A fading rumour that raises the perceived chance of closure or the perceived call-up risk."""
 
     type: Literal["rumour"]
-    numbers: ClassVar[dict[str, str]] = {"credibility": "share", "half_life_days": "positive"}
+    numbers: ClassVar[dict[str, str]] = {"credibility": "share", "half_life_days": "duration"}
     kind: Literal["closure", "general_mobilisation"]
     credibility: Share
-    half_life_days: Positive
+    half_life_days: Duration
 
     def strength(self, day, params) -> float:
         """R(t) on a date."""
