@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import GIVEN_SHOWN_CHARS, ExitvoiceError
-from .limits import MAX_TABLE_FILE_BYTES, check_file_size
+from .limits import MAX_TABLE_FILE_BYTES, check_input_file
 from .params import PRIORS
 
 if TYPE_CHECKING:
@@ -320,7 +320,7 @@ class _Checker:
 
     def read_csv(self, name: str) -> pd.DataFrame | None:
         try:
-            check_file_size(self.path / name, MAX_TABLE_FILE_BYTES, "pack table")
+            check_input_file(self.path / name, MAX_TABLE_FILE_BYTES, "pack table")
             df = pd.read_csv(self.path / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except pd.errors.EmptyDataError:
             self.add(name, "the file is empty")
