@@ -1,4 +1,4 @@
-"""Shared parts of policies (MODEL §5): the population filter, the base class and the day's policy state."""
+"""Shared parts of policies (docs/model.md §5): the population filter, the base class and the day's policy state."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class PolicyBase(BaseModel):
     """A policy active from `start` to `end` (inclusive dates; no end = to the end of the run)."""
 
     model_config = STRICT
-    signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (MODEL §7)
+    signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (docs/model.md §7)
     # Fields that may name a declared parameter instead of a number, with the kind of number they hold: scenario
     # assumptions (an enforcement level, a rumour's credibility) then have a range and a source, and calibration,
     # ensembles and `--set` can vary them (docs/scenarios.md).
@@ -148,7 +148,7 @@ class DayPolicy:
     n_routes: int
     n_dest: int
     date: Date | None = None
-    new_closure_signals: int = 0  # closures, exit bans, border summons starting today (MODEL §7, C(t))
+    new_closure_signals: int = 0  # closures, exit bans, border summons starting today (docs/model.md §7, C(t))
     mobilisations: list = field(default_factory=list)
     exit_visas: list = field(default_factory=list)
     contracts: list = field(default_factory=list)

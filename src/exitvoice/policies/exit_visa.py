@@ -1,4 +1,4 @@
-"""`exit_visa`: every departure of the targeted group needs a permit (MODEL §5).
+"""`exit_visa`: every departure of the targeted group needs a permit (docs/model.md §5).
 
 People of `who` who decide to leave (or to travel, when `trips` is on) apply and wait in `visa_pending`
 (`visa_pending_trip`). Applications are ready after `processing_days`; the office decides on at most

@@ -1,4 +1,4 @@
-"""`mobilisation`: the authority serves summons until the target is mobilised or the policy ends (MODEL §6)."""
+"""`mobilisation`: the authority serves summons until the target is mobilised or the policy ends (docs/model.md §6)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ class Mobilisation(PolicyBase):
 
 
 def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None) -> np.ndarray:
-    """Eligibility weights e_i (MODEL §6) under a mobilisation's rules, or under the default rules."""
+    """Eligibility weights e_i (docs/model.md §6) under a mobilisation's rules, or under the default rules."""
     pop, params = ctx.pop, ctx.params
     mob = mob or Mobilisation(type="mobilisation", start="2000-01-01", target=1)
 

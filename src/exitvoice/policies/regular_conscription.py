@@ -1,4 +1,4 @@
-"""`regular_conscription`: the ordinary spring or autumn draft (MODEL §5).
+"""`regular_conscription`: the ordinary spring or autumn draft (docs/model.md §5).
 
 Between `start` and `end` (a campaign: both are required), `intake` men are drafted, the same number each day,
 from men of `ages` who have not served, at home or returned, matching `who`; each is taken with the same

@@ -1,4 +1,4 @@
-"""Call-up (MODEL §6): the authority serves summons; summons lapse when a mobilisation ends.
+"""Call-up (docs/model.md §6): the authority serves summons; summons lapse when a mobilisation ends.
 
 Each day t while a mobilisation is active and its quota is not met, it plans
 `S(t) = profile(t) · target · summons_per_recruit` summons, never more than the remaining need times

@@ -1,4 +1,4 @@
-"""Decisions (MODEL §7): passports, exit, ordinary trips, hiding, reporting, family departures.
+"""Decisions (docs/model.md §7): passports, exit, ordinary trips, hiding, reporting, family departures.
 
 Exit hazard of a person who may leave (in `home`, `summoned`, `hiding` or `returned`):
 `λ_exit = λ_base · exp(β·x) · (1 + β_risk·ρ + β_summoned·[summoned] + β_closure·C) · (1 + β_peer·f) · A`
@@ -14,13 +14,13 @@ get one). For each adult man who leaves, `family.ratio` women and children of hi
 `family.lag_days`. Passports: applications at `λ_pass0 · (1 + β_risk·ρ)` from adults at home without one,
 issued `processing_days` later within the daily capacity.
 
-Exit controls (MODEL §5): under an `exit_visa`, the departures of its group (leavers, families, and travellers when
-`trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office decides each day
-on at most its capacity of the applications that have waited `processing_days`; approved people leave by today's
-route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or hiding sign at the
-hazard `offer_rate · ρ · exp(−value of travel)` and move to `exempt`. Under a mobilisation with `summons_exit_ban`,
-summoned men leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back with probability
-`enforcement`.
+Exit controls (docs/model.md §5): under an `exit_visa`, the departures of its group (leavers, families, and
+travellers when `trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office
+decides each day on at most its capacity of the applications that have waited `processing_days`; approved people
+leave by today's route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or
+hiding sign at the hazard `offer_rate · ρ · exp(−value of travel)` and move to `exempt`. Under a mobilisation with
+`summons_exit_ban`, summoned men leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back
+with probability `enforcement`.
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def _visa_office(eng, u) -> None:
 
 
 def _sign_contracts(eng, day) -> None:
-    """Social contract: eligible men at home, returned or hiding sign and become exempt (MODEL §5)."""
+    """Social contract: eligible men at home, returned or hiding sign and become exempt (docs/model.md §5)."""
     X, pop = eng.X, eng.pop
     for pol in day.contracts:
         h = np.where(eng.contract_elig[id(pol)], pol.offer_rate * eng.rho * eng.travel_cut, 0.0)
@@ -290,7 +290,7 @@ def step(eng, day) -> None:
 
 
 def _family(eng, u) -> None:
-    """Women and children follow the men of their region who left (MODEL §7)."""
+    """Women and children follow the men of their region who left (docs/model.md §7)."""
     X, pop, rng = eng.X, eng.pop, eng.rng
     slot = eng.t % eng.family_ring.shape[0]
     want = eng.family_ring[slot].copy()
