@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import regional
 from .errors import DataError, ScenarioError
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
@@ -97,8 +98,9 @@ def case_metrics(case: Case) -> pd.DataFrame:
         base_cum = cum[:, s - 1] if s > 0 else np.zeros(n)
         got = mob - base_mob[:, None]
         since = got[:, -1]
-        out["quota_fill"] = since / head.target
-        reached = got >= head.target - 0.5
+        target = regional.target(sc, head)  # the simulated regions' share in a regional run
+        out["quota_fill"] = since / target
+        reached = got >= target - 0.5
         reached[:, :s] = False
         first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
         out["days_to_fill"] = np.where(first >= 0, first - s + 1, np.nan).astype(float)
@@ -268,6 +270,14 @@ def _q(c: Case, m: str) -> tuple[float, float, float]:
     return band(c.metrics[m].to_numpy()) if m in c.metrics else (np.nan, np.nan, np.nan)
 
 
+def _target_words(sc: Scenario, head) -> str:
+    """A call-up's target in words: `300,000`, or in a regional run the regions' part of the national target."""
+    target = regional.target(sc, head)
+    if target == head.target:
+        return f"{head.target:,}"
+    return f"{target:,.0f} (the simulated regions' share of {head.target:,} for the country)"
+
+
 def findings_text(cmp: Comparison) -> str:
     """Generated findings: per scenario whether the target is met and at what outflow; each against the first."""
     cases = cmp.cases
@@ -296,11 +306,11 @@ def findings_text(cmp: Comparison) -> str:
             fill, days, share = _q(c, "quota_fill"), _q(c, "days_to_fill"), _q(c, "share_filled")
             epr = _q(c, "exits_per_recruit")
             met = share[1] >= 0.5
+            callup = f"the call-up of {_target_words(c.scenario, head)} from {head.start}"
             if met:
-                line += (f"the call-up of {head.target:,} from {head.start} is met in {days[1]:.0f} days "
-                         f"[{days[0]:.0f}–{days[2]:.0f}]")
+                line += f"{callup} is met in {days[1]:.0f} days [{days[0]:.0f}–{days[2]:.0f}]"
             else:
-                line += (f"the call-up of {head.target:,} from {head.start} is **not met** by {sc0.end}: "
+                line += (f"{callup} is **not met** by {sc0.end}: "
                          f"quota fill {fill[1]:.2f} [{fill[0]:.2f}–{fill[2]:.2f}]")
             if 0 < share[1] < 1 or (share[0] != share[2]):
                 line += f" (met in {share[1]:.0%} of members)"

@@ -35,7 +35,8 @@ from .scenario import NAME_PATTERN, Scenario
 SAMPLE_REGIONS = ["MOW", "SPE", "SE", "AST"]
 SAMPLE_SCALE = 0.05
 SCOPES = {"sample": f"regional sample: {SAMPLE_SCALE:.0%} of Moscow, St Petersburg, North Ossetia and Astrakhan "
-                    "(about 3 s; figures for these regions only)",
+                    "(about 3 s; figures for these regions only, which take their share of the national call-up "
+                    "target and exit-visa capacity)",
           "whole": "whole country (about 15 s for 2022, 50 s for the wave-2 scenarios)"}
 MAX_BODY = 20_000
 MEN_OF_CALLUP_AGE = {"sex": "male", "age_min": 18, "age_max": 49}
@@ -190,8 +191,8 @@ class Dashboard:
         """Headline numbers and plotly figures (as JSON) of a run, with an overlay and observations if asked."""
         import plotly.io as pio
 
-        from . import charts
-        from .compare import Case, band, case_metrics, fmt_metric, read_case
+        from . import charts, regional
+        from .compare import Case, band, case_metrics, fmt_metric, headline_mobilisation, read_case
         from .validate import Simulated
 
         sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
@@ -206,12 +207,13 @@ class Dashboard:
         regions_left = res.regions.groupby("region").left.sum() / sc.population.scale
         routes = pd.concat([charts.totals_by(sim, "processed", "crossing:"), charts.totals_by(sim, "flights_boarded")])
         routes["geography"] = [g if g.startswith("crossing:") else f"air:{g}" for g in routes.geography]
-        head = _mobilisation(sc.model_dump(mode="json"))
+        head = headline_mobilisation(sc)
         targets = {}
         if head:
-            s = int(np.searchsorted(sim.dates, pd.Timestamp(head["start"])))
-            targets["this run"] = (float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0) + head[
-                "target"]
+            s = int(np.searchsorted(sim.dates, pd.Timestamp(head.start)))
+            # the regions' share of the national target in the regional sample (exitvoice.regional)
+            targets["this run"] = ((float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0)
+                                   + regional.target(sc, head))
         figs = {
             "map": charts.crossings_map(sim, regions_left=regions_left),
             "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "

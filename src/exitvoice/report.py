@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, regional
 from .compare import Case, Comparison, band, fmt_metric
 from .errors import DataError
 from .folders import Item, load, parameter_sets
@@ -209,17 +209,25 @@ def callup_section(cmp: Comparison, figures: Figures) -> str:
     from .charts import callup_chart
     from .compare import headline_mobilisation
 
-    targets = {}
+    targets, regional_notes = {}, []
     for c in cmp.cases:
         mobs = [p for p in c.scenario.policy if p.type == "mobilisation"]
         if mobs:
             head = headline_mobilisation(c.scenario)
             s = int(np.searchsorted(c.sim.dates, pd.Timestamp(head.start)))
             before = float(np.median(c.sim.series[("mobilised_cum", "RU")][:, s - 1])) if s > 0 else 0.0
-            targets[c.name] = before + head.target
+            target = regional.target(c.scenario, head)
+            targets[c.name] = before + target
+            if target != head.target:
+                regional_notes.append(f"{_esc(c.name)}: {fmt_metric('target', target)} of the national "
+                                      f"{fmt_metric('target', head.target)}")
     fig = callup_chart([(c.name, c.sim) for c in cmp.cases], targets)
-    return ('<p class="note">The quota target line is the headline (last) call-up\'s target added to those '
-            "mobilised before it starts.</p>" + figures(fig))
+    note = ("The quota target line is the headline (last) call-up's target added to those mobilised before it "
+            "starts.")
+    if regional_notes:
+        note += (" In a regional run the target is the simulated regions' share of the national one (their share of "
+                 "the men the call-up can take; docs/model.md, Regional runs): " + "; ".join(regional_notes) + ".")
+    return f'<p class="note">{note}</p>' + figures(fig)
 
 
 def economy_voice_section(cmp: Comparison, figures: Figures) -> str:

@@ -24,6 +24,9 @@ Share = Annotated[float, Field(ge=0, le=1)] | ParamName
 NonNegative = Annotated[float, Field(ge=0)] | ParamName
 Positive = Annotated[float, Field(gt=0)] | ParamName
 BOUNDS = {"share": (0.0, 1.0), "non_negative": (0.0, np.inf), "positive": (0.0, np.inf)}
+FiguresFor = Literal["country", "regions"]
+"""Whom a policy's figures in persons are for: the whole `country` (a regional run takes the simulated regions'
+share of them, docs/model.md "Regional runs"), or the simulated `regions` (used as given)."""
 
 
 class Who(BaseModel):

@@ -5,7 +5,8 @@ from men of `ages` who have not served, at home or returned, matching `who`; eac
 probability (an age band partly inside `ages` counts with the share of its years inside). Conscripts move to
 `conscripted` and stay there for the run (service lasts 12 months; runs are shorter). The draft is a call-up
 risk too: a man of the drafted group adds `risk.alpha_conscription · q · H` to his perceived risk, q being
-today's draft probability per man and H the risk horizon.
+today's draft probability per man and H the risk horizon. `intake` is for the whole country: a regional run drafts
+the simulated regions' share of it (their share of the unserved men of `ages`), unless `figures_for = "regions"`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..limits import MAX_PEOPLE
-from .base import DayPolicy, PolicyBase, PolicyContext
+from .base import DayPolicy, FiguresFor, PolicyBase, PolicyContext
 
 
 class RegularConscription(PolicyBase):
@@ -24,6 +25,7 @@ class RegularConscription(PolicyBase):
 
     type: Literal["regular_conscription"]
     intake: int = Field(gt=0, le=MAX_PEOPLE)
+    figures_for: FiguresFor = "country"
     ages: tuple[int, int] = Field((18, 27), strict=False)  # a TOML list [18, 27]; its items stay strict ints
 
     @model_validator(mode="after")

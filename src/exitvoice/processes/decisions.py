@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import regional
 from ..engine.state import EXEMPT, HIDING, HOME, MOBILISED, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from . import callup
 from .routes import utilities
@@ -69,6 +70,9 @@ def setup(eng) -> None:
     visas = [q for q in eng.scenario.policy if q.type == "exit_visa"]
     eng.visa_target = {id(q): q.targeted(eng.ctx) for q in visas}
     eng.visa_approval = {id(q): q.approval_prob(eng.ctx) for q in visas}
+    # National capacities in persons, for the simulated regions (the whole figure unless the run is regional).
+    eng.visa_capacity = {id(q): regional.figure(eng.scenario, q) for q in visas}
+    eng.passport_capacity = eng.params["passport.capacity_per_day"] * regional.passport_share(eng.scenario)
 
 
 def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
@@ -104,7 +108,7 @@ def _issue_passports(eng) -> None:
     eng.pp_pending -= eng.pp_ring[slot]
     eng.pp_ring[slot] = 0
     ready = np.minimum(due, X[:, HOME])
-    cap = int(eng.params["passport.capacity_per_day"] * eng.scenario.population.scale)
+    cap = int(eng.passport_capacity * eng.scenario.population.scale)
     issued = ready if ready.sum() <= cap else exact_subset(ready, cap, rng)
     eng.pp_carry = np.minimum(due - issued, X[:, HOME] - issued)  # those who left drop out
     X[:, HOME] -= issued
@@ -168,7 +172,7 @@ def _visa_office(eng, u) -> None:
     ready = np.clip(waiting - not_ready, 0, None)
     if not ready.any():
         return
-    cap = max(1, round(pol.daily_capacity * eng.scenario.population.scale))
+    cap = max(1, round(eng.visa_capacity[id(pol)] * eng.scenario.population.scale))
     decided = ready if ready.sum() <= cap else exact_subset(ready, cap, rng)
     approved = rng.binomial(decided, eng.visa_approval[id(pol)][:, None])
     refused = decided - approved
