@@ -61,41 +61,67 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
     return out
 
 
+def _covers(summary: dict) -> str:
+    """What a run covers and what its printed figures are, in words (a sample, some regions, the whole country)."""
+    scale = summary.get("population_scale", 1.0)
+    cov = summary.get("coverage") or {}
+    what = cov.get("description") or (f"a {scale:.4g} sample of the whole country" if scale < 1 else
+                                      "the whole country")
+    where = "of the regions simulated" if cov.get("regions") else "of the whole country"
+    text = f"covers {what}: {summary.get('population', 0):,} people simulated."
+    if scale < 1:
+        text += (f" Counts are scaled up by 1/{scale:.4g} to the whole population {where} (summary.json keeps the "
+                 "sample's own counts); sampling adds noise to small numbers.")
+    if cov.get("regions"):
+        scaled = [f"{f['policy']}: {f['field']} {f['regions']:,.0f} of the national {f['national']:,}"
+                  for f in cov.get("figures_for_regions", []) if f.get("given_for") == "country"]
+        text += (" Figures are for these regions only" + (f"; national figures scaled to their share ("
+                                                          f"{'; '.join(scaled)})" if scaled else "") + ".")
+    return text
+
+
+def _fmt_total(key: str, x, scale: float) -> str:
+    """A summary total as the report shows it: whole-population terms, one rounding rule (`units.fmt_metric`)."""
+    from .units import fmt_metric, scaled_up
+
+    return fmt_metric(key, scaled_up(key, x, scale))
+
+
 def _summary_table(summary: dict) -> Table:
-    t = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['start']} to {summary['end']}")
+    from .labels import label, metric_label
+    from .units import tidy_summary
+
+    summary = tidy_summary(summary)  # whole people, as written to summary.json and read by the report
+    scale = summary.get("population_scale", 1.0)
+    t = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['start']} to {summary['end']}",
+              caption=escape(_covers(summary)), caption_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     tot = summary["totals"]
-    rows = [
-        ("left (crossed the border)", f"{tot['left']:,}"),
-        ("abroad at the end", f"{tot['abroad_at_end']:,}"),
-        ("came back", f"{tot['returned']:,}"),
-        ("summons served", f"{tot['summons_served']:,}"),
-        ("mobilised", f"{tot['mobilised']:,}"),
-        ("quota fill", f"{tot['quota_fill']:.2f}" if tot["quota_fill"] is not None else "no call-up"),
-        ("hiding at the end", f"{tot['hiding_at_end']:,}"),
-        ("stopped at the border", f"{tot['stopped_at_border']:,}"),
-        ("passports issued", f"{tot['passports_issued']:,}"),
-        ("peak queue wait (hours)", f"{tot['peak_queue_wait_hours']:.0f}"),
-    ]
-    for key, label in (("exempt_at_end", "exempt (social contract)"), ("visas_issued", "exit visas issued"),
-                       ("visa_pending_at_end", "waiting for a visa at the end"), ("conscripted", "conscripted")):
+    rows = [(metric_label(k), _fmt_total(k, tot[k], scale))
+            for k in ("left", "abroad_at_end", "returned", "summons_served", "mobilised")]
+    rows.append((metric_label("quota_fill"), _fmt_total("quota_fill", tot["quota_fill"], scale)
+                 if tot["quota_fill"] is not None else "no call-up"))
+    rows += [(metric_label(k), _fmt_total(k, tot[k], scale))
+             for k in ("hiding_at_end", "stopped_at_border", "passports_issued", "peak_queue_wait_hours")]
+    for key in ("exempt_at_end", "visas_issued", "visa_pending_at_end", "conscripted"):
         if tot.get(key):
-            rows.append((label, f"{tot[key]:,}"))
+            rows.append((metric_label(key), _fmt_total(key, tot[key], scale)))
     econ, vo = summary.get("economy"), summary.get("voice")
     if econ:
-        rows += [("output loss at the end (% of GDP)", f"{econ['output_loss_pct_end']:.2f}"),
-                 ("output lost over the run (bn RUB)", f"{econ['output_loss_rub_cumulative'] / 1e9:,.0f}"),
-                 ("workers lost at the end", f"{econ['workers_lost_end']:,.0f}")]
+        rows += [(metric_label(k), _fmt_total(k, econ[k], scale))
+                 for k in ("output_loss_pct_end", "output_loss_rub_cumulative", "workers_lost_end")]
     if vo:
-        rows += [("protesters on the peak day", f"{vo['protesters_peak']:,.0f} ({vo['protest_peak_date']})"),
-                 ("detained at protests", f"{vo['detained']:,.0f}")]
-    for label, q in summary["quota"].items():
+        rows += [(metric_label("protesters_peak"),
+                  f"{_fmt_total('protesters_peak', vo['protesters_peak'], scale)} ({vo['protest_peak_date']})"),
+                 (metric_label("detained"), _fmt_total("detained", vo["detained"], scale))]
+    for name, q in summary["quota"].items():
         days = str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"
-        rows.append((f"days to fill: {escape(label)}" if len(summary["quota"]) > 1 else "days to fill the quota",
+        rows.append((f"days to fill: {escape(name)}" if len(summary["quota"]) > 1 else "days to fill the quota",
                      days))
     top = sorted(summary["left_by_destination"].items(), key=lambda kv: -kv[1])[:5]
-    rows.append(("main destinations", ", ".join(f"{d} {n:,}" for d, n in top)))
+    rows.append(("main destinations", ", ".join(f"{escape(label(d))} {_fmt_total('left', n, scale)}"
+                                                for d, n in top)))
     rows.append(("wall time (s)", f"{summary['wall_seconds']:.1f}"))
     for warning in summary.get("warnings", []):
         rows.append(("warning", escape(warning)))
@@ -210,15 +236,18 @@ def run(
 
 
 def _ensemble_table(summary: dict) -> Table:
-    t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}")
+    from .labels import metric_label
+
+    scale = summary.get("population_scale", 1.0)
+    t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}",
+              caption=escape(_covers(summary)), caption_justify="left")
     for c in ("quantity", "5%", "median", "95%"):
         t.add_column(c, justify="right" if c != "quantity" else "left")
     for k in ("left", "abroad_at_end", "returned", "mobilised", "quota_fill", "summons_served",
               "peak_queue_wait_hours", "output_loss_pct_end", "workers_lost_end", "protesters_peak", "detained"):
         q = summary["totals"].get(k)
         if q:
-            fmt = "{:.2f}" if k in ("quota_fill", "output_loss_pct_end") else "{:,.0f}"
-            t.add_row(k, *(fmt.format(q[c]) for c in ("q05", "q50", "q95")))
+            t.add_row(metric_label(k), *(_fmt_total(k, q[c], scale) for c in ("q05", "q50", "q95")))
     for warning in summary.get("warnings", []):
         t.add_row("warning", escape(warning), "", "")
     return t
@@ -335,9 +364,11 @@ def validate(
     t.add_column("score")
     t.add_column("value", justify="right")
     t.add_column("meaning")
+    from .labels import metric_label
+    from .units import fmt_score
+
     for k, meaning in SCORE_MEANINGS.items():
-        v = m[k]
-        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)), meaning)
+        t.add_row(f"{metric_label(k)} ({k})", fmt_score(m[k]), meaning)
     console.print(t)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")

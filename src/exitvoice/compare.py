@@ -29,34 +29,14 @@ import pandas as pd
 
 from . import regional
 from .errors import DataError, ScenarioError
+from .labels import METRICS
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
+from .units import fmt_metric
 from .validate import Simulated
 
 AMOUNTS = {"output_loss_pct_end"}  # metrics that are amounts, not counts: "higher"/"lower", not "more"/"fewer"
 MIN_MEMBERS = 10  # fewer members: differences are reported without a verdict on the bands
-METRICS: dict[str, str] = {
-    "left": "left (departures of leavers)",
-    "abroad_at_end": "abroad at the end",
-    "left_since_callup": "left since the headline call-up",
-    "mobilised": "mobilised (all call-ups)",
-    "quota_fill": "quota fill (headline call-up)",
-    "days_to_fill": "days to fill the quota",
-    "share_filled": "share of members that fill the quota",
-    "exits_per_recruit": "departures per recruit (since the call-up)",
-    "peak_queue_wait_hours": "peak queue wait (hours)",
-    "passports_issued": "foreign passports issued",
-    "exempt_at_end": "exempt (signed the social contract)",
-    "visas_issued": "exit visas issued",
-    "conscripted_at_end": "conscripted (regular draft)",
-    "output_loss_pct_end": "output loss at the end (% of GDP)",
-    "output_loss_rub_cumulative": "output lost over the run (bn RUB)",
-    "workers_lost_end": "workers lost at the end",
-    "protesters_peak": "protesters on the peak day",
-    "protest_person_days": "protest participations (person-days)",
-    "detained": "detained at protests",
-    "opposed_abroad_end": "opponents of the war abroad at the end",
-}
 
 
 @dataclass
@@ -235,17 +215,6 @@ def _rounded(metric: str, x: float) -> float:
 
 def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
-
-
-def fmt_metric(metric: str, x: float) -> str:
-    """A metric as shown in tables: shares and ratios to 2 decimals, rubles in billions, counts with separators."""
-    if not np.isfinite(x):
-        return "—"
-    if metric in ("quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end"):
-        return f"{x:.2f}"
-    if metric == "output_loss_rub_cumulative":
-        return f"{x / 1e9:,.0f}"
-    return f"{x:,.0f}"
 
 
 def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:

@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, regional
-from .compare import Case, Comparison, band, fmt_metric
+from .compare import Case, Comparison, band
 from .errors import DataError
 from .folders import Item, load, parameter_sets
 from .outputs import atomic_file
+from .units import fmt_metric, fmt_score
 
 GENERATOR = "exitvoice report"
 """The `<meta name="generator">` of every report: `--force` replaces only a file that carries it."""
@@ -114,14 +115,21 @@ def scenario_section(case: Case, figures: Figures) -> str:
 
     sc = case.scenario
     meta, pop = sc.scenario, sc.population
-    where = ", ".join(pop.regions) if pop.regions else "the whole country"
-    sample = f"a {pop.scale:g} sample of " if pop.scale < 1 else ""
     lines = [f"<p><b>{_esc(sc.name)}</b> ({_esc(meta.country)}): {meta.start} to {meta.end}, "
-             f"{len(sc.days)} days; population: {sample}{_esc(where)}. "
+             f"{len(sc.days)} days; population: {_esc(regional.coverage(sc))}. "
              f"{_esc(meta.description)}</p>"]
     if pop.scale < 1:
         lines.append('<p class="note">A sample run: the figures below are scaled up by 1/scale to the whole '
                      "population of the regions simulated; sampling adds noise to small numbers.</p>")
+    if pop.regions:
+        scaled = [f"{p.label or p.type} {regional.SCALED_FIELDS[p.type]} "
+                  f"{fmt_metric('persons', regional.figure(sc, p))} of the national "
+                  f"{fmt_metric('persons', getattr(p, regional.SCALED_FIELDS[p.type]))}"
+                  for p in sc.policy if p.type in regional.SCALED_FIELDS and p.figures_for == "country"]
+        lines.append('<p class="note">A regional run: figures are for these regions only'
+                     + (f"; national figures fall to them by their share ({_esc('; '.join(scaled))})" if scaled
+                        else "") + ". Route capacities and ordinary trips stay those of the whole country "
+                     "(docs/model.md, Regional runs).</p>")
     dump = sc.model_dump(mode="json")
     if dump.get("policy"):
         lines.append(figures(timeline_chart(dump)))
@@ -252,12 +260,12 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
 def validation_section(item: Item, figures: Figures) -> str:
     """Scores, the scorecard chart and the observations with their sources."""
     from .charts import scorecard_chart
+    from .labels import metric_label
     from .validate import SCORE_MEANINGS
 
     parts = []
     for name, (rows, metrics, how) in item.scorecards.items():
-        scores = pd.DataFrame([{"score": k, "value": "—" if metrics.get(k) is None else
-                                (f"{metrics[k]:.3f}" if isinstance(metrics[k], float) else str(metrics[k])),
+        scores = pd.DataFrame([{"score": f"{metric_label(k)} ({k})", "value": fmt_score(metrics.get(k)),
                                 "meaning": SCORE_MEANINGS[k]} for k in SCORE_MEANINGS if k in metrics])
         skipped = metrics.get("skipped", {})
         parts.append(f"<h3>{_esc(name)}</h3><p class=\"note\">{_esc(how)}.</p>" + _table(scores, ("value",)))
