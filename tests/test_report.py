@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -70,6 +71,28 @@ def test_report_of_a_validation_folder_shows_the_scorecard_with_sources(folders,
     text = build([tmp_path / "val"])
     assert "<h2>Validation scorecard</h2>" in text
     assert "https://" in text.split("Every scored observation", 1)[1]  # each observation with its source
+    assert "median absolute log ratio (median_abs_log_ratio)" in text  # scores in words, with their key
+
+
+def test_validating_a_regional_run_says_plainly_it_is_not_like_for_like(folders, tmp_path):
+    r = exitvoice("validate", folders / "run", "--out", tmp_path / "val")
+    assert r.returncode == 0, r.stderr
+    err = " ".join(r.stderr.split())
+    assert "warning:" in err and "only part of the country" in err and "not like for like" in err
+    assert "3 of the 83 regions" in err
+    (warning,) = json.loads((tmp_path / "val" / "scorecard.json").read_text())["warnings"]
+    assert "not like for like" in warning
+    assert "not like for like" in " ".join(r.stdout.split())  # and under the scores
+    assert "<b>Warning:</b> the run covers only part of the country" in build([tmp_path / "val"])
+    assert "not like for like" in build([folders / "run"])  # scored on the spot: the same warning
+
+
+def test_a_whole_country_run_gets_no_such_warning():
+    from exitvoice import regional
+
+    sc = Scenario.from_dict({"scenario": {"name": "w", "start": "2022-09-14", "end": "2022-09-20"},
+                             "population": {"scale": 0.01}}, source="t")
+    assert regional.national_comparison_warning(sc) is None
 
 
 def test_several_folders_in_one_report(folders):

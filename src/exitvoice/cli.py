@@ -340,9 +340,11 @@ def validate(
     from .validate import Simulated, score
 
     obs = read_observations(observations or pack_observations())
+    sc = None
     if target.is_dir():
         dest = _free(out or target / "validation", force)
         sim = Simulated.from_folder(target)
+        sc = _stored_scenario(target)
     else:
         from .api import run as run_api
 
@@ -354,7 +356,12 @@ def validate(
             sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale)
         else:
             sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
-    card = score(obs, sim)
+    from .regional import national_comparison_warning
+
+    warning = national_comparison_warning(sc) if sc is not None else None
+    if warning:  # the pack's observations, and any file of them, are national figures
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    card = score(obs, sim, warnings=[warning] if warning else None)
     card.write(dest, force=force)
     m = card.metrics
     from .validate import SCORE_MEANINGS
@@ -372,7 +379,24 @@ def validate(
     console.print(t)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")
+    for warning in m.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
+
+
+def _stored_scenario(folder: Path):
+    """The scenario of a run or ensemble folder (its scenario.json), or None if it has none."""
+    import json
+
+    from .scenario import Scenario
+
+    path = folder / "scenario.json"
+    if not path.is_file():
+        return None
+    try:
+        return Scenario.from_dict(json.loads(path.read_text()), source=str(path))
+    except (ValueError, ExitvoiceError):
+        return None
 
 
 @app.command()

@@ -43,6 +43,7 @@ h2{color:#17324d;border-bottom:2px solid #17324d;padding-bottom:4px}h3{color:#17
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}td,th{border-bottom:1px solid #e3e3e3;padding:4px 10px;
 text-align:left;vertical-align:top}th{background:#f2f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
+.warn{background:#fff6dd;color:#6a4b00;padding:6px 10px;border-radius:4px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 14px;
 min-width:190px;background:#f7f9fb}.card b{display:block;font-size:1.35em;color:#17324d}.card span{font-size:.85em}
 details summary{cursor:pointer;color:#17324d;margin:6px 0}code{background:#f0f0f0;padding:0 3px;border-radius:3px}
@@ -268,7 +269,9 @@ def validation_section(item: Item, figures: Figures) -> str:
         scores = pd.DataFrame([{"score": f"{metric_label(k)} ({k})", "value": fmt_score(metrics.get(k)),
                                 "meaning": SCORE_MEANINGS[k]} for k in SCORE_MEANINGS if k in metrics])
         skipped = metrics.get("skipped", {})
-        parts.append(f"<h3>{_esc(name)}</h3><p class=\"note\">{_esc(how)}.</p>" + _table(scores, ("value",)))
+        warnings = "".join(f'<p class="warn"><b>Warning:</b> {_esc(w)}.</p>' for w in metrics.get("warnings", []))
+        parts.append(f"<h3>{_esc(name)}</h3>{warnings}<p class=\"note\">{_esc(how)}.</p>"
+                     + _table(scores, ("value",)))
         if skipped:
             parts.append("<p class=\"note\">Skipped: " + "; ".join(f"{n} — {_esc(r)}" for r, n in skipped.items())
                          + ".</p>")
