@@ -12,7 +12,7 @@ import pytest
 from conftest import write_scenario
 from exitvoice import compare, run
 from exitvoice.ensemble import run_ensemble
-from exitvoice.report import build, write_report
+from exitvoice.report import band_label, build, write_report
 from exitvoice.scenario import Scenario
 
 SECTIONS = ("Findings in plain words", "Scenario and policy timeline", "Headline numbers",
@@ -120,3 +120,22 @@ def test_report_replaces_only_its_own_file(folders, tmp_path):
     write_report([folders / "run"], tmp_path / "own.html")
     r = exitvoice("report", folders / "run", "--out", tmp_path / "own.html", "--force")
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("values, members, sets, expected", [
+    ([5.0], 1, 1, "single run: no band"),
+    ([5.0, 5.0, 5.0], 3, 1, "3 members, band collapsed: seed noise only and all members agree"),
+    ([5.0, 5.0], 2, 2, "2 members over 2 parameter sets, band collapsed: all members agree"),
+    ([1000.0, 2000.0, 3000.0], 3, 1, "1,100–2,900 (5%–95% of 3 members)"),
+])
+def test_band_labels_say_what_a_band_is(values, members, sets, expected):
+    import numpy as np
+
+    assert band_label("left", np.array(values), members, sets) == expected
+
+
+def test_a_collapsed_ensemble_band_is_not_called_a_single_run(folders):
+    text = build([folders / "ens"])
+    cards = re.findall(r'<div class="card"><span>([^<]*)</span><b>[^<]*</b><span>([^<]*)</span>', text)
+    assert cards and all("single run" not in band for _, band in cards)
+    assert "single run: no band" in build([folders / "run"])

@@ -140,6 +140,22 @@ def scenario_section(case: Case, figures: Figures) -> str:
     return "\n".join(lines)
 
 
+def band_label(metric: str, values: np.ndarray, members: int, sets: int = 1) -> str:
+    """What the band under a headline number is: its 5%–95% range over the members, or why there is none.
+
+    A single run has no band. An ensemble whose members all give the same value has a band of zero width: it says
+    so, and what the members differ in (their random streams, and parameter sets when there are several).
+    """
+    if members <= 1:
+        return "single run: no band"
+    lo, _, hi = band(values)
+    if lo != hi:
+        return f"{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)} (5%–95% of {members} members)"
+    if sets > 1:
+        return f"{members} members over {sets} parameter sets, band collapsed: all members agree"
+    return f"{members} members, band collapsed: seed noise only and all members agree"
+
+
 def headline_section(cmp: Comparison) -> str:
     """Headline numbers with bands, and what the bands include."""
     cards = []
@@ -149,11 +165,11 @@ def headline_section(cmp: Comparison) -> str:
                         ("output_loss_pct_end", "output loss at the end, % of GDP"),
                         ("protesters_peak", "protesters on the peak day")):
             if m in c.metrics:
-                lo, mid, hi = band(c.metrics[m].to_numpy())
-                rng = f"{fmt_metric(m, lo)}–{fmt_metric(m, hi)}" if lo != hi else "single run: no band"
+                values = c.metrics[m].to_numpy()
+                rng = band_label(m, values, c.sim.members, parameter_sets(c))
                 who = f"{_esc(c.name)}: " if len(cmp.cases) > 1 else ""
-                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, mid)}</b>'
-                             f"<span>{rng}</span></div>")
+                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, band(values)[1])}</b>'
+                             f"<span>{_esc(rng)}</span></div>")
     w = cmp.wide().reset_index().rename(columns={"index": "metric"})
     members = {c.sim.members for c in cmp.cases}
     sets = [parameter_sets(c) for c in cmp.cases]
