@@ -6,13 +6,14 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import write_scenario
 from exitvoice import compare, run
 from exitvoice.ensemble import run_ensemble
-from exitvoice.report import band_label, build, write_report
+from exitvoice.report import FIT_CHARTS, band_label, build, write_report
 from exitvoice.scenario import Scenario
 
 SECTIONS = ("Findings in plain words", "Scenario and policy timeline", "Headline numbers",
@@ -98,7 +99,8 @@ def test_a_whole_country_run_gets_no_such_warning():
 def test_several_folders_in_one_report(folders):
     text = build([folders / "run", folders / "ens"])
     assert "Run: rep-a" in text and "Ensemble: rep-a" in text
-    assert text.count("<script") == 1 + text.count("Plotly.newPlot")  # plotly.js once, then one call per chart
+    # plotly.js once, then one call per chart, and the script that fits the charts to the page once
+    assert text.count("<script") == 2 + text.count("Plotly.newPlot")
 
 
 def test_report_of_a_folder_that_is_not_a_result_is_exit_2(tmp_path):
@@ -139,3 +141,57 @@ def test_a_collapsed_ensemble_band_is_not_called_a_single_run(folders):
     cards = re.findall(r'<div class="card"><span>([^<]*)</span><b>[^<]*</b><span>([^<]*)</span>', text)
     assert cards and all("single run" not in band for _, band in cards)
     assert "single run: no band" in build([folders / "run"])
+
+
+def test_charts_show_every_day_of_the_run_and_keep_the_toolbar_off_their_titles(folders):
+    from exitvoice.charts import MODEBAR_PX, bars, callup_chart, series_chart, totals_by
+    from exitvoice.folders import load
+
+    sim = load(folders / "run").cases[0].sim
+    for fig in (series_chart([("a", sim)], "daily_departures_ru", ["RU"], "Departures", "persons per day"),
+                callup_chart([("a", sim)], {"a": 1000.0})):
+        assert [str(x)[:10] for x in fig.layout.xaxis.range] == [str(sim.dates[0].date()), str(sim.dates[-1].date())]
+    long_title = "Crossings by route over the run (land crossings and flights to each destination; leavers)"
+    for fig in (series_chart([("a", sim)], "daily_departures_ru", ["RU"], long_title, "persons per day"),
+                bars(totals_by(sim, "daily_left"), long_title, "persons")):
+        title = fig.layout.title
+        assert title.yref == "container" and (1 - title.y) * fig.layout.height >= MODEBAR_PX - 1e-9
+        assert "<br>" in title.text  # wrapped, not run under the legend
+        assert fig.layout.margin.t >= MODEBAR_PX + 20 * (title.text.count("<br>") + 1)
+
+
+def test_report_charts_fit_their_place_in_a_real_browser(folders, tmp_path):
+    from test_dashboard import BROWSER_ARGS, CHROMIUM, browser
+
+    sync_api = browser()
+    out = write_report([folders / "run"], tmp_path / "r.html")
+    assert FIT_CHARTS.strip() in out.read_text()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = b.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(out.as_uri())
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(1500)
+            fits = page.evaluate("""() => Array.from(document.querySelectorAll('.plotly-graph-div')).map((d) => {
+                const svg = d.querySelector('.main-svg');
+                const box = d.parentElement.getBoundingClientRect();
+                const xa = d._fullLayout && d._fullLayout.xaxis;
+                return {id: d.id, svg: svg ? svg.getBoundingClientRect().width : 0, cell: box.width,
+                        date: xa && xa.type === 'date' ? String(xa.range[1]).slice(0, 10) : null};
+            })""")
+        finally:
+            b.close()
+    last = str(load_dates(folders / "run")[-1].date())
+    assert len(fits) >= 10
+    for f in fits:
+        if f["cell"] > 0:  # drawn (charts inside closed <details> have no width yet)
+            assert f["svg"] <= f["cell"] + 1, f  # the whole chart is visible: not wider than its place
+    dated = [f for f in fits if f["date"] and f["id"] != "fig1"]  # fig1: the policy timeline
+    assert dated and all(f["date"] == last for f in dated), dated  # every dated chart runs to the last day
+
+
+def load_dates(folder: Path):
+    from exitvoice.folders import load
+
+    return load(folder).cases[0].sim.dates

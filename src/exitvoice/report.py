@@ -43,11 +43,27 @@ h2{color:#17324d;border-bottom:2px solid #17324d;padding-bottom:4px}h3{color:#17
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}td,th{border-bottom:1px solid #e3e3e3;padding:4px 10px;
 text-align:left;vertical-align:top}th{background:#f2f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
-.warn{background:#fff6dd;color:#6a4b00;padding:6px 10px;border-radius:4px}
+.grid>div{min-width:0}.warn{background:#fff6dd;color:#6a4b00;padding:6px 10px;border-radius:4px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 14px;
 min-width:190px;background:#f7f9fb}.card b{display:block;font-size:1.35em;color:#17324d}.card span{font-size:.85em}
 details summary{cursor:pointer;color:#17324d;margin:6px 0}code{background:#f0f0f0;padding:0 3px;border-radius:3px}
 """
+
+
+FIT_CHARTS = """
+(function () {
+  // Each chart is drawn while the page is still being read, before its grid cell has its final width: fit every
+  // chart to its cell once the page is laid out, and again whenever a cell changes width (window, <details>).
+  var charts = document.querySelectorAll(".plotly-graph-div");
+  function fit(d) { if (d.offsetWidth > 0 && window.Plotly) { Plotly.Plots.resize(d); } }
+  window.addEventListener("load", function () { charts.forEach(fit); });
+  if (window.ResizeObserver) {
+    var seen = new ResizeObserver(function (entries) { entries.forEach(function (e) { fit(e.target); }); });
+    charts.forEach(function (d) { seen.observe(d); });
+  }
+})();
+"""
+"""Fits every chart of the report to its place on the page (plotly sizes a chart once, when it is drawn)."""
 
 
 def _esc(x) -> str:
@@ -380,6 +396,7 @@ def build(folders: list[str | Path]) -> str:
 it. This file works offline.</p></header>
 <nav>{"<br>".join(nav)}</nav>
 <main>{"".join(bodies)}</main>
+<script type="text/javascript">{FIT_CHARTS}</script>
 </body></html>
 """
 
