@@ -13,6 +13,7 @@ import pytest
 from conftest import write_scenario
 from exitvoice import compare, run
 from exitvoice.ensemble import run_ensemble
+from exitvoice.errors import ExitvoiceError
 from exitvoice.report import FIT_CHARTS, band_label, build, write_report
 from exitvoice.scenario import Scenario
 
@@ -195,3 +196,14 @@ def load_dates(folder: Path):
     from exitvoice.folders import load
 
     return load(folder).cases[0].sim.dates
+
+
+def test_report_into_a_folder_that_does_not_exist_is_refused(folders, tmp_path):
+    out = tmp_path / "nowhere" / "deeper" / "report.html"
+    r = exitvoice("report", folders / "run", "--out", out)
+    assert r.returncode == 2, r.stdout
+    assert "does not exist" in r.stderr and "--out" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "nowhere").exists()  # nothing created
+    with pytest.raises(ExitvoiceError, match="does not exist"):
+        write_report([folders / "run"], out)
+    assert not (tmp_path / "nowhere").exists()

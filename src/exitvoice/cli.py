@@ -402,14 +402,14 @@ def _stored_scenario(folder: Path):
 @app.command()
 def report(
     results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write")] = Path("report.html"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="the HTML file to write, in a folder that exists")]
+    = Path("report.html"),
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace a report written earlier")] = False,
 ) -> None:
     """One self-contained HTML report (interactive charts, opens offline) of result folders."""
-    from .outputs import check_output_file
-    from .report import GENERATOR, write_report
+    from .report import check_report_file, write_report
 
-    check_output_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}')
+    check_report_file(out, force=force, field="--out")
     write_report(results, out, force=force)
     console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
 

@@ -23,13 +23,15 @@ import pandas as pd
 
 from . import __version__, regional
 from .compare import Case, Comparison, band
-from .errors import DataError
+from .errors import DataError, ExitvoiceError
 from .folders import Item, load, parameter_sets
-from .outputs import atomic_file
+from .outputs import atomic_file, check_output_file
 from .units import fmt_metric, fmt_score
 
 GENERATOR = "exitvoice report"
 """The `<meta name="generator">` of every report: `--force` replaces only a file that carries it."""
+MARKER = f'<meta name="generator" content="{GENERATOR}'
+"""What a report written by exitvoice holds in its first bytes."""
 
 
 # -- HTML -------------------------------------------------------------------------------------------------------
@@ -401,9 +403,24 @@ it. This file works offline.</p></header>
 """
 
 
+def check_report_file(out: str | Path, *, force: bool = False, field: str = "out") -> Path:
+    """Check, before any work, that the report can be written to `out`; return it.
+
+    The rules of any output file (`outputs.check_output_file`: not a folder, an existing file only with `force` and
+    only if exitvoice wrote it), and the folder it goes into must exist: a report is one file, and a mistyped
+    folder is refused (exit code 2 on the command line) rather than created.
+    """
+    out = check_output_file(out, force=force, field=field, marker=MARKER)
+    if not out.parent.is_dir():
+        raise ExitvoiceError("the folder of the report does not exist", field=field, given=str(out),
+                             allowed=f"a file in an existing folder (create {out.parent} first)")
+    return out
+
+
 def write_report(folders: list[str | Path], out: str | Path, *, force: bool = False) -> Path:
     """Build the report and write it to `out` atomically (an existing report is replaced only with `force`)."""
+    check_report_file(out, force=force)
     text = build(folders)
-    with atomic_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}') as tmp:
+    with atomic_file(out, force=force, marker=MARKER) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)
