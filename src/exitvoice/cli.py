@@ -420,7 +420,9 @@ def serve(
     = Path("results"),
     port: Annotated[int, typer.Option(help="port (0: any free port)")] = 8050,
     host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
-    scenarios: Annotated[Path, typer.Option(help="folder of the scenario files to offer")] = Path("scenarios"),
+    scenarios: Annotated[Path | None, typer.Option(
+        help="folder of the scenario files to offer (default: the scenarios that come with exitvoice, the "
+             "repository's scenarios/ folder, whatever the current folder)", show_default=False)] = None,
 ) -> None:
     """A dashboard in the browser: move the levers of a scenario, run it, see the map, routes, quota and costs."""
     from .dashboard import serve as make_server
@@ -429,7 +431,8 @@ def serve(
     where = f"http://{host}:{server.server_address[1]}/"
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach this address can run simulations")
-    console.print(f"dashboard at [bold]{where}[/] (results folder {results}); Ctrl-C to stop")
+    console.print(f"dashboard at [bold]{where}[/] (results folder {escape(str(results))}, scenarios from "
+                  f"{escape(str(server.scenarios_folder))}); Ctrl-C to stop")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
