@@ -125,6 +125,17 @@ def test_report_replaces_only_its_own_file(folders, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_report_into_a_folder_that_does_not_exist_is_refused(folders, tmp_path):
+    out = tmp_path / "nowhere" / "deeper" / "report.html"
+    r = exitvoice("report", folders / "run", "--out", out)
+    assert r.returncode == 2, r.stdout
+    assert "does not exist" in r.stderr and "--out" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "nowhere").exists()  # nothing created
+    with pytest.raises(ExitvoiceError, match="does not exist"):
+        write_report([folders / "run"], out)
+    assert not (tmp_path / "nowhere").exists()
+
+
 @pytest.mark.parametrize("values, members, sets, expected", [
     ([5.0], 1, 1, "single run: no band"),
     ([5.0, 5.0, 5.0], 3, 1, "3 members, band collapsed: seed noise only and all members agree"),
@@ -198,12 +209,28 @@ def load_dates(folder: Path):
     return load(folder).cases[0].sim.dates
 
 
-def test_report_into_a_folder_that_does_not_exist_is_refused(folders, tmp_path):
-    out = tmp_path / "nowhere" / "deeper" / "report.html"
-    r = exitvoice("report", folders / "run", "--out", out)
-    assert r.returncode == 2, r.stdout
-    assert "does not exist" in r.stderr and "--out" in r.stderr and "Traceback" not in r.stderr
-    assert not (tmp_path / "nowhere").exists()  # nothing created
-    with pytest.raises(ExitvoiceError, match="does not exist"):
-        write_report([folders / "run"], out)
-    assert not (tmp_path / "nowhere").exists()
+def test_the_demo_ends_with_what_it_found_read_from_the_results(folders, tmp_path):
+    import shutil
+
+    from exitvoice.compare import band
+    from exitvoice.folders import load
+    from exitvoice.verdict import _people
+
+    run_folder = tmp_path / "run"
+    shutil.copytree(folders / "run", run_folder)
+    assert exitvoice("validate", run_folder).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "exitvoice.verdict", run_folder, folders / "cmp"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert 2 <= len(lines) <= 4, lines
+    left = band(load(run_folder).cases[0].metrics["left"].to_numpy())[1]
+    assert f"{_people(left)} left by 5 Oct 2022" in lines[0] and "a single run, so no band" in lines[0]
+    assert "the call-up of" in lines[0] and "from 21 Sep 2022" in lines[0]
+    scores = json.loads((run_folder / "validation" / "scorecard.json").read_text())
+    assert lines[1].startswith("Against the 2022 observations") and f"{scores['median_abs_log_ratio']:.2f}" in lines[1]
+    assert "not like for like" in lines[1]  # a regional run: the warning travels with the scores
+    assert lines[2].startswith("The comparison (2 scenarios") and "rep-a" in lines[2] and "rep-b" in lines[2]
+    recipe = Path(__file__).parents[1].joinpath("Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert recipe.rstrip().splitlines()[-1].strip().endswith(
+        "-m exitvoice.verdict results/russia-2022 results/wave2")  # the demo's last words
