@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,27 +43,33 @@ def is_regional(scenario: Scenario) -> bool:
     return bool(scenario.population.regions)
 
 
-@lru_cache(maxsize=16)
-def _built(key: str):
-    from .pack import load_pack
-    from .population import build_population
-    from .scenario import Scenario
-
-    sc = Scenario.from_dict(json.loads(key), source="<regional shares>")
-    params = sc.parameter_set()
-    pack = load_pack(sc.scenario.country)
-    opts = sc.population
-    nation = build_population(pack, params, scale_to_total=opts.scale_to_total)
-    regions = build_population(pack, params, scale_to_total=opts.scale_to_total, regions=opts.regions)
-    return regions, nation, params
+_BUILT: dict[str, tuple] = {}
+"""The populations of the scenarios seen, by what they depend on (a few at most)."""
 
 
 def _populations(scenario: Scenario):
-    """The simulated regions and the whole country at full scale, and the scenario's parameter values (cached)."""
+    """The simulated regions and the whole country at full scale, and the scenario's parameter values (cached).
+
+    Built straight from the pack (at any `population.total`, without a scenario's size limits, which concern the
+    sample a run simulates): they only give shares.
+    """
+    from .pack import load_pack
+    from .population import build_population
+
     data = scenario.model_dump(mode="json")
-    key = {"scenario": {k: data["scenario"][k] for k in ("name", "start", "end", "country", "allow_outside_range")},
-           "population": {**data["population"], "scale": 1.0}, "parameters": data["parameters"]}
-    return _built(json.dumps(key, sort_keys=True))
+    key = json.dumps({"country": data["scenario"]["country"], "population": {**data["population"], "scale": 1},
+                      "parameters": data["parameters"], "outside": data["scenario"]["allow_outside_range"]},
+                     sort_keys=True)
+    if key not in _BUILT:
+        if len(_BUILT) >= 16:
+            _BUILT.pop(next(iter(_BUILT)))
+        params = scenario.parameter_set()
+        pack = load_pack(scenario.scenario.country)
+        opts = scenario.population
+        nation = build_population(pack, params, scale_to_total=opts.scale_to_total)
+        regions = build_population(pack, params, scale_to_total=opts.scale_to_total, regions=opts.regions)
+        _BUILT[key] = (regions, nation, params)
+    return _BUILT[key]
 
 
 def share(scenario: Scenario, weights: Callable[[Population, object], np.ndarray] | None = None) -> float:
