@@ -56,7 +56,7 @@ SCORES: dict[str, str] = {
     "ard_rescaled": "mean relative difference of where people went",
     "volume_log_ratio": "log ratio of how many left",
     "median_abs_log_ratio": "median absolute log ratio",
-    "mase": "error against a naive forecast (MASE)",
+    "mase": "error against a naive forecast",
     "coverage_50": "observations inside the 50% band",
     "coverage_90": "observations inside the 90% band",
     "n_scored": "observations scored",

@@ -128,7 +128,8 @@ def comparison_lines(folder: Path) -> list[str]:
     if ranked:
         def amount(s: dict) -> str:
             q = s["metrics"][key]
-            return _people(q["q50"]) + (f" [{_people(q['q05'])}–{_people(q['q95'])}]" if q["q05"] != q["q95"] else "")
+            lo, hi = _people(q["q05"]), _people(q["q95"])
+            return _people(q["q50"]) + (f" [{lo}–{hi}]" if lo != hi else "")
 
         what = "since the call-up" if key == "left_since_callup" else "over the run"
         line += f"fewest leave {what} under {ranked[0]['name']} ({amount(ranked[0])})"
