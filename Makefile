@@ -34,6 +34,9 @@ demo: venv
 	@echo "Open results/report.html in a browser (it works offline). Look first at 'Findings in plain words',"
 	@echo "then at the 'Validation scorecard' (what the 2022 run gets right and wrong, with sources)."
 	@echo "Move the levers yourself: $(BIN)/exitvoice serve results   (then open http://127.0.0.1:8050/)"
+	@echo ""
+	@echo "== What the demo found (read from the result folders above)"
+	@$(BIN)/python -m exitvoice.verdict results/russia-2022 results/wave2
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -62,3 +62,33 @@ def test_ensemble_progress_moves_day_by_day_not_member_by_member(tmp_path, jobs)
     assert seen[-1] == 2
     assert any(0 < x < 1 for x in seen)  # progress before the first member is done
     assert seen == sorted(seen)
+
+
+def test_calibrate_with_workers_runs_from_a_script_without_a_main_guard(tmp_path):
+    """`calibrate(..., jobs=2)` starts its extra workers as fresh interpreters: the script runs once, not per worker."""
+    a = write_scenario(tmp_path / "a.toml", "cal-script", "2022-09-24")
+    script = tmp_path / "calibrate_script.py"
+    script.write_text(
+        "from exitvoice import Scenario\n"
+        "from exitvoice.calibrate import Settings, calibrate\n"
+        "from exitvoice.observations import pack_observations, read_observations\n"
+        f"sc = Scenario.from_toml({str(a)!r})\n"
+        "obs = read_observations(pack_observations())\n"
+        "st = calibrate(sc, obs, Settings(params=['exit.beta_risk'], trials=4, seed=1),\n"
+        f"               storage='journal:{tmp_path / 'study.log'}', study='s', jobs=2)\n"
+        "print('COMPLETED', sum(t.state.name == 'COMPLETE' for t in st.trials))\n"
+        "print('SCRIPT DONE')\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("SCRIPT DONE") == 1  # the worker did not re-run the script
+    assert "COMPLETED 4" in proc.stdout  # both processes worked on the one study
+
+
+def test_an_error_in_a_background_worker_reaches_the_caller_as_itself(tmp_path):
+    from exitvoice.ensemble import read_posterior
+    from exitvoice.errors import ExitvoiceError
+    from exitvoice.workers import BackgroundTask
+
+    task = BackgroundTask(read_posterior, (str(tmp_path / "nope.csv"), None))
+    with pytest.raises(ExitvoiceError, match="no such posterior file"):
+        task.result()

@@ -76,9 +76,15 @@ def test_set_overrides_parameters_and_policy_fields(small, tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert s["parameters_changed"] == {"exit.beta_risk": 0}
-    assert s["totals"]["quota_target"] == 1000
+    # a regional run: the national target of 1,000 falls to the regions simulated by their share of the call-up
+    (scaled,) = s["coverage"]["figures_for_regions"]
+    assert scaled["national"] == 1000 and 0 < s["totals"]["quota_target"] == round(scaled["regions"]) < 1000
     assert s["warnings"] == ["exit.beta_risk = 0 is outside its declared range [5, 500] per unit risk"]
     assert "warning" in r.stdout and "exit.beta_risk = 0" in r.stdout
+    r = exitvoice("run", small, "--out", tmp_path / "given", "--no-plots", "--set", "mobilisation.target=1000",
+                  "--set", 'mobilisation.figures_for="regions"')  # the target is for the regions: used as given
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "given" / "summary.json").read_text())["totals"]["quota_target"] == 1000
 
 
 @pytest.mark.parametrize("edit,field", [

@@ -26,6 +26,7 @@ def server(tmp_path_factory):
     (base / "scenarios").mkdir()
     write_scenario(base / "scenarios" / "a.toml", "dash-a", "2022-10-10")
     write_scenario(base / "scenarios" / "b.toml", "dash-b", "2022-10-10", mobilisation=False)
+    (base / "scenarios" / "c.toml").write_text(RUMOUR_SCENARIO)
     srv = serve(base / "results", base / "scenarios", port=0)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -44,6 +45,49 @@ def post(url: str, body: dict) -> tuple[int, dict]:
 
 
 LEVERS = {"scenario": "dash-a", "callup_target": 300000, "callup_start": "2022-09-21"}
+# A rumour whose credibility names a declared parameter, set by the scenario to 0.35 (the parameter's default and
+# the slider's old fallback are both 0.5): the page must start from 0.35.
+RUMOUR_SCENARIO = """[scenario]
+name = "dash-c"
+start = 2022-09-14
+end = 2022-10-10
+[population]
+scale = 0.02
+regions = ["SE", "AST"]
+[parameters]
+"events2022.closure_rumour_credibility" = 0.35
+[[policy]]
+type = "rumour"
+start = 2022-09-25
+kind = "closure"
+credibility = "events2022.closure_rumour_credibility"
+half_life_days = 4
+"""
+
+
+def get(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def test_options_give_a_rumours_credibility_as_a_number_even_when_it_names_a_parameter(server):
+    url, _ = server
+    scenarios = {s["name"]: s for s in get(url + "/api/options")["scenarios"]}
+    assert scenarios["dash-c"]["rumour_credibility"] == 0.35
+    assert scenarios["dash-a"]["rumour_credibility"] is None
+
+
+def test_an_untouched_rumour_lever_keeps_the_scenarios_rumour(server):
+    from exitvoice.dashboard import Levers, apply_levers
+    from exitvoice.scenario import Scenario
+
+    base = Scenario.from_toml(server[1] / "scenarios" / "c.toml")
+    lv = Levers(scenario="dash-c", callup_target=0, callup_start="2022-09-21")  # what the page sends untouched
+    (rumour,) = [p for p in apply_levers(base, lv, []).policy if p.type == "rumour"]
+    assert rumour.credibility == "events2022.closure_rumour_credibility"  # still the named parameter
+    lv = Levers(scenario="dash-c", callup_target=0, callup_start="2022-09-21", rumour_credibility=0.8)
+    (rumour,) = [p for p in apply_levers(base, lv, []).policy if p.type == "rumour"]
+    assert rumour.credibility == 0.8
 
 
 def test_binds_localhost_by_default(server):
@@ -110,20 +154,34 @@ def test_dashboard_in_a_real_browser(server, tmp_path):
             errors = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
+            sent = []
+            page.on("request", lambda r: sent.append(json.loads(r.post_data)) if r.url.endswith("/api/run") else None)
             page.goto(url)
             page.wait_for_selector("#scenario option", state="attached")
             assert page.input_value("#callup_target") == "300000"
+            # before the first run: a plain message, no empty chart frames
+            assert page.is_visible("#placeholder") and "press Run" in page.inner_text("#placeholder")
+            assert not page.is_visible("#charts") and page.locator(".js-plotly-plot").count() == 0
+            page.select_option("#scenario", "dash-c")  # its rumour's credibility names a parameter set to 0.35
+            assert page.input_value("#rumour_credibility") == "0.35"
+            assert page.inner_text("#rumour_credibility_v") == "0.35"
+            page.select_option("#scenario", "dash-a")
             run_id = page.evaluate("document.body.dataset.runId")
             page.click("#run")
             page.wait_for_function(f"document.body.dataset.runId !== '{run_id}'", timeout=300_000)
+            assert sent[-1]["rumour_credibility"] is None  # not moved: not sent, the scenario's rumours stay
+            assert not page.is_visible("#placeholder") and page.is_visible("#charts")
             first = page.inner_text("[data-metric=mobilised] b")
             first_line = page.evaluate("JSON.stringify(document.getElementById('chart-quota').data[0].y)")
             assert "regional sample" in page.inner_text("#scope_note")
             page.fill("#callup_target", "100000")  # a lever changes
             page.select_option("#closed_crossings", ["upper_lars"])
+            page.locator("#rumour_credibility").fill("0.2")  # moved by the user: sent
+            page.locator("#rumour_credibility").dispatch_event("input")
             run_id = page.evaluate("document.body.dataset.runId")
             page.click("#run")
             page.wait_for_function(f"document.body.dataset.runId !== '{run_id}'", timeout=300_000)
+            assert sent[-1]["rumour_credibility"] == 0.2
             second = page.inner_text("[data-metric=mobilised] b")
             second_line = page.evaluate("JSON.stringify(document.getElementById('chart-quota').data[0].y)")
             assert first != second  # a headline number changed
@@ -150,3 +208,20 @@ def test_serve_with_bad_input_is_exit_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "file")], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "not a folder" in r.stderr
+
+
+def test_serve_offers_the_scenarios_that_come_with_exitvoice_from_any_folder(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here
+    srv = serve(tmp_path / "results", port=0)
+    try:
+        assert srv.scenarios_folder == root / "scenarios"
+    finally:
+        srv.server_close()
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", "--help"], capture_output=True, text=True,
+                       env={**os.environ, "COLUMNS": "200"}, timeout=60)
+    assert "scenarios that come with exitvoice" in r.stdout and "whatever the current folder" in r.stdout

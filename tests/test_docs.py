@@ -31,3 +31,18 @@ def test_model_sections_are_cited_from_docs_model_md():
             assert "MODEL §" not in text, f"{page.relative_to(ROOT)} cites a file not in the repository"
         for anchor in re.findall(r"model\.md#([\w-]+)", text):
             assert anchor in anchors, f"{page.relative_to(ROOT)}: no section #{anchor} in docs/model.md"
+
+
+def test_the_code_cites_sections_that_docs_model_md_has():
+    """Docstrings and comments cite `docs/model.md §n` (a file in the repository), and §n exists there."""
+    model = (ROOT / "docs" / "model.md").read_text()
+    sections = {int(n) for n in re.findall(r"^## (\d+)\. ", model, flags=re.M)}
+    cited = 0
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        text = path.read_text()
+        assert "MODEL §" not in text, f"{path.relative_to(ROOT)} cites MODEL §n, a file not in the repository"
+        for first, last in re.findall(r"docs/model\.md §(\d+)(?:[–-](\d+))?", text):
+            cited += 1
+            for n in range(int(first), int(last or first) + 1):
+                assert n in sections, f"{path.relative_to(ROOT)}: docs/model.md has no §{n}"
+    assert cited >= 29

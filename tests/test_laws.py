@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from conftest import MOBILISATION, small_scenario
+from exitvoice import regional
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
 from exitvoice.policies import DayPolicy
@@ -589,7 +590,9 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
     apps = eng.pp_ring[0].copy()
     assert abs(_z(apps.sum(), n.sum(), -np.expm1(-0.004))) < Z
     assert (apps[~eng.may_apply] == 0).all()
-    cap = int(14000 * eng.scenario.population.scale)
+    # the national capacity, for the regions simulated (their share of the adults who may apply) and the sample
+    cap = int(14000 * regional.passport_share(eng.scenario) * eng.scenario.population.scale)
+    assert 0 < regional.passport_share(eng.scenario) < 1
     assert apps.sum() > cap  # the capacity binds on the due day
     holders0 = (eng.X.sum(axis=1) * eng.pop.passport).sum()
     issued = []

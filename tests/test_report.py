@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from conftest import write_scenario
 from exitvoice import compare, run
 from exitvoice.ensemble import run_ensemble
-from exitvoice.report import build, write_report
+from exitvoice.errors import ExitvoiceError
+from exitvoice.report import FIT_CHARTS, band_label, build, write_report
 from exitvoice.scenario import Scenario
 
 SECTIONS = ("Findings in plain words", "Scenario and policy timeline", "Headline numbers",
@@ -70,12 +73,35 @@ def test_report_of_a_validation_folder_shows_the_scorecard_with_sources(folders,
     text = build([tmp_path / "val"])
     assert "<h2>Validation scorecard</h2>" in text
     assert "https://" in text.split("Every scored observation", 1)[1]  # each observation with its source
+    assert "median absolute log ratio (median_abs_log_ratio)" in text  # scores in words, with their key
+
+
+def test_validating_a_regional_run_says_plainly_it_is_not_like_for_like(folders, tmp_path):
+    r = exitvoice("validate", folders / "run", "--out", tmp_path / "val")
+    assert r.returncode == 0, r.stderr
+    err = " ".join(r.stderr.split())
+    assert "warning:" in err and "only part of the country" in err and "not like for like" in err
+    assert "3 of the 83 regions" in err
+    (warning,) = json.loads((tmp_path / "val" / "scorecard.json").read_text())["warnings"]
+    assert "not like for like" in warning
+    assert "not like for like" in " ".join(r.stdout.split())  # and under the scores
+    assert "<b>Warning:</b> the run covers only part of the country" in build([tmp_path / "val"])
+    assert "not like for like" in build([folders / "run"])  # scored on the spot: the same warning
+
+
+def test_a_whole_country_run_gets_no_such_warning():
+    from exitvoice import regional
+
+    sc = Scenario.from_dict({"scenario": {"name": "w", "start": "2022-09-14", "end": "2022-09-20"},
+                             "population": {"scale": 0.01}}, source="t")
+    assert regional.national_comparison_warning(sc) is None
 
 
 def test_several_folders_in_one_report(folders):
     text = build([folders / "run", folders / "ens"])
     assert "Run: rep-a" in text and "Ensemble: rep-a" in text
-    assert text.count("<script") == 1 + text.count("Plotly.newPlot")  # plotly.js once, then one call per chart
+    # plotly.js once, then one call per chart, and the script that fits the charts to the page once
+    assert text.count("<script") == 2 + text.count("Plotly.newPlot")
 
 
 def test_report_of_a_folder_that_is_not_a_result_is_exit_2(tmp_path):
@@ -97,3 +123,114 @@ def test_report_replaces_only_its_own_file(folders, tmp_path):
     write_report([folders / "run"], tmp_path / "own.html")
     r = exitvoice("report", folders / "run", "--out", tmp_path / "own.html", "--force")
     assert r.returncode == 0, r.stderr
+
+
+def test_report_into_a_folder_that_does_not_exist_is_refused(folders, tmp_path):
+    out = tmp_path / "nowhere" / "deeper" / "report.html"
+    r = exitvoice("report", folders / "run", "--out", out)
+    assert r.returncode == 2, r.stdout
+    assert "does not exist" in r.stderr and "--out" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "nowhere").exists()  # nothing created
+    with pytest.raises(ExitvoiceError, match="does not exist"):
+        write_report([folders / "run"], out)
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.parametrize("values, members, sets, expected", [
+    ([5.0], 1, 1, "single run: no band"),
+    ([5.0, 5.0, 5.0], 3, 1, "3 members, band collapsed: seed noise only and all members agree"),
+    ([5.0, 5.0], 2, 2, "2 members over 2 parameter sets, band collapsed: all members agree"),
+    ([1000.0, 2000.0, 3000.0], 3, 1, "1,100–2,900 (5%–95% of 3 members)"),
+])
+def test_band_labels_say_what_a_band_is(values, members, sets, expected):
+    import numpy as np
+
+    assert band_label("left", np.array(values), members, sets) == expected
+
+
+def test_a_collapsed_ensemble_band_is_not_called_a_single_run(folders):
+    text = build([folders / "ens"])
+    cards = re.findall(r'<div class="card"><span>([^<]*)</span><b>[^<]*</b><span>([^<]*)</span>', text)
+    assert cards and all("single run" not in band for _, band in cards)
+    assert "single run: no band" in build([folders / "run"])
+
+
+def test_charts_show_every_day_of_the_run_and_keep_the_toolbar_off_their_titles(folders):
+    from exitvoice.charts import MODEBAR_PX, bars, callup_chart, series_chart, totals_by
+    from exitvoice.folders import load
+
+    sim = load(folders / "run").cases[0].sim
+    for fig in (series_chart([("a", sim)], "daily_departures_ru", ["RU"], "Departures", "persons per day"),
+                callup_chart([("a", sim)], {"a": 1000.0})):
+        assert [str(x)[:10] for x in fig.layout.xaxis.range] == [str(sim.dates[0].date()), str(sim.dates[-1].date())]
+    long_title = "Crossings by route over the run (land crossings and flights to each destination; leavers)"
+    for fig in (series_chart([("a", sim)], "daily_departures_ru", ["RU"], long_title, "persons per day"),
+                bars(totals_by(sim, "daily_left"), long_title, "persons")):
+        title = fig.layout.title
+        assert title.yref == "container" and (1 - title.y) * fig.layout.height >= MODEBAR_PX - 1e-9
+        assert "<br>" in title.text  # wrapped, not run under the legend
+        assert fig.layout.margin.t >= MODEBAR_PX + 20 * (title.text.count("<br>") + 1)
+
+
+def test_report_charts_fit_their_place_in_a_real_browser(folders, tmp_path):
+    from test_dashboard import BROWSER_ARGS, CHROMIUM, browser
+
+    sync_api = browser()
+    out = write_report([folders / "run"], tmp_path / "r.html")
+    assert FIT_CHARTS.strip() in out.read_text()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = b.new_page(viewport={"width": 1300, "height": 900})
+            page.goto(out.as_uri())
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(1500)
+            fits = page.evaluate("""() => Array.from(document.querySelectorAll('.plotly-graph-div')).map((d) => {
+                const svg = d.querySelector('.main-svg');
+                const box = d.parentElement.getBoundingClientRect();
+                const xa = d._fullLayout && d._fullLayout.xaxis;
+                return {id: d.id, svg: svg ? svg.getBoundingClientRect().width : 0, cell: box.width,
+                        date: xa && xa.type === 'date' ? String(xa.range[1]).slice(0, 10) : null};
+            })""")
+        finally:
+            b.close()
+    last = str(load_dates(folders / "run")[-1].date())
+    assert len(fits) >= 10
+    for f in fits:
+        if f["cell"] > 0:  # drawn (charts inside closed <details> have no width yet)
+            assert f["svg"] <= f["cell"] + 1, f  # the whole chart is visible: not wider than its place
+    dated = [f for f in fits if f["date"] and f["id"] != "fig1"]  # fig1: the policy timeline
+    assert dated and all(f["date"] == last for f in dated), dated  # every dated chart runs to the last day
+
+
+def load_dates(folder: Path):
+    from exitvoice.folders import load
+
+    return load(folder).cases[0].sim.dates
+
+
+def test_the_demo_ends_with_what_it_found_read_from_the_results(folders, tmp_path):
+    import shutil
+
+    from exitvoice.compare import band
+    from exitvoice.folders import load
+    from exitvoice.verdict import _people
+
+    run_folder = tmp_path / "run"
+    shutil.copytree(folders / "run", run_folder)
+    assert exitvoice("validate", run_folder).returncode == 0
+    r = subprocess.run([sys.executable, "-m", "exitvoice.verdict", run_folder, folders / "cmp"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert 2 <= len(lines) <= 4, lines
+    left = band(load(run_folder).cases[0].metrics["left"].to_numpy())[1]
+    assert f"{_people(left)} left by 5 Oct 2022" in lines[0] and "a single run, so no band" in lines[0]
+    assert "the call-up of" in lines[0] and "from 21 Sep 2022" in lines[0]
+    scores = json.loads((run_folder / "validation" / "scorecard.json").read_text())
+    assert lines[1].startswith("Against the 2022 observations") and f"{scores['median_abs_log_ratio']:.2f}" in lines[1]
+    assert "not like for like" in lines[1]  # a regional run: the warning travels with the scores
+    assert lines[2].startswith("The comparison (2 scenarios") and "rep-a" in lines[2] and "rep-b" in lines[2]
+    recipe = Path(__file__).parents[1].joinpath("Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert recipe.rstrip().splitlines()[-1].strip().endswith(
+        "-m exitvoice.verdict results/russia-2022 results/wave2")  # the demo's last words

@@ -4,6 +4,7 @@ repr, Python-worded errors, --version, flags without <bool>, --set population.sc
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -154,3 +155,65 @@ def test_comparison_files_hold_whole_people(tmp_path):
     assert len(people) and (people[["q05", "q50", "q95"]].dropna() % 1 == 0).all().all()
     fill = t[t.metric == "quota_fill"].q50.iloc[0]
     assert float(f"{fill:.4g}") == fill  # 4 significant digits
+
+
+def _row(text: str, label: str) -> str:
+    """The value printed on the row `label` of a rich table."""
+    m = re.search(rf"{re.escape(label)}\s*│\s*([^│]+?)\s*│", text)
+    assert m, label
+    return m.group(1)
+
+
+def test_run_summary_says_what_the_run_covers_and_prints_the_reports_numbers(tmp_path):
+    from exitvoice.report import build
+
+    a = write_scenario(tmp_path / "a.toml", "covers", "2022-10-05", regions=("SE", "AST", "MOW"))
+    r = exitvoice("run", a, "--out", tmp_path / "run", "--no-plots", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "covers a 0.02 sample of 3 of the 83 regions (SE, AST, MOW" in out
+    assert "scaled up by 1/0.02 to the whole population of the regions simulated" in out
+    assert "Figures are for these regions only" in out and "of the national 300,000" in out
+    report = build([tmp_path / "run"])
+    cards = dict(re.findall(r'<div class="card"><span>([^<]*)</span><b>([^<]*)</b>', report))
+    for row, card in (("left (departures of leavers)", "left the country"), ("abroad at the end", "abroad at the end"),
+                      ("mobilised (all call-ups)", "mobilised"), ("protesters on the peak day",
+                                                                  "protesters on the peak day")):
+        assert _row(r.stdout, row).split(" (")[0] == cards[card], row  # one rounding, one scale: the same figure
+
+
+def test_a_whole_country_run_says_so():
+    from exitvoice.cli import _covers
+
+    summary = {"population_scale": 1.0, "population": 146_980_061,
+               "coverage": {"regions": None, "description": "the whole country"}}
+    assert _covers(summary) == "covers the whole country: 146,980,061 people simulated."
+    summary["population_scale"] = 0.01
+    summary["coverage"]["description"] = "a 0.01 sample of the whole country"
+    assert "a 0.01 sample of the whole country" in _covers(summary) and "1/0.01" in _covers(summary)
+
+
+def test_the_ensemble_table_shows_labels_not_keys(tmp_path):
+    from exitvoice.cli import _ensemble_table
+    from exitvoice.ensemble import run_ensemble
+
+    sc = Scenario.from_toml(write_scenario(tmp_path / "a.toml", "ens-labels", "2022-09-26"))
+    console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(_ensemble_table(run_ensemble(sc, 2, seed=1).summary()))
+    text = console.export_text()
+    assert "abroad at the end" in text and "quota fill (all call-ups)" in text and "peak queue wait (hours)" in text
+    assert not re.search(r"\b(abroad_at_end|quota_fill|peak_queue_wait_hours|protesters_peak)\b", text)
+    assert "covers a 0.02 sample of 2 of the 83 regions" in " ".join(text.split())
+
+
+def test_one_rounding_rule_for_the_terminal_the_report_and_the_dashboard():
+    import importlib
+
+    from exitvoice import report
+    from exitvoice.units import fmt_metric
+
+    compare_module = importlib.import_module("exitvoice.compare")  # `exitvoice.compare` is also the function
+
+    assert compare_module.fmt_metric is fmt_metric and report.fmt_metric is fmt_metric  # the dashboard: compare's
+    assert fmt_metric("left", 1_134_540.4) == "1,134,540" and fmt_metric("quota_fill", 1.104) == "1.10"
+    assert fmt_metric("output_loss_rub_cumulative", 81.5e9) == "82" and fmt_metric("days_to_fill", float("nan")) == "—"

@@ -34,7 +34,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -432,17 +431,13 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
     if jobs < 1:
         raise ExitvoiceError("must be at least 1", field="--jobs", given=jobs)
     others = []
-    ctx = get_context("spawn")
-    stop = ctx.Event()
-    if jobs > 1:
+    if jobs > 1:  # fresh interpreters that import only exitvoice: safe in a script without a __main__ guard
+        from .workers import BackgroundTask
+
         shares = [missing // jobs + (1 if i < missing % jobs else 0) for i in range(jobs)]
-        for w, n in enumerate(shares[1:], start=1):
-            if n:
-                p = ctx.Process(target=_worker, args=(sc_json, source, obs, settings, storage, study, n, w,
-                                                      os.getpid(), stop))
-                with _ignored_interrupts():  # the worker starts with Ctrl-C ignored (see _worker)
-                    p.start()
-                others.append(p)
+        with _ignored_interrupts():  # the workers start with Ctrl-C ignored (see _worker)
+            others = [BackgroundTask(_worker, (sc_json, source, obs, settings, storage, study, n, w, os.getpid()))
+                      for w, n in enumerate(shares[1:], start=1) if n]
         missing = shares[0]
 
     def tick(study) -> None:
@@ -450,20 +445,27 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
             best = study.best_value if _completed(study) else None
             progress(_completed(study), settings.trials, best)
 
+    done, interrupted = False, False
     try:
         _optimize(st, _objective(sc_json, source, obs, settings, decl), missing, after=tick)
-        for p in others:
-            p.join()
-    except BaseException:
-        stop.set()
+        done = True
+    except KeyboardInterrupt:
+        interrupted = True
         for p in others:  # a signal sent to this process alone: pass it on, so each worker ends its trial cleanly
-            if p.is_alive():
-                os.kill(p.pid, signal.SIGINT)
-        with _held_interrupts():
-            for p in others:
-                p.join()
-            fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
+            p.interrupt()
         raise
+    finally:
+        errors = []
+        for p in others:  # wait for every worker
+            try:
+                p.result(interrupted=interrupted)
+            except Exception as exc:  # noqa: BLE001 - raised below, once every worker has ended
+                errors.append(exc)
+        if interrupted:
+            with _held_interrupts():
+                fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
+        if errors and done:  # a worker's error, when this process's own trials went well
+            raise errors[0]
     if progress:
         progress(_completed(st), settings.trials, st.best_value)
     return st

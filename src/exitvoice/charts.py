@@ -8,6 +8,8 @@ their name in the pack, and every axis carries its unit.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,6 +22,28 @@ PALETTE = qualitative.Dark24  # 24 distinct colours: no two destinations share o
 LAYOUT = dict(template="plotly_white", height=380, margin=dict(l=70, r=20, t=60, b=50),
               legend=dict(orientation="v", x=1.02, y=1, xanchor="left"), hovermode="x unified",
               font=dict(size=12))
+MODEBAR_PX = 42
+"""Height of the strip at the top of a chart where plotly's toolbar (the modebar) appears: titles start below it."""
+TITLE_CHARS = 64
+"""Characters of a title line: longer titles wrap, so that no title runs under the legend or off the chart."""
+
+
+def layout(title: str, **overrides) -> dict:
+    """The shared layout, with the title left-aligned below the toolbar strip and wrapped to fit the chart."""
+    lines = textwrap.wrap(title, TITLE_CHARS) or [""]
+    height = overrides.get("height", LAYOUT["height"])
+    out = {**LAYOUT, "title": dict(text="<br>".join(lines), x=0.01, xanchor="left", y=1 - MODEBAR_PX / height,
+                                    yanchor="top", yref="container", font=dict(size=15)),
+           "margin": dict(l=70, r=20, t=MODEBAR_PX + 20 * len(lines) + 16, b=50)}
+    out.update(overrides)
+    return out
+
+
+def _full_range(fig: go.Figure, sims) -> None:
+    """Show every day of the run on the date axis, from its first to its last."""
+    sims = [s for s in sims if len(s.dates)]
+    if sims:
+        fig.update_xaxes(range=[min(s.dates[0] for s in sims), max(s.dates[-1] for s in sims)])
 
 
 def _rgba(colour: str, alpha: float) -> str:
@@ -75,7 +99,8 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
             b = band(sim, quantity, g)
             if b is not None:
                 add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
-    fig.update_layout(title=title, yaxis_title=ytitle, xaxis_title="date", **LAYOUT)
+    fig.update_layout(yaxis_title=ytitle, xaxis_title="date", **layout(title))
+    _full_range(fig, [sim for _, sim in cases])
     ymax = max((float(np.nanmax(t.y)) for t in fig.data if t.y is not None and len(t.y)), default=0.0)
     fig.update_yaxes(rangemode="tozero", tickformat="~s" if ymax >= 1e4 else None)  # 1.2M, never "500m" hours
     return fig
@@ -96,8 +121,9 @@ def callup_chart(cases: list[tuple[str, Simulated]], targets: dict[str, float]) 
         if targets.get(name):
             fig.add_trace(go.Scatter(x=[sim.dates[0], sim.dates[-1]], y=[targets[name]] * 2, mode="lines",
                                      line=dict(color=colour, dash="dash", width=1), name=f"quota target{suffix}"))
-    fig.update_layout(title="The call-up against its quota", yaxis_title="persons (cumulative)",
-                      xaxis_title="date", **LAYOUT)
+    fig.update_layout(yaxis_title="persons (cumulative)", xaxis_title="date",
+                      **layout("The call-up against its quota"))
+    _full_range(fig, [sim for _, sim in cases])
     fig.update_yaxes(rangemode="tozero", tickformat="~s")
     return fig
 
@@ -123,8 +149,7 @@ def bars(frame: pd.DataFrame, title: str, xtitle: str, *, top: int = 15, country
                      arrayminus=(f.q50 - f.q05).clip(lower=0), color="#444", thickness=1)
         if (f.q95 > f.q05).any() else None,
         hovertemplate="%{y}: %{x:,.0f}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title=xtitle, **{**LAYOUT, "height": max(300, 60 + 24 * len(f)),
-                                                          "hovermode": "closest"})
+    fig.update_layout(xaxis_title=xtitle, **layout(title, height=max(300, 90 + 24 * len(f)), hovermode="closest"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(tickformat="~s")
     return fig
@@ -142,8 +167,8 @@ def timeline_chart(scenario: dict) -> go.Figure:
         fig.add_trace(go.Scatter(x=[start, end], y=[i, i], mode="lines+markers", line=dict(width=14,
                       color=PALETTE[i % len(PALETTE)]), marker=dict(size=6), name=p["type"], showlegend=False,
                       hovertemplate=f"{p['type']}: {text}<br>%{{x|%d %b %Y}}<extra></extra>"))
-    fig.update_layout(title="Policy timeline", xaxis_title="date", **{**LAYOUT, "height": 120 + 34 * len(pols),
-                                                                      "hovermode": "closest"})
+    fig.update_layout(xaxis_title="date", **layout("Policy timeline", height=150 + 34 * len(pols),
+                                                   hovermode="closest"))
     names = [f"{p['type']}: {p['label']}" if p.get("label") else p["type"] for p in pols]
     fig.update_yaxes(tickvals=list(range(len(pols))), ticktext=[n if len(n) <= 48 else n[:47] + "…" for n in names],
                      autorange="reversed")
@@ -152,9 +177,22 @@ def timeline_chart(scenario: dict) -> go.Figure:
 
 
 def policy_text(p: dict) -> str:
-    """The fields of a policy other than its type and dates, in one line."""
+    """The fields of a policy that are set, other than its type and dates, in one line.
+
+    Nested tables show only their set fields: `who={sex=male, age_max=49}`, not every filter left out as None.
+    """
+    def shown(v):
+        if isinstance(v, dict):
+            inner = {k: shown(x) for k, x in v.items()}
+            inner = {k: x for k, x in inner.items() if x not in (None, [], {}, "")}
+            return "{" + ", ".join(f"{k}={x}" for k, x in inner.items()) + "}" if inner else None
+        if isinstance(v, list):
+            return "[" + ", ".join(str(shown(x)) for x in v) + "]" if v else None
+        return v
+
     skip = {"type", "start", "end"}
-    return ", ".join(f"{k}={v}" for k, v in p.items() if k not in skip and v not in (None, [], {}, ""))
+    values = {k: shown(v) for k, v in p.items() if k not in skip}
+    return ", ".join(f"{k}={v}" for k, v in values.items() if v not in (None, [], {}, ""))
 
 
 def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
@@ -165,7 +203,7 @@ def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
     quantities = list(dict.fromkeys(scored.quantity))
     if not quantities:
         fig = go.Figure()
-        fig.update_layout(title="No observation could be scored", **LAYOUT)
+        fig.update_layout(**layout("No observation could be scored"))
         return fig
     fig = make_subplots(rows=len(quantities), cols=1, subplot_titles=[QUANTITY_TITLES.get(q, q) for q in quantities],
                         vertical_spacing=0.5 / max(len(quantities), 1))
@@ -185,9 +223,9 @@ def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
             hovertemplate="observed %{y:,.0f}<br>%{customdata}<extra></extra>"), row=k, col=1)
         fig.update_yaxes(type="log", title_text=QUANTITY_UNITS.get(q, "persons"), row=k, col=1)
         fig.update_xaxes(tickangle=-35, tickfont=dict(size=10), row=k, col=1)
-    fig.update_layout(title="Validation: observations against the simulation", template="plotly_white",
-                      height=330 * len(quantities), margin=dict(l=70, r=20, t=80, b=60), hovermode="closest",
-                      legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0))
+    fig.update_layout(**layout("Validation: observations against the simulation", height=330 * len(quantities),
+                               hovermode="closest", legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0)))
+    fig.update_layout(margin=dict(l=70, r=20, t=MODEBAR_PX + 80, b=60))  # the title, then the legend above panel 1
     return fig
 
 
@@ -260,9 +298,9 @@ def crossings_map(sim: Simulated, country: str = "russia", regions_left: pd.Seri
             marker=dict(size=size[part.index], color=colours[d], line=dict(width=1, color="white")),
             text=[f"{label('crossing:' + c, country)} → {dest_names.get(d, d)}: {n:,.0f} crossed"
                   for c, n in zip(part.crossing_id, part.n, strict=True)], hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(title="Where people crossed (land crossings, size: people over the run)",
-                      xaxis_title="longitude (°E)", yaxis_title="latitude (°N)",
-                      **{**LAYOUT, "height": 460, "hovermode": "closest"})
+    fig.update_layout(xaxis_title="longitude (°E)", yaxis_title="latitude (°N)",
+                      **layout("Where people crossed (land crossings, size: people over the run)", height=460,
+                               hovermode="closest"))
     lon = np.r_[reg.lon.to_numpy(float), cr.lon.to_numpy(float)]
     lat = np.r_[reg.lat.to_numpy(float), cr.lat.to_numpy(float)]
     fig.update_xaxes(range=[lon.min() - 2.5, lon.max() + 4.5])  # the pack's regions and crossings (Russia: 18–182)

@@ -73,41 +73,67 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
     return out
 
 
+def _covers(summary: dict) -> str:
+    """What a run covers and what its printed figures are, in words (a sample, some regions, the whole country)."""
+    scale = summary.get("population_scale", 1.0)
+    cov = summary.get("coverage") or {}
+    what = cov.get("description") or (f"a {scale:.4g} sample of the whole country" if scale < 1 else
+                                      "the whole country")
+    where = "of the regions simulated" if cov.get("regions") else "of the whole country"
+    text = f"covers {what}: {summary.get('population', 0):,} people simulated."
+    if scale < 1:
+        text += (f" Counts are scaled up by 1/{scale:.4g} to the whole population {where} (summary.json keeps the "
+                 "sample's own counts); sampling adds noise to small numbers.")
+    if cov.get("regions"):
+        scaled = [f"{f['policy']}: {f['field']} {f['regions']:,.0f} of the national {f['national']:,}"
+                  for f in cov.get("figures_for_regions", []) if f.get("given_for") == "country"]
+        text += (" Figures are for these regions only" + (f"; national figures scaled to their share ("
+                                                          f"{'; '.join(scaled)})" if scaled else "") + ".")
+    return text
+
+
+def _fmt_total(key: str, x, scale: float) -> str:
+    """A summary total as the report shows it: whole-population terms, one rounding rule (`units.fmt_metric`)."""
+    from .units import fmt_metric, scaled_up
+
+    return fmt_metric(key, scaled_up(key, x, scale))
+
+
 def _summary_table(summary: dict) -> Table:
-    t = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['start']} to {summary['end']}")
+    from .labels import label, metric_label
+    from .units import tidy_summary
+
+    summary = tidy_summary(summary)  # whole people, as written to summary.json and read by the report
+    scale = summary.get("population_scale", 1.0)
+    t = Table(title=f"{summary['scenario']} · seed {summary['seed']} · {summary['start']} to {summary['end']}",
+              caption=escape(_covers(summary)), caption_justify="left")
     t.add_column("quantity")
     t.add_column("value", justify="right")
     tot = summary["totals"]
-    rows = [
-        ("left (crossed the border)", f"{tot['left']:,}"),
-        ("abroad at the end", f"{tot['abroad_at_end']:,}"),
-        ("came back", f"{tot['returned']:,}"),
-        ("summons served", f"{tot['summons_served']:,}"),
-        ("mobilised", f"{tot['mobilised']:,}"),
-        ("quota fill", f"{tot['quota_fill']:.2f}" if tot["quota_fill"] is not None else "no call-up"),
-        ("hiding at the end", f"{tot['hiding_at_end']:,}"),
-        ("stopped at the border", f"{tot['stopped_at_border']:,}"),
-        ("passports issued", f"{tot['passports_issued']:,}"),
-        ("peak queue wait (hours)", f"{tot['peak_queue_wait_hours']:.0f}"),
-    ]
-    for key, label in (("exempt_at_end", "exempt (social contract)"), ("visas_issued", "exit visas issued"),
-                       ("visa_pending_at_end", "waiting for a visa at the end"), ("conscripted", "conscripted")):
+    rows = [(metric_label(k), _fmt_total(k, tot[k], scale))
+            for k in ("left", "abroad_at_end", "returned", "summons_served", "mobilised")]
+    rows.append((metric_label("quota_fill"), _fmt_total("quota_fill", tot["quota_fill"], scale)
+                 if tot["quota_fill"] is not None else "no call-up"))
+    rows += [(metric_label(k), _fmt_total(k, tot[k], scale))
+             for k in ("hiding_at_end", "stopped_at_border", "passports_issued", "peak_queue_wait_hours")]
+    for key in ("exempt_at_end", "visas_issued", "visa_pending_at_end", "conscripted"):
         if tot.get(key):
-            rows.append((label, f"{tot[key]:,}"))
+            rows.append((metric_label(key), _fmt_total(key, tot[key], scale)))
     econ, vo = summary.get("economy"), summary.get("voice")
     if econ:
-        rows += [("output loss at the end (% of GDP)", f"{econ['output_loss_pct_end']:.2f}"),
-                 ("output lost over the run (bn RUB)", f"{econ['output_loss_rub_cumulative'] / 1e9:,.0f}"),
-                 ("workers lost at the end", f"{econ['workers_lost_end']:,.0f}")]
+        rows += [(metric_label(k), _fmt_total(k, econ[k], scale))
+                 for k in ("output_loss_pct_end", "output_loss_rub_cumulative", "workers_lost_end")]
     if vo:
-        rows += [("protesters on the peak day", f"{vo['protesters_peak']:,.0f} ({vo['protest_peak_date']})"),
-                 ("detained at protests", f"{vo['detained']:,.0f}")]
-    for label, q in summary["quota"].items():
+        rows += [(metric_label("protesters_peak"),
+                  f"{_fmt_total('protesters_peak', vo['protesters_peak'], scale)} ({vo['protest_peak_date']})"),
+                 (metric_label("detained"), _fmt_total("detained", vo["detained"], scale))]
+    for name, q in summary["quota"].items():
         days = str(q["days_to_fill"]) if q["days_to_fill"] else "not filled"
-        rows.append((f"days to fill: {escape(label)}" if len(summary["quota"]) > 1 else "days to fill the quota",
+        rows.append((f"days to fill: {escape(name)}" if len(summary["quota"]) > 1 else "days to fill the quota",
                      days))
     top = sorted(summary["left_by_destination"].items(), key=lambda kv: -kv[1])[:5]
-    rows.append(("main destinations", ", ".join(f"{d} {n:,}" for d, n in top)))
+    rows.append(("main destinations", ", ".join(f"{escape(label(d))} {_fmt_total('left', n, scale)}"
+                                                for d, n in top)))
     rows.append(("wall time (s)", f"{summary['wall_seconds']:.1f}"))
     for warning in summary.get("warnings", []):
         rows.append(("warning", escape(warning)))
@@ -242,16 +268,19 @@ def run(
 
 
 def _ensemble_table(summary: dict) -> Table:
+    from .labels import metric_label
+
+    scale = summary.get("population_scale", 1.0)
     t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}",
-              caption=f"the band includes: {summary.get('band', 'seed noise only')}")
+              caption=escape(f"{_covers(summary)} The band includes: {summary.get('band', 'seed noise only')}."),
+              caption_justify="left")
     for c in ("quantity", "5%", "median", "95%"):
         t.add_column(c, justify="right" if c != "quantity" else "left")
     for k in ("left", "abroad_at_end", "returned", "mobilised", "quota_fill", "summons_served",
               "peak_queue_wait_hours", "output_loss_pct_end", "workers_lost_end", "protesters_peak", "detained"):
         q = summary["totals"].get(k)
         if q:
-            fmt = "{:.2f}" if k in ("quota_fill", "output_loss_pct_end") else "{:,.0f}"
-            t.add_row(k, *(fmt.format(q[c]) for c in ("q05", "q50", "q95")))
+            t.add_row(metric_label(k), *(_fmt_total(k, q[c], scale) for c in ("q05", "q50", "q95")))
     for warning in summary.get("warnings", []):
         t.add_row("warning", escape(warning), "", "")
     return t
@@ -352,9 +381,11 @@ def validate(
     from .validate import Simulated, score
 
     obs = read_observations(observations or pack_observations())
+    sc = None
     if target.is_dir():
         dest = _free(out or target / "validation", force)
         sim = Simulated.from_folder(target)
+        sc = _stored_scenario(target)
     else:
         from .api import run as run_api
 
@@ -366,7 +397,12 @@ def validate(
             sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale)
         else:
             sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
-    card = score(obs, sim)
+    from .regional import national_comparison_warning
+
+    warning = national_comparison_warning(sc) if sc is not None else None
+    if warning:  # the pack's observations, and any file of them, are national figures
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    card = score(obs, sim, warnings=[warning] if warning else None)
     card.write(dest, force=force)
     m = card.metrics
     from .validate import SCORE_MEANINGS
@@ -376,9 +412,11 @@ def validate(
     t.add_column("score")
     t.add_column("value", justify="right")
     t.add_column("meaning")
+    from .labels import metric_label
+    from .units import fmt_score
+
     for k, meaning in SCORE_MEANINGS.items():
-        v = m[k]
-        t.add_row(k, "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)), meaning)
+        t.add_row(f"{metric_label(k)} ({k})", fmt_score(m[k]), meaning)
     console.print(t)
     if m.get("coverage_by_quantity"):
         c = Table(title="coverage by quantity (goal: about 50% inside the 25–75% band, 90% inside the 5–95% band, "
@@ -391,20 +429,36 @@ def validate(
         console.print(c)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")
+    for warning in m.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
+
+
+def _stored_scenario(folder: Path):
+    """The scenario of a run or ensemble folder (its scenario.json), or None if it has none."""
+    import json
+
+    from .scenario import Scenario
+
+    path = folder / "scenario.json"
+    if not path.is_file():
+        return None
+    try:
+        return Scenario.from_dict(json.loads(path.read_text()), source=str(path))
+    except (ValueError, ExitvoiceError):
+        return None
 
 
 @app.command()
 def report(
     results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
-    out: Annotated[Path, _out_option("the HTML file to write")] = Path("report.html"),
+    out: Annotated[Path, _out_option("the HTML file to write, in a folder that exists")] = Path("report.html"),
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace a report written earlier")] = False,
 ) -> None:
     """One self-contained HTML report (interactive charts, opens offline) of result folders."""
-    from .outputs import check_output_file
-    from .report import GENERATOR, write_report
+    from .report import check_report_file, write_report
 
-    check_output_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}')
+    check_report_file(out, force=force, field="--out")
     write_report(results, out, force=force)
     console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
 
@@ -415,7 +469,9 @@ def serve(
     = Path("results"),
     port: Annotated[int, typer.Option(help="port (0: any free port)")] = 8050,
     host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
-    scenarios: Annotated[Path, typer.Option(help="folder of the scenario files to offer")] = Path("scenarios"),
+    scenarios: Annotated[Path | None, typer.Option(
+        help="folder of the scenario files to offer (default: the scenarios that come with exitvoice, the "
+             "repository's scenarios/ folder, whatever the current folder)", show_default=False)] = None,
 ) -> None:
     """A dashboard in the browser: move the levers of a scenario, run it, see the map, routes, quota and costs."""
     from .dashboard import serve as make_server
@@ -424,7 +480,8 @@ def serve(
     where = f"http://{host}:{server.server_address[1]}/"
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach this address can run simulations")
-    console.print(f"dashboard at [bold]{where}[/] (results folder {results}); Ctrl-C to stop")
+    console.print(f"dashboard at [bold]{where}[/] (results folder {escape(str(results))}, scenarios from "
+                  f"{escape(str(server.scenarios_folder))}); Ctrl-C to stop")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

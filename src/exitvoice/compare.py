@@ -28,35 +28,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import regional
 from .errors import DataError, ScenarioError
+from .labels import METRICS
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
+from .units import fmt_metric
 from .validate import Simulated
 
 AMOUNTS = {"output_loss_pct_end"}  # metrics that are amounts, not counts: "higher"/"lower", not "more"/"fewer"
 MIN_MEMBERS = 10  # fewer members: differences are reported without a verdict on the bands
-METRICS: dict[str, str] = {
-    "left": "left (departures of leavers)",
-    "abroad_at_end": "abroad at the end",
-    "left_since_callup": "left since the headline call-up",
-    "mobilised": "mobilised (all call-ups)",
-    "quota_fill": "quota fill (headline call-up)",
-    "days_to_fill": "days to fill the quota",
-    "share_filled": "share of members that fill the quota",
-    "exits_per_recruit": "departures per recruit (since the call-up)",
-    "peak_queue_wait_hours": "peak queue wait (hours)",
-    "passports_issued": "foreign passports issued",
-    "exempt_at_end": "exempt (signed the social contract)",
-    "visas_issued": "exit visas issued",
-    "conscripted_at_end": "conscripted (regular draft)",
-    "output_loss_pct_end": "output loss at the end (% of GDP)",
-    "output_loss_rub_cumulative": "output lost over the run (bn RUB)",
-    "workers_lost_end": "workers lost at the end",
-    "protesters_peak": "protesters on the peak day",
-    "protest_person_days": "protest participations (person-days)",
-    "detained": "detained at protests",
-    "opposed_abroad_end": "opponents of the war abroad at the end",
-}
 
 
 @dataclass
@@ -100,8 +81,9 @@ def case_metrics(case: Case) -> pd.DataFrame:
         base_cum = cum[:, s - 1] if s > 0 else np.zeros(n)
         got = mob - base_mob[:, None]
         since = got[:, -1]
-        out["quota_fill"] = since / head.target
-        reached = got >= head.target - 0.5
+        target = regional.target(sc, head)  # the simulated regions' share in a regional run
+        out["quota_fill"] = since / target
+        reached = got >= target - 0.5
         reached[:, :s] = False
         first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
         out["days_to_fill"] = np.where(first >= 0, first - s + 1, np.nan).astype(float)
@@ -238,17 +220,6 @@ def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def fmt_metric(metric: str, x: float) -> str:
-    """A metric as shown in tables: shares and ratios to 2 decimals, rubles in billions, counts with separators."""
-    if not np.isfinite(x):
-        return "—"
-    if metric in ("quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end"):
-        return f"{x:.2f}"
-    if metric == "output_loss_rub_cumulative":
-        return f"{x / 1e9:,.0f}"
-    return f"{x:,.0f}"
-
-
 def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
     if not np.isfinite(mid):
         return "—"
@@ -269,6 +240,14 @@ def _words(n: float) -> str:
 
 def _q(c: Case, m: str) -> tuple[float, float, float]:
     return band(c.metrics[m].to_numpy()) if m in c.metrics else (np.nan, np.nan, np.nan)
+
+
+def _target_words(sc: Scenario, head) -> str:
+    """A call-up's target in words: `300,000`, or in a regional run the regions' part of the national target."""
+    target = regional.target(sc, head)
+    if target == head.target:
+        return f"{head.target:,}"
+    return f"{target:,.0f} (the simulated regions' share of {head.target:,} for the country)"
 
 
 def findings_text(cmp: Comparison) -> str:
@@ -299,11 +278,11 @@ def findings_text(cmp: Comparison) -> str:
             fill, days, share = _q(c, "quota_fill"), _q(c, "days_to_fill"), _q(c, "share_filled")
             epr = _q(c, "exits_per_recruit")
             met = share[1] >= 0.5
+            callup = f"the call-up of {_target_words(c.scenario, head)} from {head.start}"
             if met:
-                line += (f"the call-up of {head.target:,} from {head.start} is met in {days[1]:.0f} days "
-                         f"[{days[0]:.0f}–{days[2]:.0f}]")
+                line += f"{callup} is met in {days[1]:.0f} days [{days[0]:.0f}–{days[2]:.0f}]"
             else:
-                line += (f"the call-up of {head.target:,} from {head.start} is **not met** by {sc0.end}: "
+                line += (f"{callup} is **not met** by {sc0.end}: "
                          f"quota fill {fill[1]:.2f} [{fill[0]:.2f}–{fill[2]:.2f}]")
             if 0 < share[1] < 1 or (share[0] != share[2]):
                 line += f" (met in {share[1]:.0%} of members)"

@@ -35,7 +35,8 @@ from .scenario import NAME_PATTERN, Scenario
 SAMPLE_REGIONS = ["MOW", "SPE", "SE", "AST"]
 SAMPLE_SCALE = 0.05
 SCOPES = {"sample": f"regional sample: {SAMPLE_SCALE:.0%} of Moscow, St Petersburg, North Ossetia and Astrakhan "
-                    "(about 3 s; figures for these regions only)",
+                    "(about 3 s; figures for these regions only, which take their share of the national call-up "
+                    "target and exit-visa capacity)",
           "whole": "whole country (about 15 s for 2022, 50 s for the wave-2 scenarios)"}
 MAX_BODY = 20_000
 MEN_OF_CALLUP_AGE = {"sex": "male", "age_min": 18, "age_max": 49}
@@ -55,7 +56,7 @@ class Levers(BaseModel):
     closed_crossings: list[str] = Field(default_factory=list, max_length=40)
     exit_visa_capacity: int = Field(0, ge=0, le=1_000_000)
     social_contract_offer: float = Field(0.0, ge=0, le=1)
-    rumour_credibility: float | None = Field(None, ge=0, le=1)
+    rumour_credibility: float | None = Field(None, ge=0, le=1)  # None: the scenario's rumours as they are
     overlay: str | None = None
     observations: bool = False
 
@@ -146,7 +147,8 @@ class Dashboard:
         for name, sc in self.scenarios.items():
             data = sc.model_dump(mode="json")
             head = _mobilisation(data)
-            rumours = [p["credibility"] for p in data["policy"] if p["type"] == "rumour"]
+            params = sc.parameter_set()  # a credibility may name a declared parameter: the page gets its value
+            rumours = [p.number("credibility", params) for p in sc.policy if p.type == "rumour"]
             out.append({"name": name, "start": data["scenario"]["start"], "end": data["scenario"]["end"],
                         "description": data["scenario"].get("description", ""),
                         "callup_target": head["target"] if head else 0,
@@ -190,8 +192,8 @@ class Dashboard:
         """Headline numbers and plotly figures (as JSON) of a run, with an overlay and observations if asked."""
         import plotly.io as pio
 
-        from . import charts
-        from .compare import Case, band, case_metrics, fmt_metric, read_case
+        from . import charts, regional
+        from .compare import Case, band, case_metrics, fmt_metric, headline_mobilisation, read_case
         from .validate import Simulated
 
         sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
@@ -206,12 +208,13 @@ class Dashboard:
         regions_left = res.regions.groupby("region").left.sum() / sc.population.scale
         routes = pd.concat([charts.totals_by(sim, "processed", "crossing:"), charts.totals_by(sim, "flights_boarded")])
         routes["geography"] = [g if g.startswith("crossing:") else f"air:{g}" for g in routes.geography]
-        head = _mobilisation(sc.model_dump(mode="json"))
+        head = headline_mobilisation(sc)
         targets = {}
         if head:
-            s = int(np.searchsorted(sim.dates, pd.Timestamp(head["start"])))
-            targets["this run"] = (float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0) + head[
-                "target"]
+            s = int(np.searchsorted(sim.dates, pd.Timestamp(head.start)))
+            # the regions' share of the national target in the regional sample (exitvoice.regional)
+            targets["this run"] = ((float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0)
+                                   + regional.target(sc, head))
         figs = {
             "map": charts.crossings_map(sim, regions_left=regions_left),
             "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "
@@ -339,6 +342,19 @@ def make_handler(board: Dashboard):
     return Handler
 
 
+def shipped_scenarios() -> Path | None:
+    """The scenario files that come with exitvoice, found from the package itself (not the current folder).
+
+    `exitvoice/scenarios/` inside the installed package when it carries them, else the repository's `scenarios/`
+    beside `src/` (an install from a clone, as `make venv` does). None if neither holds a scenario file.
+    """
+    here = Path(__file__).resolve().parent
+    for folder in (here / "scenarios", here.parents[1] / "scenarios"):
+        if folder.is_dir() and any(folder.glob("*.toml")):
+            return folder
+    return None
+
+
 def load_scenarios(folder: Path) -> dict[str, Scenario]:
     """Every scenario file of a folder, by name (a file that does not validate is an error naming it)."""
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
@@ -352,8 +368,18 @@ def load_scenarios(folder: Path) -> dict[str, Scenario]:
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != "russia-2022", kv[0])))
 
 
-def serve(results: Path, scenarios: Path, host: str = "127.0.0.1", port: int = 8050) -> ThreadingHTTPServer:
-    """A server for the dashboard (not yet serving: call `serve_forever`)."""
+def serve(results: Path, scenarios: Path | None = None, host: str = "127.0.0.1", port: int = 8050
+          ) -> ThreadingHTTPServer:
+    """A server for the dashboard (not yet serving: call `serve_forever`).
+
+    `scenarios`: the folder of the scenario files to offer; by default those that come with exitvoice
+    (`shipped_scenarios`), wherever the server is started from.
+    """
+    if scenarios is None:
+        scenarios = shipped_scenarios()
+        if scenarios is None:
+            raise ExitvoiceError("no scenario files come with this installation of exitvoice", field="--scenarios",
+                                 allowed="a folder of scenario TOML files (the repository's scenarios/)")
     if not 0 <= port <= 65535:
         raise ExitvoiceError("not a port number", field="--port", given=port, allowed="0 to 65535 (0: any free)")
     if results.exists() and not results.is_dir():
@@ -361,6 +387,8 @@ def serve(results: Path, scenarios: Path, host: str = "127.0.0.1", port: int = 8
     results.mkdir(parents=True, exist_ok=True)
     board = Dashboard(results, load_scenarios(scenarios))
     try:
-        return ThreadingHTTPServer((host, port), make_handler(board))
+        server = ThreadingHTTPServer((host, port), make_handler(board))
+        server.scenarios_folder = scenarios  # said by `exitvoice serve` when it starts
+        return server
     except OSError as exc:
         raise ExitvoiceError(f"cannot listen there: {exc.strerror}", field="--port", given=f"{host}:{port}") from None

@@ -188,7 +188,7 @@ class EnsembleResults:
         return {
             "scenario": first["scenario"], "ensemble": self.n, "seed": self.seed, "version": first["version"],
             "start": first["start"], "end": first["end"], "population": first["population"],
-            "population_scale": first["population_scale"],
+            "population_scale": first["population_scale"], "coverage": first.get("coverage"),
             "parameter_sets": int(self.members.param_set.nunique()),
             "band": self.band,
             "warnings": sorted({w for s in self.summaries for w in s.get("warnings", [])}),

@@ -115,9 +115,12 @@ def _stored_scorecard(folder: Path) -> tuple[pd.DataFrame, dict, str]:
 
 def _score_now(case: Case) -> tuple[pd.DataFrame, dict, str]:
     from .observations import pack_observations, read_observations
+    from .regional import national_comparison_warning
     from .validate import score
 
-    card = score(read_observations(pack_observations(case.scenario.scenario.country)), case.sim)
+    warning = national_comparison_warning(case.scenario)
+    card = score(read_observations(pack_observations(case.scenario.scenario.country)), case.sim,
+                 warnings=[warning] if warning else None)
     return (_with_sources(card.rows), card.metrics,
             "scored now against the calibration observations of the pack (`exitvoice validate` writes the same)")
 

@@ -1,11 +1,73 @@
-"""Display names of a pack's codes: destinations by name (`AB` is Abkhazia), crossings as `Verkhny Lars → Georgia`.
+"""Display names of a pack's codes and of the keys of summaries and comparisons.
 
-Used by the plots, the report and the dashboard, so that no chart shows a bare code a reader must look up.
+Codes: `AB` is Abkhazia, crossings read `Verkhny Lars → Georgia`; keys: `exits_per_recruit` is "departures per
+recruit (since the call-up)".
+
+Used by the terminal tables, the plots, the report and the dashboard, so that no table or chart shows a bare code
+or key a reader must look up.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+
+METRICS: dict[str, str] = {
+    "left": "left (departures of leavers)",
+    "abroad_at_end": "abroad at the end",
+    "left_since_callup": "left since the headline call-up",
+    "mobilised": "mobilised (all call-ups)",
+    "quota_fill": "quota fill (headline call-up)",
+    "days_to_fill": "days to fill the quota",
+    "share_filled": "share of members that fill the quota",
+    "exits_per_recruit": "departures per recruit (since the call-up)",
+    "peak_queue_wait_hours": "peak queue wait (hours)",
+    "passports_issued": "foreign passports issued",
+    "exempt_at_end": "exempt (signed the social contract)",
+    "visas_issued": "exit visas issued",
+    "conscripted_at_end": "conscripted (regular draft)",
+    "output_loss_pct_end": "output loss at the end (% of GDP)",
+    "output_loss_rub_cumulative": "output lost over the run (bn RUB)",
+    "workers_lost_end": "workers lost at the end",
+    "protesters_peak": "protesters on the peak day",
+    "protest_person_days": "protest participations (person-days)",
+    "detained": "detained at protests",
+    "opposed_abroad_end": "opponents of the war abroad at the end",
+}
+"""Comparison metrics (`exitvoice.compare`) in the order of the comparison table, with what each is in words."""
+
+TOTALS: dict[str, str] = {
+    **METRICS,
+    "returned": "came back",
+    "summons_served": "summons served",
+    "quota_fill": "quota fill (all call-ups)",
+    "hiding_at_end": "hiding at the end",
+    "stopped_at_border": "stopped at the border",
+    "peak_queue_wait_hours": "peak queue wait (hours)",
+    "visa_pending_at_end": "waiting for a visa at the end",
+    "conscripted": "conscripted (regular draft)",
+    "trips_started": "ordinary trips started",
+    "summons_at_border": "summonses served at the border",
+}
+"""Keys of a run's or an ensemble's summary totals, in words."""
+
+
+SCORES: dict[str, str] = {
+    "ard": "mean relative difference",
+    "ard_rescaled": "mean relative difference of where people went",
+    "volume_log_ratio": "log ratio of how many left",
+    "median_abs_log_ratio": "median absolute log ratio",
+    "mase": "error against a naive forecast",
+    "coverage_50": "observations inside the 50% band",
+    "coverage_90": "observations inside the 90% band",
+    "n_scored": "observations scored",
+    "n_skipped": "observations skipped",
+}
+"""Validation scores (`scorecard.json`, exitvoice.validate.SCORE_MEANINGS says what each measures), in words."""
+
+
+def metric_label(key: str) -> str:
+    """A summary, comparison or validation key in words (the key itself if it has no label)."""
+    return TOTALS.get(key, METRICS.get(key, SCORES.get(key, key)))
 
 
 @lru_cache(maxsize=4)

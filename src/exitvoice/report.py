@@ -21,14 +21,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .compare import Case, Comparison, band, fmt_metric
-from .errors import DataError
+from . import __version__, regional
+from .compare import Case, Comparison, band
+from .errors import DataError, ExitvoiceError
 from .folders import Item, load, parameter_sets
-from .outputs import atomic_file
+from .outputs import atomic_file, check_output_file
+from .units import fmt_metric, fmt_score
 
 GENERATOR = "exitvoice report"
 """The `<meta name="generator">` of every report: `--force` replaces only a file that carries it."""
+MARKER = f'<meta name="generator" content="{GENERATOR}'
+"""What a report written by exitvoice holds in its first bytes."""
 
 
 # -- HTML -------------------------------------------------------------------------------------------------------
@@ -42,10 +45,27 @@ h2{color:#17324d;border-bottom:2px solid #17324d;padding-bottom:4px}h3{color:#17
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}td,th{border-bottom:1px solid #e3e3e3;padding:4px 10px;
 text-align:left;vertical-align:top}th{background:#f2f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
+.grid>div{min-width:0}.warn{background:#fff6dd;color:#6a4b00;padding:6px 10px;border-radius:4px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 14px;
 min-width:190px;background:#f7f9fb}.card b{display:block;font-size:1.35em;color:#17324d}.card span{font-size:.85em}
 details summary{cursor:pointer;color:#17324d;margin:6px 0}code{background:#f0f0f0;padding:0 3px;border-radius:3px}
 """
+
+
+FIT_CHARTS = """
+(function () {
+  // Each chart is drawn while the page is still being read, before its grid cell has its final width: fit every
+  // chart to its cell once the page is laid out, and again whenever a cell changes width (window, <details>).
+  var charts = document.querySelectorAll(".plotly-graph-div");
+  function fit(d) { if (d.offsetWidth > 0 && window.Plotly) { Plotly.Plots.resize(d); } }
+  window.addEventListener("load", function () { charts.forEach(fit); });
+  if (window.ResizeObserver) {
+    var seen = new ResizeObserver(function (entries) { entries.forEach(function (e) { fit(e.target); }); });
+    charts.forEach(function (d) { seen.observe(d); });
+  }
+})();
+"""
+"""Fits every chart of the report to its place on the page (plotly sizes a chart once, when it is drawn)."""
 
 
 def _esc(x) -> str:
@@ -114,14 +134,21 @@ def scenario_section(case: Case, figures: Figures) -> str:
 
     sc = case.scenario
     meta, pop = sc.scenario, sc.population
-    where = ", ".join(pop.regions) if pop.regions else "the whole country"
-    sample = f"a {pop.scale:g} sample of " if pop.scale < 1 else ""
     lines = [f"<p><b>{_esc(sc.name)}</b> ({_esc(meta.country)}): {meta.start} to {meta.end}, "
-             f"{len(sc.days)} days; population: {sample}{_esc(where)}. "
+             f"{len(sc.days)} days; population: {_esc(regional.coverage(sc))}. "
              f"{_esc(meta.description)}</p>"]
     if pop.scale < 1:
         lines.append('<p class="note">A sample run: the figures below are scaled up by 1/scale to the whole '
                      "population of the regions simulated; sampling adds noise to small numbers.</p>")
+    if pop.regions:
+        scaled = [f"{p.label or p.type} {regional.SCALED_FIELDS[p.type]} "
+                  f"{fmt_metric('persons', regional.figure(sc, p))} of the national "
+                  f"{fmt_metric('persons', getattr(p, regional.SCALED_FIELDS[p.type]))}"
+                  for p in sc.policy if p.type in regional.SCALED_FIELDS and p.figures_for == "country"]
+        lines.append('<p class="note">A regional run: figures are for these regions only'
+                     + (f"; national figures fall to them by their share ({_esc('; '.join(scaled))})" if scaled
+                        else "") + ". Route capacities and ordinary trips stay those of the whole country "
+                     "(docs/model.md, Regional runs).</p>")
     dump = sc.model_dump(mode="json")
     if dump.get("policy"):
         lines.append(figures(timeline_chart(dump)))
@@ -129,6 +156,22 @@ def scenario_section(case: Case, figures: Figures) -> str:
                               "settings": policy_text(p)} for p in dump["policy"]])
         lines.append("<details><summary>Policies in full</summary>" + _table(pols) + "</details>")
     return "\n".join(lines)
+
+
+def band_label(metric: str, values: np.ndarray, members: int, sets: int = 1) -> str:
+    """What the band under a headline number is: its 5%–95% range over the members, or why there is none.
+
+    A single run has no band. An ensemble whose members all give the same value has a band of zero width: it says
+    so, and what the members differ in (their random streams, and parameter sets when there are several).
+    """
+    if members <= 1:
+        return "single run: no band"
+    lo, _, hi = band(values)
+    if lo != hi:
+        return f"{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)} (5%–95% of {members} members)"
+    if sets > 1:
+        return f"{members} members over {sets} parameter sets, band collapsed: all members agree"
+    return f"{members} members, band collapsed: seed noise only and all members agree"
 
 
 def headline_section(cmp: Comparison) -> str:
@@ -140,11 +183,11 @@ def headline_section(cmp: Comparison) -> str:
                         ("output_loss_pct_end", "output loss at the end, % of GDP"),
                         ("protesters_peak", "protesters on the peak day")):
             if m in c.metrics:
-                lo, mid, hi = band(c.metrics[m].to_numpy())
-                rng = f"{fmt_metric(m, lo)}–{fmt_metric(m, hi)}" if lo != hi else "single run: no band"
+                values = c.metrics[m].to_numpy()
+                rng = band_label(m, values, c.sim.members, parameter_sets(c))
                 who = f"{_esc(c.name)}: " if len(cmp.cases) > 1 else ""
-                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, mid)}</b>'
-                             f"<span>{rng}</span></div>")
+                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, band(values)[1])}</b>'
+                             f"<span>{_esc(rng)}</span></div>")
     w = cmp.wide().reset_index().rename(columns={"index": "metric"})
     members = {c.sim.members for c in cmp.cases}
     sets = [parameter_sets(c) for c in cmp.cases]
@@ -209,17 +252,25 @@ def callup_section(cmp: Comparison, figures: Figures) -> str:
     from .charts import callup_chart
     from .compare import headline_mobilisation
 
-    targets = {}
+    targets, regional_notes = {}, []
     for c in cmp.cases:
         mobs = [p for p in c.scenario.policy if p.type == "mobilisation"]
         if mobs:
             head = headline_mobilisation(c.scenario)
             s = int(np.searchsorted(c.sim.dates, pd.Timestamp(head.start)))
             before = float(np.median(c.sim.series[("mobilised_cum", "RU")][:, s - 1])) if s > 0 else 0.0
-            targets[c.name] = before + head.target
+            target = regional.target(c.scenario, head)
+            targets[c.name] = before + target
+            if target != head.target:
+                regional_notes.append(f"{_esc(c.name)}: {fmt_metric('target', target)} of the national "
+                                      f"{fmt_metric('target', head.target)}")
     fig = callup_chart([(c.name, c.sim) for c in cmp.cases], targets)
-    return ('<p class="note">The quota target line is the headline (last) call-up\'s target added to those '
-            "mobilised before it starts.</p>" + figures(fig))
+    note = ("The quota target line is the headline (last) call-up's target added to those mobilised before it "
+            "starts.")
+    if regional_notes:
+        note += (" In a regional run the target is the simulated regions' share of the national one (their share of "
+                 "the men the call-up can take; docs/model.md, Regional runs): " + "; ".join(regional_notes) + ".")
+    return f'<p class="note">{note}</p>' + figures(fig)
 
 
 def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
@@ -244,15 +295,17 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
 def validation_section(item: Item, figures: Figures) -> str:
     """Scores, the scorecard chart and the observations with their sources."""
     from .charts import scorecard_chart
+    from .labels import metric_label
     from .validate import SCORE_MEANINGS
 
     parts = []
     for name, (rows, metrics, how) in item.scorecards.items():
-        scores = pd.DataFrame([{"score": k, "value": "—" if metrics.get(k) is None else
-                                (f"{metrics[k]:.3f}" if isinstance(metrics[k], float) else str(metrics[k])),
+        scores = pd.DataFrame([{"score": f"{metric_label(k)} ({k})", "value": fmt_score(metrics.get(k)),
                                 "meaning": SCORE_MEANINGS[k]} for k in SCORE_MEANINGS if k in metrics])
         skipped = metrics.get("skipped", {})
-        parts.append(f"<h3>{_esc(name)}</h3><p class=\"note\">{_esc(how)}.</p>" + _table(scores, ("value",)))
+        warnings = "".join(f'<p class="warn"><b>Warning:</b> {_esc(w)}.</p>' for w in metrics.get("warnings", []))
+        parts.append(f"<h3>{_esc(name)}</h3>{warnings}<p class=\"note\">{_esc(how)}.</p>"
+                     + _table(scores, ("value",)))
         if skipped:
             parts.append("<p class=\"note\">Skipped: " + "; ".join(f"{n} — {_esc(r)}" for r, n in skipped.items())
                          + ".</p>")
@@ -345,13 +398,29 @@ def build(folders: list[str | Path]) -> str:
 it. This file works offline.</p></header>
 <nav>{"<br>".join(nav)}</nav>
 <main>{"".join(bodies)}</main>
+<script type="text/javascript">{FIT_CHARTS}</script>
 </body></html>
 """
 
 
+def check_report_file(out: str | Path, *, force: bool = False, field: str = "out") -> Path:
+    """Check, before any work, that the report can be written to `out`; return it.
+
+    The rules of any output file (`outputs.check_output_file`: not a folder, an existing file only with `force` and
+    only if exitvoice wrote it), and the folder it goes into must exist: a report is one file, and a mistyped
+    folder is refused (exit code 2 on the command line) rather than created.
+    """
+    out = check_output_file(out, force=force, field=field, marker=MARKER)
+    if not out.parent.is_dir():
+        raise ExitvoiceError("the folder of the report does not exist", field=field, given=str(out),
+                             allowed=f"a file in an existing folder (create {out.parent} first)")
+    return out
+
+
 def write_report(folders: list[str | Path], out: str | Path, *, force: bool = False) -> Path:
     """Build the report and write it to `out` atomically (an existing report is replaced only with `force`)."""
+    check_report_file(out, force=force)
     text = build(folders)
-    with atomic_file(out, force=force, marker=f'<meta name="generator" content="{GENERATOR}') as tmp:
+    with atomic_file(out, force=force, marker=MARKER) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(out)

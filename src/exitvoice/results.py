@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, economy, voice
+from . import __version__, economy, regional, voice
 from .errors import DataError
 from .outputs import atomic_folder, json_text
 from .units import tidy_summary, tidy_values, with_units
@@ -126,15 +126,17 @@ class Results:
             state=np.asarray(names, dtype=object)[nz[1]], count=eng.X[nz])
 
         mob = eng.mobs
-        target = sum(p.target for p in mob)
+        # Targets of the simulated regions (the policy's own in a whole-country run; exitvoice.regional).
+        targets = {id(p): round(eng.targets[id(p)]) for p in mob}
+        target = sum(targets.values())
         mobilised_total = int(rec.states["mobilised"][-1])
         quota = {}
         for p in mob:
             met = eng.quota_met_day.get(id(p))
             quota[p.label or f"mobilisation from {p.start}"] = {
-                "target": p.target,
+                "target": targets[id(p)],
                 "mobilised": int(eng.mobilised_by_policy[id(p)] / eng.scenario.population.scale),
-                "quota_fill": eng.mobilised_by_policy[id(p)] / max(1.0, p.target * eng.scenario.population.scale),
+                "quota_fill": eng.mobilised_by_policy[id(p)] / max(1.0, targets[id(p)] * eng.scenario.population.scale),
                 "days_to_fill": (met - p.start).days + 1 if met else None,
                 "filled_on": met.isoformat() if met else None,
             }
@@ -149,6 +151,7 @@ class Results:
             "days": len(eng.days),
             "population": int(eng.pop.total),
             "population_scale": scale,
+            "coverage": regional.coverage_summary(eng.scenario),
             "totals": {
                 "left": int(rec.by_dest["left_by_dest"].sum()),
                 "abroad_at_end": int(rec.by_dest["abroad"][-1].sum()),

@@ -1,4 +1,4 @@
-"""Units of the output quantities, and the rounding applied when outputs are written.
+"""Units of the output quantities, the rounding applied when outputs are written, and how numbers are shown.
 
 The engine counts people in integers, but some outputs are expected values (protesters and detentions of the
 voice module, workers lost net of remote work) or sample counts scaled by a fraction (capacities, seats). Written
@@ -89,3 +89,40 @@ def tidy_summary(x, key: str = ""):
     if isinstance(x, float) and np.isfinite(x):
         return int(round(x)) if key in PERSON_TOTALS else round_sig(x)
     return x
+
+
+RATIOS = {"quota_fill", "share_filled", "exits_per_recruit"}
+"""Summary and comparison figures that are ratios or shares (shown with 2 decimals)."""
+
+WHOLE_POPULATION = RATIOS | {"peak_queue_wait_hours", "days_to_fill", "quota_target", "wall_seconds"}
+"""Summary totals that are not counts of the simulated sample: a sample run does not scale them up (output loss in %
+and in rubles, `output_loss_*`, is at the scale of the regions simulated as well)."""
+
+
+def fmt_metric(metric: str, x: float | None) -> str:
+    """A summary or comparison figure as exitvoice shows it, in the terminal, the report and the dashboard alike.
+
+    Ratios and shares (`quota_fill`, `exits_per_recruit`) and output loss in % to 2 decimals; rubles in billions;
+    everything else (people, hours, days) as a whole number with thousands separators; "—" for no value.
+    """
+    if x is None or not np.isfinite(x):
+        return "—"
+    if metric in RATIOS or metric.startswith("output_loss_pct"):
+        return f"{x:.2f}"
+    if metric.startswith("output_loss_rub"):
+        return f"{x / 1e9:,.0f}"
+    return f"{x:,.0f}"
+
+
+def scaled_up(metric: str, x: float | None, scale: float) -> float | None:
+    """A summary total of a sample run (`population.scale`) in whole-population terms: counts of people / scale."""
+    if x is None or scale == 1 or metric in WHOLE_POPULATION or metric.startswith("output_loss"):
+        return x
+    return x / scale
+
+
+def fmt_score(x) -> str:
+    """A validation score as shown in the terminal and the report: 3 decimals, counts as they are, "—" for none."""
+    if x is None:
+        return "—"
+    return f"{x:.3f}" if isinstance(x, float) else str(x)

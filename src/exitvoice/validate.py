@@ -27,7 +27,8 @@ entries and exits per destination to the observed total of each quantity: where 
 cumulative entries: how many left), `median_abs_log_ratio`, `mase` (mean absolute error over that of a naive
 carry-forward of the previous observation of the same series; below 1 beats it), `coverage_50`, `coverage_90`
 (share of observations inside the ensemble's 25–75% and 5–95% bands; null for a single run), `n_scored`,
-`n_skipped`. Simulated values are ensemble medians.
+`n_skipped`, and `warnings` (a regional run scored against national observations: not like for like). Simulated
+values are ensemble medians.
 """
 
 from __future__ import annotations
@@ -232,11 +233,14 @@ class Scorecard:
         return Path(out)
 
 
-def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None = None) -> Scorecard:
+def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None = None, *,
+          warnings: list[str] | None = None) -> Scorecard:
     """Match every observation to the simulation and compute the scores.
 
     The run's pack (`sim.pack`, by default `russia`) gives the crossing groups (unless `groups` is given), the
-    origin's code and the currency of fares.
+    origin's code and the currency of fares. `warnings` (e.g. that a regional run is compared with national
+    observations) go into the scores as `warnings`, so that `scorecard.json` and the report carry them with the
+    numbers they qualify.
     """
     from .pack import load_pack
 
@@ -257,7 +261,9 @@ def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None
             rec["abs_rel_diff"] = abs(med - row.value) / row.value if row.value > 0 else np.nan
         recs.append(rec)
     rows = pd.DataFrame(recs)
-    return Scorecard(rows, _metrics(rows, sim.members, sim.origin))
+    metrics = _metrics(rows, sim.members, sim.origin)
+    metrics["warnings"] = list(warnings or [])
+    return Scorecard(rows, metrics)
 
 
 def _metrics(rows: pd.DataFrame, members: int, origin: str) -> dict:

@@ -6,7 +6,8 @@ workers and the pool breaks (`BrokenProcessPool`). Here each worker is a fresh i
 `python -m exitvoice.workers`: it imports exitvoice and nothing of the caller, reads pickled tasks
 `(i, module, function, args)` on its standard input and writes pickled messages on a private copy of its
 standard output (what the task prints goes to standard error): `("progress", i, done, total)` while a task runs
-(a task reports through `task_progress()`), then `("done", i, ok, result or error)`.
+(a task reports through `task_progress()`), then `("done", i, ok, result or error)`. `run_tasks` spreads tasks over
+a pool of such workers; `BackgroundTask` runs one beside the caller's own work (a calibration's extra workers).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import traceback
@@ -36,6 +38,62 @@ def set_task_progress(hook) -> None:
     _hook = hook
 
 
+def _start_worker() -> subprocess.Popen:
+    """A fresh interpreter running the worker loop (it imports exitvoice, never the caller's `__main__`)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return subprocess.Popen([sys.executable, "-m", "exitvoice.workers"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=env)
+
+
+class BackgroundTask:
+    """One task, `func(*args)`, running in its own worker process while the caller does other work.
+
+    For work that runs beside the caller's own (a calibration's extra workers on one study): like `run_tasks`,
+    the worker is a fresh interpreter that imports only exitvoice, so a script without a `__main__` guard works.
+    """
+
+    def __init__(self, func, args: tuple) -> None:
+        self.proc = _start_worker()
+        pickle.dump((0, func.__module__, func.__qualname__, args), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.close()  # one task: the worker ends when it is done
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.proc.pid
+
+    def interrupt(self) -> None:
+        """Send the worker SIGINT (Ctrl-C), if it is still running: the task decides how to end cleanly."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+    def result(self, *, interrupted: bool = False):
+        """Wait for the task and return its result (an error in it is raised here, as in `run_tasks`).
+
+        With `interrupted`, a worker that ended without a result (stopped by Ctrl-C) returns None instead.
+        """
+        try:
+            while True:
+                try:
+                    kind, _, ok, payload = pickle.load(self.proc.stdout)
+                except EOFError:
+                    code = self.proc.wait()
+                    if interrupted:
+                        return None
+                    raise ExitvoiceError(f"a worker process ended unexpectedly (exit code {code}); see the "
+                                         "messages above") from None
+                if kind == "done":
+                    break
+        finally:
+            self.proc.stdout.close()
+            self.proc.wait()
+        if not ok:
+            if isinstance(payload, ExitvoiceError):
+                raise payload
+            raise RuntimeError(f"a worker failed:\n{payload}")
+        return payload
+
+
 def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int, on_progress=None) -> Iterator[tuple[int, object]]:
     """Run `func(*args)` for every `(i, args)` in `jobs` worker processes; yield `(i, result)` as each finishes.
 
@@ -47,9 +105,7 @@ def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int, on_progress=None)
     """
     module, name = func.__module__, func.__qualname__
     pending = list(reversed(calls))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    procs = [subprocess.Popen([sys.executable, "-m", "exitvoice.workers"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, env=env) for _ in range(max(1, min(jobs, len(calls))))]
+    procs = [_start_worker() for _ in range(max(1, min(jobs, len(calls))))]
     busy: dict = {}
     try:
         def give(p) -> None:

@@ -1,6 +1,6 @@
-"""The count engine `cells` (MODEL §3-4): integer counts per (cell, state), exact binomial/multinomial draws.
+"""The count engine `cells` (docs/model.md §3–4): integer counts per (cell, state), exact binomial/multinomial draws.
 
-A day, in order (MODEL §4); every rate is computed from the start-of-day state:
+A day, in order (docs/model.md §4); every rate is computed from the start-of-day state:
 
 1. policies  – the active policies build the day's `DayPolicy` (closures, screens, capacities, host rules);
 2. call-up   – summons are served (`processes.callup`);
@@ -129,7 +129,7 @@ class CellEngine:
         return day
 
     def step(self) -> None:
-        """Simulate one day (MODEL §4)."""
+        """Simulate one day (docs/model.md §4)."""
         day = self.day_policy()
         abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
         callup.step(self, day)

@@ -1,4 +1,4 @@
-"""Recording of each day's quantities (MODEL §4 step 8, §12)."""
+"""Recording of each day's quantities (docs/model.md §4 step 8, §12)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Recorder:
         self.rho_mean_men = np.zeros(n)
         self.eligible_men = eng.elig_default > 0  # whose mean perceived risk is recorded
         S = len(eng.economy.sectors)
-        self.labour_persons = np.zeros((n, S))  # workers absent by sector, net of remote work (MODEL §10)
+        self.labour_persons = np.zeros((n, S))  # workers absent by sector, net of remote work (docs/model.md §10)
         self.labour_units = np.zeros((n, S))    # the same in wage-weighted units
         self.reset()
 

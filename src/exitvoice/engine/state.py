@@ -1,4 +1,4 @@
-"""State layout of the count engine: one integer count per (cell, state) (MODEL §2)."""
+"""State layout of the count engine: one integer count per (cell, state) (docs/model.md §2)."""
 
 from __future__ import annotations
 

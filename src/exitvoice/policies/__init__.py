@@ -1,4 +1,4 @@
-"""Policies (MODEL §5): one small class each, registered by the name used in `[[policy]]` tables."""
+"""Policies (docs/model.md §5): one small class each, registered by the name used in `[[policy]]` tables."""
 
 from __future__ import annotations
 

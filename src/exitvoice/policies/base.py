@@ -1,4 +1,4 @@
-"""Shared parts of policies (MODEL §5): the population filter, the base class and the day's policy state."""
+"""Shared parts of policies (docs/model.md §5): the population filter, the base class and the day's policy state."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ Duration = Annotated[float, Field(ge=MIN_DURATION_DAYS)] | ParamName
 BOUNDS = {"share": (0.0, 1.0), "factor": (0.0, MAX_CAPACITY_FACTOR), "capacity": (0.0, MAX_ROUTE_CAPACITY),
           "duration": (MIN_DURATION_DAYS, np.inf)}
 """What a field of each kind (`PolicyBase.numbers`) takes, and so what a parameter it names must hold."""
+FiguresFor = Literal["country", "regions"]
+"""Whom a policy's figures in persons are for: the whole `country` (a regional run takes the simulated regions'
+share of them, docs/model.md "Regional runs"), or the simulated `regions` (used as given)."""
 
 
 class Who(BaseModel):
@@ -62,7 +65,7 @@ class PolicyBase(BaseModel):
     """A policy active from `start` to `end` (inclusive dates; no end = to the end of the run)."""
 
     model_config = STRICT
-    signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (MODEL §7)
+    signals_closure: ClassVar[bool] = False  # its start raises the perceived chance of closure (docs/model.md §7)
     # Fields that may name a declared parameter instead of a number, with the kind of number they hold: scenario
     # assumptions (an enforcement level, a rumour's credibility) then have a range and a source, and calibration,
     # ensembles and `--set` can vary them (docs/scenarios.md).
@@ -157,7 +160,7 @@ class DayPolicy:
     n_routes: int
     n_dest: int
     date: Date | None = None
-    new_closure_signals: int = 0  # closures, exit bans, border summons starting today (MODEL §7, C(t))
+    new_closure_signals: int = 0  # closures, exit bans, border summons starting today (docs/model.md §7, C(t))
     mobilisations: list = field(default_factory=list)
     exit_visas: list = field(default_factory=list)
     contracts: list = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""`exit_visa`: every departure of the targeted group needs a permit (MODEL §5).
+"""`exit_visa`: every departure of the targeted group needs a permit (docs/model.md §5).
 
 People of `who` who decide to leave (or to travel, when `trips` is on) apply and wait in `visa_pending`
 (`visa_pending_trip`). Applications are ready after `processing_days`; the office decides on at most
@@ -7,6 +7,8 @@ of the first `approval` rule whose `who` matches, else `default_approval`. Appro
 they choose that day (a permit is valid for that day: one who finds no seat on a flight applies again); refused
 ones go home, where they can be summoned, and a refused man of call-up age is served a summons on the spot with
 probability `summons_at_refusal`. People waiting for a visa can be summoned too: they are at home.
+`daily_capacity` is the whole country's: a regional run's office decides on the simulated regions' share of it
+(their share of the people of `who`), unless `figures_for = "regions"`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from ..fields import STRICT
 from ..limits import MAX_PEOPLE
-from .base import DayPolicy, PolicyBase, PolicyContext, Who
+from .base import DayPolicy, FiguresFor, PolicyBase, PolicyContext, Who
 
 
 class Approval(BaseModel):
@@ -36,6 +38,7 @@ class ExitVisa(PolicyBase):
     signals_closure: ClassVar[bool] = True
     daily_capacity: int = Field(gt=0, le=MAX_PEOPLE,
                                 description="applications decided per day (whole population)")
+    figures_for: FiguresFor = "country"
     processing_days: int = Field(7, ge=0, le=365)
     approval: list[Approval] = Field(default_factory=list)
     default_approval: float = Field(1.0, ge=0, le=1)

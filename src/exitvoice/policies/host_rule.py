@@ -14,7 +14,7 @@ class HostRule(PolicyBase):
     """Change a destination's rules while active.
 
     - `max_stay_days`: the allowed stay; when it runs out a leaver does a visa run (exit and re-entry) with
-      probability `abroad.visa_run_share`, else comes home (MODEL §9). 0 means no limit.
+      probability `abroad.visa_run_share`, else comes home (docs/model.md §9). 0 means no limit.
     - `needs_foreign_passport`: whether an internal passport is enough.
     - `entry_refusal`: share refused at entry (known in advance: log(1 − refusal) in the route utility).
     """

@@ -1,4 +1,4 @@
-"""`mobilisation`: the authority serves summons until the target is mobilised or the policy ends (MODEL §6)."""
+"""`mobilisation`: the authority serves summons until the target is mobilised or the policy ends (docs/model.md §6)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ..fields import STRICT, Date
 from ..limits import MAX_PEOPLE, MAX_SUMMONS_PER_RECRUIT, MIN_DURATION_DAYS
-from .base import DayPolicy, PolicyBase, PolicyContext, Share
+from .base import DayPolicy, FiguresFor, PolicyBase, PolicyContext, Share
 
 # Fields whose parameter has another name.
 PARAMETER_OF = {
@@ -53,11 +53,16 @@ class Mobilisation(PolicyBase):
     summons): from the next day no one there is summoned, their men's perceived risk of this call-up falls to
     nothing, and summonses already served there lapse when `summons_lapse_at_end` (Moscow, 17 Oct 2022:
     "summonses already sent cease to be valid").
+
+    `target` is for the whole country: a regional run (`population.regions`) calls up the simulated regions' share
+    of it (their share of the men the call-up can take), unless `figures_for = "regions"` says the target is for
+    the regions simulated (docs/model.md, "Regional runs").
     """
 
     type: Literal["mobilisation"]
     numbers: ClassVar[dict[str, str]] = {"summons_ban_enforcement": "share"}
     target: int = Field(gt=0, le=MAX_PEOPLE)
+    figures_for: FiguresFor = "country"
     daily_profile: Literal["front_loaded", "uniform"] = "front_loaded"
     allocation: Literal["proportional", "burden"] = "proportional"
     summons_per_recruit: float | None = Field(None, ge=1.0, le=MAX_SUMMONS_PER_RECRUIT)
@@ -115,7 +120,7 @@ class Mobilisation(PolicyBase):
 
 
 def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None) -> np.ndarray:
-    """Eligibility weights e_i (MODEL §6) under a mobilisation's rules, or under the default rules."""
+    """Eligibility weights e_i (docs/model.md §6) under a mobilisation's rules, or under the default rules."""
     pop, params = ctx.pop, ctx.params
     mob = mob or Mobilisation(type="mobilisation", start="2000-01-01", target=1)
 

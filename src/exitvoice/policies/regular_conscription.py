@@ -1,11 +1,12 @@
-"""`regular_conscription`: the ordinary spring or autumn draft (MODEL §5).
+"""`regular_conscription`: the ordinary spring or autumn draft (docs/model.md §5).
 
 Between `start` and `end` (a campaign: both are required), `intake` men are drafted, the same number each day,
 from men of `ages` who have not served, at home or returned, matching `who`; each is taken with the same
 probability (an age band partly inside `ages` counts with the share of its years inside). Conscripts move to
 `conscripted` and stay there for the run (service lasts 12 months; runs are shorter). The draft is a call-up
 risk too: a man of the drafted group adds `risk.alpha_conscription · q · H` to his perceived risk, q being
-today's draft probability per man and H the risk horizon.
+today's draft probability per man and H the risk horizon. `intake` is for the whole country: a regional run drafts
+the simulated regions' share of it (their share of the unserved men of `ages`), unless `figures_for = "regions"`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import Field, model_validator
 
 from ..fields import FieldError
 from ..limits import MAX_PEOPLE
-from .base import DayPolicy, PolicyBase, PolicyContext
+from .base import DayPolicy, FiguresFor, PolicyBase, PolicyContext
 
 
 class RegularConscription(PolicyBase):
@@ -25,6 +26,7 @@ class RegularConscription(PolicyBase):
 
     type: Literal["regular_conscription"]
     intake: int = Field(gt=0, le=MAX_PEOPLE)
+    figures_for: FiguresFor = "country"
     ages: tuple[int, int] = Field((18, 27), strict=False)  # a TOML list [18, 27]; its items stay strict ints
 
     @model_validator(mode="after")

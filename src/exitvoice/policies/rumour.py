@@ -1,4 +1,4 @@
-"""`rumour`: a rumour of border closure or of general mobilisation (MODEL §5, §7).
+"""`rumour`: a rumour of border closure or of general mobilisation (docs/model.md §5, §7).
 
 From `start`, a rumour of strength `R(t) = credibility · 2^(−(t − start) / half_life_days)` acts until `end`
 (by default to the end of the run):

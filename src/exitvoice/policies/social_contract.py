@@ -1,4 +1,4 @@
-"""`social_contract`: exemption from call-up in exchange for giving up foreign travel (MODEL §5).
+"""`social_contract`: exemption from call-up in exchange for giving up foreign travel (docs/model.md §5).
 
 Men of `who` (by default men of call-up age) at home, returned or hiding sign at the hazard `offer_rate · ρ ·
 exp(−social.value_passport · [passport] − social.value_tertiary · [tertiary])`: in proportion to their perceived

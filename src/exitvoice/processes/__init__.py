@@ -1,1 +1,1 @@
-"""Processes of a day (MODEL §6-9), in the order the engine calls them: call-up, risk, decisions, routes, abroad."""
+"""Processes of a day (docs/model.md §6–9), in the engine's order: call-up, risk, decisions, routes, abroad."""

@@ -1,4 +1,4 @@
-"""Abroad and return (MODEL §8-9).
+"""Abroad and return (docs/model.md §8–9).
 
 Travellers on an ordinary trip come back after `trips.trip_days` on average, or decide to stay (the exit
 hazard applies, with full accessibility: they are already out) and become leavers in `abroad[d]`.

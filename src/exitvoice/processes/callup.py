@@ -1,4 +1,4 @@
-"""Call-up (MODEL §6): the authority serves summons; summons lapse when a mobilisation ends.
+"""Call-up (docs/model.md §6): the authority serves summons; summons lapse when a mobilisation ends.
 
 Each day t while a mobilisation is active and its quota is not met, it plans
 `S(t) = profile(t) · target · summons_per_recruit` summons, never more than the remaining need times
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import regional
 from ..engine.state import CONSCRIPTED, HIDING, HOME, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from ..policies import eligibility_weights
 from .sampling import exact_subset, sum_by
@@ -40,6 +41,10 @@ def setup(eng) -> None:
     eng.planned_rate = 0.0  # announced summons per unit of eligibility weight a day, over the risk horizon
     eng.draft_q = np.zeros(pop.n_cells)  # today's draft probability per man (regular conscription)
     eng.draft_w = {id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"}
+    # Targets and intakes in persons for the simulated regions: the whole figure unless the run is regional.
+    eng.targets = {id(p): regional.target(eng.scenario, p) for p in eng.mobs}
+    eng.intakes = {id(p): regional.figure(eng.scenario, p) for p in eng.scenario.policy
+                   if p.type == "regular_conscription"}
     # Commissariats process at most `callup.capacity_per_day` recruits a day nationally, split by men of 20-49.
     share = men / eng.pack.regions.male_20_49.to_numpy(dtype=float).sum()
     eng.process_cap_r = params["callup.capacity_per_day"] * eng.scenario.population.scale * share
@@ -171,7 +176,7 @@ def _draft(eng, day) -> None:
         pool = (w * (X[:, HOME] + X[:, RETURNED])).sum()
         if pool <= 0:
             continue
-        want = pol.intake * eng.scenario.population.scale / pol.n_days
+        want = eng.intakes[id(pol)] * eng.scenario.population.scale / pol.n_days
         q = np.minimum(1.0, want / pool * w)
         eng.draft_q = np.maximum(eng.draft_q, q)
         drafted = 0
@@ -200,5 +205,5 @@ def count_mobilised(eng, n: int) -> None:
 
 
 def scaled_target(eng, pol) -> int:
-    """The policy's target for the simulated population (a sample run scales it with the population)."""
-    return max(1, round(pol.target * eng.scenario.population.scale))
+    """The policy's target for the simulated population (regions' share, then sample; `exitvoice.regional`)."""
+    return max(1, round(eng.targets[id(pol)] * eng.scenario.population.scale))

@@ -1,4 +1,4 @@
-"""Decisions (MODEL §7): passports, exit, ordinary trips, hiding, reporting, family departures.
+"""Decisions (docs/model.md §7): passports, exit, ordinary trips, hiding, reporting, family departures.
 
 Exit hazard of a person who may leave (in `home`, `summoned`, `hiding` or `returned`):
 `λ_exit = λ_base · exp(β·x) · (1 + β_risk·ρ + β_summoned·[summoned] + β_closure·C) · (1 + β_peer·f) · A`
@@ -14,19 +14,20 @@ get one). For each adult man who leaves, `family.ratio` women and children of hi
 `family.lag_days`. Passports: applications at `λ_pass0 · (1 + β_risk·ρ)` from adults at home without one,
 issued `processing_days` later within the daily capacity.
 
-Exit controls (MODEL §5): under an `exit_visa`, the departures of its group (leavers, families, and travellers when
-`trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office decides each day
-on at most its capacity of the applications that have waited `processing_days`; approved people leave by today's
-route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or hiding sign at the
-hazard `offer_rate · ρ · exp(−value of travel)` and move to `exempt`. Under a mobilisation with `summons_exit_ban`,
-summoned men leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back with probability
-`enforcement`.
+Exit controls (docs/model.md §5): under an `exit_visa`, the departures of its group (leavers, families, and
+travellers when `trips` is on) go to `visa_pending` (`visa_pending_trip`) instead of a route, and the visa office
+decides each day on at most its capacity of the applications that have waited `processing_days`; approved people
+leave by today's route choice, refused ones go home. Under a `social_contract`, eligible men at home, returned or
+hiding sign at the hazard `offer_rate · ρ · exp(−value of travel)` and move to `exempt`. Under a mobilisation with
+`summons_exit_ban`, summoned men leave at `(1 − enforcement)^μ` of their hazard, and those who try are turned back
+with probability `enforcement`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import regional
 from ..engine.state import EXEMPT, HIDING, HOME, MOBILISED, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from . import callup
 from .routes import utilities
@@ -69,6 +70,9 @@ def setup(eng) -> None:
     visas = [q for q in eng.scenario.policy if q.type == "exit_visa"]
     eng.visa_target = {id(q): q.targeted(eng.ctx) for q in visas}
     eng.visa_approval = {id(q): q.approval_prob(eng.ctx) for q in visas}
+    # National capacities in persons, for the simulated regions (the whole figure unless the run is regional).
+    eng.visa_capacity = {id(q): regional.figure(eng.scenario, q) for q in visas}
+    eng.passport_capacity = eng.params["passport.capacity_per_day"] * regional.passport_share(eng.scenario)
 
 
 def exit_core(eng, util_access: np.ndarray | None) -> np.ndarray:
@@ -104,7 +108,7 @@ def _issue_passports(eng) -> None:
     eng.pp_pending -= eng.pp_ring[slot]
     eng.pp_ring[slot] = 0
     ready = np.minimum(due, X[:, HOME])
-    cap = int(eng.params["passport.capacity_per_day"] * eng.scenario.population.scale)
+    cap = int(eng.passport_capacity * eng.scenario.population.scale)
     issued = ready if ready.sum() <= cap else exact_subset(ready, cap, rng)
     eng.pp_carry = np.minimum(due - issued, X[:, HOME] - issued)  # those who left drop out
     X[:, HOME] -= issued
@@ -168,7 +172,7 @@ def _visa_office(eng, u) -> None:
     ready = np.clip(waiting - not_ready, 0, None)
     if not ready.any():
         return
-    cap = max(1, round(pol.daily_capacity * eng.scenario.population.scale))
+    cap = max(1, round(eng.visa_capacity[id(pol)] * eng.scenario.population.scale))
     decided = ready if ready.sum() <= cap else exact_subset(ready, cap, rng)
     approved = rng.binomial(decided, eng.visa_approval[id(pol)][:, None])
     refused = decided - approved
@@ -191,7 +195,7 @@ def _visa_office(eng, u) -> None:
 
 
 def _sign_contracts(eng, day) -> None:
-    """Social contract: eligible men at home, returned or hiding sign and become exempt (MODEL §5)."""
+    """Social contract: eligible men at home, returned or hiding sign and become exempt (docs/model.md §5)."""
     X, pop = eng.X, eng.pop
     for pol in day.contracts:
         h = np.where(eng.contract_elig[id(pol)], pol.offer_rate * eng.rho * eng.travel_cut, 0.0)
@@ -290,7 +294,7 @@ def step(eng, day) -> None:
 
 
 def _family(eng, u) -> None:
-    """Women and children follow the men of their region who left (MODEL §7)."""
+    """Women and children follow the men of their region who left (docs/model.md §7)."""
     X, pop, rng = eng.X, eng.pop, eng.rng
     slot = eng.t % eng.family_ring.shape[0]
     want = eng.family_ring[slot].copy()

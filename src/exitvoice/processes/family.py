@@ -1,4 +1,4 @@
-"""Accompanying departures (MODEL §7).
+"""Accompanying departures (docs/model.md §7).
 
 For each adult man who leaves, `family.ratio` women and children of the same region leave within
 `family.lag_days`. The men who crossed today are turned into expected followers per region,

@@ -1,4 +1,4 @@
-"""Perceived risk (MODEL §7).
+"""Perceived risk (docs/model.md §7).
 
 `ρ_i(t) = e_i · (α_local · s_r(t) + α_national · max(s(t), w_a · a(t))) · H`, clipped to [0, 1], where s_r and s
 are the exponentially smoothed (half-life `risk.half_life_days`) daily summons per unit of eligibility weight in
@@ -10,7 +10,7 @@ The perceived chance of closure C(t) rises by `exit.closure_signal` each time a 
 that could trap people starts (a closure by the origin, an exit ban, border summons, exit visas; never a foreign
 entry ban), and fades with its half-life. It weighs on the exit hazard in proportion to each cell's exposure
 (`exit.closure_exposure_other` for all but men of call-up age, docs/model.md §7).
-Rumours (MODEL §5) act on top, without entering the recursion: a closure rumour of strength R makes the chance
+Rumours (docs/model.md §5) act on top, without entering the recursion: a closure rumour of strength R makes the chance
 seen today `1 − (1 − C)(1 − R)`; a general-mobilisation rumour adds `rumour.general_risk · R` to the risk of
 the men it reaches. The regular draft adds `risk.alpha_conscription · q · H` for the men it may take (q: today's
 draft probability).

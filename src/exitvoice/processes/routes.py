@@ -1,4 +1,4 @@
-"""Routes, crossings, flights (MODEL §8).
+"""Routes, crossings, flights (docs/model.md §8).
 
 Route choice given exit is a nested logit (docs/routes.md): the destination d, then the route r to it.
 Utility of route r for a person of cell i:

@@ -1,4 +1,4 @@
-"""Exact draws on counts: competing risks as multinomials (MODEL §4).
+"""Exact draws on counts: competing risks as multinomials (docs/model.md §4).
 
 For a cell with n people and hazards λ_k, the number leaving by each outcome k is multinomial with
 probabilities p_k = (1 − exp(−Σλ)) · λ_k / Σλ. It is drawn as a binomial for the number who move at all and a
