@@ -163,7 +163,7 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
                                     allow_outside_range=True), seed=1)
     eng.t, eng.date = 7, eng.days[7]  # the call-up is open
     day = eng.day_policy()
-    eng.callup_open = True
+    eng.callup.open = True
     j = eng.net.crossing_ids.index("upper_lars")
     u = routes.utilities(eng, day)
     men, pp = eng.callup_age_men, eng.pop.passport == 1  # Georgia needs a foreign passport

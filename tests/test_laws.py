@@ -224,7 +224,7 @@ def _screened(policy, seed, *, src=HOME, callup_open=False, n=200, date="2022-09
     """Men of call-up age arrive at Upper Lars today (under capacity) under `policy`: the engine after routes."""
     eng = _engine([policy], seed=seed, parameters=BIG)
     day = _at(eng, date)
-    eng.callup_open = callup_open
+    eng.callup.open = callup_open
     cells = _men(eng, n, col=src)
     k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), n, src=src)
     before = eng.X.copy()
@@ -624,7 +624,7 @@ def test_summonses_lapse_the_day_after_a_mobilisation_ends(lapse):
         eng.t, eng.date = i, d
         if d == dt.date(2022, 9, 21):
             held = eng.X[:, SUMMONED].sum()
-            callup.step(eng, eng.day_policy())
+            callup.step(eng, eng.callup, eng.day_policy())
             after = eng.X[:, SUMMONED].sum()
         else:
             eng.step()
@@ -660,21 +660,21 @@ def test_summonses_per_eligible_man_follow_the_allocation(allocation):
     eng = _engine([mob], seed=12)
     day = _at(eng, "2022-09-21")
     X, pop = eng.X.copy(), eng.pop
-    callup.step(eng, day)
-    e = eng.elig[id(eng.current_mob)]
-    fh = eng.current_mob.find_rate(eng.params)
+    callup.step(eng, eng.callup, day)
+    mob = eng.callup.current_mob
+    e = eng.callup.elig[id(mob)]
+    fh = mob.find_rate(eng.params)
     R = pop.n_regions
     E_r = np.bincount(pop.region, e * (X[:, HOME] + X[:, RETURNED] + fh * X[:, 2]), minlength=R)
-    w = eng.burden_weight if allocation == "burden" else np.ones(R)
-    target = callup.scaled_target(eng, eng.current_mob)
-    i, n_days = 0, (eng.current_mob.end - eng.current_mob.start).days + 1
-    S = eng.current_mob.profile(i, n_days, eng.params) * target * eng.current_mob.setting("summons_per_recruit",
-                                                                                          eng.params)
+    w = eng.callup.burden_weight if allocation == "burden" else np.ones(R)
+    target = callup.scaled_target(eng, mob)
+    i, n_days = 0, (mob.end - mob.start).days + 1
+    S = mob.profile(i, n_days, eng.params) * target * mob.setting("summons_per_recruit", eng.params)
     q = S * w / (w * E_r).sum()
     p = np.minimum(1.0, q[pop.region] * e)
     mean = np.bincount(pop.region, (X[:, HOME] + X[:, RETURNED]) * p, minlength=R)
     var = np.bincount(pop.region, (X[:, HOME] + X[:, RETURNED]) * p * (1 - p), minlength=R)
-    served = eng.summons_r
+    served = eng.callup.summons_r
     assert (np.abs(served - mean) < Z * np.sqrt(var) + 1).all()
     per_weight = served / E_r
     se, mow = (pop.regions.region_id.tolist().index(r) for r in ("SE", "MOW"))

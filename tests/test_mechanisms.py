@@ -101,7 +101,7 @@ def test_commissariats_process_no_more_than_their_capacity_a_day():
     cap = 20000
     eng = _run(_engine([MOBILISATION], scale=0.5, parameters={"callup.capacity_per_day": cap}))
     daily = eng.rec.by_region["mobilised"]
-    limit = np.ceil(eng.process_cap_r)  # stochastic rounding of each region's share
+    limit = np.ceil(eng.callup.process_cap_r)  # stochastic rounding of each region's share
     assert (daily <= limit[None, :]).all()
     assert (daily == limit[None, :]).any()  # the capacity binds in this setting
     fast = _run(_engine([MOBILISATION], scale=0.5, parameters={"callup.capacity_per_day": 40000}))
@@ -264,7 +264,7 @@ def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_a
     by = eng.net.routes_mask(destinations=["BY", "AB"])
     men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.adult
     before = routes.utilities(eng, quiet)
-    eng.current_mob = object()  # a call-up has been announced
+    eng.callup.current_mob = object()  # a call-up has been announced
     after = routes.utilities(eng, quiet)
     share = lambda u, m: u.p_route[u.key[m]][:, by].sum(axis=1)  # noqa: E731
     assert np.allclose(share(before, women), share(after, women))  # women: unchanged

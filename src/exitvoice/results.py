@@ -122,16 +122,16 @@ class Results:
         cells = cellf.iloc[nz[0]].reset_index(drop=True).assign(
             state=np.asarray(names, dtype=object)[nz[1]], count=eng.X[nz])
 
-        mob = eng.mobs
+        mob, recruits = eng.callup.mobs, eng.callup.mobilised_by_policy
         target = sum(p.target for p in mob)
         mobilised_total = int(rec.states["mobilised"][-1])
         quota = {}
         for p in mob:
-            met = eng.quota_met_day.get(id(p))
+            met = eng.callup.quota_met_day.get(id(p))
             quota[p.label or f"mobilisation from {p.start}"] = {
                 "target": p.target,
-                "mobilised": int(eng.mobilised_by_policy[id(p)] / eng.scenario.population.scale),
-                "quota_fill": eng.mobilised_by_policy[id(p)] / max(1.0, p.target * eng.scenario.population.scale),
+                "mobilised": int(recruits[id(p)] / eng.scenario.population.scale),
+                "quota_fill": recruits[id(p)] / max(1.0, p.target * eng.scenario.population.scale),
                 "days_to_fill": (met - p.start).days + 1 if met else None,
                 "filled_on": met.isoformat() if met else None,
             }

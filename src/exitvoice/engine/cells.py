@@ -85,11 +85,11 @@ class CellEngine:
         self.X[:, HOME] = pop.size
         self.t = 0
         self.date = self.days[0]
+        self.callup = callup.setup(self)
         risk.setup(self)
         decisions.setup(self)
         routes.setup(self)
         abroad.setup(self)
-        callup.setup(self)
         steady.start(self)  # travellers and the passport pipeline as before the crisis, not empty
         self.economy = Economy.build(self.pack, self.params, pop)
         self.voice = VoiceRecorder(self)
@@ -132,7 +132,7 @@ class CellEngine:
         """Simulate one day (MODEL §4)."""
         day = self.day_policy()
         abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
-        callup.step(self, day)
+        callup.step(self, self.callup, day)
         risk.step(self, day)
         decisions.step(self, day)
         routes.step(self, day)

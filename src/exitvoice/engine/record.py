@@ -35,7 +35,7 @@ class Recorder:
         self.passport_holders = np.zeros(n, dtype=np.int64)
         self.closure = np.zeros(n)
         self.rho_mean_men = np.zeros(n)
-        self.eligible_men = eng.elig_default > 0  # whose mean perceived risk is recorded
+        self.eligible_men = eng.callup.elig_default > 0  # whose mean perceived risk is recorded
         S = len(eng.economy.sectors)
         self.labour_persons = np.zeros((n, S))  # workers absent by sector, net of remote work (MODEL §10)
         self.labour_units = np.zeros((n, S))    # the same in wage-weighted units
@@ -69,7 +69,7 @@ class Recorder:
         self.by_dest["travelling"][t] = col[lay.travelling]
         region = eng.pop.region
         R = eng.pop.n_regions
-        self.by_region["summoned"][t] = eng.summons_r
+        self.by_region["summoned"][t] = eng.callup.summons_r
         self.by_region["mobilised"][t] = tod["mobilised"]
         self.by_region["left"][t] = tod["left_by_region"]
         self.by_region["abroad"][t] = np.bincount(region, abroad_cell, minlength=R)

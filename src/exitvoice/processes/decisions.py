@@ -179,10 +179,10 @@ def _visa_office(eng, u) -> None:
     refused_total = refused.sum(axis=1)
     X[:, [VISA_PENDING, VISA_PENDING_TRIP]] -= refused
     summoned = (rng.binomial(refused_total, pol.summons_at_refusal * eng.callup_age_men)
-                if pol.summons_at_refusal > 0 and eng.callup_open else np.zeros_like(refused_total))
+                if pol.summons_at_refusal > 0 and eng.callup.open else np.zeros_like(refused_total))
     X[:, HOME] += refused_total - summoned
     X[:, SUMMONED] += summoned
-    eng.summons_r = eng.summons_r + sum_by(eng.pop.region, summoned, eng.pop.n_regions)
+    callup.add_summons(eng.callup, sum_by(eng.pop.region, summoned, eng.pop.n_regions))
     # Approved people leave today by their route choice.
     cells = np.arange(eng.pop.n_cells)
     _leave(eng, VISA_PENDING, cells, approved[:, 0], u, visa_ok=True)
@@ -265,19 +265,20 @@ def step(eng, day) -> None:
 
     # summoned: leave, report, hide
     C = pop.n_cells
-    report_hide = np.stack([np.full(C, 1.0 / callup.report_days(eng)), np.full(C, p["callup.hide_rate"])], axis=1)
+    report_hide = np.stack([np.full(C, 1.0 / callup.report_days(eng, eng.callup)), np.full(C, p["callup.hide_rate"])],
+                           axis=1)
     lam_s, stop = core * pressure(eng, summoned=True), 0.0
-    mob = eng.current_mob
+    mob = eng.callup.current_mob
     if mob is not None and mob.bans_exit(eng.date):  # summoned men may not leave: they know, and are checked
         stop = mob.number("summons_ban_enforcement", p)
         lam_s = lam_s * (1.0 - stop) ** p["exit.mu_access"]
     before = rec["exit_attempts"]
     rows, other = _leave_or(eng, SUMMONED, lam_s, report_hide, u, stop=stop)
-    other[:, 0] = callup.process_reports(eng, rows, other[:, 0])
+    other[:, 0] = callup.process_reports(eng, eng.callup, rows, other[:, 0])
     rec["summoned_exits"] += rec["exit_attempts"] - before
     eng.move(SUMMONED, MOBILISED, other[:, 0], cells=rows)
     eng.move(SUMMONED, HIDING, other[:, 1], cells=rows)
-    callup.count_mobilised(eng, int(other[:, 0].sum()))
+    callup.count_mobilised(eng, eng.callup, int(other[:, 0].sum()))
     rec["mobilised"] += sum_by(pop.region[rows], other[:, 0], pop.n_regions)
 
     # hiding: leave, give up hiding

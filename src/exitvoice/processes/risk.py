@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .callup import eligibility
+
 
 def setup(eng) -> None:
     """Per-run risk state."""
@@ -36,17 +38,17 @@ def setup(eng) -> None:
 def step(eng, day) -> None:
     """Update the smoothed summons rates, ρ per cell and C(t)."""
     p, d = eng.params, eng.risk_decay
-    eng.s_r = d * eng.s_r + (1 - d) * eng.callup_rate_r
-    eng.s_nat = d * eng.s_nat + (1 - d) * eng.callup_rate_nat
-    e = eng.elig[id(eng.current_mob)] if eng.current_mob is not None else eng.elig_default
+    eng.s_r = d * eng.s_r + (1 - d) * eng.callup.rate_r
+    eng.s_nat = d * eng.s_nat + (1 - d) * eng.callup.rate_nat
+    e = eligibility(eng.callup)
     local = p["risk.alpha_local"] * eng.s_r[eng.pop.region]
-    national = max(eng.s_nat, p["risk.announcement_weight"] * eng.planned_rate)
+    national = max(eng.s_nat, p["risk.announcement_weight"] * eng.callup.planned_rate)
     rho = e * (local + p["risk.alpha_national"] * national) * p["risk.horizon_days"]
     # Terms are added only when present, so that a run without them is bit for bit the same.
     for cells, strength in day.risk_rumours:
         rho = rho + np.where(cells, p["rumour.general_risk"] * strength, 0.0)
-    if eng.draft_q.any():
-        rho = rho + p["risk.alpha_conscription"] * eng.draft_q * p["risk.horizon_days"]
+    if eng.callup.draft_q.any():
+        rho = rho + p["risk.alpha_conscription"] * eng.callup.draft_q * p["risk.horizon_days"]
     eng.rho = np.clip(rho, 0.0, 1.0)
     keep = (1 - p["exit.closure_signal"]) ** day.new_closure_signals
     eng.closure = 1.0 - (1.0 - eng.closure * eng.closure_decay) * keep

@@ -249,7 +249,8 @@ def utilities(eng, day) -> Utilities:
         on = bits[k].astype(bool)
         V[on] += term.add[None, :]
     # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches.
-    reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * (eng.current_mob is not None)
+    announced = eng.callup.current_mob is not None
+    reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * announced
     iv = _dest_logsum(eng, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums below
     p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock) - reach, iv)
     # accessibility: the same log-sum as LS0, without the diaspora
@@ -363,7 +364,7 @@ def step(eng, day) -> None:
                 continue
             if back_to == SUMMONED:  # already summoned: he goes back holding his summons
                 summoned = stopped
-            elif s.summons_prob > 0 and eng.callup_open:  # summons on the spot only while a quota is open
+            elif s.summons_prob > 0 and eng.callup.open:  # summons on the spot only while a quota is open
                 summoned = thin(stopped, s.summons_prob, rng)
                 rec["summons_at_border"] += int(summoned.sum())
             else:
