@@ -405,9 +405,9 @@ def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_
     n = {0.0: 0, 0.1: 0}
     for seed in SEEDS:
         eng, cells, d = _abroad_engine(seed, "AB", 500, par)
-        eng.rho = np.zeros(eng.pop.n_cells)
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
         hi = cells[::2]
-        eng.rho[hi] = 0.1
+        eng.risk.rho[hi] = 0.1
         quiet = _at(eng, "2022-09-20")
         abroad.snapshot(eng)
         abroad.step(eng, quiet)
@@ -431,7 +431,7 @@ def test_leavers_move_on_at_their_destinations_rate_to_destinations_they_may_ent
     moved = n = 0
     for seed in SEEDS:
         eng, cells, d = _abroad_engine(seed, dest, 500, par)
-        eng.rho = np.zeros(eng.pop.n_cells)
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
         abroad.snapshot(eng)
         abroad.step(eng, _at(eng, "2022-09-20"))
         lay, X = eng.layout, eng.X
@@ -458,7 +458,7 @@ def test_at_the_stay_deadline_a_share_visa_run_share_re_enters_and_the_rest_come
         eng, cells, kz = _abroad_engine(seed, "KZ", 50, par, end="2022-10-31")
         N = 50 * cells.size
         eng.cohort[0, kz] = N
-        eng.rho = np.zeros(eng.pop.n_cells)
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
         quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
         eng.t = 30  # KZ: 30 days visa-free; the cohort of day 0 is due today
         abroad.snapshot(eng)
@@ -480,7 +480,7 @@ def test_a_host_rule_stay_limit_sets_the_deadline():
     eng, cells, kz = _abroad_engine(1, "KZ", 50, par)
     eng.scenario = small_scenario([rule], parameters=par, allow_outside_range=True)
     eng.cohort[0, kz] = 50 * cells.size
-    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
     stock = []
     for t in (9, 10):
         eng.t, eng.date = t, eng.days[t]
@@ -582,7 +582,7 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
     eng.pp_ring[:] = 0
     eng.pp_pending[:] = 0
     eng.pp_carry[:] = 0
-    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
     eng.t = 0
     n = np.where(eng.may_apply, eng.X[:, HOME], 0)
     decisions._apply_for_passports(eng)
@@ -607,7 +607,7 @@ def test_passport_applications_rise_with_risk_by_one_plus_beta_risk_rho():
     eng = _engine(seed=10, parameters={"passport.lambda0": 0.002})
     eng.pp_pending[:] = 0
     eng.pp_carry[:] = 0
-    eng.rho = np.full(eng.pop.n_cells, 0.3)
+    eng.risk.rho = np.full(eng.pop.n_cells, 0.3)
     eng.t = 0
     n = np.where(eng.may_apply, eng.X[:, HOME], 0)
     decisions._apply_for_passports(eng)

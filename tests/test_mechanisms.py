@@ -42,8 +42,8 @@ def test_only_a_closure_by_the_origin_raises_the_perceived_chance_of_closure(by,
 
 def test_the_closure_signal_weighs_on_men_of_call_up_age_first():
     eng = _engine(parameters={"exit.closure_exposure_other": 0.1, "exit.beta_closure": 10.0})
-    eng.rho = np.zeros(eng.pop.n_cells)
-    eng.closure_seen = 1.0
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
+    eng.risk.closure_seen = 1.0
     pr = pressure(eng)
     men = eng.callup_age_men
     assert np.allclose(pr[men], 1 + 10.0) and np.allclose(pr[~men], 1 + 10.0 * 0.1)
@@ -183,7 +183,7 @@ def test_a_regional_end_of_the_call_up_stops_summonses_there_and_lapses_them():
     k = eng.days.index(np.datetime64("2022-09-26").astype(object))
     assert summoned_mow[k - 1] > 0 and summoned_mow[k] == 0 and max(summoned_mow[k:]) == 0
     assert eng.rec.by_region["summoned"][k:, eng.pop.regions.region_id.tolist().index("MOW")].sum() == 0
-    assert eng.rho[mow].max() == 0  # no risk of this call-up left there
+    assert eng.risk.rho[mow].max() == 0  # no risk of this call-up left there
 
 
 def test_a_visa_free_limit_is_a_deadline_for_each_cohort_not_a_hazard():

@@ -86,7 +86,7 @@ class CellEngine:
         self.t = 0
         self.date = self.days[0]
         self.callup = callup.setup(self)
-        risk.setup(self)
+        self.risk = risk.setup(self)
         decisions.setup(self)
         routes.setup(self)
         abroad.setup(self)
@@ -133,7 +133,7 @@ class CellEngine:
         day = self.day_policy()
         abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
         callup.step(self, self.callup, day)
-        risk.step(self, day)
+        risk.step(self, self.risk, day, self.callup)
         decisions.step(self, day)
         routes.step(self, day)
         abroad.step(self, day)

@@ -88,9 +88,9 @@ class Recorder:
         self.price[t] = eng.price[eng.air_idx]
         self.air_demand[t] = tod["air_demand"]
         self.passport_holders[t] = (row * eng.pop.passport).sum()
-        self.closure[t] = eng.closure_seen
+        self.closure[t] = eng.risk.closure_seen
         men = self.eligible_men
-        self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
+        self.rho_mean_men[t] = float(np.average(eng.risk.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
         self.labour_persons[t], self.labour_units[t] = eng.economy.absent(X, lay, abroad_cell, queued_cell)
         eng.voice.record(t, X, abroad_cell)
         self.reset()

@@ -75,7 +75,7 @@ def step(eng, day) -> None:
     r_n = a_n - expired  # still within their allowed stay
     live = r_n > 0
     cells, dest, n = a_cells[live], a_dest[live], r_n[live]
-    ret = p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * eng.rho[cells])
+    ret = p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * eng.risk.rho[cells])
     pp = pop.passport[cells]
     onward = eng.onward_rate[dest] * eng.can_move_on[pp, dest]
     out = competing(n, np.stack([ret, onward], axis=1), rng)

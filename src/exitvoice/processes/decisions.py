@@ -92,8 +92,8 @@ def pressure(eng, summoned: bool = False) -> np.ndarray:
     w is the cell's exposure to a closure of exits: 1 for men of call-up age, `exit.closure_exposure_other` for
     everyone else (docs/model.md §7).
     """
-    p = eng.params
-    return (1 + p["exit.beta_risk"] * eng.rho + p["exit.beta_closure"] * eng.closure_seen * eng.closure_exposure
+    p, risk = eng.params, eng.risk
+    return (1 + p["exit.beta_risk"] * risk.rho + p["exit.beta_closure"] * risk.closure_seen * eng.closure_exposure
             + (p["exit.beta_summoned"] if summoned else 0.0))
 
 
@@ -116,7 +116,7 @@ def _apply_for_passports(eng) -> None:
     p = eng.params
     slot = eng.t % eng.pp_days
     n = np.where(eng.may_apply, np.maximum(eng.X[:, HOME] - eng.pp_pending - eng.pp_carry, 0), 0)
-    rate = p["passport.lambda0"] * (1 + p["passport.beta_risk"] * eng.rho)
+    rate = p["passport.lambda0"] * (1 + p["passport.beta_risk"] * eng.risk.rho)
     apps = eng.rng.binomial(n, -np.expm1(-rate))
     eng.pp_ring[slot] = apps
     eng.pp_pending += apps
@@ -194,7 +194,7 @@ def _sign_contracts(eng, day) -> None:
     """Social contract: eligible men at home, returned or hiding sign and become exempt (MODEL §5)."""
     X, pop = eng.X, eng.pop
     for pol in day.contracts:
-        h = np.where(eng.contract_elig[id(pol)], pol.offer_rate * eng.rho * eng.travel_cut, 0.0)
+        h = np.where(eng.contract_elig[id(pol)], pol.offer_rate * eng.risk.rho * eng.travel_cut, 0.0)
         prob = -np.expm1(-h)
         for col in (HOME, RETURNED, HIDING):
             n = eng.rng.binomial(X[:, col], prob)
@@ -241,7 +241,7 @@ def step(eng, day) -> None:
     _sign_contracts(eng, day)
     eng.frail = 1.0 / (1.0 + p["exit.frailty_variance"] * eng.cum_hazard)
     core = exit_core(eng, u.access)
-    hide_home = p["callup.hide_rate_home"] * eng.rho
+    hide_home = p["callup.hide_rate_home"] * eng.risk.rho
     all_cells = np.arange(pop.n_cells)
 
     # home: leave (then a route), start a trip (then a route), hide
@@ -282,7 +282,7 @@ def step(eng, day) -> None:
     rec["mobilised"] += sum_by(pop.region[rows], other[:, 0], pop.n_regions)
 
     # hiding: leave, give up hiding
-    unhide = p["callup.unhide_rate"] * (1 - eng.rho)
+    unhide = p["callup.unhide_rate"] * (1 - eng.risk.rho)
     rows, other = _leave_or(eng, HIDING, lam, unhide[:, None], u)
     eng.move(HIDING, HOME, other[:, 0], cells=rows)
 
