@@ -19,7 +19,7 @@ from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
 from exitvoice.policies import DayPolicy
 from exitvoice.processes import abroad, callup, decisions, routes
-from exitvoice.processes.family import schedule_family
+from exitvoice.processes.family import due_today, schedule_family
 
 SEEDS = range(4)
 Z = 4.0
@@ -515,8 +515,8 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
     men = np.zeros(R)
     men[se] = 3000
     _at(eng, "2022-09-14")
-    schedule_family(eng, men)
-    assert eng.family_ring.sum() == pytest.approx(ratio * 3000)
+    schedule_family(eng, eng.family, men)
+    assert eng.family.ring.sum() == pytest.approx(ratio * 3000)
     attempts, from_region = [], np.zeros(R)
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     for t in range(0, lag + 2):
@@ -525,7 +525,7 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
         eng.air_demand = []
         eng.arrive_exit[:] = 0
         u = routes.utilities(eng, quiet)
-        decisions._family(eng, u)
+        decisions._family(eng, u, due_today(eng, eng.family))
         attempts.append(eng.rec.today["family_attempts"])
         by_cell = eng.arrive_exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
                                                      for _, _, c, _, n in eng.air_demand),
@@ -547,11 +547,11 @@ def test_followers_of_men_who_left_on_different_days_add_up():
     men = np.zeros(eng.pop.n_regions)
     men[0] = lag * 10.0
     eng.t = 0
-    schedule_family(eng, men)
+    schedule_family(eng, eng.family, men)
     eng.t = 1
-    schedule_family(eng, 2 * men)
+    schedule_family(eng, eng.family, 2 * men)
     per_day = ratio * men[0] / lag
-    ring = eng.family_ring[:, 0]
+    ring = eng.family.ring[:, 0]
     slot = np.arange(lag + 1)
     assert ring[1] == pytest.approx(per_day)  # day 1: the first day's men only
     assert ring[(slot >= 2) & (slot <= lag)] == pytest.approx(np.full(lag - 1, 3 * per_day))
@@ -567,9 +567,9 @@ def test_men_who_cross_schedule_their_families_by_region():
     j = _crossing(eng, "upper_lars")
     k = _queue_today(eng, cells, j, 100)
     _queue_today(eng, _women(eng, 100), j, 100)
-    eng.family_ring[:] = 0
-    routes.step(eng, day)
-    want = eng.family_ring.sum(axis=0)
+    eng.family.ring[:] = 0
+    schedule_family(eng, eng.family, routes.step(eng, day))
+    want = eng.family.ring.sum(axis=0)
     crossed = np.bincount(eng.pop.region[cells], np.full(cells.size, 100), minlength=eng.pop.n_regions)
     assert want == pytest.approx(eng.params["family.ratio"] * crossed) and crossed.sum() == k
 

@@ -33,7 +33,7 @@ from ..pack import load_pack
 from ..params import ParameterSet
 from ..policies import DayPolicy, PolicyContext
 from ..population import build_population
-from ..processes import abroad, callup, decisions, risk, routes
+from ..processes import abroad, callup, decisions, family, risk, routes
 from ..processes.sampling import tally
 from ..scenario import Scenario
 from ..voice import VoiceRecorder
@@ -90,6 +90,7 @@ class CellEngine:
         decisions.setup(self)
         routes.setup(self)
         abroad.setup(self)
+        self.family = family.setup(self)
         steady.start(self)  # travellers and the passport pipeline as before the crisis, not empty
         self.economy = Economy.build(self.pack, self.params, pop)
         self.voice = VoiceRecorder(self)
@@ -134,8 +135,9 @@ class CellEngine:
         abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
         callup.step(self, self.callup, day)
         risk.step(self, self.risk, day, self.callup)
-        decisions.step(self, day)
-        routes.step(self, day)
+        decisions.step(self, day, family.due_today(self, self.family))
+        men_left = routes.step(self, day)
+        family.schedule_family(self, self.family, men_left)
         abroad.step(self, day)
         totals = tally(self.X, self.layout)  # one pass over the state serves the record and the check
         self.rec.record(day, totals)

@@ -53,8 +53,6 @@ def setup(eng) -> None:
     eng.family_pool = (pop.sex == 1) & eng.adult | ~eng.adult
     eng.rb = pop.region.astype(np.int64) * len(pop.band_mean_age) + pop.band
     eng.rb_size = sum_by(eng.rb, pop.size, pop.n_regions * len(pop.band_mean_age)).astype(float)
-    lag = int(p["family.lag_days"])
-    eng.family_ring = np.zeros((lag + 1, pop.n_regions))
     eng.pp_days = int(p["passport.processing_days"])
     eng.pp_ring = np.zeros((eng.pp_days, pop.n_cells), dtype=np.int64)
     eng.pp_pending = np.zeros(pop.n_cells, dtype=np.int64)
@@ -226,8 +224,8 @@ def _leave_or(eng, src: int, lam: np.ndarray, others: np.ndarray, u, stop: float
     return rows, out[:, 1:]
 
 
-def step(eng, day) -> None:
-    """All decisions of the day."""
+def step(eng, day, followers: np.ndarray) -> None:
+    """All decisions of the day; `followers`: the family members due to follow today, by region."""
     X, p, rng, pop = eng.X, eng.params, eng.rng, eng.pop
     rec = eng.rec.today
     _issue_passports(eng)
@@ -286,16 +284,13 @@ def step(eng, day) -> None:
     rows, other = _leave_or(eng, HIDING, lam, unhide[:, None], u)
     eng.move(HIDING, HOME, other[:, 0], cells=rows)
 
-    _family(eng, u)
+    _family(eng, u, followers)
     _apply_for_passports(eng)
 
 
-def _family(eng, u) -> None:
-    """Women and children follow the men of their region who left (MODEL §7)."""
+def _family(eng, u, want: np.ndarray) -> None:
+    """Women and children follow the men of their region who left: `want` of them by region today (MODEL §7)."""
     X, pop, rng = eng.X, eng.pop, eng.rng
-    slot = eng.t % eng.family_ring.shape[0]
-    want = eng.family_ring[slot].copy()
-    eng.family_ring[slot] = 0
     if want.sum() <= 0:
         return
     pledged = sum(sum_by(c, n, pop.n_cells) for src, _, c, _, n in eng.air_demand if src == HOME)

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.state import HOME, SUMMONED
-from .family import schedule_family
 from .sampling import add_at, exact_subset, shifted_cumulative, sum_by, thin
 
 NEG = -np.inf
@@ -276,12 +275,12 @@ def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(fixed), cap, fixed)
 
 
-def step(eng, day) -> None:
+def step(eng, day) -> np.ndarray:
     """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares.
 
     Queues are kept by purpose: leavers, ordinary trips, and summoned men leaving. People turned back (a closure,
     a screen) or balking return to the state they came from: home, or `summoned` for a summoned man, who is no
-    freer for having queued.
+    freer for having queued. Returns the adult men who crossed today as leavers, by region (their families follow).
     """
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     rec = eng.rec.today
@@ -384,8 +383,8 @@ def step(eng, day) -> None:
     region = eng.pop.region
     by_region = [sum_by(region[cells], n, eng.pop.n_regions) for g, (cells, _, n) in enumerate(done) if g != 1]
     rec["left_by_region"] += sum(by_region)
-    schedule_family(eng, sum(sum_by(region[cells], n * eng.adult_men[cells], eng.pop.n_regions)
-                             for g, (cells, _, n) in enumerate(done) if g != 1))
+    men = sum(sum_by(region[cells], n * eng.adult_men[cells], eng.pop.n_regions)
+              for g, (cells, _, n) in enumerate(done) if g != 1)
     # What people see tomorrow.
     queue = sum(X[:, cols].sum(axis=0) for cols, _, _ in groups)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -393,6 +392,7 @@ def step(eng, day) -> None:
     a = eng.air_idx
     eng.air_load[a], eng.air_carried[a], eng.price[a] = fares(eng.air_load[a], eng.air_carried[a],
                                                               demand_total[a], seats, net.fare0[a], p)
+    return men
 
 
 def _collect(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
