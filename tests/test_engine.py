@@ -165,7 +165,7 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
     day = eng.day_policy()
     eng.callup.open = True
     j = eng.net.crossing_ids.index("upper_lars")
-    u = routes.utilities(eng, day)
+    u = routes.utilities(eng, eng.routes, day, announced=False)
     men, pp = eng.callup_age_men, eng.pop.passport == 1  # Georgia needs a foreign passport
     assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & eng.adult & pp], j] > 0).all()
     X, lay = eng.X, eng.layout
@@ -175,11 +175,12 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
     X[cells, HOME] -= 50
     X[cells, src] += 50  # men at home, or already summoned
     X[cells, src] -= 50  # ... who set out for the crossing yesterday and are processed today
-    (eng.arrive_exit if kind == "home" else eng.arrive_summoned)[cells, j] += 50
+    dep = routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+    (dep.exit if kind == "home" else dep.summoned)[cells, j] += 50
     X[women, HOME] -= 50
-    eng.arrive_exit[women, j] += 50
+    dep.exit[women, j] += 50
     summoned0 = X[cells, SUMMONED].copy()
-    routes.step(eng, day)
+    routes.step(eng, eng.routes, day, dep, callup_open=eng.callup.open, adult_men=eng.adult_men)
     ge = lay.abroad.start + eng.net.dest_ids.index("GE")
     assert X[cells, ge].sum() == 0 and (X[cells, SUMMONED] - summoned0 == 50).all()
     assert eng.rec.today["stopped_summons_at_border"] == 500

@@ -47,12 +47,23 @@ def _crossing(eng, name: str) -> int:
     return eng.net.crossing_ids.index(name)
 
 
-def _queue_today(eng, cells, j: int, n: int, src: int = HOME) -> int:
+def _departures(eng) -> routes.Departures:
+    """No one has set out today yet."""
+    return routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+
+
+def _queue_today(eng, dep, cells, j: int, n: int, src: int = HOME) -> int:
     """n people of each cell in `cells` leave src today and join crossing j (as `decisions` would send them)."""
     eng.X[cells, src] -= n
-    arrive = eng.arrive_summoned if src == SUMMONED else eng.arrive_exit
+    arrive = dep.summoned if src == SUMMONED else dep.exit
     arrive[cells, j] += n
     return n * len(cells)
+
+
+def _routes(eng, day, dep=None):
+    """The routes step of the day with today's departures `dep` (none by default), as the engine runs it."""
+    return routes.step(eng, eng.routes, day, _departures(eng) if dep is None else dep, callup_open=eng.callup.open,
+                       adult_men=eng.adult_men)
 
 
 def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
@@ -75,11 +86,11 @@ def test_route_utility_is_asc_plus_log_access_minus_distance_price_and_wait_term
     rng = np.random.default_rng(0)
     wait = rng.uniform(0, 3, net.n_land)
     price = net.fare0 * rng.uniform(1, 4, net.n_routes)
-    V = routes.vbase(eng, wait, price, net.needs_passport)
+    V = routes.vbase(eng, eng.routes.route_asc, wait, price, net.needs_passport)
     income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
     w = np.zeros(net.n_routes)
     w[net.is_land] = wait
-    hand = (eng.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000
+    hand = (eng.routes.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000
             - p["routes.gamma_price"] * price[None, :] / income[:, None] - p["routes.gamma_wait"] * w[None, :])
     assert np.allclose(V[:, 1], hand)  # with a foreign passport every route is open
     closed = net.needs_passport[net.dest]
@@ -91,14 +102,14 @@ def test_a_longer_wait_or_a_dearer_fare_takes_choices_from_its_route_to_the_othe
     """Choice shares move with the sign of each utility term: a worse route loses, the others gain."""
     eng = _engine()
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
-    before = routes.utilities(eng, quiet)
+    before = routes.utilities(eng, eng.routes, quiet, announced=False)
     if term == "wait":
         r = _crossing(eng, "upper_lars")
-        eng.wait[r] = 2.0
+        eng.routes.wait[r] = 2.0
     else:
-        r = int(eng.air_idx[0])
-        eng.price[r] *= 3
-    after = routes.utilities(eng, quiet)
+        r = int(eng.routes.air_idx[0])
+        eng.routes.price[r] *= 3
+    after = routes.utilities(eng, eng.routes, quiet, announced=False)
     open_ = before.p_route[:, r] > 0
     assert open_.any()
     assert (after.p_route[open_, r] < before.p_route[open_, r]).all()
@@ -111,10 +122,10 @@ def test_a_longer_wait_or_a_dearer_fare_takes_choices_from_its_route_to_the_othe
 def test_accessibility_falls_when_routes_get_worse_and_is_one_before_the_crisis():
     eng = _engine(parameters={"exit.mu_access": 0.7})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
-    u0 = routes.utilities(eng, quiet)
+    u0 = routes.utilities(eng, eng.routes, quiet, announced=False)
     assert np.allclose(u0.access[u0.access > 0], 1.0)  # A = exp(μ(LS − LS0)) = 1 at the pre-crisis state
-    eng.wait[:] = 3.0
-    u1 = routes.utilities(eng, quiet)
+    eng.routes.wait[:] = 3.0
+    u1 = routes.utilities(eng, eng.routes, quiet, announced=False)
     on = u0.access > 0
     assert (u1.access[on] < 1.0).all()
     p = eng.params
@@ -130,7 +141,7 @@ def test_a_policy_log_term_scales_a_route_within_its_nest_by_its_power_one_over_
     ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": e, "crossings": ["upper_lars"],
            "who": {"sex": "male"}}
     eng = _engine([ban], parameters={"routes.nest_scale": lam})
-    u = routes.utilities(eng, _at(eng, "2022-09-14"))
+    u = routes.utilities(eng, eng.routes, _at(eng, "2022-09-14"), announced=False)
     net = eng.net
     ul = _crossing(eng, "upper_lars")
     ge = net.dest_ids.index("GE")
@@ -153,9 +164,9 @@ def test_queued_people_balk_with_hazard_balk_rate_times_wait(wait):
         cells = _women(eng, 200)
         eng.X[cells, HOME] -= 200
         eng.X[cells, eng.layout.queued_trip.start + j] += 200
-        eng.wait[:] = 0.0
-        eng.wait[j] = wait
-        routes.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+        eng.routes.wait[:] = 0.0
+        eng.routes.wait[j] = wait
+        _routes(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
         n = 200 * cells.size
         pb = -np.expm1(-eng.params["routes.balk_rate"] * wait)
         total += eng.rec.today["balked"]
@@ -171,32 +182,35 @@ def test_a_crossing_processes_everyone_under_capacity_and_exactly_capacity_over_
     j = _crossing(eng, "upper_lars")
     cap = eng.net.capacity[j]
     cells = _women(eng, 100)
-    n = _queue_today(eng, cells, j, 100)
+    dep = _departures(eng)
+    n = _queue_today(eng, dep, cells, j, 100)
     assert n > cap
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     assert eng.rec.today["processed"][j] == int(cap)
     assert eng.X[:, eng.layout.queued_exit.start + j].sum() == n - int(cap)  # the rest wait
-    assert eng.wait[j] == pytest.approx((n - int(cap)) / cap)  # wait = Q / K days
+    assert eng.routes.wait[j] == pytest.approx((n - int(cap)) / cap)  # wait = Q / K days
     eng2 = _engine(seed=3)
     day = _at(eng2, "2022-09-20")
-    m = _queue_today(eng2, cells[:1], j, int(cap) // 2)
-    routes.step(eng2, day)
-    assert eng2.rec.today["processed"][j] == m and eng2.wait[j] == 0.0
+    dep = _departures(eng2)
+    m = _queue_today(eng2, dep, cells[:1], j, int(cap) // 2)
+    _routes(eng2, day, dep)
+    assert eng2.rec.today["processed"][j] == m and eng2.routes.wait[j] == 0.0
 
 
 def test_flights_board_no_more_than_their_seats_and_everyone_under_them():
     eng = _engine(seed=4)
     day = _at(eng, "2022-09-20")
-    seats = np.floor(eng.net.capacity[eng.air_idx])
+    seats = np.floor(eng.net.capacity[eng.routes.air_idx])
     cells = _women(eng, 200, k=20)
     a_full, a_free = 0, 1
     want_full = np.full(10, int(3 * seats[a_full] / 10) + 1)
     want_free = np.full(10, max(1, int(seats[a_free] / 20)))
     home0 = eng.X[cells, HOME].copy()
-    eng.air_demand = [(HOME, False, cells[:10], np.full(10, a_full), want_full),
-                      (HOME, False, cells[10:], np.full(10, a_free), want_free)]
-    routes.step(eng, day)
-    boarded = eng.rec.today["processed"][eng.air_idx]
+    dep = _departures(eng)
+    dep.air = [(HOME, False, cells[:10], np.full(10, a_full), want_full),
+               (HOME, False, cells[10:], np.full(10, a_free), want_free)]
+    _routes(eng, day, dep)
+    boarded = eng.rec.today["processed"][eng.routes.air_idx]
     assert want_full.sum() > seats[a_full] and boarded[a_full] == seats[a_full]
     assert want_free.sum() <= seats[a_free] and boarded[a_free] == want_free.sum()
     assert (home0 - eng.X[cells, HOME]).sum() == boarded[a_full] + boarded[a_free]  # the rest stay home
@@ -226,9 +240,10 @@ def _screened(policy, seed, *, src=HOME, callup_open=False, n=200, date="2022-09
     day = _at(eng, date)
     eng.callup.open = callup_open
     cells = _men(eng, n, col=src)
-    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), n, src=src)
+    dep = _departures(eng)
+    k = _queue_today(eng, dep, cells, _crossing(eng, "upper_lars"), n, src=src)
     before = eng.X.copy()
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     eng.check_conservation()
     return eng, cells, k, before
 
@@ -257,7 +272,7 @@ def test_a_fully_enforced_exit_ban_takes_its_routes_out_of_the_choice_set_of_tho
     ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "crossings": ["upper_lars"],
            "who": {"sex": "male"}}
     eng = _engine([ban])
-    u = routes.utilities(eng, _at(eng, "2022-09-20"))
+    u = routes.utilities(eng, eng.routes, _at(eng, "2022-09-20"), announced=False)
     ul = _crossing(eng, "upper_lars")
     men = eng.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
     p_men = u.p_route[u.key[men]]
@@ -297,9 +312,10 @@ def test_a_summoned_man_stopped_at_the_border_goes_back_summoned():
     cells = _men(eng, 100)
     eng.X[cells, HOME] -= 100
     eng.X[cells, SUMMONED] += 100
-    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), 100, src=SUMMONED)
+    dep = _departures(eng)
+    k = _queue_today(eng, dep, cells, _crossing(eng, "upper_lars"), 100, src=SUMMONED)
     home0 = eng.X[cells, HOME].copy()
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     stopped = eng.rec.today["stopped_summons_at_border"]
     assert 0 < stopped < k
     assert eng.X[cells, SUMMONED].sum() == stopped and eng.rec.today["summons_at_border"] == 0
@@ -313,8 +329,9 @@ def test_a_host_refusal_turns_back_its_share_at_the_destinations_routes():
     for seed in SEEDS:
         eng = _engine([rule], seed=seed, parameters=BIG)
         day = _at(eng, "2022-09-20")
-        n += _queue_today(eng, _women(eng, 200), _crossing(eng, "upper_lars"), 200)
-        routes.step(eng, day)
+        dep = _departures(eng)
+        n += _queue_today(eng, dep, _women(eng, 200), _crossing(eng, "upper_lars"), 200)
+        _routes(eng, day, dep)
         stopped += eng.rec.today["stopped_host_refusal"]
     assert abs(_z(stopped, n, r)) < Z
 
@@ -334,10 +351,11 @@ def test_a_closure_turns_back_those_already_queued_and_screens_todays_arrivals()
     X[men, lay.queued_summoned.start + j] += 50
     X[women, HOME] -= 100
     X[women, lay.queued_exit.start + j] += 100
-    eng.wait[j] = 1e-12  # queued since yesterday, no one balks
-    arriving = _queue_today(eng, men, j, 20)
+    eng.routes.wait[j] = 1e-12  # queued since yesterday, no one balks
+    dep = _departures(eng)
+    arriving = _queue_today(eng, dep, men, j, 20)
     home0, summ0 = X[men, HOME].copy(), X[men, SUMMONED].copy()
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     ge = lay.abroad.start + eng.net.dest_ids.index("GE")
     assert X[men, ge].sum() == 0 and X[men, lay.queued_exit.start + j].sum() == 0
     assert (X[men, HOME] - home0 == 50 + 20).all() and (X[men, SUMMONED] - summ0 == 50).all()
@@ -354,8 +372,9 @@ def test_a_capacity_change_multiplies_or_sets_a_crossings_daily_capacity(kind):
     day = _at(eng, "2022-09-20")
     j = _crossing(eng, "upper_lars")
     cap = eng.net.capacity[j] * value if kind == "factor" else value
-    _queue_today(eng, _women(eng, 1000), j, 1000)
-    routes.step(eng, day)
+    dep = _departures(eng)
+    _queue_today(eng, dep, _women(eng, 1000), j, 1000)
+    _routes(eng, day, dep)
     assert eng.rec.today["processed"][j] == int(cap)
 
 
@@ -380,8 +399,9 @@ def test_a_capacity_set_by_a_capacity_change_is_scaled_in_a_sample_run():
     eng = _engine([change], seed=5, scale=scale)
     day = _at(eng, "2022-09-20")
     j = _crossing(eng, "upper_lars")
-    _queue_today(eng, _women(eng, 400), j, 400)  # 4,000 people: over the sample's 150 a day
-    routes.step(eng, day)
+    dep = _departures(eng)
+    _queue_today(eng, dep, _women(eng, 400), j, 400)  # 4,000 people: over the sample's 150 a day
+    _routes(eng, day, dep)
     assert eng.rec.today["processed"][j] == int(value * scale)
 
 
@@ -496,8 +516,8 @@ def test_a_host_rule_on_passports_opens_or_closes_a_destination_to_those_without
     eng = _engine([rule])
     d = eng.net.dest_ids.index(dest)
     to_d = eng.net.dest == d
-    quiet = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
-    ruled = routes.utilities(eng, _at(eng, "2022-09-20"))
+    quiet = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    ruled = routes.utilities(eng, eng.routes, _at(eng, "2022-09-20"), announced=False)
     adult_no_pp = eng.adult & (eng.pop.passport == 0)
     for u, closed in ((quiet, not needs), (ruled, needs)):
         share = u.p_route[u.key[adult_no_pp]][:, to_d].sum(axis=1)
@@ -522,13 +542,12 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
     for t in range(0, lag + 2):
         eng.t = t
         eng.rec.reset()
-        eng.air_demand = []
-        eng.arrive_exit[:] = 0
-        u = routes.utilities(eng, quiet)
-        decisions._family(eng, u, due_today(eng, eng.family))
+        dep = _departures(eng)
+        u = routes.utilities(eng, eng.routes, quiet, announced=False)
+        decisions._family(eng, dep, u, due_today(eng, eng.family))
         attempts.append(eng.rec.today["family_attempts"])
-        by_cell = eng.arrive_exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
-                                                     for _, _, c, _, n in eng.air_demand),
+        by_cell = dep.exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
+                                              for _, _, c, _, n in dep.air),
                                                     np.zeros(eng.pop.n_cells)).astype(np.int64)
         from_region += np.bincount(eng.pop.region, by_cell, minlength=R)
         assert (by_cell[~eng.family_pool] == 0).all()  # women and children only
@@ -565,10 +584,11 @@ def test_men_who_cross_schedule_their_families_by_region():
     day = _at(eng, "2022-09-20")
     cells = _men(eng, 100)
     j = _crossing(eng, "upper_lars")
-    k = _queue_today(eng, cells, j, 100)
-    _queue_today(eng, _women(eng, 100), j, 100)
+    dep = _departures(eng)
+    k = _queue_today(eng, dep, cells, j, 100)
+    _queue_today(eng, dep, _women(eng, 100), j, 100)
     eng.family.ring[:] = 0
-    schedule_family(eng, eng.family, routes.step(eng, day))
+    schedule_family(eng, eng.family, _routes(eng, day, dep))
     want = eng.family.ring.sum(axis=0)
     crossed = np.bincount(eng.pop.region[cells], np.full(cells.size, 100), minlength=eng.pop.n_regions)
     assert want == pytest.approx(eng.params["family.ratio"] * crossed) and crossed.sum() == k
@@ -642,8 +662,8 @@ def test_a_lapse_reaches_the_summoned_men_queued_at_a_crossing():
     cells = _men(eng, 20)
     eng.X[cells, HOME] -= 20
     eng.X[cells, eng.layout.queued_summoned.start + j] += 20  # queued since yesterday with a summons
-    eng.wait[:] = 0.0
-    eng.wait[j] = 1e6  # they all balk today
+    eng.routes.wait[:] = 0.0
+    eng.routes.wait[j] = 1e6  # they all balk today
     mobilised = eng.X[:, MOBILISED].sum()
     for i in range(7, len(eng.days)):
         eng.t, eng.date = i, eng.days[i]

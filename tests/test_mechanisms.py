@@ -56,8 +56,8 @@ def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_sq
     share = 0.25
     eng = _engine([closure], parameters={"routes.non_tourist_share": share})
     fi = eng.net.routes_mask(destinations=["FI"])
-    open_ = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
-    shut = routes.utilities(eng, _day(eng, "2022-09-14"))
+    open_ = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    shut = routes.utilities(eng, eng.routes, _day(eng, "2022-09-14"), announced=False)
     assert not [s for s in eng.day_policy().screens if s.kind == "closure"]  # no second screen
     a, b = open_.trip_h[open_.key][:, fi].sum(), shut.trip_h[shut.key][:, fi].sum()
     assert b == pytest.approx(share * a, rel=1e-9)
@@ -66,9 +66,9 @@ def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_sq
 # -- nested logit with destination constants ------------------------------------------------------------------
 def test_destination_constants_reproduce_the_pre_crisis_entry_shares():
     eng = _engine()
-    u = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    u = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
     weight = eng.pop.size * eng.base_exit
-    shares = (weight[:, None] * u.p_route[u.key]).sum(axis=0) @ eng.to_dest / weight.sum()
+    shares = (weight[:, None] * u.p_route[u.key]).sum(axis=0) @ eng.routes.to_dest / weight.sum()
     target = eng.net.baseline_entries / eng.net.baseline_entries.sum()
     assert shares == pytest.approx(target, abs=1e-6)
 
@@ -77,7 +77,7 @@ def test_a_destination_is_not_favoured_for_its_number_of_crossings():
     """Within the nest, routes share their destination's probability: P(d) does not grow with its crossings."""
     eng = _engine(parameters={"routes.nest_scale": 0.3})
     V = np.zeros((1, eng.net.n_routes))
-    p_dest, p_within, _ = routes.nested(eng, V, np.zeros(eng.net.n_dest))
+    p_dest, p_within, _ = routes.nested(eng, eng.routes.dest_routes, V, np.zeros(eng.net.n_dest))
     n_routes = np.bincount(eng.net.dest, minlength=eng.net.n_dest)
     # equal utilities everywhere: P(d) ∝ (number of routes)^λ, far flatter than the plain logit's ∝ number
     kz = eng.net.dest_ids.index("KZ")
@@ -160,11 +160,10 @@ def test_a_summoned_man_who_balks_is_summoned_again_and_a_traveller_goes_home():
     X[men, lay.queued_summoned.start + j] += 4
     X[men, lay.queued_trip.start + j] += 6
     summoned0, home0 = X[men, SUMMONED].copy(), X[men, HOME].copy()
-    eng.wait[:] = 0.0
-    eng.wait[j] = 1e6  # everyone queued since yesterday balks
-    eng.arrive_exit[:] = eng.arrive_trip[:] = eng.arrive_summoned[:] = 0
-    eng.air_demand = []
-    routes.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+    eng.routes.wait[:] = 0.0
+    eng.routes.wait[j] = 1e6  # everyone queued since yesterday balks
+    routes.step(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date),
+                routes.Departures.none(eng.pop.n_cells, eng.net.n_land), callup_open=False, adult_men=eng.adult_men)
     assert (X[men, SUMMONED] - summoned0 == 4).all() and (X[men, HOME] - home0 == 6).all()
     eng.check_conservation()
 
@@ -239,7 +238,7 @@ def test_a_bad_parameter_name_in_a_policy_field_is_a_scenario_error(value, messa
 
 def test_crossings_with_sourced_traffic_carry_their_share_of_pre_crisis_trips():
     eng = _engine(regions=["SPE", "LEN", "MOW", "KR"])
-    u = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    u = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
     trips = (eng.X[:, 0][:, None] * u.trip_h[u.key]).sum(axis=0)  # expected trips a day by route, from home
     known = np.isfinite(eng.net.normal_traffic)
     fi = eng.net.routes_mask(destinations=["FI"]) & known
@@ -263,9 +262,8 @@ def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_a
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     by = eng.net.routes_mask(destinations=["BY", "AB"])
     men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.adult
-    before = routes.utilities(eng, quiet)
-    eng.callup.current_mob = object()  # a call-up has been announced
-    after = routes.utilities(eng, quiet)
+    before = routes.utilities(eng, eng.routes, quiet, announced=False)
+    after = routes.utilities(eng, eng.routes, quiet, announced=True)  # a call-up has been announced
     share = lambda u, m: u.p_route[u.key[m]][:, by].sum(axis=1)  # noqa: E731
     assert np.allclose(share(before, women), share(after, women))  # women: unchanged
     assert (share(after, men) < 0.2 * share(before, men) + 1e-12).all()  # men: e^-3 of the odds

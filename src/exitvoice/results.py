@@ -89,11 +89,11 @@ class Results:
         add("queue_wait_hours", crossings, rec.wait_days * 24.0)
         add("processed", crossings, rec.processed[:, : net.n_land])
         add("capacity", crossings, rec.capacity[:, : net.n_land])
-        air_dest = [net.dest_ids[net.dest[r]] for r in eng.air_idx]
+        air_dest = [net.dest_ids[net.dest[r]] for r in eng.routes.air_idx]
         add("flight_price", air_dest, rec.price)
         add("flight_demand", air_dest, rec.air_demand)
-        add("flight_seats", air_dest, rec.capacity[:, eng.air_idx])
-        add("flights_boarded", air_dest, rec.processed[:, eng.air_idx])
+        add("flight_seats", air_dest, rec.capacity[:, eng.routes.air_idx])
+        add("flights_boarded", air_dest, rec.processed[:, eng.routes.air_idx])
         econ_summary, econ = economy.summarise(eng, rec.labour_persons, rec.labour_units)
         for k in ("output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised", "workers_lost",
                   "labour_shortage"):

@@ -81,11 +81,11 @@ class Recorder:
         self.states["travelling"][t] = col[lay.travelling].sum()
         self.states["abroad"][t] = col[lay.abroad].sum()
         self.queue[t] = q
-        self.wait_days[t] = eng.wait
+        self.wait_days[t] = eng.routes.wait
         self.processed[t] = tod["processed"]
         cap = eng.net.capacity * day.capacity_factor
         self.capacity[t] = np.where(np.isnan(day.capacity_set), cap, day.capacity_set)
-        self.price[t] = eng.price[eng.air_idx]
+        self.price[t] = eng.routes.price[eng.routes.air_idx]
         self.air_demand[t] = tod["air_demand"]
         self.passport_holders[t] = (row * eng.pop.passport).sum()
         self.closure[t] = eng.risk.closure_seen

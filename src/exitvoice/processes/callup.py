@@ -114,15 +114,14 @@ def lapse(eng, cells: np.ndarray) -> None:
     """Summonses of the men of `cells` cease to be valid.
 
     The summoned go home, and those queued at a crossing with a summons queue on as ordinary leavers (turned back
-    or balking, they go home, not back to a summons).
+    or balking, they go home, not back to a summons). The call-up runs before today's decisions, so no summoned
+    man has set out today yet: only those already queued are concerned.
     """
     X, lay = eng.X, eng.layout
     eng.move(SUMMONED, HOME, np.where(cells, X[:, SUMMONED], 0))
     queued = np.where(cells[:, None], X[:, lay.queued_summoned], 0)
     X[:, lay.queued_summoned] -= queued
     X[:, lay.queued_exit] += queued
-    eng.arrive_exit += np.where(cells[:, None], eng.arrive_summoned, 0)
-    eng.arrive_summoned[cells] = 0
 
 
 def _window(eng, pol) -> tuple[int, int]:

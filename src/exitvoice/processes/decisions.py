@@ -29,7 +29,7 @@ import numpy as np
 
 from ..engine.state import EXEMPT, HIDING, HOME, MOBILISED, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
 from . import callup
-from .routes import utilities
+from .routes import Departures, utilities
 from .sampling import add_at, competing, exact_subset, split_by_key, sum_by
 
 
@@ -121,18 +121,19 @@ def _apply_for_passports(eng) -> None:
     eng.rec.today["passport_applications"] = int(apps.sum())
 
 
-def _route_out(eng, src: int, cells: np.ndarray, routes: np.ndarray, counts: np.ndarray, trip: bool) -> None:
+def _route_out(eng, dep: Departures, src: int, cells: np.ndarray, route: np.ndarray, counts: np.ndarray,
+               trip: bool) -> None:
     """Send (cell, route, count) movers out of column src: land → queue arrivals, air → seat demand."""
     n_land = eng.net.n_land
-    land = routes < n_land  # land routes come first
-    queue = eng.arrive_trip if trip else eng.arrive_summoned if src == SUMMONED else eng.arrive_exit
-    add_at(queue, cells[land], routes[land], counts[land])
+    land = route < n_land  # land routes come first
+    queue = dep.trip if trip else dep.summoned if src == SUMMONED else dep.exit
+    add_at(queue, cells[land], route[land], counts[land])
     add_at(eng.X, cells[land], src, -counts[land])
     air = ~land
-    eng.air_demand.append((src, trip, cells[air], routes[air] - n_land, counts[air]))
+    dep.air.append((src, trip, cells[air], route[air] - n_land, counts[air]))
 
 
-def _leave(eng, src: int, cells: np.ndarray, n: np.ndarray, u, visa_ok: bool = False) -> None:
+def _leave(eng, dep: Departures, src: int, cells: np.ndarray, n: np.ndarray, u, visa_ok: bool = False) -> None:
     """Route the n[i] leavers of cells[i] (in column src) by the logit of their key.
 
     Under an exit visa, those of its group apply for one instead (unless `visa_ok`: they hold today's visa).
@@ -140,7 +141,7 @@ def _leave(eng, src: int, cells: np.ndarray, n: np.ndarray, u, visa_ok: bool = F
     if eng.visa_today is not None and not visa_ok:
         n = n - _apply_for_visas(eng, src, cells, n, VISA_PENDING)
     c, r, k = split_by_key(cells, n, u.key[cells], u.exit_table, eng.net.n_routes, eng.rng)
-    _route_out(eng, src, c, r, k, trip=False)
+    _route_out(eng, dep, src, c, r, k, trip=False)
 
 
 def _apply_for_visas(eng, src: int, cells: np.ndarray, n: np.ndarray, dst: int) -> np.ndarray:
@@ -156,7 +157,7 @@ def _apply_for_visas(eng, src: int, cells: np.ndarray, n: np.ndarray, dst: int) 
     return apply
 
 
-def _visa_office(eng, u) -> None:
+def _visa_office(eng, dep: Departures, u) -> None:
     """Decide on the applications that have waited long enough, up to the office's daily capacity."""
     pol, X, rng = eng.visa_today, eng.X, eng.rng
     rec = eng.rec.today
@@ -183,9 +184,9 @@ def _visa_office(eng, u) -> None:
     callup.add_summons(eng.callup, sum_by(eng.pop.region, summoned, eng.pop.n_regions))
     # Approved people leave today by their route choice.
     cells = np.arange(eng.pop.n_cells)
-    _leave(eng, VISA_PENDING, cells, approved[:, 0], u, visa_ok=True)
+    _leave(eng, dep, VISA_PENDING, cells, approved[:, 0], u, visa_ok=True)
     c, r, k = split_by_key(cells, approved[:, 1], u.key, u.trip_table, eng.net.n_routes, rng)
-    _route_out(eng, VISA_PENDING_TRIP, c, r, k, trip=True)
+    _route_out(eng, dep, VISA_PENDING_TRIP, c, r, k, trip=True)
 
 
 def _sign_contracts(eng, day) -> None:
@@ -204,7 +205,7 @@ def _sign_contracts(eng, day) -> None:
             eng.rec.today["passports_surrendered"] += int(surrender.sum())
 
 
-def _leave_or(eng, src: int, lam: np.ndarray, others: np.ndarray, u, stop: float = 0.0):
+def _leave_or(eng, dep: Departures, src: int, lam: np.ndarray, others: np.ndarray, u, stop: float = 0.0):
     """Competing risks out of column `src`: leave (hazard λ, then a route) or one of the `others` [cell, k].
 
     Leavers are sent on their routes (a share `stop` of them is turned back and stays); returns the cells drawn
@@ -219,23 +220,27 @@ def _leave_or(eng, src: int, lam: np.ndarray, others: np.ndarray, u, stop: float
         stopped = eng.rng.binomial(go, stop)
         go = go - stopped
         eng.rec.today["stopped_summons_ban"] += int(stopped.sum())
-    _leave(eng, src, rows, go, u)
+    _leave(eng, dep, src, rows, go, u)
     eng.rec.today["exit_attempts"] += int(out[:, 0].sum())
     return rows, out[:, 1:]
 
 
-def step(eng, day, followers: np.ndarray) -> None:
-    """All decisions of the day; `followers`: the family members due to follow today, by region."""
+def step(eng, day, followers: np.ndarray) -> Departures:
+    """All decisions of the day; `followers`: the family members due to follow today, by region.
+
+    Returns today's departures, for routes.
+    """
     X, p, rng, pop = eng.X, eng.params, eng.rng, eng.pop
     rec = eng.rec.today
+    dep = Departures.none(pop.n_cells, eng.net.n_land)
     _issue_passports(eng)
-    u = utilities(eng, day)
+    u = utilities(eng, eng.routes, day, eng.callup.current_mob is not None)
     eng.util = u
     if len(day.exit_visas) > 1:
         raise ValueError("two exit visa policies are in force on the same day")  # Scenario.check rejects it
     eng.visa_today = day.exit_visas[0] if day.exit_visas else None
     if eng.visa_today is not None:
-        _visa_office(eng, u)
+        _visa_office(eng, dep, u)
     _sign_contracts(eng, day)
     eng.frail = 1.0 / (1.0 + p["exit.frailty_variance"] * eng.cum_hazard)
     core = exit_core(eng, u.access)
@@ -247,18 +252,18 @@ def step(eng, day, followers: np.ndarray) -> None:
     eng.cum_hazard += lam / eng.frail  # Λ grows by the hazard of a person of average readiness
     haz = np.stack([lam, u.trip_total[u.key], hide_home], axis=1)
     out = competing(X[:, HOME].copy(), haz, rng)
-    _leave(eng, HOME, all_cells, out[:, 0], u)
+    _leave(eng, dep, HOME, all_cells, out[:, 0], u)
     trips = out[:, 1]
     if eng.visa_today is not None and eng.visa_today.trips:
         trips = trips - _apply_for_visas(eng, HOME, all_cells, trips, VISA_PENDING_TRIP)
     c, r, k = split_by_key(all_cells, trips, u.key, u.trip_table, eng.net.n_routes, rng)
-    _route_out(eng, HOME, c, r, k, trip=True)
+    _route_out(eng, dep, HOME, c, r, k, trip=True)
     eng.move(HOME, HIDING, out[:, 2])
     rec["exit_attempts"] += int(out[:, 0].sum())
     rec["trip_starts"] += int(out[:, 1].sum())
 
     # returned: leave, hide
-    rows, other = _leave_or(eng, RETURNED, lam, hide_home[:, None], u)
+    rows, other = _leave_or(eng, dep, RETURNED, lam, hide_home[:, None], u)
     eng.move(RETURNED, HIDING, other[:, 0], cells=rows)
 
     # summoned: leave, report, hide
@@ -271,7 +276,7 @@ def step(eng, day, followers: np.ndarray) -> None:
         stop = mob.number("summons_ban_enforcement", p)
         lam_s = lam_s * (1.0 - stop) ** p["exit.mu_access"]
     before = rec["exit_attempts"]
-    rows, other = _leave_or(eng, SUMMONED, lam_s, report_hide, u, stop=stop)
+    rows, other = _leave_or(eng, dep, SUMMONED, lam_s, report_hide, u, stop=stop)
     other[:, 0] = callup.process_reports(eng, eng.callup, rows, other[:, 0])
     rec["summoned_exits"] += rec["exit_attempts"] - before
     eng.move(SUMMONED, MOBILISED, other[:, 0], cells=rows)
@@ -281,19 +286,20 @@ def step(eng, day, followers: np.ndarray) -> None:
 
     # hiding: leave, give up hiding
     unhide = p["callup.unhide_rate"] * (1 - eng.risk.rho)
-    rows, other = _leave_or(eng, HIDING, lam, unhide[:, None], u)
+    rows, other = _leave_or(eng, dep, HIDING, lam, unhide[:, None], u)
     eng.move(HIDING, HOME, other[:, 0], cells=rows)
 
-    _family(eng, u, followers)
+    _family(eng, dep, u, followers)
     _apply_for_passports(eng)
+    return dep
 
 
-def _family(eng, u, want: np.ndarray) -> None:
+def _family(eng, dep: Departures, u, want: np.ndarray) -> None:
     """Women and children follow the men of their region who left: `want` of them by region today (MODEL §7)."""
     X, pop, rng = eng.X, eng.pop, eng.rng
     if want.sum() <= 0:
         return
-    pledged = sum(sum_by(c, n, pop.n_cells) for src, _, c, _, n in eng.air_demand if src == HOME)
+    pledged = sum(sum_by(c, n, pop.n_cells) for src, _, c, _, n in dep.air if src == HOME)
     cand = np.where(eng.family_pool & np.isfinite(u.ls[u.key]), X[:, HOME] - pledged, 0)
     pool_r = sum_by(pop.region, cand, pop.n_regions)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -301,5 +307,5 @@ def _family(eng, u, want: np.ndarray) -> None:
     n = rng.binomial(cand, q[pop.region])
     if n.sum() == 0:
         return
-    _leave(eng, HOME, np.arange(pop.n_cells), n, u)
+    _leave(eng, dep, HOME, np.arange(pop.n_cells), n, u)
     eng.rec.today["family_attempts"] += int(n.sum())
