@@ -166,11 +166,11 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
     eng.callup.open = True
     j = eng.net.crossing_ids.index("upper_lars")
     u = routes.utilities(eng, eng.routes, day, announced=False)
-    men, pp = eng.callup_age_men, eng.pop.passport == 1  # Georgia needs a foreign passport
-    assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & eng.adult & pp], j] > 0).all()
+    men, pp, adult = eng.callup_age_men, eng.pop.passport == 1, eng.decisions.adult  # GE needs a foreign passport
+    assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & adult & pp], j] > 0).all()
     X, lay = eng.X, eng.layout
     cells = np.flatnonzero(men & (X[:, HOME] >= 50))[:10]
-    women = np.flatnonzero(~men & eng.adult & (X[:, HOME] >= 50))[:10]
+    women = np.flatnonzero(~men & adult & (X[:, HOME] >= 50))[:10]
     src = HOME if kind == "home" else SUMMONED
     X[cells, HOME] -= 50
     X[cells, src] += 50  # men at home, or already summoned
@@ -180,7 +180,7 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
     X[women, HOME] -= 50
     dep.exit[women, j] += 50
     summoned0 = X[cells, SUMMONED].copy()
-    routes.step(eng, eng.routes, day, dep, callup_open=eng.callup.open, adult_men=eng.adult_men)
+    routes.step(eng, eng.routes, day, dep, callup_open=eng.callup.open, adult_men=eng.decisions.adult_men)
     ge = lay.abroad.start + eng.net.dest_ids.index("GE")
     assert X[cells, ge].sum() == 0 and (X[cells, SUMMONED] - summoned0 == 50).all()
     assert eng.rec.today["stopped_summons_at_border"] == 500

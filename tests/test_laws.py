@@ -63,7 +63,7 @@ def _queue_today(eng, dep, cells, j: int, n: int, src: int = HOME) -> int:
 def _routes(eng, day, dep=None):
     """The routes step of the day with today's departures `dep` (none by default), as the engine runs it."""
     return routes.step(eng, eng.routes, day, _departures(eng) if dep is None else dep, callup_open=eng.callup.open,
-                       adult_men=eng.adult_men)
+                       adult_men=eng.decisions.adult_men)
 
 
 def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
@@ -74,7 +74,7 @@ def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
 
 
 def _women(eng, n: int, k: int = 10) -> np.ndarray:
-    cells = np.flatnonzero((eng.pop.sex == 1) & eng.adult & (eng.X[:, HOME] >= n))[:k]
+    cells = np.flatnonzero((eng.pop.sex == 1) & eng.decisions.adult & (eng.X[:, HOME] >= n))[:k]
     assert cells.size == k
     return cells
 
@@ -146,8 +146,8 @@ def test_a_policy_log_term_scales_a_route_within_its_nest_by_its_power_one_over_
     ul = _crossing(eng, "upper_lars")
     ge = net.dest_ids.index("GE")
     flight = int(np.flatnonzero((net.dest == ge) & ~net.is_land)[0])
-    man = np.flatnonzero((eng.pop.sex == 0) & eng.adult & (eng.pop.passport == 1))[0]
-    woman = np.flatnonzero((eng.pop.sex == 1) & eng.adult & (eng.pop.passport == 1)
+    man = np.flatnonzero((eng.pop.sex == 0) & eng.decisions.adult & (eng.pop.passport == 1))[0]
+    woman = np.flatnonzero((eng.pop.sex == 1) & eng.decisions.adult & (eng.pop.passport == 1)
                            & (eng.pop.region == eng.pop.region[man]))[0]
     odds = [u.p_route[u.key[c], ul] / u.p_route[u.key[c], flight] for c in (man, woman)]
     assert odds[0] / odds[1] == pytest.approx((1 - e) ** (1 / lam), rel=1e-9)
@@ -274,11 +274,11 @@ def test_a_fully_enforced_exit_ban_takes_its_routes_out_of_the_choice_set_of_tho
     eng = _engine([ban])
     u = routes.utilities(eng, eng.routes, _at(eng, "2022-09-20"), announced=False)
     ul = _crossing(eng, "upper_lars")
-    men = eng.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
+    men = eng.decisions.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
     p_men = u.p_route[u.key[men]]
     assert np.isfinite(p_men).all() and (p_men[:, ul] == 0).all()
     assert np.allclose(p_men.sum(axis=1), 1.0) and (u.trip_h[u.key[men], ul] == 0).all()
-    women = eng.adult & (eng.pop.sex == 1) & (eng.pop.passport == 1)
+    women = eng.decisions.adult & (eng.pop.sex == 1) & (eng.pop.passport == 1)
     assert (u.p_route[u.key[women], ul] > 0).all()
 
 
@@ -412,7 +412,7 @@ def _abroad_engine(seed, dest: str, n: int, parameters, **kw):
     X, lay = eng.X, eng.layout
     X[:, HOME] += X[:, lay.travelling].sum(axis=1)
     X[:, lay.travelling] = 0
-    cells = np.flatnonzero(eng.adult & (X[:, HOME] >= n))[:20]
+    cells = np.flatnonzero(eng.decisions.adult & (X[:, HOME] >= n))[:20]
     d = eng.net.dest_ids.index(dest)
     X[cells, HOME] -= n
     X[cells, lay.abroad.start + d] += n
@@ -518,7 +518,7 @@ def test_a_host_rule_on_passports_opens_or_closes_a_destination_to_those_without
     to_d = eng.net.dest == d
     quiet = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
     ruled = routes.utilities(eng, eng.routes, _at(eng, "2022-09-20"), announced=False)
-    adult_no_pp = eng.adult & (eng.pop.passport == 0)
+    adult_no_pp = eng.decisions.adult & (eng.pop.passport == 0)
     for u, closed in ((quiet, not needs), (ruled, needs)):
         share = u.p_route[u.key[adult_no_pp]][:, to_d].sum(axis=1)
         trips = u.trip_h[u.key[adult_no_pp]][:, to_d].sum(axis=1)
@@ -544,13 +544,13 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
         eng.rec.reset()
         dep = _departures(eng)
         u = routes.utilities(eng, eng.routes, quiet, announced=False)
-        decisions._family(eng, dep, u, due_today(eng, eng.family))
+        decisions._family(eng, eng.decisions, dep, u, due_today(eng, eng.family))
         attempts.append(eng.rec.today["family_attempts"])
         by_cell = dep.exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
                                               for _, _, c, _, n in dep.air),
                                                     np.zeros(eng.pop.n_cells)).astype(np.int64)
         from_region += np.bincount(eng.pop.region, by_cell, minlength=R)
-        assert (by_cell[~eng.family_pool] == 0).all()  # women and children only
+        assert (by_cell[~eng.decisions.family_pool] == 0).all()  # women and children only
     assert attempts[0] == 0 and attempts[lag + 1] == 0  # from the next day, within the lag
     total = sum(attempts)
     assert abs(total - ratio * 3000) / np.sqrt(ratio * 3000) < Z
@@ -599,23 +599,23 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
     days = 5
     eng = _engine(seed=9, parameters={"passport.processing_days": days, "passport.lambda0": 0.004,
                                       "passport.capacity_per_day": 14000})
-    eng.pp_ring[:] = 0
-    eng.pp_pending[:] = 0
-    eng.pp_carry[:] = 0
+    eng.decisions.pp_ring[:] = 0
+    eng.decisions.pp_pending[:] = 0
+    eng.decisions.pp_carry[:] = 0
     eng.risk.rho = np.zeros(eng.pop.n_cells)
     eng.t = 0
-    n = np.where(eng.may_apply, eng.X[:, HOME], 0)
-    decisions._apply_for_passports(eng)
-    apps = eng.pp_ring[0].copy()
+    n = np.where(eng.decisions.may_apply, eng.X[:, HOME], 0)
+    decisions._apply_for_passports(eng, eng.decisions, eng.risk.rho)
+    apps = eng.decisions.pp_ring[0].copy()
     assert abs(_z(apps.sum(), n.sum(), -np.expm1(-0.004))) < Z
-    assert (apps[~eng.may_apply] == 0).all()
+    assert (apps[~eng.decisions.may_apply] == 0).all()
     cap = int(14000 * eng.scenario.population.scale)
     assert apps.sum() > cap  # the capacity binds on the due day
     holders0 = (eng.X.sum(axis=1) * eng.pop.passport).sum()
     issued = []
     for t in range(1, days + 2):
         eng.t = t
-        decisions._issue_passports(eng)
+        decisions._issue_passports(eng, eng.decisions)
         issued.append(eng.rec.today["passports_issued"])
     assert issued[: days - 1] == [0] * (days - 1)
     assert issued[days - 1] == cap and issued[days] == min(cap, apps.sum() - cap)  # the rest carried over
@@ -625,14 +625,14 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
 
 def test_passport_applications_rise_with_risk_by_one_plus_beta_risk_rho():
     eng = _engine(seed=10, parameters={"passport.lambda0": 0.002})
-    eng.pp_pending[:] = 0
-    eng.pp_carry[:] = 0
+    eng.decisions.pp_pending[:] = 0
+    eng.decisions.pp_carry[:] = 0
     eng.risk.rho = np.full(eng.pop.n_cells, 0.3)
     eng.t = 0
-    n = np.where(eng.may_apply, eng.X[:, HOME], 0)
-    decisions._apply_for_passports(eng)
+    n = np.where(eng.decisions.may_apply, eng.X[:, HOME], 0)
+    decisions._apply_for_passports(eng, eng.decisions, eng.risk.rho)
     rate = 0.002 * (1 + eng.params["passport.beta_risk"] * 0.3)
-    assert abs(_z(eng.pp_ring[0].sum(), n.sum(), -np.expm1(-rate))) < Z
+    assert abs(_z(eng.decisions.pp_ring[0].sum(), n.sum(), -np.expm1(-rate))) < Z
 
 
 # == call-up ==================================================================================================

@@ -44,7 +44,7 @@ def test_the_closure_signal_weighs_on_men_of_call_up_age_first():
     eng = _engine(parameters={"exit.closure_exposure_other": 0.1, "exit.beta_closure": 10.0})
     eng.risk.rho = np.zeros(eng.pop.n_cells)
     eng.risk.closure_seen = 1.0
-    pr = pressure(eng)
+    pr = pressure(eng, eng.decisions, eng.risk)
     men = eng.callup_age_men
     assert np.allclose(pr[men], 1 + 10.0) and np.allclose(pr[~men], 1 + 10.0 * 0.1)
 
@@ -67,7 +67,7 @@ def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_sq
 def test_destination_constants_reproduce_the_pre_crisis_entry_shares():
     eng = _engine()
     u = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
-    weight = eng.pop.size * eng.base_exit
+    weight = eng.pop.size * eng.decisions.base_exit
     shares = (weight[:, None] * u.p_route[u.key]).sum(axis=0) @ eng.routes.to_dest / weight.sum()
     target = eng.net.baseline_entries / eng.net.baseline_entries.sum()
     assert shares == pytest.approx(target, abs=1e-6)
@@ -163,7 +163,8 @@ def test_a_summoned_man_who_balks_is_summoned_again_and_a_traveller_goes_home():
     eng.routes.wait[:] = 0.0
     eng.routes.wait[j] = 1e6  # everyone queued since yesterday balks
     routes.step(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date),
-                routes.Departures.none(eng.pop.n_cells, eng.net.n_land), callup_open=False, adult_men=eng.adult_men)
+                routes.Departures.none(eng.pop.n_cells, eng.net.n_land), callup_open=False,
+                adult_men=eng.decisions.adult_men)
     assert (X[men, SUMMONED] - summoned0 == 4).all() and (X[men, HOME] - home0 == 6).all()
     eng.check_conservation()
 
@@ -250,18 +251,19 @@ def test_frailty_makes_the_hazard_of_those_left_fall_with_the_hazard_they_faced(
     from exitvoice.processes import decisions
 
     eng = _engine(parameters={"exit.frailty_variance": 10.0})
-    eng.cum_hazard[:] = 0.2
+    eng.decisions.cum_hazard[:] = 0.2
     eng.t, eng.date = 0, eng.days[0]
-    decisions.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
-    assert np.allclose(eng.frail, 1 / (1 + 10.0 * 0.2))
-    assert (eng.cum_hazard[eng.adult] > 0.2).all()  # it keeps growing with today's hazard
+    day = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date)
+    decisions.step(eng, eng.decisions, day, eng.risk, eng.callup, eng.routes, np.zeros(eng.pop.n_regions))
+    assert np.allclose(eng.decisions.frail, 1 / (1 + 10.0 * 0.2))
+    assert (eng.decisions.cum_hazard[eng.decisions.adult] > 0.2).all()  # it keeps growing with today's hazard
 
 
 def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_announced():
     eng = _engine(parameters={"exit.reach_penalty": 3.0})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     by = eng.net.routes_mask(destinations=["BY", "AB"])
-    men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.adult
+    men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.decisions.adult
     before = routes.utilities(eng, eng.routes, quiet, announced=False)
     after = routes.utilities(eng, eng.routes, quiet, announced=True)  # a call-up has been announced
     share = lambda u, m: u.p_route[u.key[m]][:, by].sum(axis=1)  # noqa: E731

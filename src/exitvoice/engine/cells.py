@@ -87,11 +87,12 @@ class CellEngine:
         self.date = self.days[0]
         self.callup = callup.setup(self)
         self.risk = risk.setup(self)
-        decisions.setup(self)
-        self.routes = routes.setup(self, self.base_exit)
+        self.decisions = decisions.setup(self)
+        self.routes = routes.setup(self, self.decisions.base_exit)
         abroad.setup(self)
         self.family = family.setup(self)
-        steady.start(self, self.routes)  # travellers and the passport pipeline as before the crisis, not empty
+        # travellers and the passport pipeline as before the crisis, not empty
+        steady.start(self, self.routes, self.decisions)
         self.economy = Economy.build(self.pack, self.params, pop)
         self.voice = VoiceRecorder(self)
         self.rec = Recorder(self)
@@ -135,9 +136,12 @@ class CellEngine:
         abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
         callup.step(self, self.callup, day)
         risk.step(self, self.risk, day, self.callup)
-        departures = decisions.step(self, day, family.due_today(self, self.family))
-        men_left = routes.step(self, self.routes, day, departures, callup_open=self.callup.open,
-                               adult_men=self.adult_men)
+        decided = decisions.step(self, self.decisions, day, self.risk, self.callup, self.routes,
+                                 family.due_today(self, self.family))
+        callup.count_mobilised(self, self.callup, decided.reported)
+        callup.add_summons(self.callup, decided.summoned_r)
+        men_left = routes.step(self, self.routes, day, decided.departures, callup_open=self.callup.open,
+                               adult_men=self.decisions.adult_men)
         family.schedule_family(self, self.family, men_left)
         abroad.step(self, day)
         totals = tally(self.X, self.layout)  # one pass over the state serves the record and the check

@@ -58,7 +58,7 @@ def step(eng, day) -> None:
     # Travellers
     cells, dest, n = eng.travelling_start
     if cells.size:
-        stay = (exit_core(eng, None) * pressure(eng))[cells]
+        stay = (exit_core(eng, eng.decisions, None) * pressure(eng, eng.decisions, eng.risk))[cells]
         back = np.full(cells.size, 1.0 / p["trips.trip_days"])
         out = competing(n, np.stack([back, stay], axis=1), rng)
         add_at(X, cells, lay.travelling.start + dest, -(out[:, 0] + out[:, 1]))
