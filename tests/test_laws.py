@@ -419,6 +419,12 @@ def _abroad_engine(seed, dest: str, n: int, parameters, **kw):
     return eng, cells, d
 
 
+def _abroad_day(eng, day):
+    """The abroad step of the day, from who is abroad at its start, as the engine runs it."""
+    abroad.snapshot(eng, eng.abroad)
+    abroad.step(eng, eng.abroad, day, eng.risk, eng.decisions)
+
+
 def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_risk_at_home_is_higher():
     par = {"abroad.return_rate": 0.05, "abroad.onward_rate_transit": 0.0, "abroad.onward_rate_other": 0.0}
     obs = {0.0: 0, 0.1: 0}
@@ -429,8 +435,7 @@ def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_
         hi = cells[::2]
         eng.risk.rho[hi] = 0.1
         quiet = _at(eng, "2022-09-20")
-        abroad.snapshot(eng)
-        abroad.step(eng, quiet)
+        _abroad_day(eng, quiet)
         back = eng.X[:, RETURNED]
         obs[0.1] += back[hi].sum()
         obs[0.0] += back[cells[1::2]].sum()
@@ -452,8 +457,7 @@ def test_leavers_move_on_at_their_destinations_rate_to_destinations_they_may_ent
     for seed in SEEDS:
         eng, cells, d = _abroad_engine(seed, dest, 500, par)
         eng.risk.rho = np.zeros(eng.pop.n_cells)
-        abroad.snapshot(eng)
-        abroad.step(eng, _at(eng, "2022-09-20"))
+        _abroad_day(eng, _at(eng, "2022-09-20"))
         lay, X = eng.layout, eng.X
         left = 500 * cells.size - X[cells, lay.abroad.start + d].sum()
         moved += left
@@ -477,18 +481,17 @@ def test_at_the_stay_deadline_a_share_visa_run_share_re_enters_and_the_rest_come
     for seed in SEEDS:
         eng, cells, kz = _abroad_engine(seed, "KZ", 50, par, end="2022-10-31")
         N = 50 * cells.size
-        eng.cohort[0, kz] = N
+        eng.abroad.cohort[0, kz] = N
         eng.risk.rho = np.zeros(eng.pop.n_cells)
         quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
         eng.t = 30  # KZ: 30 days visa-free; the cohort of day 0 is due today
-        abroad.snapshot(eng)
-        abroad.step(eng, quiet)
+        _abroad_day(eng, quiet)
         tod = eng.rec.today
         r = tod["visa_runs"]
         assert eng.X[cells, eng.layout.abroad.start + kz].sum() == r
         assert eng.X[cells, RETURNED].sum() == N - r
         assert tod["exits_back"][kz] == N and tod["entries"][kz] == r  # an exit and an entry for each run
-        assert eng.cohort[30, kz] == r and eng.cohort[0, kz] == 0  # the clock restarts
+        assert eng.abroad.cohort[30, kz] == r and eng.abroad.cohort[0, kz] == 0  # the clock restarts
         runs += r
         n += N
     assert abs(_z(runs, n, share)) < Z
@@ -499,13 +502,12 @@ def test_a_host_rule_stay_limit_sets_the_deadline():
     par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.0, "abroad.visa_run_share": 0.0}
     eng, cells, kz = _abroad_engine(1, "KZ", 50, par)
     eng.scenario = small_scenario([rule], parameters=par, allow_outside_range=True)
-    eng.cohort[0, kz] = 50 * cells.size
+    eng.abroad.cohort[0, kz] = 50 * cells.size
     eng.risk.rho = np.zeros(eng.pop.n_cells)
     stock = []
     for t in (9, 10):
         eng.t, eng.date = t, eng.days[t]
-        abroad.snapshot(eng)
-        abroad.step(eng, eng.day_policy())
+        _abroad_day(eng, eng.day_policy())
         stock.append(eng.X[:, eng.layout.abroad.start + kz].sum())
     assert stock == [50 * cells.size, 0]
 

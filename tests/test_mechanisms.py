@@ -133,7 +133,7 @@ def test_a_fare_spikes_the_day_a_surge_of_bookings_comes_and_does_not_cycle():
 def test_no_one_moves_on_to_a_destination_reached_only_from_the_origin():
     eng = _engine()
     for d in ("AB", "BY", "MN"):
-        assert (eng.onward_w[:, :, eng.net.dest_ids.index(d)] == 0).all()
+        assert (eng.abroad.onward_w[:, :, eng.net.dest_ids.index(d)] == 0).all()
 
 
 # -- the pre-crisis steady state ------------------------------------------------------------------------------
@@ -199,14 +199,14 @@ def test_a_visa_free_limit_is_a_deadline_for_each_cohort_not_a_hazard():
     X[:, lay.travelling] = 0
     X[cells, HOME] -= 50
     X[cells, lay.abroad.start + kz] += 50
-    eng.cohort[0, kz] = 50 * cells.size  # they all arrived on day 0
+    eng.abroad.cohort[0, kz] = 50 * cells.size  # they all arrived on day 0
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     stock = []
     for i, date in enumerate(eng.days[:35]):
         eng.t, eng.date = i, date
         eng.rec.reset()
-        abroad.snapshot(eng)
-        abroad.step(eng, quiet)
+        abroad.snapshot(eng, eng.abroad)
+        abroad.step(eng, eng.abroad, quiet, eng.risk, eng.decisions)
         stock.append(int(X[:, lay.abroad.start + kz].sum()))
     assert stock[29] > 0.97 * 1000  # a memoryless 1/30 a day would have let 63% go by day 30
     assert stock[30] == 0  # on day 30 the whole cohort's stay ends

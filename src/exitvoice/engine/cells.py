@@ -89,7 +89,7 @@ class CellEngine:
         self.risk = risk.setup(self)
         self.decisions = decisions.setup(self)
         self.routes = routes.setup(self, self.decisions.base_exit)
-        abroad.setup(self)
+        self.abroad = abroad.setup(self)
         self.family = family.setup(self)
         # travellers and the passport pipeline as before the crisis, not empty
         steady.start(self, self.routes, self.decisions)
@@ -133,7 +133,7 @@ class CellEngine:
     def step(self) -> None:
         """Simulate one day (MODEL §4)."""
         day = self.day_policy()
-        abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
+        abroad.snapshot(self, self.abroad)  # who is abroad at the start of the day: only they may come back today
         callup.step(self, self.callup, day)
         risk.step(self, self.risk, day, self.callup)
         decided = decisions.step(self, self.decisions, day, self.risk, self.callup, self.routes,
@@ -143,7 +143,7 @@ class CellEngine:
         men_left = routes.step(self, self.routes, day, decided.departures, callup_open=self.callup.open,
                                adult_men=self.decisions.adult_men)
         family.schedule_family(self, self.family, men_left)
-        abroad.step(self, day)
+        abroad.step(self, self.abroad, day, self.risk, self.decisions)
         totals = tally(self.X, self.layout)  # one pass over the state serves the record and the check
         self.rec.record(day, totals)
         if self.check:
