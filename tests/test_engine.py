@@ -163,23 +163,24 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
                                     allow_outside_range=True), seed=1)
     eng.t, eng.date = 7, eng.days[7]  # the call-up is open
     day = eng.day_policy()
-    eng.callup_open = True
+    eng.callup.open = True
     j = eng.net.crossing_ids.index("upper_lars")
-    u = routes.utilities(eng, day)
-    men, pp = eng.callup_age_men, eng.pop.passport == 1  # Georgia needs a foreign passport
-    assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & eng.adult & pp], j] > 0).all()
+    u = routes.utilities(eng, eng.routes, day, announced=False)
+    men, pp, adult = eng.callup_age_men, eng.pop.passport == 1, eng.decisions.adult  # GE needs a foreign passport
+    assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & adult & pp], j] > 0).all()
     X, lay = eng.X, eng.layout
     cells = np.flatnonzero(men & (X[:, HOME] >= 50))[:10]
-    women = np.flatnonzero(~men & eng.adult & (X[:, HOME] >= 50))[:10]
+    women = np.flatnonzero(~men & adult & (X[:, HOME] >= 50))[:10]
     src = HOME if kind == "home" else SUMMONED
     X[cells, HOME] -= 50
     X[cells, src] += 50  # men at home, or already summoned
     X[cells, src] -= 50  # ... who set out for the crossing yesterday and are processed today
-    (eng.arrive_exit if kind == "home" else eng.arrive_summoned)[cells, j] += 50
+    dep = routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+    (dep.exit if kind == "home" else dep.summoned)[cells, j] += 50
     X[women, HOME] -= 50
-    eng.arrive_exit[women, j] += 50
+    dep.exit[women, j] += 50
     summoned0 = X[cells, SUMMONED].copy()
-    routes.step(eng, day)
+    routes.step(eng, eng.routes, day, dep, callup_open=eng.callup.open, adult_men=eng.decisions.adult_men)
     ge = lay.abroad.start + eng.net.dest_ids.index("GE")
     assert X[cells, ge].sum() == 0 and (X[cells, SUMMONED] - summoned0 == 50).all()
     assert eng.rec.today["stopped_summons_at_border"] == 500

@@ -20,7 +20,7 @@ from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
 from exitvoice.policies import DayPolicy
 from exitvoice.processes import abroad, callup, decisions, routes
-from exitvoice.processes.family import schedule_family
+from exitvoice.processes.family import due_today, schedule_family
 
 SEEDS = range(4)
 Z = 4.0
@@ -48,12 +48,23 @@ def _crossing(eng, name: str) -> int:
     return eng.net.crossing_ids.index(name)
 
 
-def _queue_today(eng, cells, j: int, n: int, src: int = HOME) -> int:
+def _departures(eng) -> routes.Departures:
+    """No one has set out today yet."""
+    return routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+
+
+def _queue_today(eng, dep, cells, j: int, n: int, src: int = HOME) -> int:
     """n people of each cell in `cells` leave src today and join crossing j (as `decisions` would send them)."""
     eng.X[cells, src] -= n
-    arrive = eng.arrive_summoned if src == SUMMONED else eng.arrive_exit
+    arrive = dep.summoned if src == SUMMONED else dep.exit
     arrive[cells, j] += n
     return n * len(cells)
+
+
+def _routes(eng, day, dep=None):
+    """The routes step of the day with today's departures `dep` (none by default), as the engine runs it."""
+    return routes.step(eng, eng.routes, day, _departures(eng) if dep is None else dep, callup_open=eng.callup.open,
+                       adult_men=eng.decisions.adult_men)
 
 
 def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
@@ -64,7 +75,7 @@ def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
 
 
 def _women(eng, n: int, k: int = 10) -> np.ndarray:
-    cells = np.flatnonzero((eng.pop.sex == 1) & eng.adult & (eng.X[:, HOME] >= n))[:k]
+    cells = np.flatnonzero((eng.pop.sex == 1) & eng.decisions.adult & (eng.X[:, HOME] >= n))[:k]
     assert cells.size == k
     return cells
 
@@ -76,11 +87,11 @@ def test_route_utility_is_asc_plus_log_access_minus_distance_price_and_wait_term
     rng = np.random.default_rng(0)
     wait = rng.uniform(0, 3, net.n_land)
     price = net.fare0 * rng.uniform(1, 4, net.n_routes)
-    V = routes.vbase(eng, wait, price, net.needs_passport)
+    V = routes.vbase(eng, eng.routes.route_asc, wait, price, net.needs_passport)
     income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
     w = np.zeros(net.n_routes)
     w[net.is_land] = wait
-    hand = (eng.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000
+    hand = (eng.routes.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000
             - p["routes.gamma_price"] * price[None, :] / income[:, None] - p["routes.gamma_wait"] * w[None, :])
     assert np.allclose(V[:, 1], hand)  # with a foreign passport every route is open
     closed = net.needs_passport[net.dest]
@@ -92,14 +103,14 @@ def test_a_longer_wait_or_a_dearer_fare_takes_choices_from_its_route_to_the_othe
     """Choice shares move with the sign of each utility term: a worse route loses, the others gain."""
     eng = _engine()
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
-    before = routes.utilities(eng, quiet)
+    before = routes.utilities(eng, eng.routes, quiet, announced=False)
     if term == "wait":
         r = _crossing(eng, "upper_lars")
-        eng.wait[r] = 2.0
+        eng.routes.wait[r] = 2.0
     else:
-        r = int(eng.air_idx[0])
-        eng.price[r] *= 3
-    after = routes.utilities(eng, quiet)
+        r = int(eng.routes.air_idx[0])
+        eng.routes.price[r] *= 3
+    after = routes.utilities(eng, eng.routes, quiet, announced=False)
     open_ = before.p_route[:, r] > 0
     assert open_.any()
     assert (after.p_route[open_, r] < before.p_route[open_, r]).all()
@@ -112,10 +123,10 @@ def test_a_longer_wait_or_a_dearer_fare_takes_choices_from_its_route_to_the_othe
 def test_accessibility_falls_when_routes_get_worse_and_is_one_before_the_crisis():
     eng = _engine(parameters={"exit.mu_access": 0.7})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
-    u0 = routes.utilities(eng, quiet)
+    u0 = routes.utilities(eng, eng.routes, quiet, announced=False)
     assert np.allclose(u0.access[u0.access > 0], 1.0)  # A = exp(μ(LS − LS0)) = 1 at the pre-crisis state
-    eng.wait[:] = 3.0
-    u1 = routes.utilities(eng, quiet)
+    eng.routes.wait[:] = 3.0
+    u1 = routes.utilities(eng, eng.routes, quiet, announced=False)
     on = u0.access > 0
     assert (u1.access[on] < 1.0).all()
     p = eng.params
@@ -131,13 +142,13 @@ def test_a_policy_log_term_scales_a_route_within_its_nest_by_its_power_one_over_
     ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": e, "crossings": ["upper_lars"],
            "who": {"sex": "male"}}
     eng = _engine([ban], parameters={"routes.nest_scale": lam})
-    u = routes.utilities(eng, _at(eng, "2022-09-14"))
+    u = routes.utilities(eng, eng.routes, _at(eng, "2022-09-14"), announced=False)
     net = eng.net
     ul = _crossing(eng, "upper_lars")
     ge = net.dest_ids.index("GE")
     flight = int(np.flatnonzero((net.dest == ge) & ~net.is_land)[0])
-    man = np.flatnonzero((eng.pop.sex == 0) & eng.adult & (eng.pop.passport == 1))[0]
-    woman = np.flatnonzero((eng.pop.sex == 1) & eng.adult & (eng.pop.passport == 1)
+    man = np.flatnonzero((eng.pop.sex == 0) & eng.decisions.adult & (eng.pop.passport == 1))[0]
+    woman = np.flatnonzero((eng.pop.sex == 1) & eng.decisions.adult & (eng.pop.passport == 1)
                            & (eng.pop.region == eng.pop.region[man]))[0]
     odds = [u.p_route[u.key[c], ul] / u.p_route[u.key[c], flight] for c in (man, woman)]
     assert odds[0] / odds[1] == pytest.approx((1 - e) ** (1 / lam), rel=1e-9)
@@ -154,9 +165,9 @@ def test_queued_people_balk_with_hazard_balk_rate_times_wait(wait):
         cells = _women(eng, 200)
         eng.X[cells, HOME] -= 200
         eng.X[cells, eng.layout.queued_trip.start + j] += 200
-        eng.wait[:] = 0.0
-        eng.wait[j] = wait
-        routes.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+        eng.routes.wait[:] = 0.0
+        eng.routes.wait[j] = wait
+        _routes(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
         n = 200 * cells.size
         pb = -np.expm1(-eng.params["routes.balk_rate"] * wait)
         total += eng.rec.today["balked"]
@@ -172,32 +183,35 @@ def test_a_crossing_processes_everyone_under_capacity_and_exactly_capacity_over_
     j = _crossing(eng, "upper_lars")
     cap = eng.net.capacity[j]
     cells = _women(eng, 100)
-    n = _queue_today(eng, cells, j, 100)
+    dep = _departures(eng)
+    n = _queue_today(eng, dep, cells, j, 100)
     assert n > cap
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     assert eng.rec.today["processed"][j] == int(cap)
     assert eng.X[:, eng.layout.queued_exit.start + j].sum() == n - int(cap)  # the rest wait
-    assert eng.wait[j] == pytest.approx((n - int(cap)) / cap)  # wait = Q / K days
+    assert eng.routes.wait[j] == pytest.approx((n - int(cap)) / cap)  # wait = Q / K days
     eng2 = _engine(seed=3)
     day = _at(eng2, "2022-09-20")
-    m = _queue_today(eng2, cells[:1], j, int(cap) // 2)
-    routes.step(eng2, day)
-    assert eng2.rec.today["processed"][j] == m and eng2.wait[j] == 0.0
+    dep = _departures(eng2)
+    m = _queue_today(eng2, dep, cells[:1], j, int(cap) // 2)
+    _routes(eng2, day, dep)
+    assert eng2.rec.today["processed"][j] == m and eng2.routes.wait[j] == 0.0
 
 
 def test_flights_board_no_more_than_their_seats_and_everyone_under_them():
     eng = _engine(seed=4)
     day = _at(eng, "2022-09-20")
-    seats = np.floor(eng.net.capacity[eng.air_idx])
+    seats = np.floor(eng.net.capacity[eng.routes.air_idx])
     cells = _women(eng, 200, k=20)
     a_full, a_free = 0, 1
     want_full = np.full(10, int(3 * seats[a_full] / 10) + 1)
     want_free = np.full(10, max(1, int(seats[a_free] / 20)))
     home0 = eng.X[cells, HOME].copy()
-    eng.air_demand = [(HOME, False, cells[:10], np.full(10, a_full), want_full),
-                      (HOME, False, cells[10:], np.full(10, a_free), want_free)]
-    routes.step(eng, day)
-    boarded = eng.rec.today["processed"][eng.air_idx]
+    dep = _departures(eng)
+    dep.air = [(HOME, False, cells[:10], np.full(10, a_full), want_full),
+               (HOME, False, cells[10:], np.full(10, a_free), want_free)]
+    _routes(eng, day, dep)
+    boarded = eng.rec.today["processed"][eng.routes.air_idx]
     assert want_full.sum() > seats[a_full] and boarded[a_full] == seats[a_full]
     assert want_free.sum() <= seats[a_free] and boarded[a_free] == want_free.sum()
     assert (home0 - eng.X[cells, HOME]).sum() == boarded[a_full] + boarded[a_free]  # the rest stay home
@@ -225,11 +239,12 @@ def _screened(policy, seed, *, src=HOME, callup_open=False, n=200, date="2022-09
     """Men of call-up age arrive at Upper Lars today (under capacity) under `policy`: the engine after routes."""
     eng = _engine([policy], seed=seed, parameters=BIG)
     day = _at(eng, date)
-    eng.callup_open = callup_open
+    eng.callup.open = callup_open
     cells = _men(eng, n, col=src)
-    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), n, src=src)
+    dep = _departures(eng)
+    k = _queue_today(eng, dep, cells, _crossing(eng, "upper_lars"), n, src=src)
     before = eng.X.copy()
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     eng.check_conservation()
     return eng, cells, k, before
 
@@ -258,13 +273,13 @@ def test_a_fully_enforced_exit_ban_takes_its_routes_out_of_the_choice_set_of_tho
     ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "crossings": ["upper_lars"],
            "who": {"sex": "male"}}
     eng = _engine([ban])
-    u = routes.utilities(eng, _at(eng, "2022-09-20"))
+    u = routes.utilities(eng, eng.routes, _at(eng, "2022-09-20"), announced=False)
     ul = _crossing(eng, "upper_lars")
-    men = eng.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
+    men = eng.decisions.adult & (eng.pop.sex == 0) & (eng.pop.passport == 1)
     p_men = u.p_route[u.key[men]]
     assert np.isfinite(p_men).all() and (p_men[:, ul] == 0).all()
     assert np.allclose(p_men.sum(axis=1), 1.0) and (u.trip_h[u.key[men], ul] == 0).all()
-    women = eng.adult & (eng.pop.sex == 1) & (eng.pop.passport == 1)
+    women = eng.decisions.adult & (eng.pop.sex == 1) & (eng.pop.passport == 1)
     assert (u.p_route[u.key[women], ul] > 0).all()
 
 
@@ -298,9 +313,10 @@ def test_a_summoned_man_stopped_at_the_border_goes_back_summoned():
     cells = _men(eng, 100)
     eng.X[cells, HOME] -= 100
     eng.X[cells, SUMMONED] += 100
-    k = _queue_today(eng, cells, _crossing(eng, "upper_lars"), 100, src=SUMMONED)
+    dep = _departures(eng)
+    k = _queue_today(eng, dep, cells, _crossing(eng, "upper_lars"), 100, src=SUMMONED)
     home0 = eng.X[cells, HOME].copy()
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     stopped = eng.rec.today["stopped_summons_at_border"]
     assert 0 < stopped < k
     assert eng.X[cells, SUMMONED].sum() == stopped and eng.rec.today["summons_at_border"] == 0
@@ -314,8 +330,9 @@ def test_a_host_refusal_turns_back_its_share_at_the_destinations_routes():
     for seed in SEEDS:
         eng = _engine([rule], seed=seed, parameters=BIG)
         day = _at(eng, "2022-09-20")
-        n += _queue_today(eng, _women(eng, 200), _crossing(eng, "upper_lars"), 200)
-        routes.step(eng, day)
+        dep = _departures(eng)
+        n += _queue_today(eng, dep, _women(eng, 200), _crossing(eng, "upper_lars"), 200)
+        _routes(eng, day, dep)
         stopped += eng.rec.today["stopped_host_refusal"]
     assert abs(_z(stopped, n, r)) < Z
 
@@ -335,10 +352,11 @@ def test_a_closure_turns_back_those_already_queued_and_screens_todays_arrivals()
     X[men, lay.queued_summoned.start + j] += 50
     X[women, HOME] -= 100
     X[women, lay.queued_exit.start + j] += 100
-    eng.wait[j] = 1e-12  # queued since yesterday, no one balks
-    arriving = _queue_today(eng, men, j, 20)
+    eng.routes.wait[j] = 1e-12  # queued since yesterday, no one balks
+    dep = _departures(eng)
+    arriving = _queue_today(eng, dep, men, j, 20)
     home0, summ0 = X[men, HOME].copy(), X[men, SUMMONED].copy()
-    routes.step(eng, day)
+    _routes(eng, day, dep)
     ge = lay.abroad.start + eng.net.dest_ids.index("GE")
     assert X[men, ge].sum() == 0 and X[men, lay.queued_exit.start + j].sum() == 0
     assert (X[men, HOME] - home0 == 50 + 20).all() and (X[men, SUMMONED] - summ0 == 50).all()
@@ -355,8 +373,9 @@ def test_a_capacity_change_multiplies_or_sets_a_crossings_daily_capacity(kind):
     day = _at(eng, "2022-09-20")
     j = _crossing(eng, "upper_lars")
     cap = eng.net.capacity[j] * value if kind == "factor" else value
-    _queue_today(eng, _women(eng, 1000), j, 1000)
-    routes.step(eng, day)
+    dep = _departures(eng)
+    _queue_today(eng, dep, _women(eng, 1000), j, 1000)
+    _routes(eng, day, dep)
     assert eng.rec.today["processed"][j] == int(cap)
 
 
@@ -381,8 +400,9 @@ def test_a_capacity_set_by_a_capacity_change_is_scaled_in_a_sample_run():
     eng = _engine([change], seed=5, scale=scale)
     day = _at(eng, "2022-09-20")
     j = _crossing(eng, "upper_lars")
-    _queue_today(eng, _women(eng, 400), j, 400)  # 4,000 people: over the sample's 150 a day
-    routes.step(eng, day)
+    dep = _departures(eng)
+    _queue_today(eng, dep, _women(eng, 400), j, 400)  # 4,000 people: over the sample's 150 a day
+    _routes(eng, day, dep)
     assert eng.rec.today["processed"][j] == int(value * scale)
 
 
@@ -393,11 +413,17 @@ def _abroad_engine(seed, dest: str, n: int, parameters, **kw):
     X, lay = eng.X, eng.layout
     X[:, HOME] += X[:, lay.travelling].sum(axis=1)
     X[:, lay.travelling] = 0
-    cells = np.flatnonzero(eng.adult & (X[:, HOME] >= n))[:20]
+    cells = np.flatnonzero(eng.decisions.adult & (X[:, HOME] >= n))[:20]
     d = eng.net.dest_ids.index(dest)
     X[cells, HOME] -= n
     X[cells, lay.abroad.start + d] += n
     return eng, cells, d
+
+
+def _abroad_day(eng, day):
+    """The abroad step of the day, from who is abroad at its start, as the engine runs it."""
+    abroad.snapshot(eng, eng.abroad)
+    abroad.step(eng, eng.abroad, day, eng.risk, eng.decisions)
 
 
 def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_risk_at_home_is_higher():
@@ -406,12 +432,11 @@ def test_leavers_return_at_rate_lambda_times_exp_minus_beta_risk_and_fewer_when_
     n = {0.0: 0, 0.1: 0}
     for seed in SEEDS:
         eng, cells, d = _abroad_engine(seed, "AB", 500, par)
-        eng.rho = np.zeros(eng.pop.n_cells)
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
         hi = cells[::2]
-        eng.rho[hi] = 0.1
+        eng.risk.rho[hi] = 0.1
         quiet = _at(eng, "2022-09-20")
-        abroad.snapshot(eng)
-        abroad.step(eng, quiet)
+        _abroad_day(eng, quiet)
         back = eng.X[:, RETURNED]
         obs[0.1] += back[hi].sum()
         obs[0.0] += back[cells[1::2]].sum()
@@ -432,9 +457,8 @@ def test_leavers_move_on_at_their_destinations_rate_to_destinations_they_may_ent
     moved = n = 0
     for seed in SEEDS:
         eng, cells, d = _abroad_engine(seed, dest, 500, par)
-        eng.rho = np.zeros(eng.pop.n_cells)
-        abroad.snapshot(eng)
-        abroad.step(eng, _at(eng, "2022-09-20"))
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
+        _abroad_day(eng, _at(eng, "2022-09-20"))
         lay, X = eng.layout, eng.X
         left = 500 * cells.size - X[cells, lay.abroad.start + d].sum()
         moved += left
@@ -458,18 +482,17 @@ def test_at_the_stay_deadline_a_share_visa_run_share_re_enters_and_the_rest_come
     for seed in SEEDS:
         eng, cells, kz = _abroad_engine(seed, "KZ", 50, par, end="2022-10-31")
         N = 50 * cells.size
-        eng.cohort[0, kz] = N
-        eng.rho = np.zeros(eng.pop.n_cells)
+        eng.abroad.cohort[0, kz] = N
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
         quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
         eng.t = 30  # KZ: 30 days visa-free; the cohort of day 0 is due today
-        abroad.snapshot(eng)
-        abroad.step(eng, quiet)
+        _abroad_day(eng, quiet)
         tod = eng.rec.today
         r = tod["visa_runs"]
         assert eng.X[cells, eng.layout.abroad.start + kz].sum() == r
         assert eng.X[cells, RETURNED].sum() == N - r
         assert tod["exits_back"][kz] == N and tod["entries"][kz] == r  # an exit and an entry for each run
-        assert eng.cohort[30, kz] == r and eng.cohort[0, kz] == 0  # the clock restarts
+        assert eng.abroad.cohort[30, kz] == r and eng.abroad.cohort[0, kz] == 0  # the clock restarts
         runs += r
         n += N
     assert abs(_z(runs, n, share)) < Z
@@ -480,13 +503,12 @@ def test_a_host_rule_stay_limit_sets_the_deadline():
     par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.0, "abroad.visa_run_share": 0.0}
     eng, cells, kz = _abroad_engine(1, "KZ", 50, par)
     eng.scenario = small_scenario([rule], parameters=par, allow_outside_range=True)
-    eng.cohort[0, kz] = 50 * cells.size
-    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.abroad.cohort[0, kz] = 50 * cells.size
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
     stock = []
     for t in (9, 10):
         eng.t, eng.date = t, eng.days[t]
-        abroad.snapshot(eng)
-        abroad.step(eng, eng.day_policy())
+        _abroad_day(eng, eng.day_policy())
         stock.append(eng.X[:, eng.layout.abroad.start + kz].sum())
     assert stock == [50 * cells.size, 0]
 
@@ -497,9 +519,9 @@ def test_a_host_rule_on_passports_opens_or_closes_a_destination_to_those_without
     eng = _engine([rule])
     d = eng.net.dest_ids.index(dest)
     to_d = eng.net.dest == d
-    quiet = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
-    ruled = routes.utilities(eng, _at(eng, "2022-09-20"))
-    adult_no_pp = eng.adult & (eng.pop.passport == 0)
+    quiet = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    ruled = routes.utilities(eng, eng.routes, _at(eng, "2022-09-20"), announced=False)
+    adult_no_pp = eng.decisions.adult & (eng.pop.passport == 0)
     for u, closed in ((quiet, not needs), (ruled, needs)):
         share = u.p_route[u.key[adult_no_pp]][:, to_d].sum(axis=1)
         trips = u.trip_h[u.key[adult_no_pp]][:, to_d].sum(axis=1)
@@ -516,23 +538,22 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
     men = np.zeros(R)
     men[se] = 3000
     _at(eng, "2022-09-14")
-    schedule_family(eng, men)
-    assert eng.family_ring.sum() == pytest.approx(ratio * 3000)
+    schedule_family(eng, eng.family, men)
+    assert eng.family.ring.sum() == pytest.approx(ratio * 3000)
     attempts, from_region = [], np.zeros(R)
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     for t in range(0, lag + 2):
         eng.t = t
         eng.rec.reset()
-        eng.air_demand = []
-        eng.arrive_exit[:] = 0
-        u = routes.utilities(eng, quiet)
-        decisions._family(eng, u)
+        dep = _departures(eng)
+        u = routes.utilities(eng, eng.routes, quiet, announced=False)
+        decisions._family(eng, eng.decisions, dep, u, due_today(eng, eng.family))
         attempts.append(eng.rec.today["family_attempts"])
-        by_cell = eng.arrive_exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
-                                                     for _, _, c, _, n in eng.air_demand),
+        by_cell = dep.exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
+                                              for _, _, c, _, n in dep.air),
                                                     np.zeros(eng.pop.n_cells)).astype(np.int64)
         from_region += np.bincount(eng.pop.region, by_cell, minlength=R)
-        assert (by_cell[~eng.family_pool] == 0).all()  # women and children only
+        assert (by_cell[~eng.decisions.family_pool] == 0).all()  # women and children only
     assert attempts[0] == 0 and attempts[lag + 1] == 0  # from the next day, within the lag
     total = sum(attempts)
     assert abs(total - ratio * 3000) / np.sqrt(ratio * 3000) < Z
@@ -548,11 +569,11 @@ def test_followers_of_men_who_left_on_different_days_add_up():
     men = np.zeros(eng.pop.n_regions)
     men[0] = lag * 10.0
     eng.t = 0
-    schedule_family(eng, men)
+    schedule_family(eng, eng.family, men)
     eng.t = 1
-    schedule_family(eng, 2 * men)
+    schedule_family(eng, eng.family, 2 * men)
     per_day = ratio * men[0] / lag
-    ring = eng.family_ring[:, 0]
+    ring = eng.family.ring[:, 0]
     slot = np.arange(lag + 1)
     assert ring[1] == pytest.approx(per_day)  # day 1: the first day's men only
     assert ring[(slot >= 2) & (slot <= lag)] == pytest.approx(np.full(lag - 1, 3 * per_day))
@@ -566,11 +587,12 @@ def test_men_who_cross_schedule_their_families_by_region():
     day = _at(eng, "2022-09-20")
     cells = _men(eng, 100)
     j = _crossing(eng, "upper_lars")
-    k = _queue_today(eng, cells, j, 100)
-    _queue_today(eng, _women(eng, 100), j, 100)
-    eng.family_ring[:] = 0
-    routes.step(eng, day)
-    want = eng.family_ring.sum(axis=0)
+    dep = _departures(eng)
+    k = _queue_today(eng, dep, cells, j, 100)
+    _queue_today(eng, dep, _women(eng, 100), j, 100)
+    eng.family.ring[:] = 0
+    schedule_family(eng, eng.family, _routes(eng, day, dep))
+    want = eng.family.ring.sum(axis=0)
     crossed = np.bincount(eng.pop.region[cells], np.full(cells.size, 100), minlength=eng.pop.n_regions)
     assert want == pytest.approx(eng.params["family.ratio"] * crossed) and crossed.sum() == k
 
@@ -580,16 +602,16 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
     days = 5
     eng = _engine(seed=9, parameters={"passport.processing_days": days, "passport.lambda0": 0.004,
                                       "passport.capacity_per_day": 14000})
-    eng.pp_ring[:] = 0
-    eng.pp_pending[:] = 0
-    eng.pp_carry[:] = 0
-    eng.rho = np.zeros(eng.pop.n_cells)
+    eng.decisions.pp_ring[:] = 0
+    eng.decisions.pp_pending[:] = 0
+    eng.decisions.pp_carry[:] = 0
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
     eng.t = 0
-    n = np.where(eng.may_apply, eng.X[:, HOME], 0)
-    decisions._apply_for_passports(eng)
-    apps = eng.pp_ring[0].copy()
+    n = np.where(eng.decisions.may_apply, eng.X[:, HOME], 0)
+    decisions._apply_for_passports(eng, eng.decisions, eng.risk.rho)
+    apps = eng.decisions.pp_ring[0].copy()
     assert abs(_z(apps.sum(), n.sum(), -np.expm1(-0.004))) < Z
-    assert (apps[~eng.may_apply] == 0).all()
+    assert (apps[~eng.decisions.may_apply] == 0).all()
     # the national capacity, for the regions simulated (their share of the adults who may apply) and the sample
     cap = int(14000 * regional.passport_share(eng.scenario) * eng.scenario.population.scale)
     assert 0 < regional.passport_share(eng.scenario) < 1
@@ -598,7 +620,7 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
     issued = []
     for t in range(1, days + 2):
         eng.t = t
-        decisions._issue_passports(eng)
+        decisions._issue_passports(eng, eng.decisions)
         issued.append(eng.rec.today["passports_issued"])
     assert issued[: days - 1] == [0] * (days - 1)
     assert issued[days - 1] == cap and issued[days] == min(cap, apps.sum() - cap)  # the rest carried over
@@ -608,14 +630,14 @@ def test_passport_applications_are_issued_processing_days_later_within_the_daily
 
 def test_passport_applications_rise_with_risk_by_one_plus_beta_risk_rho():
     eng = _engine(seed=10, parameters={"passport.lambda0": 0.002})
-    eng.pp_pending[:] = 0
-    eng.pp_carry[:] = 0
-    eng.rho = np.full(eng.pop.n_cells, 0.3)
+    eng.decisions.pp_pending[:] = 0
+    eng.decisions.pp_carry[:] = 0
+    eng.risk.rho = np.full(eng.pop.n_cells, 0.3)
     eng.t = 0
-    n = np.where(eng.may_apply, eng.X[:, HOME], 0)
-    decisions._apply_for_passports(eng)
+    n = np.where(eng.decisions.may_apply, eng.X[:, HOME], 0)
+    decisions._apply_for_passports(eng, eng.decisions, eng.risk.rho)
     rate = 0.002 * (1 + eng.params["passport.beta_risk"] * 0.3)
-    assert abs(_z(eng.pp_ring[0].sum(), n.sum(), -np.expm1(-rate))) < Z
+    assert abs(_z(eng.decisions.pp_ring[0].sum(), n.sum(), -np.expm1(-rate))) < Z
 
 
 # == call-up ==================================================================================================
@@ -627,7 +649,7 @@ def test_summonses_lapse_the_day_after_a_mobilisation_ends(lapse):
         eng.t, eng.date = i, d
         if d == dt.date(2022, 9, 21):
             held = eng.X[:, SUMMONED].sum()
-            callup.step(eng, eng.day_policy())
+            callup.step(eng, eng.callup, eng.day_policy())
             after = eng.X[:, SUMMONED].sum()
         else:
             eng.step()
@@ -645,8 +667,8 @@ def test_a_lapse_reaches_the_summoned_men_queued_at_a_crossing():
     cells = _men(eng, 20)
     eng.X[cells, HOME] -= 20
     eng.X[cells, eng.layout.queued_summoned.start + j] += 20  # queued since yesterday with a summons
-    eng.wait[:] = 0.0
-    eng.wait[j] = 1e6  # they all balk today
+    eng.routes.wait[:] = 0.0
+    eng.routes.wait[j] = 1e6  # they all balk today
     mobilised = eng.X[:, MOBILISED].sum()
     for i in range(7, len(eng.days)):
         eng.t, eng.date = i, eng.days[i]
@@ -663,21 +685,21 @@ def test_summonses_per_eligible_man_follow_the_allocation(allocation):
     eng = _engine([mob], seed=12)
     day = _at(eng, "2022-09-21")
     X, pop = eng.X.copy(), eng.pop
-    callup.step(eng, day)
-    e = eng.elig[id(eng.current_mob)]
-    fh = eng.current_mob.find_rate(eng.params)
+    callup.step(eng, eng.callup, day)
+    mob = eng.callup.current_mob
+    e = eng.callup.elig[id(mob)]
+    fh = mob.find_rate(eng.params)
     R = pop.n_regions
     E_r = np.bincount(pop.region, e * (X[:, HOME] + X[:, RETURNED] + fh * X[:, 2]), minlength=R)
-    w = eng.burden_weight if allocation == "burden" else np.ones(R)
-    target = callup.scaled_target(eng, eng.current_mob)
-    i, n_days = 0, (eng.current_mob.end - eng.current_mob.start).days + 1
-    S = eng.current_mob.profile(i, n_days, eng.params) * target * eng.current_mob.setting("summons_per_recruit",
-                                                                                          eng.params)
+    w = eng.callup.burden_weight if allocation == "burden" else np.ones(R)
+    target = callup.scaled_target(eng, eng.callup, mob)
+    i, n_days = 0, (mob.end - mob.start).days + 1
+    S = mob.profile(i, n_days, eng.params) * target * mob.setting("summons_per_recruit", eng.params)
     q = S * w / (w * E_r).sum()
     p = np.minimum(1.0, q[pop.region] * e)
     mean = np.bincount(pop.region, (X[:, HOME] + X[:, RETURNED]) * p, minlength=R)
     var = np.bincount(pop.region, (X[:, HOME] + X[:, RETURNED]) * p * (1 - p), minlength=R)
-    served = eng.summons_r
+    served = eng.callup.summons_r
     assert (np.abs(served - mean) < Z * np.sqrt(var) + 1).all()
     per_weight = served / E_r
     se, mow = (pop.regions.region_id.tolist().index(r) for r in ("SE", "MOW"))

@@ -42,9 +42,9 @@ def test_only_a_closure_by_the_origin_raises_the_perceived_chance_of_closure(by,
 
 def test_the_closure_signal_weighs_on_men_of_call_up_age_first():
     eng = _engine(parameters={"exit.closure_exposure_other": 0.1, "exit.beta_closure": 10.0})
-    eng.rho = np.zeros(eng.pop.n_cells)
-    eng.closure_seen = 1.0
-    pr = pressure(eng)
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
+    eng.risk.closure_seen = 1.0
+    pr = pressure(eng, eng.decisions, eng.risk)
     men = eng.callup_age_men
     assert np.allclose(pr[men], 1 + 10.0) and np.allclose(pr[~men], 1 + 10.0 * 0.1)
 
@@ -56,8 +56,8 @@ def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_sq
     share = 0.25
     eng = _engine([closure], parameters={"routes.non_tourist_share": share})
     fi = eng.net.routes_mask(destinations=["FI"])
-    open_ = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
-    shut = routes.utilities(eng, _day(eng, "2022-09-14"))
+    open_ = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    shut = routes.utilities(eng, eng.routes, _day(eng, "2022-09-14"), announced=False)
     assert not [s for s in eng.day_policy().screens if s.kind == "closure"]  # no second screen
     a, b = open_.trip_h[open_.key][:, fi].sum(), shut.trip_h[shut.key][:, fi].sum()
     assert b == pytest.approx(share * a, rel=1e-9)
@@ -66,9 +66,9 @@ def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_sq
 # -- nested logit with destination constants ------------------------------------------------------------------
 def test_destination_constants_reproduce_the_pre_crisis_entry_shares():
     eng = _engine()
-    u = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
-    weight = eng.pop.size * eng.base_exit
-    shares = (weight[:, None] * u.p_route[u.key]).sum(axis=0) @ eng.to_dest / weight.sum()
+    u = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    weight = eng.pop.size * eng.decisions.base_exit
+    shares = (weight[:, None] * u.p_route[u.key]).sum(axis=0) @ eng.routes.to_dest / weight.sum()
     target = eng.net.baseline_entries / eng.net.baseline_entries.sum()
     assert shares == pytest.approx(target, abs=1e-6)
 
@@ -77,7 +77,7 @@ def test_a_destination_is_not_favoured_for_its_number_of_crossings():
     """Within the nest, routes share their destination's probability: P(d) does not grow with its crossings."""
     eng = _engine(parameters={"routes.nest_scale": 0.3})
     V = np.zeros((1, eng.net.n_routes))
-    p_dest, p_within, _ = routes.nested(eng, V, np.zeros(eng.net.n_dest))
+    p_dest, p_within, _ = routes.nested(eng, eng.routes.dest_routes, V, np.zeros(eng.net.n_dest))
     n_routes = np.bincount(eng.net.dest, minlength=eng.net.n_dest)
     # equal utilities everywhere: P(d) ∝ (number of routes)^λ, far flatter than the plain logit's ∝ number
     kz = eng.net.dest_ids.index("KZ")
@@ -101,7 +101,7 @@ def test_commissariats_process_no_more_than_their_capacity_a_day():
     cap = 20000
     eng = _run(_engine([MOBILISATION], scale=0.5, parameters={"callup.capacity_per_day": cap}))
     daily = eng.rec.by_region["mobilised"]
-    limit = np.ceil(eng.process_cap_r)  # stochastic rounding of each region's share
+    limit = np.ceil(eng.callup.process_cap_r)  # stochastic rounding of each region's share
     assert (daily <= limit[None, :]).all()
     assert (daily == limit[None, :]).any()  # the capacity binds in this setting
     fast = _run(_engine([MOBILISATION], scale=0.5, parameters={"callup.capacity_per_day": 40000}))
@@ -133,7 +133,7 @@ def test_a_fare_spikes_the_day_a_surge_of_bookings_comes_and_does_not_cycle():
 def test_no_one_moves_on_to_a_destination_reached_only_from_the_origin():
     eng = _engine()
     for d in ("AB", "BY", "MN"):
-        assert (eng.onward_w[:, :, eng.net.dest_ids.index(d)] == 0).all()
+        assert (eng.abroad.onward_w[:, :, eng.net.dest_ids.index(d)] == 0).all()
 
 
 # -- the pre-crisis steady state ------------------------------------------------------------------------------
@@ -160,11 +160,11 @@ def test_a_summoned_man_who_balks_is_summoned_again_and_a_traveller_goes_home():
     X[men, lay.queued_summoned.start + j] += 4
     X[men, lay.queued_trip.start + j] += 6
     summoned0, home0 = X[men, SUMMONED].copy(), X[men, HOME].copy()
-    eng.wait[:] = 0.0
-    eng.wait[j] = 1e6  # everyone queued since yesterday balks
-    eng.arrive_exit[:] = eng.arrive_trip[:] = eng.arrive_summoned[:] = 0
-    eng.air_demand = []
-    routes.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
+    eng.routes.wait[:] = 0.0
+    eng.routes.wait[j] = 1e6  # everyone queued since yesterday balks
+    routes.step(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date),
+                routes.Departures.none(eng.pop.n_cells, eng.net.n_land), callup_open=False,
+                adult_men=eng.decisions.adult_men)
     assert (X[men, SUMMONED] - summoned0 == 4).all() and (X[men, HOME] - home0 == 6).all()
     eng.check_conservation()
 
@@ -183,7 +183,7 @@ def test_a_regional_end_of_the_call_up_stops_summonses_there_and_lapses_them():
     k = eng.days.index(np.datetime64("2022-09-26").astype(object))
     assert summoned_mow[k - 1] > 0 and summoned_mow[k] == 0 and max(summoned_mow[k:]) == 0
     assert eng.rec.by_region["summoned"][k:, eng.pop.regions.region_id.tolist().index("MOW")].sum() == 0
-    assert eng.rho[mow].max() == 0  # no risk of this call-up left there
+    assert eng.risk.rho[mow].max() == 0  # no risk of this call-up left there
 
 
 def test_a_visa_free_limit_is_a_deadline_for_each_cohort_not_a_hazard():
@@ -199,14 +199,14 @@ def test_a_visa_free_limit_is_a_deadline_for_each_cohort_not_a_hazard():
     X[:, lay.travelling] = 0
     X[cells, HOME] -= 50
     X[cells, lay.abroad.start + kz] += 50
-    eng.cohort[0, kz] = 50 * cells.size  # they all arrived on day 0
+    eng.abroad.cohort[0, kz] = 50 * cells.size  # they all arrived on day 0
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     stock = []
     for i, date in enumerate(eng.days[:35]):
         eng.t, eng.date = i, date
         eng.rec.reset()
-        abroad.snapshot(eng)
-        abroad.step(eng, quiet)
+        abroad.snapshot(eng, eng.abroad)
+        abroad.step(eng, eng.abroad, quiet, eng.risk, eng.decisions)
         stock.append(int(X[:, lay.abroad.start + kz].sum()))
     assert stock[29] > 0.97 * 1000  # a memoryless 1/30 a day would have let 63% go by day 30
     assert stock[30] == 0  # on day 30 the whole cohort's stay ends
@@ -239,7 +239,7 @@ def test_a_bad_parameter_name_in_a_policy_field_is_a_scenario_error(value, messa
 
 def test_crossings_with_sourced_traffic_carry_their_share_of_pre_crisis_trips():
     eng = _engine(regions=["SPE", "LEN", "MOW", "KR"])
-    u = routes.utilities(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest))
+    u = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
     trips = (eng.X[:, 0][:, None] * u.trip_h[u.key]).sum(axis=0)  # expected trips a day by route, from home
     known = np.isfinite(eng.net.normal_traffic)
     fi = eng.net.routes_mask(destinations=["FI"]) & known
@@ -251,21 +251,21 @@ def test_frailty_makes_the_hazard_of_those_left_fall_with_the_hazard_they_faced(
     from exitvoice.processes import decisions
 
     eng = _engine(parameters={"exit.frailty_variance": 10.0})
-    eng.cum_hazard[:] = 0.2
+    eng.decisions.cum_hazard[:] = 0.2
     eng.t, eng.date = 0, eng.days[0]
-    decisions.step(eng, DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date))
-    assert np.allclose(eng.frail, 1 / (1 + 10.0 * 0.2))
-    assert (eng.cum_hazard[eng.adult] > 0.2).all()  # it keeps growing with today's hazard
+    day = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.date)
+    decisions.step(eng, eng.decisions, day, eng.risk, eng.callup, eng.routes, np.zeros(eng.pop.n_regions))
+    assert np.allclose(eng.decisions.frail, 1 / (1 + 10.0 * 0.2))
+    assert (eng.decisions.cum_hazard[eng.decisions.adult] > 0.2).all()  # it keeps growing with today's hazard
 
 
 def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_announced():
     eng = _engine(parameters={"exit.reach_penalty": 3.0})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     by = eng.net.routes_mask(destinations=["BY", "AB"])
-    men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.adult
-    before = routes.utilities(eng, quiet)
-    eng.current_mob = object()  # a call-up has been announced
-    after = routes.utilities(eng, quiet)
+    men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.decisions.adult
+    before = routes.utilities(eng, eng.routes, quiet, announced=False)
+    after = routes.utilities(eng, eng.routes, quiet, announced=True)  # a call-up has been announced
     share = lambda u, m: u.p_route[u.key[m]][:, by].sum(axis=1)  # noqa: E731
     assert np.allclose(share(before, women), share(after, women))  # women: unchanged
     assert (share(after, men) < 0.2 * share(before, men) + 1e-12).all()  # men: e^-3 of the odds

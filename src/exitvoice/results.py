@@ -92,11 +92,11 @@ class Results:
         add("queue_wait_hours", crossings, rec.wait_days * 24.0)
         add("processed", crossings, rec.processed[:, : net.n_land])
         add("capacity", crossings, rec.capacity[:, : net.n_land])
-        air_dest = [net.dest_ids[net.dest[r]] for r in eng.air_idx]
+        air_dest = [net.dest_ids[net.dest[r]] for r in eng.routes.air_idx]
         add("flight_price", air_dest, rec.price)
         add("flight_demand", air_dest, rec.air_demand)
-        add("flight_seats", air_dest, rec.capacity[:, eng.air_idx])
-        add("flights_boarded", air_dest, rec.processed[:, eng.air_idx])
+        add("flight_seats", air_dest, rec.capacity[:, eng.routes.air_idx])
+        add("flights_boarded", air_dest, rec.processed[:, eng.routes.air_idx])
         econ_summary, econ = economy.summarise(eng, rec.labour_persons, rec.labour_units)
         for k in ("output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised", "workers_lost",
                   "labour_shortage"):
@@ -125,18 +125,18 @@ class Results:
         cells = cellf.iloc[nz[0]].reset_index(drop=True).assign(
             state=np.asarray(names, dtype=object)[nz[1]], count=eng.X[nz])
 
-        mob = eng.mobs
+        mob, recruits = eng.callup.mobs, eng.callup.mobilised_by_policy
         # Targets of the simulated regions (the policy's own in a whole-country run; exitvoice.regional).
-        targets = {id(p): round(eng.targets[id(p)]) for p in mob}
+        targets = {id(p): round(eng.callup.targets[id(p)]) for p in mob}
         target = sum(targets.values())
         mobilised_total = int(rec.states["mobilised"][-1])
         quota = {}
         for p in mob:
-            met = eng.quota_met_day.get(id(p))
+            met = eng.callup.quota_met_day.get(id(p))
             quota[p.label or f"mobilisation from {p.start}"] = {
                 "target": targets[id(p)],
-                "mobilised": int(eng.mobilised_by_policy[id(p)] / eng.scenario.population.scale),
-                "quota_fill": eng.mobilised_by_policy[id(p)] / max(1.0, targets[id(p)] * eng.scenario.population.scale),
+                "mobilised": int(recruits[id(p)] / eng.scenario.population.scale),
+                "quota_fill": recruits[id(p)] / max(1.0, targets[id(p)] * eng.scenario.population.scale),
                 "days_to_fill": (met - p.start).days + 1 if met else None,
                 "filled_on": met.isoformat() if met else None,
             }

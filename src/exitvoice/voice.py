@@ -95,7 +95,7 @@ def shocks(eng, summons: np.ndarray, men: np.ndarray) -> np.ndarray:
     days = np.arange(T)
     announce = np.zeros(T)
     index = eng.day_index
-    for pol in eng.mobs:
+    for pol in eng.callup.mobs:
         if pol.start in index:
             k = index[pol.start]
             lag = days[k:] - k

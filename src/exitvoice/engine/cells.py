@@ -17,6 +17,13 @@ pipeline are filled as they were before the crisis, so the first days carry no w
 
 The engine owns the counts: processes return draws that the engine applies with `move`, and a conservation
 check (every cell's row adds up to its size) can run every day.
+
+Each process owns its state, a dataclass defined in its own module and held here as one attribute: `callup`
+(`CallupState`), `risk` (`RiskState`), `decisions` (`DecisionState`), `routes` (`RouteState`), `abroad`
+(`AbroadState`), `family` (`FamilyState`). A process's `step` receives the engine for the shared context only
+(`X`, `pop`, `net`, `params`, `layout`, `rng`, `t`, `date`, `days`, `scenario`, `pack`, `ctx`, `callup_age_men`,
+`move` and today's counters `rec.today`), its own state, and what it reads of the others, passed explicitly;
+`step` below composes them in the day's order. The table of who owns and reads what: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from ..pack import load_pack
 from ..params import ParameterSet
 from ..policies import DayPolicy, PolicyContext
 from ..population import build_population
-from ..processes import abroad, callup, decisions, risk, routes
+from ..processes import abroad, callup, decisions, family, risk, routes
 from ..processes.sampling import tally
 from ..scenario import Scenario
 from ..voice import VoiceRecorder
@@ -85,12 +92,15 @@ class CellEngine:
         self.X[:, HOME] = pop.size
         self.t = 0
         self.date = self.days[0]
-        risk.setup(self)
-        decisions.setup(self)
-        routes.setup(self)
-        abroad.setup(self)
-        callup.setup(self)
-        steady.start(self)  # travellers and the passport pipeline as before the crisis, not empty
+        # Each process's own state (docs/architecture.md); none of these setups draws a random number.
+        self.callup = callup.setup(self)
+        self.risk = risk.setup(self)
+        self.decisions = decisions.setup(self)
+        self.routes = routes.setup(self, self.decisions.base_exit)
+        self.abroad = abroad.setup(self)
+        self.family = family.setup(self)
+        # travellers and the passport pipeline as before the crisis, not empty
+        steady.start(self, self.routes, self.decisions)
         self.economy = Economy.build(self.pack, self.params, pop)
         self.voice = VoiceRecorder(self)
         self.rec = Recorder(self)
@@ -129,15 +139,20 @@ class CellEngine:
         return day
 
     def step(self) -> None:
-        """Simulate one day (docs/model.md §4)."""
-        day = self.day_policy()
-        abroad.snapshot(self)  # who is abroad at the start of the day: only they may come back today
-        callup.step(self, day)
-        risk.step(self, day)
-        decisions.step(self, day)
-        routes.step(self, day)
-        abroad.step(self, day)
-        totals = tally(self.X, self.layout)  # one pass over the state serves the record and the check
+        """Simulate one day (docs/model.md §4): each process's step, in the day's order, with what it reads."""
+        day = self.day_policy()  # 1. policies
+        abroad.snapshot(self, self.abroad)  # who is abroad at the start of the day: only they may come back today
+        callup.step(self, self.callup, day)  # 2. call-up
+        risk.step(self, self.risk, day, self.callup)  # 3. risk
+        decided = decisions.step(self, self.decisions, day, self.risk, self.callup, self.routes,  # 4. decisions
+                                 family.due_today(self, self.family))
+        callup.count_mobilised(self, self.callup, decided.reported)  # the men who reported count toward the quota
+        callup.add_summons(self.callup, decided.summoned_r)  # summonses served at a refused exit visa
+        men_left = routes.step(self, self.routes, day, decided.departures,  # 5. routes
+                               callup_open=self.callup.open, adult_men=self.decisions.adult_men)
+        family.schedule_family(self, self.family, men_left)  # their families follow over the next days
+        abroad.step(self, self.abroad, day, self.risk, self.decisions)  # 6. abroad
+        totals = tally(self.X, self.layout)  # 7-8. economy, voice and the record; one pass serves the check too
         self.rec.record(day, totals)
         if self.check:
             self.check_conservation(totals)

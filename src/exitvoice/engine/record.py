@@ -35,7 +35,7 @@ class Recorder:
         self.passport_holders = np.zeros(n, dtype=np.int64)
         self.closure = np.zeros(n)
         self.rho_mean_men = np.zeros(n)
-        self.eligible_men = eng.elig_default > 0  # whose mean perceived risk is recorded
+        self.eligible_men = eng.callup.elig_default > 0  # whose mean perceived risk is recorded
         S = len(eng.economy.sectors)
         self.labour_persons = np.zeros((n, S))  # workers absent by sector, net of remote work (docs/model.md §10)
         self.labour_units = np.zeros((n, S))    # the same in wage-weighted units
@@ -69,7 +69,7 @@ class Recorder:
         self.by_dest["travelling"][t] = col[lay.travelling]
         region = eng.pop.region
         R = eng.pop.n_regions
-        self.by_region["summoned"][t] = eng.summons_r
+        self.by_region["summoned"][t] = eng.callup.summons_r
         self.by_region["mobilised"][t] = tod["mobilised"]
         self.by_region["left"][t] = tod["left_by_region"]
         self.by_region["abroad"][t] = np.bincount(region, abroad_cell, minlength=R)
@@ -81,16 +81,16 @@ class Recorder:
         self.states["travelling"][t] = col[lay.travelling].sum()
         self.states["abroad"][t] = col[lay.abroad].sum()
         self.queue[t] = q
-        self.wait_days[t] = eng.wait
+        self.wait_days[t] = eng.routes.wait
         self.processed[t] = tod["processed"]
         cap = eng.net.capacity * day.capacity_factor
         self.capacity[t] = np.where(np.isnan(day.capacity_set), cap, day.capacity_set)
-        self.price[t] = eng.price[eng.air_idx]
+        self.price[t] = eng.routes.price[eng.routes.air_idx]
         self.air_demand[t] = tod["air_demand"]
         self.passport_holders[t] = (row * eng.pop.passport).sum()
-        self.closure[t] = eng.closure_seen
+        self.closure[t] = eng.risk.closure_seen
         men = self.eligible_men
-        self.rho_mean_men[t] = float(np.average(eng.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
+        self.rho_mean_men[t] = float(np.average(eng.risk.rho[men], weights=eng.pop.size[men])) if men.any() else 0.0
         self.labour_persons[t], self.labour_units[t] = eng.economy.absent(X, lay, abroad_cell, queued_cell)
         eng.voice.record(t, X, abroad_cell)
         self.reset()

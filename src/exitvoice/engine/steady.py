@@ -17,24 +17,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..policies import DayPolicy
-from ..processes.routes import utilities
+from ..processes.decisions import DecisionState, fill_passport_pipeline
+from ..processes.routes import RouteState, utilities
 from ..processes.sampling import split
 from .state import HOME
 
 
-def start(eng) -> None:
+def start(eng, routes: RouteState, decisions: DecisionState) -> None:
     """Put the engine's counts and pipelines in the pre-crisis steady state."""
     X, p, rng, lay = eng.X, eng.params, eng.rng, eng.layout
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.days[0])
-    u = utilities(eng, quiet)
-    h = (u.trip_h @ eng.to_dest)[u.key] * p["trips.trip_days"]  # [cell, dest] h_d·T
+    u = utilities(eng, routes, quiet, announced=False)
+    h = (u.trip_h @ routes.to_dest)[u.key] * p["trips.trip_days"]  # [cell, dest] h_d·T
     weights = np.concatenate([np.ones((X.shape[0], 1)), h], axis=1)
     out = split(X[:, HOME].copy(), weights, rng)
     X[:, HOME] -= out[:, 1:].sum(axis=1)
     X[:, lay.travelling] += out[:, 1:]
-    rate = -np.expm1(-p["passport.lambda0"])
-    for slot in range(eng.pp_days):
-        n = np.where(eng.may_apply, np.maximum(X[:, HOME] - eng.pp_pending, 0), 0)
-        apps = rng.binomial(n, rate)
-        eng.pp_ring[slot] = apps
-        eng.pp_pending += apps
+    fill_passport_pipeline(eng, decisions)

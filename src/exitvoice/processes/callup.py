@@ -9,9 +9,14 @@ served with probability q_r · e_i (· find rate). Men who signed the social con
 
 The regular draft (`regular_conscription`) takes `intake / days` men a day from the unserved men of its ages at
 home or returned, each with the same probability q (times the share of his age band within the ages).
+
+State: `CallupState` (below), built by `setup`, changed by `step`, by `count_mobilised` (the men who reported
+today, decided by `decisions`) and by `add_summons` (summonses served elsewhere, at a refused exit visa).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,36 +26,64 @@ from ..policies import eligibility_weights
 from .sampling import exact_subset, sum_by
 
 
-def setup(eng) -> None:
+@dataclass
+class CallupState:
+    """What the call-up owns. The mobilisations' policies are keyed by `id(policy)`."""
+
+    # fixed for the run (but `elig`, which a regional end of a call-up cuts)
+    mobs: list  # the scenario's mobilisation policies
+    elig: dict[int, np.ndarray]  # [cell] eligibility weight e_i under each mobilisation
+    elig_default: np.ndarray  # [cell] eligibility weight when no mobilisation has been announced
+    burden_weight: np.ndarray  # [region] allocation weight under `allocation = "burden"`
+    draft_w: dict[int, np.ndarray]  # [cell] share of each regular-conscription campaign's ages
+    process_cap_r: np.ndarray  # [region] recruits the commissariats can process a day
+    targets: dict[int, float]  # each mobilisation's target for the simulated regions (exitvoice.regional)
+    intakes: dict[int, float]  # each regular-conscription campaign's intake for the simulated regions
+    # day to day
+    summons_r: np.ndarray  # [region] summonses served today
+    rate_r: np.ndarray  # [region] today's summonses per unit of eligibility weight present
+    draft_q: np.ndarray  # [cell] today's draft probability per man (regular conscription)
+    rate_nat: float = 0.0  # the same nationally
+    planned_rate: float = 0.0  # announced summons per unit of eligibility weight a day, over the risk horizon
+    open: bool = False  # a mobilisation is active today and its quota is not met (summons on the spot)
+    current_mob: object | None = None  # the mobilisation active last (None before any is announced)
+    mobilised_by_policy: dict[int, int] = field(default_factory=dict)  # recruits so far, by mobilisation
+    quota_met_day: dict = field(default_factory=dict)  # the day each mobilisation's quota was met
+
+
+def setup(eng) -> CallupState:
     """Per-run state of the call-up."""
     pop, params = eng.pop, eng.params
-    eng.mobs = [p for p in eng.scenario.policy if p.type == "mobilisation"]
-    eng.mobilised_by_policy = {id(p): 0 for p in eng.mobs}
-    eng.quota_met_day = {}
-    eng.current_mob = None
-    eng.elig = {id(p): eligibility_weights(eng.ctx, p) for p in eng.mobs}
-    eng.elig_default = eligibility_weights(eng.ctx, None)
+    mobs = [p for p in eng.scenario.policy if p.type == "mobilisation"]
     deaths = pop.regions.war_deaths_per100k_men.to_numpy(dtype=float)
     men = pop.regions.male_20_49.to_numpy(dtype=float)
     rel = deaths / np.average(deaths, weights=men)
-    eng.burden_weight = rel ** params["callup.burden_exponent"]
-    eng.summons_r = np.zeros(pop.n_regions)
-    eng.callup_rate_r = np.zeros(pop.n_regions)
-    eng.callup_rate_nat = 0.0
-    eng.callup_open = False
-    eng.planned_rate = 0.0  # announced summons per unit of eligibility weight a day, over the risk horizon
-    eng.draft_q = np.zeros(pop.n_cells)  # today's draft probability per man (regular conscription)
-    eng.draft_w = {id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"}
-    # Targets and intakes in persons for the simulated regions: the whole figure unless the run is regional.
-    eng.targets = {id(p): regional.target(eng.scenario, p) for p in eng.mobs}
-    eng.intakes = {id(p): regional.figure(eng.scenario, p) for p in eng.scenario.policy
-                   if p.type == "regular_conscription"}
     # Commissariats process at most `callup.capacity_per_day` recruits a day nationally, split by men of 20-49.
     share = men / eng.pack.regions.male_20_49.to_numpy(dtype=float).sum()
-    eng.process_cap_r = params["callup.capacity_per_day"] * eng.scenario.population.scale * share
+    return CallupState(
+        mobs=mobs,
+        elig={id(p): eligibility_weights(eng.ctx, p) for p in mobs},
+        elig_default=eligibility_weights(eng.ctx, None),
+        burden_weight=rel ** params["callup.burden_exponent"],
+        draft_w={id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"},
+        process_cap_r=params["callup.capacity_per_day"] * eng.scenario.population.scale * share,
+        # Targets and intakes in persons for the simulated regions: the whole figure unless the run is regional.
+        targets={id(p): regional.target(eng.scenario, p) for p in mobs},
+        intakes={id(p): regional.figure(eng.scenario, p) for p in eng.scenario.policy
+                 if p.type == "regular_conscription"},
+        summons_r=np.zeros(pop.n_regions),
+        rate_r=np.zeros(pop.n_regions),
+        draft_q=np.zeros(pop.n_cells),
+        mobilised_by_policy={id(p): 0 for p in mobs},
+    )
 
 
-def process_reports(eng, rows: np.ndarray, reports: np.ndarray) -> np.ndarray:
+def eligibility(st: CallupState) -> np.ndarray:
+    """[cell] eligibility weights under the current mobilisation (the default ones before any)."""
+    return st.elig[id(st.current_mob)] if st.current_mob is not None else st.elig_default
+
+
+def process_reports(eng, st: CallupState, rows: np.ndarray, reports: np.ndarray) -> np.ndarray:
     """Cap today's reports (summoned men turning up, by cell `rows`) at each region's processing capacity.
 
     Men over the capacity of their region's commissariat stay summoned and report on a later day, so the pace of
@@ -59,7 +92,7 @@ def process_reports(eng, rows: np.ndarray, reports: np.ndarray) -> np.ndarray:
     reg = eng.pop.region[rows]
     R = eng.pop.n_regions
     per_region = np.bincount(reg, reports, minlength=R)
-    cap = np.floor(eng.process_cap_r + eng.rng.random(R)).astype(np.int64)  # stochastic rounding: small samples
+    cap = np.floor(st.process_cap_r + eng.rng.random(R)).astype(np.int64)  # stochastic rounding: small samples
     over = np.flatnonzero(per_region > cap)
     if not over.size:
         return reports
@@ -70,7 +103,7 @@ def process_reports(eng, rows: np.ndarray, reports: np.ndarray) -> np.ndarray:
     return out
 
 
-def _regional_end(eng, pol) -> None:
+def _regional_end(eng, st: CallupState, pol) -> None:
     """On the day after a region's call-up ends: no more eligibility there, and its summonses may lapse."""
     ended = [r for r, last in pol.regional_end.items() if (eng.date - last).days == 1]
     if not ended:
@@ -79,7 +112,7 @@ def _regional_end(eng, pol) -> None:
     cells = np.isin(eng.pop.region, [ids.index(r) for r in ended if r in ids])
     if not cells.any():
         return
-    eng.elig[id(pol)] = np.where(cells, 0.0, eng.elig[id(pol)])
+    st.elig[id(pol)] = np.where(cells, 0.0, st.elig[id(pol)])
     if pol.summons_lapse_at_end and pol.active(eng.date):
         lapse(eng, cells)
 
@@ -88,15 +121,14 @@ def lapse(eng, cells: np.ndarray) -> None:
     """Summonses of the men of `cells` cease to be valid.
 
     The summoned go home, and those queued at a crossing with a summons queue on as ordinary leavers (turned back
-    or balking, they go home, not back to a summons).
+    or balking, they go home, not back to a summons). The call-up runs before today's decisions, so no summoned
+    man has set out today yet: only those already queued are concerned.
     """
     X, lay = eng.X, eng.layout
     eng.move(SUMMONED, HOME, np.where(cells, X[:, SUMMONED], 0))
     queued = np.where(cells[:, None], X[:, lay.queued_summoned], 0)
     X[:, lay.queued_summoned] -= queued
     X[:, lay.queued_exit] += queued
-    eng.arrive_exit += np.where(cells[:, None], eng.arrive_summoned, 0)
-    eng.arrive_summoned[cells] = 0
 
 
 def _window(eng, pol) -> tuple[int, int]:
@@ -105,24 +137,24 @@ def _window(eng, pol) -> tuple[int, int]:
     return (eng.date - start).days, (end - start).days + 1
 
 
-def step(eng, day) -> None:
+def step(eng, st: CallupState, day) -> None:
     """Serve today's summons and lapse those of mobilisations that ended yesterday."""
     pop, X = eng.pop, eng.X
     R = pop.n_regions
-    eng.summons_r = np.zeros(R, dtype=np.int64)
+    st.summons_r = np.zeros(R, dtype=np.int64)
     rate_num = np.zeros(R)
     present = np.zeros(R)
     planned = 0.0
     active = day.mobilisations
-    eng.callup_open = False  # a mobilisation is active today and its quota is not met (summons on the spot)
-    for pol in eng.mobs:
+    st.open = False
+    for pol in st.mobs:
         ended_yesterday = pol.end is not None and (eng.date - pol.end).days == 1
         if ended_yesterday and pol.summons_lapse_at_end and not active:
             lapse(eng, np.ones(pop.n_cells, dtype=bool))
-        _regional_end(eng, pol)
+        _regional_end(eng, st, pol)
     for pol in active:
-        eng.current_mob = pol
-        e = eng.elig[id(pol)]
+        st.current_mob = pol
+        e = st.elig[id(pol)]
         idx = np.flatnonzero(e > 0)
         ei = e[idx]
         fh = pol.find_rate(eng.params)
@@ -131,18 +163,18 @@ def step(eng, day) -> None:
         reg = pop.region[idx]
         E_r = np.bincount(reg, ei * (home + ret + visa + fh * hid), minlength=R)
         present += E_r
-        target = scaled_target(eng, pol)
-        remaining = target - eng.mobilised_by_policy[id(pol)]
+        target = scaled_target(eng, st, pol)
+        remaining = target - st.mobilised_by_policy[id(pol)]
         if remaining <= 0:
             continue
-        eng.callup_open = True
+        st.open = True
         spr = pol.setting("summons_per_recruit", eng.params)
         i, n = _window(eng, pol)
         S = min(pol.profile(i, n, eng.params) * target * spr, remaining * spr)
         H = int(eng.params["risk.horizon_days"])
         ahead = sum(pol.profile(j, n, eng.params) for j in range(i, min(i + H, n))) * target * spr
         planned += min(ahead, remaining * spr) / H
-        w = eng.burden_weight if pol.allocation == "burden" else np.ones(R)
+        w = st.burden_weight if pol.allocation == "burden" else np.ones(R)
         denom = (w * E_r).sum()
         if denom <= 0 or S <= 0:
             continue
@@ -158,27 +190,27 @@ def step(eng, day) -> None:
         for col, n_served in zip(cols, served, strict=True):
             eng.move(col, SUMMONED, n_served, cells=idx)
         total = sum(served)
-        eng.summons_r += sum_by(reg, total, R)
+        st.summons_r += sum_by(reg, total, R)
         rate_num += sum_by(reg, total, R)
     with np.errstate(invalid="ignore", divide="ignore"):
-        eng.callup_rate_r = np.where(present > 0, rate_num / np.maximum(present, 1e-12), 0.0)
-    eng.callup_rate_nat = rate_num.sum() / present.sum() if present.sum() > 0 else 0.0
-    eng.planned_rate = planned / present.sum() if present.sum() > 0 else 0.0
-    _draft(eng, day)
+        st.rate_r = np.where(present > 0, rate_num / np.maximum(present, 1e-12), 0.0)
+    st.rate_nat = rate_num.sum() / present.sum() if present.sum() > 0 else 0.0
+    st.planned_rate = planned / present.sum() if present.sum() > 0 else 0.0
+    _draft(eng, st, day)
 
 
-def _draft(eng, day) -> None:
+def _draft(eng, st: CallupState, day) -> None:
     """Regular conscription: today's share of each campaign's intake, drawn evenly from its eligible men."""
     X = eng.X
-    eng.draft_q = np.zeros(eng.pop.n_cells)
+    st.draft_q = np.zeros(eng.pop.n_cells)
     for pol in day.conscriptions:
-        w = eng.draft_w[id(pol)]
+        w = st.draft_w[id(pol)]
         pool = (w * (X[:, HOME] + X[:, RETURNED])).sum()
         if pool <= 0:
             continue
-        want = eng.intakes[id(pol)] * eng.scenario.population.scale / pol.n_days
+        want = st.intakes[id(pol)] * eng.scenario.population.scale / pol.n_days
         q = np.minimum(1.0, want / pool * w)
-        eng.draft_q = np.maximum(eng.draft_q, q)
+        st.draft_q = np.maximum(st.draft_q, q)
         drafted = 0
         for col in (HOME, RETURNED):
             n = eng.rng.binomial(X[:, col], q)
@@ -187,23 +219,28 @@ def _draft(eng, day) -> None:
         eng.rec.today["conscripted"] += drafted
 
 
-def report_days(eng) -> float:
+def report_days(eng, st: CallupState) -> float:
     """Mean days from summons to reporting under the current (or default) mobilisation."""
-    if eng.current_mob is not None:
-        return eng.current_mob.setting("report_days", eng.params)
+    if st.current_mob is not None:
+        return st.current_mob.setting("report_days", eng.params)
     return eng.params["callup.report_days"]
 
 
-def count_mobilised(eng, n: int) -> None:
+def count_mobilised(eng, st: CallupState, n: int) -> None:
     """Attribute today's reports to the current mobilisation and note the day its quota is met."""
-    pol = eng.current_mob
+    pol = st.current_mob
     if pol is None or n == 0:
         return
-    eng.mobilised_by_policy[id(pol)] += n
-    if eng.mobilised_by_policy[id(pol)] >= scaled_target(eng, pol) and id(pol) not in eng.quota_met_day:
-        eng.quota_met_day[id(pol)] = eng.date
+    st.mobilised_by_policy[id(pol)] += n
+    if st.mobilised_by_policy[id(pol)] >= scaled_target(eng, st, pol) and id(pol) not in st.quota_met_day:
+        st.quota_met_day[id(pol)] = eng.date
 
 
-def scaled_target(eng, pol) -> int:
+def add_summons(st: CallupState, by_region: np.ndarray) -> None:
+    """Count summonses served today outside the call-up's own round (at a refused exit visa), by region."""
+    st.summons_r = st.summons_r + by_region
+
+
+def scaled_target(eng, st: CallupState, pol) -> int:
     """The policy's target for the simulated population (regions' share, then sample; `exitvoice.regional`)."""
-    return max(1, round(eng.targets[id(pol)] * eng.scenario.population.scale))
+    return max(1, round(st.targets[id(pol)] * eng.scenario.population.scale))

@@ -14,42 +14,59 @@ Rumours (docs/model.md §5) act on top, without entering the recursion: a closur
 seen today `1 − (1 − C)(1 − R)`; a general-mobilisation rumour adds `rumour.general_risk · R` to the risk of
 the men it reaches. The regular draft adds `risk.alpha_conscription · q · H` for the men it may take (q: today's
 draft probability).
+
+State: `RiskState` (below), built by `setup`, changed by `step` from the call-up's state of the day.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .callup import CallupState, eligibility
 
-def setup(eng) -> None:
+
+@dataclass
+class RiskState:
+    """What the risk process owns."""
+
+    # fixed for the run
+    decay: float  # daily decay of the smoothed summons rates, 2^(−1/half-life)
+    closure_decay: float  # daily decay of the perceived chance of closure
+    # day to day
+    s_r: np.ndarray  # [region] smoothed summonses per unit of eligibility weight
+    rho: np.ndarray  # [cell] perceived risk of call-up ρ
+    s_nat: float = 0.0  # the same, nationally
+    closure: float = 0.0  # perceived chance of closure C(t)
+    closure_seen: float = 0.0  # C(t) with today's closure rumour on top: what people act on
+
+
+def setup(eng) -> RiskState:
     """Per-run risk state."""
     p = eng.params
-    eng.s_r = np.zeros(eng.pop.n_regions)
-    eng.s_nat = 0.0
-    eng.rho = np.zeros(eng.pop.n_cells)
-    eng.closure = 0.0
-    eng.closure_seen = 0.0
-    eng.risk_decay = 2.0 ** (-1.0 / p["risk.half_life_days"])
-    eng.closure_decay = 2.0 ** (-1.0 / p["exit.closure_half_life_days"])
+    return RiskState(decay=2.0 ** (-1.0 / p["risk.half_life_days"]),
+                     closure_decay=2.0 ** (-1.0 / p["exit.closure_half_life_days"]),
+                     s_r=np.zeros(eng.pop.n_regions), rho=np.zeros(eng.pop.n_cells))
 
 
-def step(eng, day) -> None:
-    """Update the smoothed summons rates, ρ per cell and C(t)."""
-    p, d = eng.params, eng.risk_decay
-    eng.s_r = d * eng.s_r + (1 - d) * eng.callup_rate_r
-    eng.s_nat = d * eng.s_nat + (1 - d) * eng.callup_rate_nat
-    e = eng.elig[id(eng.current_mob)] if eng.current_mob is not None else eng.elig_default
-    local = p["risk.alpha_local"] * eng.s_r[eng.pop.region]
-    national = max(eng.s_nat, p["risk.announcement_weight"] * eng.planned_rate)
+def step(eng, st: RiskState, day, callup: CallupState) -> None:
+    """Update the smoothed summons rates, ρ per cell and C(t), from today's summonses and call-up plan."""
+    p, d = eng.params, st.decay
+    st.s_r = d * st.s_r + (1 - d) * callup.rate_r
+    st.s_nat = d * st.s_nat + (1 - d) * callup.rate_nat
+    e = eligibility(callup)
+    local = p["risk.alpha_local"] * st.s_r[eng.pop.region]
+    national = max(st.s_nat, p["risk.announcement_weight"] * callup.planned_rate)
     rho = e * (local + p["risk.alpha_national"] * national) * p["risk.horizon_days"]
     # Terms are added only when present, so that a run without them is bit for bit the same.
     for cells, strength in day.risk_rumours:
         rho = rho + np.where(cells, p["rumour.general_risk"] * strength, 0.0)
-    if eng.draft_q.any():
-        rho = rho + p["risk.alpha_conscription"] * eng.draft_q * p["risk.horizon_days"]
-    eng.rho = np.clip(rho, 0.0, 1.0)
+    if callup.draft_q.any():
+        rho = rho + p["risk.alpha_conscription"] * callup.draft_q * p["risk.horizon_days"]
+    st.rho = np.clip(rho, 0.0, 1.0)
     keep = (1 - p["exit.closure_signal"]) ** day.new_closure_signals
-    eng.closure = 1.0 - (1.0 - eng.closure * eng.closure_decay) * keep
-    eng.closure_seen = eng.closure
+    st.closure = 1.0 - (1.0 - st.closure * st.closure_decay) * keep
+    st.closure_seen = st.closure
     if day.closure_rumour > 0:
-        eng.closure_seen = 1.0 - (1.0 - eng.closure) * (1.0 - day.closure_rumour)
+        st.closure_seen = 1.0 - (1.0 - st.closure) * (1.0 - day.closure_rumour)

@@ -29,19 +29,62 @@ A surge of demand fills the seats of the days ahead at once, so the fare spikes 
 bookings keep the fare up while the backlog lasts, instead of letting it swing on a 2-day cycle.
 Processed people are screened (exit bans, border summons, host refusals, closures) and enter `abroad[d]`
 (leavers) or `travelling[d]` (ordinary trips).
+
+State: `RouteState` (below), built by `setup` (the pre-crisis baselines), changed by `step` (waits, fares). Each day
+`decisions` hands routes the day's `Departures`; `utilities` gives decisions the day's route choice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..engine.state import HOME, SUMMONED
-from .family import schedule_family
 from .sampling import add_at, exact_subset, shifted_cumulative, sum_by, thin
 
 NEG = -np.inf
+
+
+@dataclass
+class RouteState:
+    """What routes owns: the pre-crisis baselines of the route choice, and the waits and fares people see."""
+
+    # fixed for the run
+    dest_routes: list[np.ndarray]  # the routes to each destination
+    land_idx: np.ndarray  # the land routes (crossings; they come first)
+    air_idx: np.ndarray  # the flights
+    to_dest: np.ndarray  # [route, dest] 1 where the route leads
+    route_asc: np.ndarray  # [route] route constants (the mode's, fitted where normal traffic is sourced)
+    asc_dest: np.ndarray  # [dest] destination constants ASC_d (−inf: not reachable)
+    lsd_open: np.ndarray  # [region, passport, dest] pre-crisis log-sums by destination, without access
+    ls0: np.ndarray  # [region, passport] pre-crisis accessibility log-sum LS0
+    trip_rate: np.ndarray  # [route] ordinary-trip rate τ_d·m_r
+    # day to day (what people see tomorrow)
+    wait: np.ndarray  # [crossing] queue / capacity, in days
+    price: np.ndarray  # [route] fares (flights move with their booking load)
+    air_load: np.ndarray  # [route] smoothed booking load of flights
+    air_carried: np.ndarray  # [route] seat demand still booking from earlier days
+
+
+@dataclass
+class Departures:
+    """Today's departures, made by `decisions` and handed to `routes.step`.
+
+    Those leaving by land join a crossing's queue, kept by purpose; those leaving by air ask for a seat and stay
+    where they are until they get one.
+    """
+
+    exit: np.ndarray  # [cell, crossing] leavers
+    trip: np.ndarray  # [cell, crossing] people starting an ordinary trip
+    summoned: np.ndarray  # [cell, crossing] summoned men leaving
+    # seat requests: (source column, is an ordinary trip, cells, flight, count)
+    air: list[tuple[int, bool, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    @classmethod
+    def none(cls, n_cells: int, n_land: int) -> Departures:
+        """No departure yet (column-major, as `sampling.add_at` wants)."""
+        return cls(*(np.zeros((n_cells, n_land), dtype=np.int64, order="F") for _ in range(3)))
 
 
 def _logsumexp(v: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -52,26 +95,27 @@ def _logsumexp(v: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.squeeze(out, axis=axis)
 
 
-def _dest_logsum(eng, V: np.ndarray) -> np.ndarray:
-    """Log-sum of utilities over the routes to each destination: [..., dest]."""
-    out = np.full(V.shape[:-1] + (eng.net.n_dest,), NEG)
-    for d in range(eng.net.n_dest):
-        cols = eng.dest_routes[d]
+def _dest_logsum(dest_routes: list[np.ndarray], V: np.ndarray) -> np.ndarray:
+    """Log-sum of utilities over the routes to each destination (`dest_routes`: the routes to each): [..., dest]."""
+    out = np.full(V.shape[:-1] + (len(dest_routes),), NEG)
+    for d, cols in enumerate(dest_routes):
         if cols.size:
             out[..., d] = _logsumexp(V[..., cols])
     return out
 
 
-def nested(eng, V: np.ndarray, dest_term: np.ndarray,
+def nested(eng, dest_routes: list[np.ndarray], V: np.ndarray, dest_term: np.ndarray,
            iv: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The nested logit over route utilities V [..., route] with a destination term [..., dest] or [dest].
+
+    `dest_routes` are the routes to each destination (`RouteState.dest_routes`).
 
     `iv`, the inclusive values log Σ_{r→d} exp(V/λ) [..., dest], is computed from V unless given.
     Returns (P(d) [..., dest], P(r | d) [..., route], LS = log Σ_d exp(dest_term + λ·IV_d) [...]).
     """
     lam = eng.params["routes.nest_scale"]
     if iv is None:
-        iv = _dest_logsum(eng, V / lam)  # [..., dest]
+        iv = _dest_logsum(dest_routes, V / lam)  # [..., dest]
     u = dest_term + lam * iv
     ls = _logsumexp(u)
     ok = np.isfinite(ls)[..., None]
@@ -82,7 +126,8 @@ def nested(eng, V: np.ndarray, dest_term: np.ndarray,
     return p_dest, np.where(np.isfinite(V), p_within, 0.0), ls
 
 
-def destination_constants(eng, V0: np.ndarray, weight: np.ndarray, entries: np.ndarray) -> np.ndarray:
+def destination_constants(eng, dest_routes: list[np.ndarray], V0: np.ndarray, weight: np.ndarray,
+                          entries: np.ndarray) -> np.ndarray:
     """ASC_d such that the pre-crisis leavers' destination shares equal the shares of pre-crisis entries.
 
     V0 [region, passport, route] are the pre-crisis route utilities, `weight` [region, passport] the pre-crisis
@@ -92,7 +137,7 @@ def destination_constants(eng, V0: np.ndarray, weight: np.ndarray, entries: np.n
     asc = np.log(np.maximum(target, 1e-300))
     reachable = target > 0
     for _ in range(200):
-        p_dest, _, _ = nested(eng, V0, asc)
+        p_dest, _, _ = nested(eng, dest_routes, V0, asc)
         pred = np.einsum("rp,rpd->d", weight, p_dest) / weight.sum()
         step = np.where(reachable & (pred > 0), np.log(np.maximum(target, 1e-300) / np.maximum(pred, 1e-300)), 0.0)
         asc = asc + step
@@ -101,7 +146,7 @@ def destination_constants(eng, V0: np.ndarray, weight: np.ndarray, entries: np.n
     return np.where(reachable, asc, NEG)
 
 
-def route_constants(eng, people: np.ndarray) -> np.ndarray:
+def route_constants(eng, dest_routes: list[np.ndarray], people: np.ndarray) -> np.ndarray:
     """Route constants: the mode's constant, plus a route constant where crossings' normal traffic is sourced.
 
     Within a destination whose crossings have sourced normal traffic (routes.csv `normal_persons_per_day`), the
@@ -112,10 +157,9 @@ def route_constants(eng, people: np.ndarray) -> np.ndarray:
     net = eng.net
     asc = net.asc.astype(float).copy()
     known = np.isfinite(net.normal_traffic) & (net.normal_traffic > 0)
-    eng.route_asc = asc
     for _ in range(100):
-        v = vbase(eng, np.zeros(net.n_land), net.fare0, net.needs_passport, access=False)
-        ref = _dest_logsum(eng, v)[:, :, net.dest]
+        v = vbase(eng, asc, np.zeros(net.n_land), net.fare0, net.needs_passport, access=False)
+        ref = _dest_logsum(dest_routes, v)[:, :, net.dest]
         with np.errstate(invalid="ignore"):
             w = np.where(np.isfinite(v), np.exp(v - np.where(np.isfinite(ref), ref, 0.0)), 0.0)
         reach = np.einsum("rp,rpk->k", people, w)
@@ -127,7 +171,6 @@ def route_constants(eng, people: np.ndarray) -> np.ndarray:
             target = net.normal_traffic[r] / net.normal_traffic[r].sum()
             step[r] = np.log(target / (reach[r] / reach[r].sum()))
         asc = asc + step
-        eng.route_asc = asc
         if np.abs(step).max() < 1e-9:
             break
     return asc
@@ -139,11 +182,12 @@ def diaspora_term(eng, stock: np.ndarray) -> np.ndarray:
     return p["routes.gamma_diaspora"] * np.log1p(stock / p["routes.diaspora_scale"])
 
 
-def vbase(eng, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray, access: bool = True) -> np.ndarray:
+def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray,
+          access: bool = True) -> np.ndarray:
     """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
     p, net = eng.params, eng.net
     income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
-    v = (eng.route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
+    v = (route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
          - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
     if access:
@@ -182,38 +226,38 @@ def fit_trip_rates(reach: np.ndarray, room: np.ndarray, dest: np.ndarray, entrie
     return rate
 
 
-def setup(eng) -> None:
-    """Baselines (before the crisis, no policy): accessibility LS0, trip rates τ_d fitted to entries."""
+def setup(eng, base_exit: np.ndarray) -> RouteState:
+    """Baselines (before the crisis, no policy): accessibility LS0, trip rates τ_d fitted to entries.
+
+    `base_exit` [cell] is the exit hazard without risk (`DecisionState.base_exit`): it weighs the pre-crisis
+    leavers whose destinations the destination constants reproduce.
+    """
     net, pop, p = eng.net, eng.pop, eng.params
-    eng.dest_routes = [np.flatnonzero(net.dest == d) for d in range(net.n_dest)]
-    eng.land_idx = np.flatnonzero(net.is_land)
-    eng.air_idx = np.flatnonzero(~net.is_land)
-    eng.wait = np.zeros(net.n_land)
-    eng.price = net.fare0.copy()
-    eng.air_load = np.zeros(net.n_routes)
-    eng.air_carried = np.zeros(net.n_routes)  # seat demand still booking from earlier days
+    dest_routes = [np.flatnonzero(net.dest == d) for d in range(net.n_dest)]
+    wait = np.zeros(net.n_land)
+    price = net.fare0.copy()
     people = np.zeros((pop.n_regions, 2))
     np.add.at(people, (pop.region, pop.passport), pop.size)
-    eng.route_asc = route_constants(eng, people)
-    v0 = vbase(eng, eng.wait, eng.price, net.needs_passport)
-    v_open = vbase(eng, eng.wait, eng.price, net.needs_passport, access=False)
-    eng.lsd_open = _dest_logsum(eng, v_open)  # [region, passport, dest]
+    route_asc = route_constants(eng, dest_routes, people)
+    v0 = vbase(eng, route_asc, wait, price, net.needs_passport)
+    v_open = vbase(eng, route_asc, wait, price, net.needs_passport, access=False)
+    lsd_open = _dest_logsum(dest_routes, v_open)  # [region, passport, dest]
     leavers = np.zeros((pop.n_regions, 2))
-    np.add.at(leavers, (pop.region, pop.passport), pop.size * eng.base_exit)
-    eng.asc_dest = destination_constants(eng, v0, leavers, net.baseline_entries)
-    _, _, eng.ls0 = nested(eng, v0, eng.asc_dest)  # [region, passport]
-    ref = np.where(np.isfinite(eng.lsd_open), eng.lsd_open, 0.0)[:, :, net.dest]
+    np.add.at(leavers, (pop.region, pop.passport), pop.size * base_exit)
+    asc_dest = destination_constants(eng, dest_routes, v0, leavers, net.baseline_entries)
+    _, _, ls0 = nested(eng, dest_routes, v0, asc_dest)  # [region, passport]
+    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, :, net.dest]
     with np.errstate(invalid="ignore"):
         w0 = np.where(np.isfinite(v0), np.exp(v0 - ref), 0.0)  # [region, passport, route]
     reach = np.einsum("rp,rpk->k", people, w0)  # trips by route per unit of τ_d
     room = np.where(net.is_land, net.capacity, net.capacity * p["routes.price_threshold"])
-    eng.trip_rate = fit_trip_rates(reach, room, net.dest, net.baseline_entries)  # τ_d · m_r per route
-    eng.to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
-    eng.to_dest[np.arange(net.n_routes), net.dest] = 1
-    eng.arrive_exit = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
-    eng.arrive_trip = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
-    eng.arrive_summoned = np.zeros((pop.n_cells, net.n_land), dtype=np.int64, order="F")
-    eng.air_demand: list[tuple[int, bool, np.ndarray, np.ndarray, np.ndarray]] = []  # src, is_trip, triplets
+    to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
+    to_dest[np.arange(net.n_routes), net.dest] = 1
+    return RouteState(dest_routes=dest_routes, land_idx=np.flatnonzero(net.is_land),
+                      air_idx=np.flatnonzero(~net.is_land), to_dest=to_dest, route_asc=route_asc,
+                      asc_dest=asc_dest, lsd_open=lsd_open, ls0=ls0,
+                      trip_rate=fit_trip_rates(reach, room, net.dest, net.baseline_entries),
+                      wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes))
 
 
 @dataclass
@@ -230,12 +274,16 @@ class Utilities:
     trip_total: np.ndarray  # [key] total ordinary-trip hazard per day
 
 
-def utilities(eng, day) -> Utilities:
-    """Today's utilities: base by region × passport, plus the additive terms of targeted policies."""
+def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
+    """Today's utilities: base by region × passport, plus the additive terms of targeted policies.
+
+    `announced`: a call-up has been announced (the call-up's `current_mob` is set), so men of call-up age see no
+    refuge where it reaches.
+    """
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
     stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
-    vb = vbase(eng, eng.wait, eng.price, needs)
+    vb = vbase(eng, st.route_asc, st.wait, st.price, needs)
     terms = day.route_terms
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age_men
     for term in terms:
@@ -249,19 +297,19 @@ def utilities(eng, day) -> Utilities:
         on = bits[k].astype(bool)
         V[on] += term.add[None, :]
     # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches.
-    reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * (eng.current_mob is not None)
-    iv = _dest_logsum(eng, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums below
-    p_dest, p_within, _ = nested(eng, V, eng.asc_dest + diaspora_term(eng, stock) - reach, iv)
+    reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * announced
+    iv = _dest_logsum(st.dest_routes, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums
+    p_dest, p_within, _ = nested(eng, st.dest_routes, V, st.asc_dest + diaspora_term(eng, stock) - reach, iv)
     # accessibility: the same log-sum as LS0, without the diaspora
-    ls = _logsumexp(eng.asc_dest + p["routes.nest_scale"] * iv)
+    ls = _logsumexp(st.asc_dest + p["routes.nest_scale"] * iv)
     feasible = np.isfinite(ls)
     p_route = p_dest[:, net.dest] * p_within
-    lsd_open = eng.lsd_open[reg, pp]  # [key, dest]
+    lsd_open = st.lsd_open[reg, pp]  # [key, dest]
     # Trips are fitted to pre-crisis entries by destination; the diaspora of this wave pulls leavers, not trips.
     ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
     with np.errstate(invalid="ignore", over="ignore"):
-        trip_h = np.where(np.isfinite(V), eng.trip_rate[None, :] * np.exp(V - ref), 0.0)
-    ls0 = eng.ls0[reg, pp]
+        trip_h = np.where(np.isfinite(V), st.trip_rate[None, :] * np.exp(V - ref), 0.0)
+    ls0 = st.ls0[reg, pp]
     with np.errstate(invalid="ignore", over="ignore"):
         a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
     return Utilities(key=key, ls=ls, p_route=p_route, trip_h=trip_h, access=a_key[key],
@@ -275,29 +323,35 @@ def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(fixed), cap, fixed)
 
 
-def step(eng, day) -> None:
+def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
+         adult_men: np.ndarray) -> np.ndarray:
     """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares.
 
     Queues are kept by purpose: leavers, ordinary trips, and summoned men leaving. People turned back (a closure,
     a screen) or balking return to the state they came from: home, or `summoned` for a summoned man, who is no
     freer for having queued.
+
+    Reads today's `departures` (from decisions), whether the call-up is open (`CallupState.open`: a border
+    screen may serve summonses) and who is an adult man (`DecisionState.adult_men`). Returns the adult men who
+    crossed today as leavers, by region (their families follow).
     """
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     rec = eng.rec.today
-    groups = ((lay.queued_exit, eng.arrive_exit, HOME), (lay.queued_trip, eng.arrive_trip, HOME),
-              (lay.queued_summoned, eng.arrive_summoned, SUMMONED))
+    dep = departures
+    groups = ((lay.queued_exit, dep.exit, HOME), (lay.queued_trip, dep.trip, HOME),
+              (lay.queued_summoned, dep.summoned, SUMMONED))
     # Only crossings with a queue left from yesterday (wait > 0) have anyone to turn back or to balk.
-    queued = np.flatnonzero(eng.wait > 0)
+    queued = np.flatnonzero(st.wait > 0)
     # Closures turn back everyone queued whom they cover.
     for s in day.screens:
         if s.kind == "closure" and s.prob >= 1.0:
             for cols, _, back_to in groups:
-                for j in queued[s.routes[eng.land_idx][queued]]:
+                for j in queued[s.routes[st.land_idx][queued]]:
                     back = X[:, cols.start + j] * s.cells
                     X[:, cols.start + j] -= back
                     X[:, back_to] += back
     # Balking of those queued since yesterday.
-    p_balk = -np.expm1(-p["routes.balk_rate"] * eng.wait)
+    p_balk = -np.expm1(-p["routes.balk_rate"] * st.wait)
     for cols, _, back_to in groups:
         for j in queued:
             b = thin(X[:, cols.start + j], p_balk[j], rng)
@@ -307,10 +361,9 @@ def step(eng, day) -> None:
     # Today's departures join the queues.
     for cols, arrive, _ in groups:
         X[:, cols] += arrive
-        arrive[:] = 0
     # Crossings process up to capacity, at random among all queued. What each route processed is kept per group
     # as sparse (cell, route, count) triplets in row-major order (the order of np.nonzero on a dense array).
-    cap = _capacity(eng, day, eng.land_idx)
+    cap = _capacity(eng, day, st.land_idx)
     parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in groups]
     Q = [X[:, cols] for cols, _, _ in groups]
     queued = sum(q.sum(axis=0) for q in Q)
@@ -327,13 +380,13 @@ def step(eng, day) -> None:
             parts[g].append((cells, np.full(cells.size, j), n[cells]))
             processed[j] += int(n[cells].sum())
     # Flights fill up to their seats, at random among all who want a seat.
-    seats = _capacity(eng, day, eng.air_idx)
+    seats = _capacity(eng, day, st.air_idx)
     demand_total = np.zeros(net.n_routes)
-    if eng.air_demand:
+    if dep.air:
         src, is_trip, cells, flight, want = (np.concatenate(x) for x in zip(
-            *[(np.full(c.size, s), np.full(c.size, t), c, a, n) for s, t, c, a, n in eng.air_demand], strict=True))
-        demand = np.bincount(flight, want, minlength=eng.air_idx.size)
-        demand_total[eng.air_idx] = demand
+            *[(np.full(c.size, s), np.full(c.size, t), c, a, n) for s, t, c, a, n in dep.air], strict=True))
+        demand = np.bincount(flight, want, minlength=st.air_idx.size)
+        demand_total[st.air_idx] = demand
         got = want.copy()  # everyone gets a seat, except on the flights over capacity
         for a in np.flatnonzero(demand > seats):
             on = flight == a
@@ -343,11 +396,10 @@ def step(eng, day) -> None:
         for g in range(len(groups)):
             on = purpose == g
             parts[g].append((cells[on], net.n_land + flight[on], got[on]))
-        processed[net.n_land:] += sum_by(flight, got, eng.air_idx.size)
+        processed[net.n_land:] += sum_by(flight, got, st.air_idx.size)
     done = [_collect(pt, net.n_routes) for pt in parts]
     rec["processed"][:] = processed
-    rec["air_demand"] = demand_total[eng.air_idx]
-    eng.air_demand = []
+    rec["air_demand"] = demand_total[st.air_idx]
     # Screening where people are processed (only routes that processed someone today, and the screen's cells).
     busy = processed > 0
     for s in day.screens:
@@ -363,7 +415,7 @@ def step(eng, day) -> None:
                 continue
             if back_to == SUMMONED:  # already summoned: he goes back holding his summons
                 summoned = stopped
-            elif s.summons_prob > 0 and eng.callup_open:  # summons on the spot only while a quota is open
+            elif s.summons_prob > 0 and callup_open:  # summons on the spot only while a quota is open
                 summoned = thin(stopped, s.summons_prob, rng)
                 rec["summons_at_border"] += int(summoned.sum())
             else:
@@ -378,20 +430,21 @@ def step(eng, day) -> None:
         add_at(X, cells, start + net.dest[route], n)
     left = sum(sum_by(route, n, net.n_routes) for g, (_, route, n) in enumerate(done) if g != 1)
     trips = sum_by(done[1][1], done[1][2], net.n_routes)
-    rec["entries"] += (left + trips) @ eng.to_dest
-    rec["left_by_dest"] += left @ eng.to_dest
+    rec["entries"] += (left + trips) @ st.to_dest
+    rec["left_by_dest"] += left @ st.to_dest
     region = eng.pop.region
     by_region = [sum_by(region[cells], n, eng.pop.n_regions) for g, (cells, _, n) in enumerate(done) if g != 1]
     rec["left_by_region"] += sum(by_region)
-    schedule_family(eng, sum(sum_by(region[cells], n * eng.adult_men[cells], eng.pop.n_regions)
-                             for g, (cells, _, n) in enumerate(done) if g != 1))
+    men = sum(sum_by(region[cells], n * adult_men[cells], eng.pop.n_regions)
+              for g, (cells, _, n) in enumerate(done) if g != 1)
     # What people see tomorrow.
     queue = sum(X[:, cols].sum(axis=0) for cols, _, _ in groups)
     with np.errstate(divide="ignore", invalid="ignore"):
-        eng.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
-    a = eng.air_idx
-    eng.air_load[a], eng.air_carried[a], eng.price[a] = fares(eng.air_load[a], eng.air_carried[a],
-                                                              demand_total[a], seats, net.fare0[a], p)
+        st.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
+    a = st.air_idx
+    st.air_load[a], st.air_carried[a], st.price[a] = fares(st.air_load[a], st.air_carried[a],
+                                                           demand_total[a], seats, net.fare0[a], p)
+    return men
 
 
 def _collect(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
