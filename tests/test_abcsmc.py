@@ -121,23 +121,23 @@ def test_simulation_based_calibration_intervals_cover_the_truth_about_as_often_a
     """Draw exit.lambda_base from its prior, simulate observations, fit, and count how often the 90% interval
     covers the value that made the data (simulation-based calibration on a small regional population)."""
     d = _decl("exit.lambda_base")["exit.lambda_base"]
-    sc = small_scenario([dict(MOBILISATION)], end="2022-09-30", scale=0.02, regions=["SE", "AST"])
+    sc = small_scenario([dict(MOBILISATION)], end="2022-09-28", scale=0.02, regions=["SE"])
     rng = np.random.default_rng(2026)
-    hits, n = 0, 12
+    hits, n = 0, 8
     for k in range(n):
         true = float(np.exp(rng.uniform(np.log(d.low), np.log(d.high))))
         ts = run(sc.with_overrides({"exit.lambda_base": str(true)}), seed=100 + k).timeseries
         rows = []
         for geo in ("KZ", "GE", "AM", "TR"):
-            for date in ("2022-09-20", "2022-09-25", "2022-09-29"):
+            for date in ("2022-09-20", "2022-09-24", "2022-09-27"):
                 v = ts[(ts.quantity == "daily_entries") & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
                 rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": "daily_entries",
                              "geography": geo, "value": v / 0.02, "unit": "persons/day", "since": None,
                              "kind": "official", "source": "synthetic"})
         out = Path(tempfile.mkdtemp()) / "sbc"
         s = fit(sc, pd.DataFrame(rows), _decl("exit.lambda_base"),
-                AbcSettings(params=["exit.lambda_base"], particles=12, generations=2, adaptive=False, seed=k), out)
+                AbcSettings(params=["exit.lambda_base"], particles=10, generations=2, adaptive=False, seed=k), out)
         p = s["parameters"]["exit.lambda_base"]
         hits += p["q05"] <= true <= p["q95"]
-    # 90% intervals: about 11 of 12 (fewer than 8 would happen by chance less than 3% of the time)
-    assert hits >= 8, hits
+    # 90% intervals: about 7 of 8 (5 or fewer would happen by chance less than 4% of the time)
+    assert hits >= 6, hits

@@ -213,8 +213,8 @@ def test_the_demo_ends_with_what_it_found_read_from_the_results(folders, tmp_pat
     import shutil
 
     from exitvoice.compare import band
+    from exitvoice.compare import people_words as _people
     from exitvoice.folders import load
-    from exitvoice.verdict import _people
 
     run_folder = tmp_path / "run"
     shutil.copytree(folders / "run", run_folder)

@@ -228,7 +228,8 @@ def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
     return f"{fmt_metric(metric, mid)} [{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)}]"
 
 
-def _words(n: float) -> str:
+def people_words(n: float) -> str:
+    """A number of people in words: 1.98 million, 450 thousand, 950."""
     if not np.isfinite(n):
         return "—"
     if abs(n) >= 1e6:
@@ -273,7 +274,7 @@ def findings_text(cmp: Comparison) -> str:
         left = _q(c, "left")
         line = f"- **{c.name}**: "
         if head is None:
-            line += f"no call-up; {_words(left[1])} leave [{_words(left[0])}–{_words(left[2])}]."
+            line += f"no call-up; {people_words(left[1])} leave [{people_words(left[0])}–{people_words(left[2])}]."
         else:
             fill, days, share = _q(c, "quota_fill"), _q(c, "days_to_fill"), _q(c, "share_filled")
             epr = _q(c, "exits_per_recruit")
@@ -287,14 +288,15 @@ def findings_text(cmp: Comparison) -> str:
             if 0 < share[1] < 1 or (share[0] != share[2]):
                 line += f" (met in {share[1]:.0%} of members)"
             since = _q(c, "left_since_callup")
-            line += (f"; {_words(since[1])} leave from then on [{_words(since[0])}–{_words(since[2])}] "
-                     f"({_words(left[1])} over the whole run), {epr[1]:.2f} departures per recruit "
+            w = people_words
+            line += (f"; {w(since[1])} leave from then on [{w(since[0])}–{w(since[2])}] "
+                     f"({people_words(left[1])} over the whole run), {epr[1]:.2f} departures per recruit "
                      f"[{epr[0]:.2f}–{epr[2]:.2f}].")
         extra = []
         for m, what in (("exempt_at_end", "men signed the social contract"), ("visas_issued", "exit visas issued"),
                         ("conscripted_at_end", "conscripts taken by the regular draft")):
             if m in c.metrics:
-                extra.append(f"{_words(_q(c, m)[1])} {what}")
+                extra.append(f"{people_words(_q(c, m)[1])} {what}")
         if extra:
             line += " " + "; ".join(extra).capitalize() + "."
         if "output_loss_pct_end" in c.metrics:
@@ -303,8 +305,9 @@ def findings_text(cmp: Comparison) -> str:
                      f" ({rub[1] / 1e9:,.0f} bn RUB lost over the run)")
             if "protest_person_days" in c.metrics:
                 pdays, det = _q(c, "protest_person_days"), _q(c, "detained")
-                line += (f"; {_words(pdays[1])} protest participations [{_words(pdays[0])}–{_words(pdays[2])}],"
-                         f" {_words(det[1])} detained")
+                w = people_words
+                line += (f"; {w(pdays[1])} protest participations [{w(pdays[0])}–{w(pdays[2])}],"
+                         f" {people_words(det[1])} detained")
             line += "."
         lines.append(line)
     if len(cases) > 1:

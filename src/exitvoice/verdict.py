@@ -17,27 +17,16 @@ import math
 import sys
 from pathlib import Path
 
-from .compare import band, headline_mobilisation
+from .compare import band, headline_mobilisation, people_words
 from .errors import ExitvoiceError
 from .units import fmt_metric
-
-
-def _people(n: float) -> str:
-    """A number of people in words: 1.98 million, 450 thousand, 950."""
-    if not math.isfinite(n):
-        return "—"
-    if abs(n) >= 1e6:
-        return f"{n / 1e6:.2f} million"
-    if abs(n) >= 1e4:
-        return f"{n / 1e3:,.0f} thousand"
-    return f"{n:,.0f}"
 
 
 def _date(day: dt.date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def _span(lo: float, hi: float, members: int, fmt=_people) -> str:
+def _span(lo: float, hi: float, members: int, fmt=people_words) -> str:
     if members <= 1:
         return "a single run, so no band"
     if lo == hi:
@@ -55,7 +44,7 @@ def run_lines(folder: Path) -> list[str]:
     sc, m, n = case.scenario, case.metrics, case.sim.members
     end = sc.scenario.end
     lo, mid, hi = band(m["left"].to_numpy())
-    line = f"{case.name}, {coverage(sc)}: {_people(mid)} left by {_date(end)} ({_span(lo, hi, n)})"
+    line = f"{case.name}, {coverage(sc)}: {people_words(mid)} left by {_date(end)} ({_span(lo, hi, n)})"
     head = headline_mobilisation(sc)
     if head is not None and "share_filled" in m:
         from .regional import target
@@ -128,8 +117,8 @@ def comparison_lines(folder: Path) -> list[str]:
     if ranked:
         def amount(s: dict) -> str:
             q = s["metrics"][key]
-            lo, hi = _people(q["q05"]), _people(q["q95"])
-            return _people(q["q50"]) + (f" [{lo}–{hi}]" if lo != hi else "")
+            lo, hi = people_words(q["q05"]), people_words(q["q95"])
+            return people_words(q["q50"]) + (f" [{lo}–{hi}]" if lo != hi else "")
 
         what = "since the call-up" if key == "left_since_callup" else "over the run"
         line += f"fewest leave {what} under {ranked[0]['name']} ({amount(ranked[0])})"
