@@ -142,7 +142,7 @@ def plot(result: dict, path: Path) -> None:
     ds = result["destinations"]
     ax = axes[2]
     ax.plot([r["destinations"] for r in ds], [r["seconds_per_day"] * ms for r in ds], "o-")
-    ax.set_xlabel(f"destinations (with their crossings), population scale {ds[0]['scale']:g}")
+    ax.set_xlabel(f"destinations and their crossings (scale {ds[0]['scale']:g})")
     ax.set_ylabel("engine CPU time per day (ms)")
     ax.set_title("cost against destinations")
     for a in axes:

@@ -23,17 +23,22 @@ def _scenario():
     return small_scenario([dict(MOBILISATION)], end="2022-10-02", scale=0.03)
 
 
-def _synthetic(sc) -> pd.DataFrame:
-    res = run(sc.with_overrides({"exit.lambda_base": str(TRUE)}), seed=11)
-    ts = res.timeseries
+def _observe(ts: pd.DataFrame, dates, scale: float) -> pd.DataFrame:
+    """Synthetic observations from a run: the stock of leavers abroad (which the exit hazard drives) and the daily
+    entries into two destinations (mostly ordinary trips), at the run's scale turned into whole-population terms."""
     rows = []
-    for geo in ("KZ", "GE", "AM", "BY", "TR"):
-        for date in ("2022-09-18", "2022-09-24", "2022-09-30"):
-            v = ts[(ts.quantity == "daily_entries") & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
-            rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": "daily_entries",
-                         "geography": geo, "value": v / 0.03, "unit": "persons/day", "since": None,
+    for quantity, geo in (("abroad_stock", "RU"), ("daily_entries", "KZ"), ("daily_entries", "GE")):
+        for date in dates:
+            v = ts[(ts.quantity == quantity) & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
+            rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": quantity,
+                         "geography": geo, "value": v / scale, "unit": "persons", "since": None,
                          "kind": "official", "source": "synthetic"})
     return pd.DataFrame(rows)
+
+
+def _synthetic(sc) -> pd.DataFrame:
+    res = run(sc.with_overrides({"exit.lambda_base": str(TRUE)}), seed=11)
+    return _observe(res.timeseries, ("2022-09-18", "2022-09-22", "2022-09-26", "2022-09-30"), 0.03)
 
 
 def exitvoice(*args):
@@ -127,15 +132,9 @@ def test_simulation_based_calibration_intervals_cover_the_truth_about_as_often_a
     for k in range(n):
         true = float(np.exp(rng.uniform(np.log(d.low), np.log(d.high))))
         ts = run(sc.with_overrides({"exit.lambda_base": str(true)}), seed=100 + k).timeseries
-        rows = []
-        for geo in ("KZ", "GE", "AM", "TR"):
-            for date in ("2022-09-20", "2022-09-24", "2022-09-27"):
-                v = ts[(ts.quantity == "daily_entries") & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
-                rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": "daily_entries",
-                             "geography": geo, "value": v / 0.02, "unit": "persons/day", "since": None,
-                             "kind": "official", "source": "synthetic"})
+        obs = _observe(ts, ("2022-09-20", "2022-09-24", "2022-09-27"), 0.02)
         out = Path(tempfile.mkdtemp()) / "sbc"
-        s = fit(sc, pd.DataFrame(rows), _decl("exit.lambda_base"),
+        s = fit(sc, obs, _decl("exit.lambda_base"),
                 AbcSettings(params=["exit.lambda_base"], particles=10, generations=2, adaptive=False, seed=k), out)
         p = s["parameters"]["exit.lambda_base"]
         hits += p["q05"] <= true <= p["q95"]
