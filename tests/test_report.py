@@ -234,3 +234,13 @@ def test_the_demo_ends_with_what_it_found_read_from_the_results(folders, tmp_pat
     recipe = Path(__file__).parents[1].joinpath("Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
     assert recipe.rstrip().splitlines()[-1].strip().endswith(
         "-m exitvoice.verdict results/russia-2022 results/wave2")  # the demo's last words
+
+
+def test_the_report_says_what_an_ensembles_band_includes(tmp_path):
+    sc = Scenario.from_toml(write_scenario(tmp_path / "b.toml", "bands", "2022-09-26"))
+    run_ensemble(sc, 2, seed=1, draw_priors=["economy"]).write(tmp_path / "ens", plots=False)
+    html = (write_report([tmp_path / "ens"], tmp_path / "r.html")).read_text()
+    assert "They include: seed noise + priors of" in html and "calibration posterior" not in html
+    run_ensemble(sc, 2, seed=1).write(tmp_path / "seed", plots=False)
+    html = (write_report([tmp_path / "seed"], tmp_path / "s.html")).read_text()
+    assert "They include: seed noise only (the randomness of the simulation, not the uncertainty" in html

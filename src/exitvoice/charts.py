@@ -166,14 +166,19 @@ def timeline_chart(scenario: dict) -> go.Figure:
         text = policy_text(p)
         fig.add_trace(go.Scatter(x=[start, end], y=[i, i], mode="lines+markers", line=dict(width=14,
                       color=PALETTE[i % len(PALETTE)]), marker=dict(size=6), name=p["type"], showlegend=False,
-                      hovertemplate=f"{p['type']}: {text}<br>%{{x|%d %b %Y}}<extra></extra>"))
+                      hovertemplate=f"{policy_name(p['type'])}: {text}<br>%{{x|%d %b %Y}}<extra></extra>"))
     fig.update_layout(xaxis_title="date", **layout("Policy timeline", height=150 + 34 * len(pols),
                                                    hovermode="closest"))
-    names = [f"{p['type']}: {p['label']}" if p.get("label") else p["type"] for p in pols]
+    names = [f"{policy_name(p['type'])}: {p['label']}" if p.get("label") else policy_name(p["type"]) for p in pols]
     fig.update_yaxes(tickvals=list(range(len(pols))), ticktext=[n if len(n) <= 48 else n[:47] + "…" for n in names],
                      autorange="reversed")
     fig.update_xaxes(range=[pd.Timestamp(meta["start"]), end_all])
     return fig
+
+
+def policy_name(kind: str) -> str:
+    """A policy type in words: `border_closure` → `border closure`."""
+    return kind.replace("_", " ")
 
 
 def policy_text(p: dict) -> str:
@@ -207,6 +212,8 @@ def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
         return fig
     fig = make_subplots(rows=len(quantities), cols=1, subplot_titles=[QUANTITY_TITLES.get(q, q) for q in quantities],
                         vertical_spacing=0.5 / max(len(quantities), 1))
+    single = bool(((scored.sim_q05 == scored.sim_q95) | scored.sim_q05.isna()).all())  # one run: no band
+    sim_name = "simulated (a single run)" if single else "simulated (median, 5–95%)"
     for k, q in enumerate(quantities, start=1):
         part = scored[scored.quantity == q].sort_values(["geography", "date"])
         x = [f"{label(g)} · {pd.Timestamp(d):%d %b}" for g, d in zip(part.geography, part.date, strict=True)]
@@ -215,7 +222,7 @@ def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
             x=x, y=part.simulated, mode="markers", marker=dict(symbol="square", size=8, color=PALETTE[0]),
             error_y=dict(type="data", symmetric=False, array=(part.sim_q95 - part.simulated).clip(lower=0),
                          arrayminus=(part.simulated - part.sim_q05).clip(lower=0), thickness=1.2),
-            name="simulated (median, 5–95%)", legendgroup="sim", showlegend=k == 1,
+            name=sim_name, legendgroup="sim", showlegend=k == 1,
             hovertemplate="simulated %{y:,.0f}<extra></extra>"), row=k, col=1)
         fig.add_trace(go.Scatter(
             x=x, y=part.observed, mode="markers", marker=dict(size=8, color="black"), name="observed",

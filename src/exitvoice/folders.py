@@ -107,6 +107,16 @@ def parameter_sets(case: Case) -> int:
     return 1
 
 
+def band_includes(case: Case) -> str | None:
+    """What an ensemble's band includes, as its summary states it (`ensemble.band_text`); None if not stated."""
+    if getattr(case, "ensemble", None) is not None:
+        return case.ensemble.band
+    path = Path(case.origin) / "summary.json"
+    if path.is_file():
+        return json.loads(path.read_text()).get("band")
+    return None
+
+
 def _stored_scorecard(folder: Path) -> tuple[pd.DataFrame, dict, str]:
     rows = pd.read_csv(folder / "scorecard.csv")
     metrics = json.loads((folder / "scorecard.json").read_text())

@@ -59,6 +59,7 @@ SCORES: dict[str, str] = {
     "mase": "error against a naive forecast",
     "coverage_50": "observations inside the 50% band",
     "coverage_90": "observations inside the 90% band",
+    "band_width_log90": "width of the 90% band (log units)",
     "n_scored": "observations scored",
     "n_skipped": "observations skipped",
 }
@@ -93,5 +94,5 @@ def label(code: str, country: str = "russia") -> str:
 
     name = names(country).get(code)
     if not name or name == code:
-        return code
+        return code.replace("_", " ") if code.islower() else code  # a sector or other key: `water_waste` → words
     return name if ":" in code or code == load_pack(country).code else f"{name} ({code})"

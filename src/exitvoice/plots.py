@@ -220,7 +220,9 @@ def scorecard_plot(card, path) -> None:
         part = part.sort_values("date")
         x = pd.to_datetime(part.date)
         err = np.vstack([part.simulated - part.sim_q05, part.sim_q95 - part.simulated]).clip(min=0)
-        ax.errorbar(x, part.simulated, yerr=err, fmt="s", ms=4, color="tab:blue", label="simulated (5–95%)")
+        one_run = bool((part.sim_q05 == part.sim_q95).all())
+        ax.errorbar(x, part.simulated, yerr=err, fmt="s", ms=4, color="tab:blue",
+                    label="simulated (a single run)" if one_run else "simulated (median, 5–95%)")
         ax.plot(x, part.observed, "o", color="k", ms=4, label="observed")
         ax.set_title(f"{QUANTITY_TITLES.get(q, q)} · {label(g)}", fontsize=9)
         if x.nunique() == 1:  # a single date: give the axis a range of its own

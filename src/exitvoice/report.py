@@ -24,7 +24,7 @@ import pandas as pd
 from . import __version__, regional
 from .compare import Case, Comparison, band
 from .errors import DataError, ExitvoiceError
-from .folders import Item, load, parameter_sets
+from .folders import Item, band_includes, load, parameter_sets
 from .outputs import atomic_file, check_output_file
 from .units import fmt_metric, fmt_score
 
@@ -192,14 +192,21 @@ def headline_section(cmp: Comparison) -> str:
     members = {c.sim.members for c in cmp.cases}
     sets = [parameter_sets(c) for c in cmp.cases]
     if max(members) > 1:
-        bands = (f"Bands are the 5%–95% range over {'/'.join(map(str, sorted(members)))} members: they include the "
-                 "randomness of the simulation (each member has its own random stream)")
-        bands += (f" and the parameter uncertainty of a calibration posterior ({max(sets)} parameter sets)"
-                  if sets and max(sets) > 1 else ", not the uncertainty of the parameters (run with --posterior for "
-                  "that)")
+        stated = sorted({b for c in cmp.cases if (b := band_includes(c))})
+        bands = f"Bands are the 5%–95% range over {'/'.join(map(str, sorted(members)))} members. "
+        if stated:
+            bands += f"They include: {'; '.join(stated)}"
+            if not any(("posterior" in b or "priors" in b) for b in stated):
+                bands += " (the randomness of the simulation, not the uncertainty of the parameters: run with " \
+                         "--posterior or --draw-priors for that)"
+        else:
+            bands += "They include the randomness of the simulation (each member has its own random stream)"
+            bands += (f" and the parameter uncertainty of a calibration posterior ({max(sets)} parameter sets)"
+                      if sets and max(sets) > 1 else ", not the uncertainty of the parameters (run with --posterior "
+                      "for that)")
         bands += ". They do not include errors of the model's structure or of its input data."
     else:
-        bands = ("A single run: no band. Run an ensemble (`exitvoice run --ensemble 20`) for 5%–95% bands over "
+        bands = ("A single run: no band. Run an ensemble (exitvoice run --ensemble 20) for 5%–95% bands over "
                  "the randomness of the simulation.")
     return (f'<div class="cards">{"".join(cards)}</div><p class="note">{bands}</p>'
             + _table(w, numeric=tuple(w.columns[1:])))

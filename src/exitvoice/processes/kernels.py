@@ -22,6 +22,7 @@ that run nothing need not pay); compiled code is cached beside the sources. Set 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 
@@ -29,9 +30,26 @@ ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
 KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally")
 
 
+def _interruptible(fn):
+    """Raise a Ctrl-C during a compiled call as the KeyboardInterrupt it is, which callers handle.
+
+    It surfaces as SystemError ("returned a result with an exception set") with the KeyboardInterrupt behind it.
+    """
+
+    @functools.wraps(fn)
+    def call(*args):
+        try:
+            return fn(*args)
+        except SystemError as exc:
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None
+            raise
+    return call
+
+
 def __getattr__(name: str):
     if name in KERNELS:
-        fn = getattr(importlib.import_module("._compiled", __package__), name)
+        fn = _interruptible(getattr(importlib.import_module("._compiled", __package__), name))
         globals()[name] = fn  # later lookups skip this hook
         return fn
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
