@@ -80,8 +80,8 @@ def test_cli_ensemble_and_its_validation(tmp_path):
     write_scenario(scen, "e", "2022-10-05", regions=("SE", "AST", "MOW"))
     out = tmp_path / "ens"
     exe = [sys.executable, "-m", "exitvoice"]
-    r = subprocess.run([*exe, "run", scen, "--ensemble", "4", "--jobs", "2", "--out", out], capture_output=True,
-                       text=True)
+    r = subprocess.run([*exe, "run", scen, "--ensemble", "4", "--jobs", "2", "--out", out, "--plots"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     for f in ("summary.json", "timeseries_quantiles.parquet", "members.parquet", "member_series.parquet"):
         assert (out / f).is_file()

@@ -28,8 +28,10 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -390,9 +392,28 @@ def _completed(study) -> int:
     return sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
 
 
+class StopFlag:
+    """A flag the command raises when it is interrupted and its workers read (a file: it crosses processes).
+
+    A worker may have ignored the Ctrl-C itself (it arrived while the worker was starting, with Ctrl-C ignored):
+    it still sees the flag before its next trial and starts no other.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+
+    def is_set(self) -> bool:
+        """Whether the command was interrupted."""
+        return os.path.exists(self.path)
+
+    def set(self) -> None:
+        """Raise the flag."""
+        Path(self.path).touch()
+
+
 def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker, parent, stop=None):  # a worker
     # Started with Ctrl-C ignored, so that one during its start-up prints no traceback; from here on it interrupts
-    # the trial under way, which is marked failed. `stop` (an Event) is set by the command when it is interrupted.
+    # the trial under way, which is marked failed. `stop` (a StopFlag) is set by the command when it is interrupted.
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
@@ -430,13 +451,16 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
         return st
     if jobs < 1:
         raise ExitvoiceError("must be at least 1", field="--jobs", given=jobs)
-    others = []
+    others, stop, flag_dir = [], None, None
     if jobs > 1:  # fresh interpreters that import only exitvoice: safe in a script without a __main__ guard
         from .workers import BackgroundTask
 
         shares = [missing // jobs + (1 if i < missing % jobs else 0) for i in range(jobs)]
+        flag_dir = tempfile.mkdtemp(prefix="exitvoice-calibrate-")
+        stop = StopFlag(Path(flag_dir) / "interrupted")
         with _ignored_interrupts():  # the workers start with Ctrl-C ignored (see _worker)
-            others = [BackgroundTask(_worker, (sc_json, source, obs, settings, storage, study, n, w, os.getpid()))
+            others = [BackgroundTask(_worker, (sc_json, source, obs, settings, storage, study, n, w, os.getpid(),
+                                               stop))
                       for w, n in enumerate(shares[1:], start=1) if n]
         missing = shares[0]
 
@@ -451,6 +475,8 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
         done = True
     except KeyboardInterrupt:
         interrupted = True
+        if stop is not None:
+            stop.set()
         for p in others:  # a signal sent to this process alone: pass it on, so each worker ends its trial cleanly
             p.interrupt()
         raise
@@ -461,6 +487,8 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
                 p.result(interrupted=interrupted)
             except Exception as exc:  # noqa: BLE001 - raised below, once every worker has ended
                 errors.append(exc)
+        if flag_dir is not None:
+            shutil.rmtree(flag_dir, ignore_errors=True)
         if interrupted:
             with _held_interrupts():
                 fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
