@@ -208,7 +208,7 @@ def test_men_abroad_stock_is_the_value_on_the_date_when_the_run_has_it(tmp_path)
     ("2022-11-15,monthly_entries,KZ,60,persons,,official,s,q", "not wholly inside the run"),
     ("2022-08-31,monthly_entries,KZ,60,persons,,official,s,q", "not wholly inside the run"),
     ("2022-10-01,illegal_crossings_caught,KZ,7,persons,2022-09-01,official,s,q",
-     "no model output for this kind yet: illegal_crossings_caught (illegal routes"),
+     "no model output for this kind yet: illegal_crossings_caught (the run's pack declares no illegal routes"),
     ("2022-10-01,illegal_crossings_caught,RU,7,persons,2022-09-01,official,s,q", "no model output for this kind yet"),
     ("2022-10-01,daily_departures,KZ,7,persons,,official,s,q", "geography not in the model"),
 ])

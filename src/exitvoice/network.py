@@ -48,6 +48,26 @@ class Network:
     within_reach: np.ndarray  # per destination: within the reach of the origin's call-up (no refuge from it)
     baseline_entries: np.ndarray  # per destination, entries per day before the crisis
     normal_traffic: np.ndarray  # per route: sourced normal two-way persons a day (NaN where unknown)
+    is_illegal: np.ndarray = None  # type: ignore[assignment]  # per route: a crossing outside the official points
+    capture: np.ndarray = None  # type: ignore[assignment]  # per route: probability of being caught (0: official)
+    summons_caught: np.ndarray = None  # type: ignore[assignment]  # per route: caught, then served a summons
+
+    def __post_init__(self) -> None:
+        if self.is_illegal is None:
+            self.is_illegal = np.zeros(len(self.route_ids), dtype=bool)
+        for name in ("capture", "summons_caught"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(len(self.route_ids)))
+
+    @property
+    def official(self) -> np.ndarray:
+        """Routes through the official crossing points and airports (all but the illegal ones)."""
+        return ~self.is_illegal
+
+    @property
+    def n_illegal(self) -> int:
+        """Number of illegal routes (they follow the official land routes)."""
+        return int(self.is_illegal.sum())
 
     @property
     def n_routes(self) -> int:
@@ -73,12 +93,15 @@ class Network:
         raise KeyError(name)
 
     def routes_mask(self, names: list[str] | None = None, destinations: list[str] | None = None) -> np.ndarray:
-        """Boolean mask over routes: named routes/crossings, or all routes to the named destinations."""
+        """Boolean mask over routes: named routes/crossings, or all official routes to the named destinations.
+
+        An illegal route is in the mask only when named: a rule of the crossing points does not reach it.
+        """
         m = np.zeros(self.n_routes, dtype=bool)
         for n in names or []:
             m[self.route_index(n)] = True
         for d in destinations or []:
-            m |= self.dest == self.dest_ids.index(d)
+            m |= (self.dest == self.dest_ids.index(d)) & self.official
         return m
 
 
@@ -134,7 +157,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
             access[j] = params[ap]
     entries = np.array([params[name] for name in dests.entries_param], dtype=float)  # normal entries a day
     stay = dests.visa_free_days.to_numpy(dtype=float)
-    return Network(
+    net = Network(
         route_ids=routes.route_id.tolist(),
         dest_ids=dest_ids,
         crossing_ids=routes.crossing_id[routes.is_land].tolist(),
@@ -152,4 +175,57 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         within_reach=(dests.within_callup_reach == "yes").to_numpy(),
         baseline_entries=entries * scale,
         normal_traffic=pd.to_numeric(routes.normal_persons_per_day, errors="coerce").to_numpy(dtype=float),
+    )
+    illegal = pack.illegal_routes
+    if illegal is None or illegal.empty:
+        return net
+    return _with_illegal(net, illegal, params, regions, scale)
+
+
+def _with_illegal(net: Network, illegal: pd.DataFrame, params: ParameterSet, regions: pd.DataFrame,
+                  scale: float) -> Network:
+    """The network with the pack's illegal routes (docs/routes.md) inserted after the official land routes.
+
+    An illegal route is a land route with a crossing of its own (`crossing:<id>` in outputs): people reach it from
+    their region's centre, pay its cost (the fare of the utility), take its daily capacity (no limit when none is
+    declared) and know its capture probability (log(1 − capture) in the utility, as an exit ban's enforcement).
+    """
+    k = len(illegal)
+    at = net.n_land  # land routes come first, the illegal ones last among them
+
+    def insert(official: np.ndarray, extra: np.ndarray, axis: int = 0) -> np.ndarray:
+        return np.insert(official, [at] * k, extra, axis=axis)
+
+    capture = np.array([params[c] for c in illegal.capture_param], dtype=float)
+    cost = np.array([_param_or_value(v, c, params, rid) for v, c, rid in
+                     zip(illegal.cost, illegal.cost_param, illegal.route_id, strict=True)])
+    cap = np.array([params[c] if isinstance(c, str) and c else np.inf for c in illegal.capacity_param])
+    summons = np.array([params[c] if isinstance(c, str) and c else 0.0 for c in illegal.summons_param])
+    dest = np.array([net.dest_ids.index(d) for d in illegal.destination])
+    dist = haversine_km(regions.lat.to_numpy()[:, None], regions.lon.to_numpy()[:, None],
+                        illegal.lat.to_numpy(dtype=float)[None], illegal.lon.to_numpy(dtype=float)[None])
+    ids = [r.split(":", 1)[1] for r in illegal.route_id]
+    with np.errstate(divide="ignore"):
+        known_risk = np.log1p(-capture)
+    return Network(
+        route_ids=net.route_ids[:at] + list(illegal.route_id) + net.route_ids[at:],
+        dest_ids=net.dest_ids,
+        crossing_ids=net.crossing_ids + ids,
+        dest=insert(net.dest, dest),
+        is_land=insert(net.is_land, np.ones(k, dtype=bool)),
+        needs_passport=net.needs_passport,
+        log_access=insert(net.log_access, known_risk),
+        dist_km=insert(net.dist_km, dist, axis=1),
+        capacity=insert(net.capacity, cap * scale),
+        fare0=insert(net.fare0, cost),
+        asc=insert(net.asc, np.full(k, params["routes.asc_land"])),
+        max_stay_days=net.max_stay_days,
+        transit=net.transit,
+        onward_entry=net.onward_entry,
+        within_reach=net.within_reach,
+        baseline_entries=net.baseline_entries,
+        normal_traffic=insert(net.normal_traffic, np.full(k, np.nan)),
+        is_illegal=insert(net.is_illegal, np.ones(k, dtype=bool)),
+        capture=insert(net.capture, capture),
+        summons_caught=insert(net.summons_caught, summons),
     )

@@ -2,9 +2,9 @@
 
 A pack is a folder: `pack.toml` (the country's code, name, currency, age bands, capitals, calibration observations),
 `regions.csv`, `age_sex.csv`, `crossings.csv`, `routes.csv`, `destinations.csv`, `fares.csv`,
-`economy_sectors.csv` and `parameters.toml`, optionally `crossing_groups.csv`, an events file and an observation
-file. Packs shipped inside the package are named (`russia`); any other pack is a folder, named by its path
-(`[scenario] pack = "path/to/dir"`). Every pack is checked before it is used (`exitvoice.packcheck`,
+`economy_sectors.csv` and `parameters.toml`, optionally `crossing_groups.csv`, `illegal_routes.csv`, an events file
+and an observation file. Packs shipped inside the package are named (`russia`); any other pack is a folder, named by
+its path (`[scenario] pack = "path/to/dir"`). Every pack is checked before it is used (`exitvoice.packcheck`,
 `exitvoice pack check DIR`): a pack with a problem is refused with the first problem named.
 """
 
@@ -159,6 +159,8 @@ class Pack:
     declarations: dict[str, Parameter]
     callup_burden_given: bool = True
     """Whether `regions.csv` gives `callup_burden` (a call-up with `allocation = "burden"` needs it)."""
+    illegal_routes: pd.DataFrame | None = None
+    """Crossings outside the official points (the optional `illegal_routes.csv`; docs/routes.md); None: none."""
 
     @property
     def code(self) -> str:
@@ -266,10 +268,19 @@ def load_pack(country: str = "russia") -> Pack:
         dests["entries_param"] = np.nan
     dests["entries_param"] = [p if isinstance(p, str) and p else f"trips.entries_{d.lower()}"
                               for d, p in zip(dests.destination, dests.entries_param, strict=True)]
+    illegal = None
+    if (path / "illegal_routes.csv").is_file():
+        illegal = pd.read_csv(path / "illegal_routes.csv", dtype=dict.fromkeys(
+            ("route_id", "destination", "region_id", "capture_param", "cost_param", "capacity_param", "summons_param"),
+            str), keep_default_na=False, na_values=[""])
+        for col in ("cost_param", "summons_param"):
+            if col not in illegal.columns:
+                illegal[col] = np.nan
     if "open" in tables["crossings"].columns:
         tables["crossings"]["open"] = tables["crossings"]["open"].astype(str).str.lower() == "true"
     return Pack(country=country, path=path, settings=settings, crossing_groups=read_crossing_groups(path),
-                declarations=load_declarations(path / "parameters.toml"), callup_burden_given=burden_given, **tables)
+                declarations=load_declarations(path / "parameters.toml"), callup_burden_given=burden_given,
+                illegal_routes=illegal, **tables)
 
 
 def read_crossing_groups(path: Path) -> dict[str, list[str]]:

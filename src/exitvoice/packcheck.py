@@ -166,6 +166,26 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
         Column("exit_propensity_param", "parameter", "a declared relative exit hazard of its workers; empty: 1",
                blank=True),
     ), sourced=False),
+    FileSpec("illegal_routes.csv", False, "crossings outside the official points (model §8): used only by people "
+             "whom the official routes are closed to", (
+        Column("route_id", "id", "`illegal:<id>`; the id names it in outputs (`crossing:<id>`)", unique=True,
+               pattern=r"^illegal:[a-z0-9_]{1,40}$"),
+        Column("border", "text", "the stretch of border crossed, origin side first (display name)"),
+        Column("destination", "code", "the country across", ref="destinations.csv.destination"),
+        Column("lat", "number", "latitude of a point where people cross (distances from every region)", **LAT),
+        Column("lon", "number", "longitude of a point where people cross", **LON),
+        Column("region_id", "id", "the origin-side region it lies in", ref="regions.csv.region_id"),
+        Column("capture_param", "parameter", "a declared share: the probability that a person crossing here on a "
+               "given day is caught"),
+        Column("cost", "number", "what a crossing costs a person (smugglers, guides, bribes), in the pack's "
+               "currency; empty when cost_param is given", blank=True, low=0, unit="currency"),
+        Column("cost_param", "parameter", "a declared parameter giving the cost instead of `cost`", required=False,
+               blank=True),
+        Column("capacity_param", "parameter", "a declared parameter giving the persons a day it can take; empty: no "
+               "limit", blank=True),
+        Column("summons_param", "parameter", "a declared share of the caught people of call-up age served a summons "
+               "on the spot while a call-up is open; missing or empty: none", required=False, blank=True),
+    )),
     FileSpec("crossing_groups.csv", False, "crossings a source reports together (observations name the group)", (
         Column("group", "id", "the group's name (`crossing:<group>` in observation files)",
                pattern=r"^[a-z0-9_]{1,60}$"),
@@ -263,6 +283,7 @@ class PackReport:
         parts = [f"{s.get('name', '?')} ({s.get('code', '?')}, {s.get('currency', '?')})"]
         for key, what in (("regions", "regions"), ("age_bands", "age bands"), ("destinations", "destinations"),
                           ("land_routes", "land routes"), ("air_routes", "air routes"),
+                          ("illegal_routes", "illegal routes"),
                           ("parameters", "parameters"), ("observations", "observations"), ("events", "events")):
             if key in s:
                 parts.append(f"{s[key]:,} {what}")
@@ -294,6 +315,7 @@ class _Checker:
         self.check_regions()
         self.check_age_sex()
         self.check_crossings_and_routes()
+        self.check_illegal_routes()
         self.check_destinations()
         self.check_economy()
         self.check_groups()
@@ -560,6 +582,32 @@ class _Checker:
                 self.add("crossings.csv", "air routes but no open airport", field="open",
                          allowed="at least one row with mode air and open true")
 
+    def check_illegal_routes(self) -> None:
+        """Illegal routes: a cost, ids apart from the official crossings', shares where shares are meant."""
+        df = self.tables.get("illegal_routes.csv")
+        if df is None or "route_id" not in df.columns:
+            return
+        self.report.summary["illegal_routes"] = len(df)
+        official = self.values("crossings.csv", "crossing_id")
+        for i, r in zip(df.index, df.to_dict("records"), strict=True):
+            line = int(i) + 2
+            rid = str(r.get("route_id", "")).strip()
+            if rid.startswith("illegal:") and rid.split(":", 1)[1] in official:
+                self.add("illegal_routes.csv", "its id is also an official crossing's (outputs name both "
+                         "crossing:<id>)", line=line, field="route_id", given=rid,
+                         allowed="an id that crossings.csv does not use")
+            if not str(r.get("cost", "")).strip() and not str(r.get("cost_param", "")).strip():
+                self.add("illegal_routes.csv", "an illegal route without a cost", line=line, field="cost", given="",
+                         allowed="a cost in the pack's currency, or a declared parameter in cost_param")
+            for key in ("capture_param", "summons_param"):
+                name = str(r.get(key, "")).strip()
+                spec = (self.declared or {}).get(name)
+                if name and isinstance(spec, dict) and isinstance(spec.get("range"), list) and all(
+                        _finite(v) for v in spec["range"]) and not 0 <= min(spec["range"]) <= max(
+                        spec["range"]) <= 1:
+                    self.add("illegal_routes.csv", "names a parameter that is not a share", line=line, field=key,
+                             given=f"{name} (range {spec['range']})", allowed="a parameter whose range lies in [0, 1]")
+
     def check_destinations(self) -> None:
         df = self.tables.get("destinations.csv")
         if df is None or "destination" not in df.columns:
@@ -631,6 +679,7 @@ class _Checker:
         self.report.summary["observations"] = len(obs)
         known = {self.settings.pack.code} | self.values("destinations.csv", "destination")
         crossings = self.values("crossings.csv", "crossing_id") | self.values("crossing_groups.csv", "group")
+        crossings |= {r.split(":", 1)[1] for r in self.values("illegal_routes.csv", "route_id") if ":" in r}
         for r in obs.itertuples():
             g = r.geography
             ok = g[len("crossing:"):] in crossings if g.startswith("crossing:") else g in known

@@ -4,6 +4,7 @@
   (docs/model.md §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
   `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
+  `illegal_caught` per illegal route's `crossing:<id>`, destination and `/RU` (only when the pack has illegal routes),
   `flight_price/<dest>` (the pack's currency), and more (see docs/outputs.md). Origin totals carry the pack's own
   code (`RU` for the russia pack, `pack.toml`); the departures keep their first names (docs/packs.md).
   Economy (docs/model.md §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
@@ -92,6 +93,13 @@ class Results:
         add("queue_wait_hours", crossings, rec.wait_days * 24.0)
         add("processed", crossings, rec.processed[:, : net.n_land])
         add("capacity", crossings, rec.capacity[:, : net.n_land])
+        if net.n_illegal:  # people caught on the illegal routes: by route, by destination, in all
+            illegal = np.flatnonzero(net.is_illegal)
+            add("illegal_caught", [f"crossing:{net.crossing_ids[r]}" for r in illegal], rec.illegal_caught)
+            by_dest = np.zeros((len(days), net.n_dest))
+            np.add.at(by_dest.T, net.dest[illegal], rec.illegal_caught.T)
+            add("illegal_caught", dests, by_dest)
+            add("illegal_caught", origin, rec.illegal_caught.sum(1))
         air_dest = [net.dest_ids[net.dest[r]] for r in eng.routes.air_idx]
         add("flight_price", air_dest, rec.price)
         add("flight_demand", air_dest, rec.air_demand)
@@ -141,6 +149,10 @@ class Results:
                 "filled_on": met.isoformat() if met else None,
             }
         scale = eng.scenario.population.scale
+        if net.n_illegal:
+            totals_extra = {"illegal_caught": int(rec.illegal_caught.sum())}
+        else:
+            totals_extra = {}
         summary = {
             "scenario": eng.scenario.name,
             "seed": eng.seed,
@@ -175,6 +187,7 @@ class Results:
                 "workers_lost_end": econ_summary["workers_lost_end"],
                 "protesters_peak": voice_summary["protesters_peak"],
                 "detained": voice_summary["detained"],
+                **totals_extra,
             },
             "economy": econ_summary,
             "voice": voice_summary,

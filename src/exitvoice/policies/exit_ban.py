@@ -10,7 +10,7 @@ from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Share
 
 
 class ExitBan(PolicyBase):
-    """Refuse exit to `who` at the listed crossings (all routes, flights included, when none are listed).
+    """Refuse exit to `who` at the listed crossings (all official routes, flights included, when none are listed).
 
     People know the ban: the routes' utility for them carries log(1 − enforcement), so with enforcement 1
     they have no route and do not try. Those who try are screened where they are processed; a refused man is
@@ -31,7 +31,7 @@ class ExitBan(PolicyBase):
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Add the known risk of refusal and the screen."""
         cells = self.who.mask(ctx.pop)
-        routes = ctx.net.routes_mask(self.crossings) if self.crossings else np.ones(ctx.net.n_routes, bool)
+        routes = ctx.net.routes_mask(self.crossings) if self.crossings else ctx.net.official.copy()
         e = self.number("enforcement", ctx.params)
         add = np.where(routes, np.log1p(-e) if e < 1 else -np.inf, 0.0)
         day.route_terms.append(RouteTerm(cells, add))

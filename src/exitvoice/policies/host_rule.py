@@ -39,7 +39,7 @@ class HostRule(PolicyBase):
             day.needs_passport[j] = int(self.needs_foreign_passport)
         r = self.number("entry_refusal", ctx.params) if self.entry_refusal is not None else 0.0
         if r:
-            routes = ctx.net.dest == j
+            routes = (ctx.net.dest == j) & ctx.net.official  # an illegal crossing avoids the entry points
             cells = self.who.mask(ctx.pop)
             day.route_terms.append(RouteTerm(cells, np.where(routes, np.log1p(-r) if r < 1 else -np.inf, 0.0)))
             day.screens.append(Screen(cells, routes, r, 0.0, "host_refusal"))

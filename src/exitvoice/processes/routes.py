@@ -55,6 +55,7 @@ class RouteState:
     land_idx: np.ndarray  # the land routes (crossings; they come first)
     air_idx: np.ndarray  # the flights
     to_dest: np.ndarray  # [route, dest] 1 where the route leads
+    counted_to_dest: np.ndarray  # [route, dest] the same for the routes border services count (not illegal ones)
     route_asc: np.ndarray  # [route] route constants (the mode's, fitted where normal traffic is sourced)
     asc_dest: np.ndarray  # [dest] destination constants ASC_d (−inf: not reachable)
     lsd_open: np.ndarray  # [region, passport, dest] pre-crisis log-sums by destination, without access
@@ -158,7 +159,7 @@ def route_constants(eng, dest_routes: list[np.ndarray], people: np.ndarray) -> n
     asc = net.asc.astype(float).copy()
     known = np.isfinite(net.normal_traffic) & (net.normal_traffic > 0)
     for _ in range(100):
-        v = vbase(eng, asc, np.zeros(net.n_land), net.fare0, net.needs_passport, access=False)
+        v = without_illegal(net, vbase(eng, asc, np.zeros(net.n_land), net.fare0, net.needs_passport, access=False))
         ref = _dest_logsum(dest_routes, v)[:, :, net.dest]
         with np.errstate(invalid="ignore"):
             w = np.where(np.isfinite(v), np.exp(v - np.where(np.isfinite(ref), ref, 0.0)), 0.0)
@@ -193,8 +194,34 @@ def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs
     if access:
         v = v + net.log_access[None, :]
     out = np.stack([v, v], axis=1)
-    out[:, 0, needs_pp[net.dest]] = NEG
+    out[:, 0, needs_pp[net.dest] & net.official] = NEG  # an illegal crossing asks for no passport
     return out
+
+
+def closed_officially(net, V: np.ndarray, screened: np.ndarray | None = None) -> np.ndarray:
+    """Whom the official routes are closed to [...]: every official route is −∞ for them or screened.
+
+    `screened` [..., route] marks the routes where a check would turn them back (an exit ban, summons at the
+    border, a host's refusal); None: no check. These are the people who may take an illegal route (docs/routes.md).
+    """
+    closed = ~np.isfinite(V)
+    if screened is not None:
+        closed = closed | screened
+    return closed[..., net.official].all(axis=-1)
+
+
+def only_if_barred(net, V: np.ndarray, barred: np.ndarray) -> np.ndarray:
+    """V with the illegal routes −∞ for all but the `barred` [...] (whom the official routes are closed to)."""
+    if net.n_illegal:
+        V[..., net.is_illegal] = np.where(barred[..., None], V[..., net.is_illegal], NEG)
+    return V
+
+
+def without_illegal(net, V: np.ndarray) -> np.ndarray:
+    """V with the illegal routes −∞: ordinary trips and their baselines use the official routes only."""
+    if net.n_illegal:
+        V[..., net.is_illegal] = NEG
+    return V
 
 
 def fit_trip_rates(reach: np.ndarray, room: np.ndarray, dest: np.ndarray, entries: np.ndarray) -> np.ndarray:
@@ -240,7 +267,9 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
     np.add.at(people, (pop.region, pop.passport), pop.size)
     route_asc = route_constants(eng, dest_routes, people)
     v0 = vbase(eng, route_asc, wait, price, net.needs_passport)
-    v_open = vbase(eng, route_asc, wait, price, net.needs_passport, access=False)
+    v0 = only_if_barred(net, v0, closed_officially(net, v0))  # before the crisis: those without a legal way out
+    v_trip = without_illegal(net, v0.copy())
+    v_open = without_illegal(net, vbase(eng, route_asc, wait, price, net.needs_passport, access=False))
     lsd_open = _dest_logsum(dest_routes, v_open)  # [region, passport, dest]
     leavers = np.zeros((pop.n_regions, 2))
     np.add.at(leavers, (pop.region, pop.passport), pop.size * base_exit)
@@ -248,13 +277,14 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
     _, _, ls0 = nested(eng, dest_routes, v0, asc_dest)  # [region, passport]
     ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, :, net.dest]
     with np.errstate(invalid="ignore"):
-        w0 = np.where(np.isfinite(v0), np.exp(v0 - ref), 0.0)  # [region, passport, route]
+        w0 = np.where(np.isfinite(v_trip), np.exp(v_trip - ref), 0.0)  # [region, passport, route]
     reach = np.einsum("rp,rpk->k", people, w0)  # trips by route per unit of τ_d
     room = np.where(net.is_land, net.capacity, net.capacity * p["routes.price_threshold"])
     to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
     to_dest[np.arange(net.n_routes), net.dest] = 1
     return RouteState(dest_routes=dest_routes, land_idx=np.flatnonzero(net.is_land),
-                      air_idx=np.flatnonzero(~net.is_land), to_dest=to_dest, route_asc=route_asc,
+                      air_idx=np.flatnonzero(~net.is_land), to_dest=to_dest,
+                      counted_to_dest=to_dest * net.official[:, None], route_asc=route_asc,
                       asc_dest=asc_dest, lsd_open=lsd_open, ls0=ls0,
                       trip_rate=fit_trip_rates(reach, room, net.dest, net.baseline_entries),
                       wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes))
@@ -288,7 +318,7 @@ def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age_men
     for term in terms:
         code = code * 2 + term.cells
-    uniq, key = np.unique(code, return_inverse=True)
+    uniq, first, key = np.unique(code, return_index=True, return_inverse=True)
     bits = [(uniq >> (len(terms) - 1 - k)) & 1 for k in range(len(terms))]
     rpe = uniq >> len(terms)
     reg, pp, exposed = rpe // 4, (rpe // 2) % 2, rpe % 2
@@ -296,6 +326,12 @@ def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
     for k, term in enumerate(terms):
         on = bits[k].astype(bool)
         V[on] += term.add[None, :]
+    if net.n_illegal:  # illegal routes, for whom every official route is closed or checked (docs/routes.md)
+        screened = np.zeros(V.shape, dtype=bool)
+        for s in day.screens:  # a screen's cells are those of its policy's term, so one cell speaks for its key
+            if s.prob > 0:
+                screened |= s.cells[first][:, None] & s.routes[None, :]
+        V = only_if_barred(net, V, closed_officially(net, V, screened))
     # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches.
     reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * announced
     iv = _dest_logsum(st.dest_routes, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums
@@ -424,13 +460,15 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
             add_at(X, cells[idx], SUMMONED, summoned)
             add_at(X, cells[idx], HOME, stopped - summoned)
             rec["stopped_" + s.kind] += int(stopped.sum())
+    if net.n_illegal:
+        _catch(eng, st, groups, done, busy, callup_open)
     # Arrivals: leavers (summoned or not) abroad, travellers on their trip.
     for g, start in ((0, lay.abroad.start), (2, lay.abroad.start), (1, lay.travelling.start)):
         cells, route, n = done[g]
         add_at(X, cells, start + net.dest[route], n)
     left = sum(sum_by(route, n, net.n_routes) for g, (_, route, n) in enumerate(done) if g != 1)
     trips = sum_by(done[1][1], done[1][2], net.n_routes)
-    rec["entries"] += (left + trips) @ st.to_dest
+    rec["entries"] += (left + trips) @ st.counted_to_dest  # border services count the official crossings only
     rec["left_by_dest"] += left @ st.to_dest
     region = eng.pop.region
     by_region = [sum_by(region[cells], n, eng.pop.n_regions) for g, (cells, _, n) in enumerate(done) if g != 1]
@@ -445,6 +483,38 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     st.air_load[a], st.air_carried[a], st.price[a] = fares(st.air_load[a], st.air_carried[a],
                                                            demand_total[a], seats, net.fare0[a], p)
     return men
+
+
+def _catch(eng, st: RouteState, groups, done, busy: np.ndarray, callup_open: bool) -> None:
+    """Capture on the illegal routes (docs/routes.md): each person who crossed one today is caught with its probability.
+
+    The caught go back where they came from (home, or summoned for a summoned man), and a caught person of call-up
+    age is served a summons on the spot with the route's `summons_param` share while a call-up is open. They are
+    counted by route (`illegal_caught`).
+    """
+    net, rng, X = eng.net, eng.rng, eng.X
+    rec = eng.rec.today
+    on = net.is_illegal & busy & (net.capture > 0)
+    if not on.any():
+        return
+    for (_, _, back_to), (cells, route, n) in zip(groups, done, strict=True):
+        idx = np.flatnonzero(on[route] & (n > 0))
+        if not idx.size:
+            continue
+        caught = rng.binomial(n[idx], net.capture[route[idx]])
+        if not caught.any():
+            continue
+        if back_to == SUMMONED:
+            summoned = caught
+        elif callup_open and net.summons_caught[route[idx]].any():
+            summoned = rng.binomial(caught * eng.callup_age_men[cells[idx]], net.summons_caught[route[idx]])
+            rec["summons_at_border"] += int(summoned.sum())
+        else:
+            summoned = np.zeros_like(caught)
+        n[idx] -= caught
+        add_at(X, cells[idx], SUMMONED, summoned)
+        add_at(X, cells[idx], HOME, caught - summoned)
+        rec["illegal_caught"] += sum_by(route[idx], caught, net.n_routes)
 
 
 def _collect(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],

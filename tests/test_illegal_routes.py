@@ -1,0 +1,229 @@
+"""Illegal routes (docs/routes.md, model §8) pinned by their laws, on a copy of the russia pack with one illegal
+crossing into Georgia: used only by those whom the official routes are closed to, caught with the declared
+probability, no one created or lost; catches are an output, scored by validate; a pack without them runs as before.
+
+Small populations, exact expectations where the law is deterministic, binomial z-scores (|z| < 4) where it is a draw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import numpy as np
+import pytest
+
+from exitvoice import Scenario
+from exitvoice.engine.cells import CellEngine
+from exitvoice.engine.state import HOME, SUMMONED
+from exitvoice.observations import read_observations
+from exitvoice.pack import pack_path
+from exitvoice.packcheck import check_pack
+from exitvoice.policies import DayPolicy
+from exitvoice.processes import routes
+from exitvoice.validate import Simulated, score
+
+SEEDS = range(4)
+Z = 4.0
+CAPTURE = 0.3
+ROUTE = "illegal:ossetia_ridge"
+CROSSING = "ossetia_ridge"
+ILLEGAL_CSV = (
+    "route_id,border,destination,lat,lon,region_id,capture_param,cost,capacity_param,summons_param,source\n"
+    f"{ROUTE},North Ossetia - Georgia (mountain paths),GE,42.70,44.30,SE,routes.capture_ossetia_ridge,30000,,"
+    "routes.summons_ossetia_ridge,a test route\n")
+DECLARATIONS = """
+[routes.capture_ossetia_ridge]
+default = 0.3
+unit = "share"
+range = [0.0, 1.0]
+prior = "uniform"
+meaning = "probability of being caught on the test route"
+source = "a test value"
+
+[routes.summons_ossetia_ridge]
+default = 0.0
+unit = "share"
+range = [0.0, 1.0]
+prior = "uniform"
+meaning = "share of caught men of call-up age served a summons"
+source = "a test value"
+"""
+BAN_ALL = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "who": {"sex": "male", "age_min": 18,
+                                                                                   "age_max": 54}}
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory):
+    """The russia pack with one illegal route."""
+    dest = tmp_path_factory.mktemp("illegal") / "pack"
+    shutil.copytree(pack_path("russia"), dest)
+    (dest / "illegal_routes.csv").write_text(ILLEGAL_CSV, encoding="utf-8")
+    with open(dest / "parameters.toml", "a", encoding="utf-8") as fh:
+        fh.write(DECLARATIONS)
+    return dest
+
+
+def scenario(pack, policies=(), *, end="2022-10-10", parameters=None, regions=("SE", "AST", "MOW")) -> Scenario:
+    return Scenario.from_dict({
+        "scenario": {"name": "illegal", "start": "2022-09-14", "end": end, "pack": str(pack),
+                     "allow_outside_range": True},
+        "population": {"scale": 0.05, "regions": list(regions)},
+        "parameters": parameters or {},
+        "policy": [dict(p) for p in policies],
+    }, source="test")
+
+
+def engine(pack, policies=(), seed=5, **kw) -> CellEngine:
+    return CellEngine(scenario(pack, policies, **kw), seed=seed)
+
+
+def at(eng, date: str):
+    d = dt.date.fromisoformat(date)
+    eng.t, eng.date = eng.days.index(d), d
+    return eng.day_policy()
+
+
+def test_the_pack_with_an_illegal_route_passes_its_check_and_counts_it(pack):
+    report = check_pack(pack)
+    assert report.ok, report.problems
+    assert report.summary["illegal_routes"] == 1 and "1 illegal routes" in report.summary_line()
+
+
+def test_an_illegal_route_is_chosen_only_by_those_whom_the_official_routes_are_closed_to(pack):
+    """No one uses it before the crisis (every Russian has a legal way out); under a full exit ban on men of
+    call-up age the banned men may, and only they."""
+    eng = engine(pack, [BAN_ALL])
+    r = eng.net.route_index(ROUTE)
+    quiet = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    assert (quiet.p_route[:, r] == 0).all() and (quiet.trip_h[:, r] == 0).all()
+    u = routes.utilities(eng, eng.routes, at(eng, "2022-09-20"), announced=False)
+    banned = BAN_ALL_MASK(eng)
+    adults = eng.decisions.adult
+    assert (u.p_route[u.key[banned & adults], r] > 0).all()
+    assert np.allclose(u.p_route[u.key[banned & adults]].sum(axis=1), 1.0)  # their only way out
+    assert (u.p_route[u.key[~banned & adults], r] == 0).all()
+    assert (u.trip_h[:, r] == 0).all()  # ordinary trips never take it
+    assert (u.access[banned & adults] > 0).all()  # they can still leave (docs/model.md §7)
+
+
+def BAN_ALL_MASK(eng) -> np.ndarray:  # noqa: N802 - the mask of BAN_ALL
+    pop = eng.pop
+    return (pop.sex == 0) & (pop.band_lo >= 18)[pop.band] & (pop.band_hi <= 54)[pop.band]
+
+
+def test_a_check_at_every_official_route_counts_as_closed_and_one_closed_crossing_does_not(pack):
+    """An exit ban with enforcement 0.5 would turn a man back anywhere official: he may take the illegal route."""
+    ban = dict(BAN_ALL, enforcement=0.5)
+    eng = engine(pack, [ban])
+    r = eng.net.route_index(ROUTE)
+    u = routes.utilities(eng, eng.routes, at(eng, "2022-09-20"), announced=False)
+    banned = BAN_ALL_MASK(eng) & eng.decisions.adult
+    assert (u.p_route[u.key[banned], r] > 0).all()
+    one_crossing = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "crossings": ["upper_lars"]}
+    eng = engine(pack, [one_crossing])  # other official routes stay open: the illegal one stays shut
+    u = routes.utilities(eng, eng.routes, at(eng, "2022-09-20"), announced=False)
+    assert (u.p_route[:, r] == 0).all()
+
+
+def test_an_exit_ban_and_a_closure_by_destination_do_not_reach_the_illegal_route(pack):
+    eng = engine(pack, [BAN_ALL, {"type": "border_closure", "start": "2022-09-14", "destinations": ["GE"]}])
+    day = at(eng, "2022-09-20")
+    r = eng.net.route_index(ROUTE)
+    assert all(not s.routes[r] for s in day.screens)
+    assert all(t.add[r] == 0 for t in day.route_terms)
+
+
+def _cross_illegally(eng, cells, n: int, src: int = HOME) -> int:
+    """n people of each cell set out today on the illegal route (as decisions would send them)."""
+    j = eng.net.crossing_ids.index(CROSSING)
+    dep = routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+    eng.X[cells, src] -= n
+    (dep.summoned if src == SUMMONED else dep.exit)[cells, j] += n
+    return dep
+
+
+def test_each_person_crossing_illegally_is_caught_with_the_declared_probability_and_goes_home(pack):
+    caught = n = 0
+    for seed in SEEDS:
+        eng = engine(pack, [BAN_ALL], seed=seed)
+        day = at(eng, "2022-09-20")
+        cells = np.flatnonzero(BAN_ALL_MASK(eng) & (eng.X[:, HOME] >= 100))[:10]
+        dep = _cross_illegally(eng, cells, 100)
+        before = eng.X.copy()
+        routes.step(eng, eng.routes, day, dep, callup_open=False, adult_men=eng.decisions.adult_men)
+        eng.check_conservation()
+        tod = eng.rec.today
+        k = tod["illegal_caught"][eng.net.route_index(ROUTE)]
+        ge = eng.layout.abroad.start + eng.net.dest_ids.index("GE")
+        assert (eng.X[cells, ge] - before[cells, ge]).sum() == 100 * cells.size - k  # the others got through
+        assert (eng.X[cells, HOME] - before[cells, HOME]).sum() == k  # the caught are back home
+        assert tod["entries"][eng.net.dest_ids.index("GE")] == 0  # border services did not count them
+        assert tod["left_by_dest"][eng.net.dest_ids.index("GE")] == 100 * cells.size - k
+        caught += k
+        n += 100 * cells.size
+    assert abs((caught - n * CAPTURE) / np.sqrt(n * CAPTURE * (1 - CAPTURE))) < Z
+
+
+def test_a_caught_summoned_man_goes_back_summoned_and_others_are_summoned_at_the_routes_share(pack):
+    share = 0.5
+    summoned = caught = 0
+    for seed in SEEDS:
+        eng = engine(pack, [BAN_ALL], seed=seed, parameters={"routes.summons_ossetia_ridge": share})
+        day = at(eng, "2022-09-20")
+        cells = np.flatnonzero(BAN_ALL_MASK(eng) & (eng.X[:, HOME] >= 100))[:10]
+        dep = _cross_illegally(eng, cells, 100)
+        before = eng.X.copy()
+        routes.step(eng, eng.routes, day, dep, callup_open=True, adult_men=eng.decisions.adult_men)
+        eng.check_conservation()
+        k = int(eng.rec.today["illegal_caught"].sum())
+        s = int((eng.X[cells, SUMMONED] - before[cells, SUMMONED]).sum())
+        assert s == eng.rec.today["summons_at_border"]
+        summoned += s
+        caught += k
+    assert abs((summoned - caught * share) / np.sqrt(caught * share * (1 - share))) < Z
+    eng = engine(pack, [BAN_ALL])
+    day = at(eng, "2022-09-20")
+    cells = np.flatnonzero(BAN_ALL_MASK(eng) & (eng.X[:, HOME] >= 100))[:10]
+    eng.X[cells, HOME] -= 100
+    eng.X[cells, SUMMONED] += 100
+    dep = _cross_illegally(eng, cells, 100, src=SUMMONED)
+    before = eng.X.copy()
+    routes.step(eng, eng.routes, day, dep, callup_open=False, adult_men=eng.decisions.adult_men)
+    assert (eng.X[cells, SUMMONED] - before[cells, SUMMONED]).sum() == eng.rec.today["illegal_caught"].sum() > 0
+
+
+def test_a_run_with_an_illegal_route_conserves_people_and_reports_its_catches(pack, tmp_path):
+    """Every day's conservation check passes; catches are a series per route, destination and origin, and a
+    validation row of `illegal_crossings_caught` is scored against them."""
+    mob = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-05", "target": 300000}
+    res = engine(pack, [mob, dict(BAN_ALL, start="2022-09-22")], end="2022-10-05").run()
+    ts = res.timeseries
+    caught = ts[ts.quantity == "illegal_caught"]
+    by = {g: caught[caught.geography == g].value.sum() for g in ("RU", "GE", f"crossing:{CROSSING}")}
+    assert by["RU"] == by["GE"] == by[f"crossing:{CROSSING}"] == res.summary["totals"]["illegal_caught"] > 0
+    file = tmp_path / "obs.csv"
+    file.write_text("date,quantity,geography,value,unit,since,kind,source,quote\n"
+                    "2022-10-05,illegal_crossings_caught,GE,100,persons,2022-09-22,official,s,q\n")
+    card = score(read_observations(file), Simulated.from_timeseries(ts, scale=0.05, pack=str(pack)))
+    row = card.rows.iloc[0]
+    window = caught[(caught.geography == "GE") & (caught.date >= "2022-09-22")].value.sum() / 0.05
+    assert row.status == "scored" and row.simulated == pytest.approx(window)
+
+
+def test_without_illegal_routes_a_run_has_no_catch_series():
+    from conftest import small_scenario
+
+    res = CellEngine(small_scenario(end="2022-09-20"), seed=1).run()
+    assert "illegal_caught" not in set(res.timeseries.quantity)
+    assert "illegal_caught" not in res.summary["totals"]
+
+
+def test_an_illegal_route_without_a_cost_or_with_an_official_crossings_id_is_refused(pack, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(pack, bad)
+    (bad / "illegal_routes.csv").write_text(ILLEGAL_CSV.replace(",30000,", ",,").replace(ROUTE, "illegal:upper_lars"),
+                                           encoding="utf-8")
+    messages = [str(p) for p in check_pack(bad).problems]
+    assert any("without a cost" in m for m in messages)
+    assert any("also an official crossing" in m for m in messages)
