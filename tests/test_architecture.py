@@ -17,7 +17,7 @@ PROCESSES = {"callup": (callup, callup.CallupState), "risk": (risk, risk.RiskSta
              "abroad": (abroad, abroad.AbroadState), "family": (family, family.FamilyState)}
 # What a process may read from the engine: the shared context of a run, never another process's state.
 SHARED = {"X", "pop", "net", "params", "layout", "rng", "t", "date", "days", "scenario", "pack", "ctx",
-          "callup_age_men", "move", "rec"}
+          "callup_age", "move", "rec"}
 
 
 def _chain(node: ast.AST) -> list[ast.AST]:

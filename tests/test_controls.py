@@ -72,7 +72,7 @@ def test_exempt_men_are_never_summoned_and_never_leave():
         before = now.copy()
     exempt = eng.X[:, EXEMPT]
     assert exempt.sum() > 0
-    assert (exempt[~eng.callup_age_men] == 0).all()  # only men of call-up age sign
+    assert (exempt[~eng.callup_age] == 0).all()  # only men of call-up age sign
     assert (exempt[eng.pop.passport == 1] == 0).all()  # their passports were taken
 
 

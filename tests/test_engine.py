@@ -43,7 +43,7 @@ def test_quota_is_met_when_borders_are_closed_to_call_up_age_men():
     for name, pols in (("open", [mob]), ("closed", [mob, closed])):
         eng = CellEngine(small_scenario(pols, regions=["MOW", "SPE", "MOS"], scale=0.2), seed=1)
         res = eng.run()
-        men = eng.callup_age_men
+        men = eng.callup_age
         out[name] = (next(iter(res.summary["quota"].values()))["quota_fill"],
                      int(eng.X[men][:, eng.layout.abroad].sum()), int(eng.rec.scalar["trips_turned_exit"].sum()))
     assert out["closed"][0] >= 1.0
@@ -166,7 +166,7 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
     eng.callup.open = True
     j = eng.net.crossing_ids.index("upper_lars")
     u = routes.utilities(eng, eng.routes, day, announced=False)
-    men, pp, adult = eng.callup_age_men, eng.pop.passport == 1, eng.decisions.adult  # GE needs a foreign passport
+    men, pp, adult = eng.callup_age, eng.pop.passport == 1, eng.decisions.adult  # GE needs a foreign passport
     assert (u.p_route[u.key[men & pp], j] == 0).all() and (u.p_route[u.key[~men & adult & pp], j] > 0).all()
     X, lay = eng.X, eng.layout
     cells = np.flatnonzero(men & (X[:, HOME] >= 50))[:10]

@@ -69,7 +69,7 @@ def _routes(eng, day, dep=None):
 
 def _men(eng, n: int, k: int = 10, col: int = HOME) -> np.ndarray:
     """k cells of men of call-up age with at least n people in column col."""
-    cells = np.flatnonzero(eng.callup_age_men & (eng.X[:, col] >= n))[:k]
+    cells = np.flatnonzero(eng.callup_age & (eng.X[:, col] >= n))[:k]
     assert cells.size == k
     return cells
 

@@ -45,7 +45,7 @@ def test_the_closure_signal_weighs_on_men_of_call_up_age_first():
     eng.risk.rho = np.zeros(eng.pop.n_cells)
     eng.risk.closure_seen = 1.0
     pr = pressure(eng, eng.decisions, eng.risk)
-    men = eng.callup_age_men
+    men = eng.callup_age
     assert np.allclose(pr[men], 1 + 10.0) and np.allclose(pr[~men], 1 + 10.0 * 0.1)
 
 
@@ -154,7 +154,7 @@ def test_a_summoned_man_who_balks_is_summoned_again_and_a_traveller_goes_home():
     eng = _engine(end="2022-09-15")
     eng.t, eng.date = 0, eng.days[0]
     lay, X = eng.layout, eng.X
-    men = np.flatnonzero(eng.callup_age_men & (X[:, HOME] >= 10))[:5]
+    men = np.flatnonzero(eng.callup_age & (X[:, HOME] >= 10))[:5]
     j = 0  # the first crossing
     X[men, HOME] -= 10
     X[men, lay.queued_summoned.start + j] += 4
@@ -263,7 +263,7 @@ def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_a
     eng = _engine(parameters={"exit.reach_penalty": 3.0})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     by = eng.net.routes_mask(destinations=["BY", "AB"])
-    men, women = eng.callup_age_men, (eng.pop.sex == 1) & eng.decisions.adult
+    men, women = eng.callup_age, (eng.pop.sex == 1) & eng.decisions.adult
     before = routes.utilities(eng, eng.routes, quiet, announced=False)
     after = routes.utilities(eng, eng.routes, quiet, announced=True)  # a call-up has been announced
     share = lambda u, m: u.p_route[u.key[m]][:, by].sum(axis=1)  # noqa: E731

@@ -389,6 +389,78 @@ def test_a_pack_without_capitals(tmp_path):
     assert abs((adults["size"] * adults.passport).sum() / adults["size"].sum() - 0.29) < 2e-3
 
 
+LAW = """
+[callup]
+men = { ages = [18, 34] }
+women = { ages = [18, 24], weight = "callup.weight_women" }
+"""
+WEIGHT_WOMEN = """
+[callup.weight_women]
+default = 0.5
+unit = "share"
+range = [0.0, 1.0]
+prior = "uniform"
+meaning = "weight of women in the call-up"
+source = "a test value"
+"""
+
+
+def _law_pack(tmp_path) -> Path:
+    """The russia pack with a call-up law reaching men 18-34 and women 18-24 (at half weight)."""
+    pack = copy_pack(tmp_path)
+    text = (pack / "pack.toml").read_text()
+    start = text.index("[callup]")
+    (pack / "pack.toml").write_text(text[:start] + LAW.lstrip())
+    with open(pack / "parameters.toml", "a", encoding="utf-8") as fh:
+        fh.write(WEIGHT_WOMEN)
+    return pack
+
+
+def test_the_call_up_law_reaches_the_sexes_and_ages_of_the_pack(tmp_path):
+    """`[callup]` in pack.toml: who is of call-up age and who a mobilisation may summon, by sex and age."""
+    from exitvoice.policies import PolicyContext, eligibility_weights
+
+    pack = _law_pack(tmp_path)
+    assert check_pack(pack).ok
+    p = load_pack(str(pack))
+    pop = build_population(p, ParameterSet(p.declarations), scale=0.01)
+    men, women = pop.sex == 0, pop.sex == 1
+    assert set(np.unique(pop.age_lo[pop.callup_age & men])) == {18, 20, 25, 30}
+    assert set(np.unique(pop.age_lo[pop.callup_age & women])) == {18, 20}
+    assert (pop.callup_weight[pop.callup_age & women] == 0.5).all()
+    w = eligibility_weights(PolicyContext(pop, None, ParameterSet(p.declarations), pop.callup_age), None)
+    assert (w[~pop.callup_age] == 0).all()
+    assert (w[women & (pop.age_lo == 20) & (pop.tertiary == 0)] > 0).all()  # unserved women 20-24
+    ru = load_pack("russia")  # men from 18 to callup.age_max_senior_officers (55), no women
+    pop = build_population(ru, ParameterSet(ru.declarations), scale=0.01)
+    assert not pop.callup_age[pop.sex == 1].any()
+    assert pop.age_hi[pop.callup_age].max() == 54 and pop.age_lo[pop.callup_age].min() == 18
+
+
+@pytest.mark.parametrize("law, field, words", [
+    ("[callup]\n", "callup", "reaches no one"),
+    ('[callup]\nmen = { ages = [18, "callup.nowhere"] }\n', "callup.men.ages", "does not declare"),
+    ("[callup]\nmen = { ages = [35, 18] }\n", "callup.men.ages", "below the first"),
+    ("[callup]\nmen = { ages = [18, 35], weight = 2 }\n", "callup.men.weight", "[0, 1]"),
+])
+def test_a_broken_call_up_law_is_refused_with_its_field(tmp_path, law, field, words):
+    pack = copy_pack(tmp_path)
+    text = (pack / "pack.toml").read_text()
+    (pack / "pack.toml").write_text(text[:text.index("[callup]")] + law)
+    problems = check_pack(pack).problems
+    assert any(pr.field and pr.field.startswith(field) and words in str(pr) for pr in problems), problems
+
+
+def test_a_pack_without_a_call_up_table_calls_up_men_from_18_to_the_senior_officers_limit(tmp_path):
+    pack = copy_pack(tmp_path)
+    text = (pack / "pack.toml").read_text()
+    (pack / "pack.toml").write_text(text[:text.index("[callup]")])
+    a, b = load_pack("russia"), load_pack(str(pack))
+    pa = build_population(a, ParameterSet(a.declarations), scale=0.01)
+    pb = build_population(b, ParameterSet(b.declarations), scale=0.01)
+    assert np.array_equal(pa.callup_age, pb.callup_age) and np.array_equal(pa.callup_weight, pb.callup_weight)
+
+
 # -- the command line ------------------------------------------------------------------------------------------------
 
 def _cli(*args):

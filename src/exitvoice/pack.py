@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from .errors import DataError
 from .fields import STRICT
@@ -108,12 +109,59 @@ class PackPopulation(BaseModel):
         return value
 
 
+AgeLimit = Annotated[int, Field(ge=0, le=120)] | Annotated[str, StringConstraints(
+    pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
+"""An age in years, or the dotted name of a declared parameter that holds one."""
+
+
+class CallupSex(BaseModel):
+    """Whom of one sex the origin's call-up law reaches: from `ages[0]` to `ages[1]` (both inclusive)."""
+
+    model_config = STRICT
+    ages: list[AgeLimit] = Field(min_length=2, max_length=2)
+    """First and last age of call-up (a number, or a declared parameter: `"callup.age_max_senior_officers"`)."""
+    weight: float | Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")] = 1.0
+    """Relative eligibility weight of this sex in a call-up (a number in [0, 1] or a declared parameter)."""
+
+    @field_validator("weight")
+    @classmethod
+    def _share(cls, value: float | str) -> float | str:
+        if isinstance(value, float | int) and not 0 <= value <= 1:
+            raise ValueError(f"a weight lies in [0, 1] (given {value})")
+        return value
+
+
+class PackCallup(BaseModel):
+    """The `[callup]` table of `pack.toml`: the sexes and ages the call-up law reaches (docs/packs.md).
+
+    Without the table, men from 18 to `callup.age_max_senior_officers` (the first pack's law); with it, only the
+    sexes it names.
+    """
+
+    model_config = STRICT
+    men: CallupSex | None = None
+    women: CallupSex | None = None
+
+
+DEFAULT_CALLUP = PackCallup(men=CallupSex(ages=[18, "callup.age_max_senior_officers"]))
+"""The call-up of a pack without a `[callup]` table: men from 18 to `callup.age_max_senior_officers`."""
+
+
 class PackSettings(BaseModel):
     """`pack.toml`: the settings of a pack."""
 
     model_config = STRICT
     pack: PackInfo
     population: PackPopulation
+    callup: PackCallup = Field(default_factory=lambda: DEFAULT_CALLUP.model_copy(deep=True))
+
+    def callup_names(self) -> list[str]:
+        """The parameters the `[callup]` table names (each must be declared)."""
+        out = []
+        for rule in (self.callup.men, self.callup.women):
+            if rule is not None:
+                out += [v for v in (*rule.ages, rule.weight) if isinstance(v, str)]
+        return out
 
     @property
     def bands(self) -> list[tuple[int, int | None]]:

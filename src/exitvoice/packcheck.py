@@ -309,6 +309,7 @@ class _Checker:
             return self.report
         self.check_settings()
         self.check_parameters()
+        self.check_callup()
         for spec in FILES.values():
             self.read_table(spec)
         self.check_refs()
@@ -339,6 +340,31 @@ class _Checker:
             if name is not None and not (self.path / name).is_file():
                 self.add(SETTINGS_FILE, "names a file the pack does not have", field=f"pack.{key}", given=name,
                          allowed="a CSV file in the pack's folder")
+
+    def check_callup(self) -> None:
+        """The `[callup]` table of pack.toml: the parameters it names are declared; the ages are in order."""
+        from .pack import SETTINGS_FILE
+
+        if self.settings is None:
+            return
+        law = self.settings.callup
+        if law.men is None and law.women is None:
+            self.add(SETTINGS_FILE, "the call-up reaches no one", field="callup",
+                     allowed="[callup] men = { ages = [18, 27] } and/or women = { … }, or no [callup] table "
+                             "(men from 18 to callup.age_max_senior_officers)")
+        for sex in ("men", "women"):
+            rule = getattr(law, sex)
+            if rule is None:
+                continue
+            for key, value in (("ages", rule.ages[0]), ("ages", rule.ages[1]), ("weight", rule.weight)):
+                if isinstance(value, str) and self.declared is not None and value not in self.declared:
+                    self.add(SETTINGS_FILE, "names a parameter parameters.toml does not declare",
+                             field=f"callup.{sex}.{key}", given=value, allowed="a parameter declared in "
+                             "parameters.toml")
+            lo, hi = rule.ages
+            if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+                self.add(SETTINGS_FILE, "the last age of call-up is below the first", field=f"callup.{sex}.ages",
+                         given=list(rule.ages), allowed="[first, last] with first ≤ last")
 
     def read_csv(self, name: str) -> pd.DataFrame | None:
         try:

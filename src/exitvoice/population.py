@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ScenarioError
-from .pack import Pack, band_label
+from .pack import Pack, PackCallup, band_label
 from .params import ParameterSet
 
 MALE, FEMALE = 0, 1
@@ -94,12 +94,17 @@ class Population:
     group: np.ndarray
     band_mean_age: np.ndarray
     bands: Bands
+    callup_age: np.ndarray = None  # type: ignore[assignment]  # [cell] of call-up age under the pack's law
+    callup_weight: np.ndarray = None  # type: ignore[assignment]  # [cell] the weight of its sex in a call-up
     band_lo: np.ndarray = field(init=False)
     band_hi: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.band_lo = np.array([lo for lo, _ in self.bands])
         self.band_hi = np.array([hi if hi is not None else 200 for _, hi in self.bands])
+        if self.callup_age is None:  # a population built by hand: no one is of call-up age
+            self.callup_age = np.zeros(self.n_cells, dtype=bool)
+            self.callup_weight = np.zeros(self.n_cells)
 
     @property
     def band_labels(self) -> list[str]:
@@ -287,6 +292,30 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     partner[order[0::2]] = order[1::2]
     partner[order[1::2]] = order[0::2]
     r, s, b, e, pa, sv, o = (grid[:, i].astype(np.int16 if i == 0 else np.int8) for i in range(7))
-    return Population(regions=reg, size=size, region=r.astype(np.int64), sex=s, band=b, tertiary=e, passport=pa,
-                      served=sv, opposed=o, partner=partner, group=group, band_mean_age=band_mean_age,
-                      bands=list(bands))
+    pop = Population(regions=reg, size=size, region=r.astype(np.int64), sex=s, band=b, tertiary=e, passport=pa,
+                     served=sv, opposed=o, partner=partner, group=group, band_mean_age=band_mean_age,
+                     bands=list(bands))
+    pop.callup_age, pop.callup_weight = callup_reach(pop, pack.settings.callup, params)
+    return pop
+
+
+def callup_reach(pop: Population, law: PackCallup, params: ParameterSet) -> tuple[np.ndarray, np.ndarray]:
+    """Who the origin's call-up law reaches (`pack.toml` `[callup]`, docs/packs.md): a mask [cell] and weights [cell].
+
+    A cell is of call-up age when its sex is named and its whole age band lies within that sex's ages (so a law
+    ending at 27 needs a band ending at 27); its weight is its sex's `weight` (0 outside).
+    """
+    reach = np.zeros(pop.n_cells, dtype=bool)
+    weight = np.zeros(pop.n_cells)
+
+    def value(v: float | str) -> float:
+        return float(params[v]) if isinstance(v, str) else float(v)
+
+    for sex, rule in ((MALE, law.men), (FEMALE, law.women)):
+        if rule is None:
+            continue
+        lo, hi = (value(a) for a in rule.ages)
+        cells = (pop.sex == sex) & (pop.age_lo >= lo) & (pop.age_hi <= hi)
+        reach |= cells
+        weight[cells] = value(rule.weight)
+    return reach, weight

@@ -91,7 +91,7 @@ def share(scenario: Scenario, weights: Callable[[Population, object], np.ndarray
 def _context(pop: Population, params):
     from .policies.base import PolicyContext
 
-    return PolicyContext(pop, None, params, None)  # the weights below read the population and parameters only
+    return PolicyContext(pop, None, params, pop.callup_age)  # the weights below read the population and parameters
 
 
 def _callup_weights(pop: Population, params, pol) -> np.ndarray:

@@ -21,7 +21,7 @@ check (every cell's row adds up to its size) can run every day.
 Each process owns its state, a dataclass defined in its own module and held here as one attribute: `callup`
 (`CallupState`), `risk` (`RiskState`), `decisions` (`DecisionState`), `routes` (`RouteState`), `abroad`
 (`AbroadState`), `family` (`FamilyState`). A process's `step` receives the engine for the shared context only
-(`X`, `pop`, `net`, `params`, `layout`, `rng`, `t`, `date`, `days`, `scenario`, `pack`, `ctx`, `callup_age_men`,
+(`X`, `pop`, `net`, `params`, `layout`, `rng`, `t`, `date`, `days`, `scenario`, `pack`, `ctx`, `callup_age`,
 `move` and today's counters `rec.today`), its own state, and what it reads of the others, passed explicitly;
 `step` below composes them in the day's order. The table of who owns and reads what: docs/architecture.md.
 """
@@ -83,9 +83,8 @@ class CellEngine:
         self.check = check
         self.days = scenario.days
         pop = self.pop
-        self.callup_age_men = ((pop.sex == 0) & (pop.age_lo >= 18)
-                               & (pop.age_hi <= self.params["callup.age_max_senior_officers"]))
-        self.ctx = PolicyContext(pop, self.net, self.params, self.callup_age_men)
+        self.callup_age = pop.callup_age  # whom the call-up law reaches (the pack's [callup]: russia, men 18-55)
+        self.ctx = PolicyContext(pop, self.net, self.params, self.callup_age)
         # State
         # Column-major: processes work state by state, so each state's column is contiguous.
         self.X = np.zeros((pop.n_cells, self.layout.n_states), dtype=np.int64, order="F")

@@ -128,7 +128,7 @@ class PolicyContext:
     pop: Population
     net: Network
     params: ParameterSet
-    callup_age_men: np.ndarray  # mask: men of call-up age (18 to callup.age_max_senior_officers)
+    callup_age: np.ndarray  # mask: people of call-up age (the pack's [callup]; russia: men 18 to 55)
 
 
 @dataclass

@@ -18,7 +18,8 @@ class BorderClosure(PolicyBase):
     - `tourists`: closed except to the share `routes.non_tourist_share` with other grounds (work, family,
       study): the route keeps log(share) of its utility, so its flow falls to that share. People know the rule:
       those without grounds do not try, so no one is turned back (the closure acts once, not twice).
-    - `callup_age_men`: closed to men of call-up age (18 to `callup.age_max_senior_officers`).
+    - `callup_age` (or its first name `callup_age_men`): closed to people of call-up age, whom the pack's call-up
+      law reaches (`pack.toml` `[callup]`; the russia pack: men from 18 to `callup.age_max_senior_officers`).
     People already queued at a fully closed crossing are turned back (screened) when processed.
 
     `by` says who closes: `origin` (the country people leave: its closure may trap them, so its start raises the
@@ -29,7 +30,7 @@ class BorderClosure(PolicyBase):
     type: Literal["border_closure"]
     routes: list[str] | None = None
     destinations: list[str] | None = None
-    applies_to: Literal["all", "tourists", "callup_age_men"] = "all"
+    applies_to: Literal["all", "tourists", "callup_age", "callup_age_men"] = "all"
     by: Literal["origin", "destination"] = "origin"
 
     @model_validator(mode="after")
@@ -55,8 +56,8 @@ class BorderClosure(PolicyBase):
         """Close the routes for the cells it applies to."""
         routes = ctx.net.routes_mask(self.routes, self.destinations)
         cells = self.who.mask(ctx.pop)
-        if self.applies_to == "callup_age_men":
-            cells &= ctx.callup_age_men
+        if self.applies_to in ("callup_age", "callup_age_men"):
+            cells &= ctx.callup_age
         if self.applies_to == "tourists":
             share = ctx.params["routes.non_tourist_share"]
             day.route_terms.append(RouteTerm(cells, np.where(routes, np.log(share), 0.0)))

@@ -107,7 +107,7 @@ class Mobilisation(PolicyBase):
         return float(value)
 
     def eligibility(self, ctx: PolicyContext) -> np.ndarray:
-        """Eligibility weight of every cell (0 for women, children and men beyond the limits)."""
+        """Eligibility weight of every cell (0 for whom the pack's call-up law does not reach and beyond limits)."""
         return eligibility_weights(ctx, self)
 
     def profile(self, day_index: int, n_days: int, params) -> float:
@@ -127,14 +127,13 @@ def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None) -> np.ndar
     def get(name: str) -> float:
         return mob.setting(name, params)
 
-    hi, lo = pop.age_hi, pop.age_lo
-    men = (pop.sex == 0) & (lo >= 18)
+    hi = pop.age_hi
     served = pop.served == 1
     w = np.zeros(pop.n_cells)
     w[served & (hi <= get("senior_officers_max_age"))] = get("weight_senior_officers")
     w[served & (hi <= get("officers_max_age"))] = get("weight_officers")
     w[served & (hi <= get("privates_max_age"))] = 1.0
     w[~served & (hi <= get("unserved_max_age"))] = get("weight_unserved")
-    w *= men
+    w *= pop.callup_weight * pop.callup_age  # only whom the law reaches (the pack's [callup]), by sex
     w *= np.where(pop.tertiary == 1, 1 - params["callup.deferral_share_tertiary"], 1.0)
     return w * mob.who.mask(pop)

@@ -37,4 +37,4 @@ class Rumour(PolicyBase):
         if self.kind == "closure":
             day.closure_rumour = 1.0 - (1.0 - day.closure_rumour) * (1.0 - r)
         else:
-            day.risk_rumours.append((self.who.mask(ctx.pop) & ctx.callup_age_men, r))
+            day.risk_rumours.append((self.who.mask(ctx.pop) & ctx.callup_age, r))

@@ -32,4 +32,4 @@ class SocialContract(PolicyBase):
 
     def eligible(self, ctx: PolicyContext) -> np.ndarray:
         """Cells offered the contract: `who` among men of call-up age."""
-        return self.who.mask(ctx.pop) & ctx.callup_age_men
+        return self.who.mask(ctx.pop) & ctx.callup_age

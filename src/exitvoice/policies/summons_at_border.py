@@ -1,4 +1,4 @@
-"""`summons_at_border`: men of call-up age processed at the listed crossings are served summons."""
+"""`summons_at_border`: people of call-up age processed at the listed crossings are served summons."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Share
 class SummonsAtBorder(PolicyBase):
     """With `probability`, an eligible man processed at one of `crossings` is served a summons and sent back.
 
-    Eligible means call-up age (18 to `callup.age_max_senior_officers`) and matching `who`. Men know it: the
-    crossings carry log(1 − probability) in their utility.
+    Eligible means of call-up age (the pack's `[callup]`; the russia pack: men from 18 to
+    `callup.age_max_senior_officers`) and matching `who`. They know it: the crossings carry log(1 − probability)
+    in their utility.
     """
 
     type: Literal["summons_at_border"]
@@ -30,7 +31,7 @@ class SummonsAtBorder(PolicyBase):
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Add the known risk and the screen."""
         routes = ctx.net.routes_mask(self.crossings)
-        cells = self.who.mask(ctx.pop) & ctx.callup_age_men
+        cells = self.who.mask(ctx.pop) & ctx.callup_age
         prob = self.number("probability", ctx.params)
         add = np.where(routes, np.log1p(-prob) if prob < 1 else -np.inf, 0.0)
         day.route_terms.append(RouteTerm(cells, add))

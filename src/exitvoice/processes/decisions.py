@@ -99,7 +99,7 @@ def setup(eng) -> DecisionState:
         adult=adult,
         adult_men=adult & (pop.sex == 0),
         base_exit=np.where(adult, p["exit.lambda_base"] * np.exp(x), 0.0),
-        closure_exposure=np.where(eng.callup_age_men, 1.0, p["exit.closure_exposure_other"]),
+        closure_exposure=np.where(eng.callup_age, 1.0, p["exit.closure_exposure_other"]),
         family_pool=(pop.sex == 1) & adult | ~adult,
         rb=rb,
         rb_size=sum_by(rb, pop.size, pop.n_regions * len(pop.band_mean_age)).astype(float),
@@ -247,7 +247,7 @@ def _visa_office(eng, st: DecisionState, dep: Departures, u, callup_open: bool) 
     # Refused people go home; a refused man of call-up age may be served a summons on the spot.
     refused_total = refused.sum(axis=1)
     X[:, [VISA_PENDING, VISA_PENDING_TRIP]] -= refused
-    summoned = (rng.binomial(refused_total, pol.summons_at_refusal * eng.callup_age_men)
+    summoned = (rng.binomial(refused_total, pol.summons_at_refusal * eng.callup_age)
                 if pol.summons_at_refusal > 0 and callup_open else np.zeros_like(refused_total))
     X[:, HOME] += refused_total - summoned
     X[:, SUMMONED] += summoned

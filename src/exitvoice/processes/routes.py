@@ -315,7 +315,7 @@ def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
     stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
     vb = vbase(eng, st.route_asc, st.wait, st.price, needs)
     terms = day.route_terms
-    code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age_men
+    code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age
     for term in terms:
         code = code * 2 + term.cells
     uniq, first, key = np.unique(code, return_index=True, return_inverse=True)
@@ -507,7 +507,7 @@ def _catch(eng, st: RouteState, groups, done, busy: np.ndarray, callup_open: boo
         if back_to == SUMMONED:
             summoned = caught
         elif callup_open and net.summons_caught[route[idx]].any():
-            summoned = rng.binomial(caught * eng.callup_age_men[cells[idx]], net.summons_caught[route[idx]])
+            summoned = rng.binomial(caught * eng.callup_age[cells[idx]], net.summons_caught[route[idx]])
             rec["summons_at_border"] += int(summoned.sum())
         else:
             summoned = np.zeros_like(caught)
