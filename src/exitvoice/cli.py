@@ -73,6 +73,16 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
     return out
 
 
+def _currency(summary: dict) -> str:
+    """The currency of a run's money (its pack's), RUB when the pack cannot be read."""
+    from .pack import load_pack
+
+    try:
+        return load_pack(summary.get("country") or "russia").currency
+    except ExitvoiceError:
+        return "RUB"
+
+
 def _covers(summary: dict) -> str:
     """What a run covers and what its printed figures are, in words (a sample, some regions, the whole country)."""
     scale = summary.get("population_scale", 1.0)
@@ -119,9 +129,12 @@ def _summary_table(summary: dict) -> Table:
     for key in ("exempt_at_end", "visas_issued", "visa_pending_at_end", "conscripted"):
         if tot.get(key):
             rows.append((metric_label(key), _fmt_total(key, tot[key], scale)))
+    if "illegal_caught" in tot:  # a pack with illegal routes (docs/routes.md)
+        rows.append((metric_label("illegal_caught"), _fmt_total("illegal_caught", tot["illegal_caught"], scale)))
     econ, vo = summary.get("economy"), summary.get("voice")
     if econ:
-        rows += [(metric_label(k), _fmt_total(k, econ[k], scale))
+        currency = _currency(summary)
+        rows += [(metric_label(k).replace("RUB", currency), _fmt_total(k, econ[k], scale))
                  for k in ("output_loss_pct_end", "output_loss_rub_cumulative", "workers_lost_end")]
     if vo:
         rows += [(metric_label("protesters_peak"),

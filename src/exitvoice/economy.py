@@ -55,7 +55,7 @@ def read_sectors(path) -> pd.DataFrame:
         raise DataError("exactly one sector must have an empty employed_share (the remainder)", file=str(path),
                         field="employed_share", given=int(derived.sum()), allowed=1)
     rest = 1.0 - df.employed_share.sum()
-    if not 0 < rest < 1:
+    if not 0 < rest <= 1:  # one sector alone (a pack without a sector table) takes all
         raise DataError("sector shares must add up to less than 1", file=str(path), field="employed_share",
                         given=round(1 - rest, 4), allowed="< 1")
     df.loc[derived, "employed_share"] = rest

@@ -47,6 +47,7 @@ TOTALS: dict[str, str] = {
     "conscripted": "conscripted (regular draft)",
     "trips_started": "ordinary trips started",
     "summons_at_border": "summonses served at the border",
+    "illegal_caught": "caught crossing irregularly",
 }
 """Keys of a run's or an ensemble's summary totals, in words."""
 
