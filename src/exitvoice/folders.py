@@ -61,7 +61,7 @@ def load(folder: str | Path) -> Item:
         stored = folder / "validation" / "scorecard.csv"
         if stored.is_file():
             item.scorecards[item.cases[0].name] = _stored_scorecard(stored.parent)
-        else:
+        elif _has_observations(item.cases[0]):  # a pack without observations (myanmar) has no scorecard to show
             item.scorecards[item.cases[0].name] = _score_now(item.cases[0])
         return item
     if kind == "validation":
@@ -121,6 +121,13 @@ def _stored_scorecard(folder: Path) -> tuple[pd.DataFrame, dict, str]:
     rows = pd.read_csv(folder / "scorecard.csv")
     metrics = json.loads((folder / "scorecard.json").read_text())
     return _with_sources(rows), metrics, f"stored in {folder}"
+
+
+def _has_observations(case: Case) -> bool:
+    """Whether the case's pack names calibration observations (`pack.observations` in its pack.toml)."""
+    from .pack import load_pack
+
+    return load_pack(case.scenario.scenario.country).settings.pack.observations is not None
 
 
 def _score_now(case: Case) -> tuple[pd.DataFrame, dict, str]:

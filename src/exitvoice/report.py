@@ -68,6 +68,16 @@ FIT_CHARTS = """
 """Fits every chart of the report to its place on the page (plotly sizes a chart once, when it is drawn)."""
 
 
+def _currency(country: str) -> str:
+    """The currency of a pack's money (fares), RUB when the pack cannot be read."""
+    from .pack import load_pack
+
+    try:
+        return load_pack(country).currency
+    except ExitvoiceError:
+        return "RUB"
+
+
 def _esc(x) -> str:
     return html.escape(str(x))
 
@@ -217,8 +227,8 @@ def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
     from .charts import PALETTE, bars, crossings_map, series_chart, totals_by
 
     cases = [(c.name, c.sim) for c in cmp.cases]
-    parts = [figures(series_chart(cases, "daily_departures_ru", ["RU"], "Departures of leavers per day",
-                                  "persons per day"))]
+    parts = [figures(series_chart(cases, "daily_departures_ru", [cmp.cases[0].sim.origin],
+                                  "Departures of leavers per day", "persons per day"))]
     first = cmp.cases[0]
     if len(cases) == 1:
         parts.append(figures(series_chart(cases, "daily_entries", None, "Entries per day by destination (leavers "
@@ -248,7 +258,7 @@ def queues_section(cmp: Comparison, figures: Figures, country: str) -> str:
                                   "hours", country=country)),
              figures(series_chart(cases, "queue_persons", waits, "Queue at the busiest crossings", "persons",
                                   country=country)),
-             figures(series_chart(cases, "flight_price", None, "One-way fares by destination", "RUB",
+             figures(series_chart(cases, "flight_price", None, "One-way fares by destination", _currency(country),
                                   country=country))]
     note = (f'<p class="note">Shown for {_esc(cmp.cases[0].name)}.</p>' if len(cmp.cases) > 1 else "")
     return note + '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
@@ -265,7 +275,7 @@ def callup_section(cmp: Comparison, figures: Figures) -> str:
         if mobs:
             head = headline_mobilisation(c.scenario)
             s = int(np.searchsorted(c.sim.dates, pd.Timestamp(head.start)))
-            before = float(np.median(c.sim.series[("mobilised_cum", "RU")][:, s - 1])) if s > 0 else 0.0
+            before = float(np.median(c.sim.series[("mobilised_cum", c.sim.origin)][:, s - 1])) if s > 0 else 0.0
             target = regional.target(c.scenario, head)
             targets[c.name] = before + target
             if target != head.target:
@@ -286,15 +296,16 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
 
     cases = [(c.name, c.sim) for c in cmp.cases]
     sim = cmp.cases[0].sim
-    if ("output_loss_pct", "RU") not in sim.series:
+    origin = sim.origin  # the pack's code: the geography of origin totals
+    if ("output_loss_pct", origin) not in sim.series:
         return "<p>This run has no economy or voice series.</p>"
-    parts = [figures(series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
+    parts = [figures(series_chart(cases, "output_loss_pct", [origin], "Output below the counterfactual",
                                   "% of GDP")),
              figures(bars(last_by(sim, "workers_lost"), "Workers lost by sector on the last day (net of remote "
                           "work)", "persons")),
-             figures(series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day")),
-             figures(series_chart(cases, "detained_cum", ["RU"], "Detained at protests (cumulative)", "persons")),
-             figures(series_chart(cases, "opposed_abroad", ["RU"], "Opponents of the war abroad (exit instead of "
+             figures(series_chart(cases, "protesters", [origin], "Protesters per day", "persons per day")),
+             figures(series_chart(cases, "detained_cum", [origin], "Detained at protests (cumulative)", "persons")),
+             figures(series_chart(cases, "opposed_abroad", [origin], "Opponents of the war abroad (exit instead of "
                                   "voice)", "persons"))]
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
