@@ -260,7 +260,7 @@ def test_frailty_makes_the_hazard_of_those_left_fall_with_the_hazard_they_faced(
 
 
 def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_announced():
-    eng = _engine(parameters={"exit.reach_penalty": 3.0})
+    eng = _engine(parameters={"exit.reach_penalty": 3.0, "exit.stay_weight": 0.0})
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
     by = eng.net.routes_mask(destinations=["BY", "AB"])
     men, women = eng.callup_age, (eng.pop.sex == 1) & eng.decisions.adult
@@ -272,3 +272,77 @@ def test_men_of_call_up_age_see_no_refuge_where_the_call_up_reaches_once_it_is_a
     tb = (before.trip_h[before.key] * eng.X[:, 0][:, None]).sum(axis=0)
     ta = (after.trip_h[after.key] * eng.X[:, 0][:, None]).sum(axis=0)
     assert ta == pytest.approx(tb)  # ordinary trips are not affected: the penalty shapes where leavers go
+
+
+# -- a long legal stay ----------------------------------------------------------------------------------------
+def test_men_of_call_up_age_value_a_long_legal_stay_once_a_call_up_is_announced():
+    w = 0.8
+    eng = _engine(parameters={"exit.stay_weight": w, "exit.reach_penalty": 0.0})
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    men, women = eng.callup_age, (eng.pop.sex == 1) & eng.decisions.adult
+    before = routes.utilities(eng, eng.routes, quiet, announced=False)
+    after = routes.utilities(eng, eng.routes, quiet, announced=True)
+    to = eng.routes.to_dest
+    dest = lambda u, m: u.p_route[u.key[m]] @ to  # noqa: E731  P(d) by cell
+    kz, ge = eng.net.dest_ids.index("KZ"), eng.net.dest_ids.index("GE")  # 30 days against 365
+    assert np.allclose(dest(before, women), dest(after, women))  # women: unchanged
+    ok = dest(before, men)[:, ge] > 0  # men with a foreign passport (Georgia needs one)
+    odds = lambda u: dest(u, men)[ok, kz] / dest(u, men)[ok, ge]  # noqa: E731
+    # the odds of a 30-day stay against a year's fall by (30/365)^w; ordinary trips are not affected
+    assert ok.any() and odds(after) == pytest.approx(odds(before) * (30 / 365) ** w, rel=1e-9)
+    assert after.trip_h == pytest.approx(before.trip_h)
+
+
+# -- the shock of a decree fades -------------------------------------------------------------------------------
+@pytest.mark.parametrize("half_life", [3.0, 8.0])
+def test_the_belief_in_an_announced_plan_fades_with_its_half_life(half_life):
+    from exitvoice.processes import risk
+
+    eng = _engine([MOBILISATION], parameters={"risk.announcement_half_life_days": half_life,
+                                              "risk.alpha_local": 0.0, "risk.announcement_weight": 1.0})
+    cs = eng.callup
+    cs.rate_r, cs.rate_nat, cs.planned_rate = np.zeros(eng.pop.n_regions), 0.0, 1e-4
+    cs.current_mob = eng.scenario.policy[0]
+    day = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    rho = []
+    for k in (0, 4):
+        cs.plan_age_days = k
+        st = risk.setup(eng)
+        risk.step(eng, st, day, cs)
+        rho.append(st.rho)
+    on = rho[0] > 0
+    assert on.any()
+    assert rho[1][on] == pytest.approx(rho[0][on] * 2.0 ** (-4 / half_life), rel=1e-9)
+
+
+# -- a measure signals closure in proportion to the exits it covers ---------------------------------------------
+def test_a_measure_at_one_crossing_signals_closure_by_its_share_of_the_exits():
+    ban = {"type": "exit_ban", "start": "2022-09-16", "enforcement": 0.5}
+    one = dict(ban, crossings=["upper_lars"])
+    s = 0.4
+    everywhere = _run(_engine([ban], end="2022-09-17", parameters={"exit.closure_signal": s}))
+    at_one = _run(_engine([one], end="2022-09-17", parameters={"exit.closure_signal": s}))
+    assert everywhere.rec.closure[2] == pytest.approx(s)
+    share = at_one.routes.trip_share[at_one.net.routes_mask(["upper_lars"])].sum()
+    assert 0 < share < 0.5
+    assert at_one.rec.closure[2] == pytest.approx(s * share)
+
+
+# -- a dated deferral ---------------------------------------------------------------------------------------------
+def test_a_dated_tertiary_deferral_cuts_eligibility_from_its_day_on():
+    share = 0.25
+    mob = dict(MOBILISATION, start="2022-09-15", tertiary_deferral_from="2022-09-17")
+    eng = _engine([mob], end="2022-09-18", parameters={"callup.deferral_share_tertiary": share})
+    tert = (eng.pop.tertiary == 1) & eng.callup_age
+    key = id(eng.callup.mobs[0])
+    seen = []
+    for i, date in enumerate(eng.days):
+        eng.t, eng.date = i, date
+        eng.step()
+        seen.append(eng.callup.elig[key].copy())
+    undated = _engine([dict(mob, tertiary_deferral_from=None)], parameters={"callup.deferral_share_tertiary": share})
+    full = undated.callup.elig[id(undated.callup.mobs[0])] / np.where(undated.pop.tertiary == 1, 1 - share, 1.0)
+    assert tert.any() and (full[tert] > 0).any()
+    for k, day in enumerate(eng.days):  # 14, 15, 16 Sep: no deferral yet; 17, 18 Sep: deferred
+        expected = full * ((1 - share) if str(day) >= "2022-09-17" else 1.0) ** (eng.pop.tertiary == 1)
+        assert seen[k] == pytest.approx(expected), day

@@ -18,6 +18,9 @@ HOLDING = [
     "Abkhazia's share of the stock abroad on 31 Dec",  # nested logit, destination constants, no onward entry
     "mobilised by 14 Oct",  # commissariat capacity
     "mobilised by 20 Oct (day 29): the quota is not met early",
+    "Kazakhstan: entries 21 Sep - 4 Oct",  # the stay a destination allows, frailty, the fading shock
+    "Moscow-Yerevan fare on 22 Sep against 18 Sep",  # bookings made ahead, leavers who pay what it takes
+    "Upper Lars queue on 27 Sep (vehicles)",  # Georgia's pull (a year's stay) against one crossing's capacity
 ]
 
 

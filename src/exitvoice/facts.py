@@ -45,6 +45,7 @@ def stylised_facts(ts: pd.DataFrame, *, scale: float = 1.0) -> list[Fact]:
     ab_share = float(stock.get("AB", 0.0) / max(stock.sum(), 1.0))
     ge_29 = _at(ts, "daily_entries", "GE", "2022-09-29") / scale
     kz = _series(ts, "daily_entries", "KZ") / scale
+    wanes = float(kz[pd.Timestamp("2022-10-03").date()] / max(kz[pd.Timestamp("2022-09-29").date()], 1.0))
     kz_window = float(kz[(kz.index >= pd.Timestamp("2022-09-21").date())
                          & (kz.index <= pd.Timestamp("2022-10-04").date())].sum())
     mob = _series(ts, "mobilised_cum", "RU") / scale
@@ -67,6 +68,9 @@ def stylised_facts(ts: pd.DataFrame, *, scale: float = 1.0) -> list[Fact]:
              "observations_2022.csv 2022-09-29 daily_entries GE 9,642", 9642 / 1.6 <= ge_29 <= 9642 * 1.6),
         Fact("Kazakhstan: entries 21 Sep - 4 Oct", kz_window, "more than 200,000, under 330,000",
              "observations_2022.csv 2022-10-04 cum_entries KZ 200,000 ('more than')", 200000 <= kz_window <= 330000),
+        Fact("the surge wanes: Kazakhstan's entries on 3 Oct against 29 Sep", wanes, "< 0.8 (observed 0.31)",
+             "observations_2022.csv 2022-09-29 daily_entries KZ 22,500 and 2022-10-03 7,000; events_2022.csv: "
+             "Georgia's flow back to normal on 30 Sep, Kazakhstan's border on 3 Oct", wanes < 0.8),
         Fact("mobilised by 14 Oct", mob_1014, "222,000 (within ±25%)",
              "observations_2022.csv 2022-10-14 mobilised_cum RU 222,000", 0.75 * 222000 <= mob_1014 <= 1.25 * 222000),
         Fact("mobilised by 28 Oct", mob_1028, "300,000 (within ±10%)",

@@ -133,7 +133,7 @@ class CellEngine:
             if pol.active(self.date):
                 pol.apply(day, self.ctx)
                 if pol.start == self.date and pol.closure_signal():
-                    day.new_closure_signals += 1
+                    day.closure_signals.append(routes.covered_share(self.routes, pol.signal_routes(self.ctx)))
         day.capacity_set *= self.scenario.population.scale  # a capacity set in persons, for the simulated sample
         return day
 

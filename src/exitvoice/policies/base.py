@@ -104,6 +104,10 @@ class PolicyBase(BaseModel):
         """
         return self.signals_closure
 
+    def signal_routes(self, ctx: PolicyContext) -> np.ndarray | None:
+        """The routes whose closing its start signals (a mask over routes), None for all of them."""
+        return None
+
     def region_names(self) -> list[str]:
         """Regions the policy names outside `who` (checked against the pack)."""
         return []
@@ -160,7 +164,9 @@ class DayPolicy:
     n_routes: int
     n_dest: int
     date: Date | None = None
-    new_closure_signals: int = 0  # closures, exit bans, border summons starting today (docs/model.md §7, C(t))
+    # closures, exit bans, border summons starting today, each as the share of the origin's exits it covers
+    # (docs/model.md §7, C(t))
+    closure_signals: list[float] = field(default_factory=list)
     mobilisations: list = field(default_factory=list)
     exit_visas: list = field(default_factory=list)
     contracts: list = field(default_factory=list)

@@ -44,6 +44,10 @@ class BorderClosure(PolicyBase):
         """Only a closure by the origin country signals that one's own exits may close."""
         return self.by == "origin"
 
+    def signal_routes(self, ctx: PolicyContext) -> np.ndarray | None:
+        """The routes and destinations it closes."""
+        return ctx.net.routes_mask(self.routes, self.destinations)
+
     def route_names(self) -> list[str]:
         """Routes named."""
         return self.routes or []

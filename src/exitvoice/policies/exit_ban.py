@@ -28,6 +28,10 @@ class ExitBan(PolicyBase):
         """The crossings named."""
         return self.crossings or []
 
+    def signal_routes(self, ctx: PolicyContext) -> np.ndarray | None:
+        """The crossings named, or every route."""
+        return ctx.net.routes_mask(self.crossings) if self.crossings else None
+
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Add the known risk of refusal and the screen."""
         cells = self.who.mask(ctx.pop)

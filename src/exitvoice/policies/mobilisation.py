@@ -54,6 +54,10 @@ class Mobilisation(PolicyBase):
     nothing, and summonses already served there lapse when `summons_lapse_at_end` (Moscow, 17 Oct 2022:
     "summonses already sent cease to be valid").
 
+    Tertiary-educated men have a deferral (`callup.deferral_share_tertiary` of them cannot be served: students,
+    IT, finance). With `tertiary_deferral_from` the deferral comes on that day, not with the call-up (2022: the
+    student deferral decree of 24 Sep): until then these men are summoned as the others.
+
     `target` is for the whole country: a regional run (`population.regions`) calls up the simulated regions' share
     of it (their share of the men the call-up can take), unless `figures_for = "regions"` says the target is for
     the regions simulated (docs/model.md, "Regional runs").
@@ -75,6 +79,7 @@ class Mobilisation(PolicyBase):
     summons_ban_enforcement: Share = 1.0
     electronic_share: float = Field(0.0, ge=0, le=1)
     regional_end: dict[str, Date] = Field(default_factory=dict)
+    tertiary_deferral_from: Date | None = None
 
     def region_names(self) -> list[str]:
         """Regions named in `regional_end` (checked against the pack)."""
@@ -119,8 +124,11 @@ class Mobilisation(PolicyBase):
         return float(w[day_index] / w.sum())
 
 
-def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None) -> np.ndarray:
-    """Eligibility weights e_i (docs/model.md §6) under a mobilisation's rules, or under the default rules."""
+def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None, deferral: bool = True) -> np.ndarray:
+    """Eligibility weights e_i (docs/model.md §6) under a mobilisation's rules, or under the default rules.
+
+    `deferral`: with the tertiary deferral (`deferral_factor`); without it before `tertiary_deferral_from`.
+    """
     pop, params = ctx.pop, ctx.params
     mob = mob or Mobilisation(type="mobilisation", start="2000-01-01", target=1)
 
@@ -135,5 +143,11 @@ def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None) -> np.ndar
     w[served & (hi <= get("privates_max_age"))] = 1.0
     w[~served & (hi <= get("unserved_max_age"))] = get("weight_unserved")
     w *= pop.callup_weight * pop.callup_age  # only whom the law reaches (the pack's [callup]), by sex
-    w *= np.where(pop.tertiary == 1, 1 - params["callup.deferral_share_tertiary"], 1.0)
+    if deferral:
+        w *= deferral_factor(ctx)
     return w * mob.who.mask(pop)
+
+
+def deferral_factor(ctx: PolicyContext) -> np.ndarray:
+    """[cell] 1 − `callup.deferral_share_tertiary` for the tertiary-educated, 1 for the others."""
+    return np.where(ctx.pop.tertiary == 1, 1 - ctx.params["callup.deferral_share_tertiary"], 1.0)

@@ -28,6 +28,10 @@ class SummonsAtBorder(PolicyBase):
         """The crossings named."""
         return self.crossings
 
+    def signal_routes(self, ctx: PolicyContext) -> np.ndarray | None:
+        """The crossings named."""
+        return ctx.net.routes_mask(self.crossings)
+
     def apply(self, day: DayPolicy, ctx: PolicyContext) -> None:
         """Add the known risk and the screen."""
         routes = ctx.net.routes_mask(self.crossings)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import regional
 from ..engine.state import CONSCRIPTED, HIDING, HOME, RETURNED, SUMMONED, VISA_PENDING, VISA_PENDING_TRIP
-from ..policies import eligibility_weights
+from ..policies.mobilisation import deferral_factor, eligibility_weights
 from .sampling import exact_subset, sum_by
 
 
@@ -45,6 +45,7 @@ class CallupState:
     draft_q: np.ndarray  # [cell] today's draft probability per man (regular conscription)
     rate_nat: float = 0.0  # the same nationally
     planned_rate: float = 0.0  # announced summons per unit of eligibility weight a day, over the risk horizon
+    plan_age_days: int = 0  # days since the most recent active mobilisation was announced
     open: bool = False  # a mobilisation is active today and its quota is not met (summons on the spot)
     current_mob: object | None = None  # the mobilisation active last (None before any is announced)
     mobilised_by_policy: dict[int, int] = field(default_factory=dict)  # recruits so far, by mobilisation
@@ -62,7 +63,7 @@ def setup(eng) -> CallupState:
     share = men / eng.pack.regions.male_20_49.to_numpy(dtype=float).sum()
     return CallupState(
         mobs=mobs,
-        elig={id(p): eligibility_weights(eng.ctx, p) for p in mobs},
+        elig={id(p): eligibility_weights(eng.ctx, p, deferral=not _deferral_later(eng, p)) for p in mobs},
         elig_default=eligibility_weights(eng.ctx, None),
         burden_weight=rel ** params["callup.burden_exponent"],
         draft_w={id(p): p.eligible(eng.ctx) for p in eng.scenario.policy if p.type == "regular_conscription"},
@@ -101,6 +102,18 @@ def process_reports(eng, st: CallupState, rows: np.ndarray, reports: np.ndarray)
         on = reg == r
         out[on] = exact_subset(reports[on], int(cap[r]), eng.rng)
     return out
+
+
+def _deferral_later(eng, pol) -> bool:
+    """Whether the mobilisation's tertiary deferral comes after the run's first day."""
+    return pol.tertiary_deferral_from is not None and pol.tertiary_deferral_from > eng.days[0]
+
+
+def _deferral(eng, st: CallupState, pol) -> None:
+    """On the day a dated tertiary deferral comes: the deferred can no longer be served."""
+    if pol.tertiary_deferral_from is not None and eng.date == pol.tertiary_deferral_from \
+            and _deferral_later(eng, pol):
+        st.elig[id(pol)] = st.elig[id(pol)] * deferral_factor(eng.ctx)
 
 
 def _regional_end(eng, st: CallupState, pol) -> None:
@@ -145,6 +158,7 @@ def step(eng, st: CallupState, day) -> None:
     rate_num = np.zeros(R)
     present = np.zeros(R)
     planned = 0.0
+    ages = []
     active = day.mobilisations
     st.open = False
     for pol in st.mobs:
@@ -152,6 +166,7 @@ def step(eng, st: CallupState, day) -> None:
         if ended_yesterday and pol.summons_lapse_at_end and not active:
             lapse(eng, np.ones(pop.n_cells, dtype=bool))
         _regional_end(eng, st, pol)
+        _deferral(eng, st, pol)
     for pol in active:
         st.current_mob = pol
         e = st.elig[id(pol)]
@@ -170,6 +185,7 @@ def step(eng, st: CallupState, day) -> None:
         st.open = True
         spr = pol.setting("summons_per_recruit", eng.params)
         i, n = _window(eng, pol)
+        ages.append(i)
         S = min(pol.profile(i, n, eng.params) * target * spr, remaining * spr)
         H = int(eng.params["risk.horizon_days"])
         ahead = sum(pol.profile(j, n, eng.params) for j in range(i, min(i + H, n))) * target * spr
@@ -196,6 +212,7 @@ def step(eng, st: CallupState, day) -> None:
         st.rate_r = np.where(present > 0, rate_num / np.maximum(present, 1e-12), 0.0)
     st.rate_nat = rate_num.sum() / present.sum() if present.sum() > 0 else 0.0
     st.planned_rate = planned / present.sum() if present.sum() > 0 else 0.0
+    st.plan_age_days = min(ages) if ages else 0
     _draft(eng, st, day)
 
 

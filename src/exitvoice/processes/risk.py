@@ -5,11 +5,15 @@ are the exponentially smoothed (half-life `risk.half_life_days`) daily summons p
 the region and nationally, e_i the cell's eligibility weight and H the horizon. a(t) is the call-up as announced:
 the summons the active mobilisation plans over the next H days, per unit of eligibility weight and day. People
 learn the plan from the decree, not from summonses seen, so risk jumps on the day of the announcement;
-`risk.announcement_weight` w_a is how much of the plan they believe (above 1: they fear a larger call-up).
-The perceived chance of closure C(t) rises by `exit.closure_signal` each time a measure of the origin country
-that could trap people starts (a closure by the origin, an exit ban, border summons, exit visas; never a foreign
-entry ban), and fades with its half-life. It weighs on the exit hazard in proportion to each cell's exposure
-(`exit.closure_exposure_other` for all but men of call-up age, docs/model.md §7).
+`risk.announcement_weight` w_a is how much of the plan they believe (above 1: they fear a larger call-up), and
+the belief fades with the days k since the decree, by 2^(−k / `risk.announcement_half_life_days`): the shock of
+the news wears off, and what people then see of the call-up (s) is what they go by.
+The perceived chance of closure C(t) rises each time a measure of the origin country that could trap people starts
+(a closure by the origin, an exit ban, border summons, exit visas; never a foreign entry ban), by
+`exit.closure_signal` × the share w of the origin's pre-crisis trips that go by the routes it covers (1 for a
+measure on every route; a draft point at one crossing among dozens is a weak sign), and fades with its half-life.
+It weighs on the exit hazard in proportion to each cell's exposure (`exit.closure_exposure_other` for all but men
+of call-up age, docs/model.md §7).
 Rumours (docs/model.md §5) act on top, without entering the recursion: a closure rumour of strength R makes the chance
 seen today `1 − (1 − C)(1 − R)`; a general-mobilisation rumour adds `rumour.general_risk · R` to the risk of
 the men it reaches. The regular draft adds `risk.alpha_conscription · q · H` for the men it may take (q: today's
@@ -57,7 +61,9 @@ def step(eng, st: RiskState, day, callup: CallupState) -> None:
     st.s_nat = d * st.s_nat + (1 - d) * callup.rate_nat
     e = eligibility(callup)
     local = p["risk.alpha_local"] * st.s_r[eng.pop.region]
-    national = max(st.s_nat, p["risk.announcement_weight"] * callup.planned_rate)
+    # The shock of a decree fades (half-life `risk.announcement_half_life_days`): then summonses seen count.
+    fade = 2.0 ** (-callup.plan_age_days / p["risk.announcement_half_life_days"])
+    national = max(st.s_nat, p["risk.announcement_weight"] * fade * callup.planned_rate)
     rho = e * (local + p["risk.alpha_national"] * national) * p["risk.horizon_days"]
     # Terms are added only when present, so that a run without them is bit for bit the same.
     for cells, strength in day.risk_rumours:
@@ -65,7 +71,7 @@ def step(eng, st: RiskState, day, callup: CallupState) -> None:
     if callup.draft_q.any():
         rho = rho + p["risk.alpha_conscription"] * callup.draft_q * p["risk.horizon_days"]
     st.rho = np.clip(rho, 0.0, 1.0)
-    keep = (1 - p["exit.closure_signal"]) ** day.new_closure_signals
+    keep = float(np.prod([1 - p["exit.closure_signal"] * w for w in day.closure_signals]))
     st.closure = 1.0 - (1.0 - st.closure * st.closure_decay) * keep
     st.closure_seen = st.closure
     if day.closure_rumour > 0:

@@ -9,7 +9,10 @@ enforcement 1). With the nest scale λ (`routes.nest_scale`), the inclusive valu
 P(d) = softmax_d(U_id), P(r | d) = exp(V_ir/λ − IV_id). So a destination with many crossings is not favoured for
 their number. Once a call-up is announced, men of call-up age take `exit.reach_penalty` off the utility of the
 destinations within the call-up's reach (`within_callup_reach` in destinations.csv: Belarus, Abkhazia): they are no
-refuge from what these men flee. The destination constants ASC_d are estimated when a run is set up, so that
+refuge from what these men flee; they also value a long legal stay, and take `exit.stay_weight · log(min(stay_d,
+H) / H)` off a destination whose visa-free stay stay_d (destinations.csv `visa_free_days`) falls short of the
+horizon H (`exit.stay_horizon_days`): a man fleeing a call-up of unknown length needs months, not a tourist's
+month. The destination constants ASC_d are estimated when a run is set up, so that
 the destination shares of the pre-crisis leavers equal the shares of each destination in the pre-crisis entries
 (`trips.entries_*`).
 The upper log-sum without the diaspora term, `LS_i = log Σ_d exp(ASC_d + λ·IV_id)`, feeds accessibility, against
@@ -61,6 +64,7 @@ class RouteState:
     lsd_open: np.ndarray  # [region, passport, dest] pre-crisis log-sums by destination, without access
     ls0: np.ndarray  # [region, passport] pre-crisis accessibility log-sum LS0
     trip_rate: np.ndarray  # [route] ordinary-trip rate τ_d·m_r
+    trip_share: np.ndarray  # [route] each route's share of the pre-crisis trips
     # day to day (what people see tomorrow)
     wait: np.ndarray  # [crossing] queue / capacity, in days
     price: np.ndarray  # [route] fares (flights move with their booking load)
@@ -183,6 +187,20 @@ def diaspora_term(eng, stock: np.ndarray) -> np.ndarray:
     return p["routes.gamma_diaspora"] * np.log1p(stock / p["routes.diaspora_scale"])
 
 
+def covered_share(st: RouteState, routes: np.ndarray | None) -> float:
+    """The share of the pre-crisis trips that go by `routes` (a mask over routes; None: all routes)."""
+    return 1.0 if routes is None else float(st.trip_share[routes].sum())
+
+
+def stay_term(eng) -> np.ndarray:
+    """log(min(stay_d, H) / H) per destination: how short of the horizon H a legal stay falls (0 at H or more).
+
+    stay_d is the visa-free stay (destinations.csv `visa_free_days`, no limit: H), H = `exit.stay_horizon_days`.
+    """
+    h = eng.params["exit.stay_horizon_days"]
+    return np.log(np.minimum(eng.net.max_stay_days, h) / h)
+
+
 def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray,
           access: bool = True) -> np.ndarray:
     """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
@@ -282,11 +300,13 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
     room = np.where(net.is_land, net.capacity, net.capacity * p["routes.price_threshold"])
     to_dest = np.zeros((net.n_routes, net.n_dest), dtype=np.int64)
     to_dest[np.arange(net.n_routes), net.dest] = 1
+    trip_rate = fit_trip_rates(reach, room, net.dest, net.baseline_entries)
+    trips = trip_rate * reach
     return RouteState(dest_routes=dest_routes, land_idx=np.flatnonzero(net.is_land),
                       air_idx=np.flatnonzero(~net.is_land), to_dest=to_dest,
                       counted_to_dest=to_dest * net.official[:, None], route_asc=route_asc,
                       asc_dest=asc_dest, lsd_open=lsd_open, ls0=ls0,
-                      trip_rate=fit_trip_rates(reach, room, net.dest, net.baseline_entries),
+                      trip_rate=trip_rate, trip_share=trips / trips.sum() if trips.sum() > 0 else trips,
                       wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes))
 
 
@@ -332,10 +352,12 @@ def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
             if s.prob > 0:
                 screened |= s.cells[first][:, None] & s.routes[None, :]
         V = only_if_barred(net, V, closed_officially(net, V, screened))
-    # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches.
-    reach = p["exit.reach_penalty"] * exposed[:, None] * net.within_reach[None, :] * announced
+    # Once a call-up has been announced, men of call-up age see no refuge where the call-up reaches, and value a
+    # long legal stay: they flee a call-up of unknown length, not for a trip.
+    flight = p["exit.reach_penalty"] * net.within_reach - p["exit.stay_weight"] * stay_term(eng)
+    penalty = exposed[:, None] * flight[None, :] * announced
     iv = _dest_logsum(st.dest_routes, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums
-    p_dest, p_within, _ = nested(eng, st.dest_routes, V, st.asc_dest + diaspora_term(eng, stock) - reach, iv)
+    p_dest, p_within, _ = nested(eng, st.dest_routes, V, st.asc_dest + diaspora_term(eng, stock) - penalty, iv)
     # accessibility: the same log-sum as LS0, without the diaspora
     ls = _logsumexp(st.asc_dest + p["routes.nest_scale"] * iv)
     feasible = np.isfinite(ls)
