@@ -244,3 +244,35 @@ def test_the_report_says_what_an_ensembles_band_includes(tmp_path):
     run_ensemble(sc, 2, seed=1).write(tmp_path / "seed", plots=False)
     html = (write_report([tmp_path / "seed"], tmp_path / "s.html")).read_text()
     assert "They include: seed noise only (the randomness of the simulation, not the uncertainty" in html
+
+
+def _cli_rows(stdout: str) -> dict[str, list[str]]:
+    """The rows of the table `exitvoice compare` printed: label → cells."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if line.startswith("│") and len(cells) > 2 and cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_report_of_a_comparison_shows_the_numbers_compare_printed(tmp_path):
+    # A 2% sample: the runs the comparison writes hold whole people of the sample, so protest and detentions
+    # recomputed from them (0.4 protesters a day rounds to 0, then ×50) differ from the members' exact values
+    a = write_scenario(tmp_path / "a.toml", "same-a", "2022-10-20", regions=("SE", "AST", "MOW"))
+    b = write_scenario(tmp_path / "b.toml", "same-b", "2022-10-20", regions=("SE", "AST", "MOW"), mobilisation=False)
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "compare", a, b, "--ensemble", "2", "--out",
+                        tmp_path / "cmp", "--no-plots"], capture_output=True, text=True,
+                       env={**__import__("os").environ, "COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    printed = _cli_rows(r.stdout)
+    text = build([tmp_path / "cmp"])
+    head = text.split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
+    shown = {html_row[0]: html_row[1:] for html_row in (
+        [re.sub("<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", head)) if html_row}
+    for label in ("protesters on the peak day", "protest participations (person-days)", "detained at protests",
+                  "workers lost at the end", "left (departures of leavers)", "quota fill (headline call-up)"):
+        assert shown[label] == printed[label], label
+    cards = dict(re.findall(r'<div class="card"><span>([^<]*)</span><b>([^<]*)</b>', head))
+    assert cards["same-a: protesters on the peak day"] == printed["protesters on the peak day"][0].split(" [")[0]

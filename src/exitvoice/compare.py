@@ -144,24 +144,34 @@ class Comparison:
     """Cases side by side."""
 
     cases: list[Case]
+    stored: pd.DataFrame | None = None
+    """The table a comparison folder holds (`comparison.csv`), read back: then `table` is that table, not one
+    recomputed from the runs it wrote (whose series hold whole people of the sample, not the members' exact
+    values), so the report shows the numbers `exitvoice compare` printed."""
 
     def table(self) -> pd.DataFrame:
-        """Long table: scenario, metric, q05, q50, q95, members."""
+        """Long table: scenario, metric, q05, q50, q95, members (people whole, other metrics to 4 digits).
+
+        The one source of the printed table, of comparison.csv/.json and of the report.
+        """
+        if self.stored is not None:
+            return self.stored.copy()
         rows = []
         for c in self.cases:
             for m in METRICS:
                 if m in c.metrics:
-                    lo, mid, hi = band(c.metrics[m].to_numpy())
+                    lo, mid, hi = (_rounded(m, x) for x in band(c.metrics[m].to_numpy()))
                     rows.append({"scenario": c.name, "metric": m, "q05": lo, "q50": mid, "q95": hi,
                                  "members": c.sim.members})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["scenario", "metric", "q05", "q50", "q95", "members"])
 
     def wide(self) -> pd.DataFrame:
         """Metric × scenario, each cell 'median [5%–95%]'."""
         t = self.table()
         t["cell"] = [_fmt_band(r.metric, r.q05, r.q50, r.q95) for r in t.itertuples()]
         w = t.pivot(index="metric", columns="scenario", values="cell")
-        w = w.reindex([m for m in METRICS if m in w.index])[[c.name for c in self.cases]]
+        names = [c.name for c in self.cases] or list(dict.fromkeys(t.scenario))
+        w = w.reindex([m for m in METRICS if m in w.index])[names]
         w.index = [METRICS[m] for m in w.index]
         return w.fillna("—")
 
@@ -172,8 +182,6 @@ class Comparison:
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """comparison.csv/.json, findings.md, comparison.md and plots, atomically (people as whole numbers)."""
         t = self.table()
-        for c in ("q05", "q50", "q95"):
-            t[c] = [_rounded(m, x) for m, x in zip(t.metric, t[c], strict=True)]
         with atomic_folder(out, force=force) as tmp:
             t.to_csv(tmp / "comparison.csv", index=False)
             payload = {
@@ -223,9 +231,10 @@ def _num(x: float) -> float | None:
 def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
     if not np.isfinite(mid):
         return "—"
-    if lo == hi:
+    low, high = fmt_metric(metric, lo), fmt_metric(metric, hi)
+    if low == high:  # a band that does not show at this precision: "6", not "6 [6–6]"
         return fmt_metric(metric, mid)
-    return f"{fmt_metric(metric, mid)} [{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)}]"
+    return f"{fmt_metric(metric, mid)} [{low}–{high}]"
 
 
 def people_words(n: float) -> str:

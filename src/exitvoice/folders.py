@@ -25,7 +25,7 @@ class Item:
     cases: list[Case]
     scorecards: dict[str, tuple[pd.DataFrame, dict, str]] = field(default_factory=dict)  # name -> rows, metrics, how
     findings: str | None = None
-    table: pd.DataFrame | None = None  # a comparison's stored table when its runs are not at hand
+    table: pd.DataFrame | None = None  # a comparison's stored table (comparison.csv): the figures compare printed
 
     @property
     def title(self) -> str:
@@ -77,10 +77,9 @@ def load(folder: str | Path) -> Item:
             if where.is_dir() and kind_of_or_none(where) in ("run", "ensemble"):
                 cases.append(_case(where))
                 break
-    item = Item(kind, folder, cases)
+    item = Item(kind, folder, cases, table=pd.read_csv(folder / "comparison.csv"))  # the numbers compare printed
     if len(cases) != len(payload["scenarios"]):  # runs not at hand: the stored table and findings only
         item.cases = []
-        item.table = pd.read_csv(folder / "comparison.csv")
     item.findings = (folder / "findings.md").read_text() if (folder / "findings.md").is_file() else None
     return item
 

@@ -164,29 +164,36 @@ def band_label(metric: str, values: np.ndarray, members: int, sets: int = 1) -> 
     A single run has no band. An ensemble whose members all give the same value has a band of zero width: it says
     so, and what the members differ in (their random streams, and parameter sets when there are several).
     """
+    lo, _, hi = band(values)
+    return band_words(metric, lo, hi, members, sets)
+
+
+def band_words(metric: str, lo: float, hi: float, members: int, sets: int = 1) -> str:
+    """`band_label` of a band given by its ends (as a comparison's table stores it)."""
     if members <= 1:
         return "single run: no band"
-    lo, _, hi = band(values)
-    if lo != hi:
+    if fmt_metric(metric, lo) != fmt_metric(metric, hi):
         return f"{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)} (5%–95% of {members} members)"
+    shown = "" if lo == hi else " to the precision shown"
     if sets > 1:
-        return f"{members} members over {sets} parameter sets, band collapsed: all members agree"
-    return f"{members} members, band collapsed: seed noise only and all members agree"
+        return f"{members} members over {sets} parameter sets, band collapsed: all members agree{shown}"
+    return f"{members} members, band collapsed: seed noise only and all members agree{shown}"
 
 
 def headline_section(cmp: Comparison) -> str:
     """Headline numbers with bands, and what the bands include."""
     cards = []
+    t = cmp.table().set_index(["scenario", "metric"])  # the numbers `exitvoice compare` printed, for a comparison
     for c in cmp.cases:
         for m, what in (("left", "left the country"), ("abroad_at_end", "abroad at the end"),
                         ("mobilised", "mobilised"), ("quota_fill", "quota fill"),
                         ("output_loss_pct_end", "output loss at the end, % of GDP"),
                         ("protesters_peak", "protesters on the peak day")):
-            if m in c.metrics:
-                values = c.metrics[m].to_numpy()
-                rng = band_label(m, values, c.sim.members, parameter_sets(c))
+            if (c.name, m) in t.index:
+                r = t.loc[(c.name, m)]
+                rng = band_words(m, r.q05, r.q95, int(r.members), parameter_sets(c))
                 who = f"{_esc(c.name)}: " if len(cmp.cases) > 1 else ""
-                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, band(values)[1])}</b>'
+                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, r.q50)}</b>'
                              f"<span>{_esc(rng)}</span></div>")
     w = cmp.wide().reset_index().rename(columns={"index": "metric"})
     members = {c.sim.members for c in cmp.cases}
@@ -354,7 +361,7 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
     cases = item.cases
     country = cases[0].scenario.scenario.country if cases else "russia"
     if cases:
-        cmp = Comparison(cases)
+        cmp = Comparison(cases, stored=item.table)  # a comparison: its stored table, as `compare` printed it
         findings = item.findings or cmp.findings()
         sections.append(("Findings in plain words", markdown_html(findings)))
         sections.append(("Scenario and policy timeline", "".join(
@@ -366,8 +373,9 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
         sections.append(("Economy and voice", economy_voice_section(cmp, figures)))
     elif item.table is not None:
         sections.append(("Findings in plain words", markdown_html(item.findings or "")))
+        w = Comparison([], stored=item.table).wide().reset_index().rename(columns={"index": "metric"})
         sections.append(("Headline numbers", '<p class="note">The runs of this comparison are not at hand; the '
-                         "stored table:</p>" + _table(item.table)))
+                         "stored table (median [5%–95%]):</p>" + _table(w, numeric=tuple(w.columns[1:]))))
     if item.scorecards:
         sections.append(("Validation scorecard", validation_section(item, figures)))
     if cases:
