@@ -100,3 +100,29 @@ def test_scorecard_has_units_and_whole_days(res, tmp_path):
     for ax in data_axes(fig):
         assert ax.get_ylabel()
         assert not any(":" in t.get_text() for t in ax.get_xticklabels())  # no "12:00" on daily data
+
+
+def test_the_origin_series_says_what_the_run_covers():
+    from exitvoice.labels import covered
+
+    assert covered(None, 1.0) == "Russia"
+    assert covered(None, 0.01) == "1% sample of Russia, scaled up"
+    assert covered(["MOW", "SPE"], 1.0) == "regions: Moscow (city), Saint Petersburg"
+    assert covered(["MOW", "SPE", "SE", "AST"], 0.05) == ("regions: Moscow (city), Saint Petersburg, Republic of "
+                                                        "North Ossetia-Alania and 1 more · 5% sample, scaled up")
+
+
+def test_plots_of_a_regional_sample_do_not_call_it_russia(res, tmp_path):
+    from exitvoice.ensemble import run_ensemble
+    from exitvoice.plots import ensemble_plots
+    from exitvoice.scenario import Scenario
+
+    title = standard_plots(res)["voice"].axes[0].get_title()
+    assert title.startswith("Protesters per day, regions: Republic of North Ossetia-Alania") and "Russia" not in title
+    assert title.endswith("and 1 more · 2% sample, scaled up")
+    sc = Scenario.from_toml(write_scenario(tmp_path / "e.toml", "ens-covers", "2022-09-24"))
+    titles = [ax.get_title() for f in ensemble_plots(run_ensemble(sc, 2, seed=1), tmp_path / "p").values()
+              for ax in f.axes]
+    assert titles and not any(t.endswith("· Russia") for t in titles)
+    assert "leavers abroad · regions: Republic of North Ossetia-Alania, Astrakhan Oblast · 2% sample, scaled up" \
+        in titles

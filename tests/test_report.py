@@ -276,3 +276,10 @@ def test_the_report_of_a_comparison_shows_the_numbers_compare_printed(tmp_path):
         assert shown[label] == printed[label], label
     cards = dict(re.findall(r'<div class="card"><span>([^<]*)</span><b>([^<]*)</b>', head))
     assert cards["same-a: protesters on the peak day"] == printed["protesters on the peak day"][0].split(" [")[0]
+
+
+def test_charts_of_a_regional_sample_name_what_it_covers_not_russia(folders):
+    text = build([folders / "run"])
+    assert '"name":"Russia"' not in text  # the run covers three regions, not the country
+    covers = "regions: Republic of North Ossetia-Alania, Astrakhan Oblast, Moscow (city)"
+    assert text.count(f'"name":"{covers}') >= 5  # departures, output loss, protest, detentions, opponents abroad

@@ -80,8 +80,13 @@ def add_band(fig: go.Figure, x, lo, mid, hi, name: str, colour: str, *, show_ban
 
 
 def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies: list[str] | None, title: str,
-                 ytitle: str, *, top: int | None = None, country: str = "russia") -> go.Figure:
-    """One quantity over time: a line per geography (one case) or per case (several cases, one geography)."""
+                 ytitle: str, *, top: int | None = None, country: str = "russia", origin: str | None = None
+                 ) -> go.Figure:
+    """One quantity over time: a line per geography (one case) or per case (several cases, one geography).
+
+    `origin` names the origin totals' line: what the run covers (`labels.covered`: `1% sample of Russia, scaled
+    up`, `regions: Moscow (city), …`); by default the country's name.
+    """
     fig = go.Figure()
     if len(cases) == 1:
         name, sim = cases[0]
@@ -91,8 +96,8 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
         for i, g in enumerate(geos):
             b = band(sim, quantity, g)
             if b is not None:
-                add_band(fig, sim.dates, *b, label(g, country), PALETTE[i % len(PALETTE)],
-                         show_band=sim.members > 1)
+                name = origin if origin and g == sim.origin else label(g, country)
+                add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
     else:
         g = (geographies or [None])[0]  # None: each case's origin total
         for i, (name, sim) in enumerate(cases):

@@ -194,6 +194,7 @@ class Dashboard:
 
         from . import charts, regional
         from .compare import Case, band, case_metrics, fmt_metric, headline_mobilisation, read_case
+        from .labels import covered_by
         from .validate import Simulated
 
         sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
@@ -228,8 +229,9 @@ class Dashboard:
                                           "hours"),
             "quota": charts.callup_chart(cases, targets),
             "output": charts.series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
-                                          "% of GDP"),
-            "protest": charts.series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day"),
+                                          "% of GDP", origin=covered_by(sc)),
+            "protest": charts.series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day",
+                                           origin=covered_by(sc)),
         }
         if lv.observations:
             _add_observations(figs, sim.dates, whole=lv.scope == "whole")

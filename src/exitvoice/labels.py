@@ -96,3 +96,27 @@ def label(code: str, country: str = "russia") -> str:
     if not name or name == code:
         return code.replace("_", " ") if code.islower() else code  # a sector or other key: `water_waste` → words
     return name if ":" in code or code == load_pack(country).code else f"{name} ({code})"
+
+
+def covered(regions: list[str] | None = None, scale: float = 1.0, country: str = "russia") -> str:
+    """The name of a run's origin totals, saying what the run covers (a chart's series, not a bare `Russia`).
+
+    `Russia` for the whole country; `1% sample of Russia, scaled up` for a sample of it; `regions: Moscow (city),
+    Saint Petersburg` for some regions (the first three by name, then how many more), with ` · 2% sample, scaled up`
+    for a sample of them. A sample's counts are shown scaled up by 1/scale to the whole population it stands for.
+    """
+    from .pack import load_pack
+
+    country_name = names(country).get(load_pack(country).code, country)
+    share = f"{scale * 100:.3g}%"
+    if not regions:
+        return country_name if scale >= 1 else f"{share} sample of {country_name}, scaled up"
+    shown = ", ".join(names(country).get(r, r) for r in regions[:3])
+    more = f" and {len(regions) - 3} more" if len(regions) > 3 else ""
+    return f"regions: {shown}{more}" + (f" · {share} sample, scaled up" if scale < 1 else "")
+
+
+def covered_by(scenario) -> str:
+    """`covered` of a scenario (its regions, sample and country)."""
+    pop = scenario.population
+    return covered(list(pop.regions or []), pop.scale, scenario.scenario.country)

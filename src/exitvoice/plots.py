@@ -76,6 +76,14 @@ QUANTITY_TITLES = {
 }
 
 
+def covered_in(summary: dict) -> str:
+    """What a run or an ensemble covers (`labels.covered`), from its summary: `1% sample of Russia, scaled up`."""
+    from .labels import covered
+
+    cov = summary.get("coverage") or {}
+    return covered(cov.get("regions"), summary.get("population_scale", 1.0), summary.get("country", "russia"))
+
+
 def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     """Draw the standard plots of a run; write them as PNG into out_dir if given."""
     from .pack import load_pack
@@ -167,7 +175,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         prot = _wide(ts, "protesters")
         top = prot.drop(columns=origin).sum().sort_values(ascending=False).index[:6]
         prot[origin].plot(ax=axes[0], color="k")
-        axes[0].set_title(f"Protesters per day, {pack.name}", fontsize=10)
+        axes[0].set_title(f"Protesters per day, {covered_in(res.summary)}", fontsize=10)
         _axes(axes[0], "persons per day")
         _named(prot[top]).plot(ax=axes[1], lw=1.0, color=COLOURS)
         axes[1].set_title("Protesters per day, the six regions with most", fontsize=10)
@@ -248,7 +256,7 @@ def scorecard_plot(card, path) -> None:
 
 def ensemble_plots(ens, out_dir) -> dict:
     """Median and 5–95% / 25–75% bands of the main series of an ensemble; PNGs into out_dir."""
-    from .labels import label
+    from .labels import covered_by, label
     from .units import unit
 
     q = ens.quantiles()
@@ -280,7 +288,8 @@ def ensemble_plots(ens, out_dir) -> dict:
             ax.fill_between(x, part.q05, part.q95, alpha=0.2, color="tab:blue", label="5–95%")
             ax.fill_between(x, part.q25, part.q75, alpha=0.35, color="tab:blue", label="25–75%")
             ax.plot(x, part.q50, color="tab:blue", label="median")
-            ax.set_title(f"{QUANTITY_TITLES.get(qty, qty.replace('_', ' '))} · {label(geo)}", fontsize=9)
+            where = covered_by(ens.scenario) if geo == o else label(geo)  # the origin: what the run covers
+            ax.set_title(f"{QUANTITY_TITLES.get(qty, qty.replace('_', ' '))} · {where}", fontsize=9)
             _axes(ax, unit(qty), counts=qty != "output_loss_pct")
         for ax in axes.ravel()[len(series):]:
             ax.axis("off")
@@ -357,7 +366,10 @@ def comparison_plots(cmp, out_dir) -> dict:
         ax.set_title(title, fontsize=10)
         _axes(ax, unit, counts=unit != "% of GDP")
     axes[0, 0].legend(fontsize=8)
-    where = "whole country" if not any(c.scenario.population.regions for c in cmp.cases) else "regions simulated"
+    from .labels import covered_by
+
+    covers = list(dict.fromkeys(covered_by(c.scenario) for c in cmp.cases))
+    where = covers[0] if len(covers) == 1 else "; ".join(f"{c.name}: {covered_by(c.scenario)}" for c in cmp.cases)
     fig.suptitle(f"Scenarios compared: median and 5–95% band ({where})")
     fig.tight_layout()
     fig.savefig(out / "series.png", dpi=100)

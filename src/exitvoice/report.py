@@ -25,6 +25,7 @@ from . import __version__, regional
 from .compare import Case, Comparison, band
 from .errors import DataError, ExitvoiceError
 from .folders import Item, band_includes, load, parameter_sets
+from .labels import covered_by
 from .outputs import atomic_file, check_output_file
 from .units import fmt_metric, fmt_score
 
@@ -225,7 +226,7 @@ def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
 
     cases = [(c.name, c.sim) for c in cmp.cases]
     parts = [figures(series_chart(cases, "daily_departures_ru", ["RU"], "Departures of leavers per day",
-                                  "persons per day"))]
+                                  "persons per day", origin=covered_by(cmp.cases[0].scenario)))]
     first = cmp.cases[0]
     if len(cases) == 1:
         parts.append(figures(series_chart(cases, "daily_entries", None, "Entries per day by destination (leavers "
@@ -295,14 +296,17 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
     sim = cmp.cases[0].sim
     if ("output_loss_pct", "RU") not in sim.series:
         return "<p>This run has no economy or voice series.</p>"
+    origin = covered_by(cmp.cases[0].scenario)  # what the run covers names its totals' line
     parts = [figures(series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
-                                  "% of GDP")),
+                                  "% of GDP", origin=origin)),
              figures(bars(last_by(sim, "workers_lost"), "Workers lost by sector on the last day (net of remote "
                           "work)", "persons")),
-             figures(series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day")),
-             figures(series_chart(cases, "detained_cum", ["RU"], "Detained at protests (cumulative)", "persons")),
+             figures(series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day",
+                                  origin=origin)),
+             figures(series_chart(cases, "detained_cum", ["RU"], "Detained at protests (cumulative)", "persons",
+                                  origin=origin)),
              figures(series_chart(cases, "opposed_abroad", ["RU"], "Opponents of the war abroad (exit instead of "
-                                  "voice)", "persons"))]
+                                  "voice)", "persons", origin=origin))]
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
 
