@@ -90,6 +90,31 @@ def test_an_untouched_rumour_lever_keeps_the_scenarios_rumour(server):
     assert rumour.credibility == 0.8
 
 
+def test_the_rumour_lever_is_the_rumour_the_scenario_applies(tmp_path):
+    # closure-rumour.toml inherits the 2022 rumour (0.5, 25 Sep 2022) from russia-2022 and adds its own (0.8)
+    from exitvoice.dashboard import Dashboard, Levers, apply_levers, load_scenarios, shipped_scenarios
+
+    scenarios = load_scenarios(shipped_scenarios())
+    options = {s["name"]: s for s in Dashboard(tmp_path, scenarios).options()["scenarios"]}
+    assert options["closure-rumour"]["rumour_credibility"] == 0.8
+    assert options["closure-rumour"]["rumour_start"] == "2023-01-10"
+    assert options["russia-2022"]["rumour_credibility"] == 0.5  # its one rumour, a named parameter's value
+    base = scenarios["closure-rumour"]
+    lv = Levers(scenario="closure-rumour", callup_target=1_000_000, callup_start="2023-01-10", rumour_credibility=0.3)
+    old, new = sorted((p for p in apply_levers(base, lv, []).policy if p.type == "rumour"), key=lambda p: p.start)
+    assert new.credibility == 0.3  # the lever moves the scenario's own rumour
+    assert old.credibility == "events2022.closure_rumour_credibility"  # the 2022 rumour stays as it was
+
+
+def test_the_charts_of_the_regional_sample_say_what_it_covers(server):
+    url, _ = server
+    status, body = post(url + "/api/run", LEVERS)
+    assert status == 200, body
+    for key in ("output", "protest"):
+        (name,) = [t["name"] for t in body["figures"][key]["data"] if t.get("name") and "5–95%" not in t["name"]]
+        assert name.startswith("regions: Moscow (city), Saint Petersburg") and name.endswith("5% sample, scaled up")
+
+
 def test_binds_localhost_by_default(server):
     url, _ = server
     assert url.startswith("http://127.0.0.1:")

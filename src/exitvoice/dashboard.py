@@ -66,6 +66,22 @@ def _mobilisation(data: dict) -> dict | None:
     return max(mobs, key=lambda p: p["start"]) if mobs else None
 
 
+def effective_rumour(policies: list):
+    """The closure rumour the rumour lever shows and moves: the one that starts last (None without one).
+
+    Of rumours that start together, the last listed: a scenario that extends another lists its own after those it
+    inherits.
+    `closure-rumour.toml` inherits the 2022 rumour (credibility 0.5, 25 Sep 2022) and adds its own (0.8, from the
+    second call-up's first day): the lever is the second. Works on policies and on their dumps alike.
+    """
+    def get(p, k):
+        return p[k] if isinstance(p, dict) else getattr(p, k)
+
+    rumours = [(str(get(p, "start")), i, p) for i, p in enumerate(policies)
+               if get(p, "type") == "rumour" and get(p, "kind") == "closure"]
+    return max(rumours, key=lambda r: r[:2])[2] if rumours else None
+
+
 def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
     """The base scenario with the levers applied (validated again as a scenario)."""
     data = base.model_dump(mode="json")
@@ -100,10 +116,10 @@ def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
         data["policy"].append({"type": "social_contract", "label": "social contract (dashboard)", "start": start,
                                "offer_rate": lv.social_contract_offer})
     if lv.rumour_credibility is not None:
-        rumours = [p for p in data["policy"] if p["type"] == "rumour"]
-        for p in rumours:
-            p["credibility"] = lv.rumour_credibility
-        if not rumours and lv.rumour_credibility > 0:
+        rumour = effective_rumour(data["policy"])  # earlier rumours stay as the scenario has them
+        if rumour is not None:
+            rumour["credibility"] = lv.rumour_credibility
+        elif lv.rumour_credibility > 0:
             data["policy"].append({"type": "rumour", "label": "closure rumour (dashboard)", "start": start,
                                    "kind": "closure", "credibility": lv.rumour_credibility, "half_life_days": 4})
     if lv.scope == "sample":
@@ -148,12 +164,13 @@ class Dashboard:
             data = sc.model_dump(mode="json")
             head = _mobilisation(data)
             params = sc.parameter_set()  # a credibility may name a declared parameter: the page gets its value
-            rumours = [p.number("credibility", params) for p in sc.policy if p.type == "rumour"]
+            rumour = effective_rumour(sc.policy)
             out.append({"name": name, "start": data["scenario"]["start"], "end": data["scenario"]["end"],
                         "description": data["scenario"].get("description", ""),
                         "callup_target": head["target"] if head else 0,
                         "callup_start": head["start"] if head else data["scenario"]["start"],
-                        "rumour_credibility": rumours[0] if rumours else None})
+                        "rumour_credibility": rumour.number("credibility", params) if rumour else None,
+                        "rumour_start": str(rumour.start) if rumour else None})
         return {"scenarios": out, "crossings": [{"id": c, "label": label(f"crossing:{c}")} for c in self.crossings],
                 "saved": list(self.saved_runs()), "scopes": SCOPES}
 
