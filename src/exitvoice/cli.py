@@ -399,9 +399,7 @@ def validate(
             sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
     from .regional import national_comparison_warning
 
-    warning = national_comparison_warning(sc) if sc is not None else None
-    if warning:  # the pack's observations, and any file of them, are national figures
-        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    warning = national_comparison_warning(sc) if sc is not None else None  # the observations are national figures
     card = score(obs, sim, warnings=[warning] if warning else None)
     card.write(dest, force=force)
     m = card.metrics
@@ -429,8 +427,8 @@ def validate(
         console.print(c)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")
-    for warning in m.get("warnings", []):
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+    for warning in m.get("warnings", []):  # once, under the scores it qualifies
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
 
 
