@@ -217,3 +217,17 @@ def test_one_rounding_rule_for_the_terminal_the_report_and_the_dashboard():
     assert compare_module.fmt_metric is fmt_metric and report.fmt_metric is fmt_metric  # the dashboard: compare's
     assert fmt_metric("left", 1_134_540.4) == "1,134,540" and fmt_metric("quota_fill", 1.104) == "1.10"
     assert fmt_metric("output_loss_rub_cumulative", 81.5e9) == "82" and fmt_metric("days_to_fill", float("nan")) == "—"
+
+
+def test_compare_findings_say_the_runs_are_a_sample_scaled_up(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "sample-a", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "sample-b", "2022-09-24", mobilisation=False)
+    text = " ".join(compare([a, b], progress=None).findings().split())
+    assert "for a 0.02 sample of 2 of the 83 regions (SE, AST" in text
+    assert "Each run is a 0.02 sample: counts are scaled up by 1/0.02 to the whole population of the regions " \
+           "simulated" in text
+    whole = Scenario.from_dict({"scenario": {"name": "whole", "start": "2022-09-14", "end": "2022-09-16"}},
+                               source="t")
+    from exitvoice.compare import Case, coverage_words
+
+    assert coverage_words([Case("whole", whole, None, "t")]) == "the whole country"
