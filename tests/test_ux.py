@@ -231,3 +231,17 @@ def test_compare_findings_say_the_runs_are_a_sample_scaled_up(tmp_path):
     from exitvoice.compare import Case, coverage_words
 
     assert coverage_words([Case("whole", whole, None, "t")]) == "the whole country"
+
+
+def test_compare_table_title_is_one_line_at_80_columns(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "wave2-1m-social-contract", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "voice-closed-borders", "2022-09-24", mobilisation=False)
+    r = exitvoice("compare", a, b, "--ensemble", "2", "--out", tmp_path / "cmp", "--no-plots",
+                  env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].strip() == "2 scenarios · median [5%–95%] of 2 members"  # the whole title, on one line
+    assert lines[1].startswith("┏")
+    table = lines[:next(i for i, line in enumerate(lines) if line.startswith("└")) + 2]
+    assert max(len(line) for line in table) <= 80
+    assert table[-1].strip() == "Bands include: seed noise only."  # under the table, not in the title

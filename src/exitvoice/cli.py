@@ -327,28 +327,43 @@ def compare(
                           draw_priors=_groups(draw_priors))
     cmp.write(target, force=force, plots=not no_plots)
     shutil.rmtree(_checkpoint(target), ignore_errors=True)
-    title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
-    bands = sorted({c.ensemble.band for c in cmp.cases if getattr(c, "ensemble", None) is not None})
-    if bands:
-        title += f" · bands include: {'; '.join(bands)}"
-    console.print(_comparison_table(cmp.wide(), title, console.width))
+    title, caption = _comparison_title(cmp)
+    console.print(_comparison_table(cmp.wide(), title, console.width, caption))
     console.print(escape(cmp.findings()))
     console.print(f"comparison written to [bold]{escape(str(target))}[/]")
 
 
-def _comparison_table(wide, title: str, width: int) -> Table:
-    """Metric × scenario when it fits the terminal; else one block per metric, a scenario a row (fits 80 columns)."""
+def _comparison_title(cmp) -> tuple[str, str]:
+    """The compare table's title (short: one line at 80 columns) and its caption (what the bands include)."""
+    from .folders import band_includes
+
+    members = sorted({c.sim.members for c in cmp.cases})
+    n = "/".join(map(str, members))
+    title = (f"{len(cmp.cases)} scenarios · median [5%–95%] of {n} members" if max(members) > 1 else
+             f"{len(cmp.cases)} scenarios · single runs, no band")
+    bands = sorted({b for c in cmp.cases if (b := band_includes(c))})
+    caption = f"Bands include: {'; '.join(bands)}." if bands and max(members) > 1 else ""
+    return title, caption
+
+
+def _comparison_table(wide, title: str, width: int, caption: str = "") -> Table:
+    """Metric × scenario when it fits the terminal; else one block per metric, a scenario a row (fits 80 columns).
+
+    The title stays on one line: the table is at least as wide as its title (up to the terminal's width).
+    """
     cells = [[str(i), *map(str, r)] for i, r in zip(wide.index, wide.to_numpy(), strict=True)]
     widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(["", *wide.columns])]
+    kw = dict(title=escape(title), caption=escape(caption) or None, caption_justify="left",
+              min_width=min(width, len(title) + 4))
     if sum(widths) + 3 * len(widths) + 1 <= width:
-        t = Table(title=title)
+        t = Table(**kw)
         t.add_column("")
         for c in wide.columns:
             t.add_column(str(c), justify="right")
         for r in cells:
             t.add_row(*r)
         return t
-    t = Table(title=title, show_lines=False)
+    t = Table(show_lines=False, **kw)
     t.add_column("metric · scenario", no_wrap=False)
     t.add_column("median", justify="right", no_wrap=True)
     t.add_column("5%–95%", justify="right", no_wrap=True)
