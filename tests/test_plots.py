@@ -117,12 +117,29 @@ def test_plots_of_a_regional_sample_do_not_call_it_russia(res, tmp_path):
     from exitvoice.plots import ensemble_plots
     from exitvoice.scenario import Scenario
 
-    title = standard_plots(res)["voice"].axes[0].get_title()
-    assert title.startswith("Protesters per day, regions: Republic of North Ossetia-Alania") and "Russia" not in title
-    assert title.endswith("and 1 more · 2% sample, scaled up")
+    for fig in standard_plots(res).values():
+        title = fig._suptitle.get_text()
+        assert title.startswith("plots (seed 2) · regions: Republic of North Ossetia-Alania") and "Russia" not in title
+        assert title.endswith("and 1 more · 2% sample, scaled up")
     sc = Scenario.from_toml(write_scenario(tmp_path / "e.toml", "ens-covers", "2022-09-24"))
     titles = [ax.get_title() for f in ensemble_plots(run_ensemble(sc, 2, seed=1), tmp_path / "p").values()
               for ax in f.axes]
     assert titles and not any(t.endswith("· Russia") for t in titles)
     assert "leavers abroad · regions: Republic of North Ossetia-Alania, Astrakhan Oblast · 2% sample, scaled up" \
         in titles
+
+
+def test_the_plots_of_a_sample_run_are_scaled_up_as_its_summary_is_printed(res):
+    import numpy as np
+
+    figs = standard_plots(res)
+    ax = figs["callup"].axes[0]
+    assert ax.get_ylabel() == "persons (cumulative)"  # not the sample's own counts
+    mobilised = max(np.nanmax(line.get_ydata()) for line in ax.get_lines() if line.get_label() == "mobilised")
+    assert mobilised == res.summary["totals"]["mobilised"] / 0.02
+    target = [line for line in ax.get_lines() if line.get_label().startswith("target")][0]
+    assert target.get_ydata()[0] == res.summary["totals"]["quota_target"]  # the regions' target, not × 0.02
+    waits = [np.nanmax(line.get_ydata()) for line in figs["queues"].axes[1].get_lines()]
+    assert max(waits) == res.timeseries[res.timeseries.quantity == "queue_wait_hours"].value.max()  # hours as they are
+    sectors = [t.get_text() for t in figs["economy"].axes[1].get_legend().get_texts()]
+    assert sectors and not any("_" in s for s in sectors)  # `transport storage`, not `transport_storage`

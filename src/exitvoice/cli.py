@@ -79,7 +79,7 @@ def _covers(summary: dict) -> str:
     cov = summary.get("coverage") or {}
     what = cov.get("description") or (f"a {scale:.4g} sample of the whole country" if scale < 1 else
                                       "the whole country")
-    where = "of the regions simulated" if cov.get("regions") else "of the whole country"
+    where = "of the regions simulated" if cov.get("regions") else "of the country"
     text = f"covers {what}: {summary.get('population', 0):,} people simulated."
     if scale < 1:
         text += (f" Counts are scaled up by 1/{scale:.4g} to the whole population {where} (summary.json keeps the "
