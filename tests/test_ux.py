@@ -180,6 +180,23 @@ def test_run_summary_says_what_the_run_covers_and_prints_the_reports_numbers(tmp
                       ("mobilised (all call-ups)", "mobilised"), ("protesters on the peak day",
                                                                   "protesters on the peak day")):
         assert _row(r.stdout, row).split(" (")[0] == cards[card], row  # one rounding, one scale: the same figure
+    table = dict(re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", report))
+    for row in ("detained at protests", "workers lost at the end", "foreign passports issued"):
+        assert _row(r.stdout, row) == table[row], row  # the metric table too (detentions: the total, rounded once)
+    from exitvoice.compare import case_metrics, read_case
+
+    case = read_case(tmp_path / "run")  # days rounded to whole people one by one do not add up to the total
+    assert case_metrics(case)["detained"].iloc[0] == case.sim.series[("detained_cum", "RU")][0, -1]
+    assert "The scenario from 2022-09-14 to 2022-10-05 (russia), a single run; figures without a band" in report
+    assert "A sample run (0.02 of the people): the figures below are scaled up by 1/0.02 to the whole population " \
+           "of the regions simulated" in report
+
+
+def test_people_in_words_keep_small_numbers_whole():
+    from exitvoice.compare import people_words
+
+    assert people_words(1_600) == "1,600" and people_words(9_999) == "9,999"  # not "2 thousand"
+    assert people_words(45_200) == "45 thousand" and people_words(1_984_000) == "1.98 million"
 
 
 def test_a_whole_country_run_says_so():

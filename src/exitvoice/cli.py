@@ -299,6 +299,9 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
+    set_: Annotated[list[str] | None, _set_option("override in every scenario file compared, as for `run` (e.g. "
+                                                  "population.scale=0.01 for a quick look)")] = None,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
     out: Annotated[Path | None, _out_option("output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
@@ -306,6 +309,12 @@ def compare(
     """Compare scenarios side by side: table with 90% bands, comparison.csv/.json, findings.md, overlaid plots."""
     from .compare import compare as compare_api
 
+    folders = [p for p in inputs if p.is_dir()]
+    if set_ and folders:
+        raise ExitvoiceError("--set changes scenario files, not result folders", field="--set",
+                             given=str(folders[0]), allowed="scenario TOML files only (or run the folder's "
+                                                            "scenario again with --set)")
+    scenarios = [p if p.is_dir() else _scenario(p, set_, allow_outside_range) for p in inputs]
     target = _free(out or Path("results") / "compare", force)
     if scheduler:
         from .ensemble import check_scheduler
@@ -321,7 +330,7 @@ def compare(
         tick(sum(done.values()), total)
 
     with bar:
-        cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
+        cmp = compare_api(scenarios, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
                           posterior=posterior, progress=progress, checkpoint=_checkpoint(target),
                           notify=lambda name, *event: _checkpoint_notice("members", name)(*event),
                           draw_priors=_groups(draw_priors))

@@ -139,8 +139,10 @@ def scenario_section(case: Case, figures: Figures) -> str:
              f"{len(sc.days)} days; population: {_esc(regional.coverage(sc))}. "
              f"{_esc(meta.description)}</p>"]
     if pop.scale < 1:
-        lines.append('<p class="note">A sample run: the figures below are scaled up by 1/scale to the whole '
-                     "population of the regions simulated; sampling adds noise to small numbers.</p>")
+        where = "the regions simulated" if pop.regions else "the country"
+        lines.append(f'<p class="note">A sample run ({pop.scale:.4g} of the people): the figures below are scaled '
+                     f"up by 1/{pop.scale:.4g} to the whole population of {where}; sampling adds noise to small "
+                     "numbers.</p>")
     if pop.regions:
         scaled = [f"{p.label or p.type} {regional.SCALED_FIELDS[p.type]} "
                   f"{fmt_metric('persons', regional.figure(sc, p))} of the national "
