@@ -262,3 +262,15 @@ def test_compare_table_title_is_one_line_at_80_columns(tmp_path):
     table = lines[:next(i for i, line in enumerate(lines) if line.startswith("└")) + 2]
     assert max(len(line) for line in table) <= 80
     assert table[-1].strip() == "Bands include: seed noise only."  # under the table, not in the title
+
+
+def test_compare_takes_set_for_every_scenario_file(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "set-a", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "set-b", "2022-09-24", mobilisation=False)
+    r = exitvoice("compare", a, b, "--set", "population.scale=0.03", "--out", tmp_path / "cmp", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert "Each run is a 0.03 sample" in " ".join((tmp_path / "cmp" / "findings.md").read_text().split())
+    r = exitvoice("compare", tmp_path / "cmp" / "runs" / "set-a", b, "--set", "population.scale=0.03", "--out",
+                  tmp_path / "cmp2")
+    assert r.returncode == 2 and "--set changes scenario files, not result folders" in " ".join(r.stderr.split())
+    assert not (tmp_path / "cmp2").exists()
