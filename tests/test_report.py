@@ -283,3 +283,12 @@ def test_charts_of_a_regional_sample_name_what_it_covers_not_russia(folders):
     assert '"name":"Russia"' not in text  # the run covers three regions, not the country
     covers = "regions: Republic of North Ossetia-Alania, Astrakhan Oblast, Moscow (city)"
     assert text.count(f'"name":"{covers}') >= 5  # departures, output loss, protest, detentions, opponents abroad
+
+
+def test_the_scorecard_names_every_geography(folders):
+    from exitvoice.labels import label
+
+    assert label("crossing:fi_southeast_imatra_nuijamaa_vaalimaa") == \
+        "Torfyanovka + Brusnichnoye + Svetogorsk → Finland"  # a group the Finnish Border Guard reports together
+    text = build([folders / "run"]).split("<h2>Validation scorecard</h2>", 1)[1].split("<h2>Parameters</h2>")[0]
+    assert "crossing:" not in text and "Kazakhstan (KZ)" in text

@@ -82,6 +82,10 @@ def names(country: str = "russia") -> dict[str, str]:
         parts = str(r.crossing).split(" - ")
         short = (parts[1] if parts[0] == pack.name and len(parts) > 1 else parts[0]).split(" (")[0]
         out[f"crossing:{r.crossing_id}"] = f"{short} → {out.get(r.destination, r.destination)}"
+    for group, members in pack.crossing_groups.items():  # crossings a border guard reports together
+        named = [out.get(f"crossing:{c}", c).split(" → ") for c in members]
+        dests = {n[1] for n in named if len(n) > 1}
+        out[f"crossing:{group}"] = " + ".join(n[0] for n in named) + (f" → {dests.pop()}" if len(dests) == 1 else "")
     out.update({f"air:{d}": f"flights to {n}" for d, n in list(out.items()) if len(d) == 2})
     out.update({r.region_id: r.name_en for r in pack.regions.itertuples()})
     out[pack.code] = pack.name

@@ -315,7 +315,7 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
 def validation_section(item: Item, figures: Figures) -> str:
     """Scores, the scorecard chart and the observations with their sources."""
     from .charts import scorecard_chart
-    from .labels import metric_label
+    from .labels import label, metric_label
     from .validate import SCORE_MEANINGS
 
     parts = []
@@ -334,6 +334,8 @@ def validation_section(item: Item, figures: Figures) -> str:
         cols = [c for c in ("date", "quantity", "geography", "since", "observed", "simulated", "sim_q05",
                             "sim_q95", "source") if c in scored]
         table = scored[cols].copy()
+        if "geography" in table:
+            table["geography"] = [label(g) for g in table.geography]  # Kazakhstan (KZ), Verkhny Lars → Georgia
         for c in ("observed", "simulated", "sim_q05", "sim_q95"):
             if c in table:
                 table[c] = [f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}" for v in table[c]]
