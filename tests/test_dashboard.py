@@ -113,6 +113,8 @@ def test_the_charts_of_the_regional_sample_say_what_it_covers(server):
     for key in ("output", "protest"):
         (name,) = [t["name"] for t in body["figures"][key]["data"] if t.get("name") and "5–95%" not in t["name"]]
         assert name.startswith("regions: Moscow (city), Saint Petersburg") and name.endswith("5% sample, scaled up")
+        assert all(len(line) <= 60 for line in name.split("<br>"))  # in lines, under the chart: the plot keeps
+        assert body["figures"][key]["layout"]["legend"]["y"] < 0  # its width and the legend is not cut off
 
 
 def test_binds_localhost_by_default(server):

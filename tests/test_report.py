@@ -281,8 +281,9 @@ def test_the_report_of_a_comparison_shows_the_numbers_compare_printed(tmp_path):
 def test_charts_of_a_regional_sample_name_what_it_covers_not_russia(folders):
     text = build([folders / "run"])
     assert '"name":"Russia"' not in text  # the run covers three regions, not the country
-    covers = "regions: Republic of North Ossetia-Alania, Astrakhan Oblast, Moscow (city)"
-    assert text.count(f'"name":"{covers}') >= 5  # departures, output loss, protest, detentions, opponents abroad
+    names = [json.loads(f'"{n}"').replace("<br>", " ") for n in re.findall(r'"name":"(regions: [^"]*)"', text)]
+    covers = "regions: Republic of North Ossetia-Alania, Astrakhan Oblast, Moscow (city) · 2% sample, scaled up"
+    assert names.count(covers) >= 5  # departures, output loss, protest, detentions, opponents abroad
 
 
 def test_the_scorecard_names_every_geography(folders):

@@ -22,10 +22,23 @@ PALETTE = qualitative.Dark24  # 24 distinct colours: no two destinations share o
 LAYOUT = dict(template="plotly_white", height=380, margin=dict(l=70, r=20, t=60, b=50),
               legend=dict(orientation="v", x=1.02, y=1, xanchor="left"), hovermode="x unified",
               font=dict(size=12))
+LEGEND_CHARS = 32
+"""Longest legend entry beside a chart; a longer one (what a run covers: `regions: Moscow (city), …`) goes below it."""
+BELOW = dict(orientation="h", x=0, xanchor="left", y=-0.28, yanchor="top")
+"""A legend under the chart's date axis."""
 MODEBAR_PX = 42
 """Height of the strip at the top of a chart where plotly's toolbar (the modebar) appears: titles start below it."""
 TITLE_CHARS = 64
 """Characters of a title line: longer titles wrap, so that no title runs under the legend or off the chart."""
+
+
+LEGEND_WRAP = 60
+"""Characters of a line of a legend entry under a chart."""
+
+
+def wrapped(text: str, width: int) -> str:
+    """Text in lines of at most `width` characters, for plotly (`<br>` between lines)."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
 
 
 def layout(title: str, **overrides) -> dict:
@@ -96,7 +109,7 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
         for i, g in enumerate(geos):
             b = band(sim, quantity, g)
             if b is not None:
-                name = origin if origin and g == sim.origin else label(g, country)
+                name = (wrapped(origin, LEGEND_WRAP) if origin and g == sim.origin else label(g, country))
                 add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
     else:
         g = (geographies or [None])[0]  # None: each case's origin total
@@ -105,6 +118,8 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
             if b is not None:
                 add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
     fig.update_layout(yaxis_title=ytitle, xaxis_title="date", **layout(title))
+    if max((len((t.name or "").split("<br>")[0]) for t in fig.data), default=0) > LEGEND_CHARS:
+        fig.update_layout(legend=BELOW, margin=dict(b=110))  # a long name: under the chart, which keeps its width
     _full_range(fig, [sim for _, sim in cases])
     ymax = max((float(np.nanmax(t.y)) for t in fig.data if t.y is not None and len(t.y)), default=0.0)
     fig.update_yaxes(rangemode="tozero", tickformat="~s" if ymax >= 1e4 else None)  # 1.2M, never "500m" hours
