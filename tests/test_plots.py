@@ -78,6 +78,9 @@ def test_comparison_plots_have_units_and_titles_in_words(res, tmp_path):
     finally:
         plt.Figure.savefig = orig
     series, metrics = made
+    for fig in (series, metrics):  # both say what the runs cover
+        assert fig._suptitle.get_text().endswith("regions: Republic of North Ossetia-Alania, Astrakhan Oblast · "
+                                                 "2% sample, scaled up)")
     for ax in data_axes(series):
         assert ax.get_ylabel() and ax.yaxis.get_offset_text().get_text() == ""
     titles = [ax.get_title() for ax in data_axes(metrics)]

@@ -413,7 +413,7 @@ def comparison_plots(cmp, out_dir) -> dict:
         ax.xaxis.set_major_formatter(FuncFormatter(_count))
         if m == "quota_fill":
             ax.axvline(1.0, color="grey", ls="--", lw=1)
-    fig.suptitle("Headline metrics (median, 5–95% band)")
+    fig.suptitle(f"Headline metrics (median, 5–95% band; {where})")
     fig.tight_layout()
     fig.savefig(out / "metrics.png", dpi=100)
     plt.close(fig)
