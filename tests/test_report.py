@@ -85,6 +85,7 @@ def test_validating_a_regional_run_says_plainly_it_is_not_like_for_like(folders,
     (warning,) = json.loads((tmp_path / "val" / "scorecard.json").read_text())["warnings"]
     assert "not like for like" in warning
     assert " ".join((r.stdout + r.stderr).split()).count("not like for like") == 1  # said once, not twice
+    assert "validation against the calibration observations (a single run)" in " ".join(r.stdout.split())
     assert "<b>Warning:</b> the run covers only part of the country" in build([tmp_path / "val"])
     assert "not like for like" in build([folders / "run"])  # scored on the spot: the same warning
 
@@ -230,7 +231,8 @@ def test_the_demo_ends_with_what_it_found_read_from_the_results(folders, tmp_pat
     scores = json.loads((run_folder / "validation" / "scorecard.json").read_text())
     assert lines[1].startswith("Against the 2022 observations") and f"{scores['median_abs_log_ratio']:.2f}" in lines[1]
     assert "not like for like" in lines[1]  # a regional run: the warning travels with the scores
-    assert lines[2].startswith("The comparison (2 scenarios") and "rep-a" in lines[2] and "rep-b" in lines[2]
+    assert lines[2].startswith("The comparison (2 scenarios, 2 members each)") and "rep-a" in lines[2] \
+        and "rep-b" in lines[2]
     recipe = Path(__file__).parents[1].joinpath("Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
     assert recipe.rstrip().splitlines()[-1].strip().endswith(
         "-m exitvoice.verdict results/russia-2022 results/wave2")  # the demo's last words

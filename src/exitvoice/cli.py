@@ -430,7 +430,7 @@ def validate(
     from .validate import SCORE_MEANINGS
 
     t = Table(title=f"validation against {escape(str(observations or 'the calibration observations'))} "
-                    f"({sim.members} member(s))")
+                    f"({f'an ensemble of {sim.members} members' if sim.members > 1 else 'a single run'})")
     t.add_column("score")
     t.add_column("value", justify="right")
     t.add_column("meaning")
