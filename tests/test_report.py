@@ -295,3 +295,32 @@ def test_the_scorecard_names_every_geography(folders):
         "Torfyanovka + Brusnichnoye + Svetogorsk → Finland"  # a group the Finnish Border Guard reports together
     text = build([folders / "run"]).split("<h2>Validation scorecard</h2>", 1)[1].split("<h2>Parameters</h2>")[0]
     assert "crossing:" not in text and "Kazakhstan (KZ)" in text
+
+
+def test_the_report_of_an_ensemble_shows_the_numbers_run_printed(folders):
+    from rich.console import Console
+
+    from exitvoice.cli import _ensemble_table
+
+    console = Console(width=160, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(_ensemble_table(json.loads((folders / "ens" / "summary.json").read_text())))
+    printed = _cli_rows(console.export_text())
+    head = build([folders / "ens"]).split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
+    shown = dict(re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", head))
+    for label in ("left (departures of leavers)", "abroad at the end", "mobilised (all call-ups)",
+                  "workers lost at the end", "protesters on the peak day", "detained at protests"):
+        low, median, high = printed[label]
+        assert shown[label] in (median, f"{median} [{low}–{high}]"), label  # the summary's figures, not recomputed
+
+
+def test_the_share_of_members_that_fill_the_quota_is_a_share():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from exitvoice.compare import Comparison, metric_band
+
+    metrics = pd.DataFrame({"share_filled": [1.0, 1.0, 0.0], "left": [10.0, 20.0, 30.0]})
+    assert metric_band(metrics, "share_filled") == pytest.approx((2 / 3,) * 3)  # not a median of 1, "band" 0.1–1
+    case = SimpleNamespace(name="x", metrics=metrics, sim=SimpleNamespace(members=3))
+    assert Comparison([case]).wide().loc["share of members that fill the quota", "x"] == "0.67"

@@ -269,7 +269,9 @@ def run(
 
 def _ensemble_table(summary: dict) -> Table:
     from .labels import metric_label
+    from .units import tidy_summary
 
+    summary = tidy_summary(summary)  # whole people, as written to summary.json and read by the report
     scale = summary.get("population_scale", 1.0)
     t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}",
               caption=escape(f"{_covers(summary)} The band includes: {summary.get('band', 'seed noise only')}."),

@@ -123,6 +123,19 @@ def band(values: np.ndarray) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
+def metric_band(metrics: pd.DataFrame, m: str) -> tuple[float, float, float]:
+    """A metric over the members: its 5%, median and 95% (`band`); `share_filled` is one number, the share itself.
+
+    Each member fills the quota (1) or not (0): the share of members that do is their mean (2 of 3: 0.67), not a
+    median with a band (a median of 1 and a "band" of 0.10–1.00).
+    """
+    values = metrics[m].to_numpy(dtype=float)
+    if m == "share_filled":
+        share = float(np.mean(values)) if values.size else np.nan
+        return share, share, share
+    return band(values)
+
+
 def check_aligned(cases: list[Case]) -> None:
     """All cases: one country, the same dates, distinct names."""
     ref = cases[0]
@@ -163,7 +176,7 @@ class Comparison:
         for c in self.cases:
             for m in METRICS:
                 if m in c.metrics:
-                    lo, mid, hi = (_rounded(m, x) for x in band(c.metrics[m].to_numpy()))
+                    lo, mid, hi = (_rounded(m, x) for x in metric_band(c.metrics, m))
                     rows.append({"scenario": c.name, "metric": m, "q05": lo, "q50": mid, "q95": hi,
                                  "members": c.sim.members})
         return pd.DataFrame(rows, columns=["scenario", "metric", "q05", "q50", "q95", "members"])
@@ -252,7 +265,7 @@ def people_words(n: float) -> str:
 
 
 def _q(c: Case, m: str) -> tuple[float, float, float]:
-    return band(c.metrics[m].to_numpy()) if m in c.metrics else (np.nan, np.nan, np.nan)
+    return metric_band(c.metrics, m) if m in c.metrics else (np.nan, np.nan, np.nan)
 
 
 def _target_words(sc: Scenario, head) -> str:

@@ -369,7 +369,7 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
     cases = item.cases
     country = cases[0].scenario.scenario.country if cases else "russia"
     if cases:
-        cmp = Comparison(cases, stored=item.table)  # a comparison: its stored table, as `compare` printed it
+        cmp = Comparison(cases, stored=item.table)  # the figures as `compare` or `run` printed them
         findings = item.findings or cmp.findings()
         sections.append(("Findings in plain words", markdown_html(findings)))
         sections.append(("Scenario and policy timeline", "".join(
