@@ -324,3 +324,21 @@ def test_the_share_of_members_that_fill_the_quota_is_a_share():
     assert metric_band(metrics, "share_filled") == pytest.approx((2 / 3,) * 3)  # not a median of 1, "band" 0.1–1
     case = SimpleNamespace(name="x", metrics=metrics, sim=SimpleNamespace(members=3))
     assert Comparison([case]).wide().loc["share of members that fill the quota", "x"] == "0.67"
+
+
+def test_a_comparison_without_its_runs_shows_its_stored_table_in_words(folders, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from exitvoice.compare import Comparison
+
+    shutil.copytree(folders / "cmp", tmp_path / "cmp", ignore=shutil.ignore_patterns("runs"))
+    text = build([tmp_path / "cmp"])
+    assert "Comparison: rep-a, rep-b" in text  # the scenarios' names, not the folder's
+    head = text.split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", head)]
+    shown = {r[0]: r[1:] for r in rows if r}
+    wide = Comparison([], stored=pd.read_csv(folders / "cmp" / "comparison.csv")).wide()
+    for label, row in wide.iterrows():
+        assert shown[label] == list(row), label  # labels in words, cells "median [5%–95%]", as compare printed them

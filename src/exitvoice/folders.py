@@ -31,7 +31,8 @@ class Item:
     def title(self) -> str:
         """A heading for the item."""
         what = {"run": "Run", "ensemble": "Ensemble", "comparison": "Comparison", "validation": "Validation"}
-        names = ", ".join(c.name for c in self.cases) or self.folder.name
+        stored = list(dict.fromkeys(self.table.scenario)) if self.table is not None else []
+        names = ", ".join([c.name for c in self.cases] or stored) or self.folder.name
         return f"{what[self.kind]}: {names}"
 
 
