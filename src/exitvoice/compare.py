@@ -191,6 +191,13 @@ class Comparison:
         w.index = [METRICS[m] for m in w.index]
         return w.fillna("—")
 
+    def table_note(self) -> str:
+        """What the table's cells are, in one sentence (under comparison.md)."""
+        members = sorted({c.sim.members for c in self.cases})
+        cells = (f"Each cell: median [5%–95%] over {'/'.join(map(str, members))} members"
+                 if max(members) > 1 else "Each cell: a single run's figure")
+        return f"{cells}; for {coverage_words(self.cases)}."
+
     def findings(self) -> str:
         """The answer in plain words, with the numbers."""
         return findings_text(self)
@@ -208,7 +215,7 @@ class Comparison:
                               for c in self.cases],
             }
             (tmp / "comparison.json").write_text(json_text(payload))
-            (tmp / "comparison.md").write_text(markdown_table(self.wide()))
+            (tmp / "comparison.md").write_text(markdown_table(self.wide()) + "\n" + self.table_note() + "\n")
             (tmp / "findings.md").write_text(self.findings())
             for c in self.cases:
                 if c.ensemble is not None:
