@@ -153,6 +153,12 @@ def test_save_writes_only_a_slug_under_the_results_folder(server):
     assert status == 200
     names = [t.get("name") for t in body["figures"]["quota"]["data"]]
     assert "mobilised · saved: saved-a" in names and any(n and n.startswith("observed 2022") for n in names)
+    observed = [t["name"] for t in body["figures"]["entries"]["data"] if t["name"].startswith("observed")]
+    assert observed == ["observed 2022 (whole country): Kazakhstan (KZ)"]  # the chart is of Kazakhstan only
+    status, body = post(url + "/api/run", {**LEVERS, "observations": True})
+    traces = {t["name"]: t for t in body["figures"]["entries"]["data"]}
+    for g in ("Kazakhstan (KZ)", "Georgia (GE)", "Finland (FI)"):  # each point in the colour of its line
+        assert traces[f"observed 2022 (whole country): {g}"]["marker"]["color"] == traces[g]["line"]["color"], g
 
 
 def test_a_port_in_use_is_a_clear_error(server, tmp_path):

@@ -233,13 +233,14 @@ class Dashboard:
             # the regions' share of the national target in the regional sample (exitvoice.regional)
             targets["this run"] = ((float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0)
                                    + regional.target(sc, head))
+        entries = ["KZ", "GE", "FI"] if len(cases) == 1 else ["KZ"]  # with an overlay: one destination, two runs
         figs = {
             "map": charts.crossings_map(sim, regions_left=regions_left),
             "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "
                                   "(leavers and travellers)", "persons", top=12),
-            "entries": (charts.series_chart(cases, "daily_entries", ["KZ", "GE", "FI"], "Entries per day by "
+            "entries": (charts.series_chart(cases, "daily_entries", entries, "Entries per day by "
                                             "destination", "persons per day") if len(cases) == 1 else
-                        charts.series_chart(cases, "daily_entries", ["KZ"], "Entries per day in Kazakhstan",
+                        charts.series_chart(cases, "daily_entries", entries, "Entries per day in Kazakhstan",
                                             "persons per day")),
             "queues": charts.series_chart(cases[:1], "queue_wait_hours", [f"crossing:{c}" for c in
                                           ("upper_lars", "karaozek", "torfyanovka", "psou")], "Wait at crossings",
@@ -251,7 +252,7 @@ class Dashboard:
                                            origin=covered_by(sc)),
         }
         if lv.observations:
-            _add_observations(figs, sim.dates, whole=lv.scope == "whole")
+            _add_observations(figs, sim.dates, whole=lv.scope == "whole", entries=entries)
         headline = {}
         for m, what in (("left", "left the country"), ("mobilised", "mobilised"),
                         ("quota_fill", "quota fill"), ("days_to_fill", "days to fill the quota"),
@@ -278,23 +279,35 @@ class Dashboard:
         return {"saved": name, "runs": list(self.saved_runs())}
 
 
-def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool) -> None:
-    """Overlay the 2022 observations of the pack on the call-up and entries charts (national figures)."""
+def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool, entries: list[str]) -> None:
+    """Overlay the 2022 observations of the pack on the call-up and entries charts (national figures).
+
+    Only those of the destinations the entries chart shows, one trace per destination in the colour of its line
+    (with one run on the chart), so that a point says whose entries it counts.
+    """
     import plotly.graph_objects as go
 
+    from .charts import PALETTE
+    from .labels import label
     from .observations import pack_observations, read_observations
 
     obs = read_observations(pack_observations())
     obs = obs[(obs.date >= dates[0]) & (obs.date <= dates[-1])]
-    for key, q, geos in (("quota", "mobilised_cum", ["RU"]), ("entries", "daily_entries", ["KZ", "GE", "FI"])):
-        part = obs[(obs.quantity == q) & obs.geography.isin(geos)]
-        if len(part):
-            figs[key].add_trace(go.Scatter(x=part.date, y=part.value, mode="markers",
-                                           name="observed 2022" + ("" if whole else " (whole country)"),
-                                           marker=dict(color="black", size=9, symbol="diamond"),
-                                           text=[f"{g}: {s}" for g, s in zip(part.geography, part.source,
-                                                                            strict=True)],
-                                           hovertemplate="%{y:,.0f} observed<br>%{text}<extra></extra>"))
+    where = "" if whole else " (whole country)"
+    lines = {t.name for t in figs["entries"].data}
+    for key, q, geos in (("quota", "mobilised_cum", ["RU"]), ("entries", "daily_entries", entries)):
+        for i, g in enumerate(geos):
+            part = obs[(obs.quantity == q) & (obs.geography == g)]
+            if not len(part):
+                continue
+            coloured = key == "entries" and label(g) in lines  # a line per destination: the point takes its colour
+            figs[key].add_trace(go.Scatter(
+                x=part.date, y=part.value, mode="markers",
+                name=f"observed 2022{where}" + (f": {label(g)}" if key == "entries" else ""),
+                marker=dict(color=PALETTE[i % len(PALETTE)] if coloured else "black", size=9, symbol="diamond",
+                            line=dict(color="black", width=1)),
+                text=[f"{label(g)}: {s}" for s in part.source],
+                hovertemplate="%{y:,.0f} observed<br>%{text}<extra></extra>"))
 
 
 def page() -> bytes:
