@@ -122,6 +122,9 @@ def test_version_and_flags():
     line = next(x for x in r.stdout.splitlines() if "--force" in x)
     assert "<bool>" not in line
     assert "NAME=VALUE" in r.stdout
+    for command in (("run",), ("compare",), ("validate",), ()):  # no flag shows a value (--plots, --help, …)
+        r = exitvoice(*command, "--help")
+        assert r.returncode == 0 and "--help" in r.stdout and "<bool>" not in r.stdout, command
 
 
 def test_set_population_scale(tmp_path):

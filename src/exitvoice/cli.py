@@ -15,9 +15,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperOption
 
 from .errors import ExitvoiceError
 from .limits import MAX_ENSEMBLE_MEMBERS, MAX_SEED
+
+
+def _flag_type(display):
+    """The help of an option without `<bool>` beside a flag (`--plots`, `--help`): a flag takes no value."""
+    def shown(self, ctx):
+        return None if getattr(self, "is_flag", False) and not getattr(self, "count", False) else display(self, ctx)
+    return shown
+
+
+TyperOption.display_type_rich = _flag_type(TyperOption.display_type_rich)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
