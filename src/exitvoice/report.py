@@ -302,7 +302,7 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
     parts = [figures(series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
                                   "% of GDP", origin=origin)),
              figures(bars(last_by(sim, "workers_lost"), "Workers lost by sector on the last day (net of remote "
-                          "work)", "persons")),
+                          f"work){' · ' + cmp.cases[0].name if len(cases) > 1 else ''}", "persons")),
              figures(series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day",
                                   origin=origin)),
              figures(series_chart(cases, "detained_cum", ["RU"], "Detained at protests (cumulative)", "persons",
