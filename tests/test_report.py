@@ -66,7 +66,10 @@ def test_report_of_a_comparison_overlays_its_scenarios_and_keeps_its_findings(fo
     for s in SECTIONS[:-2]:
         assert f"<h2>{s}</h2>" in text, s
     titles = [json.loads(f'"{t}"').replace("<br>", " ") for t in re.findall(r'"text":"([^"]*)"', text)]
-    assert "Workers lost by sector on the last day (net of remote work) · rep-a" in titles  # whose, of the two
+    for title in ("Workers lost by sector on the last day (net of remote work)", "Where leavers went over the run",
+                  "Crossings by route over the run (land crossings and flights to each destination; leavers and "
+                  "travellers)", "Where people crossed (land crossings, size: people over the run)"):
+        assert f"{title} · rep-a" in titles, title  # whose, of the two
 
 
 def test_report_of_a_validation_folder_shows_the_scorecard_with_sources(folders, tmp_path):

@@ -224,7 +224,7 @@ def headline_section(cmp: Comparison) -> str:
 
 def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
     """Departures over time, where leavers went, and by which route they crossed."""
-    from .charts import PALETTE, bars, crossings_map, series_chart, totals_by
+    from .charts import PALETTE, bars, crossings_map, layout, series_chart, totals_by
 
     cases = [(c.name, c.sim) for c in cmp.cases]
     parts = [figures(series_chart(cases, "daily_departures_ru", ["RU"], "Departures of leavers per day",
@@ -235,14 +235,19 @@ def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
                                           "and travellers)", "persons per day", top=8, country=country)))
         parts.append(figures(series_chart(cases, "abroad_stock", None, "Leavers abroad by destination",
                                           "persons", top=8, country=country)))
-    parts.append(figures(bars(totals_by(first.sim, "daily_left"), f"Where leavers went over the run"
-                              f"{' · ' + first.name if len(cases) > 1 else ''}", "persons", country=country)))
+    whose = f" · {first.name}" if len(cases) > 1 else ""  # the charts of one scenario of several say which
+    parts.append(figures(bars(totals_by(first.sim, "daily_left"), f"Where leavers went over the run{whose}",
+                              "persons", country=country)))
     routes = pd.concat([totals_by(first.sim, "processed", "crossing:"), totals_by(first.sim, "flights_boarded")])
     routes["geography"] = [g if g.startswith("crossing:") else f"air:{g}" for g in routes.geography]
     parts.append(figures(bars(routes.sort_values("q50", ascending=False), "Crossings by route over the run (land "
-                              "crossings and flights to each destination; leavers and travellers)", "persons",
-                              country=country, colour=PALETTE[1])))
-    parts.append(figures(crossings_map(first.sim, country)))
+                              f"crossings and flights to each destination; leavers and travellers){whose}",
+                              "persons", country=country, colour=PALETTE[1])))
+    where = crossings_map(first.sim, country)
+    if whose:
+        where.update_layout(**layout(f"Where people crossed (land crossings, size: people over the run){whose}",
+                                     height=where.layout.height, hovermode="closest"))
+    parts.append(figures(where))
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
 
