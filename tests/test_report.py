@@ -347,3 +347,16 @@ def test_a_comparison_without_its_runs_shows_its_stored_table_in_words(folders, 
     wide = Comparison([], stored=pd.read_csv(folders / "cmp" / "comparison.csv")).wide()
     for label, row in wide.iterrows():
         assert shown[label] == list(row), label  # labels in words, cells "median [5%–95%]", as compare printed them
+
+
+def test_a_policy_field_that_names_a_parameter_shows_its_value():
+    from exitvoice.charts import policy_text, timeline_chart
+
+    sc = Scenario.from_toml(Path(__file__).parents[1] / "scenarios" / "closure-rumour.toml")
+    params, dump = sc.parameter_set(), sc.model_dump(mode="json")
+    texts = [policy_text(p, params) for p in dump["policy"] if p["type"] == "rumour"]
+    assert "credibility=events2022.closure_rumour_credibility (0.5), half_life_days=" \
+           "events2022.closure_rumour_half_life_days (4)" in texts[0]
+    assert "credibility=0.8" in texts[1]
+    hover = " ".join(t.hovertemplate for t in timeline_chart(dump, params).data)
+    assert "events2022.closure_rumour_credibility (0.5)" in hover

@@ -175,15 +175,18 @@ def bars(frame: pd.DataFrame, title: str, xtitle: str, *, top: int = 15, country
     return fig
 
 
-def timeline_chart(scenario: dict) -> go.Figure:
-    """The policy timeline: one bar per policy from its start to its end (or the end of the scenario)."""
+def timeline_chart(scenario: dict, params=None) -> go.Figure:
+    """The policy timeline: one bar per policy from its start to its end (or the end of the scenario).
+
+    `params`: the scenario's parameter values, to show the value of a field that names a parameter.
+    """
     meta, pols = scenario["scenario"], scenario.get("policy", [])
     fig = go.Figure()
     end_all = pd.Timestamp(meta["end"])
     for i, p in enumerate(pols):
         start = pd.Timestamp(p.get("start") or meta["start"])
         end = pd.Timestamp(p["end"]) if p.get("end") else end_all
-        text = policy_text(p)
+        text = policy_text(p, params)
         fig.add_trace(go.Scatter(x=[start, end], y=[i, i], mode="lines+markers", line=dict(width=14,
                       color=PALETTE[i % len(PALETTE)]), marker=dict(size=6), name=p["type"], showlegend=False,
                       hovertemplate=f"{policy_name(p['type'])}: {text}<br>%{{x|%d %b %Y}}<extra></extra>"))
@@ -201,12 +204,16 @@ def policy_name(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-def policy_text(p: dict) -> str:
+def policy_text(p: dict, params=None) -> str:
     """The fields of a policy that are set, other than its type and dates, in one line.
 
-    Nested tables show only their set fields: `who={sex=male, age_max=49}`, not every filter left out as None.
+    Nested tables show only their set fields: `who={sex=male, age_max=49}`, not every filter left out as None. A
+    field that names a declared parameter shows its value too, from `params` (the scenario's parameter values):
+    `credibility=events2022.closure_rumour_credibility (0.5)`.
     """
     def shown(v):
+        if isinstance(v, str) and params is not None and v in params:
+            return f"{v} ({params[v]:g})"
         if isinstance(v, dict):
             inner = {k: shown(x) for k, x in v.items()}
             inner = {k: x for k, x in inner.items() if x not in (None, [], {}, "")}

@@ -154,9 +154,10 @@ def scenario_section(case: Case, figures: Figures) -> str:
                      "(docs/model.md, Regional runs).</p>")
     dump = sc.model_dump(mode="json")
     if dump.get("policy"):
-        lines.append(figures(timeline_chart(dump)))
+        params = sc.parameter_set()  # a field that names a parameter shows its value
+        lines.append(figures(timeline_chart(dump, params)))
         pols = pd.DataFrame([{"policy": p["type"], "from": p.get("start") or "", "to": p.get("end") or "(end)",
-                              "settings": policy_text(p)} for p in dump["policy"]])
+                              "settings": policy_text(p, params)} for p in dump["policy"]])
         lines.append("<details><summary>Policies in full</summary>" + _table(pols) + "</details>")
     return "\n".join(lines)
 
