@@ -120,7 +120,9 @@ def test_plots_of_a_regional_sample_do_not_call_it_russia(res, tmp_path):
     from exitvoice.plots import ensemble_plots
     from exitvoice.scenario import Scenario
 
-    for fig in standard_plots(res).values():
+    figs = standard_plots(res)
+    assert figs["voice"].axes[1].get_title() == "Protesters per day, by region"  # four regions, not "the six"
+    for fig in figs.values():
         title = fig._suptitle.get_text()
         assert title.startswith("plots (seed 2) · regions: Republic of North Ossetia-Alania") and "Russia" not in title
         assert title.endswith("and 1 more · 2% sample, scaled up")

@@ -197,7 +197,8 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         axes[0].set_title("Protesters per day, in total", fontsize=10)  # the suptitle says what the run covers
         _axes(axes[0], "persons per day")
         _named(prot[top]).plot(ax=axes[1], lw=1.0, color=COLOURS)
-        axes[1].set_title("Protesters per day, the six regions with most", fontsize=10)
+        axes[1].set_title("Protesters per day, by region" if len(top) == prot.shape[1] - 1 else
+                          f"Protesters per day, the {len(top)} regions with most", fontsize=10)
         _axes(axes[1], "persons per day")
         axes[1].legend(fontsize=7)
         _wide(ts, "detained_cum")[origin].plot(ax=axes[2], color="tab:purple", label="detained (cumulative)")
