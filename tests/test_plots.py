@@ -148,3 +148,9 @@ def test_the_plots_of_a_sample_run_are_scaled_up_as_its_summary_is_printed(res):
     assert max(waits) == res.timeseries[res.timeseries.quantity == "queue_wait_hours"].value.max()  # hours as they are
     sectors = [t.get_text() for t in figs["economy"].axes[1].get_legend().get_texts()]
     assert sectors and not any("_" in s for s in sectors)  # `transport storage`, not `transport_storage`
+
+
+def test_a_region_whose_name_has_brackets_keeps_one_pair():
+    from exitvoice.labels import label
+
+    assert label("MOW") == "Moscow (city, MOW)" and label("KZ") == "Kazakhstan (KZ)"  # not "Moscow (city) (MOW)"

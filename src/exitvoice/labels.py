@@ -93,13 +93,17 @@ def names(country: str = "russia") -> dict[str, str]:
 
 
 def label(code: str, country: str = "russia") -> str:
-    """`Kazakhstan (KZ)` for a destination, `Verkhny Lars → Georgia` for a crossing, `Russia` for `RU`."""
+    """A code in words: `Kazakhstan (KZ)`, `Moscow (city, MOW)`, `Verkhny Lars → Georgia`, `Russia` for `RU`."""
     from .pack import load_pack
 
     name = names(country).get(code)
     if not name or name == code:
         return code.replace("_", " ") if code.islower() else code  # a sector or other key: `water_waste` → words
-    return name if ":" in code or code == load_pack(country).code else f"{name} ({code})"
+    if ":" in code or code == load_pack(country).code:
+        return name
+    if name.endswith(")"):  # `Moscow (city)`: one pair of brackets, `Moscow (city, MOW)`
+        return f"{name[:-1]}, {code})"
+    return f"{name} ({code})"
 
 
 def covered(regions: list[str] | None = None, scale: float = 1.0, country: str = "russia") -> str:
