@@ -48,6 +48,8 @@ def test_compare_writes_table_findings_and_plots(pair, tmp_path):
     assert "**open**" in findings and "**closed**" in findings and "fewer departures" in findings
     assert "lower in 3 of 3 paired members" in findings  # closing exit cuts departures in every paired member
     assert "quota" in r.stdout or "call-up" in r.stdout
+    note = (out / "comparison.md").read_text().strip().splitlines()[-1]
+    assert note.startswith("Each cell: median [5%–95%] over 3 members; for a 0.0")  # what the cells are
 
 
 def test_compare_reads_result_folders(pair, tmp_path):

@@ -90,6 +90,33 @@ def test_an_untouched_rumour_lever_keeps_the_scenarios_rumour(server):
     assert rumour.credibility == 0.8
 
 
+def test_the_rumour_lever_is_the_rumour_the_scenario_applies(tmp_path):
+    # closure-rumour.toml inherits the 2022 rumour (0.5, 25 Sep 2022) from russia-2022 and adds its own (0.8)
+    from exitvoice.dashboard import Dashboard, Levers, apply_levers, load_scenarios, shipped_scenarios
+
+    scenarios = load_scenarios(shipped_scenarios())
+    options = {s["name"]: s for s in Dashboard(tmp_path, scenarios).options()["scenarios"]}
+    assert options["closure-rumour"]["rumour_credibility"] == 0.8
+    assert options["closure-rumour"]["rumour_start"] == "2023-01-10"
+    assert options["russia-2022"]["rumour_credibility"] == 0.5  # its one rumour, a named parameter's value
+    base = scenarios["closure-rumour"]
+    lv = Levers(scenario="closure-rumour", callup_target=1_000_000, callup_start="2023-01-10", rumour_credibility=0.3)
+    old, new = sorted((p for p in apply_levers(base, lv, []).policy if p.type == "rumour"), key=lambda p: p.start)
+    assert new.credibility == 0.3  # the lever moves the scenario's own rumour
+    assert old.credibility == "events2022.closure_rumour_credibility"  # the 2022 rumour stays as it was
+
+
+def test_the_charts_of_the_regional_sample_say_what_it_covers(server):
+    url, _ = server
+    status, body = post(url + "/api/run", LEVERS)
+    assert status == 200, body
+    for key in ("output", "protest"):
+        (name,) = [t["name"] for t in body["figures"][key]["data"] if t.get("name") and "5–95%" not in t["name"]]
+        assert name.startswith("regions: Moscow (city), Saint Petersburg") and name.endswith("5% sample, scaled up")
+        assert all(len(line) <= 60 for line in name.split("<br>"))  # in lines, under the chart: the plot keeps
+        assert body["figures"][key]["layout"]["legend"]["y"] < 0  # its width and the legend is not cut off
+
+
 def test_binds_localhost_by_default(server):
     url, _ = server
     assert url.startswith("http://127.0.0.1:")
@@ -126,6 +153,12 @@ def test_save_writes_only_a_slug_under_the_results_folder(server):
     assert status == 200
     names = [t.get("name") for t in body["figures"]["quota"]["data"]]
     assert "mobilised · saved: saved-a" in names and any(n and n.startswith("observed 2022") for n in names)
+    observed = [t["name"] for t in body["figures"]["entries"]["data"] if t["name"].startswith("observed")]
+    assert observed == ["observed 2022 (whole country): Kazakhstan (KZ)"]  # the chart is of Kazakhstan only
+    status, body = post(url + "/api/run", {**LEVERS, "observations": True})
+    traces = {t["name"]: t for t in body["figures"]["entries"]["data"]}
+    for g in ("Kazakhstan (KZ)", "Georgia (GE)", "Finland (FI)"):  # each point in the colour of its line
+        assert traces[f"observed 2022 (whole country): {g}"]["marker"]["color"] == traces[g]["line"]["color"], g
 
 
 def test_a_port_in_use_is_a_clear_error(server, tmp_path):

@@ -78,6 +78,9 @@ def test_comparison_plots_have_units_and_titles_in_words(res, tmp_path):
     finally:
         plt.Figure.savefig = orig
     series, metrics = made
+    for fig in (series, metrics):  # both say what the runs cover
+        assert fig._suptitle.get_text().endswith("regions: Republic of North Ossetia-Alania, Astrakhan Oblast · "
+                                                 "2% sample, scaled up)")
     for ax in data_axes(series):
         assert ax.get_ylabel() and ax.yaxis.get_offset_text().get_text() == ""
     titles = [ax.get_title() for ax in data_axes(metrics)]
@@ -100,3 +103,54 @@ def test_scorecard_has_units_and_whole_days(res, tmp_path):
     for ax in data_axes(fig):
         assert ax.get_ylabel()
         assert not any(":" in t.get_text() for t in ax.get_xticklabels())  # no "12:00" on daily data
+
+
+def test_the_origin_series_says_what_the_run_covers():
+    from exitvoice.labels import covered
+
+    assert covered(None, 1.0) == "Russia"
+    assert covered(None, 0.01) == "1% sample of Russia, scaled up"
+    assert covered(["MOW", "SPE"], 1.0) == "regions: Moscow (city), Saint Petersburg"
+    assert covered(["MOW", "SPE", "SE", "AST"], 0.05) == ("regions: Moscow (city), Saint Petersburg, Republic of "
+                                                        "North Ossetia-Alania and 1 more · 5% sample, scaled up")
+
+
+def test_plots_of_a_regional_sample_do_not_call_it_russia(res, tmp_path):
+    from exitvoice.ensemble import run_ensemble
+    from exitvoice.plots import ensemble_plots
+    from exitvoice.scenario import Scenario
+
+    figs = standard_plots(res)
+    assert figs["voice"].axes[1].get_title() == "Protesters per day, by region"  # four regions, not "the six"
+    for fig in figs.values():
+        title = fig._suptitle.get_text()
+        assert title.startswith("plots (seed 2) · regions: Republic of North Ossetia-Alania") and "Russia" not in title
+        assert title.endswith("and 1 more · 2% sample, scaled up")
+    sc = Scenario.from_toml(write_scenario(tmp_path / "e.toml", "ens-covers", "2022-09-24"))
+    titles = [ax.get_title() for f in ensemble_plots(run_ensemble(sc, 2, seed=1), tmp_path / "p").values()
+              for ax in f.axes]
+    assert titles and not any(t.endswith("· Russia") for t in titles)
+    assert "leavers abroad · regions: Republic of North Ossetia-Alania, Astrakhan Oblast · 2% sample, scaled up" \
+        in titles
+
+
+def test_the_plots_of_a_sample_run_are_scaled_up_as_its_summary_is_printed(res):
+    import numpy as np
+
+    figs = standard_plots(res)
+    ax = figs["callup"].axes[0]
+    assert ax.get_ylabel() == "persons (cumulative)"  # not the sample's own counts
+    mobilised = max(np.nanmax(line.get_ydata()) for line in ax.get_lines() if line.get_label() == "mobilised")
+    assert mobilised == res.summary["totals"]["mobilised"] / 0.02
+    target = [line for line in ax.get_lines() if line.get_label().startswith("target")][0]
+    assert target.get_ydata()[0] == res.summary["totals"]["quota_target"]  # the regions' target, not × 0.02
+    waits = [np.nanmax(line.get_ydata()) for line in figs["queues"].axes[1].get_lines()]
+    assert max(waits) == res.timeseries[res.timeseries.quantity == "queue_wait_hours"].value.max()  # hours as they are
+    sectors = [t.get_text() for t in figs["economy"].axes[1].get_legend().get_texts()]
+    assert sectors and not any("_" in s for s in sectors)  # `transport storage`, not `transport_storage`
+
+
+def test_a_region_whose_name_has_brackets_keeps_one_pair():
+    from exitvoice.labels import label
+
+    assert label("MOW") == "Moscow (city, MOW)" and label("KZ") == "Kazakhstan (KZ)"  # not "Moscow (city) (MOW)"

@@ -65,6 +65,11 @@ def test_report_of_a_comparison_overlays_its_scenarios_and_keeps_its_findings(fo
     assert "Against <b>rep-a</b>" in text  # the stored findings.md
     for s in SECTIONS[:-2]:
         assert f"<h2>{s}</h2>" in text, s
+    titles = [json.loads(f'"{t}"').replace("<br>", " ") for t in re.findall(r'"text":"([^"]*)"', text)]
+    for title in ("Workers lost by sector on the last day (net of remote work)", "Where leavers went over the run",
+                  "Crossings by route over the run (land crossings and flights to each destination; leavers and "
+                  "travellers)", "Where people crossed (land crossings, size: people over the run)"):
+        assert f"{title} · rep-a" in titles, title  # whose, of the two
 
 
 def test_report_of_a_validation_folder_shows_the_scorecard_with_sources(folders, tmp_path):
@@ -84,7 +89,8 @@ def test_validating_a_regional_run_says_plainly_it_is_not_like_for_like(folders,
     assert "3 of the 83 regions" in err
     (warning,) = json.loads((tmp_path / "val" / "scorecard.json").read_text())["warnings"]
     assert "not like for like" in warning
-    assert "not like for like" in " ".join(r.stdout.split())  # and under the scores
+    assert " ".join((r.stdout + r.stderr).split()).count("not like for like") == 1  # said once, not twice
+    assert "validation against the calibration observations (a single run)" in " ".join(r.stdout.split())
     assert "<b>Warning:</b> the run covers only part of the country" in build([tmp_path / "val"])
     assert "not like for like" in build([folders / "run"])  # scored on the spot: the same warning
 
@@ -230,7 +236,8 @@ def test_the_demo_ends_with_what_it_found_read_from_the_results(folders, tmp_pat
     scores = json.loads((run_folder / "validation" / "scorecard.json").read_text())
     assert lines[1].startswith("Against the 2022 observations") and f"{scores['median_abs_log_ratio']:.2f}" in lines[1]
     assert "not like for like" in lines[1]  # a regional run: the warning travels with the scores
-    assert lines[2].startswith("The comparison (2 scenarios") and "rep-a" in lines[2] and "rep-b" in lines[2]
+    assert lines[2].startswith("The comparison (2 scenarios, 2 members each)") and "rep-a" in lines[2] \
+        and "rep-b" in lines[2]
     recipe = Path(__file__).parents[1].joinpath("Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
     assert recipe.rstrip().splitlines()[-1].strip().endswith(
         "-m exitvoice.verdict results/russia-2022 results/wave2")  # the demo's last words
@@ -244,3 +251,112 @@ def test_the_report_says_what_an_ensembles_band_includes(tmp_path):
     run_ensemble(sc, 2, seed=1).write(tmp_path / "seed", plots=False)
     html = (write_report([tmp_path / "seed"], tmp_path / "s.html")).read_text()
     assert "They include: seed noise only (the randomness of the simulation, not the uncertainty" in html
+
+
+def _cli_rows(stdout: str) -> dict[str, list[str]]:
+    """The rows of the table `exitvoice compare` printed: label → cells."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if line.startswith("│") and len(cells) > 2 and cells[0]:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_report_of_a_comparison_shows_the_numbers_compare_printed(tmp_path):
+    # A 2% sample: the runs the comparison writes hold whole people of the sample, so protest and detentions
+    # recomputed from them (0.4 protesters a day rounds to 0, then ×50) differ from the members' exact values
+    a = write_scenario(tmp_path / "a.toml", "same-a", "2022-10-20", regions=("SE", "AST", "MOW"))
+    b = write_scenario(tmp_path / "b.toml", "same-b", "2022-10-20", regions=("SE", "AST", "MOW"), mobilisation=False)
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "compare", a, b, "--ensemble", "2", "--out",
+                        tmp_path / "cmp", "--no-plots"], capture_output=True, text=True,
+                       env={**__import__("os").environ, "COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    printed = _cli_rows(r.stdout)
+    text = build([tmp_path / "cmp"])
+    head = text.split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
+    shown = {html_row[0]: html_row[1:] for html_row in (
+        [re.sub("<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", head)) if html_row}
+    for label in ("protesters on the peak day", "protest participations (person-days)", "detained at protests",
+                  "workers lost at the end", "left (departures of leavers)", "quota fill (headline call-up)"):
+        assert shown[label] == printed[label], label
+    cards = dict(re.findall(r'<div class="card"><span>([^<]*)</span><b>([^<]*)</b>', head))
+    assert cards["same-a: protesters on the peak day"] == printed["protesters on the peak day"][0].split(" [")[0]
+
+
+def test_charts_of_a_regional_sample_name_what_it_covers_not_russia(folders):
+    text = build([folders / "run"])
+    assert '"name":"Russia"' not in text  # the run covers three regions, not the country
+    names = [json.loads(f'"{n}"').replace("<br>", " ") for n in re.findall(r'"name":"(regions: [^"]*)"', text)]
+    covers = "regions: Republic of North Ossetia-Alania, Astrakhan Oblast, Moscow (city) · 2% sample, scaled up"
+    assert names.count(covers) >= 5  # departures, output loss, protest, detentions, opponents abroad
+
+
+def test_the_scorecard_names_every_geography(folders):
+    from exitvoice.labels import label
+
+    assert label("crossing:fi_southeast_imatra_nuijamaa_vaalimaa") == \
+        "Torfyanovka + Brusnichnoye + Svetogorsk → Finland"  # a group the Finnish Border Guard reports together
+    text = build([folders / "run"]).split("<h2>Validation scorecard</h2>", 1)[1].split("<h2>Parameters</h2>")[0]
+    assert "crossing:" not in text and "Kazakhstan (KZ)" in text
+
+
+def test_the_report_of_an_ensemble_shows_the_numbers_run_printed(folders):
+    from rich.console import Console
+
+    from exitvoice.cli import _ensemble_table
+
+    console = Console(width=160, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(_ensemble_table(json.loads((folders / "ens" / "summary.json").read_text())))
+    printed = _cli_rows(console.export_text())
+    head = build([folders / "ens"]).split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
+    shown = dict(re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", head))
+    for label in ("left (departures of leavers)", "abroad at the end", "mobilised (all call-ups)",
+                  "workers lost at the end", "protesters on the peak day", "detained at protests"):
+        low, median, high = printed[label]
+        assert shown[label] in (median, f"{median} [{low}–{high}]"), label  # the summary's figures, not recomputed
+
+
+def test_the_share_of_members_that_fill_the_quota_is_a_share():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from exitvoice.compare import Comparison, metric_band
+
+    metrics = pd.DataFrame({"share_filled": [1.0, 1.0, 0.0], "left": [10.0, 20.0, 30.0]})
+    assert metric_band(metrics, "share_filled") == pytest.approx((2 / 3,) * 3)  # not a median of 1, "band" 0.1–1
+    case = SimpleNamespace(name="x", metrics=metrics, sim=SimpleNamespace(members=3))
+    assert Comparison([case]).wide().loc["share of members that fill the quota", "x"] == "0.67"
+
+
+def test_a_comparison_without_its_runs_shows_its_stored_table_in_words(folders, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from exitvoice.compare import Comparison
+
+    shutil.copytree(folders / "cmp", tmp_path / "cmp", ignore=shutil.ignore_patterns("runs"))
+    text = build([tmp_path / "cmp"])
+    assert "Comparison: rep-a, rep-b" in text  # the scenarios' names, not the folder's
+    head = text.split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", head)]
+    shown = {r[0]: r[1:] for r in rows if r}
+    wide = Comparison([], stored=pd.read_csv(folders / "cmp" / "comparison.csv")).wide()
+    for label, row in wide.iterrows():
+        assert shown[label] == list(row), label  # labels in words, cells "median [5%–95%]", as compare printed them
+
+
+def test_a_policy_field_that_names_a_parameter_shows_its_value():
+    from exitvoice.charts import policy_text, timeline_chart
+
+    sc = Scenario.from_toml(Path(__file__).parents[1] / "scenarios" / "closure-rumour.toml")
+    params, dump = sc.parameter_set(), sc.model_dump(mode="json")
+    texts = [policy_text(p, params) for p in dump["policy"] if p["type"] == "rumour"]
+    assert "credibility=events2022.closure_rumour_credibility (0.5), half_life_days=" \
+           "events2022.closure_rumour_half_life_days (4)" in texts[0]
+    assert "credibility=0.8" in texts[1]
+    hover = " ".join(t.hovertemplate for t in timeline_chart(dump, params).data)
+    assert "events2022.closure_rumour_credibility (0.5)" in hover

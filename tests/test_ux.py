@@ -122,6 +122,9 @@ def test_version_and_flags():
     line = next(x for x in r.stdout.splitlines() if "--force" in x)
     assert "<bool>" not in line
     assert "NAME=VALUE" in r.stdout
+    for command in (("run",), ("compare",), ("validate",), ()):  # no flag shows a value (--plots, --help, …)
+        r = exitvoice(*command, "--help")
+        assert r.returncode == 0 and "--help" in r.stdout and "<bool>" not in r.stdout, command
 
 
 def test_set_population_scale(tmp_path):
@@ -180,6 +183,23 @@ def test_run_summary_says_what_the_run_covers_and_prints_the_reports_numbers(tmp
                       ("mobilised (all call-ups)", "mobilised"), ("protesters on the peak day",
                                                                   "protesters on the peak day")):
         assert _row(r.stdout, row).split(" (")[0] == cards[card], row  # one rounding, one scale: the same figure
+    table = dict(re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", report))
+    for row in ("detained at protests", "workers lost at the end", "foreign passports issued"):
+        assert _row(r.stdout, row) == table[row], row  # the metric table too (detentions: the total, rounded once)
+    from exitvoice.compare import case_metrics, read_case
+
+    case = read_case(tmp_path / "run")  # days rounded to whole people one by one do not add up to the total
+    assert case_metrics(case)["detained"].iloc[0] == case.sim.series[("detained_cum", "RU")][0, -1]
+    assert "The scenario from 2022-09-14 to 2022-10-05 (russia), a single run; figures without a band" in report
+    assert "A sample run (0.02 of the people): the figures below are scaled up by 1/0.02 to the whole population " \
+           "of the regions simulated" in report
+
+
+def test_people_in_words_keep_small_numbers_whole():
+    from exitvoice.compare import people_words
+
+    assert people_words(1_600) == "1,600" and people_words(9_999) == "9,999"  # not "2 thousand"
+    assert people_words(45_200) == "45 thousand" and people_words(1_984_000) == "1.98 million"
 
 
 def test_a_whole_country_run_says_so():
@@ -217,3 +237,43 @@ def test_one_rounding_rule_for_the_terminal_the_report_and_the_dashboard():
     assert compare_module.fmt_metric is fmt_metric and report.fmt_metric is fmt_metric  # the dashboard: compare's
     assert fmt_metric("left", 1_134_540.4) == "1,134,540" and fmt_metric("quota_fill", 1.104) == "1.10"
     assert fmt_metric("output_loss_rub_cumulative", 81.5e9) == "82" and fmt_metric("days_to_fill", float("nan")) == "—"
+
+
+def test_compare_findings_say_the_runs_are_a_sample_scaled_up(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "sample-a", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "sample-b", "2022-09-24", mobilisation=False)
+    text = " ".join(compare([a, b], progress=None).findings().split())
+    assert "for a 0.02 sample of 2 of the 83 regions (SE, AST" in text
+    assert "Each run is a 0.02 sample: counts are scaled up by 1/0.02 to the whole population of the regions " \
+           "simulated" in text
+    whole = Scenario.from_dict({"scenario": {"name": "whole", "start": "2022-09-14", "end": "2022-09-16"}},
+                               source="t")
+    from exitvoice.compare import Case, coverage_words
+
+    assert coverage_words([Case("whole", whole, None, "t")]) == "the whole country"
+
+
+def test_compare_table_title_is_one_line_at_80_columns(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "wave2-1m-social-contract", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "voice-closed-borders", "2022-09-24", mobilisation=False)
+    r = exitvoice("compare", a, b, "--ensemble", "2", "--out", tmp_path / "cmp", "--no-plots",
+                  env={"COLUMNS": "80"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].strip() == "2 scenarios · median [5%–95%] of 2 members"  # the whole title, on one line
+    assert lines[1].startswith("┏")
+    table = lines[:next(i for i, line in enumerate(lines) if line.startswith("└")) + 2]
+    assert max(len(line) for line in table) <= 80
+    assert table[-1].strip() == "Bands include: seed noise only."  # under the table, not in the title
+
+
+def test_compare_takes_set_for_every_scenario_file(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "set-a", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "set-b", "2022-09-24", mobilisation=False)
+    r = exitvoice("compare", a, b, "--set", "population.scale=0.03", "--out", tmp_path / "cmp", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert "Each run is a 0.03 sample" in " ".join((tmp_path / "cmp" / "findings.md").read_text().split())
+    r = exitvoice("compare", tmp_path / "cmp" / "runs" / "set-a", b, "--set", "population.scale=0.03", "--out",
+                  tmp_path / "cmp2")
+    assert r.returncode == 2 and "--set changes scenario files, not result folders" in " ".join(r.stderr.split())
+    assert not (tmp_path / "cmp2").exists()

@@ -22,10 +22,23 @@ PALETTE = qualitative.Dark24  # 24 distinct colours: no two destinations share o
 LAYOUT = dict(template="plotly_white", height=380, margin=dict(l=70, r=20, t=60, b=50),
               legend=dict(orientation="v", x=1.02, y=1, xanchor="left"), hovermode="x unified",
               font=dict(size=12))
+LEGEND_CHARS = 32
+"""Longest legend entry beside a chart; a longer one (what a run covers: `regions: Moscow (city), …`) goes below it."""
+BELOW = dict(orientation="h", x=0, xanchor="left", y=-0.28, yanchor="top")
+"""A legend under the chart's date axis."""
 MODEBAR_PX = 42
 """Height of the strip at the top of a chart where plotly's toolbar (the modebar) appears: titles start below it."""
 TITLE_CHARS = 64
 """Characters of a title line: longer titles wrap, so that no title runs under the legend or off the chart."""
+
+
+LEGEND_WRAP = 60
+"""Characters of a line of a legend entry under a chart."""
+
+
+def wrapped(text: str, width: int) -> str:
+    """Text in lines of at most `width` characters, for plotly (`<br>` between lines)."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
 
 
 def layout(title: str, **overrides) -> dict:
@@ -80,8 +93,13 @@ def add_band(fig: go.Figure, x, lo, mid, hi, name: str, colour: str, *, show_ban
 
 
 def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies: list[str] | None, title: str,
-                 ytitle: str, *, top: int | None = None, country: str = "russia") -> go.Figure:
-    """One quantity over time: a line per geography (one case) or per case (several cases, one geography)."""
+                 ytitle: str, *, top: int | None = None, country: str = "russia", origin: str | None = None
+                 ) -> go.Figure:
+    """One quantity over time: a line per geography (one case) or per case (several cases, one geography).
+
+    `origin` names the origin totals' line: what the run covers (`labels.covered`: `1% sample of Russia, scaled
+    up`, `regions: Moscow (city), …`); by default the country's name.
+    """
     fig = go.Figure()
     if len(cases) == 1:
         name, sim = cases[0]
@@ -91,8 +109,8 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
         for i, g in enumerate(geos):
             b = band(sim, quantity, g)
             if b is not None:
-                add_band(fig, sim.dates, *b, label(g, country), PALETTE[i % len(PALETTE)],
-                         show_band=sim.members > 1)
+                name = (wrapped(origin, LEGEND_WRAP) if origin and g == sim.origin else label(g, country))
+                add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
     else:
         g = (geographies or [None])[0]  # None: each case's origin total
         for i, (name, sim) in enumerate(cases):
@@ -100,6 +118,8 @@ def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies:
             if b is not None:
                 add_band(fig, sim.dates, *b, name, PALETTE[i % len(PALETTE)], show_band=sim.members > 1)
     fig.update_layout(yaxis_title=ytitle, xaxis_title="date", **layout(title))
+    if max((len((t.name or "").split("<br>")[0]) for t in fig.data), default=0) > LEGEND_CHARS:
+        fig.update_layout(legend=BELOW, margin=dict(b=110))  # a long name: under the chart, which keeps its width
     _full_range(fig, [sim for _, sim in cases])
     ymax = max((float(np.nanmax(t.y)) for t in fig.data if t.y is not None and len(t.y)), default=0.0)
     fig.update_yaxes(rangemode="tozero", tickformat="~s" if ymax >= 1e4 else None)  # 1.2M, never "500m" hours
@@ -155,15 +175,18 @@ def bars(frame: pd.DataFrame, title: str, xtitle: str, *, top: int = 15, country
     return fig
 
 
-def timeline_chart(scenario: dict) -> go.Figure:
-    """The policy timeline: one bar per policy from its start to its end (or the end of the scenario)."""
+def timeline_chart(scenario: dict, params=None) -> go.Figure:
+    """The policy timeline: one bar per policy from its start to its end (or the end of the scenario).
+
+    `params`: the scenario's parameter values, to show the value of a field that names a parameter.
+    """
     meta, pols = scenario["scenario"], scenario.get("policy", [])
     fig = go.Figure()
     end_all = pd.Timestamp(meta["end"])
     for i, p in enumerate(pols):
         start = pd.Timestamp(p.get("start") or meta["start"])
         end = pd.Timestamp(p["end"]) if p.get("end") else end_all
-        text = policy_text(p)
+        text = policy_text(p, params)
         fig.add_trace(go.Scatter(x=[start, end], y=[i, i], mode="lines+markers", line=dict(width=14,
                       color=PALETTE[i % len(PALETTE)]), marker=dict(size=6), name=p["type"], showlegend=False,
                       hovertemplate=f"{policy_name(p['type'])}: {text}<br>%{{x|%d %b %Y}}<extra></extra>"))
@@ -181,12 +204,16 @@ def policy_name(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-def policy_text(p: dict) -> str:
+def policy_text(p: dict, params=None) -> str:
     """The fields of a policy that are set, other than its type and dates, in one line.
 
-    Nested tables show only their set fields: `who={sex=male, age_max=49}`, not every filter left out as None.
+    Nested tables show only their set fields: `who={sex=male, age_max=49}`, not every filter left out as None. A
+    field that names a declared parameter shows its value too, from `params` (the scenario's parameter values):
+    `credibility=events2022.closure_rumour_credibility (0.5)`.
     """
     def shown(v):
+        if isinstance(v, str) and params is not None and v in params:
+            return f"{v} ({params[v]:g})"
         if isinstance(v, dict):
             inner = {k: shown(x) for k, x in v.items()}
             inner = {k: x for k, x in inner.items() if x not in (None, [], {}, "")}

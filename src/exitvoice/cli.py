@@ -15,9 +15,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperOption
 
 from .errors import ExitvoiceError
 from .limits import MAX_ENSEMBLE_MEMBERS, MAX_SEED
+
+
+def _flag_type(display):
+    """The help of an option without `<bool>` beside a flag (`--plots`, `--help`): a flag takes no value."""
+    def shown(self, ctx):
+        return None if getattr(self, "is_flag", False) and not getattr(self, "count", False) else display(self, ctx)
+    return shown
+
+
+TyperOption.display_type_rich = _flag_type(TyperOption.display_type_rich)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
@@ -89,7 +100,7 @@ def _covers(summary: dict) -> str:
     cov = summary.get("coverage") or {}
     what = cov.get("description") or (f"a {scale:.4g} sample of the whole country" if scale < 1 else
                                       "the whole country")
-    where = "of the regions simulated" if cov.get("regions") else "of the whole country"
+    where = "of the regions simulated" if cov.get("regions") else "of the country"
     text = f"covers {what}: {summary.get('population', 0):,} people simulated."
     if scale < 1:
         text += (f" Counts are scaled up by 1/{scale:.4g} to the whole population {where} (summary.json keeps the "
@@ -282,7 +293,9 @@ def run(
 
 def _ensemble_table(summary: dict) -> Table:
     from .labels import metric_label
+    from .units import tidy_summary
 
+    summary = tidy_summary(summary)  # whole people, as written to summary.json and read by the report
     scale = summary.get("population_scale", 1.0)
     t = Table(title=f"{summary['scenario']} · ensemble of {summary['ensemble']} · seed {summary['seed']}",
               caption=escape(f"{_covers(summary)} The band includes: {summary.get('band', 'seed noise only')}."),
@@ -312,6 +325,9 @@ def compare(
     seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
+    set_: Annotated[list[str] | None, _set_option("override in every scenario file compared, as for `run` (e.g. "
+                                                  "population.scale=0.01 for a quick look)")] = None,
+    allow_outside_range: Annotated[bool, OutsideRange] = False,
     out: Annotated[Path | None, _out_option("output folder (default results/compare)")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     no_plots: Annotated[bool, typer.Option("--no-plots", metavar="", help="skip the PNG plots")] = False,
@@ -319,6 +335,12 @@ def compare(
     """Compare scenarios side by side: table with 90% bands, comparison.csv/.json, findings.md, overlaid plots."""
     from .compare import compare as compare_api
 
+    folders = [p for p in inputs if p.is_dir()]
+    if set_ and folders:
+        raise ExitvoiceError("--set changes scenario files, not result folders", field="--set",
+                             given=str(folders[0]), allowed="scenario TOML files only (or run the folder's "
+                                                            "scenario again with --set)")
+    scenarios = [p if p.is_dir() else _scenario(p, set_, allow_outside_range) for p in inputs]
     target = _free(out or Path("results") / "compare", force)
     if scheduler:
         from .ensemble import check_scheduler
@@ -334,34 +356,49 @@ def compare(
         tick(sum(done.values()), total)
 
     with bar:
-        cmp = compare_api(inputs, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
+        cmp = compare_api(scenarios, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
                           posterior=posterior, progress=progress, checkpoint=_checkpoint(target),
                           notify=lambda name, *event: _checkpoint_notice("members", name)(*event),
                           draw_priors=_groups(draw_priors))
     cmp.write(target, force=force, plots=not no_plots)
     shutil.rmtree(_checkpoint(target), ignore_errors=True)
-    title = f"{len(cmp.cases)} scenarios · median [5%–95%] over {ensemble if n_runs else 'stored'} member(s)"
-    bands = sorted({c.ensemble.band for c in cmp.cases if getattr(c, "ensemble", None) is not None})
-    if bands:
-        title += f" · bands include: {'; '.join(bands)}"
-    console.print(_comparison_table(cmp.wide(), title, console.width))
+    title, caption = _comparison_title(cmp)
+    console.print(_comparison_table(cmp.wide(), title, console.width, caption))
     console.print(escape(cmp.findings()))
     console.print(f"comparison written to [bold]{escape(str(target))}[/]")
 
 
-def _comparison_table(wide, title: str, width: int) -> Table:
-    """Metric × scenario when it fits the terminal; else one block per metric, a scenario a row (fits 80 columns)."""
+def _comparison_title(cmp) -> tuple[str, str]:
+    """The compare table's title (short: one line at 80 columns) and its caption (what the bands include)."""
+    from .folders import band_includes
+
+    members = sorted({c.sim.members for c in cmp.cases})
+    n = "/".join(map(str, members))
+    title = (f"{len(cmp.cases)} scenarios · median [5%–95%] of {n} members" if max(members) > 1 else
+             f"{len(cmp.cases)} scenarios · single runs, no band")
+    bands = sorted({b for c in cmp.cases if (b := band_includes(c))})
+    caption = f"Bands include: {'; '.join(bands)}." if bands and max(members) > 1 else ""
+    return title, caption
+
+
+def _comparison_table(wide, title: str, width: int, caption: str = "") -> Table:
+    """Metric × scenario when it fits the terminal; else one block per metric, a scenario a row (fits 80 columns).
+
+    The title stays on one line: the table is at least as wide as its title (up to the terminal's width).
+    """
     cells = [[str(i), *map(str, r)] for i, r in zip(wide.index, wide.to_numpy(), strict=True)]
     widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(["", *wide.columns])]
+    kw = dict(title=escape(title), caption=escape(caption) or None, caption_justify="left",
+              min_width=min(width, len(title) + 4))
     if sum(widths) + 3 * len(widths) + 1 <= width:
-        t = Table(title=title)
+        t = Table(**kw)
         t.add_column("")
         for c in wide.columns:
             t.add_column(str(c), justify="right")
         for r in cells:
             t.add_row(*r)
         return t
-    t = Table(title=title, show_lines=False)
+    t = Table(show_lines=False, **kw)
     t.add_column("metric · scenario", no_wrap=False)
     t.add_column("median", justify="right", no_wrap=True)
     t.add_column("5%–95%", justify="right", no_wrap=True)
@@ -412,16 +449,14 @@ def validate(
             sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
     from .regional import national_comparison_warning
 
-    warning = national_comparison_warning(sc) if sc is not None else None
-    if warning:  # the pack's observations, and any file of them, are national figures
-        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
+    warning = national_comparison_warning(sc) if sc is not None else None  # the observations are national figures
     card = score(obs, sim, warnings=[warning] if warning else None)
     card.write(dest, force=force)
     m = card.metrics
     from .validate import SCORE_MEANINGS
 
     t = Table(title=f"validation against {escape(str(observations or 'the calibration observations'))} "
-                    f"({sim.members} member(s))")
+                    f"({f'an ensemble of {sim.members} members' if sim.members > 1 else 'a single run'})")
     t.add_column("score")
     t.add_column("value", justify="right")
     t.add_column("meaning")
@@ -442,8 +477,8 @@ def validate(
         console.print(c)
     for reason, n in m["skipped"].items():
         console.print(f"  skipped {n}: {escape(str(reason))}")
-    for warning in m.get("warnings", []):
-        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
+    for warning in m.get("warnings", []):  # once, under the scores it qualifies
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
 
 

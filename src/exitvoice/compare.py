@@ -104,6 +104,9 @@ def case_metrics(case: Case) -> pd.DataFrame:
         v = get(q)
         if v is not None and v.any():
             out[key] = v[:, -1] if how == "last" else v.sum(axis=1)
+    detained = get("detained_cum")
+    if "detained" in out and detained is not None:  # a run's folder: the total rounded once, as its summary is
+        out["detained"] = detained[:, -1]  # (not the sum of days each rounded to whole people)
     protesters = get("protesters")
     if protesters is not None:
         out["protesters_peak"] = protesters.max(axis=1)
@@ -118,6 +121,19 @@ def band(values: np.ndarray) -> tuple[float, float, float]:
         return (np.nan, np.nan, np.nan)
     q = np.quantile(v, [0.05, 0.5, 0.95])
     return float(q[0]), float(q[1]), float(q[2])
+
+
+def metric_band(metrics: pd.DataFrame, m: str) -> tuple[float, float, float]:
+    """A metric over the members: its 5%, median and 95% (`band`); `share_filled` is one number, the share itself.
+
+    Each member fills the quota (1) or not (0): the share of members that do is their mean (2 of 3: 0.67), not a
+    median with a band (a median of 1 and a "band" of 0.10–1.00).
+    """
+    values = metrics[m].to_numpy(dtype=float)
+    if m == "share_filled":
+        share = float(np.mean(values)) if values.size else np.nan
+        return share, share, share
+    return band(values)
 
 
 def check_aligned(cases: list[Case]) -> None:
@@ -144,26 +160,43 @@ class Comparison:
     """Cases side by side."""
 
     cases: list[Case]
+    stored: pd.DataFrame | None = None
+    """The table a comparison folder holds (`comparison.csv`), read back: then `table` is that table, not one
+    recomputed from the runs it wrote (whose series hold whole people of the sample, not the members' exact
+    values), so the report shows the numbers `exitvoice compare` printed."""
 
     def table(self) -> pd.DataFrame:
-        """Long table: scenario, metric, q05, q50, q95, members."""
+        """Long table: scenario, metric, q05, q50, q95, members (people whole, other metrics to 4 digits).
+
+        The one source of the printed table, of comparison.csv/.json and of the report.
+        """
+        if self.stored is not None:
+            return self.stored.copy()
         rows = []
         for c in self.cases:
             for m in METRICS:
                 if m in c.metrics:
-                    lo, mid, hi = band(c.metrics[m].to_numpy())
+                    lo, mid, hi = (_rounded(m, x) for x in metric_band(c.metrics, m))
                     rows.append({"scenario": c.name, "metric": m, "q05": lo, "q50": mid, "q95": hi,
                                  "members": c.sim.members})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["scenario", "metric", "q05", "q50", "q95", "members"])
 
     def wide(self) -> pd.DataFrame:
         """Metric × scenario, each cell 'median [5%–95%]'."""
         t = self.table()
         t["cell"] = [_fmt_band(r.metric, r.q05, r.q50, r.q95) for r in t.itertuples()]
         w = t.pivot(index="metric", columns="scenario", values="cell")
-        w = w.reindex([m for m in METRICS if m in w.index])[[c.name for c in self.cases]]
+        names = [c.name for c in self.cases] or list(dict.fromkeys(t.scenario))
+        w = w.reindex([m for m in METRICS if m in w.index])[names]
         w.index = [METRICS[m] for m in w.index]
         return w.fillna("—")
+
+    def table_note(self) -> str:
+        """What the table's cells are, in one sentence (under comparison.md)."""
+        members = sorted({c.sim.members for c in self.cases})
+        cells = (f"Each cell: median [5%–95%] over {'/'.join(map(str, members))} members"
+                 if max(members) > 1 else "Each cell: a single run's figure")
+        return f"{cells}; for {coverage_words(self.cases)}."
 
     def findings(self) -> str:
         """The answer in plain words, with the numbers."""
@@ -172,8 +205,6 @@ class Comparison:
     def write(self, out: str | Path, *, force: bool = False, plots: bool = True) -> Path:
         """comparison.csv/.json, findings.md, comparison.md and plots, atomically (people as whole numbers)."""
         t = self.table()
-        for c in ("q05", "q50", "q95"):
-            t[c] = [_rounded(m, x) for m, x in zip(t.metric, t[c], strict=True)]
         with atomic_folder(out, force=force) as tmp:
             t.to_csv(tmp / "comparison.csv", index=False)
             payload = {
@@ -184,7 +215,7 @@ class Comparison:
                               for c in self.cases],
             }
             (tmp / "comparison.json").write_text(json_text(payload))
-            (tmp / "comparison.md").write_text(markdown_table(self.wide()))
+            (tmp / "comparison.md").write_text(markdown_table(self.wide()) + "\n" + self.table_note() + "\n")
             (tmp / "findings.md").write_text(self.findings())
             for c in self.cases:
                 if c.ensemble is not None:
@@ -223,24 +254,25 @@ def _num(x: float) -> float | None:
 def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
     if not np.isfinite(mid):
         return "—"
-    if lo == hi:
+    low, high = fmt_metric(metric, lo), fmt_metric(metric, hi)
+    if low == high:  # a band that does not show at this precision: "6", not "6 [6–6]"
         return fmt_metric(metric, mid)
-    return f"{fmt_metric(metric, mid)} [{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)}]"
+    return f"{fmt_metric(metric, mid)} [{low}–{high}]"
 
 
 def people_words(n: float) -> str:
-    """A number of people in words: 1.98 million, 450 thousand, 950."""
+    """A number of people in words: 1.98 million, 450 thousand, 1,600."""
     if not np.isfinite(n):
         return "—"
     if abs(n) >= 1e6:
         return f"{n / 1e6:.2f} million"
-    if abs(n) >= 1e3:
+    if abs(n) >= 1e4:
         return f"{n / 1e3:,.0f} thousand"
-    return f"{n:,.0f}"
+    return f"{n:,.0f}"  # below 10,000 as the number: 1,600, not "2 thousand"
 
 
 def _q(c: Case, m: str) -> tuple[float, float, float]:
-    return band(c.metrics[m].to_numpy()) if m in c.metrics else (np.nan, np.nan, np.nan)
+    return metric_band(c.metrics, m) if m in c.metrics else (np.nan, np.nan, np.nan)
 
 
 def _target_words(sc: Scenario, head) -> str:
@@ -249,6 +281,32 @@ def _target_words(sc: Scenario, head) -> str:
     if target == head.target:
         return f"{head.target:,}"
     return f"{target:,.0f} (the simulated regions' share of {head.target:,} for the country)"
+
+
+def coverage_words(cases: list[Case]) -> str:
+    """What the runs cover and, for a sample, that their counts are scaled up (as `exitvoice run` says it).
+
+    `the whole country`; `a 0.01 sample of the whole country. Each run is a 0.01 sample: counts are scaled up by
+    1/0.01 to …`; per scenario when the runs cover different populations.
+    """
+    covers = {c.name: regional.coverage(c.scenario) for c in cases}
+    text = (next(iter(covers.values())) if len(set(covers.values())) == 1 else
+            "; ".join(f"{name}: {what}" for name, what in covers.items()))
+    samples = {c.name: c.scenario.population.scale for c in cases if c.scenario.population.scale < 1}
+    if not samples:
+        return text
+    where = ("the regions simulated" if all(regional.is_regional(c.scenario) for c in cases) else
+             "the country" if not any(regional.is_regional(c.scenario) for c in cases) else
+             "the country or the regions simulated")
+    scales = set(samples.values())
+    if len(scales) == 1 and len(samples) == len(cases):
+        s = f"{scales.pop():.4g}"
+        head = f"{'Each run' if len(cases) > 1 else 'The run'} is a {s} sample: counts are scaled up by 1/{s}"
+    else:
+        head = ("Some runs are samples (" + ", ".join(f"{n}: {v:.4g}" for n, v in samples.items())
+                + "): their counts are scaled up by 1/scale")
+    return (f"{text}. {head} to the whole population of {where}, and sampling adds noise to small numbers "
+            "(protest and detentions most)")
 
 
 def findings_text(cmp: Comparison) -> str:
@@ -261,12 +319,11 @@ def findings_text(cmp: Comparison) -> str:
         "# Findings",
         "",
         f"{'Scenarios compared' if len(cases) > 1 else 'The scenario'} from {sc0.start} to {sc0.end} "
-        f"({sc0.country}), {'/'.join(str(m) for m in sorted(members))} member(s) each; "
-        + ("figures are medians with 90% bands (5%–95% of the members)" if max(members) > 1 else
-           "figures of a single run (no band)")
-        + (", for the whole country" if not ref.scenario.population.regions else
-           f", for the regions simulated ({', '.join(ref.scenario.population.regions)})")
-        + ". Generated by exitvoice.",
+        f"({sc0.country}), "
+        + (f"{'/'.join(str(m) for m in sorted(members))} members{' each' if len(cases) > 1 else ''}; figures are "
+           "medians with 90% bands (5%–95% of the members)" if max(members) > 1 else
+           f"{'a single run each' if len(cases) > 1 else 'a single run'}; figures without a band")
+        + f", for {coverage_words(cases)}. Generated by exitvoice.",
         "",
     ]
     for c in cases:

@@ -66,6 +66,22 @@ def _mobilisation(data: dict) -> dict | None:
     return max(mobs, key=lambda p: p["start"]) if mobs else None
 
 
+def effective_rumour(policies: list):
+    """The closure rumour the rumour lever shows and moves: the one that starts last (None without one).
+
+    Of rumours that start together, the last listed: a scenario that extends another lists its own after those it
+    inherits.
+    `closure-rumour.toml` inherits the 2022 rumour (credibility 0.5, 25 Sep 2022) and adds its own (0.8, from the
+    second call-up's first day): the lever is the second. Works on policies and on their dumps alike.
+    """
+    def get(p, k):
+        return p[k] if isinstance(p, dict) else getattr(p, k)
+
+    rumours = [(str(get(p, "start")), i, p) for i, p in enumerate(policies)
+               if get(p, "type") == "rumour" and get(p, "kind") == "closure"]
+    return max(rumours, key=lambda r: r[:2])[2] if rumours else None
+
+
 def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
     """The base scenario with the levers applied (validated again as a scenario)."""
     data = base.model_dump(mode="json")
@@ -100,10 +116,10 @@ def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
         data["policy"].append({"type": "social_contract", "label": "social contract (dashboard)", "start": start,
                                "offer_rate": lv.social_contract_offer})
     if lv.rumour_credibility is not None:
-        rumours = [p for p in data["policy"] if p["type"] == "rumour"]
-        for p in rumours:
-            p["credibility"] = lv.rumour_credibility
-        if not rumours and lv.rumour_credibility > 0:
+        rumour = effective_rumour(data["policy"])  # earlier rumours stay as the scenario has them
+        if rumour is not None:
+            rumour["credibility"] = lv.rumour_credibility
+        elif lv.rumour_credibility > 0:
             data["policy"].append({"type": "rumour", "label": "closure rumour (dashboard)", "start": start,
                                    "kind": "closure", "credibility": lv.rumour_credibility, "half_life_days": 4})
     if lv.scope == "sample":
@@ -148,12 +164,13 @@ class Dashboard:
             data = sc.model_dump(mode="json")
             head = _mobilisation(data)
             params = sc.parameter_set()  # a credibility may name a declared parameter: the page gets its value
-            rumours = [p.number("credibility", params) for p in sc.policy if p.type == "rumour"]
+            rumour = effective_rumour(sc.policy)
             out.append({"name": name, "start": data["scenario"]["start"], "end": data["scenario"]["end"],
                         "description": data["scenario"].get("description", ""),
                         "callup_target": head["target"] if head else 0,
                         "callup_start": head["start"] if head else data["scenario"]["start"],
-                        "rumour_credibility": rumours[0] if rumours else None})
+                        "rumour_credibility": rumour.number("credibility", params) if rumour else None,
+                        "rumour_start": str(rumour.start) if rumour else None})
         return {"scenarios": out, "crossings": [{"id": c, "label": label(f"crossing:{c}")} for c in self.crossings],
                 "saved": list(self.saved_runs()), "scopes": SCOPES}
 
@@ -194,6 +211,7 @@ class Dashboard:
 
         from . import charts, regional
         from .compare import Case, band, case_metrics, fmt_metric, headline_mobilisation, read_case
+        from .labels import covered_by
         from .validate import Simulated
 
         sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
@@ -215,24 +233,26 @@ class Dashboard:
             # the regions' share of the national target in the regional sample (exitvoice.regional)
             targets["this run"] = ((float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0)
                                    + regional.target(sc, head))
+        entries = ["KZ", "GE", "FI"] if len(cases) == 1 else ["KZ"]  # with an overlay: one destination, two runs
         figs = {
             "map": charts.crossings_map(sim, regions_left=regions_left),
             "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "
                                   "(leavers and travellers)", "persons", top=12),
-            "entries": (charts.series_chart(cases, "daily_entries", ["KZ", "GE", "FI"], "Entries per day by "
+            "entries": (charts.series_chart(cases, "daily_entries", entries, "Entries per day by "
                                             "destination", "persons per day") if len(cases) == 1 else
-                        charts.series_chart(cases, "daily_entries", ["KZ"], "Entries per day in Kazakhstan",
+                        charts.series_chart(cases, "daily_entries", entries, "Entries per day in Kazakhstan",
                                             "persons per day")),
             "queues": charts.series_chart(cases[:1], "queue_wait_hours", [f"crossing:{c}" for c in
                                           ("upper_lars", "karaozek", "torfyanovka", "psou")], "Wait at crossings",
                                           "hours"),
             "quota": charts.callup_chart(cases, targets),
             "output": charts.series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
-                                          "% of GDP"),
-            "protest": charts.series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day"),
+                                          "% of GDP", origin=covered_by(sc)),
+            "protest": charts.series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day",
+                                           origin=covered_by(sc)),
         }
         if lv.observations:
-            _add_observations(figs, sim.dates, whole=lv.scope == "whole")
+            _add_observations(figs, sim.dates, whole=lv.scope == "whole", entries=entries)
         headline = {}
         for m, what in (("left", "left the country"), ("mobilised", "mobilised"),
                         ("quota_fill", "quota fill"), ("days_to_fill", "days to fill the quota"),
@@ -259,23 +279,35 @@ class Dashboard:
         return {"saved": name, "runs": list(self.saved_runs())}
 
 
-def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool) -> None:
-    """Overlay the 2022 observations of the pack on the call-up and entries charts (national figures)."""
+def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool, entries: list[str]) -> None:
+    """Overlay the 2022 observations of the pack on the call-up and entries charts (national figures).
+
+    Only those of the destinations the entries chart shows, one trace per destination in the colour of its line
+    (with one run on the chart), so that a point says whose entries it counts.
+    """
     import plotly.graph_objects as go
 
+    from .charts import PALETTE
+    from .labels import label
     from .observations import pack_observations, read_observations
 
     obs = read_observations(pack_observations())
     obs = obs[(obs.date >= dates[0]) & (obs.date <= dates[-1])]
-    for key, q, geos in (("quota", "mobilised_cum", ["RU"]), ("entries", "daily_entries", ["KZ", "GE", "FI"])):
-        part = obs[(obs.quantity == q) & obs.geography.isin(geos)]
-        if len(part):
-            figs[key].add_trace(go.Scatter(x=part.date, y=part.value, mode="markers",
-                                           name="observed 2022" + ("" if whole else " (whole country)"),
-                                           marker=dict(color="black", size=9, symbol="diamond"),
-                                           text=[f"{g}: {s}" for g, s in zip(part.geography, part.source,
-                                                                            strict=True)],
-                                           hovertemplate="%{y:,.0f} observed<br>%{text}<extra></extra>"))
+    where = "" if whole else " (whole country)"
+    lines = {t.name for t in figs["entries"].data}
+    for key, q, geos in (("quota", "mobilised_cum", ["RU"]), ("entries", "daily_entries", entries)):
+        for i, g in enumerate(geos):
+            part = obs[(obs.quantity == q) & (obs.geography == g)]
+            if not len(part):
+                continue
+            coloured = key == "entries" and label(g) in lines  # a line per destination: the point takes its colour
+            figs[key].add_trace(go.Scatter(
+                x=part.date, y=part.value, mode="markers",
+                name=f"observed 2022{where}" + (f": {label(g)}" if key == "entries" else ""),
+                marker=dict(color=PALETTE[i % len(PALETTE)] if coloured else "black", size=9, symbol="diamond",
+                            line=dict(color="black", width=1)),
+                text=[f"{label(g)}: {s}" for s in part.source],
+                hovertemplate="%{y:,.0f} observed<br>%{text}<extra></extra>"))
 
 
 def page() -> bytes:

@@ -25,13 +25,14 @@ class Item:
     cases: list[Case]
     scorecards: dict[str, tuple[pd.DataFrame, dict, str]] = field(default_factory=dict)  # name -> rows, metrics, how
     findings: str | None = None
-    table: pd.DataFrame | None = None  # a comparison's stored table when its runs are not at hand
+    table: pd.DataFrame | None = None  # the figures the terminal printed: comparison.csv, or a run's summary.json
 
     @property
     def title(self) -> str:
         """A heading for the item."""
         what = {"run": "Run", "ensemble": "Ensemble", "comparison": "Comparison", "validation": "Validation"}
-        names = ", ".join(c.name for c in self.cases) or self.folder.name
+        stored = list(dict.fromkeys(self.table.scenario)) if self.table is not None else []
+        names = ", ".join([c.name for c in self.cases] or stored) or self.folder.name
         return f"{what[self.kind]}: {names}"
 
 
@@ -58,6 +59,7 @@ def load(folder: str | Path) -> Item:
     kind = kind_of(folder)
     if kind in ("run", "ensemble"):
         item = Item(kind, folder, [_case(folder)])
+        item.table = printed_table(item.cases[0], json.loads((folder / "summary.json").read_text()))
         stored = folder / "validation" / "scorecard.csv"
         if stored.is_file():
             item.scorecards[item.cases[0].name] = _stored_scorecard(stored.parent)
@@ -68,6 +70,8 @@ def load(folder: str | Path) -> Item:
         parent = folder.parent
         cases = [_case(parent)] if kind_of_or_none(parent) in ("run", "ensemble") else []
         item = Item(kind, folder, cases)
+        if cases:
+            item.table = printed_table(cases[0], json.loads((parent / "summary.json").read_text()))
         item.scorecards[cases[0].name if cases else folder.name] = _stored_scorecard(folder)
         return item
     payload = json.loads((folder / "comparison.json").read_text())
@@ -77,12 +81,41 @@ def load(folder: str | Path) -> Item:
             if where.is_dir() and kind_of_or_none(where) in ("run", "ensemble"):
                 cases.append(_case(where))
                 break
-    item = Item(kind, folder, cases)
+    item = Item(kind, folder, cases, table=pd.read_csv(folder / "comparison.csv"))  # the numbers compare printed
     if len(cases) != len(payload["scenarios"]):  # runs not at hand: the stored table and findings only
         item.cases = []
-        item.table = pd.read_csv(folder / "comparison.csv")
     item.findings = (folder / "findings.md").read_text() if (folder / "findings.md").is_file() else None
     return item
+
+
+PRINTED = ("left", "abroad_at_end", "mobilised", "passports_issued", "peak_queue_wait_hours", "output_loss_pct_end",
+           "output_loss_rub_cumulative", "workers_lost_end", "protesters_peak", "detained")
+"""Figures that `exitvoice run` prints from the summary and the report shows among the comparison metrics (each the
+same quantity in both; `quota_fill` is not: the summary's is of all call-ups, the report's of the headline one)."""
+
+
+def printed_table(case: Case, summary: dict) -> pd.DataFrame:
+    """A run's or an ensemble's metric table, with the figures `exitvoice run` printed read from its summary.json.
+
+    The members' series are written in whole people of the sample, so figures recomputed from them (the band ends of
+    an ensemble's peak protest, its detentions) can differ from those of the members' summaries that the terminal
+    printed; the report shows the printed ones: one source for both.
+    """
+    from .compare import Comparison
+    from .units import scaled_up
+
+    scale = summary.get("population_scale", 1.0)
+    found = {**summary.get("economy", {}), **summary.get("voice", {}), **summary.get("totals", {})}
+    t = Comparison([case]).table()
+    for m in PRINTED:
+        x = found.get(m)
+        if x is None or not (t.metric == m).any():
+            continue
+        q = x if isinstance(x, dict) else {"q05": x, "q50": x, "q95": x}
+        if not all(isinstance(q.get(k), int | float) for k in ("q05", "q50", "q95")):
+            continue
+        t.loc[t.metric == m, ["q05", "q50", "q95"]] = [float(scaled_up(m, q[k], scale)) for k in ("q05", "q50", "q95")]
+    return t
 
 
 def _case(folder: Path) -> Case:

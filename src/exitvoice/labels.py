@@ -83,6 +83,10 @@ def names(country: str = "russia") -> dict[str, str]:
         parts = str(r.crossing).split(" - ")
         short = (parts[1] if parts[0] == pack.name and len(parts) > 1 else parts[0]).split(" (")[0]
         out[f"crossing:{r.crossing_id}"] = f"{short} → {out.get(r.destination, r.destination)}"
+    for group, members in pack.crossing_groups.items():  # crossings a border guard reports together
+        named = [out.get(f"crossing:{c}", c).split(" → ") for c in members]
+        dests = {n[1] for n in named if len(n) > 1}
+        out[f"crossing:{group}"] = " + ".join(n[0] for n in named) + (f" → {dests.pop()}" if len(dests) == 1 else "")
     out.update({f"air:{d}": f"flights to {n}" for d, n in list(out.items()) if len(d) == 2})
     out.update({r.region_id: r.name_en for r in pack.regions.itertuples()})
     out[pack.code] = pack.name
@@ -90,10 +94,38 @@ def names(country: str = "russia") -> dict[str, str]:
 
 
 def label(code: str, country: str = "russia") -> str:
-    """`Kazakhstan (KZ)` for a destination, `Verkhny Lars → Georgia` for a crossing, `Russia` for `RU`."""
+    """A code in words: `Kazakhstan (KZ)`, `Moscow (city, MOW)`, `Verkhny Lars → Georgia`, `Russia` for `RU`."""
     from .pack import load_pack
 
     name = names(country).get(code)
     if not name or name == code:
         return code.replace("_", " ") if code.islower() else code  # a sector or other key: `water_waste` → words
-    return name if ":" in code or code == load_pack(country).code else f"{name} ({code})"
+    if ":" in code or code == load_pack(country).code:
+        return name
+    if name.endswith(")"):  # `Moscow (city)`: one pair of brackets, `Moscow (city, MOW)`
+        return f"{name[:-1]}, {code})"
+    return f"{name} ({code})"
+
+
+def covered(regions: list[str] | None = None, scale: float = 1.0, country: str = "russia") -> str:
+    """The name of a run's origin totals, saying what the run covers (a chart's series, not a bare `Russia`).
+
+    `Russia` for the whole country; `1% sample of Russia, scaled up` for a sample of it; `regions: Moscow (city),
+    Saint Petersburg` for some regions (the first three by name, then how many more), with ` · 2% sample, scaled up`
+    for a sample of them. A sample's counts are shown scaled up by 1/scale to the whole population it stands for.
+    """
+    from .pack import load_pack
+
+    country_name = names(country).get(load_pack(country).code, country)
+    share = f"{scale * 100:.3g}%"
+    if not regions:
+        return country_name if scale >= 1 else f"{share} sample of {country_name}, scaled up"
+    shown = ", ".join(names(country).get(r, r) for r in regions[:3])
+    more = f" and {len(regions) - 3} more" if len(regions) > 3 else ""
+    return f"regions: {shown}{more}" + (f" · {share} sample, scaled up" if scale < 1 else "")
+
+
+def covered_by(scenario) -> str:
+    """`covered` of a scenario (its regions, sample and country)."""
+    pop = scenario.population
+    return covered(list(pop.regions or []), pop.scale, scenario.scenario.country)

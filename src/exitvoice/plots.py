@@ -76,12 +76,39 @@ QUANTITY_TITLES = {
 }
 
 
+def covered_in(summary: dict) -> str:
+    """What a run or an ensemble covers (`labels.covered`), from its summary: `1% sample of Russia, scaled up`."""
+    from .labels import covered
+
+    cov = summary.get("coverage") or {}
+    return covered(cov.get("regions"), summary.get("population_scale", 1.0), summary.get("country", "russia"))
+
+
+def scaled_up(frame: pd.DataFrame, scale: float, columns=("value",)) -> pd.DataFrame:
+    """A long frame of a sample run in whole-population terms, as the terminal, the report and the dashboard show it.
+
+    Counts are divided by the scale; hours, fares and output loss stay as they are.
+    """
+    from .validate import INTENSIVE
+
+    if scale == 1:
+        return frame
+    out = frame.copy()
+    counts = ~out.quantity.isin(INTENSIVE).to_numpy()
+    for c in columns:
+        out.loc[counts, c] = out.loc[counts, c] / scale
+    return out
+
+
 def standard_plots(res, out_dir: str | Path | None = None) -> dict:
-    """Draw the standard plots of a run; write them as PNG into out_dir if given."""
+    """Draw the standard plots of a run; write them as PNG into out_dir if given.
+
+    A sample run is drawn scaled up by 1/scale, as its summary is printed and the report shows it.
+    """
     from .pack import load_pack
     from .results import origin_geography
 
-    ts = res.timeseries
+    ts = scaled_up(res.timeseries, res.summary.get("population_scale", 1.0))
     country = res.summary.get("country", "russia")
     pack = load_pack(country)
     origin = origin_geography(ts)  # the pack's code: the geography of origin totals
@@ -90,7 +117,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         return _named_in(w, country)
 
     figs = {}
-    title = f"{res.scenario_name} (seed {res.seed})"
+    title = f"{res.scenario_name} (seed {res.seed}) · {covered_in(res.summary)}"
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True)
     _named(_wide(ts, "daily_entries", top=8)).plot(ax=axes[0], color=COLOURS)
@@ -116,15 +143,15 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     figs["queues"] = fig
 
     fig, ax = plt.subplots(figsize=(8, 4.4))
-    mob = res.series("mobilised_cum")
+    mob = _wide(ts, "mobilised_cum")[origin]
     ax.plot(mob.index, mob.values, label="mobilised", color=COLOURS[0])
-    summons = res.series("summons_cum")
+    summons = _wide(ts, "summons_cum")[origin]
     ax.plot(summons.index, summons.values, label="summons served", ls="--", color=COLOURS[1])
     target = res.summary["totals"]["quota_target"]
     if target:
-        ax.axhline(target * res.summary["population_scale"], color="k", lw=0.8, label="target (all call-ups)")
+        ax.axhline(target, color="k", lw=0.8, label="target (all call-ups)")
     ax.set_title("Call-up: mobilised against target", fontsize=10)
-    _axes(ax, "persons (cumulative)" + (" in the sample" if res.summary["population_scale"] != 1 else ""))
+    _axes(ax, "persons (cumulative)")
     ax.legend(fontsize=8)
     fig.suptitle(title)
     figs["callup"] = fig
@@ -155,7 +182,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         _axes(axes[0], "% of GDP", counts=False)
         sectors = _wide(ts, "workers_lost").drop(columns=origin)
         sectors = sectors[sectors.iloc[-1].sort_values(ascending=False).index]
-        sectors.plot.area(ax=axes[1], linewidth=0, color=COLOURS)
+        _named(sectors).plot.area(ax=axes[1], linewidth=0, color=COLOURS)  # `water_waste` → `water waste`
         axes[1].set_title("Workers lost by sector (net of remote work)", fontsize=10)
         _axes(axes[1], "persons")
         _legend_outside(axes[1], fontsize=7)
@@ -167,10 +194,11 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         prot = _wide(ts, "protesters")
         top = prot.drop(columns=origin).sum().sort_values(ascending=False).index[:6]
         prot[origin].plot(ax=axes[0], color="k")
-        axes[0].set_title(f"Protesters per day, {pack.name}", fontsize=10)
+        axes[0].set_title("Protesters per day, in total", fontsize=10)  # the suptitle says what the run covers
         _axes(axes[0], "persons per day")
         _named(prot[top]).plot(ax=axes[1], lw=1.0, color=COLOURS)
-        axes[1].set_title("Protesters per day, the six regions with most", fontsize=10)
+        axes[1].set_title("Protesters per day, by region" if len(top) == prot.shape[1] - 1 else
+                          f"Protesters per day, the {len(top)} regions with most", fontsize=10)
         _axes(axes[1], "persons per day")
         axes[1].legend(fontsize=7)
         _wide(ts, "detained_cum")[origin].plot(ax=axes[2], color="tab:purple", label="detained (cumulative)")
@@ -248,10 +276,10 @@ def scorecard_plot(card, path) -> None:
 
 def ensemble_plots(ens, out_dir) -> dict:
     """Median and 5–95% / 25–75% bands of the main series of an ensemble; PNGs into out_dir."""
-    from .labels import label
+    from .labels import covered_by, label
     from .units import unit
 
-    q = ens.quantiles()
+    q = scaled_up(ens.quantiles(), ens.scenario.population.scale, columns=("q05", "q25", "q50", "q75", "q95"))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figs = {}
@@ -280,7 +308,8 @@ def ensemble_plots(ens, out_dir) -> dict:
             ax.fill_between(x, part.q05, part.q95, alpha=0.2, color="tab:blue", label="5–95%")
             ax.fill_between(x, part.q25, part.q75, alpha=0.35, color="tab:blue", label="25–75%")
             ax.plot(x, part.q50, color="tab:blue", label="median")
-            ax.set_title(f"{QUANTITY_TITLES.get(qty, qty.replace('_', ' '))} · {label(geo)}", fontsize=9)
+            where = covered_by(ens.scenario) if geo == o else label(geo)  # the origin: what the run covers
+            ax.set_title(f"{QUANTITY_TITLES.get(qty, qty.replace('_', ' '))} · {where}", fontsize=9)
             _axes(ax, unit(qty), counts=qty != "output_loss_pct")
         for ax in axes.ravel()[len(series):]:
             ax.axis("off")
@@ -357,7 +386,10 @@ def comparison_plots(cmp, out_dir) -> dict:
         ax.set_title(title, fontsize=10)
         _axes(ax, unit, counts=unit != "% of GDP")
     axes[0, 0].legend(fontsize=8)
-    where = "whole country" if not any(c.scenario.population.regions for c in cmp.cases) else "regions simulated"
+    from .labels import covered_by
+
+    covers = list(dict.fromkeys(covered_by(c.scenario) for c in cmp.cases))
+    where = covers[0] if len(covers) == 1 else "; ".join(f"{c.name}: {covered_by(c.scenario)}" for c in cmp.cases)
     fig.suptitle(f"Scenarios compared: median and 5–95% band ({where})")
     fig.tight_layout()
     fig.savefig(out / "series.png", dpi=100)
@@ -382,7 +414,7 @@ def comparison_plots(cmp, out_dir) -> dict:
         ax.xaxis.set_major_formatter(FuncFormatter(_count))
         if m == "quota_fill":
             ax.axvline(1.0, color="grey", ls="--", lw=1)
-    fig.suptitle("Headline metrics (median, 5–95% band)")
+    fig.suptitle(f"Headline metrics (median, 5–95% band; {where})")
     fig.tight_layout()
     fig.savefig(out / "metrics.png", dpi=100)
     plt.close(fig)

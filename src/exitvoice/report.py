@@ -25,6 +25,7 @@ from . import __version__, regional
 from .compare import Case, Comparison, band
 from .errors import DataError, ExitvoiceError
 from .folders import Item, band_includes, load, parameter_sets
+from .labels import covered_by
 from .outputs import atomic_file, check_output_file
 from .units import fmt_metric, fmt_score
 
@@ -148,8 +149,10 @@ def scenario_section(case: Case, figures: Figures) -> str:
              f"{len(sc.days)} days; population: {_esc(regional.coverage(sc))}. "
              f"{_esc(meta.description)}</p>"]
     if pop.scale < 1:
-        lines.append('<p class="note">A sample run: the figures below are scaled up by 1/scale to the whole '
-                     "population of the regions simulated; sampling adds noise to small numbers.</p>")
+        where = "the regions simulated" if pop.regions else "the country"
+        lines.append(f'<p class="note">A sample run ({pop.scale:.4g} of the people): the figures below are scaled '
+                     f"up by 1/{pop.scale:.4g} to the whole population of {where}; sampling adds noise to small "
+                     "numbers.</p>")
     if pop.regions:
         scaled = [f"{p.label or p.type} {regional.SCALED_FIELDS[p.type]} "
                   f"{fmt_metric('persons', regional.figure(sc, p))} of the national "
@@ -161,9 +164,10 @@ def scenario_section(case: Case, figures: Figures) -> str:
                      "(docs/model.md, Regional runs).</p>")
     dump = sc.model_dump(mode="json")
     if dump.get("policy"):
-        lines.append(figures(timeline_chart(dump)))
+        params = sc.parameter_set()  # a field that names a parameter shows its value
+        lines.append(figures(timeline_chart(dump, params)))
         pols = pd.DataFrame([{"policy": p["type"], "from": p.get("start") or "", "to": p.get("end") or "(end)",
-                              "settings": policy_text(p)} for p in dump["policy"]])
+                              "settings": policy_text(p, params)} for p in dump["policy"]])
         lines.append("<details><summary>Policies in full</summary>" + _table(pols) + "</details>")
     return "\n".join(lines)
 
@@ -174,29 +178,36 @@ def band_label(metric: str, values: np.ndarray, members: int, sets: int = 1) -> 
     A single run has no band. An ensemble whose members all give the same value has a band of zero width: it says
     so, and what the members differ in (their random streams, and parameter sets when there are several).
     """
+    lo, _, hi = band(values)
+    return band_words(metric, lo, hi, members, sets)
+
+
+def band_words(metric: str, lo: float, hi: float, members: int, sets: int = 1) -> str:
+    """`band_label` of a band given by its ends (as a comparison's table stores it)."""
     if members <= 1:
         return "single run: no band"
-    lo, _, hi = band(values)
-    if lo != hi:
+    if fmt_metric(metric, lo) != fmt_metric(metric, hi):
         return f"{fmt_metric(metric, lo)}–{fmt_metric(metric, hi)} (5%–95% of {members} members)"
+    shown = "" if lo == hi else " to the precision shown"
     if sets > 1:
-        return f"{members} members over {sets} parameter sets, band collapsed: all members agree"
-    return f"{members} members, band collapsed: seed noise only and all members agree"
+        return f"{members} members over {sets} parameter sets, band collapsed: all members agree{shown}"
+    return f"{members} members, band collapsed: seed noise only and all members agree{shown}"
 
 
 def headline_section(cmp: Comparison) -> str:
     """Headline numbers with bands, and what the bands include."""
     cards = []
+    t = cmp.table().set_index(["scenario", "metric"])  # the numbers `exitvoice compare` printed, for a comparison
     for c in cmp.cases:
         for m, what in (("left", "left the country"), ("abroad_at_end", "abroad at the end"),
                         ("mobilised", "mobilised"), ("quota_fill", "quota fill"),
                         ("output_loss_pct_end", "output loss at the end, % of GDP"),
                         ("protesters_peak", "protesters on the peak day")):
-            if m in c.metrics:
-                values = c.metrics[m].to_numpy()
-                rng = band_label(m, values, c.sim.members, parameter_sets(c))
+            if (c.name, m) in t.index:
+                r = t.loc[(c.name, m)]
+                rng = band_words(m, r.q05, r.q95, int(r.members), parameter_sets(c))
                 who = f"{_esc(c.name)}: " if len(cmp.cases) > 1 else ""
-                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, band(values)[1])}</b>'
+                cards.append(f'<div class="card"><span>{who}{what}</span><b>{fmt_metric(m, r.q50)}</b>'
                              f"<span>{_esc(rng)}</span></div>")
     w = cmp.wide().reset_index().rename(columns={"index": "metric"})
     members = {c.sim.members for c in cmp.cases}
@@ -224,25 +235,31 @@ def headline_section(cmp: Comparison) -> str:
 
 def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
     """Departures over time, where leavers went, and by which route they crossed."""
-    from .charts import PALETTE, bars, crossings_map, series_chart, totals_by
+    from .charts import PALETTE, bars, crossings_map, layout, series_chart, totals_by
 
     cases = [(c.name, c.sim) for c in cmp.cases]
     parts = [figures(series_chart(cases, "daily_departures_ru", [cmp.cases[0].sim.origin],
-                                  "Departures of leavers per day", "persons per day"))]
+                                  "Departures of leavers per day", "persons per day",
+                                  origin=covered_by(cmp.cases[0].scenario)))]
     first = cmp.cases[0]
     if len(cases) == 1:
         parts.append(figures(series_chart(cases, "daily_entries", None, "Entries per day by destination (leavers "
                                           "and travellers)", "persons per day", top=8, country=country)))
         parts.append(figures(series_chart(cases, "abroad_stock", None, "Leavers abroad by destination",
                                           "persons", top=8, country=country)))
-    parts.append(figures(bars(totals_by(first.sim, "daily_left"), f"Where leavers went over the run"
-                              f"{' · ' + first.name if len(cases) > 1 else ''}", "persons", country=country)))
+    whose = f" · {first.name}" if len(cases) > 1 else ""  # the charts of one scenario of several say which
+    parts.append(figures(bars(totals_by(first.sim, "daily_left"), f"Where leavers went over the run{whose}",
+                              "persons", country=country)))
     routes = pd.concat([totals_by(first.sim, "processed", "crossing:"), totals_by(first.sim, "flights_boarded")])
     routes["geography"] = [g if g.startswith("crossing:") else f"air:{g}" for g in routes.geography]
     parts.append(figures(bars(routes.sort_values("q50", ascending=False), "Crossings by route over the run (land "
-                              "crossings and flights to each destination; leavers and travellers)", "persons",
-                              country=country, colour=PALETTE[1])))
-    parts.append(figures(crossings_map(first.sim, country)))
+                              f"crossings and flights to each destination; leavers and travellers){whose}",
+                              "persons", country=country, colour=PALETTE[1])))
+    where = crossings_map(first.sim, country)
+    if whose:
+        where.update_layout(**layout(f"Where people crossed (land crossings, size: people over the run){whose}",
+                                     height=where.layout.height, hovermode="closest"))
+    parts.append(figures(where))
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
 
@@ -299,21 +316,24 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
     origin = sim.origin  # the pack's code: the geography of origin totals
     if ("output_loss_pct", origin) not in sim.series:
         return "<p>This run has no economy or voice series.</p>"
+    covered = covered_by(cmp.cases[0].scenario)  # what the run covers names its totals' line
     parts = [figures(series_chart(cases, "output_loss_pct", [origin], "Output below the counterfactual",
-                                  "% of GDP")),
+                                  "% of GDP", origin=covered)),
              figures(bars(last_by(sim, "workers_lost"), "Workers lost by sector on the last day (net of remote "
-                          "work)", "persons")),
-             figures(series_chart(cases, "protesters", [origin], "Protesters per day", "persons per day")),
-             figures(series_chart(cases, "detained_cum", [origin], "Detained at protests (cumulative)", "persons")),
+                          f"work){' · ' + cmp.cases[0].name if len(cases) > 1 else ''}", "persons")),
+             figures(series_chart(cases, "protesters", [origin], "Protesters per day", "persons per day",
+                                  origin=covered)),
+             figures(series_chart(cases, "detained_cum", [origin], "Detained at protests (cumulative)", "persons",
+                                  origin=covered)),
              figures(series_chart(cases, "opposed_abroad", [origin], "Opponents of the war abroad (exit instead of "
-                                  "voice)", "persons"))]
+                                  "voice)", "persons", origin=covered))]
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
 
 def validation_section(item: Item, figures: Figures) -> str:
     """Scores, the scorecard chart and the observations with their sources."""
     from .charts import scorecard_chart
-    from .labels import metric_label
+    from .labels import label, metric_label
     from .validate import SCORE_MEANINGS
 
     parts = []
@@ -332,6 +352,8 @@ def validation_section(item: Item, figures: Figures) -> str:
         cols = [c for c in ("date", "quantity", "geography", "since", "observed", "simulated", "sim_q05",
                             "sim_q95", "source") if c in scored]
         table = scored[cols].copy()
+        if "geography" in table:
+            table["geography"] = [label(g) for g in table.geography]  # Kazakhstan (KZ), Verkhny Lars → Georgia
         for c in ("observed", "simulated", "sim_q05", "sim_q95"):
             if c in table:
                 table[c] = [f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}" for v in table[c]]
@@ -365,7 +387,7 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
     cases = item.cases
     country = cases[0].scenario.scenario.country if cases else "russia"
     if cases:
-        cmp = Comparison(cases)
+        cmp = Comparison(cases, stored=item.table)  # the figures as `compare` or `run` printed them
         findings = item.findings or cmp.findings()
         sections.append(("Findings in plain words", markdown_html(findings)))
         sections.append(("Scenario and policy timeline", "".join(
@@ -377,8 +399,9 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
         sections.append(("Economy and voice", economy_voice_section(cmp, figures)))
     elif item.table is not None:
         sections.append(("Findings in plain words", markdown_html(item.findings or "")))
+        w = Comparison([], stored=item.table).wide().reset_index().rename(columns={"index": "metric"})
         sections.append(("Headline numbers", '<p class="note">The runs of this comparison are not at hand; the '
-                         "stored table:</p>" + _table(item.table)))
+                         "stored table (median [5%–95%]):</p>" + _table(w, numeric=tuple(w.columns[1:]))))
     if item.scorecards:
         sections.append(("Validation scorecard", validation_section(item, figures)))
     if cases:

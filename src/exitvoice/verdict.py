@@ -110,7 +110,8 @@ def comparison_lines(folder: Path) -> list[str]:
     ranked = sorted((s for s in scenarios if s["metrics"].get(key, {}).get("q50") is not None),
                     key=lambda s: s["metrics"][key]["q50"])
     n = "/".join(map(str, members))
-    line = f"The comparison ({len(scenarios)} scenarios, {n} member(s) each): "
+    line = (f"The comparison ({len(scenarios)} scenarios, "
+            + (f"{n} members each): " if max(members) > 1 else "a single run each): "))
     if met or not_met:
         line += ("the quota is met by " + ", ".join(met) if met else "the quota is met in none")
         line += ("; not met by " + ", ".join(not_met) if not_met else "") + "; "
