@@ -168,6 +168,24 @@ def test_scenario_messages_are_in_plain_words(scen, old, new, names):
     assert not [leak for leak in LEAKS if leak in msg], msg
 
 
+@pytest.mark.parametrize("old,new,names", [
+    # a misspelt field is reported first (not the field it was meant to be, now "missing"), with a close name and
+    # every field the table takes
+    ("end = 2022-09-24", "ned = 2022-09-24", ("scenario.ned", "unknown field", "did you mean 'end'", "allowed:",
+                                              "name, description, country, pack, start, end")),
+    ("target = 300000", "tagret = 300000", ("policy[0].tagret", "did you mean 'target'", "summons_per_recruit")),
+    ("[population]", "[populaton]", ("'populaton'", "did you mean 'population'",
+                                     "scenario, population, parameters, policy")),
+    ("target = 300000", "target = 300000\nwho = { regoins = [\"SE\"] }", ("policy[0].who.regoins",
+                                                                         "did you mean 'regions'", "age_min")),
+    ("target = 300000", "target = 300000\nzzz = 1", ("policy[0].zzz", "unknown field", "allocation")),
+])
+def test_an_unknown_field_names_the_fields_allowed(scen, old, new, names):
+    scen.write_text(scen.read_text().replace(old, new))
+    msg = refused(exitvoice("check", scen), str(scen), *names)
+    assert not [leak for leak in LEAKS if leak in msg], msg
+
+
 # -- namespaces of --set --------------------------------------------------------------------------------------
 def test_a_parameter_whose_group_is_a_policy_type_can_be_set(tmp_path):
     scen = write_scenario(tmp_path / "r.toml", "rum", "2022-09-24")
