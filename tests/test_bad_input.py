@@ -293,13 +293,54 @@ def test_an_output_path_with_markup_is_printed_as_written(scen, tmp_path):
 
 
 @pytest.mark.parametrize("args,names", [
-    (("--seed", "-1"), ("--seed",)),
-    (("--seed", str(2**64)), ("--seed",)),
-    (("--ensemble", "0"), ("--ensemble",)),
-    (("--ensemble", "2", "--jobs", "0"), ("--jobs",)),
+    (("--seed", "-1"), ("field '--seed': too small (given: -1); allowed: a whole number from 0 to",)),
+    (("--seed", str(2**64)), ("field '--seed': too large", "allowed: a whole number from 0 to")),
+    (("--seed", "abc"), ("field '--seed': not a whole number (given: 'abc')",)),
+    (("--ensemble", "0"), ("field '--ensemble': too small (given: 0)", "from 1 to 100,000")),
+    (("--ensemble", "2", "--jobs", "0"), ("field '--jobs': too small (given: 0); allowed: a whole number, at "
+                                          "least 1",)),
+    (("--ensemble", "2", "--jobs", "1.5"), ("field '--jobs': not a whole number",)),
 ])
 def test_bad_numbers_on_the_command_line(scen, args, names):
-    run_refused(scen, *args, names=names)
+    """The project's plain one-line error (field, given, allowed), not typer's boxed one."""
+    msg = run_refused(scen, *args, names=names)
+    assert msg.startswith("error:") and "─" not in msg and "Invalid value" not in msg, msg
+
+
+@pytest.mark.parametrize("cmd,names", [
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--seed", "-1"), ("--seed", "too small")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--trials", "0"), ("--trials", "at least 1")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--tolerance", "nan"), ("--tolerance", "finite")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--method", "abc-smc", "--particles", "x"),
+     ("--particles", "not a whole number")),
+    (("sensitivity", "{scen}", "--params", "exit.beta_risk,exit.lambda_base", "--samples", "1"),
+     ("--samples", "at least 2")),
+    (("compare", "{scen}", "--ensemble", "-3"), ("--ensemble", "too small")),
+    (("validate", "{scen}", "--seed", "-1"), ("--seed", "too small")),
+    (("serve", "--port", "70000"), ("--port", "from 0 to 65,535")),
+])
+def test_bad_numbers_of_every_command_are_plain_errors(scen, tmp_path, cmd, names):
+    args = [str(a).replace("{scen}", str(scen)) for a in cmd]
+    msg = refused(exitvoice(*args, "--out", tmp_path / "never") if cmd[0] != "serve" else exitvoice(*args), *names)
+    assert msg.startswith("error:") and "─" not in msg, msg
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("address", ["", "  "])
+def test_an_empty_scheduler_address_is_refused_not_taken_as_local(scen, tmp_path, address):
+    run_refused(scen, "--ensemble", "2", "--scheduler", address, names=("--scheduler", "empty", "tcp://HOST:PORT"))
+    for cmd in (("compare", scen), ("sensitivity", scen, "--params", "exit.beta_risk,callup.hide_rate")):
+        refused(exitvoice(*cmd, "--scheduler", address, "--out", tmp_path / "never"), "--scheduler", "empty")
+    assert not (tmp_path / "never").exists()
+
+
+def test_an_empty_scheduler_address_is_refused_by_the_python_api():
+    from conftest import small_scenario
+    from exitvoice.ensemble import run_ensemble
+    from exitvoice.errors import ExitvoiceError
+
+    with pytest.raises(ExitvoiceError, match="empty"):
+        run_ensemble(small_scenario(end="2022-09-16", scale=0.02, regions=["SE"]), 2, scheduler="")
 
 
 def test_an_unreachable_scheduler_fails_fast(scen):

@@ -124,6 +124,16 @@ def test_version_and_flags():
     assert "NAME=VALUE" in r.stdout
 
 
+@pytest.mark.parametrize("command", [(), ("run",), ("compare",), ("validate",), ("report",), ("serve",),
+                                     ("calibrate",), ("sensitivity",), ("check",), ("posterior",), ("params",),
+                                     ("regions",), ("pack",), ("pack", "check")])
+def test_flags_read_as_flags_in_every_help(command):
+    """A flag (--force, --plots/--no-plots, --allow-outside-range, --help) shows no value type such as <bool>."""
+    r = exitvoice(*command, "--help", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "<bool>" not in r.stdout and "bool" not in r.stdout.lower(), r.stdout
+
+
 def test_set_population_scale(tmp_path):
     a = write_scenario(tmp_path / "a.toml", "scale-set", "2022-09-20", population=False, mobilisation=False)
     sc = Scenario.from_toml(a).with_overrides({"population.scale": "0.01", "population.regions": '["SE"]'})

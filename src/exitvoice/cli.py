@@ -15,11 +15,34 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import ExitvoiceError
 from .limits import MAX_ENSEMBLE_MEMBERS, MAX_SEED
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+
+def _flags_read_as_flags(params: list) -> list:
+    """Flags (`--force`, `--plots/--no-plots`, `--help`) take no value: no type for them in --help.
+
+    typer shows a flag's type as `<bool>`, as if it took one.
+    """
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx):  # noqa: D102 - see _flags_read_as_flags
+        return _flags_read_as_flags(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx):  # noqa: D102 - see _flags_read_as_flags
+        return _flags_read_as_flags(super().get_params(ctx))
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -36,6 +59,20 @@ def _out_path(text: str) -> Path:
         raise ExitvoiceError("the output path is empty", field="--out", given=str(text),
                              allowed="a path, e.g. results/run1")
     return Path(text)
+
+
+def _scheduler_address(text: str) -> str:
+    """`--scheduler` as given; an empty one is refused here (it is not "no scheduler": that is leaving it out)."""
+    from .ensemble import SCHEDULER_ALLOWED
+
+    if str(text).strip() == "":
+        raise ExitvoiceError("the scheduler address is empty", field="--scheduler", given=str(text),
+                             allowed=f"{SCHEDULER_ALLOWED}; leave --scheduler out to run here")
+    return str(text)
+
+
+def _scheduler_option(help_: str):
+    return typer.Option("--scheduler", parser=_scheduler_address, metavar="ADDRESS", help=help_)
 
 
 def _out_option(help_: str):
@@ -55,10 +92,55 @@ def _root(version: Annotated[bool | None, typer.Option("--version", metavar="", 
                                                        help="print the version and exit")] = None) -> None:
     """exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration)."""
 
+def _whole(option: str, low: int, high: int | None = None):
+    """A parser of a whole-number option: a bad value is an `ExitvoiceError` naming the option, given and allowed.
+
+    The command line prints it as every bad input (exit code 2, one line), not as typer's boxed message.
+    """
+    allowed = (f"a whole number from {low:,} to {high:,}" if high is not None else
+               f"a whole number, at least {low:,}")
+
+    def parse(text) -> int:
+        if isinstance(text, int) and not isinstance(text, bool):
+            value = text
+        else:
+            try:
+                value = int(str(text).strip())
+            except ValueError:
+                raise ExitvoiceError("not a whole number", field=option, given=str(text), allowed=allowed) from None
+        if value < low or (high is not None and value > high):
+            raise ExitvoiceError("too small" if value < low else "too large", field=option, given=value,
+                                 allowed=allowed)
+        return value
+
+    return parse
+
+
+def _real(option: str, allowed: str = "a finite number"):
+    """A parser of a number option: not a number, `nan` or `inf` is an `ExitvoiceError` naming the option."""
+    import math
+
+    def parse(text) -> float:
+        try:
+            value = float(str(text).strip())
+        except ValueError:
+            raise ExitvoiceError("not a number", field=option, given=str(text), allowed=allowed) from None
+        if not math.isfinite(value):
+            raise ExitvoiceError("not a finite number", field=option, given=str(text), allowed=allowed)
+        return value
+
+    return parse
+
+
+def _whole_option(option: str, low: int, high: int | None = None, *, help_: str):
+    return typer.Option(option, parser=_whole(option, low, high), metavar="N", help=help_)
+
+
 # Options shared by several commands.
-Seed = typer.Option(min=0, max=MAX_SEED, help="random seed (default: the scenario's, else 0)")
-Jobs = typer.Option(min=1, help="local worker processes")
-Members = typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS, help="run an ensemble of N members (quantile bands)")
+Seed = _whole_option("--seed", 0, MAX_SEED, help_="random seed (default: the scenario's, else 0)")
+Jobs = _whole_option("--jobs", 1, help_="local worker processes")
+Members = _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS, help_="run an ensemble of N members (quantile "
+                        "bands)")
 OutsideRange = typer.Option("--allow-outside-range", help="accept parameter values outside their declared range "
                             "(each is listed as a warning in the run's summary)")
 
@@ -156,8 +238,8 @@ def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = N
     """Refuse up front what would fail later: more memory than the machine has, a scheduler that cannot be reached."""
     from .limits import check_memory
 
-    check_memory(len(sc.days), members=members, jobs=1 if scheduler else jobs, field=field)
-    if scheduler:
+    check_memory(len(sc.days), members=members, jobs=1 if scheduler is not None else jobs, field=field)
+    if scheduler is not None:
         from .ensemble import check_scheduler
 
         check_scheduler(scheduler)
@@ -220,7 +302,7 @@ def _checkpoint_notice(unit: str, name: str | None = None):
     return notify
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     out: Annotated[Path | None, _out_option("output folder (default results/<name>)")] = None,
@@ -233,7 +315,7 @@ def run(
     jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
     = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
+    scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address for the ensemble")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="also draw the PNG plots (about a second; "
@@ -252,7 +334,7 @@ def run(
         shutil.rmtree(_checkpoint(target), ignore_errors=True)
         console.print(_ensemble_table(ens.summary()))
     else:
-        if posterior or scheduler or jobs != 1 or draw_priors:
+        if posterior or scheduler is not None or jobs != 1 or draw_priors:
             raise ExitvoiceError("--jobs, --posterior, --draw-priors and --scheduler go with --ensemble N",
                                  field="--ensemble")
         bar, tick = _progress(f"running {sc.name}", len(sc.days), "days")
@@ -286,17 +368,17 @@ def _ensemble_table(summary: dict) -> Table:
     return t
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     inputs: Annotated[list[Path], typer.Argument(help="scenario TOML files or run/ensemble folders (the first is "
                                                 "the reference)")],
-    ensemble: Annotated[int, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
-                                          help="members per scenario run here (90% bands)")] = 1,
+    ensemble: Annotated[int, _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS,
+                                           help_="members per scenario run here (90% bands)")] = 1,
     jobs: Annotated[int, Jobs] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the runs")] = None,
+    scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address for the runs")] = None,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the members (posterior.parquet/csv)")]
     = None,
-    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
+    seed: Annotated[int | None, _whole_option("--seed", 0, MAX_SEED, help_="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
     out: Annotated[Path | None, _out_option("output folder (default results/compare)")] = None,
@@ -307,7 +389,7 @@ def compare(
     from .compare import compare as compare_api
 
     target = _free(out or Path("results") / "compare", force)
-    if scheduler:
+    if scheduler is not None:
         from .ensemble import check_scheduler
 
         check_scheduler(scheduler)
@@ -360,17 +442,17 @@ def _comparison_table(wide, title: str, width: int) -> Table:
     return t
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     target: Annotated[Path, typer.Argument(help="a run or ensemble folder, or a scenario TOML to run")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
     out: Annotated[Path | None, _out_option("scorecard folder")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed when a scenario is run")] = None,
+    seed: Annotated[int | None, _whole_option("--seed", 0, MAX_SEED, help_="seed when a scenario is run")] = None,
     set_: Annotated[list[str] | None, _set_option("override when a scenario is run")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
-    ensemble: Annotated[int | None, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
-                                                 help="run the scenario as an ensemble of N members")] = None,
+    ensemble: Annotated[int | None, _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS,
+                                                  help_="run the scenario as an ensemble of N members")] = None,
     jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
@@ -449,7 +531,7 @@ def _stored_scenario(folder: Path):
         return None
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
     out: Annotated[Path, _out_option("the HTML file to write, in a folder that exists")] = Path("report.html"),
@@ -463,11 +545,11 @@ def report(
     console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     results: Annotated[Path, typer.Argument(help="results folder: saved runs are read from it and written to it")]
     = Path("results"),
-    port: Annotated[int, typer.Option(help="port (0: any free port)")] = 8050,
+    port: Annotated[int, _whole_option("--port", 0, 65535, help_="port (0: any free port)")] = 8050,
     host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
     scenarios: Annotated[Path | None, typer.Option(
         help="folder of the scenario files to offer (default: the scenarios that come with exitvoice, the "
@@ -528,7 +610,7 @@ def _posterior_table(summary: dict) -> Table:
     return t
 
 
-@app.command()
+@app.command(cls=_Command)
 def posterior(
     folder: Annotated[Path, typer.Argument(help="output folder of `calibrate --method abc-smc`")],
 ) -> None:
@@ -547,33 +629,63 @@ def posterior(
         console.print(f"plot written to [bold]{escape(str(p))}[/]")
 
 
-@app.command()
+OPTUNA_ONLY = {"trials": "--trials", "storage": "--storage", "study": "--study", "sampler": "--sampler",
+               "loss": "--loss", "tolerance": "--tolerance", "min_sets": "--min-sets"}
+ABC_ONLY = {"particles": "--particles", "generations": "--generations", "walltime": "--walltime",
+            "min_acceptance": "--min-acceptance"}
+"""Options of `calibrate` that belong to one method: given with the other method, they are refused (not ignored)."""
+
+
+def _check_method_options(ctx: typer.Context, method: str) -> None:
+    """Refuse an option of the other calibration method, given on the command line (it would be ignored)."""
+    other, owner = (ABC_ONLY, "abc-smc") if method == "optuna" else (OPTUNA_ONLY, "optuna")
+    given = [flag for name, flag in other.items()
+             if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")]
+    if given:
+        raise ExitvoiceError(f"{'an option' if len(given) == 1 else 'options'} of --method {owner}, which --method "
+                             f"{method} would ignore", field=given[0], given=given,
+                             allowed=f"with --method {method}, none of {', '.join(other.values())}; or "
+                                     f"--method {owner}")
+
+
+@app.command(cls=_Command)
 def calibrate(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to fit")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
-    trials: Annotated[int, typer.Option(min=1, help="completed trials the study should have")] = 100,
-    jobs: Annotated[int, typer.Option(min=1, help="worker processes on the same study")] = 1,
+    trials: Annotated[int, _whole_option("--trials", 1, help_="optuna: completed trials the study should have")]
+    = 100,
+    jobs: Annotated[int, _whole_option("--jobs", 1, help_="worker processes on the same study")] = 1,
     storage: Annotated[str | None, typer.Option(help="sqlite:///file.db (default), journal:<file>, or any "
                                                 "SQLAlchemy URL")] = None,
     study: Annotated[str | None, typer.Option(help="study name (default: the scenario's name)")] = None,
     sampler: Annotated[str, typer.Option(help="tpe, cmaes or random")] = "tpe",
     loss: Annotated[str, typer.Option(help="sse (weighted squared log errors) or nll")] = "sse",
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the runs and of the sampler")] = 0,
-    tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
-    min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
+    seed: Annotated[int, _whole_option("--seed", 0, MAX_SEED, help_="seed of the runs and of the sampler")] = 0,
+    tolerance: Annotated[float, typer.Option(parser=_real("--tolerance", "a finite number >= 0"), metavar="X",
+                                             help="optuna: the posterior accepts loss <= best + tolerance * |best|")]
+    = 0.1,
+    min_sets: Annotated[int, _whole_option("--min-sets", 1, help_="optuna: the posterior has at least this many "
+                                           "sets")] = 10,
     out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     method: Annotated[str, typer.Option(help="optuna (a point fit) or abc-smc (a posterior, docs/calibration.md)")]
     = "optuna",
-    particles: Annotated[int, typer.Option(help="abc-smc: particles of the first generation")] = 100,
-    generations: Annotated[int, typer.Option(help="abc-smc: generations in all (a rerun resumes)")] = 10,
-    walltime: Annotated[float | None, typer.Option(help="abc-smc: stop after this many minutes")] = None,
-    min_acceptance: Annotated[float, typer.Option("--min-acceptance",
-                                                  help="abc-smc: stop below this acceptance rate")] = 0.01,
+    particles: Annotated[int, _whole_option("--particles", 2, help_="abc-smc: particles of the first generation")]
+    = 100,
+    generations: Annotated[int, _whole_option("--generations", 1, help_="abc-smc: generations in all (a rerun "
+                                              "resumes)")] = 10,
+    walltime: Annotated[float | None, typer.Option(parser=_real("--walltime", "a positive number of minutes"),
+                                                   metavar="MINUTES", help="abc-smc: stop after this many minutes")]
+    = None,
+    min_acceptance: Annotated[float, typer.Option("--min-acceptance", parser=_real("--min-acceptance",
+                                                                                   "a number in [0, 1)"),
+                                                  metavar="X", help="abc-smc: stop below this acceptance rate")]
+    = 0.01,
 ) -> None:
     """Fit parameters to observations: a point fit with Optuna, or a posterior with ABC-SMC. Resumable.
 
@@ -585,10 +697,11 @@ def calibrate(
     from .calibrate import calibrate as fit
     from .observations import pack_observations, read_observations
 
-    sc = _scenario(scenario, set_, allow_outside_range)
     if method not in ("optuna", "abc-smc"):
         raise ExitvoiceError("unknown calibration method", field="--method", given=method,
                              allowed=["optuna", "abc-smc"])
+    _check_method_options(ctx, method)
+    sc = _scenario(scenario, set_, allow_outside_range)
     if method == "abc-smc":
         _calibrate_abc(sc, params_, observations, seed, jobs, out, force, particles, generations, walltime,
                        min_acceptance)
@@ -622,7 +735,7 @@ def calibrate(
                  progress=lambda done, total, best: bar.update(
                      task, completed=done, best="—" if best is None else f"{best:.4g}"))
     write_outputs(st, settings, target, scenario=sc, storage=url, force=force)
-    t = Table(title=f"calibration of {sc.name}: best of {len(st.trials)} trials (loss {st.best_value:.4g})")
+    t = Table(title=f"calibration of {sc.name}: best of {_trial_counts(st)} (loss {st.best_value:.4g})")
     t.add_column("parameter")
     t.add_column("best", justify="right")
     from .calibrate import at_range_end
@@ -638,18 +751,33 @@ def calibrate(
                   f"[bold]{escape(str(target))}[/]")
 
 
-@app.command()
+def _trial_counts(study) -> str:
+    """The trials a best value is the best of, in words: the completed ones, and how many failed or were set aside."""
+    import optuna
+
+    states = [t.state for t in study.trials]
+    done = states.count(optuna.trial.TrialState.COMPLETE)
+    text = f"{done} completed trial{'s' if done != 1 else ''}"
+    failed = states.count(optuna.trial.TrialState.FAIL)
+    pruned = states.count(optuna.trial.TrialState.PRUNED)
+    notes = ([f"{failed} failed (interrupted or in error)"] if failed else []) + \
+        ([f"{pruned} set aside (a parameter set already run)"] if pruned else [])
+    return text + (f"; {', '.join(notes)}, not counted" if notes else "")
+
+
+@app.command(cls=_Command)
 def sensitivity(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to vary")],
     outputs: Annotated[str, typer.Option(help="comma-separated scalar outputs")] = (
         "left_total,mobilised_cum,quota_fill"),
     method: Annotated[str, typer.Option(help="sobol or morris")] = "sobol",
-    samples: Annotated[int, typer.Option(help="base sample size N; the cost is N(D+2) full runs for Sobol, N(D+1) "
-                                         "for Morris (D parameters), printed before the runs start")] = 64,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the design and the runs")] = 0,
+    samples: Annotated[int, _whole_option("--samples", 2, help_="base sample size N; the cost is N(D+2) full runs "
+                                          "for Sobol, N(D+1) for Morris (D parameters), printed before the runs "
+                                          "start")] = 64,
+    seed: Annotated[int, _whole_option("--seed", 0, MAX_SEED, help_="seed of the design and the runs")] = 0,
     jobs: Annotated[int, Jobs] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address")] = None,
     out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before the analysis")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
@@ -689,7 +817,7 @@ def sensitivity(
     console.print(f"results written to [bold]{escape(str(target))}[/]")
 
 
-@app.command()
+@app.command(cls=_Command)
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = "russia",
     grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
@@ -708,7 +836,7 @@ def params(
     console.print(t)
 
 
-@app.command()
+@app.command(cls=_Command)
 def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia") -> None:
     """List the region codes of a pack (for `population.regions` and policy `who.regions`)."""
     from .pack import load_pack
@@ -722,7 +850,7 @@ def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia
     console.print(t)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="override, as for `run`")] = None,
@@ -739,11 +867,12 @@ def check(
         console.print(f"warning: {escape(warning)}")
 
 
-pack_app = typer.Typer(no_args_is_help=True, help="Country packs (docs/packs.md): check a pack before using it.")
+pack_app = typer.Typer(cls=_Group, no_args_is_help=True,
+                       help="Country packs (docs/packs.md): check a pack before using it.")
 app.add_typer(pack_app, name="pack")
 
 
-@pack_app.command("check")
+@pack_app.command("check", cls=_Command)
 def pack_check(
     pack: Annotated[str, typer.Argument(help="a pack folder, or the name of a pack shipped with exitvoice (russia)")],
 ) -> None:

@@ -99,6 +99,9 @@ def check_scheduler(address: str) -> None:
     """
     import asyncio
 
+    if not isinstance(address, str) or not address.strip():
+        raise ExitvoiceError("the scheduler address is empty", field="--scheduler", given=address,
+                             allowed=f"{SCHEDULER_ALLOWED}; leave --scheduler out to run here")
     scheme, sep, rest = address.strip().rpartition("://")
     host, _, port = rest.rpartition(":")
     host = host.strip("[]")
@@ -224,7 +227,7 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None, o
     Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes (`exitvoice.workers`), or in
     this process.
     """
-    if scheduler:
+    if scheduler is not None:
         try:
             from distributed import Client
             from distributed import as_completed as dask_completed
@@ -386,6 +389,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
     if jobs < 1:
         raise ExitvoiceError("jobs must be at least 1", field="--jobs", given=jobs)
+    if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
+        check_scheduler(scheduler)  # an empty address is not "no scheduler": refused, as the command line does
     sets = posterior if posterior is not None else pd.DataFrame({"set_id": [0]})
     fitted = [c for c in sets.columns if c != "set_id"]
     drawn = pd.DataFrame()
