@@ -46,7 +46,6 @@ app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-SECONDS_PER_DAY = 0.16  # a simulated day of the whole population on one core (README, Performance): cost estimates
 
 
 def _set_option(help_: str):
@@ -765,6 +764,13 @@ def _trial_counts(study) -> str:
     return text + (f"; {', '.join(notes)}, not counted" if notes else "")
 
 
+def _simulated(sc) -> str:
+    """What a run simulates, in a few words: the whole population, or a sample of some regions."""
+    scale, regions = sc.population.scale, sc.population.regions
+    where = f"{len(regions)} region{'s' if len(regions) != 1 else ''}" if regions else "the whole country"
+    return where if scale >= 1 else f"a {scale:.4g} sample of {where}"
+
+
 @app.command(cls=_Command)
 def sensitivity(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
@@ -784,7 +790,7 @@ def sensitivity(
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
-    from .sensitivity import analyse, check_options, write
+    from .sensitivity import analyse, check_options, notices, output_notices, run_seconds, write
     from .sensitivity import runs as design_runs
 
     sc = _scenario(scenario, set_, allow_outside_range)
@@ -794,16 +800,21 @@ def sensitivity(
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
     runs = design_runs(method, samples, len(names))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
-    seconds = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs)
+    seconds = runs * run_seconds(sc) / max(1, min(jobs, runs))
     cost = f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
     err.print(f"{method} with {len(names)} parameter(s) and N={samples}: {runs} full runs of {len(sc.days)} days "
-              f"(N(D+{1 if method == 'morris' else 2})), roughly {cost} on {jobs} worker(s) for the whole "
-              "population; `--method morris --samples 10` screens first at a fraction of the cost", highlight=False)
+              f"(N(D+{1 if method == 'morris' else 2})), roughly {cost} on {jobs} worker(s) for "
+              f"{escape(_simulated(sc))}; `--method morris --samples 10` screens first at a fraction of the cost",
+              highlight=False)
+    for notice in notices(method, samples):
+        err.print(f"notice: {escape(notice)}", highlight=False)
     bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
                                   scheduler=scheduler, progress=tick, checkpoint=_checkpoint(target),
                                   notify=_checkpoint_notice("runs"))
+    for notice in output_notices(design, outs):
+        err.print(f"notice: {escape(notice)}", highlight=False)
     write(indices, design, target, method=method, force=force,
           meta={"scenario": sc.name, "samples": samples, "runs": len(design), "seed": seed})
     shutil.rmtree(_checkpoint(target), ignore_errors=True)
