@@ -346,7 +346,7 @@ def test_an_empty_scheduler_address_is_refused_by_the_python_api():
 def test_an_unreachable_scheduler_fails_fast(scen):
     msg = run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://127.0.0.1:1",
                       names=("--scheduler", "tcp://127.0.0.1:1"))
-    assert "cannot reach" in msg
+    assert "could not connect to 127.0.0.1:1 (connection refused)" in msg and "not a Dask" not in msg, msg
     run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://nowhere", names=("not a scheduler address",))
 
 
@@ -371,6 +371,81 @@ def test_a_service_that_is_not_a_scheduler_is_refused_in_seconds(scen):
         start = time.monotonic()
         run_refused(scen, "--ensemble", "2", "--scheduler", address, names=(address, "not a Dask scheduler"))
     assert time.monotonic() - start < 2 * SCHEDULER_CONNECT_SECONDS + 60  # interpreter start-up on a busy machine
+
+
+def _scheduler_refusal(address: str) -> str:
+    from exitvoice.ensemble import check_scheduler
+    from exitvoice.errors import ExitvoiceError
+
+    with pytest.raises(ExitvoiceError) as exc:
+        check_scheduler(address)
+    assert exc.value.field == "--scheduler" and exc.value.given == address
+    return str(exc.value)
+
+
+def test_an_address_that_does_not_answer_the_connection_is_unreachable_not_not_dask():
+    """A port whose queue of connections is full drops new ones: the connection times out. That is "could not
+    connect (no answer)", not "not a Dask scheduler"."""
+    import socket
+
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        waiting = []
+        for _ in range(3):  # fill the accept queue: later connections get no answer
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            waiting.append(c)
+        try:
+            msg = _scheduler_refusal(f"tcp://127.0.0.1:{port}")
+        finally:
+            for c in waiting:
+                c.close()
+    assert f"could not connect to 127.0.0.1:{port} (no answer to the connection within" in msg, msg
+    assert "not a Dask scheduler" not in msg
+
+
+def _serve_once_each(reply: bytes | None):
+    """A local server that, on every connection, reads what comes and answers `reply` (None: closes at once)."""
+    import socket
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def loop():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                if reply is not None:
+                    conn.settimeout(2)
+                    try:
+                        conn.recv(4096)
+                        conn.sendall(reply)
+                    except OSError:
+                        pass
+
+    threading.Thread(target=loop, daemon=True).start()
+    return srv
+
+
+def test_a_connection_closed_at_once_is_unreachable():
+    with _serve_once_each(None) as srv:
+        port = srv.getsockname()[1]
+        msg = _scheduler_refusal(f"127.0.0.1:{port}")
+    assert f"could not connect to 127.0.0.1:{port} (the other end closed the connection" in msg, msg
+
+
+def test_an_http_server_or_proxy_is_named_as_such():
+    """What a proxy in the way (or a web server's port) answers: said as an HTTP answer, not as an unknown service."""
+    with _serve_once_each(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n") as srv:
+        port = srv.getsockname()[1]
+        msg = _scheduler_refusal(f"tcp://127.0.0.1:{port}")
+    assert "an HTTP server answered" in msg and "HTTP/1.1 400 Bad Request" in msg and "proxy" in msg, msg
 
 
 def test_a_running_scheduler_passes_the_check():
