@@ -731,6 +731,7 @@ def calibrate(
     task = bar.add_task(f"calibrating {sc.name}", total=trials, best="—")
     with bar:
         st = fit(sc, obs, settings, storage=url, study=name, jobs=jobs,
+                 notify=lambda message: err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False),
                  progress=lambda done, total, best: bar.update(
                      task, completed=done, best="—" if best is None else f"{best:.4g}"))
     write_outputs(st, settings, target, scenario=sc, storage=url, force=force)
@@ -910,7 +911,7 @@ def main() -> None:
         app()
     except ExitvoiceError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(2)
+        sys.exit(getattr(exc, "exit_code", 2))  # 2: bad input; 1: work left undone (errors.IncompleteError)
     except KeyboardInterrupt:  # raised outside a command (typer turns one inside into exit code 130)
         _interrupted()
     except SystemExit as exc:

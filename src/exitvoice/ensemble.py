@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ExitvoiceError
+from .errors import DataError, ExitvoiceError, IncompleteError
 from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_input_file
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
@@ -475,6 +475,13 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
                 store.save(i, result)
             if progress:
                 progress(len(results) + sum(share.values()), n)
+    except IncompleteError as exc:  # a worker killed or interrupted on its own: say what is kept
+        kept = len(store.done()) if store is not None else 0
+        if store is not None and not kept:
+            store.clear()
+        more = (f"; the {kept} finished member(s) of {n} are kept ({store.folder}): the same command again runs the "
+                "others" if kept else f"; none of the {n} members had finished")
+        raise IncompleteError(exc.message + more) from None
     except BaseException:
         if store is not None and not store.done():
             store.clear()  # nothing to resume from (a scheduler that failed, say): leave no empty checkpoint behind
