@@ -334,6 +334,29 @@ def test_an_empty_scheduler_address_is_refused_not_taken_as_local(scen, tmp_path
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.parametrize("cmd,names", [
+    (("run", "{scen}", "--ensemble", "2", "--draw-priors", ","), ("--draw-priors", "names no parameter group")),
+    (("run", "{scen}", "--ensemble", "2", "--draw-priors", ""), ("--draw-priors", "names no parameter group")),
+    (("compare", "{scen}", "--draw-priors", " "), ("--draw-priors", "names no parameter group")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--study", ""), ("--study", "empty")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--storage", ""), ("--storage", "empty")),
+    (("run", "{scen}", "--set", "=3"), ("--set", "NAME=VALUE", "'=3'")),
+])
+def test_an_empty_option_is_refused_not_read_as_left_out(scen, tmp_path, cmd, names):
+    """An empty value would silently fall back to the default (no priors drawn, another study, the default
+    storage): refused, naming the option."""
+    args = [str(a).replace("{scen}", str(scen)) for a in cmd]
+    refused(exitvoice(*args, "--out", tmp_path / "never"), *names)
+    assert not (tmp_path / "never").exists() and not list(tmp_path.glob("*.db"))
+
+
+@pytest.mark.parametrize("option", ["--host", "--scenarios"])
+def test_serve_refuses_an_empty_host_or_scenarios_folder(tmp_path, option):
+    """`--host ""` would bind every interface; `--scenarios ""` would read the current folder."""
+    refused(exitvoice("serve", tmp_path / "results", option, ""), option, "empty")
+    assert not (tmp_path / "results").exists()
+
+
 def test_an_empty_scheduler_address_is_refused_by_the_python_api():
     from conftest import small_scenario
     from exitvoice.ensemble import run_ensemble

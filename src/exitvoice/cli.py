@@ -60,6 +60,17 @@ def _out_path(text: str) -> Path:
     return Path(text)
 
 
+def _nonempty(option: str, allowed: str):
+    """A parser of a text option that refuses an empty value (else it would read as the option left out)."""
+
+    def parse(text) -> str:
+        if str(text).strip() == "":
+            raise ExitvoiceError("empty", field=option, given=str(text), allowed=allowed)
+        return str(text)
+
+    return parse
+
+
 def _scheduler_address(text: str) -> str:
     """`--scheduler` as given; an empty one is refused here (it is not "no scheduler": that is leaving it out)."""
     from .ensemble import SCHEDULER_ALLOWED
@@ -147,8 +158,9 @@ OutsideRange = typer.Option("--allow-outside-range", help="accept parameter valu
 def _parse_sets(sets: list[str]) -> dict[str, str]:
     out = {}
     for item in sets:
-        if "=" not in item:
-            raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item)
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item,
+                                 allowed="e.g. exit.beta_risk=60 or mobilisation.target=300000")
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -273,8 +285,20 @@ def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, s
                             checkpoint=checkpoint, notify=_checkpoint_notice("members"), draw_priors=draw_priors)
 
 
-DrawPriors = typer.Option("--draw-priors", help="draw the parameters of these groups (comma-separated, e.g. "
-                          "economy,voice,events2022) from their declared priors in every member")
+def _prior_groups(text: str) -> str:
+    """`--draw-priors` as given; one naming no group ("" or ",") is refused, not read as the option left out."""
+    from .ensemble import PRIOR_GROUPS
+
+    if not [g for g in str(text).split(",") if g.strip()]:
+        raise ExitvoiceError("names no parameter group", field="--draw-priors", given=str(text),
+                             allowed=f"comma-separated groups among {', '.join(PRIOR_GROUPS)}; leave the option out "
+                                     "to draw none")
+    return str(text)
+
+
+DrawPriors = typer.Option("--draw-priors", parser=_prior_groups, metavar="GROUPS",
+                          help="draw the parameters of these groups (comma-separated, e.g. economy,voice,events2022) "
+                               "from their declared priors in every member")
 
 
 def _groups(text: str | None) -> list[str] | None:
@@ -549,8 +573,12 @@ def serve(
     results: Annotated[Path, typer.Argument(help="results folder: saved runs are read from it and written to it")]
     = Path("results"),
     port: Annotated[int, _whole_option("--port", 0, 65535, help_="port (0: any free port)")] = 8050,
-    host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(parser=_nonempty("--host", "an address to bind: 127.0.0.1 (this computer "
+                                                        "only), or 0.0.0.0 (every interface: anyone who can reach it)"),
+                                      metavar="ADDRESS", help="address to bind; the default serves this computer "
+                                      "only")] = "127.0.0.1",
     scenarios: Annotated[Path | None, typer.Option(
+        parser=lambda text: Path(_nonempty("--scenarios", "a folder of scenario TOML files")(text)), metavar="PATH",
         help="folder of the scenario files to offer (default: the scenarios that come with exitvoice, the "
              "repository's scenarios/ folder, whatever the current folder)", show_default=False)] = None,
 ) -> None:
@@ -657,9 +685,14 @@ def calibrate(
     trials: Annotated[int, _whole_option("--trials", 1, help_="optuna: completed trials the study should have")]
     = 100,
     jobs: Annotated[int, _whole_option("--jobs", 1, help_="worker processes on the same study")] = 1,
-    storage: Annotated[str | None, typer.Option(help="sqlite:///file.db (default), journal:<file>, or any "
-                                                "SQLAlchemy URL")] = None,
-    study: Annotated[str | None, typer.Option(help="study name (default: the scenario's name)")] = None,
+    storage: Annotated[str | None, typer.Option(parser=_nonempty("--storage", "sqlite:///file.db, journal:<file>, "
+                                                                 "or a SQLAlchemy URL; leave it out for the "
+                                                                 "default"),
+                                                metavar="URL", help="sqlite:///file.db (default), journal:<file>, or "
+                                                "any SQLAlchemy URL")] = None,
+    study: Annotated[str | None, typer.Option(parser=_nonempty("--study", "a name; leave it out for the scenario's"),
+                                              metavar="NAME", help="study name (default: the scenario's name)")]
+    = None,
     sampler: Annotated[str, typer.Option(help="tpe, cmaes or random")] = "tpe",
     loss: Annotated[str, typer.Option(help="sse (weighted squared log errors) or nll")] = "sse",
     seed: Annotated[int, _whole_option("--seed", 0, MAX_SEED, help_="seed of the runs and of the sampler")] = 0,
