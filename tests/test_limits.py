@@ -29,6 +29,30 @@ def test_memory_check_refuses_what_the_machine_cannot_hold(monkeypatch):
     assert exc.value.field == "--ensemble"
 
 
+def test_memory_counts_the_workers_that_start_not_the_jobs_asked(monkeypatch):
+    """`--ensemble 2 --jobs 1000` starts 2 workers: it was refused for the memory of 1000 runs."""
+    assert limits.estimate_memory(100, members=2, jobs=1000) == limits.estimate_memory(100, members=2, jobs=2)
+    monkeypatch.setattr(limits, "available_memory", lambda: 4 << 30)
+    limits.check_memory(100, members=2, jobs=1000)
+    with pytest.raises(ExitvoiceError, match="64 runs of 100 days at once") as exc:  # a calibration's processes
+        limits.check_memory(100, runs_at_once=64, field="--jobs")
+    assert exc.value.field == "--jobs"
+
+
+def test_a_calibration_with_more_processes_than_memory_is_refused_up_front(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import write_scenario
+
+    scen = write_scenario(tmp_path / "s.toml", "mem", "2022-09-24")
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "calibrate", scen, "--params", "exit.beta_risk",
+                        "--jobs", "100000", "--trials", "100000", "--out", tmp_path / "o"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2 and "--jobs" in r.stderr and "memory" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not list(tmp_path.glob("o*"))
+
+
 @pytest.mark.parametrize("value,ok", [
     (3, True), (0.25, True), (np.int64(9), True), (np.float32(1.5), True),
     (True, False), (np.bool_(True), False), ("3", False), (math.nan, False), (math.inf, False), (None, False),

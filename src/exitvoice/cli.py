@@ -741,6 +741,9 @@ def calibrate(
     settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
                         sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
     check_settings(settings, sc)
+    from .limits import check_memory
+
+    check_memory(len(sc.days), runs_at_once=min(jobs, trials), field="--jobs")
     obs = read_observations(observations or pack_observations(sc.scenario.country))
     target = Path(out or Path("results") / f"{sc.name}-calibration")
     url = storage or f"sqlite:///{target.parent / (target.name + '.db')}"
