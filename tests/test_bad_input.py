@@ -507,6 +507,13 @@ def test_an_ensemble_larger_than_memory_is_refused_up_front(scen):
     run_refused(scen, "--ensemble", "100000", names=("--ensemble", "memory"))
 
 
+def test_a_calibration_with_more_processes_than_memory_is_refused_up_front(scen, tmp_path):
+    r = exitvoice("calibrate", scen, "--params", "exit.beta_risk", "--jobs", "100000", "--trials", "100000",
+                  "--out", tmp_path / "o")
+    refused(r, "--jobs", "memory", "runs of")
+    assert not list(tmp_path.glob("o*"))
+
+
 def test_counts_in_policies_are_bounded(scen):
     scen.write_text(scen.read_text().replace("target = 300000", "target = 100000000000000"))
     refused(exitvoice("check", scen), "policy[0].target")

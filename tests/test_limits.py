@@ -39,20 +39,6 @@ def test_memory_counts_the_workers_that_start_not_the_jobs_asked(monkeypatch):
     assert exc.value.field == "--jobs"
 
 
-def test_a_calibration_with_more_processes_than_memory_is_refused_up_front(tmp_path):
-    import subprocess
-    import sys
-
-    from conftest import write_scenario
-
-    scen = write_scenario(tmp_path / "s.toml", "mem", "2022-09-24")
-    r = subprocess.run([sys.executable, "-m", "exitvoice", "calibrate", scen, "--params", "exit.beta_risk",
-                        "--jobs", "100000", "--trials", "100000", "--out", tmp_path / "o"],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 2 and "--jobs" in r.stderr and "memory" in r.stderr, r.stderr
-    assert "Traceback" not in r.stderr and not list(tmp_path.glob("o*"))
-
-
 @pytest.mark.parametrize("value,ok", [
     (3, True), (0.25, True), (np.int64(9), True), (np.float32(1.5), True),
     (True, False), (np.bool_(True), False), ("3", False), (math.nan, False), (math.inf, False), (None, False),
