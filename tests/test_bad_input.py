@@ -507,6 +507,15 @@ def test_an_ensemble_larger_than_memory_is_refused_up_front(scen):
     run_refused(scen, "--ensemble", "100000", names=("--ensemble", "memory"))
 
 
+def test_a_comparison_larger_than_memory_is_refused_up_front(scen, tmp_path):
+    scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 2024-09-24"))
+    other = tmp_path / "b.toml"
+    other.write_text(scen.read_text().replace('name = "bad"', 'name = "bad-b"'))
+    r = exitvoice("compare", scen, other, "--ensemble", "100000", "--out", tmp_path / "o")
+    refused(r, "--ensemble", "memory")
+    assert not (tmp_path / "o").exists() and not (tmp_path / ".o.members").exists()
+
+
 def test_a_calibration_with_more_processes_than_memory_is_refused_up_front(scen, tmp_path):
     r = exitvoice("calibrate", scen, "--params", "exit.beta_risk", "--jobs", "100000", "--trials", "100000",
                   "--out", tmp_path / "o")
