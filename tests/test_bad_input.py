@@ -307,6 +307,27 @@ def test_bad_numbers_on_the_command_line(scen, args, names):
     assert msg.startswith("error:") and "─" not in msg and "Invalid value" not in msg, msg
 
 
+@pytest.mark.parametrize("args,names", [
+    (("run",), ("Missing argument 'scenario'", "exitvoice run --help")),
+    (("run", "{scen}", "--sed", "3"), ("No such option: --sed", "--seed", "exitvoice run --help")),
+    (("calibrate", "{scen}"), ("Missing option '--params'", "exitvoice calibrate --help")),
+    (("nosuchcommand",), ("No such command 'nosuchcommand'", "exitvoice --help")),
+    (("run", "{scen}", "extra"), ("unexpected extra argument", "extra")),
+])
+def test_command_line_mistakes_are_one_line_errors(scen, args, names):
+    """A missing argument, an unknown option or command: one plain line naming it (not typer's box), exit 2."""
+    msg = refused(exitvoice(*[str(a).replace("{scen}", str(scen)) for a in args]), *names)
+    assert msg.startswith("error:") and "─" not in msg and "╭" not in msg, msg
+
+
+def test_help_and_version_still_exit_0():
+    for args in (("--help",), ("run", "--help"), ("pack", "check", "--help"), ("--version",)):
+        r = exitvoice(*args)
+        assert r.returncode == 0 and r.stdout.strip() and not r.stderr.strip(), (args, r.stderr)
+    r = exitvoice()  # no command: the help, as a usage error
+    assert r.returncode == 2 and "Usage" in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
 @pytest.mark.parametrize("cmd,names", [
     (("calibrate", "{scen}", "--params", "exit.beta_risk", "--seed", "-1"), ("--seed", "too small")),
     (("calibrate", "{scen}", "--params", "exit.beta_risk", "--trials", "0"), ("--trials", "at least 1")),

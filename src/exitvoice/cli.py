@@ -942,9 +942,13 @@ def pack_check(
 
 
 def main() -> None:
-    """Entry point of the `exitvoice` console script."""
+    """Entry point of the `exitvoice` console script.
+
+    Run without typer's standalone mode, so that a mistake on the command line (a missing argument, an unknown
+    option) is printed in the same one-line form as every other bad input, not in typer's box.
+    """
     try:
-        app()
+        code = app(standalone_mode=False)
     except ExitvoiceError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(getattr(exc, "exit_code", 2))  # 2: bad input; 1: work left undone (errors.IncompleteError)
@@ -954,6 +958,33 @@ def main() -> None:
         if exc.code == 130:  # Ctrl-C during a command
             _interrupted()
         raise
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        _usage_error(exc)
+    if code == 130:  # Ctrl-C during a command (typer's exit code for it)
+        _interrupted()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Whether `exc` is the argument parser's (click's, inside typer) error about the command line."""
+    return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int) and any(
+        k.__name__ in ("UsageError", "ClickException", "Abort") for k in type(exc).__mro__)
+
+
+def _usage_error(exc: Exception) -> None:
+    """The parser's error in the project's one-line form: what is wrong, and where the help is; exit code 2."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help, printed as the error was made
+        sys.exit(exc.exit_code)
+    if type(exc).__name__ == "Abort":
+        err.print("aborted", highlight=False)
+        sys.exit(1)
+    ctx = getattr(exc, "ctx", None)
+    where = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+    message = " ".join(str(exc.format_message()).split()).rstrip(".")
+    err.print(f"[bold red]error:[/] {escape(message)}{escape(where)}", highlight=False)
+    sys.exit(exc.exit_code)
 
 
 def _interrupted() -> None:
