@@ -485,16 +485,30 @@ def validate(
     from .observations import pack_observations, read_observations
     from .validate import Simulated, score
 
-    obs = read_observations(observations or pack_observations())
+    for_a_run = {"--seed": seed is not None, "--set": bool(set_), "--allow-outside-range": allow_outside_range,
+                 "--ensemble": ensemble is not None}
+    for_an_ensemble = {"--jobs": jobs != 1, "--posterior": posterior is not None, "--draw-priors": bool(draw_priors)}
+    if target.is_dir():  # a stored result: nothing is run, and options of a run would be ignored
+        given = [k for k, v in {**for_a_run, **for_an_ensemble}.items() if v]
+        if given:
+            raise ExitvoiceError("options of a run, which validating a stored result folder would ignore",
+                                 field=given[0], given=given,
+                                 allowed="a scenario TOML as the target (it is run with them), or none of them")
+    elif ensemble is None and any(for_an_ensemble.values()):
+        raise ExitvoiceError("--jobs, --posterior and --draw-priors go with --ensemble N", field="--ensemble",
+                             given=[k for k, v in for_an_ensemble.items() if v])
     sc = None
     if target.is_dir():
         dest = _free(out or target / "validation", force)
         sim = Simulated.from_folder(target)
         sc = _stored_scenario(target)
+        # the calibration observations of the result's own pack (a stored scenario of another pack says which)
+        obs = read_observations(observations or pack_observations(sc.scenario.country if sc else "russia"))
     else:
         from .api import run as run_api
 
         sc = _scenario(target, set_, allow_outside_range)
+        obs = read_observations(observations or pack_observations(sc.scenario.country))
         dest = _free(out or Path("results") / f"{sc.name}-validation", force)
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
