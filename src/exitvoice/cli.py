@@ -411,12 +411,20 @@ def compare(
     """Compare scenarios side by side: table with 90% bands, comparison.csv/.json, findings.md, overlaid plots."""
     from .compare import compare as compare_api
 
+    n_runs = sum(1 for p in inputs if not p.is_dir())
+    for_runs = {"--ensemble": ensemble != 1, "--seed": seed is not None, "--jobs": jobs != 1,
+                "--scheduler": scheduler is not None, "--posterior": posterior is not None,
+                "--draw-priors": bool(draw_priors)}
+    if not n_runs and any(for_runs.values()):  # stored folders only: nothing is run, the options would be ignored
+        given = [k for k, v in for_runs.items() if v]
+        raise ExitvoiceError("options of the scenario runs, which a comparison of stored result folders would "
+                             "ignore", field=given[0], given=given,
+                             allowed="scenario TOML files among the inputs (they are run with them), or none of them")
     target = _free(out or Path("results") / "compare", force)
     if scheduler is not None:
         from .ensemble import check_scheduler
 
         check_scheduler(scheduler)
-    n_runs = sum(1 for p in inputs if not p.is_dir())
     total = max(1, n_runs * ensemble)
     bar, tick = _progress(f"comparing {n_runs} scenario(s)", total, "members")
     done: dict[str, int] = {}
