@@ -484,10 +484,13 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
     early: list[str] = []  # workers that ended before their share was done, in words
     errors: list[Exception] = []
 
-    def reap(interrupted: bool = False) -> None:
-        """Collect the workers that have ended; one that ended early: fail its trial under way and say so."""
+    def reap(interrupted: bool = False, block: bool = False) -> None:
+        """Collect the workers that have ended; one that ended early: fail its trial under way and say so.
+
+        With `block`, wait for every worker, reading what each sends as it ends.
+        """
         for w, p in enumerate(others):
-            if w in ended or not p.done():
+            if w in ended or not (block or p.done()):
                 continue
             try:
                 how = p.result(interrupted=True)  # None: it ended without a result (killed)
@@ -535,10 +538,7 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
             p.interrupt()
         raise
     finally:
-        for w, p in enumerate(others):  # wait for every worker
-            if w not in ended:
-                p.proc.wait()
-        reap(interrupted=interrupted)
+        reap(interrupted=interrupted, block=True)  # wait for every worker
         if flag_dir is not None:
             shutil.rmtree(flag_dir, ignore_errors=True)
         if interrupted:
