@@ -168,6 +168,24 @@ def test_scenario_messages_are_in_plain_words(scen, old, new, names):
     assert not [leak for leak in LEAKS if leak in msg], msg
 
 
+@pytest.mark.parametrize("old,new,names", [
+    # a misspelt field is reported first (not the field it was meant to be, now "missing"), with a close name and
+    # every field the table takes
+    ("end = 2022-09-24", "ned = 2022-09-24", ("scenario.ned", "unknown field", "did you mean 'end'", "allowed:",
+                                              "name, description, country, pack, start, end")),
+    ("target = 300000", "tagret = 300000", ("policy[0].tagret", "did you mean 'target'", "summons_per_recruit")),
+    ("[population]", "[populaton]", ("'populaton'", "did you mean 'population'",
+                                     "scenario, population, parameters, policy")),
+    ("target = 300000", "target = 300000\nwho = { regoins = [\"SE\"] }", ("policy[0].who.regoins",
+                                                                         "did you mean 'regions'", "age_min")),
+    ("target = 300000", "target = 300000\nzzz = 1", ("policy[0].zzz", "unknown field", "allocation")),
+])
+def test_an_unknown_field_names_the_fields_allowed(scen, old, new, names):
+    scen.write_text(scen.read_text().replace(old, new))
+    msg = refused(exitvoice("check", scen), str(scen), *names)
+    assert not [leak for leak in LEAKS if leak in msg], msg
+
+
 # -- namespaces of --set --------------------------------------------------------------------------------------
 def test_a_parameter_whose_group_is_a_policy_type_can_be_set(tmp_path):
     scen = write_scenario(tmp_path / "r.toml", "rum", "2022-09-24")
@@ -275,19 +293,104 @@ def test_an_output_path_with_markup_is_printed_as_written(scen, tmp_path):
 
 
 @pytest.mark.parametrize("args,names", [
-    (("--seed", "-1"), ("--seed",)),
-    (("--seed", str(2**64)), ("--seed",)),
-    (("--ensemble", "0"), ("--ensemble",)),
-    (("--ensemble", "2", "--jobs", "0"), ("--jobs",)),
+    (("--seed", "-1"), ("field '--seed': too small (given: -1); allowed: a whole number from 0 to",)),
+    (("--seed", str(2**64)), ("field '--seed': too large", "allowed: a whole number from 0 to")),
+    (("--seed", "abc"), ("field '--seed': not a whole number (given: 'abc')",)),
+    (("--ensemble", "0"), ("field '--ensemble': too small (given: 0)", "from 1 to 100,000")),
+    (("--ensemble", "2", "--jobs", "0"), ("field '--jobs': too small (given: 0); allowed: a whole number, at "
+                                          "least 1",)),
+    (("--ensemble", "2", "--jobs", "1.5"), ("field '--jobs': not a whole number",)),
 ])
 def test_bad_numbers_on_the_command_line(scen, args, names):
-    run_refused(scen, *args, names=names)
+    """The project's plain one-line error (field, given, allowed), not typer's boxed one."""
+    msg = run_refused(scen, *args, names=names)
+    assert msg.startswith("error:") and "─" not in msg and "Invalid value" not in msg, msg
+
+
+@pytest.mark.parametrize("args,names", [
+    (("run",), ("Missing argument 'scenario'", "exitvoice run --help")),
+    (("run", "{scen}", "--sed", "3"), ("No such option: --sed", "--seed", "exitvoice run --help")),
+    (("calibrate", "{scen}"), ("Missing option '--params'", "exitvoice calibrate --help")),
+    (("nosuchcommand",), ("No such command 'nosuchcommand'", "exitvoice --help")),
+    (("run", "{scen}", "extra"), ("unexpected extra argument", "extra")),
+])
+def test_command_line_mistakes_are_one_line_errors(scen, args, names):
+    """A missing argument, an unknown option or command: one plain line naming it (not typer's box), exit 2."""
+    msg = refused(exitvoice(*[str(a).replace("{scen}", str(scen)) for a in args]), *names)
+    assert msg.startswith("error:") and "─" not in msg and "╭" not in msg, msg
+
+
+def test_help_and_version_still_exit_0():
+    for args in (("--help",), ("run", "--help"), ("pack", "check", "--help"), ("--version",)):
+        r = exitvoice(*args)
+        assert r.returncode == 0 and r.stdout.strip() and not r.stderr.strip(), (args, r.stderr)
+    r = exitvoice()  # no command: the help, as a usage error
+    assert r.returncode == 2 and "Usage" in r.stdout + r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("cmd,names", [
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--seed", "-1"), ("--seed", "too small")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--trials", "0"), ("--trials", "at least 1")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--tolerance", "nan"), ("--tolerance", "finite")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--method", "abc-smc", "--particles", "x"),
+     ("--particles", "not a whole number")),
+    (("sensitivity", "{scen}", "--params", "exit.beta_risk,exit.lambda_base", "--samples", "1"),
+     ("--samples", "at least 2")),
+    (("compare", "{scen}", "--ensemble", "-3"), ("--ensemble", "too small")),
+    (("validate", "{scen}", "--seed", "-1"), ("--seed", "too small")),
+    (("serve", "--port", "70000"), ("--port", "from 0 to 65,535")),
+])
+def test_bad_numbers_of_every_command_are_plain_errors(scen, tmp_path, cmd, names):
+    args = [str(a).replace("{scen}", str(scen)) for a in cmd]
+    msg = refused(exitvoice(*args, "--out", tmp_path / "never") if cmd[0] != "serve" else exitvoice(*args), *names)
+    assert msg.startswith("error:") and "─" not in msg, msg
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("address", ["", "  "])
+def test_an_empty_scheduler_address_is_refused_not_taken_as_local(scen, tmp_path, address):
+    run_refused(scen, "--ensemble", "2", "--scheduler", address, names=("--scheduler", "empty", "tcp://HOST:PORT"))
+    for cmd in (("compare", scen), ("sensitivity", scen, "--params", "exit.beta_risk,callup.hide_rate")):
+        refused(exitvoice(*cmd, "--scheduler", address, "--out", tmp_path / "never"), "--scheduler", "empty")
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("cmd,names", [
+    (("run", "{scen}", "--ensemble", "2", "--draw-priors", ","), ("--draw-priors", "names no parameter group")),
+    (("run", "{scen}", "--ensemble", "2", "--draw-priors", ""), ("--draw-priors", "names no parameter group")),
+    (("compare", "{scen}", "--draw-priors", " "), ("--draw-priors", "names no parameter group")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--study", ""), ("--study", "empty")),
+    (("calibrate", "{scen}", "--params", "exit.beta_risk", "--storage", ""), ("--storage", "empty")),
+    (("run", "{scen}", "--set", "=3"), ("--set", "NAME=VALUE", "'=3'")),
+])
+def test_an_empty_option_is_refused_not_read_as_left_out(scen, tmp_path, cmd, names):
+    """An empty value would silently fall back to the default (no priors drawn, another study, the default
+    storage): refused, naming the option."""
+    args = [str(a).replace("{scen}", str(scen)) for a in cmd]
+    refused(exitvoice(*args, "--out", tmp_path / "never"), *names)
+    assert not (tmp_path / "never").exists() and not list(tmp_path.glob("*.db"))
+
+
+@pytest.mark.parametrize("option", ["--host", "--scenarios"])
+def test_serve_refuses_an_empty_host_or_scenarios_folder(tmp_path, option):
+    """`--host ""` would bind every interface; `--scenarios ""` would read the current folder."""
+    refused(exitvoice("serve", tmp_path / "results", option, ""), option, "empty")
+    assert not (tmp_path / "results").exists()
+
+
+def test_an_empty_scheduler_address_is_refused_by_the_python_api():
+    from conftest import small_scenario
+    from exitvoice.ensemble import run_ensemble
+    from exitvoice.errors import ExitvoiceError
+
+    with pytest.raises(ExitvoiceError, match="empty"):
+        run_ensemble(small_scenario(end="2022-09-16", scale=0.02, regions=["SE"]), 2, scheduler="")
 
 
 def test_an_unreachable_scheduler_fails_fast(scen):
     msg = run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://127.0.0.1:1",
                       names=("--scheduler", "tcp://127.0.0.1:1"))
-    assert "cannot reach" in msg
+    assert "could not connect to 127.0.0.1:1 (connection refused)" in msg and "not a Dask" not in msg, msg
     run_refused(scen, "--ensemble", "2", "--scheduler", "tcp://nowhere", names=("not a scheduler address",))
 
 
@@ -312,6 +415,81 @@ def test_a_service_that_is_not_a_scheduler_is_refused_in_seconds(scen):
         start = time.monotonic()
         run_refused(scen, "--ensemble", "2", "--scheduler", address, names=(address, "not a Dask scheduler"))
     assert time.monotonic() - start < 2 * SCHEDULER_CONNECT_SECONDS + 60  # interpreter start-up on a busy machine
+
+
+def _scheduler_refusal(address: str) -> str:
+    from exitvoice.ensemble import check_scheduler
+    from exitvoice.errors import ExitvoiceError
+
+    with pytest.raises(ExitvoiceError) as exc:
+        check_scheduler(address)
+    assert exc.value.field == "--scheduler" and exc.value.given == address
+    return str(exc.value)
+
+
+def test_an_address_that_does_not_answer_the_connection_is_unreachable_not_not_dask():
+    """A port whose queue of connections is full drops new ones: the connection times out. That is "could not
+    connect (no answer)", not "not a Dask scheduler"."""
+    import socket
+
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        waiting = []
+        for _ in range(3):  # fill the accept queue: later connections get no answer
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            waiting.append(c)
+        try:
+            msg = _scheduler_refusal(f"tcp://127.0.0.1:{port}")
+        finally:
+            for c in waiting:
+                c.close()
+    assert f"could not connect to 127.0.0.1:{port} (no answer to the connection within" in msg, msg
+    assert "not a Dask scheduler" not in msg
+
+
+def _serve_once_each(reply: bytes | None):
+    """A local server that, on every connection, reads what comes and answers `reply` (None: closes at once)."""
+    import socket
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def loop():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            with conn:
+                if reply is not None:
+                    conn.settimeout(2)
+                    try:
+                        conn.recv(4096)
+                        conn.sendall(reply)
+                    except OSError:
+                        pass
+
+    threading.Thread(target=loop, daemon=True).start()
+    return srv
+
+
+def test_a_connection_closed_at_once_is_unreachable():
+    with _serve_once_each(None) as srv:
+        port = srv.getsockname()[1]
+        msg = _scheduler_refusal(f"127.0.0.1:{port}")
+    assert f"could not connect to 127.0.0.1:{port} (the other end closed the connection" in msg, msg
+
+
+def test_an_http_server_or_proxy_is_named_as_such():
+    """What a proxy in the way (or a web server's port) answers: said as an HTTP answer, not as an unknown service."""
+    with _serve_once_each(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n") as srv:
+        port = srv.getsockname()[1]
+        msg = _scheduler_refusal(f"tcp://127.0.0.1:{port}")
+    assert "an HTTP server answered" in msg and "HTTP/1.1 400 Bad Request" in msg and "proxy" in msg, msg
 
 
 def test_a_running_scheduler_passes_the_check():
@@ -348,6 +526,22 @@ def test_a_scenario_file_larger_than_the_limit_is_refused(scen):
 def test_an_ensemble_larger_than_memory_is_refused_up_front(scen):
     scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 2030-12-31"))
     run_refused(scen, "--ensemble", "100000", names=("--ensemble", "memory"))
+
+
+def test_a_comparison_larger_than_memory_is_refused_up_front(scen, tmp_path):
+    scen.write_text(scen.read_text().replace("end = 2022-09-24", "end = 2024-09-24"))
+    other = tmp_path / "b.toml"
+    other.write_text(scen.read_text().replace('name = "bad"', 'name = "bad-b"'))
+    r = exitvoice("compare", scen, other, "--ensemble", "100000", "--out", tmp_path / "o")
+    refused(r, "--ensemble", "memory")
+    assert not (tmp_path / "o").exists() and not (tmp_path / ".o.members").exists()
+
+
+def test_a_calibration_with_more_processes_than_memory_is_refused_up_front(scen, tmp_path):
+    r = exitvoice("calibrate", scen, "--params", "exit.beta_risk", "--jobs", "100000", "--trials", "100000",
+                  "--out", tmp_path / "o")
+    refused(r, "--jobs", "memory", "runs of")
+    assert not list(tmp_path.glob("o*"))
 
 
 def test_counts_in_policies_are_bounded(scen):

@@ -148,3 +148,38 @@ def test_a_worker_whose_command_was_killed_stops_after_its_trial(tmp_path):
     study = open_study(storage, "o", settings)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(done) == 1  # not 5: its parent (-1) is not its parent
+
+
+def _cli(*args):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "exitvoice", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"}, timeout=600)
+
+
+@pytest.mark.parametrize("args,given,owner", [
+    (("--particles", "50"), "--particles", "abc-smc"),
+    (("--method", "optuna", "--generations", "3", "--walltime", "5"), "--generations", "abc-smc"),
+    (("--method", "abc-smc", "--trials", "5"), "--trials", "optuna"),
+    (("--method", "abc-smc", "--sampler", "random", "--storage", "sqlite:///x.db"), "--storage", "optuna"),
+])
+def test_an_option_of_the_other_method_is_refused_not_ignored(tmp_path, args, given, owner):
+    scen = write_scenario(tmp_path / "s.toml", "m", "2022-09-24")
+    r = _cli("calibrate", scen, "--params", "exit.beta_risk", "--out", tmp_path / "o", *args)
+    msg = " ".join(r.stderr.split())
+    assert r.returncode == 2 and "Traceback" not in msg, msg
+    assert given in msg and f"of --method {owner}" in msg and "allowed:" in msg, msg
+    assert not (tmp_path / "o").exists() and not list(tmp_path.glob("*.db"))
+
+
+def test_best_of_counts_completed_trials_and_says_how_many_failed(tmp_path):
+    scen = write_scenario(tmp_path / "s.toml", "f", "2022-09-24")
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    st = optuna.create_study(storage=url, study_name="f")
+    for _ in range(2):  # two trials that failed (a crash, a Ctrl-C) in an earlier session
+        st.tell(st.ask(), state=optuna.trial.TrialState.FAIL)
+    r = _cli("calibrate", scen, "--params", "exit.beta_risk", "--trials", "2", "--storage", url, "--study", "f",
+             "--out", tmp_path / "o", "--sampler", "random")
+    out = " ".join(r.stdout.split())
+    assert r.returncode == 0, r.stderr
+    assert "best of 2 completed trials; 2 failed" in out and "best of 4" not in out, out

@@ -60,6 +60,10 @@ def test_compare_reads_result_folders(pair, tmp_path):
     assert r.returncode == 0, r.stderr
     t = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     assert (t.members == 1).all()
+    for args in (("--ensemble", 5), ("--seed", 3), ("--jobs", 2)):  # options of runs, none of which happens here
+        r = exitvoice("compare", tmp_path / "ra", tmp_path / "rb", "--out", tmp_path / "cmp2", *args)
+        assert r.returncode == 2 and args[0] in r.stderr and "would ignore" in r.stderr, r.stderr
+    assert not (tmp_path / "cmp2").exists()
 
 
 def test_compare_refuses_scenarios_that_do_not_line_up(pair, tmp_path):

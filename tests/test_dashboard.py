@@ -138,6 +138,38 @@ def test_every_input_is_validated_on_the_server(server, change, field):
     assert f"'{field}'" in body["error"]
 
 
+@pytest.mark.parametrize("change, field", [
+    ({"callup_target": True}, "callup_target"),
+    ({"callup_target": "300000"}, "callup_target"),
+    ({"callup_target": 300000.5}, "callup_target"),
+    ({"exit_ban_enforcement": "0.5"}, "exit_ban_enforcement"),
+    ({"exit_ban_enforcement": True}, "exit_ban_enforcement"),
+    ({"social_contract_offer": False}, "social_contract_offer"),
+    ({"rumour_credibility": "0.5"}, "rumour_credibility"),
+    ({"seed": "7"}, "seed"),
+    ({"exit_ban": 1}, "exit_ban"),
+    ({"exit_ban": "true"}, "exit_ban"),
+    ({"observations": 0}, "observations"),
+])
+def test_numbers_and_switches_are_strict(server, change, field):
+    """A number is a JSON number, not true or text; a switch is true or false: else 400 naming the field, in plain
+    words (not the validator's)."""
+    url, _ = server
+    status, body = post(url + "/api/run", {**LEVERS, **change})
+    assert status == 400
+    assert f"'{field}'" in body["error"] and "given:" in body["error"] and "allowed:" in body["error"], body
+    assert "Input should" not in body["error"]
+
+
+def test_nan_is_not_a_lever_value(server):
+    url, _ = server
+    req = urllib.request.Request(url + "/api/run", headers={"Content-Type": "application/json"},
+                                 data=json.dumps(LEVERS)[:-1].encode() + b', "exit_ban_enforcement": NaN}')
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=60)
+    assert exc.value.code == 400 and "exit_ban_enforcement" in json.loads(exc.value.read())["error"]
+
+
 def test_save_writes_only_a_slug_under_the_results_folder(server):
     url, base = server
     for name in ("../escape", "/tmp/x", "a/b", ""):

@@ -277,3 +277,116 @@ def test_ctrl_c_during_a_sensitivity_analysis_then_resume_repeats_nothing(tmp_pa
     r = exitvoice(*cmd, "--seed", 1, "--out", tmp_path / "again")
     assert r.returncode == 0, r.stderr
     assert "starting afresh" in " ".join(r.stderr.split()) and "resuming" not in r.stderr
+
+
+def test_ctrl_c_at_a_terminal_during_an_ensemble_with_workers_prints_one_line(tmp_path):
+    """Ctrl-C at a terminal, as the workers start and once members are under way: one line, no traceback (the
+    workers, in a process group of their own, never see it; the command stops them)."""
+    scen = write_scenario(tmp_path / "s.toml", "ensc", "2022-09-30")
+    checkpoint = tmp_path / ".ens.members"
+    cmd = ["run", scen, "--ensemble", 6, "--jobs", 2, "--seed", 5, "--no-plots", "--out", tmp_path / "ens"]
+    for wait in (lambda: (checkpoint / "key.txt").exists(),
+                 lambda: len(list(checkpoint.glob("member-*.npz"))) >= 1):
+        proc = subprocess.Popen([sys.executable, "-m", "exitvoice", *map(str, cmd)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, preexec_fn=_new_session)
+        wait_for(wait, "the ensemble under way")
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=LIVENESS_SECONDS)
+        assert proc.returncode == 130, (proc.returncode, err[-3000:])
+        assert "Traceback" not in err and err.count("interrupted") == 1, err[-3000:]
+        assert "KeyboardInterrupt" not in err, err[-3000:]
+
+
+def test_a_worker_interrupted_between_tasks_ends_quietly():
+    """A Ctrl-C passed on to an idle worker (waiting for a task) ends it with no traceback."""
+    import pickle
+
+    from exitvoice.workers import _start_worker
+
+    p = subprocess.Popen([sys.executable, "-m", "exitvoice.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=_default_sigint)
+    pickle.dump((0, "os.path", "join", ("a", "b")), p.stdin)
+    p.stdin.flush()
+    assert pickle.load(p.stdout) == ("done", 0, True, os.path.join("a", "b"))  # idle now, reading its next task
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=LIVENESS_SECONDS)
+    assert p.returncode == 130 and b"Traceback" not in err, err
+    w = _start_worker()
+    try:
+        assert os.getpgid(w.pid) == w.pid != os.getpgid(0)  # a group of its own: a terminal's Ctrl-C misses it
+    finally:
+        w.stdin.close()
+        w.wait(timeout=LIVENESS_SECONDS)
+        w.stdout.close()
+
+
+def _worker_with_a_running_trial(proc, db) -> int:
+    """The pid of a worker of the command `proc` once a trial of that worker is running (read from the study)."""
+    import json
+
+    import psutil
+
+    found: list[int] = []
+
+    def running() -> bool:
+        workers = {c.pid for c in psutil.Process(proc.pid).children()}
+        if not db.exists() or not workers:
+            return False
+        with closing(sqlite3.connect(db, timeout=60)) as con:
+            try:
+                rows = con.execute("SELECT a.value_json FROM trial_user_attributes a JOIN trials t ON "
+                                   "a.trial_id = t.trial_id WHERE t.state = 'RUNNING' AND a.key = "
+                                   "'exitvoice_owner'").fetchall()
+            except sqlite3.OperationalError:
+                return False
+        found[:] = [json.loads(v)["pid"] for (v,) in rows if json.loads(v)["pid"] in workers]
+        return bool(found)
+
+    wait_for(running, "a trial of a worker under way")
+    return found[0]
+
+
+@pytest.mark.parametrize("sig,how", [(signal.SIGKILL, "killed by SIGKILL"), (signal.SIGINT, "was interrupted")])
+def test_a_calibration_worker_ended_alone_is_reported_and_the_command_fails(tmp_path, sig, how):
+    """A worker killed (SIGKILL) or interrupted on its own: its running trial is marked failed at once, the command
+    says so, and exits 1 saying how many trials are missing (no outputs); the same command again completes."""
+    scen = write_scenario(tmp_path / "s.toml", "killw", "2022-09-24")
+    db, out = tmp_path / "k.db", tmp_path / "out"
+    cmd = ["calibrate", scen, "--params", "exit.beta_risk", "--sampler", "random", "--storage", f"sqlite:///{db}",
+           "--out", out, "--jobs", 2, "--trials", 6]
+    proc = start(*cmd)
+    os.kill(_worker_with_a_running_trial(proc, db), sig)
+    _, err = proc.communicate(timeout=LIVENESS_SECONDS)
+    msg = " ".join(err.split())
+    assert proc.returncode == 1, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err and how in msg and "marked failed" in msg, msg
+    assert "completed trials asked for" in msg and "the same command again runs the" in msg, msg
+    assert "RUNNING" not in states(db) and "FAIL" in states(db)  # marked by the command, not left to a next session
+    assert len(completed(db)) < 6 and not out.exists()
+
+    r = exitvoice(*cmd)
+    assert r.returncode == 0, r.stderr
+    assert len(completed(db)) == 6 and (out / "calibrated.toml").exists()
+    assert "best of 6 completed trials; 1 failed" in " ".join(r.stdout.split())
+
+
+def test_an_ensemble_worker_killed_alone_is_reported_and_the_rerun_resumes(tmp_path):
+    """A worker of `run --ensemble --jobs 2` killed on its own: exit 1, said in one line with the members kept; the
+    same command again runs only the others."""
+    import psutil
+
+    scen = write_scenario(tmp_path / "s.toml", "ensk", "2022-09-30")
+    out, checkpoint = tmp_path / "ens", tmp_path / ".ens.members"
+    cmd = ["run", scen, "--ensemble", 6, "--jobs", 2, "--seed", 5, "--no-plots", "--out", out]
+    proc = start(*cmd)
+    wait_for(lambda: len(list(checkpoint.glob("member-*.npz"))) >= 1, "a finished member")
+    psutil.Process(proc.pid).children()[0].kill()
+    _, err = proc.communicate(timeout=LIVENESS_SECONDS)
+    msg = " ".join(err.split())
+    assert proc.returncode == 1, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err and "killed by SIGKILL" in msg and "are kept" in msg, msg
+    saved = len(list(checkpoint.glob("member-*.npz")))
+    assert saved >= 1 and not out.exists()
+    r = exitvoice(*cmd)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming: {saved} of 6 members" in " ".join(r.stderr.split())

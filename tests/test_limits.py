@@ -29,6 +29,16 @@ def test_memory_check_refuses_what_the_machine_cannot_hold(monkeypatch):
     assert exc.value.field == "--ensemble"
 
 
+def test_memory_counts_the_workers_that_start_not_the_jobs_asked(monkeypatch):
+    """`--ensemble 2 --jobs 1000` starts 2 workers: it was refused for the memory of 1000 runs."""
+    assert limits.estimate_memory(100, members=2, jobs=1000) == limits.estimate_memory(100, members=2, jobs=2)
+    monkeypatch.setattr(limits, "available_memory", lambda: 4 << 30)
+    limits.check_memory(100, members=2, jobs=1000)
+    with pytest.raises(ExitvoiceError, match="64 runs of 100 days at once") as exc:  # a calibration's processes
+        limits.check_memory(100, runs_at_once=64, field="--jobs")
+    assert exc.value.field == "--jobs"
+
+
 @pytest.mark.parametrize("value,ok", [
     (3, True), (0.25, True), (np.int64(9), True), (np.float32(1.5), True),
     (True, False), (np.bool_(True), False), ("3", False), (math.nan, False), (math.inf, False), (None, False),

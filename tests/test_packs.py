@@ -517,3 +517,28 @@ def test_a_pack_in_another_currency_writes_and_scores_in_it(tmp_path):
     assert r.returncode == 0, r.stderr
     card = pd.read_csv(tmp_path / "run" / "validation" / "scorecard.csv")
     assert list(card.status) == ["scored", "skipped"] and "fare not in EUR" in card.reason.iloc[1]
+
+
+def test_validate_scores_against_the_calibration_observations_of_the_results_own_pack(tmp_path):
+    """Without --observations, a run on another pack is scored against that pack's observations (it was scored
+    against the russia pack's); and options of a run are refused for a stored result, which they would not change."""
+    pack = copy_pack(tmp_path / "packs", "few")
+    lines = (pack / "observations_2022.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    mine = [line for line in lines[1:] if ",daily_entries," in line][:3]
+    assert len(mine) == 3
+    (pack / "observations_2022.csv").write_text(lines[0] + "".join(mine), encoding="utf-8")
+    path = _scenario_file(tmp_path / "sc", 'pack = "../packs/few"')
+    r = _cli("run", str(path), "--out", str(tmp_path / "run"), "--no-plots")
+    assert r.returncode == 0, r.stderr
+    r = _cli("validate", str(tmp_path / "run"))
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(tmp_path / "run" / "validation" / "scorecard.csv")) == 3
+    r = _cli("validate", str(path), "--out", str(tmp_path / "v2"))
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(tmp_path / "v2" / "scorecard.csv")) == 3
+    for args in (("--seed", "3"), ("--ensemble", "2"), ("--set", "exit.beta_risk=50")):
+        r = _cli("validate", str(tmp_path / "run"), "--out", str(tmp_path / "v3"), *args)
+        assert r.returncode == 2 and args[0] in r.stderr and "would ignore" in r.stderr, r.stderr
+    r = _cli("validate", str(path), "--jobs", "2", "--out", str(tmp_path / "v3"))
+    assert r.returncode == 2 and "go with --ensemble" in r.stderr, r.stderr
+    assert not (tmp_path / "v3").exists()

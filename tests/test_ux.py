@@ -127,6 +127,16 @@ def test_version_and_flags():
         assert r.returncode == 0 and "--help" in r.stdout and "<bool>" not in r.stdout, command
 
 
+@pytest.mark.parametrize("command", [(), ("run",), ("compare",), ("validate",), ("report",), ("serve",),
+                                     ("calibrate",), ("sensitivity",), ("check",), ("posterior",), ("params",),
+                                     ("regions",), ("pack",), ("pack", "check")])
+def test_flags_read_as_flags_in_every_help(command):
+    """A flag (--force, --plots/--no-plots, --allow-outside-range, --help) shows no value type such as <bool>."""
+    r = exitvoice(*command, "--help", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "<bool>" not in r.stdout and "bool" not in r.stdout.lower(), r.stdout
+
+
 def test_set_population_scale(tmp_path):
     a = write_scenario(tmp_path / "a.toml", "scale-set", "2022-09-20", population=False, mobilisation=False)
     sc = Scenario.from_toml(a).with_overrides({"population.scale": "0.01", "population.regions": '["SE"]'})
@@ -147,6 +157,52 @@ def test_sensitivity_says_its_cost_before_running(tmp_path):
                   "--samples", "2", "--out", tmp_path / "s")
     assert r.returncode == 0, r.stderr
     assert "6 full runs" in r.stderr and "N(D+1)" in r.stderr
+    assert "a 0.02 sample of 2 regions" in " ".join(r.stderr.split())
+    assert "Warning" not in r.stderr, r.stderr
+
+
+def test_sobol_with_n_not_a_power_of_2_says_so_in_one_plain_line(tmp_path):
+    a = write_scenario(tmp_path / "a.toml", "sens-sobol", "2022-09-16", mobilisation=False)
+    r = exitvoice("sensitivity", a, "--params", "exit.beta_risk,exit.lambda_base", "--samples", "3",
+                  "--out", tmp_path / "s", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    assert "UserWarning" not in r.stderr and "sobol.py" not in r.stderr, r.stderr  # not SALib's warning
+    (notice,) = [line for line in r.stderr.splitlines() if line.startswith("notice:") and "power of 2" in line]
+    assert "N=3 is not a power of 2" in notice and "--samples 2 or 4" in notice
+    assert "Warning" not in r.stderr, r.stderr  # nor SALib's division by a zero spread (an output that is constant)
+
+
+def test_outputs_without_indices_are_said_not_computed_into_nan(tmp_path):
+    """Without a call-up, mobilised_cum is 0 in every run and quota_fill has no value: notices, no NaN."""
+    a = write_scenario(tmp_path / "a.toml", "sens-flat", "2022-09-16", mobilisation=False)
+    r = exitvoice("sensitivity", a, "--params", "exit.beta_risk,exit.lambda_base", "--samples", "2",
+                  "--out", tmp_path / "s", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    msg = " ".join(r.stderr.split())
+    assert "mobilised_cum is the same in every run" in msg and "quota_fill has no value" in msg, msg
+    indices = pd.read_csv(tmp_path / "s" / "sensitivity.csv")
+    assert set(indices.output) == {"left_total", "mobilised_cum"} and indices.notna().all().all()
+    assert (indices[indices.output == "mobilised_cum"][["S1", "ST"]] == 0).all().all()
+    r = exitvoice("sensitivity", a, "--params", "exit.beta_risk,exit.lambda_base", "--samples", "2",
+                  "--outputs", "quota_fill", "--out", tmp_path / "q")
+    assert r.returncode == 2 and "--outputs" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_the_cost_estimate_follows_the_scale_and_the_regions():
+    from exitvoice.sensitivity import RUN_SETUP_SECONDS, WHOLE_RUN_SECONDS_PER_DAY, run_seconds
+
+    def scenario(scale, regions=None):
+        return Scenario.from_dict({"scenario": {"name": "c", "start": "2022-09-14", "end": "2022-12-31"},
+                                   "population": {"scale": scale, "regions": regions}})
+
+    days = len(scenario(1.0).days)
+    whole = run_seconds(scenario(1.0))
+    assert whole == pytest.approx(RUN_SETUP_SECONDS + days * WHOLE_RUN_SECONDS_PER_DAY)
+    sample = run_seconds(scenario(0.01))  # docs/performance.md: a 1% sample costs about 40% of the whole run
+    assert 0.3 * whole < sample < 0.5 * whole
+    few = run_seconds(scenario(0.02, ["SE", "AST"]))
+    assert few < 0.2 * whole and few > RUN_SETUP_SECONDS
+    assert run_seconds(scenario(0.5, ["SE", "AST"])) > few  # more people in the same regions cost more
 
 
 def test_comparison_files_hold_whole_people(tmp_path):

@@ -33,6 +33,7 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -42,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from .errors import ExitvoiceError
+from .errors import ExitvoiceError, IncompleteError
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 
@@ -422,7 +423,7 @@ def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker
 
     try:
         if stopped():
-            return
+            return "stopped"
         from .pack import load_pack
 
         decl = {p: load_pack(scenario_json["scenario"].get("country", "russia")).declarations[p]
@@ -434,12 +435,28 @@ def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker
 
         _optimize(study, _objective(scenario_json, source, obs, settings, decl), n, after=alive)
     except KeyboardInterrupt:  # Ctrl-C: the trial under way is marked failed; the command reports it
-        pass
+        return "interrupted"
+    return "stopped" if stopped() else "done"
+
+
+WORKER_POLL_SECONDS = 0.5
+"""How often the command looks at its workers once its own trials are done."""
 
 
 def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, storage: str, study: str,
-              jobs: int = 1, progress: Callable[[int, int, float | None], None] | None = None):
-    """Run (or resume) a study until it has `settings.trials` completed trials; returns the study."""
+              jobs: int = 1, progress: Callable[[int, int, float | None], None] | None = None,
+              notify: Callable[[str], None] | None = None):
+    """Run (or resume) a study until it has `settings.trials` completed trials; returns the study.
+
+    With `jobs` > 1, the command's process runs its share of the trials and `jobs` − 1 worker processes the rest.
+    A worker that ends early on its own — killed (SIGKILL, the kernel out of memory) or interrupted while the
+    command is not — is noticed after the command's next trial, or while it waits for its workers: its trial under
+    way is marked failed and `notify(message)` says so. Once every worker has ended, a study short of
+    `settings.trials` completed trials is an `IncompleteError` (exit code 1 on the command line) that says how many
+    are missing: the completed trials are kept in the study, and the same call again runs the missing ones.
+    """
+    from .workers import ending
+
     decl = check_settings(settings, scenario)
     sc_json = scenario.model_dump(mode="json")
     source = scenario.source or "<scenario>"
@@ -463,8 +480,41 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
                                                stop))
                       for w, n in enumerate(shares[1:], start=1) if n]
         missing = shares[0]
+    ended: dict[int, str] = {}  # worker → how it ended, once it has
+    early: list[str] = []  # workers that ended before their share was done, in words
+    errors: list[Exception] = []
+
+    def reap(interrupted: bool = False, block: bool = False) -> None:
+        """Collect the workers that have ended; one that ended early: fail its trial under way and say so.
+
+        With `block`, wait for every worker, reading what each sends as it ends.
+        """
+        for w, p in enumerate(others):
+            if w in ended or not (block or p.done()):
+                continue
+            try:
+                how = p.result(interrupted=True)  # None: it ended without a result (killed)
+            except Exception as exc:  # noqa: BLE001 - raised once every worker has ended
+                errors.append(exc)
+                ended[w] = "error"
+                continue
+            ended[w] = how or ending(p.returncode)
+            if interrupted or how in ("done", "stopped"):
+                continue
+            with _held_interrupts():
+                failed = fail_stale_trials(st)  # its trial under way (its process is gone, and reaped)
+            what = "was interrupted" if how == "interrupted" else ending(p.returncode)
+            early.append(f"a worker process (pid {p.pid}) {what}")
+            if how == "interrupted":  # it marked its trial under way failed itself
+                marked = "its trial under way, if any, is marked failed"
+            else:
+                marked = f"{failed} trial(s) it left running marked failed" if failed else "it left no trial running"
+            if notify:
+                notify(f"a worker process (pid {p.pid}, {w + 1} of {len(others)}) {what} before its share of the "
+                       f"trials was done; {marked}")
 
     def tick(study) -> None:
+        reap()
         if progress:
             best = study.best_value if _completed(study) else None
             progress(_completed(study), settings.trials, best)
@@ -472,6 +522,13 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
     done, interrupted = False, False
     try:
         _optimize(st, _objective(sc_json, source, obs, settings, decl), missing, after=tick)
+        last = 0.0
+        while len(ended) < len(others):  # this process's trials are done: wait for the workers', watching them
+            time.sleep(WORKER_POLL_SECONDS)
+            reap()
+            if progress and time.monotonic() - last > 5 * WORKER_POLL_SECONDS:
+                last = time.monotonic()
+                tick(st)
         done = True
     except KeyboardInterrupt:
         interrupted = True
@@ -481,12 +538,7 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
             p.interrupt()
         raise
     finally:
-        errors = []
-        for p in others:  # wait for every worker
-            try:
-                p.result(interrupted=interrupted)
-            except Exception as exc:  # noqa: BLE001 - raised below, once every worker has ended
-                errors.append(exc)
+        reap(interrupted=interrupted, block=True)  # wait for every worker
         if flag_dir is not None:
             shutil.rmtree(flag_dir, ignore_errors=True)
         if interrupted:
@@ -494,8 +546,14 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
                 fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
         if errors and done:  # a worker's error, when this process's own trials went well
             raise errors[0]
+    have = _completed(st)
     if progress:
-        progress(_completed(st), settings.trials, st.best_value)
+        progress(have, settings.trials, st.best_value if have else None)
+    if have < settings.trials:
+        why = "; ".join(early) if early else "trials failed"
+        raise IncompleteError(f"the study has {have} of the {settings.trials} completed trials asked for "
+                              f"({why}); its completed trials are kept, and the same command again runs the "
+                              f"{settings.trials - have} missing", field="--trials", given=settings.trials)
     return st
 
 

@@ -15,26 +15,37 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
-from typer.core import TyperOption
+from typer.core import TyperCommand, TyperGroup
 
 from .errors import ExitvoiceError
 from .limits import MAX_ENSEMBLE_MEMBERS, MAX_SEED
 
 
-def _flag_type(display):
-    """The help of an option without `<bool>` beside a flag (`--plots`, `--help`): a flag takes no value."""
-    def shown(self, ctx):
-        return None if getattr(self, "is_flag", False) and not getattr(self, "count", False) else display(self, ctx)
-    return shown
+def _flags_read_as_flags(params: list) -> list:
+    """Flags (`--force`, `--plots/--no-plots`, `--help`) take no value: no type for them in --help.
+
+    typer shows a flag's type as `<bool>`, as if it took one.
+    """
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
 
 
-TyperOption.display_type_rich = _flag_type(TyperOption.display_type_rich)
+class _Command(TyperCommand):
+    def get_params(self, ctx):  # noqa: D102 - see _flags_read_as_flags
+        return _flags_read_as_flags(super().get_params(ctx))
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+
+class _Group(TyperGroup):
+    def get_params(self, ctx):  # noqa: D102 - see _flags_read_as_flags
+        return _flags_read_as_flags(super().get_params(ctx))
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
-SECONDS_PER_DAY = 0.16  # a simulated day of the whole population on one core (README, Performance): cost estimates
 
 
 def _set_option(help_: str):
@@ -47,6 +58,31 @@ def _out_path(text: str) -> Path:
         raise ExitvoiceError("the output path is empty", field="--out", given=str(text),
                              allowed="a path, e.g. results/run1")
     return Path(text)
+
+
+def _nonempty(option: str, allowed: str):
+    """A parser of a text option that refuses an empty value (else it would read as the option left out)."""
+
+    def parse(text) -> str:
+        if str(text).strip() == "":
+            raise ExitvoiceError("empty", field=option, given=str(text), allowed=allowed)
+        return str(text)
+
+    return parse
+
+
+def _scheduler_address(text: str) -> str:
+    """`--scheduler` as given; an empty one is refused here (it is not "no scheduler": that is leaving it out)."""
+    from .ensemble import SCHEDULER_ALLOWED
+
+    if str(text).strip() == "":
+        raise ExitvoiceError("the scheduler address is empty", field="--scheduler", given=str(text),
+                             allowed=f"{SCHEDULER_ALLOWED}; leave --scheduler out to run here")
+    return str(text)
+
+
+def _scheduler_option(help_: str):
+    return typer.Option("--scheduler", parser=_scheduler_address, metavar="ADDRESS", help=help_)
 
 
 def _out_option(help_: str):
@@ -66,10 +102,55 @@ def _root(version: Annotated[bool | None, typer.Option("--version", metavar="", 
                                                        help="print the version and exit")] = None) -> None:
     """exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration)."""
 
+def _whole(option: str, low: int, high: int | None = None):
+    """A parser of a whole-number option: a bad value is an `ExitvoiceError` naming the option, given and allowed.
+
+    The command line prints it as every bad input (exit code 2, one line), not as typer's boxed message.
+    """
+    allowed = (f"a whole number from {low:,} to {high:,}" if high is not None else
+               f"a whole number, at least {low:,}")
+
+    def parse(text) -> int:
+        if isinstance(text, int) and not isinstance(text, bool):
+            value = text
+        else:
+            try:
+                value = int(str(text).strip())
+            except ValueError:
+                raise ExitvoiceError("not a whole number", field=option, given=str(text), allowed=allowed) from None
+        if value < low or (high is not None and value > high):
+            raise ExitvoiceError("too small" if value < low else "too large", field=option, given=value,
+                                 allowed=allowed)
+        return value
+
+    return parse
+
+
+def _real(option: str, allowed: str = "a finite number"):
+    """A parser of a number option: not a number, `nan` or `inf` is an `ExitvoiceError` naming the option."""
+    import math
+
+    def parse(text) -> float:
+        try:
+            value = float(str(text).strip())
+        except ValueError:
+            raise ExitvoiceError("not a number", field=option, given=str(text), allowed=allowed) from None
+        if not math.isfinite(value):
+            raise ExitvoiceError("not a finite number", field=option, given=str(text), allowed=allowed)
+        return value
+
+    return parse
+
+
+def _whole_option(option: str, low: int, high: int | None = None, *, help_: str):
+    return typer.Option(option, parser=_whole(option, low, high), metavar="N", help=help_)
+
+
 # Options shared by several commands.
-Seed = typer.Option(min=0, max=MAX_SEED, help="random seed (default: the scenario's, else 0)")
-Jobs = typer.Option(min=1, help="local worker processes")
-Members = typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS, help="run an ensemble of N members (quantile bands)")
+Seed = _whole_option("--seed", 0, MAX_SEED, help_="random seed (default: the scenario's, else 0)")
+Jobs = _whole_option("--jobs", 1, help_="local worker processes")
+Members = _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS, help_="run an ensemble of N members (quantile "
+                        "bands)")
 OutsideRange = typer.Option("--allow-outside-range", help="accept parameter values outside their declared range "
                             "(each is listed as a warning in the run's summary)")
 
@@ -77,8 +158,9 @@ OutsideRange = typer.Option("--allow-outside-range", help="accept parameter valu
 def _parse_sets(sets: list[str]) -> dict[str, str]:
     out = {}
     for item in sets:
-        if "=" not in item:
-            raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item)
+        if "=" not in item or not item.split("=", 1)[0].strip():
+            raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item,
+                                 allowed="e.g. exit.beta_risk=60 or mobilisation.target=300000")
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -180,8 +262,8 @@ def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = N
     """Refuse up front what would fail later: more memory than the machine has, a scheduler that cannot be reached."""
     from .limits import check_memory
 
-    check_memory(len(sc.days), members=members, jobs=1 if scheduler else jobs, field=field)
-    if scheduler:
+    check_memory(len(sc.days), members=members, jobs=1 if scheduler is not None else jobs, field=field)
+    if scheduler is not None:
         from .ensemble import check_scheduler
 
         check_scheduler(scheduler)
@@ -216,8 +298,20 @@ def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, s
                             checkpoint=checkpoint, notify=_checkpoint_notice("members"), draw_priors=draw_priors)
 
 
-DrawPriors = typer.Option("--draw-priors", help="draw the parameters of these groups (comma-separated, e.g. "
-                          "economy,voice,events2022) from their declared priors in every member")
+def _prior_groups(text: str) -> str:
+    """`--draw-priors` as given; one naming no group ("" or ",") is refused, not read as the option left out."""
+    from .ensemble import PRIOR_GROUPS
+
+    if not [g for g in str(text).split(",") if g.strip()]:
+        raise ExitvoiceError("names no parameter group", field="--draw-priors", given=str(text),
+                             allowed=f"comma-separated groups among {', '.join(PRIOR_GROUPS)}; leave the option out "
+                                     "to draw none")
+    return str(text)
+
+
+DrawPriors = typer.Option("--draw-priors", parser=_prior_groups, metavar="GROUPS",
+                          help="draw the parameters of these groups (comma-separated, e.g. economy,voice,events2022) "
+                               "from their declared priors in every member")
 
 
 def _groups(text: str | None) -> list[str] | None:
@@ -244,7 +338,7 @@ def _checkpoint_notice(unit: str, name: str | None = None):
     return notify
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     out: Annotated[Path | None, _out_option("output folder (default results/<name>)")] = None,
@@ -257,7 +351,7 @@ def run(
     jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
     = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the ensemble")] = None,
+    scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address for the ensemble")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="also draw the PNG plots (about a second; "
@@ -276,7 +370,7 @@ def run(
         shutil.rmtree(_checkpoint(target), ignore_errors=True)
         console.print(_ensemble_table(ens.summary()))
     else:
-        if posterior or scheduler or jobs != 1 or draw_priors:
+        if posterior or scheduler is not None or jobs != 1 or draw_priors:
             raise ExitvoiceError("--jobs, --posterior, --draw-priors and --scheduler go with --ensemble N",
                                  field="--ensemble")
         bar, tick = _progress(f"running {sc.name}", len(sc.days), "days")
@@ -312,17 +406,17 @@ def _ensemble_table(summary: dict) -> Table:
     return t
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     inputs: Annotated[list[Path], typer.Argument(help="scenario TOML files or run/ensemble folders (the first is "
                                                 "the reference)")],
-    ensemble: Annotated[int, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
-                                          help="members per scenario run here (90% bands)")] = 1,
+    ensemble: Annotated[int, _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS,
+                                           help_="members per scenario run here (90% bands)")] = 1,
     jobs: Annotated[int, Jobs] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the runs")] = None,
+    scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address for the runs")] = None,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the members (posterior.parquet/csv)")]
     = None,
-    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed of every scenario run (default: each "
+    seed: Annotated[int | None, _whole_option("--seed", 0, MAX_SEED, help_="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
     set_: Annotated[list[str] | None, _set_option("override in every scenario file compared, as for `run` (e.g. "
@@ -340,13 +434,21 @@ def compare(
         raise ExitvoiceError("--set changes scenario files, not result folders", field="--set",
                              given=str(folders[0]), allowed="scenario TOML files only (or run the folder's "
                                                             "scenario again with --set)")
+    n_runs = sum(1 for p in inputs if not p.is_dir())
+    for_runs = {"--ensemble": ensemble != 1, "--seed": seed is not None, "--jobs": jobs != 1,
+                "--scheduler": scheduler is not None, "--posterior": posterior is not None,
+                "--draw-priors": bool(draw_priors)}
+    if not n_runs and any(for_runs.values()):  # stored folders only: nothing is run, the options would be ignored
+        given = [k for k, v in for_runs.items() if v]
+        raise ExitvoiceError("options of the scenario runs, which a comparison of stored result folders would "
+                             "ignore", field=given[0], given=given,
+                             allowed="scenario TOML files among the inputs (they are run with them), or none of them")
     scenarios = [p if p.is_dir() else _scenario(p, set_, allow_outside_range) for p in inputs]
     target = _free(out or Path("results") / "compare", force)
-    if scheduler:
+    if scheduler is not None:
         from .ensemble import check_scheduler
 
         check_scheduler(scheduler)
-    n_runs = sum(1 for p in inputs if not p.is_dir())
     total = max(1, n_runs * ensemble)
     bar, tick = _progress(f"comparing {n_runs} scenario(s)", total, "members")
     done: dict[str, int] = {}
@@ -410,17 +512,17 @@ def _comparison_table(wide, title: str, width: int, caption: str = "") -> Table:
     return t
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     target: Annotated[Path, typer.Argument(help="a run or ensemble folder, or a scenario TOML to run")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
     out: Annotated[Path | None, _out_option("scorecard folder")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, max=MAX_SEED, help="seed when a scenario is run")] = None,
+    seed: Annotated[int | None, _whole_option("--seed", 0, MAX_SEED, help_="seed when a scenario is run")] = None,
     set_: Annotated[list[str] | None, _set_option("override when a scenario is run")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
-    ensemble: Annotated[int | None, typer.Option(min=1, max=MAX_ENSEMBLE_MEMBERS,
-                                                 help="run the scenario as an ensemble of N members")] = None,
+    ensemble: Annotated[int | None, _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS,
+                                                  help_="run the scenario as an ensemble of N members")] = None,
     jobs: Annotated[int, Jobs] = 1,
     posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
@@ -430,16 +532,30 @@ def validate(
     from .observations import pack_observations, read_observations
     from .validate import Simulated, score
 
-    obs = read_observations(observations or pack_observations())
+    for_a_run = {"--seed": seed is not None, "--set": bool(set_), "--allow-outside-range": allow_outside_range,
+                 "--ensemble": ensemble is not None}
+    for_an_ensemble = {"--jobs": jobs != 1, "--posterior": posterior is not None, "--draw-priors": bool(draw_priors)}
+    if target.is_dir():  # a stored result: nothing is run, and options of a run would be ignored
+        given = [k for k, v in {**for_a_run, **for_an_ensemble}.items() if v]
+        if given:
+            raise ExitvoiceError("options of a run, which validating a stored result folder would ignore",
+                                 field=given[0], given=given,
+                                 allowed="a scenario TOML as the target (it is run with them), or none of them")
+    elif ensemble is None and any(for_an_ensemble.values()):
+        raise ExitvoiceError("--jobs, --posterior and --draw-priors go with --ensemble N", field="--ensemble",
+                             given=[k for k, v in for_an_ensemble.items() if v])
     sc = None
     if target.is_dir():
         dest = _free(out or target / "validation", force)
         sim = Simulated.from_folder(target)
         sc = _stored_scenario(target)
+        # the calibration observations of the result's own pack (a stored scenario of another pack says which)
+        obs = read_observations(observations or pack_observations(sc.scenario.country if sc else "russia"))
     else:
         from .api import run as run_api
 
         sc = _scenario(target, set_, allow_outside_range)
+        obs = read_observations(observations or pack_observations(sc.scenario.country))
         dest = _free(out or Path("results") / f"{sc.name}-validation", force)
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
@@ -497,7 +613,7 @@ def _stored_scenario(folder: Path):
         return None
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     results: Annotated[list[Path], typer.Argument(help="run, ensemble, comparison or validation folders")],
     out: Annotated[Path, _out_option("the HTML file to write, in a folder that exists")] = Path("report.html"),
@@ -511,13 +627,17 @@ def report(
     console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
 
 
-@app.command()
+@app.command(cls=_Command)
 def serve(
     results: Annotated[Path, typer.Argument(help="results folder: saved runs are read from it and written to it")]
     = Path("results"),
-    port: Annotated[int, typer.Option(help="port (0: any free port)")] = 8050,
-    host: Annotated[str, typer.Option(help="address to bind; the default serves this computer only")] = "127.0.0.1",
+    port: Annotated[int, _whole_option("--port", 0, 65535, help_="port (0: any free port)")] = 8050,
+    host: Annotated[str, typer.Option(parser=_nonempty("--host", "an address to bind: 127.0.0.1 (this computer "
+                                                        "only), or 0.0.0.0 (every interface: anyone who can reach it)"),
+                                      metavar="ADDRESS", help="address to bind; the default serves this computer "
+                                      "only")] = "127.0.0.1",
     scenarios: Annotated[Path | None, typer.Option(
+        parser=lambda text: Path(_nonempty("--scenarios", "a folder of scenario TOML files")(text)), metavar="PATH",
         help="folder of the scenario files to offer (default: the scenarios that come with exitvoice, the "
              "repository's scenarios/ folder, whatever the current folder)", show_default=False)] = None,
 ) -> None:
@@ -576,7 +696,7 @@ def _posterior_table(summary: dict) -> Table:
     return t
 
 
-@app.command()
+@app.command(cls=_Command)
 def posterior(
     folder: Annotated[Path, typer.Argument(help="output folder of `calibrate --method abc-smc`")],
 ) -> None:
@@ -595,33 +715,68 @@ def posterior(
         console.print(f"plot written to [bold]{escape(str(p))}[/]")
 
 
-@app.command()
+OPTUNA_ONLY = {"trials": "--trials", "storage": "--storage", "study": "--study", "sampler": "--sampler",
+               "loss": "--loss", "tolerance": "--tolerance", "min_sets": "--min-sets"}
+ABC_ONLY = {"particles": "--particles", "generations": "--generations", "walltime": "--walltime",
+            "min_acceptance": "--min-acceptance"}
+"""Options of `calibrate` that belong to one method: given with the other method, they are refused (not ignored)."""
+
+
+def _check_method_options(ctx: typer.Context, method: str) -> None:
+    """Refuse an option of the other calibration method, given on the command line (it would be ignored)."""
+    other, owner = (ABC_ONLY, "abc-smc") if method == "optuna" else (OPTUNA_ONLY, "optuna")
+    given = [flag for name, flag in other.items()
+             if (src := ctx.get_parameter_source(name)) is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")]
+    if given:
+        raise ExitvoiceError(f"{'an option' if len(given) == 1 else 'options'} of --method {owner}, which --method "
+                             f"{method} would ignore", field=given[0], given=given,
+                             allowed=f"with --method {method}, none of {', '.join(other.values())}; or "
+                                     f"--method {owner}")
+
+
+@app.command(cls=_Command)
 def calibrate(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to fit")],
     observations: Annotated[Path | None, typer.Option(help="observation file (default: the pack's calibration set)")]
     = None,
-    trials: Annotated[int, typer.Option(min=1, help="completed trials the study should have")] = 100,
-    jobs: Annotated[int, typer.Option(min=1, help="worker processes on the same study")] = 1,
-    storage: Annotated[str | None, typer.Option(help="sqlite:///file.db (default), journal:<file>, or any "
-                                                "SQLAlchemy URL")] = None,
-    study: Annotated[str | None, typer.Option(help="study name (default: the scenario's name)")] = None,
+    trials: Annotated[int, _whole_option("--trials", 1, help_="optuna: completed trials the study should have")]
+    = 100,
+    jobs: Annotated[int, _whole_option("--jobs", 1, help_="worker processes on the same study")] = 1,
+    storage: Annotated[str | None, typer.Option(parser=_nonempty("--storage", "sqlite:///file.db, journal:<file>, "
+                                                                 "or a SQLAlchemy URL; leave it out for the "
+                                                                 "default"),
+                                                metavar="URL", help="sqlite:///file.db (default), journal:<file>, or "
+                                                "any SQLAlchemy URL")] = None,
+    study: Annotated[str | None, typer.Option(parser=_nonempty("--study", "a name; leave it out for the scenario's"),
+                                              metavar="NAME", help="study name (default: the scenario's name)")]
+    = None,
     sampler: Annotated[str, typer.Option(help="tpe, cmaes or random")] = "tpe",
     loss: Annotated[str, typer.Option(help="sse (weighted squared log errors) or nll")] = "sse",
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the runs and of the sampler")] = 0,
-    tolerance: Annotated[float, typer.Option(help="posterior: accept loss <= best + tolerance * |best|")] = 0.1,
-    min_sets: Annotated[int, typer.Option("--min-sets", help="posterior: at least this many sets")] = 10,
+    seed: Annotated[int, _whole_option("--seed", 0, MAX_SEED, help_="seed of the runs and of the sampler")] = 0,
+    tolerance: Annotated[float, typer.Option(parser=_real("--tolerance", "a finite number >= 0"), metavar="X",
+                                             help="optuna: the posterior accepts loss <= best + tolerance * |best|")]
+    = 0.1,
+    min_sets: Annotated[int, _whole_option("--min-sets", 1, help_="optuna: the posterior has at least this many "
+                                           "sets")] = 10,
     out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before fitting")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
     method: Annotated[str, typer.Option(help="optuna (a point fit) or abc-smc (a posterior, docs/calibration.md)")]
     = "optuna",
-    particles: Annotated[int, typer.Option(help="abc-smc: particles of the first generation")] = 100,
-    generations: Annotated[int, typer.Option(help="abc-smc: generations in all (a rerun resumes)")] = 10,
-    walltime: Annotated[float | None, typer.Option(help="abc-smc: stop after this many minutes")] = None,
-    min_acceptance: Annotated[float, typer.Option("--min-acceptance",
-                                                  help="abc-smc: stop below this acceptance rate")] = 0.01,
+    particles: Annotated[int, _whole_option("--particles", 2, help_="abc-smc: particles of the first generation")]
+    = 100,
+    generations: Annotated[int, _whole_option("--generations", 1, help_="abc-smc: generations in all (a rerun "
+                                              "resumes)")] = 10,
+    walltime: Annotated[float | None, typer.Option(parser=_real("--walltime", "a positive number of minutes"),
+                                                   metavar="MINUTES", help="abc-smc: stop after this many minutes")]
+    = None,
+    min_acceptance: Annotated[float, typer.Option("--min-acceptance", parser=_real("--min-acceptance",
+                                                                                   "a number in [0, 1)"),
+                                                  metavar="X", help="abc-smc: stop below this acceptance rate")]
+    = 0.01,
 ) -> None:
     """Fit parameters to observations: a point fit with Optuna, or a posterior with ABC-SMC. Resumable.
 
@@ -633,10 +788,11 @@ def calibrate(
     from .calibrate import calibrate as fit
     from .observations import pack_observations, read_observations
 
-    sc = _scenario(scenario, set_, allow_outside_range)
     if method not in ("optuna", "abc-smc"):
         raise ExitvoiceError("unknown calibration method", field="--method", given=method,
                              allowed=["optuna", "abc-smc"])
+    _check_method_options(ctx, method)
+    sc = _scenario(scenario, set_, allow_outside_range)
     if method == "abc-smc":
         _calibrate_abc(sc, params_, observations, seed, jobs, out, force, particles, generations, walltime,
                        min_acceptance)
@@ -644,6 +800,9 @@ def calibrate(
     settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
                         sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
     check_settings(settings, sc)
+    from .limits import check_memory
+
+    check_memory(len(sc.days), runs_at_once=min(jobs, trials), field="--jobs")
     obs = read_observations(observations or pack_observations(sc.scenario.country))
     target = Path(out or Path("results") / f"{sc.name}-calibration")
     url = storage or f"sqlite:///{target.parent / (target.name + '.db')}"
@@ -667,10 +826,11 @@ def calibrate(
     task = bar.add_task(f"calibrating {sc.name}", total=trials, best="—")
     with bar:
         st = fit(sc, obs, settings, storage=url, study=name, jobs=jobs,
+                 notify=lambda message: err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False),
                  progress=lambda done, total, best: bar.update(
                      task, completed=done, best="—" if best is None else f"{best:.4g}"))
     write_outputs(st, settings, target, scenario=sc, storage=url, force=force)
-    t = Table(title=f"calibration of {sc.name}: best of {len(st.trials)} trials (loss {st.best_value:.4g})")
+    t = Table(title=f"calibration of {sc.name}: best of {_trial_counts(st)} (loss {st.best_value:.4g})")
     t.add_column("parameter")
     t.add_column("best", justify="right")
     from .calibrate import at_range_end
@@ -686,25 +846,47 @@ def calibrate(
                   f"[bold]{escape(str(target))}[/]")
 
 
-@app.command()
+def _trial_counts(study) -> str:
+    """The trials a best value is the best of, in words: the completed ones, and how many failed or were set aside."""
+    import optuna
+
+    states = [t.state for t in study.trials]
+    done = states.count(optuna.trial.TrialState.COMPLETE)
+    text = f"{done} completed trial{'s' if done != 1 else ''}"
+    failed = states.count(optuna.trial.TrialState.FAIL)
+    pruned = states.count(optuna.trial.TrialState.PRUNED)
+    notes = ([f"{failed} failed (interrupted or in error)"] if failed else []) + \
+        ([f"{pruned} set aside (a parameter set already run)"] if pruned else [])
+    return text + (f"; {', '.join(notes)}, not counted" if notes else "")
+
+
+def _simulated(sc) -> str:
+    """What a run simulates, in a few words: the whole population, or a sample of some regions."""
+    scale, regions = sc.population.scale, sc.population.regions
+    where = f"{len(regions)} region{'s' if len(regions) != 1 else ''}" if regions else "the whole country"
+    return where if scale >= 1 else f"a {scale:.4g} sample of {where}"
+
+
+@app.command(cls=_Command)
 def sensitivity(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     params_: Annotated[str, typer.Option("--params", help="comma-separated parameter names to vary")],
     outputs: Annotated[str, typer.Option(help="comma-separated scalar outputs")] = (
         "left_total,mobilised_cum,quota_fill"),
     method: Annotated[str, typer.Option(help="sobol or morris")] = "sobol",
-    samples: Annotated[int, typer.Option(help="base sample size N; the cost is N(D+2) full runs for Sobol, N(D+1) "
-                                         "for Morris (D parameters), printed before the runs start")] = 64,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="seed of the design and the runs")] = 0,
+    samples: Annotated[int, _whole_option("--samples", 2, help_="base sample size N; the cost is N(D+2) full runs "
+                                          "for Sobol, N(D+1) for Morris (D parameters), printed before the runs "
+                                          "start")] = 64,
+    seed: Annotated[int, _whole_option("--seed", 0, MAX_SEED, help_="seed of the design and the runs")] = 0,
     jobs: Annotated[int, Jobs] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address")] = None,
     out: Annotated[Path | None, _out_option("output folder")] = None,
     set_: Annotated[list[str] | None, _set_option("override before the analysis")] = None,
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
 ) -> None:
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
-    from .sensitivity import analyse, check_options, write
+    from .sensitivity import analyse, check_options, notices, output_notices, run_seconds, write
     from .sensitivity import runs as design_runs
 
     sc = _scenario(scenario, set_, allow_outside_range)
@@ -714,16 +896,21 @@ def sensitivity(
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
     runs = design_runs(method, samples, len(names))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
-    seconds = runs * len(sc.days) * SECONDS_PER_DAY / max(1, jobs)
+    seconds = runs * run_seconds(sc) / max(1, min(jobs, runs))
     cost = f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
     err.print(f"{method} with {len(names)} parameter(s) and N={samples}: {runs} full runs of {len(sc.days)} days "
-              f"(N(D+{1 if method == 'morris' else 2})), roughly {cost} on {jobs} worker(s) for the whole "
-              "population; `--method morris --samples 10` screens first at a fraction of the cost", highlight=False)
+              f"(N(D+{1 if method == 'morris' else 2})), roughly {cost} on {jobs} worker(s) for "
+              f"{escape(_simulated(sc))}; `--method morris --samples 10` screens first at a fraction of the cost",
+              highlight=False)
+    for notice in notices(method, samples):
+        err.print(f"notice: {escape(notice)}", highlight=False)
     bar, tick = _progress(f"{method} · {sc.name}", runs, "runs")
     with bar:
         indices, design = analyse(sc, names, outs, method=method, samples=samples, seed=seed, jobs=jobs,
                                   scheduler=scheduler, progress=tick, checkpoint=_checkpoint(target),
                                   notify=_checkpoint_notice("runs"))
+    for notice in output_notices(design, outs):
+        err.print(f"notice: {escape(notice)}", highlight=False)
     write(indices, design, target, method=method, force=force,
           meta={"scenario": sc.name, "samples": samples, "runs": len(design), "seed": seed})
     shutil.rmtree(_checkpoint(target), ignore_errors=True)
@@ -737,7 +924,7 @@ def sensitivity(
     console.print(f"results written to [bold]{escape(str(target))}[/]")
 
 
-@app.command()
+@app.command(cls=_Command)
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = "russia",
     grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
@@ -756,7 +943,7 @@ def params(
     console.print(t)
 
 
-@app.command()
+@app.command(cls=_Command)
 def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia") -> None:
     """List the region codes of a pack (for `population.regions` and policy `who.regions`)."""
     from .pack import load_pack
@@ -770,7 +957,7 @@ def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia
     console.print(t)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="override, as for `run`")] = None,
@@ -787,11 +974,12 @@ def check(
         console.print(f"warning: {escape(warning)}")
 
 
-pack_app = typer.Typer(no_args_is_help=True, help="Country packs (docs/packs.md): check a pack before using it.")
+pack_app = typer.Typer(cls=_Group, no_args_is_help=True,
+                       help="Country packs (docs/packs.md): check a pack before using it.")
 app.add_typer(pack_app, name="pack")
 
 
-@pack_app.command("check")
+@pack_app.command("check", cls=_Command)
 def pack_check(
     pack: Annotated[str, typer.Argument(help="a pack folder, or the name of a pack shipped with exitvoice (russia)")],
 ) -> None:
@@ -813,18 +1001,49 @@ def pack_check(
 
 
 def main() -> None:
-    """Entry point of the `exitvoice` console script."""
+    """Entry point of the `exitvoice` console script.
+
+    Run without typer's standalone mode, so that a mistake on the command line (a missing argument, an unknown
+    option) is printed in the same one-line form as every other bad input, not in typer's box.
+    """
     try:
-        app()
+        code = app(standalone_mode=False)
     except ExitvoiceError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        sys.exit(2)
+        sys.exit(getattr(exc, "exit_code", 2))  # 2: bad input; 1: work left undone (errors.IncompleteError)
     except KeyboardInterrupt:  # raised outside a command (typer turns one inside into exit code 130)
         _interrupted()
     except SystemExit as exc:
         if exc.code == 130:  # Ctrl-C during a command
             _interrupted()
         raise
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        _usage_error(exc)
+    if code == 130:  # Ctrl-C during a command (typer's exit code for it)
+        _interrupted()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Whether `exc` is the argument parser's (click's, inside typer) error about the command line."""
+    return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int) and any(
+        k.__name__ in ("UsageError", "ClickException", "Abort") for k in type(exc).__mro__)
+
+
+def _usage_error(exc: Exception) -> None:
+    """The parser's error in the project's one-line form: what is wrong, and where the help is; exit code 2."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help, printed as the error was made
+        sys.exit(exc.exit_code)
+    if type(exc).__name__ == "Abort":
+        err.print("aborted", highlight=False)
+        sys.exit(1)
+    ctx = getattr(exc, "ctx", None)
+    where = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+    message = " ".join(str(exc.format_message()).split()).rstrip(".")
+    err.print(f"[bold red]error:[/] {escape(message)}{escape(where)}", highlight=False)
+    sys.exit(exc.exit_code)
 
 
 def _interrupted() -> None:

@@ -482,6 +482,11 @@ def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int
             cases.append(Case(sc.name, sc, None, str(x)))  # type: ignore[arg-type]
     check_aligned(cases)
     to_run = [c for c in cases if c.sim is None]
+    from .limits import check_memory
+
+    for c in to_run:  # every scenario's members are kept until the comparison is written: refused up front
+        check_memory(len(c.scenario.days), members=ensemble * len(to_run), jobs=1 if scheduler is not None else jobs,
+                     field="--ensemble")
     if progress == "auto":
         progress = sys.stderr.isatty()
     if progress is True:

@@ -15,7 +15,6 @@ writes files only under its results folder (the scenarios are read once, at star
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 import time
@@ -27,9 +26,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from .errors import ExitvoiceError, ScenarioError
+from .fields import STRICT, Date, FiniteFloat
 from .scenario import NAME_PATTERN, Scenario
 
 SAMPLE_REGIONS = ["MOW", "SPE", "SE", "AST"]
@@ -43,22 +43,36 @@ MEN_OF_CALLUP_AGE = {"sex": "male", "age_min": 18, "age_max": 49}
 
 
 class Levers(BaseModel):
-    """What the page may send: every field bounded; anything else is refused."""
+    """What the page may send: every field bounded; anything else is refused.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict, as a scenario file is (`exitvoice.fields.STRICT`): a number is a JSON number (`true`, `"0.5"` and
+    `NaN` are refused), a whole number is not `3.5`, a switch is `true` or `false`, a date is "YYYY-MM-DD".
+    """
+
+    model_config = STRICT
     scenario: str
     scope: Literal["sample", "whole"] = "sample"
     seed: int = Field(7, ge=0, le=2**31 - 1)
     callup_target: int = Field(ge=0, le=5_000_000)
-    callup_start: dt.date
+    callup_start: Date
     exit_ban: bool = False
-    exit_ban_enforcement: float = Field(0.9, ge=0, le=1)
+    exit_ban_enforcement: FiniteFloat = Field(0.9, ge=0, le=1)
     closed_crossings: list[str] = Field(default_factory=list, max_length=40)
     exit_visa_capacity: int = Field(0, ge=0, le=1_000_000)
-    social_contract_offer: float = Field(0.0, ge=0, le=1)
-    rumour_credibility: float | None = Field(None, ge=0, le=1)  # None: the scenario's rumours as they are
+    social_contract_offer: FiniteFloat = Field(0.0, ge=0, le=1)
+    rumour_credibility: FiniteFloat | None = Field(None, ge=0, le=1)  # None: the scenario's rumours as they are
     overlay: str | None = None
     observations: bool = False
+
+
+def lever_error(exc: ValidationError) -> ExitvoiceError:
+    """The first problem with the levers, in plain words (as a scenario file's): the field, given, allowed."""
+    from .scenario import _field_path, _plain, _shown
+
+    e = exc.errors()[0]
+    message, allowed = _plain(e)
+    given = None if e["type"] == "missing" else _shown(e.get("input"))
+    return ExitvoiceError(message, field=_field_path(e["loc"]) or None, given=given, allowed=allowed)
 
 
 def _mobilisation(data: dict) -> dict | None:
@@ -182,9 +196,7 @@ class Dashboard:
         try:
             lv = Levers.model_validate(body)
         except ValidationError as exc:
-            e = exc.errors()[0]
-            raise ExitvoiceError(e["msg"], field=".".join(map(str, e["loc"])) or None,
-                                 given=e.get("input") if not isinstance(e.get("input"), dict) else None) from None
+            raise lever_error(exc) from None
         if lv.scenario not in self.scenarios:
             raise ExitvoiceError("unknown scenario", field="scenario", given=lv.scenario, allowed=list(self.scenarios))
         saved = self.saved_runs()

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ExitvoiceError
+from .errors import DataError, ExitvoiceError, IncompleteError
 from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_input_file
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
@@ -93,33 +93,77 @@ def check_scheduler(address: str) -> None:
     """Refuse a `--scheduler` that is not a Dask scheduler exitvoice can use, within `SCHEDULER_CONNECT_SECONDS`.
 
     The address is `tcp://host:port` or `host:port`. The check connects, then makes Dask's handshake and asks
-    the scheduler who it is, each within the time limit: a port that is closed, a host that does not answer and a
-    service that accepts the connection but is not a Dask scheduler (which would leave Dask waiting for its
-    handshake for ever) are all refused with exit code 2.
+    the scheduler who it is, each within the time limit, and says which step failed (exit code 2):
+
+    - *could not connect* to the address: refused, no answer to the connection within the limit, a host or
+      network that cannot be found or reached, or a connection closed by the other end before any answer;
+    - *not a Dask scheduler*: something accepted the connection and then said nothing within the limit (Dask alone
+      would wait for its handshake for ever), or answered, but not in Dask's protocol (a web server, a proxy), or
+      is a Dask service of another kind (a worker).
     """
     import asyncio
 
+    if not isinstance(address, str) or not address.strip():
+        raise ExitvoiceError("the scheduler address is empty", field="--scheduler", given=address,
+                             allowed=f"{SCHEDULER_ALLOWED}; leave --scheduler out to run here")
     scheme, sep, rest = address.strip().rpartition("://")
     host, _, port = rest.rpartition(":")
     host = host.strip("[]")
     if (sep and scheme != "tcp") or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ExitvoiceError("not a scheduler address exitvoice can use", field="--scheduler", given=address,
                              allowed=SCHEDULER_ALLOWED)
+    limit = f"{SCHEDULER_CONNECT_SECONDS:g} s (exitvoice.limits.SCHEDULER_CONNECT_SECONDS)"
+
+    def unreachable(reason: str) -> ExitvoiceError:
+        return ExitvoiceError(f"could not connect to {rest} ({reason})", field="--scheduler", given=address,
+                              allowed=SCHEDULER_ALLOWED)
+
     try:
         socket.create_connection((host, int(port)), timeout=SCHEDULER_CONNECT_SECONDS).close()
-    except OSError as exc:
-        raise ExitvoiceError(f"cannot reach the Dask scheduler ({exc.strerror or exc})", field="--scheduler",
-                             given=address, allowed=SCHEDULER_ALLOWED) from None
-    try:
-        reply = asyncio.run(asyncio.wait_for(_identity(f"tcp://{rest}"), SCHEDULER_CONNECT_SECONDS))
     except TimeoutError:
-        reply = None  # it accepted the connection and then said nothing Dask understands: not a scheduler
+        raise unreachable(f"no answer to the connection within {limit}") from None
+    except socket.gaierror as exc:
+        raise unreachable(f"host not found: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise unreachable((exc.strerror or str(exc)).lower()) from None
+    wait = 1.5 * SCHEDULER_CONNECT_SECONDS  # Dask's own connection within the limit, its handshake in the rest
+    try:
+        reply = asyncio.run(asyncio.wait_for(_identity(f"tcp://{rest}"), wait))
+    except TimeoutError:  # it accepted the connection, then said nothing Dask understands
+        raise ExitvoiceError(f"{rest} accepted the connection but gave no Dask answer within {wait:g} s (1.5 × "
+                             "exitvoice.limits.SCHEDULER_CONNECT_SECONDS): it is not a Dask scheduler (a scheduler "
+                             "answers at once)", field="--scheduler", given=address,
+                             allowed=SCHEDULER_ALLOWED) from None
+    except OSError as exc:  # refused, timed out or closed before any answer (Dask's CommClosedError is an OSError)
+        if type(exc).__name__ == "CommClosedError":
+            raise unreachable("the other end closed the connection before any answer") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise unreachable(first) from None
     except Exception:  # noqa: BLE001 - it answered, but not in Dask's protocol (garbage decodes into any error)
-        reply = None
+        status = _http_status(host, int(port))
+        if status:
+            raise ExitvoiceError(f"an HTTP server answered at {rest} ({status}), not a Dask scheduler: the address "
+                                 "is a web server's, or an HTTP proxy stands between this machine and the scheduler "
+                                 "(which then cannot be reached from here)", field="--scheduler", given=address,
+                                 allowed=SCHEDULER_ALLOWED) from None
+        raise ExitvoiceError(f"something answered at {rest}, but not in Dask's protocol: it is not a Dask scheduler",
+                             field="--scheduler", given=address, allowed=SCHEDULER_ALLOWED) from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
-        raise ExitvoiceError(f"the service there is not a Dask scheduler (no Dask answer within "
-                             f"{SCHEDULER_CONNECT_SECONDS:g} s, exitvoice.limits.SCHEDULER_CONNECT_SECONDS)",
+        kind = reply.get("type") if isinstance(reply, dict) else None
+        raise ExitvoiceError(f"the Dask service at {rest} is not a scheduler" + (f" (it is a {kind})" if kind else ""),
                              field="--scheduler", given=address, allowed=SCHEDULER_ALLOWED)
+
+
+def _http_status(host: str, port: int) -> str | None:
+    """The status line an HTTP server (or proxy) at host:port answers a bare request with, else None."""
+    try:
+        with socket.create_connection((host, port), timeout=SCHEDULER_CONNECT_SECONDS) as s:
+            s.settimeout(SCHEDULER_CONNECT_SECONDS)
+            s.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+            first = s.recv(200).split(b"\r\n", 1)[0].decode("ascii", "replace")
+    except OSError:
+        return None
+    return first if first.startswith("HTTP/") else None
 
 
 async def _identity(address: str) -> object:
@@ -224,7 +268,7 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None, o
     Members run on a Dask cluster (`scheduler`), in `jobs` local worker processes (`exitvoice.workers`), or in
     this process.
     """
-    if scheduler:
+    if scheduler is not None:
         try:
             from distributed import Client
             from distributed import as_completed as dask_completed
@@ -233,8 +277,9 @@ def _execute(calls: list[tuple[int, tuple]], jobs: int, scheduler: str | None, o
         try:
             client = Client(scheduler, timeout=SCHEDULER_CONNECT_SECONDS)
         except (OSError, TimeoutError) as exc:
-            raise ExitvoiceError(f"cannot reach the Dask scheduler ({exc})", field="--scheduler",
-                                 given=scheduler) from None
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ExitvoiceError(f"could not connect to the Dask scheduler ({first})", field="--scheduler",
+                                 given=scheduler, allowed=SCHEDULER_ALLOWED) from None
         with client:
             futures = {client.submit(_member, *args, pure=False): i for i, args in calls}
             for fut in dask_completed(futures):
@@ -386,6 +431,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         raise ExitvoiceError("an ensemble needs at least one member", field="--ensemble", given=n)
     if jobs < 1:
         raise ExitvoiceError("jobs must be at least 1", field="--jobs", given=jobs)
+    if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
+        check_scheduler(scheduler)  # an empty address is not "no scheduler": refused, as the command line does
     sets = posterior if posterior is not None else pd.DataFrame({"set_id": [0]})
     fitted = [c for c in sets.columns if c != "set_id"]
     drawn = pd.DataFrame()
@@ -428,6 +475,13 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
                 store.save(i, result)
             if progress:
                 progress(len(results) + sum(share.values()), n)
+    except IncompleteError as exc:  # a worker killed or interrupted on its own: say what is kept
+        kept = len(store.done()) if store is not None else 0
+        if store is not None and not kept:
+            store.clear()
+        more = (f"; the {kept} finished member(s) of {n} are kept ({store.folder}): the same command again runs the "
+                "others" if kept else f"; none of the {n} members had finished")
+        raise IncompleteError(exc.message + more) from None
     except BaseException:
         if store is not None and not store.done():
             store.clear()  # nothing to resume from (a scheduler that failed, say): leave no empty checkpoint behind

@@ -36,6 +36,17 @@ class ExitvoiceError(Exception):
         return text
 
 
+class IncompleteError(ExitvoiceError):
+    """Not all the work asked for was done: a worker process was killed or interrupted while the command was not.
+
+    What was done is kept (a calibration's trials in its study, an ensemble's members in its checkpoint) and the
+    same command again does the rest. The command line exits with code 1: not a bad input (2), not the user's own
+    Ctrl-C of the command (130).
+    """
+
+    exit_code = 1
+
+
 class ScenarioError(ExitvoiceError):
     """A scenario file, a policy or a `--set` override is wrong."""
 

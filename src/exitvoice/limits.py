@@ -134,15 +134,24 @@ def estimate_memory(days: int, *, members: int = 1, jobs: int = 1) -> int:
     run = RUN_BASE_BYTES + days * RUN_BYTES_PER_DAY
     if members <= 1:
         return run
-    return jobs * run + members * days * SERIES_PER_DAY * ENSEMBLE_BYTES_PER_VALUE
+    at_once = max(1, min(jobs, members))  # no more workers start than there are members
+    return at_once * run + members * days * SERIES_PER_DAY * ENSEMBLE_BYTES_PER_VALUE
 
 
-def check_memory(days: int, *, members: int = 1, jobs: int = 1, field: str = "scenario.end") -> None:
-    """Refuse a run or an ensemble whose estimated memory exceeds `MEMORY_SHARE` of the available memory."""
+def check_memory(days: int, *, members: int = 1, jobs: int = 1, field: str = "scenario.end",
+                 runs_at_once: int | None = None) -> None:
+    """Refuse a run or an ensemble whose estimated memory exceeds `MEMORY_SHARE` of the available memory.
+
+    `runs_at_once`: runs that keep no series between them (a calibration's processes), each of `days` days.
+    """
     have = available_memory()
-    need = estimate_memory(days, members=members, jobs=jobs)
-    if have is not None and need > MEMORY_SHARE * have:
+    if runs_at_once is not None:
+        need = runs_at_once * estimate_memory(days)
+        what = f"{runs_at_once} runs of {days} days at once"
+    else:
+        need = estimate_memory(days, members=members, jobs=jobs)
         what = f"{members} members of {days} days" if members > 1 else f"{days} days"
+    if have is not None and need > MEMORY_SHARE * have:
         raise ExitvoiceError(f"this needs about {need / 2**30:.1f} GiB of memory ({what}), more than this machine "
                              f"has available", field=field, given=what,
                              allowed=f"an estimate below {MEMORY_SHARE:.0%} of {have / 2**30:.1f} GiB available "

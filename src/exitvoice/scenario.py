@@ -488,9 +488,13 @@ def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
     problems: dict[str, list[dict]] = {}
     for err in exc.errors():
         problems.setdefault(_field_path(err["loc"]), []).append(err)
-    field, errors = next(iter(problems.items()))
+    # a misspelt field first: it also makes the field it was meant to be "missing", which says less
+    field, errors = next((kv for kv in problems.items() if any(e["type"] == "extra_forbidden" for e in kv[1])),
+                         next(iter(problems.items())))
     err = _branch(errors)
     message, allowed = _plain(err)
+    if err["type"] == "extra_forbidden":
+        message, allowed = _unknown_field(err["loc"], problems)
     if len(errors) > 1 and any(_is_parameter_name_branch(e) for e in errors):  # a number or a parameter's name
         number = next(e for e in errors if not _is_parameter_name_branch(e))
         numbers = "a number" if number["type"] == "float_type" else _plain(number)[1]
@@ -502,8 +506,62 @@ def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
     if isinstance(problem, FieldError):
         field = ".".join(x for x in (field, problem.field) if x)
         message, given, allowed = problem.message, problem.given, problem.allowed
-    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    others = [f for f in problems if f != field]
+    more = (f" (and {len(others)} more problem(s), at {', '.join(others[:3])}{', …' if len(others) > 3 else ''})"
+            if others else "")
     return ScenarioError(message + more, file=source, field=field or None, given=given, allowed=allowed)
+
+
+def _unknown_field(loc: tuple, problems: dict[str, list[dict]]) -> tuple[str, str | None]:
+    """What to say of an unknown field: a close known name ("did you mean"), and the fields its table takes."""
+    import difflib
+
+    fields = _table_fields(loc[:-1])
+    if fields is None:
+        return "unknown field", None
+    name = str(loc[-1])
+    missing = {str(e["loc"][-1]) for errs in problems.values() for e in errs
+               if e["type"] == "missing" and tuple(e["loc"][:-1]) == tuple(loc[:-1])}
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+    message = "unknown field"
+    if close:
+        message += f"; did you mean '{close[0]}'?" + (" (it is required, and missing)" if close[0] in missing else "")
+    elif missing:
+        message += f" (and required fields are missing: {', '.join(sorted(missing))})"
+    return message, ", ".join(fields)
+
+
+def _table_fields(loc: tuple) -> list[str] | None:
+    """The fields of the table at `loc` (a pydantic location, e.g. ("policy", 0, "mobilisation", "who")), if known."""
+    import types
+    import typing
+
+    def model_of(annotation) -> type[BaseModel] | None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return annotation
+        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+            for arg in typing.get_args(annotation):
+                found = model_of(arg)
+                if found is not None:
+                    return found
+        return None
+
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        if part in REGISTRY and issubclass(REGISTRY[part], BaseModel) and part not in model.model_fields:
+            model = REGISTRY[part]  # the discriminator tag pydantic inserts in a policy's location
+            continue
+        if _UNION_TAG.fullmatch(str(part)):
+            continue
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        model = model_of(info.annotation)
+    if model is None:
+        return None
+    return [name for name, info in model.model_fields.items() if not info.exclude]
 
 
 _UNION_TAG = re.compile(r"(constrained-)?(float|int|str|bool|date|list|dict|tuple|none)|function-[a-z-]+\[.*\]")

@@ -9,6 +9,7 @@ confidence and σ, or Sobol first-order S1 and total-order ST with confidence in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +73,50 @@ def runs(method: str, samples: int, n_params: int) -> int:
     return samples * (n_params + (2 if method == "sobol" else 1))
 
 
+WHOLE_RUN_SECONDS_PER_DAY = 0.16
+"""A simulated day of the whole population on one core (README, Performance): the unit of the cost estimate."""
+
+RUN_SETUP_SECONDS = 1.0
+"""A run's own start (its population, its first day's tables), measured on small regional runs: the floor of a run."""
+
+# docs/performance.md, "How the cost grows" (benchmarks/scaling.json): seconds a day ≈ 0.0099 + 0.0283 × (share of
+# the pack's cells, i.e. of its regions) + 4.19e-7 × non-empty entries; the entries of the whole population are
+# 198,400, and at a sample `scale` a share ENTRY_SHARE of them (interpolated on log10(scale)).
+_COST = (0.0099, 0.0283, 4.19e-7)
+_WHOLE_ENTRIES = 198_400
+_ENTRY_SHARE = ((0.001, 0.0917), (0.01, 0.1668), (0.1, 0.4042), (0.3, 0.6351), (1.0, 1.0))
+
+
+def run_seconds(scenario: Scenario) -> float:
+    """A rough estimate of the seconds one run of the scenario takes on one core, for its scale and regions.
+
+    The cost of a day does not fall in proportion to the people simulated: it follows the non-empty entries of
+    the count state, above a floor of passes over every cell (a 1% sample costs about 40% of the whole run,
+    docs/performance.md). Whole-population days cost `WHOLE_RUN_SECONDS_PER_DAY`; a sample or a few regions cost
+    the share the scaling curve gives, plus `RUN_SETUP_SECONDS` a run.
+    """
+    from .pack import load_pack
+
+    scale = float(scenario.population.scale)
+    n_regions = len(load_pack(scenario.scenario.country).regions)
+    chosen = scenario.population.regions
+    cells = min(1.0, len(chosen) / n_regions) if chosen else 1.0
+    x = np.log10([p for p, _ in _ENTRY_SHARE])
+    entries = _WHOLE_ENTRIES * cells * float(np.interp(np.log10(max(scale, 1e-9)), x, [e for _, e in _ENTRY_SHARE]))
+    c0, c1, c2 = _COST
+    share = (c0 + c1 * cells + c2 * entries) / (c0 + c1 + c2 * _WHOLE_ENTRIES)
+    return RUN_SETUP_SECONDS + len(scenario.days) * WHOLE_RUN_SECONDS_PER_DAY * share
+
+
+def notices(method: str, samples: int) -> list[str]:
+    """Plain one-line notices about a design, said before it runs (in place of SALib's warnings)."""
+    if method == "sobol" and samples & (samples - 1):
+        low = 1 << (samples.bit_length() - 1)
+        return [f"N={samples} is not a power of 2: the Sobol' sequence is balanced only for powers of 2 "
+                f"(--samples {low} or {low * 2}); running N={samples} as asked"]
+    return []
+
+
 def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method: str = "sobol", samples: int = 64,
             seed: int = 0, jobs: int = 1, scheduler: str | None = None,
             progress: Callable[[int, int], None] | None = None, checkpoint: str | Path | None = None,
@@ -94,7 +139,9 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
     if method == "morris":
         X = morris_sample.sample(prob, samples, num_levels=4, seed=seed)
     else:
-        X = sobol_sample.sample(prob, samples, calc_second_order=False, seed=seed)
+        with warnings.catch_warnings():  # said once, in plain words, by `notices` (the command line prints it)
+            warnings.filterwarnings("ignore", message=".*power of 2.*", category=UserWarning)
+            X = sobol_sample.sample(prob, samples, calc_second_order=False, seed=seed)
     values = np.where(logs, 10.0 ** X, X)
     # 10 ** log10(low) may land a rounding error below low: keep the design inside the declared ranges
     decl = load_pack(scenario.scenario.country).declarations
@@ -104,8 +151,15 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
                        progress=progress, common_random_numbers=True, checkpoint=checkpoint, notify=notify)
     Y = pd.DataFrame({o: [s["totals"][OUTPUTS[o]] for s in ens.summaries] for o in outputs}, dtype=float)
     rows = []
+    kinds = output_kinds(Y, outputs)
     for o in outputs:
         y = Y[o].fillna(0.0).to_numpy()
+        if kinds[o] == "undefined":
+            continue  # e.g. quota_fill without a call-up: no index to compute (`output_notices` says so)
+        if kinds[o] == "constant":  # no parameter moves it: every index is 0 (SALib would divide by a zero spread)
+            cols = ("mu_star", "mu_star_conf", "sigma") if method == "morris" else ("S1", "S1_conf", "ST", "ST_conf")
+            rows += [{"output": o, "parameter": p, **dict.fromkeys(cols, 0.0)} for p in params]
+            continue
         if method == "morris":
             r = morris_analyze.analyze(prob, X, y, num_levels=4, seed=seed)
             for i, p in enumerate(params):
@@ -116,7 +170,31 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
             for i, p in enumerate(params):
                 rows.append({"output": o, "parameter": p, "S1": r["S1"][i], "S1_conf": r["S1_conf"][i],
                              "ST": r["ST"][i], "ST_conf": r["ST_conf"][i]})
+    if not rows:
+        raise ExitvoiceError("none of the outputs is defined in this scenario", field="--outputs", given=outputs,
+                             allowed="outputs the scenario has (quota_fill needs a call-up)")
     return pd.DataFrame(rows), pd.concat([design.drop(columns="set_id"), Y], axis=1)
+
+
+def output_kinds(Y: pd.DataFrame, outputs: list[str]) -> dict[str, str]:
+    """Each output over the design: "undefined" (no run has it), "constant" (the same in every run), or "varies"."""
+    out = {}
+    for o in outputs:
+        y = Y[o]
+        out[o] = "undefined" if y.isna().all() else "constant" if y.fillna(0.0).nunique() <= 1 else "varies"
+    return out
+
+
+def output_notices(design: pd.DataFrame, outputs: list[str]) -> list[str]:
+    """Plain one-line notices about outputs that have no indices worth the name (from `analyse`'s design)."""
+    notes = []
+    for o, kind in output_kinds(design, outputs).items():
+        if kind == "undefined":
+            notes.append(f"{o} has no value in any run of the design (quota_fill needs a call-up): left out")
+        elif kind == "constant":
+            notes.append(f"{o} is the same in every run of the design ({design[o].fillna(0.0).iloc[0]:g}): no "
+                         "parameter moves it, its indices are 0")
+    return notes
 
 
 def write(indices: pd.DataFrame, design: pd.DataFrame, out: str | Path, *, method: str, meta: dict,

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import wait
 
-from .errors import ExitvoiceError
+from .errors import ExitvoiceError, IncompleteError
 
 _hook = None
 
@@ -39,10 +39,29 @@ def set_task_progress(hook) -> None:
 
 
 def _start_worker() -> subprocess.Popen:
-    """A fresh interpreter running the worker loop (it imports exitvoice, never the caller's `__main__`)."""
+    """A fresh interpreter running the worker loop (it imports exitvoice, never the caller's `__main__`).
+
+    The worker runs in a process group of its own: a Ctrl-C at the terminal reaches the command alone, which
+    decides how its workers end (a calibration passes the Ctrl-C on, an ensemble stops its busy workers), so a
+    worker never prints the traceback of a Ctrl-C that caught it starting up or between two tasks.
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    group = {"process_group": 0} if os.name == "posix" else {}
     return subprocess.Popen([sys.executable, "-m", "exitvoice.workers"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, env=env, **group)
+
+
+def ending(code: int | None) -> str:
+    """How a worker process ended, in words, from its exit code (a negative code is the signal that ended it)."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}"
+    return f"ended with exit code {code}"
 
 
 class BackgroundTask:
@@ -62,6 +81,15 @@ class BackgroundTask:
         """The worker's process id."""
         return self.proc.pid
 
+    def done(self) -> bool:
+        """Whether the worker process has ended (its result, if any, is then ready)."""
+        return self.proc.poll() is not None
+
+    @property
+    def returncode(self) -> int | None:
+        """The worker's exit code once it has ended (negative: the signal that ended it), else None."""
+        return self.proc.returncode
+
     def interrupt(self) -> None:
         """Send the worker SIGINT (Ctrl-C), if it is still running: the task decides how to end cleanly."""
         if self.proc.poll() is None:
@@ -80,8 +108,8 @@ class BackgroundTask:
                     code = self.proc.wait()
                     if interrupted:
                         return None
-                    raise ExitvoiceError(f"a worker process ended unexpectedly (exit code {code}); see the "
-                                         "messages above") from None
+                    raise IncompleteError(f"a worker process (pid {self.proc.pid}) {ending(code)} before it "
+                                          "finished its task") from None
                 if kind == "done":
                     break
         finally:
@@ -123,8 +151,8 @@ def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int, on_progress=None)
                 try:
                     kind, i, ok, payload = pickle.load(stream)
                 except EOFError:
-                    raise ExitvoiceError(f"a worker process ended unexpectedly (exit code {p.wait()}); see the "
-                                         "messages above") from None
+                    raise IncompleteError(f"a worker process (pid {p.pid}) {ending(p.wait())} before it finished "
+                                          "its task") from None
                 if kind == "progress":
                     busy[stream] = p
                     if on_progress:
@@ -150,6 +178,20 @@ def run_tasks(func, calls: list[tuple[int, tuple]], jobs: int, on_progress=None)
             except subprocess.TimeoutExpired:  # pragma: no cover - a worker that ignores EOF
                 p.kill()
             p.stdout.close()
+
+
+def _serve_quietly() -> None:
+    """The worker loop, ending without a traceback when its command is gone or interrupts it between two tasks.
+
+    A Ctrl-C passed on by the command outside a task, or a command that is gone (its end of the pipe closed, a
+    broken pipe), ends the worker quietly: the command says what happened, once.
+    """
+    try:
+        _serve()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
 
 
 def _serve() -> None:
@@ -181,4 +223,4 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    _serve_quietly()
