@@ -133,11 +133,14 @@ def test_realised_trips_match_entries_where_seats_are_short():
     assert (mean.flight_demand <= theta * mean.flight_seats * 1.1).all()
 
 
-def test_fares_do_not_swing_day_to_day_at_constant_demand(mobilisation):
-    ts = run(small_scenario([MOBILISATION], scale=0.05), seed=3).timeseries
+def test_fares_do_not_swing_day_to_day_at_constant_demand():
+    # No call-up: demand is the pre-crisis steady state, drawn afresh each day (a 20% sample: in smaller ones a
+    # route's few bookings swing by chance). Its fares stay within a doubling a day. A surge may move a fare more in
+    # a day, as the Yerevan fare did on 21 Sep 2022; that it then does not cycle is pinned in test_mechanisms.py.
+    ts = run(small_scenario([], scale=0.2), seed=3).timeseries
     price = ts[ts.quantity == "flight_price"].pivot(index="date", columns="geography", values="value")
     jumps = price.pct_change().abs().max()
-    assert (jumps < 2.0).all()  # at most a tripling in a day, never the x15 cobweb of a fare set by yesterday alone
+    assert (jumps < 1.0).all()
 
 
 def test_mobilised_people_stay_mobilised(mobilisation):

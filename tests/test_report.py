@@ -355,8 +355,9 @@ def test_a_policy_field_that_names_a_parameter_shows_its_value():
     sc = Scenario.from_toml(Path(__file__).parents[1] / "scenarios" / "closure-rumour.toml")
     params, dump = sc.parameter_set(), sc.model_dump(mode="json")
     texts = [policy_text(p, params) for p in dump["policy"] if p["type"] == "rumour"]
+    half_life = params["events2022.closure_rumour_half_life_days"]
     assert "credibility=events2022.closure_rumour_credibility (0.5), half_life_days=" \
-           "events2022.closure_rumour_half_life_days (4)" in texts[0]
+           f"events2022.closure_rumour_half_life_days ({half_life:g})" in texts[0]
     assert "credibility=0.8" in texts[1]
     hover = " ".join(t.hovertemplate for t in timeline_chart(dump, params).data)
     assert "events2022.closure_rumour_credibility (0.5)" in hover
