@@ -10,7 +10,7 @@ import pytest
 
 from conftest import write_scenario
 from exitvoice.errors import ExitvoiceError
-from exitvoice.outputs import MARKER, atomic_folder, check_output
+from exitvoice.outputs import MARKER, PARTIAL, atomic_folder, check_output
 
 
 def exitvoice(*args, cwd=None):
@@ -158,8 +158,40 @@ def test_an_interrupted_write_leaves_nothing_and_stale_folders_are_cleaned(tmp_p
     stale = tmp_path / ".r.killed"  # what a SIGKILL during the final write would leave
     stale.mkdir()
     (stale / MARKER).write_text("")
+    (stale / PARTIAL).write_text("")
     foreign = tmp_path / ".r.users"
     foreign.mkdir()
+    finished = tmp_path / ".r.v1"  # a finished result the user named like a temporary folder
+    with atomic_folder(finished) as tmp:
+        (tmp / "summary.json").write_text("{}")
     with atomic_folder(out) as tmp:
         (tmp / "summary.json").write_text("{}")
     assert (out / "summary.json").is_file() and not stale.exists() and foreign.is_dir()
+    assert (finished / "summary.json").is_file()  # never taken for a leftover
+    assert not (out / PARTIAL).exists() and not (finished / PARTIAL).exists()
+
+
+def test_force_replaces_a_run_folder_holding_what_exitvoice_wrote_into_it_later(tmp_path):
+    # make demo twice: `run --force` then `validate FOLDER` writes FOLDER/validation; the next `run --force` replaces it
+    out = tmp_path / "r"
+    with atomic_folder(out) as tmp:
+        (tmp / "summary.json").write_text("{}")
+    with atomic_folder(out / "validation") as tmp:
+        (tmp / "scorecard.json").write_text("{}")
+    check_output(out, force=True, field="--out")
+    (out / "notes.txt").write_text("mine")  # but a user's file still protects it
+    with pytest.raises(ExitvoiceError):
+        check_output(out, force=True, field="--out")
+
+
+def test_a_file_exitvoice_writes_into_its_folder_later_is_its_own(tmp_path):
+    from exitvoice.outputs import record_written
+
+    out = tmp_path / "abc"
+    with atomic_folder(out) as tmp:
+        (tmp / "posterior.json").write_text("{}")
+    (out / "posterior.png").write_text("png")  # `exitvoice posterior FOLDER` draws it afterwards
+    record_written(out, "posterior.png")
+    record_written(out, "posterior.png")  # listed once
+    check_output(out, force=True, field="--out")
+    assert (out / MARKER).read_text().count("- posterior.png") == 1

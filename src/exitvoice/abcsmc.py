@@ -34,7 +34,7 @@ import pandas as pd
 
 from .calibrate import KIND_WEIGHTS, Settings, loss_value, run_values
 from .errors import ExitvoiceError
-from .outputs import atomic_folder, json_text
+from .outputs import atomic_folder, json_text, record_written
 from .scenario import Scenario
 
 PINNED = 0.5
@@ -310,4 +310,5 @@ def plot_posterior(folder: Path) -> list[Path]:
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
     tmp.replace(path)
+    record_written(folder, path.name)  # the folder's `--force` may replace what exitvoice wrote into it
     return [path]

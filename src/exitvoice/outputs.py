@@ -21,6 +21,7 @@ from pathlib import Path
 from .errors import ExitvoiceError
 
 MARKER = ".exitvoice-output"
+PARTIAL = ".exitvoice-partial"  # in a folder being written, until it replaces its target
 """The file that marks a folder as written by exitvoice (and so replaceable with `--force`)."""
 
 _OURS = (MARKER, "summary.json")
@@ -40,7 +41,19 @@ def _foreign(out: Path) -> list[str]:
             ours |= _LEGACY
     else:
         ours = set(_LEGACY)
-    return sorted(p.name for p in out.iterdir() if p.name not in ours)
+    # a folder that carries the marker was written by exitvoice too (a run folder's `validation/`)
+    return sorted(p.name for p in out.iterdir()
+                  if p.name not in ours and not (p.is_dir() and not p.is_symlink() and (p / MARKER).is_file()))
+
+
+def record_written(folder: Path, name: str) -> None:
+    """Add `name`, written into the exitvoice folder `folder` by a later command, to what its marker lists."""
+    marker = folder / MARKER
+    if not marker.is_file():
+        return
+    text = marker.read_text()
+    if f"- {name}\n" not in text.splitlines(keepends=True) and "holds:" in text:
+        marker.write_text(text + f"- {name}\n")
 
 
 def _protected(path: Path) -> str | None:
@@ -135,9 +148,13 @@ def json_text(obj: object) -> str:
 
 
 def _clean_stale(out: Path) -> None:
-    """Remove temporary folders an interrupted write of `out` left behind (only those carrying the marker)."""
+    """Remove temporary folders an interrupted write of `out` left behind (only those still marked partial).
+
+    A finished folder, even one named like a temporary one (`.name.v1`), is never removed: only a folder whose
+    write never completed carries `PARTIAL`.
+    """
     for stale in out.parent.glob(f".{out.name}.*"):
-        if stale.is_dir() and not stale.is_symlink() and (stale / MARKER).is_file():
+        if stale.is_dir() and not stale.is_symlink() and (stale / PARTIAL).is_file():
             shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -152,14 +169,16 @@ def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
     _clean_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        (tmp / PARTIAL).write_text("being written by exitvoice; removed if the write was interrupted\n")
         (tmp / MARKER).write_text("written by exitvoice; `--force` may replace this folder\n")
         yield tmp
-        names = sorted(p.name for p in tmp.iterdir() if p.name != MARKER)
+        names = sorted(p.name for p in tmp.iterdir() if p.name not in (MARKER, PARTIAL))
         (tmp / MARKER).write_text("written by exitvoice; `--force` may replace this folder, which holds:\n"
                                   + "".join(f"- {n}\n" for n in names))
         if out.exists():
             check_output(out, force=force, field="output folder")
             shutil.rmtree(out)
+        (tmp / PARTIAL).unlink()
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
