@@ -334,9 +334,11 @@ def make_handler(board: Dashboard):
                 self._json(404, {"error": "not found"})
 
         def do_POST(self):  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY or "application/json" not in (self.headers.get("Content-Type") or ""):
-                self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a small JSON body"})
+            text = (self.headers.get("Content-Length") or "0").strip()
+            length = int(text) if text.isdigit() else -1  # not a whole number of bytes: refused, never read
+            if not 0 <= length <= MAX_BODY or "application/json" not in (self.headers.get("Content-Type") or ""):
+                self._json(HTTPStatus.BAD_REQUEST, {"error": f"expected a JSON body of at most {MAX_BODY:,} bytes, "
+                                                             "with its Content-Length"})
                 return
             try:
                 body = json.loads(self.rfile.read(length) or b"{}")
