@@ -143,6 +143,15 @@ def test_nan_is_not_a_lever_value(server):
     assert exc.value.code == 400 and "exit_ban_enforcement" in json.loads(exc.value.read())["error"]
 
 
+@pytest.mark.parametrize("body", [b"[" * 9000 + b"]" * 9000, b"\xff\xfe{", b"{not json", b"[1, 2]"])
+def test_a_body_that_is_not_a_json_object_is_a_400(server, body):
+    url, _ = server
+    req = urllib.request.Request(url + "/api/run", data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=60)
+    assert exc.value.code == 400 and "JSON" in json.loads(exc.value.read())["error"]
+
+
 @pytest.mark.parametrize("length", ["abc", "-5", "1e3", "99999999"])
 def test_a_bad_content_length_is_a_400_not_a_traceback(server, length):
     """A Content-Length that is not a whole number of bytes within the limit: 400 in JSON (it raised in the server

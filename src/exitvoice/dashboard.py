@@ -341,7 +341,12 @@ def make_handler(board: Dashboard):
                                                              "with its Content-Length"})
                 return
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
+                    raise ExitvoiceError("not a JSON object", given=type(exc).__name__,
+                                         allowed="a JSON object of levers, e.g. {\"scenario\": \"russia-2022\", "
+                                                 "...}") from None
                 if not isinstance(body, dict):
                     raise ExitvoiceError("expected a JSON object")
                 if self.path == "/api/run":
