@@ -170,6 +170,33 @@ def test_nan_is_not_a_lever_value(server):
     assert exc.value.code == 400 and "exit_ban_enforcement" in json.loads(exc.value.read())["error"]
 
 
+@pytest.mark.parametrize("body", [b"[" * 9000 + b"]" * 9000, b"\xff\xfe{", b"{not json", b"[1, 2]"])
+def test_a_body_that_is_not_a_json_object_is_a_400(server, body):
+    url, _ = server
+    req = urllib.request.Request(url + "/api/run", data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=60)
+    assert exc.value.code == 400 and "JSON" in json.loads(exc.value.read())["error"]
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", "99999999"])
+def test_a_bad_content_length_is_a_400_not_a_traceback(server, length):
+    """A Content-Length that is not a whole number of bytes within the limit: 400 in JSON (it raised in the server
+    thread, which printed a traceback and dropped the connection; a negative one read until the client closed)."""
+    import http.client
+
+    url, _ = server
+    host, port = url.removeprefix("http://").split(":")
+    con = http.client.HTTPConnection(host, int(port), timeout=60)
+    con.putrequest("POST", "/api/run")
+    con.putheader("Content-Type", "application/json")
+    con.putheader("Content-Length", length)
+    con.endheaders()
+    r = con.getresponse()
+    assert r.status == 400 and "Content-Length" in json.loads(r.read())["error"]
+    con.close()
+
+
 def test_save_writes_only_a_slug_under_the_results_folder(server):
     url, base = server
     for name in ("../escape", "/tmp/x", "a/b", ""):

@@ -390,3 +390,34 @@ def test_an_ensemble_worker_killed_alone_is_reported_and_the_rerun_resumes(tmp_p
     r = exitvoice(*cmd)
     assert r.returncode == 0, r.stderr
     assert f"resuming: {saved} of 6 members" in " ".join(r.stderr.split())
+
+
+def test_abc_smc_with_workers_ctrl_c_at_a_terminal_or_a_worker_killed(tmp_path):
+    """ABC-SMC with --jobs 2 (pyabc's forked workers): a Ctrl-C at a terminal prints one line and no worker
+    traceback (exit 130); a worker killed alone is said in one line with exit code 1, the generations kept."""
+    import psutil
+
+    scen = write_scenario(tmp_path / "s.toml", "abcint", "2022-09-24")
+    cmd = ["calibrate", scen, "--params", "exit.beta_risk,exit.lambda_base", "--method", "abc-smc", "--particles",
+           20, "--generations", 3, "--jobs", 2]
+
+    def sampling(proc):
+        return lambda: len(psutil.Process(proc.pid).children()) >= 2  # the sampler's workers are forked
+
+    proc = subprocess.Popen([sys.executable, "-m", "exitvoice", *map(str, cmd), "--out", tmp_path / "a"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_new_session)
+    wait_for(sampling(proc), "the sampler's workers")
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=LIVENESS_SECONDS)
+    assert proc.returncode == 130, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and err.count("interrupted") == 1, err[-3000:]
+
+    proc = start(*cmd, "--out", tmp_path / "b")
+    wait_for(sampling(proc), "the sampler's workers")
+    psutil.Process(proc.pid).children()[0].kill()
+    _, err = proc.communicate(timeout=LIVENESS_SECONDS)
+    msg = " ".join(err.split())
+    assert proc.returncode == 1, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err and "worker process of the ABC-SMC sampler" in msg and "same command" in msg, msg
+    assert not (tmp_path / "b").exists()

@@ -184,8 +184,9 @@ def test_outputs_without_indices_are_said_not_computed_into_nan(tmp_path):
     assert set(indices.output) == {"left_total", "mobilised_cum"} and indices.notna().all().all()
     assert (indices[indices.output == "mobilised_cum"][["S1", "ST"]] == 0).all().all()
     r = exitvoice("sensitivity", a, "--params", "exit.beta_risk,exit.lambda_base", "--samples", "2",
-                  "--outputs", "quota_fill", "--out", tmp_path / "q")
-    assert r.returncode == 2 and "--outputs" in r.stderr and "Traceback" not in r.stderr, r.stderr
+                  "--outputs", "quota_fill", "--out", tmp_path / "q")  # refused before any run (no cost printed)
+    assert r.returncode == 2 and "--outputs" in r.stderr and "no call-up" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "full runs" not in r.stderr
 
 
 def test_the_cost_estimate_follows_the_scale_and_the_regions():

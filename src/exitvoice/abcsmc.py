@@ -24,7 +24,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .calibrate import KIND_WEIGHTS, Settings, loss_value, run_values
-from .errors import ExitvoiceError
+from .errors import ExitvoiceError, IncompleteError
 from .outputs import atomic_folder, json_text, record_written
 from .scenario import Scenario
 
@@ -128,6 +133,44 @@ def _distance(x: dict, x0: dict) -> float:
     return math.sqrt(max(x["loss"], 0.0))
 
 
+@contextmanager
+def _quiet_sampler_workers() -> Iterator[None]:
+    """Ctrl-C during a multicore run ends the sampler's workers quietly; the command reports it once.
+
+    pyabc forks its workers (`MulticoreEvalParallelSampler`), and a forked worker keeps this process's Python
+    handler of SIGINT: in a worker it ends the process at once, with no traceback (a Ctrl-C at a terminal reaches
+    every worker); here it raises KeyboardInterrupt. pyabc's "a worker is dead", after a Ctrl-C, is the same
+    interruption; without one, a worker was killed on its own: an `IncompleteError` (the generations done are
+    kept in the history database, and the same command again continues from them).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    parent, caught = os.getpid(), []
+
+    def on_sigint(signum, frame) -> None:
+        if os.getpid() != parent:
+            os._exit(130)  # a forked worker of the sampler
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        if caught:
+            raise KeyboardInterrupt from None
+        if type(exc).__name__ == "ProcessError" and "dead" in str(exc):
+            raise IncompleteError("a worker process of the ABC-SMC sampler ended before its generation was done "
+                                  "(killed?); the generations done so far are kept in the history database: the "
+                                  "same command again continues from the last one") from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def fit(scenario: Scenario, obs: pd.DataFrame, decl: dict, settings: AbcSettings, out: Path,
         progress=None) -> dict:
     """Run (or resume) ABC-SMC; write the outputs into `out` (atomically) and return the posterior summary."""
@@ -161,10 +204,11 @@ def fit(scenario: Scenario, obs: pd.DataFrame, decl: dict, settings: AbcSettings
     t0 = time.perf_counter()
     remaining = settings.generations - done
     if remaining > 0:
-        history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=remaining,
-                          min_acceptance_rate=settings.min_acceptance,
-                          max_walltime=None if settings.walltime_minutes is None
-                          else timedelta(minutes=settings.walltime_minutes))
+        with _quiet_sampler_workers():
+            history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=remaining,
+                              min_acceptance_rate=settings.min_acceptance,
+                              max_walltime=None if settings.walltime_minutes is None
+                              else timedelta(minutes=settings.walltime_minutes))
     else:
         history = abc.history
     summary = summarise(history, decl, settings)

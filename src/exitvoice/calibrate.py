@@ -183,9 +183,9 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     last = pd.Timestamp(obs.date.max()).date()  # no observation later: the run can stop there (causal model)
 
     def objective(trial) -> float:
-        values = run_values({n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform")
-                             for n, d in decl.items()}, decl)
-        with _held_interrupts():
+        with _held_interrupts():  # each suggestion writes to the storage: not interrupted in the middle of a write
+            values = run_values({n: trial.suggest_float(n, d.low, d.high, log=d.prior == "loguniform")
+                                 for n, d in decl.items()}, decl)
             tried = _tried(trial.study, decl, exclude=trial.number)
         if _key(values) in tried:
             raise _DuplicateProposalError
@@ -305,10 +305,15 @@ def _optimize(study, objective, n: int, after: Callable | None = None) -> None:
                                      "run: the study has exhausted its parameters' values", field="--trials",
                                      allowed=f"fewer trials (the study has {_completed(study)} completed)") from None
             continue
-        except BaseException:
+        except BaseException as exc:
             if trial is not None:
-                with _held_interrupts():
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+                try:
+                    with _held_interrupts():
+                        study.tell(trial, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+                except Exception:  # noqa: BLE001 - the interrupted write still holds the storage (database locked)
+                    if not isinstance(exc, KeyboardInterrupt):
+                        raise
+                    # the trial stays RUNNING until this process is gone: `fail_stale_trials` then marks it failed
             raise
         with _held_interrupts():
             study.tell(trial, value)
@@ -542,8 +547,11 @@ def calibrate(scenario: Scenario, obs: pd.DataFrame, settings: Settings, *, stor
         if flag_dir is not None:
             shutil.rmtree(flag_dir, ignore_errors=True)
         if interrupted:
-            with _held_interrupts():
-                fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
+            try:
+                with _held_interrupts():
+                    fail_stale_trials(st)  # what a worker could not mark itself (interrupted between two writes)
+            except Exception:  # noqa: BLE001 - the storage is still held by the interrupted write: the next
+                pass  # session marks them (it fails the stale trials before it resumes)
         if errors and done:  # a worker's error, when this process's own trials went well
             raise errors[0]
     have = _completed(st)

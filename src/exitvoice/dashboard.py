@@ -366,12 +366,19 @@ def make_handler(board: Dashboard):
                 self._json(404, {"error": "not found"})
 
         def do_POST(self):  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY or "application/json" not in (self.headers.get("Content-Type") or ""):
-                self._json(HTTPStatus.BAD_REQUEST, {"error": "expected a small JSON body"})
+            text = (self.headers.get("Content-Length") or "0").strip()
+            length = int(text) if text.isdigit() else -1  # not a whole number of bytes: refused, never read
+            if not 0 <= length <= MAX_BODY or "application/json" not in (self.headers.get("Content-Type") or ""):
+                self._json(HTTPStatus.BAD_REQUEST, {"error": f"expected a JSON body of at most {MAX_BODY:,} bytes, "
+                                                             "with its Content-Length"})
                 return
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
+                    raise ExitvoiceError("not a JSON object", given=type(exc).__name__,
+                                         allowed="a JSON object of levers, e.g. {\"scenario\": \"russia-2022\", "
+                                                 "...}") from None
                 if not isinstance(body, dict):
                     raise ExitvoiceError("expected a JSON object")
                 if self.path == "/api/run":

@@ -29,6 +29,8 @@ OUTPUTS = {
     "workers_lost_end": "workers_lost_end", "protesters_peak": "protesters_peak", "detained": "detained",
 }
 METHODS = ("morris", "sobol")
+NEED_A_CALLUP = {"quota_fill"}
+"""Outputs that have no value in a scenario without a mobilisation policy (no quota to fill)."""
 
 
 def problem(scenario: Scenario, params: list[str]) -> tuple[dict, list[bool]]:
@@ -65,6 +67,10 @@ def check_options(scenario: Scenario, params: list[str], outputs: list[str], *, 
         raise ExitvoiceError("unknown outputs", field="--outputs", given=bad or outputs, allowed=sorted(OUTPUTS))
     if samples < 2:
         raise ExitvoiceError("too few samples", field="--samples", given=samples, allowed="at least 2")
+    if set(outputs) <= NEED_A_CALLUP and not any(p.type == "mobilisation" for p in scenario.policy):
+        raise ExitvoiceError("the scenario has no call-up, so none of these outputs has a value", field="--outputs",
+                             given=outputs, allowed=f"outputs other than {', '.join(sorted(NEED_A_CALLUP))}, or a "
+                                                    "scenario with a mobilisation policy")
     return problem(scenario, params)
 
 
