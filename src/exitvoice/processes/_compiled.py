@@ -165,3 +165,234 @@ def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: n
                 queued[i] += v
         col[j] = s
     return col, row, abroad, queued, low
+
+
+# -- abroad: ordinary trips scheduled at departure, rarer outcomes by thinning (processes/abroad.py) -------------
+# The schedule of trips is a ring of H days of linked lists in one pool of entries: `head[day % H]` is the first
+# entry due that day; a row of `pool` is (cd, count, next): a (cell, destination) index cd = d·C + c, a count of
+# people, the next entry of the day (a negative cd, −(cd + 1): people whose return lay more than H − 1 days ahead
+# when drawn, drawn again that day). `meta` = [first free row, rows ever used]. Travellers are `live[cd]` (each
+# holds one place in the ring), `gone[cd]` the places of travellers who turned their trip into an exit before it
+# ended (removed lazily: of the places due, as many are gone ones as a draw without replacement gives).
+BIG_SKIP = 1 << 62
+
+
+@njit(cache=True)
+def _geometric(p, gen):  # pragma: no cover - compiled
+    """Trials to the first success (≥ 1) at probability p per trial."""
+    if p >= 1.0:
+        return 1
+    v = math.floor(math.log(1.0 - gen.random()) / math.log1p(-p))
+    return 1 + int(v) if v < BIG_SKIP else BIG_SKIP
+
+
+@njit(cache=True)
+def _push(pool, head, meta, slot, cd, n):  # pragma: no cover - compiled
+    """Add an entry to a day's list; returns the pool (a larger copy when it was full)."""
+    e = meta[0]
+    if e >= 0:
+        meta[0] = pool[e, 2]
+    else:
+        e = meta[1]
+        if e >= pool.shape[0]:
+            grown = np.empty((2 * pool.shape[0], 3), dtype=np.int64)
+            grown[: pool.shape[0]] = pool
+            pool = grown
+        meta[1] += 1
+    pool[e, 0] = cd
+    pool[e, 1] = n
+    pool[e, 2] = head[slot]
+    head[slot] = e
+    return pool
+
+
+@njit(cache=True)
+def _schedule(pool, head, meta, cd, x, base, b, gen):  # pragma: no cover - compiled
+    """Return days base + g of x people, g ≥ 1 geometric with P(g = 1) = 1 − e^{−b}; beyond H − 1 days a re-draw."""
+    h = head.size
+    if x <= 8:  # one geometric per person
+        for _ in range(x):
+            v = math.floor(math.log(1.0 - gen.random()) / -b)  # g − 1
+            if v >= h - 1:
+                pool = _push(pool, head, meta, (base + h - 1) % h, -(cd + 1), 1)
+            else:
+                pool = _push(pool, head, meta, (base + 1 + int(v)) % h, cd, 1)
+        return pool
+    q = -math.expm1(-b)  # a multinomial over the return days: conditional binomials, day by day
+    rem = x
+    for g in range(1, h):
+        if rem == 0:
+            return pool
+        k = gen.binomial(rem, q)
+        if k > 0:
+            pool = _push(pool, head, meta, (base + g) % h, cd, k)
+            rem -= k
+    if rem > 0:
+        pool = _push(pool, head, meta, (base + h - 1) % h, -(cd + 1), rem)
+    return pool
+
+
+@njit(cache=True)
+def trips_prime(X, trav, live, t, b, pool, head, meta, gen):  # pragma: no cover - compiled
+    """Schedule the return of everyone on a trip at the start of day t (a run's first day): due from day t on."""
+    c = X.shape[0]
+    for d in range(live.size // c):
+        for i in range(c):
+            x = X[i, trav + d]
+            if x > 0:
+                cd = d * c + i
+                pool = _schedule(pool, head, meta, cd, x, t - 1, b, gen)
+                live[cd] += x
+    return pool
+
+
+@njit(cache=True)
+def trips_step(X, trav, ab, home, region, live, gone, due, t, b, stay, pool, head, meta, gen, back_d, stay_d,
+               stay_r):  # pragma: no cover - compiled
+    """One day of ordinary trips (the law of `abroad.step_numpy`, drawn another way); returns the pool.
+
+    Each traveller's return day was drawn at departure (geometric at the daily probability q = 1 − e^{−b}); today
+    those due come back, except a share α_c = 1 − p_back/q of them, and of those not due a share β_c = 1 − e^{−s_c}
+    turn their trip into an exit (s_c = `stay[c]`), which gives each traveller exactly the competing risks of the
+    NumPy step: back p_back = b/(b + s)·(1 − e^{−(b+s)}), stay, or neither e^{−(b+s)}. Both shares are drawn by
+    thinning: candidates at an upper bound of the share (geometric gaps between them), each kept with its own share
+    over the bound. Then today's arrivals (X − live) are scheduled. Counters go to back_d, stay_d, stay_r.
+    One pass over the travellers' columns, in the order of X, after the day's returns are gathered.
+    """
+    c = X.shape[0]
+    h = head.size
+    q = -math.expm1(-b)
+    # 1. the places due today, by cd (re-draws rescheduled from today)
+    e = head[t % h]
+    head[t % h] = -1
+    while e >= 0:
+        nxt = pool[e, 2]
+        code, n = pool[e, 0], pool[e, 1]
+        pool[e, 2] = meta[0]  # free the row
+        meta[0] = e
+        if code < 0:
+            pool = _schedule(pool, head, meta, -code - 1, n, t, b, gen)
+        else:
+            due[code] += n
+        e = nxt
+    # 2. the highest exit hazard among travellers bounds both shares (each grows with s)
+    smax = 0.0
+    for d in range(live.size // c):
+        for i in range(c):
+            if live[d * c + i] > 0 and stay[i] > smax:
+                smax = stay[i]
+    amax = 1.0 - (b / (b + smax)) * (-math.expm1(-(b + smax))) / q
+    bmax = -math.expm1(-smax)
+    pos_a = _geometric(amax, gen) if amax > 0 else BIG_SKIP
+    pos_b = _geometric(bmax, gen) if bmax > 0 else BIG_SKIP
+    # 3. one pass: returns due, trips turned into exits, arrivals
+    for d in range(live.size // c):
+        for i in range(c):
+            cd = d * c + i
+            x = X[i, trav + d]
+            lv = live[cd]
+            p_due = due[cd]
+            if x == 0 and lv == 0 and p_due == 0:
+                continue
+            if x < lv:  # people who left `travelling` another way: their places are gone ones
+                gone[cd] += lv - x
+                lv = x
+            arrived = x - lv
+            m = p_due
+            if p_due:
+                due[cd] = 0
+                g = gone[cd]
+                if g:  # of the places due, the gone ones (without replacement among all places of cd)
+                    left = lv + g
+                    for _ in range(p_due):
+                        if g > 0 and gen.random() * left < g:
+                            g -= 1
+                            m -= 1
+                        left -= 1
+                    gone[cd] = g
+            s = stay[i]
+            st_due = 0
+            if m > 0 and amax > 0:
+                a = 1.0 - (b / (b + s)) * (-math.expm1(-(b + s))) / q
+                while pos_a <= m:
+                    if gen.random() * amax < a:
+                        st_due += 1
+                    pos_a += _geometric(amax, gen)
+                pos_a -= m
+            n_nd = lv - m
+            st_nd = 0
+            if n_nd > 0 and bmax > 0:
+                beta = -math.expm1(-s)
+                while pos_b <= n_nd:
+                    if gen.random() * bmax < beta:
+                        st_nd += 1
+                    pos_b += _geometric(bmax, gen)
+                pos_b -= n_nd
+            out = m + st_nd
+            if out:
+                X[i, trav + d] -= out
+                X[i, home] += m - st_due
+                X[i, ab + d] += st_due + st_nd
+                back_d[d] += m - st_due
+                stay_d[d] += st_due + st_nd
+                stay_r[region[i]] += st_due + st_nd
+            gone[cd] += st_nd
+            lv -= out
+            if arrived > 0:
+                pool = _schedule(pool, head, meta, cd, arrived, t, b, gen)
+                lv += arrived
+            live[cd] = lv
+    return pool
+
+
+@njit(cache=True)
+def leavers_step(X, ab, returned, cells, dest, n, ret, onward, passport, region, onward_cum, gen, live_d, gone_d,
+                 ret_r, onward_d):  # pragma: no cover - compiled
+    """Leavers abroad return (hazard ret[cell]) or move on (onward[passport, dest]), competing risks drawn by thinning.
+
+    Each person moves with p = 1 − e^{−(ret + on)}: candidates at the highest p, each kept with p / p_max, then
+    returns with ret / (ret + on), else moves on to a destination drawn from `onward_cum[passport, dest]` (row-wise
+    cumulative weights). Moves are applied to X; counters go to live_d (people who might move, by destination),
+    gone_d (who left, by destination), ret_r (returns by region), onward_d (entries by new destination).
+    """
+    k = onward_cum.shape[2]
+    pmax = 0.0
+    for j in range(cells.size):
+        live_d[dest[j]] += n[j]
+        if n[j] > 0:
+            hz = ret[cells[j]] + onward[passport[cells[j]], dest[j]]
+            p = -math.expm1(-hz)
+            if p > pmax:
+                pmax = p
+    if pmax <= 0:
+        return
+    pos = _geometric(pmax, gen)
+    for j in range(cells.size):
+        nj = n[j]
+        if nj <= 0:
+            continue
+        i, d = cells[j], dest[j]
+        pp = passport[i]
+        r, o = ret[i], onward[pp, d]
+        p = -math.expm1(-(r + o))
+        back = 0
+        on = 0
+        while pos <= nj:
+            if gen.random() * pmax < p:
+                if gen.random() * (r + o) < r:
+                    back += 1
+                else:
+                    v = gen.random()
+                    to = 0
+                    while to < k - 1 and onward_cum[pp, d, to] <= v:
+                        to += 1
+                    X[i, ab + to] += 1
+                    onward_d[to] += 1
+                    on += 1
+            pos += _geometric(pmax, gen)
+        pos -= nj
+        if back or on:
+            X[i, ab + d] -= back + on
+            X[i, returned] += back
+            gone_d[d] += back + on
+            ret_r[region[i]] += back

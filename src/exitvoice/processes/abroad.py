@@ -10,6 +10,24 @@ the clock again), the rest come home. Onward destinations are chosen in proporti
 among those the person's passport opens and that people abroad can enter (`onward_entry` in destinations.csv:
 not Abkhazia, Belarus or Mongolia, which are reached from Russia).
 
+How it is drawn. `step_numpy` draws the law as written: one competing-risks multinomial per (cell, destination)
+entry of the travellers and of the leavers, every day. `step`, which the engine runs, draws the same law another
+way, with work that follows the events rather than the entries:
+
+- a trip ends at a rate common to every traveller (1 / `trips.trip_days`), so each traveller's return day is drawn
+  once, when the trip starts (geometric), into a ring of future returns by (cell, destination); returns due today
+  need no draw. A trip turned into an exit (the exit hazard s_c of the cell) is drawn by thinning: among those not
+  due, candidates at the highest daily probability max_c(1 − e^{−s_c}) with geometric gaps between them, each kept
+  with its cell's probability over the highest; among those due, a share 1 − p_back/q of them stays instead
+  (p_back = b/(b + s)·(1 − e^{−(b+s)}), q = 1 − e^{−b}). Each traveller thus comes back, stays or neither with
+  exactly the probabilities of the competing risks. A traveller who stays leaves his place in the ring, removed
+  lazily (a place due is a gone traveller's with probability gone / places);
+- leavers return or move on by thinning against the highest probability of moving of the day;
+- the deadlines of visa-free stays are the same as in `step_numpy` (cohorts by day of arrival).
+
+The random stream differs from `step_numpy`'s, the law does not: `tests/test_abroad_law.py` compares the two over
+many seeds. The kernels are in `_compiled` (`trips_*`, `leavers_step`).
+
 State: `AbroadState` (below), built by `setup`, changed by `snapshot` (who is abroad at the start of the day) and
 `step`, which reads today's risk and the decisions' exit hazard.
 """
@@ -21,11 +39,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine.state import HOME, RETURNED
+from . import kernels
 from .decisions import DecisionState, exit_core, pressure
 from .risk import RiskState
 from .sampling import add_at, block_entries, competing, exact_subset, split, sum_by
 
 Triplets = tuple[np.ndarray, np.ndarray, np.ndarray]  # (cell, destination, count), row-major order
+RING_DAYS = 128  # the ring of future returns from trips; a return drawn further ahead is drawn again then
 
 
 @dataclass
@@ -36,10 +56,20 @@ class AbroadState:
     onward_w: np.ndarray  # [passport, from destination, to destination] weights of onward destinations
     can_move_on: np.ndarray  # [passport, destination] some onward destination is open
     onward_rate: np.ndarray  # [destination] hazard of moving on (higher in transit countries)
+    onward_hz: np.ndarray  # [passport, destination] hazard of moving on, 0 where no onward destination is open
+    onward_cum: np.ndarray  # [passport, from, to] cumulative onward weights, each row ending at 1
     # day to day
     cohort: np.ndarray  # [day of arrival, destination] leavers still in d (thinned by each day's departures)
-    travelling_start: Triplets | None = None  # people on an ordinary trip at the start of the day
+    travelling_start: Triplets | None = None  # people on an ordinary trip at the start of the day (`step_numpy`)
     abroad_start: Triplets | None = None  # leavers abroad at the start of the day
+    # the ring of returns from trips (`step`; layout in `_compiled`): entries (cd = d·cells + c, count, next)
+    primed: bool = False  # the travellers of the run's start are scheduled
+    trip_live: np.ndarray | None = None  # [cd] travellers, each with a place in the ring
+    trip_gone: np.ndarray | None = None  # [cd] places of travellers who turned their trip into an exit
+    trip_due: np.ndarray | None = None  # [cd] places due today (work array, zero between days)
+    ring_head: np.ndarray | None = None  # [day % RING_DAYS] first entry due that day (−1: none)
+    pool: np.ndarray | None = None  # [entry, (cd, count, next entry)]
+    pool_meta: np.ndarray | None = None  # [first free entry, entries used]
 
 
 def setup(eng) -> AbroadState:
@@ -52,28 +82,92 @@ def setup(eng) -> AbroadState:
         ok = ((~net.needs_passport) | (pp == 1)) & net.onward_entry
         w[pp] = attract[None, :] * ok[None, :]
     w[:, np.arange(net.n_dest), np.arange(net.n_dest)] = 0.0
-    return AbroadState(onward_w=w, can_move_on=w.sum(axis=2) > 0,
-                       onward_rate=np.where(net.transit, p["abroad.onward_rate_transit"],
-                                            p["abroad.onward_rate_other"]),
-                       cohort=np.zeros((len(eng.days), net.n_dest)))
+    can = w.sum(axis=2) > 0
+    rate = np.where(net.transit, p["abroad.onward_rate_transit"], p["abroad.onward_rate_other"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cum = np.cumsum(w, axis=2) / w.sum(axis=2, keepdims=True)
+    cum = np.where(can[:, :, None], cum, 1.0)
+    cum[:, :, -1] = 1.0
+    cd = eng.pop.n_cells * net.n_dest
+    return AbroadState(onward_w=w, can_move_on=can, onward_rate=rate, onward_hz=rate[None, :] * can,
+                       onward_cum=np.ascontiguousarray(cum), cohort=np.zeros((len(eng.days), net.n_dest)),
+                       trip_live=np.zeros(cd, dtype=np.int64), trip_gone=np.zeros(cd, dtype=np.int64),
+                       trip_due=np.zeros(cd, dtype=np.int64), ring_head=np.full(RING_DAYS, -1, dtype=np.int64),
+                       pool=np.zeros((1024, 3), dtype=np.int64), pool_meta=np.array([-1, 0], dtype=np.int64))
 
 
-def snapshot(eng, st: AbroadState) -> None:
-    """The travellers and leavers abroad at the start of the day (docs/model.md §4: rates read the day's start).
+def snapshot(eng, st: AbroadState, oracle: bool = False) -> None:
+    """The leavers abroad at the start of the day (docs/model.md §4: rates read the day's start).
 
-    Kept as sparse (cell, destination, count) triplets in row-major order, the order of `np.nonzero`.
+    Kept as sparse (cell, destination, count) triplets in row-major order, the order of `np.nonzero`. Travellers
+    need no snapshot: those of the day's start are the ones in the ring (on the run's first day, the ring is filled
+    with those on a trip then); `oracle`: also the travellers' triplets, for `step_numpy`.
     """
     lay = eng.layout
-    st.travelling_start = block_entries(eng.X, lay.travelling.start, lay.n_dest)
+    if oracle:
+        st.travelling_start = block_entries(eng.X, lay.travelling.start, lay.n_dest)
+    elif not st.primed:
+        st.pool = kernels.trips_prime(eng.X, lay.travelling.start, st.trip_live, eng.t,
+                                              1.0 / eng.params["trips.trip_days"], st.pool, st.ring_head,
+                                              st.pool_meta, eng.rng)
+        st.primed = True
     st.abroad_start = block_entries(eng.X, lay.abroad.start, lay.n_dest)
 
 
 def step(eng, st: AbroadState, day, risk: RiskState, decisions: DecisionState) -> None:
-    """Trips end or turn into exits; leavers return, move on or do visa runs.
+    """Trips end or turn into exits; leavers return, move on or do visa runs (the law of `step_numpy`).
 
-    Only the people abroad at the start of the day (`snapshot`) move today: those who arrived today stay at least
-    until tomorrow, as every other transition of the day reads the start-of-day state. Reads today's risk ρ (returns
-    fall with it; travellers stay with the exit hazard of `decisions`, at full accessibility).
+    Only the people abroad at the start of the day move today: those who arrived today stay at least until
+    tomorrow. Reads today's risk ρ and the exit hazard of travellers from `decisions`, as `step_numpy` does.
+    """
+    X, p, rng, lay, pop = eng.X, eng.params, eng.rng, eng.layout, eng.pop
+    rec = eng.rec.today
+    D, R = eng.net.n_dest, pop.n_regions
+    # Travellers: returns scheduled at departure, trips turned into exits by thinning
+    stay = np.ascontiguousarray(exit_core(eng, decisions, None) * pressure(eng, decisions, risk), dtype=float)
+    b = 1.0 / p["trips.trip_days"]
+    back_d, stay_d, stay_r = np.zeros(D, dtype=np.int64), np.zeros(D, dtype=np.int64), np.zeros(R, dtype=np.int64)
+    st.pool = kernels.trips_step(X, lay.travelling.start, lay.abroad.start, HOME, pop.region, st.trip_live,
+                                         st.trip_gone, st.trip_due, eng.t, b, stay, st.pool, st.ring_head,
+                                         st.pool_meta, rng, back_d, stay_d, stay_r)
+    rec["exits_back"] += back_d
+    rec["trips_turned_exit"] += int(stay_d.sum())
+    rec["left_by_dest"] += stay_d
+    rec["left_by_region"] += stay_r
+    # Leavers: deadlines by cohort, then returns and onward moves by thinning
+    a_cells, a_dest, a_n = st.abroad_start
+    max_stay = np.where(np.isnan(day.max_stay_days), eng.net.max_stay_days, day.max_stay_days)
+    expired = _deadlines(eng, st, a_dest, a_n, max_stay)
+    ret = np.ascontiguousarray(p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * risk.rho),
+                               dtype=float)
+    live_d, gone_d = np.zeros(D, dtype=np.int64), np.zeros(D, dtype=np.int64)
+    ret_r, onward_d = np.zeros(R, dtype=np.int64), np.zeros(D, dtype=np.int64)
+    kernels.leavers_step(X, lay.abroad.start, RETURNED, a_cells, a_dest, a_n - expired, ret, st.onward_hz,
+                                 pop.passport, pop.region, st.onward_cum, rng, live_d, gone_d, ret_r, onward_d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.where(live_d > 0, 1.0 - gone_d / np.maximum(live_d, 1), 1.0)
+    st.cohort[: eng.t] *= kept[None, :]  # departures thin every cohort of their destination alike
+    due = np.flatnonzero(expired)
+    xc, xd, n_exp = a_cells[due], a_dest[due], expired[due]
+    runs = rng.binomial(n_exp, p["abroad.visa_run_share"])
+    add_at(X, xc, lay.abroad.start + xd, -(n_exp - runs))  # a visa run exits and re-enters: the person stays
+    add_at(X, xc, RETURNED, n_exp - runs)
+    rec["entries"] += onward_d
+    runs_d = sum_by(xd, runs, D)
+    st.cohort[eng.t] += onward_d + runs_d + rec["left_by_dest"]  # today's arrivals (a visa run restarts the clock)
+    rec["exits_back"] += gone_d + sum_by(xd, n_exp, D)
+    rec["entries"] += runs_d
+    rec["visa_runs"] += int(runs.sum())
+    rec["returned"] += ret_r + sum_by(pop.region[xc], n_exp - runs, R)
+
+
+def step_numpy(eng, st: AbroadState, day, risk: RiskState, decisions: DecisionState) -> None:
+    """Trips end or turn into exits; leavers return, move on or do visa runs: the law, one multinomial per entry.
+
+    The readable form of the law and the oracle of `step` (`tests/test_abroad_law.py`); it needs `snapshot(...,
+    oracle=True)`. Only the people abroad at the start of the day (`snapshot`) move today: those who arrived today
+    stay at least until tomorrow, as every other transition of the day reads the start-of-day state. Reads today's
+    risk ρ (returns fall with it; travellers stay with the exit hazard of `decisions`, at full accessibility).
     """
     X, p, rng, lay, pop = eng.X, eng.params, eng.rng, eng.layout, eng.pop
     rec = eng.rec.today

@@ -15,6 +15,11 @@ law of every process is written, and read, in its NumPy form.
 | `scatter_add` | `np.add.at` |
 | `tally` | column and row sums of the state |
 
+The abroad step's kernels (`trips_prime`, `trips_step`, `leavers_step`) draw the law of the NumPy
+step `abroad.step_numpy` another way (returns of trips scheduled at departure, rarer outcomes by thinning), so
+their oracle is that step *in law*: `tests/test_abroad_law.py` compares the two over many seeds. They are the
+abroad step itself, so they run compiled even with kernels off.
+
 The kernels live in `_compiled` and are loaded on first use (numba takes a second or two to import, which commands
 that run nothing need not pay); compiled code is cached beside the sources. Set the environment variable
 `EXITVOICE_KERNELS=0` to run the NumPy oracles instead (slower, same results).
@@ -27,7 +32,9 @@ import importlib
 import os
 
 ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
-KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally")
+KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally", "trips_prime",
+           "trips_step", "leavers_step")
+
 
 
 def _interruptible(fn):
