@@ -475,6 +475,36 @@ def test_leavers_move_on_at_their_destinations_rate_to_destinations_they_may_ent
     assert abs(_z(moved, n, -np.expm1(-rate))) < Z
 
 
+def test_leavers_move_on_by_air_in_proportion_to_the_seats_of_each_destination():
+    """Onward destinations weigh by the seats of their flights (× access), not by their normal entries: the movers of
+    Tbilisi go to Istanbul and Dubai, not to Kazakhstan's border towns (observation row 13: Kazakhstan's entries
+    fell to 7,000 on 3 Oct 2022 while the stock in Georgia moved on)."""
+    par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.5, "abroad.onward_rate_other": 0.0}
+    counts = None
+    for seed in SEEDS:
+        eng, cells, d = _abroad_engine(seed, "GE", 500, par)
+        eng.pop.passport[cells] = 1
+        eng.risk.rho = np.zeros(eng.pop.n_cells)
+        before = eng.X[:, eng.layout.abroad].sum(axis=0)
+        _abroad_day(eng, _at(eng, "2022-09-20"))
+        moved = eng.X[:, eng.layout.abroad].sum(axis=0) - before
+        moved[d] = 0
+        counts = moved if counts is None else counts + moved
+    net = eng.net
+    air = ~net.is_land
+    seats = np.bincount(net.dest[air], net.capacity[air], minlength=net.n_dest)
+    first = [np.flatnonzero(net.dest == j)[0] for j in range(net.n_dest)]
+    w = seats * np.exp(net.log_access[first]) * net.onward_entry
+    w[d] = 0.0
+    assert np.allclose(eng.abroad.onward_w[1, d], w)
+    assert counts[~(w > 0)].sum() == 0  # land-only destinations (Finland, Mongolia...) draw no one
+    total = counts.sum()
+    for code in ("TR", "KZ"):
+        j = net.dest_ids.index(code)
+        assert abs(_z(counts[j], total, w[j] / w.sum())) < Z
+    assert counts[net.dest_ids.index("TR")] > 2 * counts[net.dest_ids.index("KZ")]
+
+
 def test_at_the_stay_deadline_a_share_visa_run_share_re_enters_and_the_rest_come_home():
     par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.0, "abroad.onward_rate_other": 0.0}
     runs = n = 0

@@ -346,3 +346,85 @@ def test_a_dated_tertiary_deferral_cuts_eligibility_from_its_day_on():
     for k, day in enumerate(eng.days):  # 14, 15, 16 Sep: no deferral yet; 17, 18 Sep: deferred
         expected = full * ((1 - share) if str(day) >= "2022-09-17" else 1.0) ** (eng.pop.tertiary == 1)
         assert seen[k] == pytest.approx(expected), day
+
+
+# -- the weekly cycle of ordinary trips ----------------------------------------------------------------------------
+def test_ordinary_trips_to_a_destination_follow_its_weekend_factor():
+    """Finland's weekend trips (observations rows 61 and 66: 3,133 entries on Wed 14 Sep, 5,286 on Sat 17 Sep)."""
+    w = 1.8
+    eng = _engine(parameters={"trips.weekend_factor_fi": w})
+    fi = eng.net.routes_mask(destinations=["FI"])
+    other = eng.net.routes_mask(destinations=["KZ"])
+    wed, sat, sun = (routes.utilities(eng, eng.routes, _day(eng, d), announced=False)
+                     for d in ("2022-09-14", "2022-09-17", "2022-09-18"))
+    mean = routes.utilities(eng, eng.routes, _day(eng, "2022-09-14"), announced=False, weekly_mean=True)
+
+    def total(u, mask):
+        return u.trip_h[u.key][:, mask].sum()
+
+    assert total(sat, fi) == pytest.approx(w * total(wed, fi), rel=1e-12)
+    assert total(sun, fi) == pytest.approx(total(sat, fi), rel=1e-12)
+    assert total(sat, other) == pytest.approx(total(wed, other), rel=1e-12)  # no cycle declared for Kazakhstan
+    assert total(mean, fi) == pytest.approx((5 + 2 * w) / 7 * total(wed, fi), rel=1e-12)
+
+
+def test_weekend_entries_into_finland_rise_by_the_factor_in_a_run():
+    w = 2.0
+    eng = _run(_engine(end="2022-09-19", scale=0.2, parameters={"trips.weekend_factor_fi": w}))
+    fi = eng.net.dest_ids.index("FI")
+    entries = eng.rec.by_dest["entries"][:, fi]  # Wed 14 ... Mon 19 Sep
+    weekday, weekend = entries[[0, 1, 2, 5]].mean(), entries[[3, 4]].mean()
+    assert weekend / weekday == pytest.approx(w, rel=0.15)
+
+
+# -- a partial closure on the way to a crossing (North Ossetia, 28 Sep 2022) ----------------------------------------
+def _lars_restriction(share=0.4, start="2022-09-16"):
+    return {"type": "border_closure", "start": start, "routes": ["upper_lars"], "open_share": share}
+
+
+def test_a_partial_closure_keeps_its_open_share_of_the_route_and_turns_no_one_back():
+    """Observation row 40 (9,642 entries into Georgia on 29 Sep, the day after the restriction): the queue goes on."""
+    share = 0.4
+    eng = _engine([_lars_restriction(share)])
+    lars = eng.net.routes_mask(["upper_lars"])
+    open_ = routes.utilities(eng, eng.routes, _day(eng, "2022-09-15"), announced=False)
+    day = _day(eng, "2022-09-16")
+    part = routes.utilities(eng, eng.routes, day, announced=False)
+    assert not [s for s in day.screens if s.kind == "closure"]
+    a, b = open_.trip_h[open_.key][:, lars].sum(), part.trip_h[part.key][:, lars].sum()
+    assert b == pytest.approx(share * a, rel=1e-9)
+
+
+def test_a_partial_closure_lets_the_people_already_queued_through():
+    cap = {"type": "capacity_change", "start": "2022-09-14", "end": "2022-09-14", "route": "upper_lars",
+           "factor": 0.02}  # a queue builds at Upper Lars on the first day
+    eng = _engine([cap, _lars_restriction(0.0, start="2022-09-15")], end="2022-09-17", scale=0.2,
+                  parameters={"routes.balk_rate": 0.0})
+    j = eng.net.crossing_ids.index("upper_lars")
+    lay = eng.layout
+    cols = [c.start + j for c in (lay.queued_exit, lay.queued_trip, lay.queued_summoned)]
+    for i, date in enumerate(eng.days):
+        eng.t, eng.date = i, date
+        before = int(eng.X[:, cols].sum())
+        eng.step()
+        if i == 1:  # the restriction's first day: no one new arrives, the queue is served, no one is turned back
+            assert before > 100
+            assert eng.rec.processed[i, j] == min(before, int(eng.net.capacity[j]))
+            assert eng.rec.scalar["stopped_closure"][i] == 0
+    assert int(eng.X[:, cols].sum()) == 0
+
+
+def test_a_partial_closure_signals_closure_by_what_it_shuts():
+    s, share = 0.4, 0.25
+    full = _run(_engine([_lars_restriction(0.0)], end="2022-09-17", parameters={"exit.closure_signal": s}))
+    part = _run(_engine([_lars_restriction(share)], end="2022-09-17", parameters={"exit.closure_signal": s}))
+    assert part.rec.closure[2] == pytest.approx(full.rec.closure[2] * (1 - share))
+    assert part.rec.closure[2] > 0
+
+
+def test_open_share_and_a_tourist_closure_cannot_be_combined():
+    from exitvoice.errors import ScenarioError
+
+    bad = dict(_lars_restriction(), applies_to="tourists")
+    with pytest.raises(ScenarioError, match="open_share"):
+        small_scenario([bad])

@@ -74,7 +74,7 @@ def test_the_shipped_pack_passes_and_says_what_it_holds():
     assert report.ok, [str(p) for p in report.problems]
     s = report.summary
     assert (s["code"], s["currency"], s["regions"], s["destinations"]) == ("RU", "RUB", 83, 20)
-    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 154
+    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 155
     assert "Russia (RU, RUB), 83 regions" in report.summary_line()
 
 
@@ -269,6 +269,7 @@ def test_the_model_reads_no_parameter_the_format_does_not_declare():
     required = {f"{g}.{k}" for g, keys in REQUIRED_PARAMETERS.items() for k in keys}
     named = set(pack.routes.capacity_param.dropna()) | set(pack.routes.flights_param.dropna())
     named |= set(pack.destinations.access_param.dropna()) | set(pack.destinations.entries_param)
+    named |= set(pack.destinations.weekend_param.dropna())
     sectors = pd.read_csv(pack.path / "economy_sectors.csv")
     named |= set(sectors.remote_param.dropna()) | set(sectors.exit_propensity_param.dropna())
     assert _Recording.read, "nothing was recorded"

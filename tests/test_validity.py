@@ -21,6 +21,8 @@ HOLDING = [
     "Kazakhstan: entries 21 Sep - 4 Oct",  # the stay a destination allows, frailty, the fading shock
     "Moscow-Yerevan fare on 22 Sep against 18 Sep",  # bookings made ahead, leavers who pay what it takes
     "Upper Lars queue on 27 Sep (vehicles)",  # Georgia's pull (a year's stay) against one crossing's capacity
+    "Georgia: daily entries on 29 Sep",  # North Ossetia's restriction stops people on the way, the queue goes on
+    "Finland: entries on Saturday 17 Sep against Wednesday 14 Sep",  # the week's cycle of trips
 ]
 
 

@@ -46,7 +46,8 @@ class Network:
     transit: np.ndarray  # per destination
     onward_entry: np.ndarray  # per destination: people abroad elsewhere may move on to it
     within_reach: np.ndarray  # per destination: within the reach of the origin's call-up (no refuge from it)
-    baseline_entries: np.ndarray  # per destination, entries per day before the crisis
+    baseline_entries: np.ndarray  # per destination, entries per day before the crisis (Monday to Friday)
+    weekend_factor: np.ndarray  # per destination: ordinary trips on Saturdays and Sundays, × the weekday rate
     normal_traffic: np.ndarray  # per route: sourced normal two-way persons a day (NaN where unknown)
     is_illegal: np.ndarray = None  # type: ignore[assignment]  # per route: a crossing outside the official points
     capture: np.ndarray = None  # type: ignore[assignment]  # per route: probability of being caught (0: official)
@@ -156,6 +157,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         if isinstance(ap, str) and ap:
             access[j] = params[ap]
     entries = np.array([params[name] for name in dests.entries_param], dtype=float)  # normal entries a day
+    weekend = np.array([params[w] if isinstance(w, str) and w else 1.0 for w in dests.weekend_param], dtype=float)
     stay = dests.visa_free_days.to_numpy(dtype=float)
     net = Network(
         route_ids=routes.route_id.tolist(),
@@ -174,6 +176,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         onward_entry=(dests.onward_entry == "yes").to_numpy(),
         within_reach=(dests.within_callup_reach == "yes").to_numpy(),
         baseline_entries=entries * scale,
+        weekend_factor=weekend,
         normal_traffic=pd.to_numeric(routes.normal_persons_per_day, errors="coerce").to_numpy(dtype=float),
     )
     illegal = pack.illegal_routes
@@ -224,6 +227,7 @@ def _with_illegal(net: Network, illegal: pd.DataFrame, params: ParameterSet, reg
         onward_entry=net.onward_entry,
         within_reach=net.within_reach,
         baseline_entries=net.baseline_entries,
+        weekend_factor=net.weekend_factor,
         normal_traffic=insert(net.normal_traffic, np.full(k, np.nan)),
         is_illegal=insert(net.is_illegal, np.ones(k, dtype=bool)),
         capture=insert(net.capture, capture),

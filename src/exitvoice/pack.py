@@ -299,7 +299,7 @@ def load_pack(country: str = "russia") -> Pack:
     settings = read_settings(path)
     # ids and codes stay text ("01" is not 1), and only an empty cell is missing (NA is Namibia, not a gap)
     ids = {c: str for c in ("region_id", "crossing_id", "destination", "route_id", "capacity_param", "flights_param",
-                            "access_param", "entries_param")}
+                            "access_param", "entries_param", "weekend_param")}
     tables = {name: pd.read_csv(path / f"{name}.csv", dtype=ids, keep_default_na=False, na_values=[""])
               for name in TABLES}
     regions = tables["regions"]
@@ -316,6 +316,8 @@ def load_pack(country: str = "russia") -> Pack:
         dests["entries_param"] = np.nan
     dests["entries_param"] = [p if isinstance(p, str) and p else f"trips.entries_{d.lower()}"
                               for d, p in zip(dests.destination, dests.entries_param, strict=True)]
+    if "weekend_param" not in dests.columns:
+        dests["weekend_param"] = np.nan
     illegal = None
     if (path / "illegal_routes.csv").is_file():
         illegal = pd.read_csv(path / "illegal_routes.csv", dtype=dict.fromkeys(

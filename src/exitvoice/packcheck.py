@@ -144,6 +144,9 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
         Column("entries_param", "parameter", "the declared parameter of its normal entries a day before the "
                "crisis; empty or missing column: `trips.entries_<code in lower case>`", required=False,
                blank=True, unit="persons per day"),
+        Column("weekend_param", "parameter", "a declared parameter: ordinary trips on Saturdays and Sundays, as a "
+               "multiple of the weekday rate (entries_param is the weekday level); empty or missing column: no "
+               "weekly cycle", required=False, blank=True, unit="ratio"),
     )),
     FileSpec("fares.csv", True, "the normal one-way fare to each destination reached by air", (
         Column("destination", "code", "the destination", unique=True, ref="destinations.csv.destination"),

@@ -133,7 +133,8 @@ class CellEngine:
             if pol.active(self.date):
                 pol.apply(day, self.ctx)
                 if pol.start == self.date and pol.closure_signal():
-                    day.closure_signals.append(routes.covered_share(self.routes, pol.signal_routes(self.ctx)))
+                    covered = routes.covered_share(self.routes, pol.signal_routes(self.ctx))
+                    day.closure_signals.append(covered * pol.signal_strength(self.ctx))
         day.capacity_set *= self.scenario.population.scale  # a capacity set in persons, for the simulated sample
         return day
 

@@ -5,8 +5,9 @@ would build up over the first `trips.trip_days` and no passport would be issued 
 Instead, on the first day:
 
 - ordinary travellers: with a trip hazard h_d (per day, by destination, under the pre-crisis regime: no policy,
-  no queue, normal fares) and a mean trip of T days, each person at home is abroad on a trip with the steady-state
-  probability h_d·T / (1 + Σ_d h_d·T); they are drawn as one multinomial per cell;
+  no queue, normal fares, averaged over the week's cycle) and a mean trip of T days, each person at home is
+  abroad on a trip with the steady-state probability h_d·T / (1 + Σ_d h_d·T); they are drawn as one multinomial
+  per cell;
 - the passport pipeline: each of its `processing_days` slots holds one day of applications at the pre-crisis rate.
 
 Leavers abroad are not pre-filled: `abroad` counts those who left within the run (docs/outputs.md).
@@ -27,7 +28,7 @@ def start(eng, routes: RouteState, decisions: DecisionState) -> None:
     """Put the engine's counts and pipelines in the pre-crisis steady state."""
     X, p, rng, lay = eng.X, eng.params, eng.rng, eng.layout
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.days[0])
-    u = utilities(eng, routes, quiet, announced=False)
+    u = utilities(eng, routes, quiet, announced=False, weekly_mean=True)
     h = (u.trip_h @ routes.to_dest)[u.key] * p["trips.trip_days"]  # [cell, dest] h_d·T
     weights = np.concatenate([np.ones((X.shape[0], 1)), h], axis=1)
     out = split(X[:, HOME].copy(), weights, rng)

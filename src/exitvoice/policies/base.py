@@ -108,6 +108,10 @@ class PolicyBase(BaseModel):
         """The routes whose closing its start signals (a mask over routes), None for all of them."""
         return None
 
+    def signal_strength(self, ctx: PolicyContext) -> float:
+        """How closed it leaves the routes it signals (1: shut; a partial measure less)."""
+        return 1.0
+
     def region_names(self) -> list[str]:
         """Regions the policy names outside `who` (checked against the pack)."""
         return []

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import model_validator
 
 from ..fields import FieldError
-from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen
+from .base import DayPolicy, PolicyBase, PolicyContext, RouteTerm, Screen, Share
 
 
 class BorderClosure(PolicyBase):
@@ -22,23 +22,38 @@ class BorderClosure(PolicyBase):
       law reaches (`pack.toml` `[callup]`; the russia pack: men from 18 to `callup.age_max_senior_officers`).
     People already queued at a fully closed crossing are turned back (screened) when processed.
 
+    `open_share` makes the closure partial: the routes stay open to that share of the people it applies to (a
+    region letting in only the cars registered there, say), who know it, so the routes keep log(open_share) of
+    their utility. It acts on the way to the crossing, not at it: those already queued go through. Its start
+    signals a closure in proportion to what it shuts, 1 − open_share.
+
     `by` says who closes: `origin` (the country people leave: its closure may trap them, so its start raises the
     perceived chance of closure, docs/model.md §7) or `destination` (a host refuses entry: it acts on its own
     routes only).
     """
 
     type: Literal["border_closure"]
+    numbers: ClassVar[dict[str, str]] = {"open_share": "share"}
     routes: list[str] | None = None
     destinations: list[str] | None = None
     applies_to: Literal["all", "tourists", "callup_age", "callup_age_men"] = "all"
     by: Literal["origin", "destination"] = "origin"
+    open_share: Share | None = None
 
     @model_validator(mode="after")
     def _names_something(self) -> BorderClosure:
         if not self.routes and not self.destinations:
             raise FieldError("a border_closure needs `routes` or `destinations`", field="routes",
                                allowed="a list of routes or crossings, or `destinations`: a list of destinations")
+        if self.open_share is not None and self.applies_to == "tourists":
+            raise FieldError("`open_share` cannot be combined with applies_to = \"tourists\" (which keeps "
+                             "`routes.non_tourist_share` open)", field="open_share", given=str(self.open_share),
+                             allowed="no `open_share`, or applies_to = \"all\" or \"callup_age\"")
         return self
+
+    def signal_strength(self, ctx: PolicyContext) -> float:
+        """1 for a full closure; 1 − open_share for a partial one."""
+        return 1.0 if self.open_share is None else 1.0 - self.number("open_share", ctx.params)
 
     def closure_signal(self) -> bool:
         """Only a closure by the origin country signals that one's own exits may close."""
@@ -62,9 +77,11 @@ class BorderClosure(PolicyBase):
         cells = self.who.mask(ctx.pop)
         if self.applies_to in ("callup_age", "callup_age_men"):
             cells &= ctx.callup_age
-        if self.applies_to == "tourists":
-            share = ctx.params["routes.non_tourist_share"]
-            day.route_terms.append(RouteTerm(cells, np.where(routes, np.log(share), 0.0)))
+        if self.applies_to == "tourists" or self.open_share is not None:
+            share = (ctx.params["routes.non_tourist_share"] if self.open_share is None
+                     else self.number("open_share", ctx.params))
+            with np.errstate(divide="ignore"):
+                day.route_terms.append(RouteTerm(cells, np.where(routes, np.log(share), 0.0)))
         else:
             day.route_terms.append(RouteTerm(cells, np.where(routes, -np.inf, 0.0)))
             day.screens.append(Screen(cells, routes, 1.0, 0.0, "closure"))

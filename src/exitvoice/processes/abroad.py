@@ -6,9 +6,12 @@ Leavers abroad come back (→ `returned`) with hazard `λ_ret0 · exp(−β_ret_
 country (`onward_rate`, higher in transit countries), or reach the end of the allowed stay: a deadline for
 those who arrived on the same day, tracked by cohort of arrival (`_deadlines`), not a memoryless hazard. At the
 deadline a share `visa_run_share` exits and re-enters (a visa run, counted as an exit and an entry, which starts
-the clock again), the rest come home. Onward destinations are chosen in proportion to their normal entries,
-among those the person's passport opens and that people abroad can enter (`onward_entry` in destinations.csv:
-not Abkhazia, Belarus or Mongolia, which are reached from Russia).
+the clock again), the rest come home. People move on by air: onward destinations are chosen in proportion to the
+seats of their flights from the origin (a proxy for how well connected they are to the hubs leavers pass through;
+a pack without flights uses normal entries), among those the person's passport opens and that people abroad can
+enter (`onward_entry` in destinations.csv: not Abkhazia, Belarus or Mongolia, which are reached from Russia).
+Weighting by normal entries instead sent the movers of Tbilisi and Yerevan to Kazakhstan, whose entries are
+mostly border trips by residents of the regions along it.
 
 How it is drawn. `step_numpy` draws the law as written: one competing-risks multinomial per (cell, destination)
 entry of the travellers and of the leavers, every day. `step`, which the engine runs, draws the same law another
@@ -75,8 +78,10 @@ class AbroadState:
 def setup(eng) -> AbroadState:
     """Onward-destination weights by passport status and origin destination."""
     net, p = eng.net, eng.params
-    attract = net.baseline_entries * np.exp(net.log_access[[np.flatnonzero(net.dest == d)[0]
-                                                            for d in range(net.n_dest)]])
+    air = ~net.is_land
+    seats = np.bincount(net.dest[air], net.capacity[air], minlength=net.n_dest)  # flights from the origin
+    pull = seats if seats.sum() > 0 else net.baseline_entries.astype(float)
+    attract = pull * np.exp(net.log_access[[np.flatnonzero(net.dest == d)[0] for d in range(net.n_dest)]])
     w = np.zeros((2, net.n_dest, net.n_dest))
     for pp in (0, 1):
         ok = ((~net.needs_passport) | (pp == 1)) & net.onward_entry

@@ -324,11 +324,24 @@ class Utilities:
     trip_total: np.ndarray  # [key] total ordinary-trip hazard per day
 
 
-def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
+def weekly_cycle(net, date, mean: bool = False) -> np.ndarray:
+    """The ordinary-trip rate of each route on `date`, as a multiple of its weekday rate: [route].
+
+    A destination's trips run at its weekday rate from Monday to Friday and at `weekend_factor` times it on
+    Saturdays and Sundays (destinations.csv `weekend_param`; 1 where none is declared). `mean`: the average over a
+    week, (5 + 2w) / 7, for the pre-crisis steady state.
+    """
+    w = net.weekend_factor[net.dest]
+    if mean:
+        return (5.0 + 2.0 * w) / 7.0
+    return w if date is not None and date.weekday() >= 5 else np.ones_like(w)
+
+
+def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = False) -> Utilities:
     """Today's utilities: base by region × passport, plus the additive terms of targeted policies.
 
     `announced`: a call-up has been announced (the call-up's `current_mob` is set), so men of call-up age see no
-    refuge where it reaches.
+    refuge where it reaches. `weekly_mean`: trips at their mean rate over a week (`weekly_cycle`), not today's.
     """
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
@@ -366,7 +379,8 @@ def utilities(eng, st: RouteState, day, announced: bool) -> Utilities:
     # Trips are fitted to pre-crisis entries by destination; the diaspora of this wave pulls leavers, not trips.
     ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
     with np.errstate(invalid="ignore", over="ignore"):
-        trip_h = np.where(np.isfinite(V), st.trip_rate[None, :] * np.exp(V - ref), 0.0)
+        rate = st.trip_rate * weekly_cycle(net, day.date, mean=weekly_mean)
+        trip_h = np.where(np.isfinite(V), rate[None, :] * np.exp(V - ref), 0.0)
     ls0 = st.ls0[reg, pp]
     with np.errstate(invalid="ignore", over="ignore"):
         a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
