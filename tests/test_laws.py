@@ -88,7 +88,7 @@ def test_route_utility_is_asc_plus_log_access_minus_distance_price_and_wait_term
     wait = rng.uniform(0, 3, net.n_land)
     price = net.fare0 * rng.uniform(1, 4, net.n_routes)
     V = routes.vbase(eng, eng.routes.route_asc, wait, price, net.needs_passport)
-    income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
+    income = eng.pop.regions.mean_income.to_numpy(dtype=float)
     w = np.zeros(net.n_routes)
     w[net.is_land] = wait
     hand = (eng.routes.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000

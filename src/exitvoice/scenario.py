@@ -202,6 +202,13 @@ class Scenario(BaseModel):
             if bad:
                 raise ScenarioError("unknown regions", file=source, field=f"{where}.regional_end", given=bad,
                                     allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
+            if pol.type == "mobilisation":
+                classes = [c.name for c in pack.settings.callup.classes]
+                bad = sorted(set(pol.class_names()) - set(classes))
+                if bad:
+                    raise ScenarioError("unknown eligibility classes", file=source, field=f"{where}.eligible",
+                                        given=bad, allowed=f"the classes of the pack's call-up law {classes} "
+                                        "(pack.toml [callup] classes)")
             for path, who in _whos(pol):
                 if not who.regions:
                     continue
