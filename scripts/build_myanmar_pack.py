@@ -340,7 +340,7 @@ MYANMAR = {
                          "as the call-up ended), since the 2024 law's call-ups go on for years (an assumption)"),
     },
     "economy": {
-        "gdp_rub": P(1.5e14, "MMK per year", 7.5e13, 3.0e14, "loguniform",
+        "gdp": P(1.5e14, "MMK per year", 7.5e13, 3.0e14, "loguniform",
                      "GDP in the pack's currency (kyat)", "ASSUMPTION: no GDP figure was collected; an order of "
                      "magnitude (about US$ 35-70 bn at 4,350 kyat per US$); the economy's results are not read for "
                      "Myanmar (docs/myanmar.md)", positive=True),

@@ -752,7 +752,7 @@ def _case(name, left_end: np.ndarray):
     dates = pd.date_range("2022-09-14", periods=3)
     cum = np.outer(left_end, [0.2, 0.6, 1.0])
     zeros = np.zeros((n, 3))
-    series = {("cum_departures_ru", "RU"): cum, ("mobilised_cum", "RU"): zeros, ("abroad_stock", "RU"): cum,
+    series = {("cum_departures", "RU"): cum, ("mobilised_cum", "RU"): zeros, ("abroad_stock", "RU"): cum,
               ("passports_issued", "RU"): zeros}
     case = Case(name, sc, Simulated(dates, series, n), "test")
     case.metrics = case_metrics(case)

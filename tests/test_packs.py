@@ -661,3 +661,15 @@ def test_validate_scores_against_the_calibration_observations_of_the_results_own
     r = _cli("validate", str(path), "--jobs", "2", "--out", str(tmp_path / "v3"))
     assert r.returncode == 2 and "go with --ensemble" in r.stderr, r.stderr
     assert not (tmp_path / "v3").exists()
+
+
+def test_the_gdp_is_read_under_its_earlier_name_and_a_pack_is_told_to_rename_it(tmp_path):
+    """`economy.gdp` was `economy.gdp_rub`: scenario overrides with the old name still work; a pack declaring it
+    under the old name is refused with a message saying so."""
+    pack = load_pack("russia")
+    value = pack.declarations["economy.gdp"].default
+    assert ParameterSet(pack.declarations, {"economy.gdp_rub": value})["economy.gdp"] == value
+    copy = copy_pack(tmp_path)
+    apply(copy, replace_text("parameters.toml", "[economy.gdp]", "[economy.gdp_rub]"))
+    problems = [p for p in check_pack(copy).problems if p.field == "economy.gdp"]
+    assert problems and "old name economy.gdp_rub" in str(problems[0]), problems

@@ -27,6 +27,10 @@ from .fields import STRICT
 from .params import Parameter, load_declarations
 
 SETTINGS_FILE = "pack.toml"
+DEFAULT_PACK = "russia"
+"""The pack of a scenario that names none (`[scenario] country`), and of a result folder that records none: the
+first pack, which scenario files and results written before there were packs mean. Code takes a run's own pack
+(`summary.json` `country`) wherever it has one."""
 TABLES = ("regions", "age_sex", "crossings", "routes", "destinations", "fares")
 """The tables every pack has, loaded into `Pack` (the economy's sector table is read by `exitvoice.economy`)."""
 
@@ -81,8 +85,6 @@ class PackPopulation(BaseModel):
     """Contiguous bands from 0, the last open (`["0-17", "18-19", …, "65+"]`)."""
     capitals: list[str] = Field(default_factory=list, max_length=20)
     """Regions whose adults hold foreign passports at `population.passport_capitals_share` (may be empty)."""
-    sample_regions: list[str] = Field(default_factory=list, max_length=20)
-    """Regions of a quick regional sample (the dashboard's sample scope); empty: a sample of the whole country."""
 
     @field_validator("age_bands")
     @classmethod
@@ -347,7 +349,7 @@ def pack_path(ref: str) -> Path:
 
 
 @cache
-def load_pack(country: str = "russia") -> Pack:
+def load_pack(country: str = DEFAULT_PACK) -> Pack:
     """Load a country pack by built-in name or folder, after checking it (cached: packs are read-only).
 
     A pack with any problem is refused: the error names the first problem and how many there are

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import GIVEN_SHOWN_CHARS, ExitvoiceError
 from .limits import MAX_TABLE_FILE_BYTES, check_input_file
-from .params import PRIORS
+from .params import PARAMETER_ALIASES, PRIORS
 
 if TYPE_CHECKING:
     from .pack import PackSettings
@@ -91,7 +91,7 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
         Column("mean_income", "number", "mean income per person and month, in the pack's currency (route "
                "prices are weighed against it)", positive=True, unit="currency per person per month"),
         Column("callup_burden", "number", "relative weight of the region in a call-up with allocation = "
-               "\"burden\" (Russia: war deaths per 100,000 men); when missing, that allocation is refused",
+               "\"burden\" (e.g. war deaths per 100,000 men); when missing, that allocation is refused",
                required=False, low=0),
     )),
     FileSpec("age_sex.csv", True, "the national population by sex and age group", (
@@ -104,7 +104,7 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
     FileSpec("crossings.csv", True, "land crossings and international airports of the origin", (
         Column("crossing_id", "id", "the crossing's id (land: lower case, as in `crossing:<id>` of outputs and "
                "observations; airports: e.g. the IATA code)", unique=True, pattern=r"^[A-Za-z0-9_]{1,40}$"),
-        Column("crossing", "text", "display name, origin side first: `Verkhny Lars - Dariali`"),
+        Column("crossing", "text", "display name, origin side first: `<origin side> - <other side>`"),
         Column("destination", "code", "the country across the border (empty for airports)", blank=True,
                ref="destinations.csv.destination"),
         Column("mode", "text", "`land` (any crossing point with a queue: road, rail, foot, river or sea) or `air` "
@@ -223,7 +223,7 @@ REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
     "abroad": ("return_rate", "beta_return_risk", "onward_rate_transit", "onward_rate_other", "visa_run_share"),
     "rumour": ("general_risk",),
     "social": ("value_passport", "value_tertiary"),
-    "economy": ("gdp_rub", "employed_total", "male_share_employed", "unemployed", "emp_rel_18_19",
+    "economy": ("gdp", "employed_total", "male_share_employed", "unemployed", "emp_rel_18_19",
                 "emp_rel_20_24", "emp_rel_55_59", "emp_rel_60_64", "emp_rel_65_plus", "emp_tertiary_ratio",
                 "graduate_odds", "tertiary_wage_ratio", "labour_elasticity", "hiding_absence",
                 "unemployed_fill_share"),
@@ -516,10 +516,6 @@ class _Checker:
                 if cap not in ids:
                     self.add("pack.toml", "a capital that regions.csv does not have", field="population.capitals",
                              given=cap, allowed=_few(sorted(ids)))
-            for reg in self.settings.population.sample_regions:
-                if reg not in ids:
-                    self.add("pack.toml", "a sample region that regions.csv does not have",
-                             field="population.sample_regions", given=reg, allowed=_few(sorted(ids)))
 
     def check_age_sex(self) -> None:
         df = self.tables.get("age_sex.csv")
@@ -782,7 +778,10 @@ class _Checker:
         for group, keys in REQUIRED_PARAMETERS.items():
             for key in keys:
                 if f"{group}.{key}" not in self.declared:
-                    self.add(name, "a parameter the model reads is not declared", field=f"{group}.{key}",
+                    old = [o for o, new in PARAMETER_ALIASES.items() if new == f"{group}.{key}" and o in self.declared]
+                    self.add(name, "a parameter the model reads is not declared"
+                             + (f" (it is declared under its old name {old[0]}: rename it)" if old else ""),
+                             field=f"{group}.{key}",
                              allowed="a declaration [" + f"{group}.{key}" + "] (docs/packs.md lists them)")
 
     def check_declaration(self, name: str, full: str, spec: dict) -> None:
