@@ -673,3 +673,11 @@ def test_the_gdp_is_read_under_its_earlier_name_and_a_pack_is_told_to_rename_it(
     apply(copy, replace_text("parameters.toml", "[economy.gdp]", "[economy.gdp_rub]"))
     problems = [p for p in check_pack(copy).problems if p.field == "economy.gdp"]
     assert problems and "old name economy.gdp_rub" in str(problems[0]), problems
+
+
+def test_the_dashboards_sample_regions_are_regions_of_the_pack(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, replace_text("pack.toml", 'sample_regions = ["MOW", "SPE", "SE", "AST"]',
+                             'sample_regions = ["MOW", "XX"]'))
+    (problem,) = check_pack(pack).problems
+    assert problem.field == "population.sample_regions" and problem.given == "XX"

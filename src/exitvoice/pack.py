@@ -85,6 +85,8 @@ class PackPopulation(BaseModel):
     """Contiguous bands from 0, the last open (`["0-17", "18-19", …, "65+"]`)."""
     capitals: list[str] = Field(default_factory=list, max_length=20)
     """Regions whose adults hold foreign passports at `population.passport_capitals_share` (may be empty)."""
+    sample_regions: list[str] = Field(default_factory=list, max_length=20)
+    """Regions of a quick regional sample (the dashboard's sample scope); empty: a sample of the whole country."""
 
     @field_validator("age_bands")
     @classmethod

@@ -516,6 +516,10 @@ class _Checker:
                 if cap not in ids:
                     self.add("pack.toml", "a capital that regions.csv does not have", field="population.capitals",
                              given=cap, allowed=_few(sorted(ids)))
+            for reg in self.settings.population.sample_regions:
+                if reg not in ids:
+                    self.add("pack.toml", "a sample region that regions.csv does not have",
+                             field="population.sample_regions", given=reg, allowed=_few(sorted(ids)))
 
     def check_age_sex(self) -> None:
         df = self.tables.get("age_sex.csv")
