@@ -2,6 +2,7 @@
 package (`[scenario] pack = "path"`), pack settings (age bands, capitals, optional columns), `exitvoice pack check`."""
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -661,6 +662,94 @@ def test_validate_scores_against_the_calibration_observations_of_the_results_own
     r = _cli("validate", str(path), "--jobs", "2", "--out", str(tmp_path / "v3"))
     assert r.returncode == 2 and "go with --ensemble" in r.stderr, r.stderr
     assert not (tmp_path / "v3").exists()
+
+
+# -- nothing of one country in the code -------------------------------------------------------------------------------
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "exitvoice"
+RUSSIAN = re.compile(r"(?i:russia|rubles?|roubles?|moscow|kazakh|georgia|finland|upper.?lars|verkhny|karaozek|"
+                     r"torfyanovka|psou|privates|officers|war_deaths|reservist)|\bRUB?\b|\b(?:KZ|GE|FI|MOW|SPE|AST)\b|"
+                     r"(?:^|_)rub(?:_|$)|_ru$")
+"""What a piece of code names when it assumes the first (Russian) case: its name, money, places, codes, the ranks of
+its call-up and the outputs once named after it (`cum_departures_ru`, `output_loss_rub_*`)."""
+ALLOWED = {
+    ("pack.py", "russia"): "DEFAULT_PACK: the pack of a scenario that names none (files written before packs)",
+    ("dashboard.py", "russia-2022"): "FIRST_SCENARIO: the scenario the dashboard opens on when it is offered",
+    **{("units.py", old): "RENAMED: outputs of earlier versions, read under their new names"
+       for old in ("daily_departures_ru", "cum_departures_ru", "output_loss_rub_per_day", "output_loss_rub_annualised",
+                   "output_loss_rub_cumulative", "output_loss_rub_annualised_end")},
+    ("params.py", "economy.gdp_rub"): "PARAMETER_ALIASES: the GDP's earlier name, read as economy.gdp",
+    **{("mobilisation.py", name): "LEGACY_ELIGIBLE: the first spelling of `eligible`, the russia pack's classes"
+       for name in ("privates_max_age", "officers_max_age", "senior_officers_max_age", "weight_officers",
+                    "weight_senior_officers", "privates", "junior_officers", "senior_officers")},
+}
+"""Names of the first case that the code may hold, each with why (docs/packs.md, "What the code still knows")."""
+ALLOWED_FILES = {"facts.py": "the stylised facts of the russia-2022 run (docs/validity.md): about one case by design"}
+
+
+def _code_words(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every name and every string of a module that is not a docstring (comments are not code)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):  # an attribute's docstring: the string after it
+            pass
+    for parent in ast.walk(tree):  # a string alone after an assignment documents it (attribute docstrings)
+        body = getattr(parent, "body", None)
+        if isinstance(body, list):
+            for a, b in zip(body, body[1:], strict=False):
+                if (isinstance(a, (ast.Assign, ast.AnnAssign)) and isinstance(b, ast.Expr)
+                        and isinstance(b.value, ast.Constant) and isinstance(b.value.value, str)):
+                    docstrings.add(id(b.value))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            out.append((node.lineno, node.value))
+        elif isinstance(node, ast.Name):
+            out.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            out.append((node.lineno, node.attr))
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            out.append((node.lineno, node.name))
+        elif isinstance(node, ast.arg):
+            out.append((node.lineno, node.arg))
+        elif isinstance(node, ast.keyword) and node.arg:
+            out.append((node.value.lineno, node.arg))
+    return out
+
+
+def test_the_code_names_no_country_outside_the_packs():
+    """A grep of src/exitvoice (not its data/): no name, code, place, money or call-up rank of the first case in the
+    code or its strings, but the short list `ALLOWED` (each entry says why) and `ALLOWED_FILES`. Docstrings and
+    comments may give the russia pack as an example; what the model assumes is in the packs (`pack.toml`)."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "data" or path.name in ALLOWED_FILES:
+            continue
+        for line, text in _code_words(path):
+            for piece in re.split(r"[\s\"'(),\[\]{}=:;|/<>`]+", text):
+                if piece and RUSSIAN.search(piece) and (path.name, piece) not in ALLOWED:
+                    found.append(f"{rel}:{line}: {piece!r} in {text[:80]!r}")
+    assert not found, "hard-coded names of one country (move them into the pack, or say why in ALLOWED):\n" + \
+        "\n".join(found)
+
+
+def test_the_allowed_names_are_still_there():
+    """Every entry of the list is used: an entry the code no longer needs is removed from it."""
+    words = {}
+    for path in SRC.rglob("*.py"):
+        for _, text in _code_words(path):
+            for piece in re.split(r"[\s\"'(),\[\]{}=:;|/<>`]+", text):
+                words.setdefault(path.name, set()).add(piece)
+    assert [k for k in ALLOWED if k[1] not in words.get(k[0], set())] == []
+    assert all((SRC / f).is_file() for f in ALLOWED_FILES)
 
 
 def test_the_gdp_is_read_under_its_earlier_name_and_a_pack_is_told_to_rename_it(tmp_path):
