@@ -275,15 +275,6 @@ MYANMAR = {
         "weight_women": P(0.1, "share", 0.0, 1.0, "uniform", "weight of women in the call-up relative to men",
                           "rules.csv women_callup_plan: women planned 'from the 5th intake' but not seen in its "
                           "photos; a small prior"),
-        "age_max_privates": P(35, "years", 35, 35, "fixed", "the served are callable up to this age",
-                              "rules.csv eligible_age_men (no ranks: every class ends at 35)"),
-        "age_max_junior_officers": P(35, "years", 35, 35, "fixed", "as age_max_privates", "rules.csv eligible_age_men"),
-        "age_max_senior_officers": P(35, "years", 35, 35, "fixed", "as age_max_privates", "rules.csv eligible_age_men"),
-        "weight_officers": P(1.0, "weight", 1.0, 1.0, "fixed", "no ranks in the law", "rules.csv eligible_age_men"),
-        "weight_senior_officers": P(1.0, "weight", 1.0, 1.0, "fixed", "no ranks in the law",
-                                    "rules.csv eligible_age_men"),
-        "weight_unserved": P(1.0, "weight", 1.0, 1.0, "fixed", "the unserved are the law's target",
-                             "rules.csv conscription_law_activation"),
         "deferral_share_tertiary": P(0.2, "share", 0.0, 0.5, "uniform", "share of graduates deferred or exempt",
                                      "rules.csv deferrals_temporary (students, civil servants) and "
                                      "exemptions_permanent; the share is a prior"),
@@ -349,7 +340,7 @@ MYANMAR = {
                          "as the call-up ended), since the 2024 law's call-ups go on for years (an assumption)"),
     },
     "economy": {
-        "gdp_rub": P(1.5e14, "MMK per year", 7.5e13, 3.0e14, "loguniform",
+        "gdp": P(1.5e14, "MMK per year", 7.5e13, 3.0e14, "loguniform",
                      "GDP in the pack's currency (kyat)", "ASSUMPTION: no GDP figure was collected; an order of "
                      "magnitude (about US$ 35-70 bn at 4,350 kyat per US$); the economy's results are not read for "
                      "Myanmar (docs/myanmar.md)", positive=True),
@@ -387,7 +378,10 @@ CARRIED = ("as the russia pack (calibrated on Russia 2022 or an assumption there
 DROP = {"routes": {"capacity_upper_lars", "capacity_kz_crossing", "capacity_minor_crossing", "capacity_eu_crossing",
                    "capacity_belarus", "capacity_psou", "flights_kz", "flights_ge", "flights_uz", "flights_kg",
                    "flights_az", "flights_tj", "flights_il", "schengen_access_share", "israel_access_share"},
-        "economy": {"exit_propensity_it", "remote_share_it", "remote_share_other"}}
+        "economy": {"exit_propensity_it", "remote_share_it", "remote_share_other"},
+        # the ranks of the Russian call-up's classes: the Myanmar law has none ([callup] of pack.toml)
+        "callup": {"age_max_privates", "age_max_junior_officers", "age_max_senior_officers", "weight_officers",
+                   "weight_senior_officers", "weight_unserved"}}
 
 
 def parameters() -> str:

@@ -90,7 +90,7 @@ def test_headline_metrics_by_hand():
     mob = np.array([[0, 0, 60, 100, 120], [0, 0, 30, 60, 90]], float)
     cum = np.array([[10, 20, 50, 80, 100], [10, 30, 60, 90, 120]], float)
     zeros = np.zeros((2, 5))
-    series = {("cum_departures_ru", "RU"): cum, ("mobilised_cum", "RU"): mob, ("abroad_stock", "RU"): cum / 2,
+    series = {("cum_departures", "RU"): cum, ("mobilised_cum", "RU"): mob, ("abroad_stock", "RU"): cum / 2,
               ("passports_issued", "RU"): zeros + 1, ("queue_wait_hours", "crossing:a"): zeros + [[0, 5, 9, 1, 0]]}
     m = case_metrics(Case("h", sc, Simulated(dates, series, 2), "test"))
     assert m.quota_fill.tolist() == [1.2, 0.9]
@@ -112,3 +112,44 @@ def test_compare_with_a_posterior_uses_its_sets_in_every_scenario(pair, tmp_path
     for name in ("open", "closed"):
         m = pd.read_parquet(out / "runs" / name / "members.parquet")
         assert m["exit.beta_risk"].tolist() == [20.0, 120.0]
+
+
+def test_result_folders_of_earlier_versions_are_read_under_the_new_names(tmp_path):
+    """A run folder and a comparison written before the outputs had country-neutral names (`cum_departures_ru`,
+    `output_loss_rub_*`) are compared and reported like new ones, with the same figures."""
+    from exitvoice.api import run
+    from exitvoice.compare import compare, read_case
+    from exitvoice.folders import load
+    from exitvoice.report import build
+    from exitvoice.units import RENAMED
+
+    sc = Scenario.from_toml(write_scenario(tmp_path / "a.toml", "a", "2022-10-05"))
+    new = run(sc, seed=3, progress=None).write(tmp_path / "new", plots=False)
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(new, old)
+    back = {v: k for k, v in RENAMED.items()}
+    ts = pd.read_parquet(old / "timeseries.parquet")
+    ts["quantity"] = ts.quantity.astype(str).map(lambda q: back.get(q, q))
+    assert {"cum_departures_ru", "output_loss_rub_per_day"} <= set(ts.quantity)
+    ts.to_parquet(old / "timeseries.parquet", index=False)
+    summary = json.loads((old / "summary.json").read_text())
+    for block in ("totals", "economy"):
+        summary[block] = {back.get(k, k): v for k, v in summary[block].items()}
+    assert "output_loss_rub_cumulative" in summary["totals"]
+    (old / "summary.json").write_text(json.dumps({**summary, "scenario": "a-old"}))
+    resolved = json.loads((old / "scenario.json").read_text())
+    resolved["scenario"]["name"] = "a-old"  # a name of its own, to be compared with the new folder
+    (old / "scenario.json").write_text(json.dumps(resolved))
+    a, b = case_metrics(read_case(new)), case_metrics(read_case(old))
+    pd.testing.assert_frame_equal(a, b)
+    assert "output_loss_cumulative" in a.columns
+    pd.testing.assert_frame_equal(load(new).table.drop(columns="scenario"), load(old).table.drop(columns="scenario"))
+    cmp = compare([new, old], progress=None)
+    cmp.write(tmp_path / "cmp", plots=False)
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    table["metric"] = table.metric.map(lambda m: back.get(m, m))  # a comparison of an earlier version
+    table.to_csv(tmp_path / "cmp" / "comparison.csv", index=False)
+    assert set(load(tmp_path / "cmp").table.metric) >= {"output_loss_cumulative", "left"}
+    assert "output lost over the run (bn RUB)" in build([old, tmp_path / "cmp"])

@@ -317,3 +317,57 @@ def test_serve_offers_the_scenarios_that_come_with_exitvoice_from_any_folder(tmp
     r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", "--help"], capture_output=True, text=True,
                        env={**os.environ, "COLUMNS": "200"}, timeout=60)
     assert "scenarios that come with exitvoice" in r.stdout and "whatever the current folder" in r.stdout
+
+
+@pytest.fixture(scope="module")
+def myanmar_board(tmp_path_factory):
+    """A dashboard offering a short myanmar-2024 (to the end of May 2024) beside a Russian scenario."""
+    from exitvoice.dashboard import Dashboard
+    from exitvoice.scenario import Scenario
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    data = Scenario.from_toml(root / "myanmar-2024.toml").model_dump(mode="json")
+    data["scenario"]["end"] = "2024-05-31"
+    data["policy"] = [p for p in data["policy"] if p["start"] <= "2024-05-31"]
+    scenarios = {"myanmar-2024": Scenario.from_dict(data, source="myanmar-2024, shortened"),
+                 "russia-2022": Scenario.from_toml(root / "russia-2022.toml")}
+    return Dashboard(tmp_path_factory.mktemp("mm-dash"), scenarios)
+
+
+def test_the_levers_are_those_of_each_scenarios_country_pack(myanmar_board):
+    """Crossings, the sample, whom the controls target and the observations follow the scenario's pack."""
+    options = {s["name"]: s for s in myanmar_board.options()["scenarios"]}
+    mm, ru = options["myanmar-2024"], options["russia-2022"]
+    assert [c["id"] for c in mm["crossings"]] == ["myawaddy", "tachileik", "kawthaung"]
+    assert {c["label"] for c in mm["crossings"]} >= {"Myawaddy → Thailand"}
+    assert "upper_lars" in {c["id"] for c in ru["crossings"]}
+    assert mm["controls_for"] == "people of call-up age (men 18–35, women 18–27)"
+    assert ru["controls_for"] == "people of call-up age (men 18–55)"
+    assert "Yangon" in mm["sample"] and "Moscow" in ru["sample"]
+    assert (mm["country"], mm["currency"], mm["observations"]) == ("Myanmar", "MMK", False)
+    assert (ru["country"], ru["currency"], ru["observations"]) == ("Russia", "RUB", True)
+
+
+def test_a_myanmar_scenario_runs_through_the_dashboard(myanmar_board):
+    """The server-side run of a Myanmar scenario: its crossings can be closed, its controls target whom its law
+    reaches, and no chart or number names Russia, its origin code or its money."""
+    levers = {"scenario": "myanmar-2024", "callup_target": 5000, "callup_start": "2024-04-01", "exit_ban": True,
+              "closed_crossings": ["myawaddy"], "exit_visa_capacity": 1000}
+    body = myanmar_board.run(levers)
+    assert body["country"] == "Myanmar" and "Yangon" in body["scope"]
+    assert {"left", "mobilised"} <= set(body["headline"])
+    text = json.dumps(body["figures"])
+    for word in ('"RU"', "RUB", "Russia", "Kazakhstan", "Moscow"):
+        assert word not in text, word
+    entries = [t["name"] for t in body["figures"]["entries"]["data"] if "5–95%" not in t["name"]]
+    assert entries and all(n.endswith(")") for n in entries) and "Thailand (TH)" in entries
+    assert body["figures"]["queues"]["data"], "the waits of the busiest Thai crossings"
+    sc = myanmar_board.last.extra["scenario"]
+    ours = {p["type"]: p for p in sc["policy"] if (p.get("label") or "").endswith("(dashboard)")}
+    assert ours["exit_ban"]["who"]["callup_age"] is True and ours["exit_visa"]["who"]["callup_age"] is True
+    assert ours["border_closure"]["routes"] == ["myawaddy"]
+    with pytest.raises(ExitvoiceError, match="unknown crossings") as exc:  # a Russian crossing: not this pack's
+        myanmar_board.run({**levers, "closed_crossings": ["upper_lars"]})
+    assert "myawaddy" in str(exc.value)
+    with pytest.raises(ExitvoiceError, match="no observations"):
+        myanmar_board.run({**levers, "observations": True})

@@ -192,7 +192,7 @@ def test_run_reports_economy_and_voice(mobilisation):
 
     res = run(small_scenario([mobilisation]), seed=2)
     ts = res.timeseries
-    for q in ("output_loss_pct", "output_loss_rub_per_day", "workers_lost", "labour_shortage", "protesters",
+    for q in ("output_loss_pct", "output_loss_per_day", "workers_lost", "labour_shortage", "protesters",
               "detained_cum", "opposed_at_home", "opposed_abroad"):
         assert ((ts.quantity == q) & (ts.geography == "RU")).any(), q
     sectors = set(ts[ts.quantity == "workers_lost"].geography) - {"RU"}
@@ -206,7 +206,7 @@ def test_run_reports_economy_and_voice(mobilisation):
     assert det.iloc[-1] == pytest.approx(rate * prot.sum())
     e, v = res.summary["economy"], res.summary["voice"]
     assert e["output_loss_pct_end"] > 0 and e["workers_lost_end"] > 0
-    assert e["output_loss_rub_annualised_end"] == pytest.approx(
+    assert e["output_loss_annualised_end"] == pytest.approx(
         e["output_loss_pct_end"] / 100 * 153.435e12 * res.summary["population"] / (146_980_061 * 0.05), rel=0.02)
     assert v["protesters_peak"] > 0 and v["protest_peak_date"] >= "2022-09-21"
     assert isinstance(res.regions.protesters, pd.Series) and (res.regions.detained >= 0).all()

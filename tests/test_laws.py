@@ -88,7 +88,7 @@ def test_route_utility_is_asc_plus_log_access_minus_distance_price_and_wait_term
     wait = rng.uniform(0, 3, net.n_land)
     price = net.fare0 * rng.uniform(1, 4, net.n_routes)
     V = routes.vbase(eng, eng.routes.route_asc, wait, price, net.needs_passport)
-    income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
+    income = eng.pop.regions.mean_income.to_numpy(dtype=float)
     w = np.zeros(net.n_routes)
     w[net.is_land] = wait
     hand = (eng.routes.route_asc[None, :] + net.log_access[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000
@@ -782,7 +782,7 @@ def _case(name, left_end: np.ndarray):
     dates = pd.date_range("2022-09-14", periods=3)
     cum = np.outer(left_end, [0.2, 0.6, 1.0])
     zeros = np.zeros((n, 3))
-    series = {("cum_departures_ru", "RU"): cum, ("mobilised_cum", "RU"): zeros, ("abroad_stock", "RU"): cum,
+    series = {("cum_departures", "RU"): cum, ("mobilised_cum", "RU"): zeros, ("abroad_stock", "RU"): cum,
               ("passports_issued", "RU"): zeros}
     case = Case(name, sc, Simulated(dates, series, n), "test")
     case.metrics = case_metrics(case)

@@ -2,6 +2,7 @@
 package (`[scenario] pack = "path"`), pack settings (age bands, capitals, optional columns), `exitvoice pack check`."""
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -272,6 +273,7 @@ def test_the_model_reads_no_parameter_the_format_does_not_declare():
     named |= set(pack.destinations.weekend_param.dropna())
     sectors = pd.read_csv(pack.path / "economy_sectors.csv")
     named |= set(sectors.remote_param.dropna()) | set(sectors.exit_propensity_param.dropna())
+    named |= set(pack.settings.callup_names())  # the call-up's ages, weights and shares who served
     assert _Recording.read, "nothing was recorded"
     assert _Recording.read - required - named == set()
 
@@ -452,14 +454,132 @@ def test_a_broken_call_up_law_is_refused_with_its_field(tmp_path, law, field, wo
     assert any(pr.field and pr.field.startswith(field) and words in str(pr) for pr in problems), problems
 
 
-def test_a_pack_without_a_call_up_table_calls_up_men_from_18_to_the_senior_officers_limit(tmp_path):
+def _context(pack):
+    from exitvoice.policies import PolicyContext
+
+    params = ParameterSet(pack.declarations)
+    pop = build_population(pack, params, scale=0.01)
+    return PolicyContext(pop, None, params, pop.callup_age)
+
+
+def test_the_russia_packs_classes_are_the_2022_rules():
+    """`[callup] classes` of the russia pack give each man the weight the 2022 call-up gave him: served privates and
+    sergeants to 35 at 1, served junior officers to 50 and senior officers to 55 at their weights, the unserved to
+    35 at `callup.weight_unserved` (the rules that were written in the code before they were the pack's)."""
+    from exitvoice.policies import eligibility_weights
+
+    pack = load_pack("russia")
+    ctx = _context(pack)
+    pop, p = ctx.pop, ctx.params
+    w = eligibility_weights(ctx, None, deferral=False)
+    hi, served, men = pop.age_hi, pop.served == 1, (pop.sex == 0) & (pop.age_lo >= 18)
+    expected = np.zeros(pop.n_cells)
+    expected[served & (hi <= p["callup.age_max_senior_officers"])] = p["callup.weight_senior_officers"]
+    expected[served & (hi <= p["callup.age_max_junior_officers"])] = p["callup.weight_officers"]
+    expected[served & (hi <= p["callup.age_max_privates"])] = 1.0
+    expected[~served & (hi <= p["callup.age_max_privates"])] = p["callup.weight_unserved"]
+    expected *= men
+    assert np.array_equal(w, expected)
+    share = pop.frame().assign(w=pop.size)
+    for (lo, hi_), name in (((20, 34), "population.served_share_young"), ((35, 200), "population.served_share_old")):
+        cells = (pop.sex == 0) & (pop.age_lo >= lo) & (pop.age_hi <= hi_)
+        got = (share["size"][cells] * share.served[cells]).sum() / share["size"][cells].sum()
+        assert abs(got - p[name]) < 1e-3, name
+    assert not pop.served[(pop.sex == 1) | (pop.age_hi < 20)].any()  # no woman, no one under 20 served
+
+
+def test_a_call_up_changes_a_class_by_its_name_and_reads_the_first_spelling():
+    from exitvoice.policies import Mobilisation, eligibility_weights
+
+    pack = load_pack("russia")
+    ctx = _context(pack)
+    base = dict(type="mobilisation", start="2022-09-21", target=300000)
+    named = Mobilisation(**base, eligible={"unserved": {"weight": 0.5}, "privates": {"age_max": 40}})
+    first = Mobilisation(**base, eligible={"weight_unserved": 0.5, "privates_max_age": 40})
+    assert named.eligible == first.eligible
+    w = eligibility_weights(ctx, named, deferral=False)
+    pop = ctx.pop
+    unserved = (pop.served == 0) & (pop.sex == 0) & (pop.age_lo >= 18) & (pop.age_hi <= 35)
+    assert (w[unserved] == 0.5).all()
+    assert (w[(pop.served == 1) & (pop.sex == 0) & (pop.age_lo == 35) & (pop.age_hi == 39)] == 1.0).all()
+    sc = {"scenario": {"name": "classes", "start": "2022-09-14", "end": "2022-10-05"},
+          "population": {"scale": 0.02, "regions": ["SE", "AST"]},
+          "policy": [{**base, "eligible": {"reservists": {"weight": 0.5}}}]}
+    with pytest.raises(ScenarioError, match="unknown eligibility classes") as exc:
+        Scenario.from_dict(sc, source="test")
+    assert "privates" in str(exc.value) and "eligible" in str(exc.value)
+
+
+def test_the_regular_draft_takes_the_sexes_of_the_pack():
+    """The russia pack's draft takes unserved men of the campaign's ages; the myanmar pack's men and women who have
+    not served, at the law's ages (men 18-35, women 18-27) when the campaign names none."""
+    from exitvoice.policies.regular_conscription import RegularConscription
+
+    draft = dict(type="regular_conscription", start="2022-11-01", end="2022-12-31", intake=120000)
+    ru = _context(load_pack("russia"))
+    w = RegularConscription(**draft, ages=[18, 27]).eligible(ru)
+    pop = ru.pop
+    assert (w[pop.sex == 1] == 0).all() and (w[pop.served == 1] == 0).all()
+    assert set(np.unique(pop.age_lo[w > 0])) == {18, 20, 25}
+    assert np.allclose(w[(pop.sex == 0) & (pop.served == 0) & (pop.age_lo == 25)], 3 / 5)  # 25-27 of 25-29
+    mm = _context(load_pack("myanmar"))
+    w = RegularConscription(**draft).eligible(mm)
+    pop = mm.pop
+    for sex, last in ((0, 35), (1, 27)):
+        drafted = (w > 0) & (pop.sex == sex)
+        assert pop.age_lo[drafted].min() == 18 and pop.age_hi[drafted].max() == last
+        assert (w[drafted] == 1).all()
+    assert (w[pop.served == 1] == 0).all()
+
+
+@pytest.mark.parametrize("extra, field, words", [
+    ('classes = [{ name = "a" }, { name = "a" }]\n', "callup.classes", "same name"),
+    ('classes = [{ name = "a", age_max = "callup.nowhere" }]\n', "callup.classes[0].age_max", "does not declare"),
+    ('classes = [{ name = "a", weight = "callup.age_max_privates" }]\n', "callup.classes[0].weight", "not a share"),
+    ('classes = [{ name = "a", age_min = 40, age_max = 30 }]\n', "callup.classes[0]", "below the first"),
+    ('classes = [{ name = "Privates" }]\n', "callup.classes.0.name", "pattern"),
+    ('served = [{ sex = "men", age_min = 20, share = 1.5 }]\n', "callup.served.0.share", "[0, 1]"),
+    ('served = [{ sex = "men", age_min = 20, share = "population.nowhere" }]\n', "callup.served[0].share",
+     "does not declare"),
+    ('draft = { sexes = ["women"] }\n', "callup.draft.sexes", "does not reach"),
+    ('draft = { sexes = [] }\n', "callup.draft.sexes", "at least 1"),
+])
+def test_a_broken_class_served_share_or_draft_is_refused_with_its_field(tmp_path, extra, field, words):
+    pack = copy_pack(tmp_path)
+    text = (pack / "pack.toml").read_text()
+    law = 'men = { ages = [18, "callup.age_max_senior_officers"] }\n'
+    (pack / "pack.toml").write_text(text[:text.index("[callup]")] + "[callup]\n" + law + extra)
+    problems = check_pack(pack).problems
+    assert any(pr.field and pr.field.startswith(field) and words in str(pr) for pr in problems), problems
+
+
+def test_a_law_without_classes_or_reserve_calls_everyone_it_reaches_at_its_weight(tmp_path):
+    """The defaults of `[callup]`: one class (everyone the law reaches, served or not, at weight 1), no one served,
+    a draft of the sexes the law reaches at its ages."""
+    from exitvoice.policies import eligibility_weights
+    from exitvoice.policies.regular_conscription import RegularConscription
+
+    pack = _law_pack(tmp_path)  # men 18-34, women 18-24 at half weight; no classes, served or draft
+    ctx = _context(load_pack(str(pack)))
+    pop = ctx.pop
+    assert not pop.served.any()
+    w = eligibility_weights(ctx, None, deferral=False)
+    assert np.array_equal(w, pop.callup_weight * pop.callup_age)
+    draft = RegularConscription(type="regular_conscription", start="2022-11-01", end="2022-12-31", intake=1000)
+    d = draft.eligible(ctx)
+    assert np.array_equal(d > 0, pop.callup_age)
+    from exitvoice.policies.base import Who
+
+    assert np.array_equal(Who(callup_age=True).mask(pop), pop.callup_age)  # a policy filter: of call-up age
+
+
+def test_a_pack_without_a_call_up_table_is_refused(tmp_path):
+    """Whom the call-up law reaches is the pack's to say: there is no default law (it was the russia pack's)."""
     pack = copy_pack(tmp_path)
     text = (pack / "pack.toml").read_text()
     (pack / "pack.toml").write_text(text[:text.index("[callup]")])
-    a, b = load_pack("russia"), load_pack(str(pack))
-    pa = build_population(a, ParameterSet(a.declarations), scale=0.01)
-    pb = build_population(b, ParameterSet(b.declarations), scale=0.01)
-    assert np.array_equal(pa.callup_age, pb.callup_age) and np.array_equal(pa.callup_weight, pb.callup_weight)
+    problems = check_pack(pack).problems
+    assert [p.field for p in problems] == ["callup"] and "required" in str(problems[0]).lower(), problems
 
 
 # -- the command line ------------------------------------------------------------------------------------------------
@@ -543,3 +663,111 @@ def test_validate_scores_against_the_calibration_observations_of_the_results_own
     r = _cli("validate", str(path), "--jobs", "2", "--out", str(tmp_path / "v3"))
     assert r.returncode == 2 and "go with --ensemble" in r.stderr, r.stderr
     assert not (tmp_path / "v3").exists()
+
+
+# -- nothing of one country in the code -------------------------------------------------------------------------------
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "exitvoice"
+RUSSIAN = re.compile(r"(?i:russia|rubles?|roubles?|moscow|kazakh|georgia|finland|upper.?lars|verkhny|karaozek|"
+                     r"torfyanovka|psou|privates|officers|war_deaths|reservist)|\bRUB?\b|\b(?:KZ|GE|FI|MOW|SPE|AST)\b|"
+                     r"(?:^|_)rub(?:_|$)|_ru$")
+"""What a piece of code names when it assumes the first (Russian) case: its name, money, places, codes, the ranks of
+its call-up and the outputs once named after it (`cum_departures_ru`, `output_loss_rub_*`)."""
+ALLOWED = {
+    ("pack.py", "russia"): "DEFAULT_PACK: the pack of a scenario that names none (files written before packs)",
+    ("dashboard.py", "russia-2022"): "FIRST_SCENARIO: the scenario the dashboard opens on when it is offered",
+    **{("units.py", old): "RENAMED: outputs of earlier versions, read under their new names"
+       for old in ("daily_departures_ru", "cum_departures_ru", "output_loss_rub_per_day", "output_loss_rub_annualised",
+                   "output_loss_rub_cumulative", "output_loss_rub_annualised_end")},
+    ("params.py", "economy.gdp_rub"): "PARAMETER_ALIASES: the GDP's earlier name, read as economy.gdp",
+    **{("mobilisation.py", name): "LEGACY_ELIGIBLE: the first spelling of `eligible`, the russia pack's classes"
+       for name in ("privates_max_age", "officers_max_age", "senior_officers_max_age", "weight_officers",
+                    "weight_senior_officers", "privates", "junior_officers", "senior_officers")},
+}
+"""Names of the first case that the code may hold, each with why (docs/packs.md, "What the code still knows")."""
+ALLOWED_FILES = {"facts.py": "the stylised facts of the russia-2022 run (docs/validity.md): about one case by design"}
+
+
+def _code_words(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every name and every string of a module that is not a docstring (comments are not code)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):  # an attribute's docstring: the string after it
+            pass
+    for parent in ast.walk(tree):  # a string alone after an assignment documents it (attribute docstrings)
+        body = getattr(parent, "body", None)
+        if isinstance(body, list):
+            for a, b in zip(body, body[1:], strict=False):
+                if (isinstance(a, (ast.Assign, ast.AnnAssign)) and isinstance(b, ast.Expr)
+                        and isinstance(b.value, ast.Constant) and isinstance(b.value.value, str)):
+                    docstrings.add(id(b.value))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            out.append((node.lineno, node.value))
+        elif isinstance(node, ast.Name):
+            out.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            out.append((node.lineno, node.attr))
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            out.append((node.lineno, node.name))
+        elif isinstance(node, ast.arg):
+            out.append((node.lineno, node.arg))
+        elif isinstance(node, ast.keyword) and node.arg:
+            out.append((node.value.lineno, node.arg))
+    return out
+
+
+def test_the_code_names_no_country_outside_the_packs():
+    """A grep of src/exitvoice (not its data/): no name, code, place, money or call-up rank of the first case in the
+    code or its strings, but the short list `ALLOWED` (each entry says why) and `ALLOWED_FILES`. Docstrings and
+    comments may give the russia pack as an example; what the model assumes is in the packs (`pack.toml`)."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "data" or path.name in ALLOWED_FILES:
+            continue
+        for line, text in _code_words(path):
+            for piece in re.split(r"[\s\"'(),\[\]{}=:;|/<>`]+", text):
+                if piece and RUSSIAN.search(piece) and (path.name, piece) not in ALLOWED:
+                    found.append(f"{rel}:{line}: {piece!r} in {text[:80]!r}")
+    assert not found, "hard-coded names of one country (move them into the pack, or say why in ALLOWED):\n" + \
+        "\n".join(found)
+
+
+def test_the_allowed_names_are_still_there():
+    """Every entry of the list is used: an entry the code no longer needs is removed from it."""
+    words = {}
+    for path in SRC.rglob("*.py"):
+        for _, text in _code_words(path):
+            for piece in re.split(r"[\s\"'(),\[\]{}=:;|/<>`]+", text):
+                words.setdefault(path.name, set()).add(piece)
+    assert [k for k in ALLOWED if k[1] not in words.get(k[0], set())] == []
+    assert all((SRC / f).is_file() for f in ALLOWED_FILES)
+
+
+def test_the_gdp_is_read_under_its_earlier_name_and_a_pack_is_told_to_rename_it(tmp_path):
+    """`economy.gdp` was `economy.gdp_rub`: scenario overrides with the old name still work; a pack declaring it
+    under the old name is refused with a message saying so."""
+    pack = load_pack("russia")
+    value = pack.declarations["economy.gdp"].default
+    assert ParameterSet(pack.declarations, {"economy.gdp_rub": value})["economy.gdp"] == value
+    copy = copy_pack(tmp_path)
+    apply(copy, replace_text("parameters.toml", "[economy.gdp]", "[economy.gdp_rub]"))
+    problems = [p for p in check_pack(copy).problems if p.field == "economy.gdp"]
+    assert problems and "old name economy.gdp_rub" in str(problems[0]), problems
+
+
+def test_the_dashboards_sample_regions_are_regions_of_the_pack(tmp_path):
+    pack = copy_pack(tmp_path)
+    apply(pack, replace_text("pack.toml", 'sample_regions = ["MOW", "SPE", "SE", "AST"]',
+                             'sample_regions = ["MOW", "XX"]'))
+    (problem,) = check_pack(pack).problems
+    assert problem.field == "population.sample_regions" and problem.given == "XX"

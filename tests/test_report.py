@@ -166,11 +166,11 @@ def test_charts_show_every_day_of_the_run_and_keep_the_toolbar_off_their_titles(
     from exitvoice.folders import load
 
     sim = load(folders / "run").cases[0].sim
-    for fig in (series_chart([("a", sim)], "daily_departures_ru", ["RU"], "Departures", "persons per day"),
+    for fig in (series_chart([("a", sim)], "daily_departures", ["RU"], "Departures", "persons per day"),
                 callup_chart([("a", sim)], {"a": 1000.0})):
         assert [str(x)[:10] for x in fig.layout.xaxis.range] == [str(sim.dates[0].date()), str(sim.dates[-1].date())]
     long_title = "Crossings by route over the run (land crossings and flights to each destination; leavers)"
-    for fig in (series_chart([("a", sim)], "daily_departures_ru", ["RU"], long_title, "persons per day"),
+    for fig in (series_chart([("a", sim)], "daily_departures", ["RU"], long_title, "persons per day"),
                 bars(totals_by(sim, "daily_left"), long_title, "persons")):
         title = fig.layout.title
         assert title.yref == "container" and (1 - title.y) * fig.layout.height >= MODEBAR_PX - 1e-9
@@ -344,7 +344,9 @@ def test_a_comparison_without_its_runs_shows_its_stored_table_in_words(folders, 
     head = text.split("<h2>Headline numbers</h2>", 1)[1].split("</section>", 1)[0]
     rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", head)]
     shown = {r[0]: r[1:] for r in rows if r}
-    wide = Comparison([], stored=pd.read_csv(folders / "cmp" / "comparison.csv")).wide()
+    currency = json.loads((folders / "cmp" / "comparison.json").read_text())["currency"]  # money named: RUB
+    wide = Comparison([], stored=pd.read_csv(folders / "cmp" / "comparison.csv"), stored_currency=currency).wide()
+    assert "output lost over the run (bn RUB)" in wide.index
     for label, row in wide.iterrows():
         assert shown[label] == list(row), label  # labels in words, cells "median [5%–95%]", as compare printed them
 

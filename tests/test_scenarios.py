@@ -9,6 +9,7 @@ import pytest
 from exitvoice import Scenario, run
 from exitvoice.pack import load_pack
 from exitvoice.results import comparable_summary as _comparable
+from exitvoice.units import current_names
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = {name: Path(__file__).parent / "baseline" / f"{name}.json" for name in ("russia-2022", "myanmar-2024")}
@@ -25,6 +26,7 @@ def test_shipped_scenario_runs_whole_population_and_conserves(path):
         baseline = BASELINES[path.stem]
         got = _comparable(res.summary)
         assert baseline.exists(), "missing baseline: run `python scripts/update_baseline.py`"
-        assert got == json.loads(baseline.read_text()), (
+        # a baseline stored with the outputs' earlier names (`output_loss_rub_cumulative`) reads as today's
+        assert got == current_names(json.loads(baseline.read_text())), (
             f"{path.stem} no longer matches {baseline.relative_to(ROOT)}; if the change is intended, regenerate it "
             "with `python scripts/update_baseline.py` and say why in the commit")

@@ -293,7 +293,8 @@ def test_one_rounding_rule_for_the_terminal_the_report_and_the_dashboard():
 
     assert compare_module.fmt_metric is fmt_metric and report.fmt_metric is fmt_metric  # the dashboard: compare's
     assert fmt_metric("left", 1_134_540.4) == "1,134,540" and fmt_metric("quota_fill", 1.104) == "1.10"
-    assert fmt_metric("output_loss_rub_cumulative", 81.5e9) == "82" and fmt_metric("days_to_fill", float("nan")) == "—"
+    assert fmt_metric("output_loss_cumulative", 81.5e9) == "82" and fmt_metric("days_to_fill", float("nan")) == "—"
+    assert fmt_metric("output_loss_rub_cumulative", 81.5e9) == "82"  # the name of earlier versions
 
 
 def test_compare_findings_say_the_runs_are_a_sample_scaled_up(tmp_path):

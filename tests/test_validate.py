@@ -170,7 +170,7 @@ def _months_sim(men_abroad: bool = False):
     n = len(MONTHS)
     s = {("daily_entries", "KZ"): np.where(MONTHS.month == 9, 1.0, 2.0)[None, :],
          ("processed", "crossing:a"): np.full((1, n), 4.0),
-         ("daily_departures_ru", "RU"): np.full((1, n), 3.0),
+         ("daily_departures", "RU"): np.full((1, n), 3.0),
          ("abroad_stock", "RU"): 10.0 + np.arange(n)[None, :],
          ("abroad_stock", "KZ"): 5.0 + np.arange(n)[None, :],
          ("mobilised_cum", "RU"): np.zeros((1, n))}
@@ -266,7 +266,7 @@ def test_validate_a_small_run_against_the_neutral_vocabulary(tmp_path):
         s = ts[(ts.quantity == q) & (ts.geography == g)].set_index("date").value
         return s.set_axis(pd.to_datetime(s.index)) / scale
 
-    dep = series("daily_departures_ru", "RU")
+    dep = series("daily_departures", "RU")
     assert card.loc[2, "quantity"] == "cum_departures" and card.loc[2, "simulated"] == pytest.approx(dep.sum())
     assert card.loc[3, "quantity"] == "daily_departures" and card.loc[3, "simulated"] == pytest.approx(
         dep[pd.Timestamp("2022-10-15")])

@@ -40,6 +40,7 @@ import pandas as pd
 from .calibrate import KIND_WEIGHTS, Settings, loss_value, run_values
 from .errors import ExitvoiceError, IncompleteError
 from .outputs import atomic_folder, json_text, record_written
+from .pack import DEFAULT_PACK
 from .scenario import Scenario
 
 PINNED = 0.5
@@ -124,9 +125,10 @@ class _Model:
         sj = self.scenario_json
         sc = Scenario.from_dict({**sj, "parameters": {**sj["parameters"], **values}}, source=self.source)
         res = run(sc, seed=particle_seed(values, self.seed), check=False, progress=None, until=self.last)
-        groups = crossing_groups(sj["scenario"].get("country", "russia"))
-        card = score(self.obs, Simulated.from_timeseries(res.timeseries, scale=sj["population"]["scale"]), groups)
-        return {"loss": loss_value(card.rows, self.loss)}
+        country = sj["scenario"].get("country", DEFAULT_PACK)
+        sim = Simulated.from_timeseries(res.timeseries, scale=sj["population"]["scale"], pack=country)
+        card = score(self.obs, sim, crossing_groups(country))
+        return {"loss": loss_value(card.rows, self.loss, sim.origin)}
 
 
 def _distance(x: dict, x0: dict) -> float:

@@ -45,6 +45,7 @@ from scipy.special import gammaln
 
 from .errors import ExitvoiceError, IncompleteError
 from .outputs import atomic_folder, json_text
+from .pack import DEFAULT_PACK
 from .scenario import Scenario
 
 MAX_DUPLICATE_PROPOSALS = 100
@@ -134,11 +135,11 @@ def windows_once(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return s.drop(columns=["_lo", "_hi"]), factor
 
 
-def loss_value(rows: pd.DataFrame, settings: Settings, origin: str = "RU") -> float:
+def loss_value(rows: pd.DataFrame, settings: Settings, origin: str | None = None) -> float:
     """The loss of one scorecard (scored rows only; overlapping cumulative windows count once, `windows_once`).
 
     `origin` is the pack's own code (`RU` for the russia pack): its rows are origin totals, not a destination of
-    the multinomial over destinations.
+    the multinomial over destinations (None: the rows hold no origin totals).
     """
     s = rows[rows.status == "scored"]
     if s.empty:
@@ -176,7 +177,7 @@ def _objective(scenario_json: dict, source: str, obs: pd.DataFrame, settings: Se
     from .pack import load_pack
     from .validate import Simulated, score
 
-    country = scenario_json["scenario"].get("country", "russia")
+    country = scenario_json["scenario"].get("country", DEFAULT_PACK)
     pack = load_pack(country)
     groups = pack.crossing_groups
     scale = scenario_json["population"]["scale"]
@@ -431,7 +432,7 @@ def _worker(scenario_json, source, obs, settings, storage, study_name, n, worker
             return "stopped"
         from .pack import load_pack
 
-        decl = {p: load_pack(scenario_json["scenario"].get("country", "russia")).declarations[p]
+        decl = {p: load_pack(scenario_json["scenario"].get("country", DEFAULT_PACK)).declarations[p]
                 for p in settings.params}
         study = open_study(storage, study_name, settings, worker)
 

@@ -16,6 +16,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from .labels import label, names
+from .pack import DEFAULT_PACK
+from .units import CURRENCY
 from .validate import Simulated
 
 PALETTE = qualitative.Dark24  # 24 distinct colours: no two destinations share one
@@ -93,7 +95,7 @@ def add_band(fig: go.Figure, x, lo, mid, hi, name: str, colour: str, *, show_ban
 
 
 def series_chart(cases: list[tuple[str, Simulated]], quantity: str, geographies: list[str] | None, title: str,
-                 ytitle: str, *, top: int | None = None, country: str = "russia", origin: str | None = None
+                 ytitle: str, *, top: int | None = None, country: str = DEFAULT_PACK, origin: str | None = None
                  ) -> go.Figure:
     """One quantity over time: a line per geography (one case) or per case (several cases, one geography).
 
@@ -159,7 +161,7 @@ def totals_by(sim: Simulated, quantity: str, prefix: str = "") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["geography", "q05", "q50", "q95"]).sort_values("q50", ascending=False)
 
 
-def bars(frame: pd.DataFrame, title: str, xtitle: str, *, top: int = 15, country: str = "russia",
+def bars(frame: pd.DataFrame, title: str, xtitle: str, *, top: int = 15, country: str = DEFAULT_PACK,
          colour: str = PALETTE[0]) -> go.Figure:
     """Horizontal bars (median) with 5–95% whiskers, largest on top."""
     f = frame[frame.q50 > 0].head(top)
@@ -227,8 +229,14 @@ def policy_text(p: dict, params=None) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items() if v not in (None, [], {}, ""))
 
 
-def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
-    """Observed points over simulated medians and 5–95% bands, one panel per quantity (log scale)."""
+def scorecard_chart(rows: pd.DataFrame, country: str = DEFAULT_PACK) -> go.Figure:
+    """Observed points over simulated medians and 5–95% bands, one panel per quantity (log scale).
+
+    Geographies and money are those of the run's pack (`country`): its names, its currency.
+    """
+    from .pack import load_pack
+
+    currency = load_pack(country).currency
     from plotly.subplots import make_subplots
 
     scored = rows[rows.status == "scored"].copy()
@@ -243,7 +251,8 @@ def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
     sim_name = "simulated (a single run)" if single else "simulated (median, 5–95%)"
     for k, q in enumerate(quantities, start=1):
         part = scored[scored.quantity == q].sort_values(["geography", "date"])
-        x = [f"{label(g)} · {pd.Timestamp(d):%d %b}" for g, d in zip(part.geography, part.date, strict=True)]
+        x = [f"{label(g, country)} · {pd.Timestamp(d):%d %b}"
+             for g, d in zip(part.geography, part.date, strict=True)]
         src = part.source.fillna("") if "source" in part else [""] * len(part)
         fig.add_trace(go.Scatter(
             x=x, y=part.simulated, mode="markers", marker=dict(symbol="square", size=8, color=PALETTE[0]),
@@ -255,7 +264,8 @@ def scorecard_chart(rows: pd.DataFrame) -> go.Figure:
             x=x, y=part.observed, mode="markers", marker=dict(size=8, color="black"), name="observed",
             legendgroup="obs", showlegend=k == 1, customdata=np.asarray(src, dtype=object),
             hovertemplate="observed %{y:,.0f}<br>%{customdata}<extra></extra>"), row=k, col=1)
-        fig.update_yaxes(type="log", title_text=QUANTITY_UNITS.get(q, "persons"), row=k, col=1)
+        fig.update_yaxes(type="log", title_text=QUANTITY_UNITS.get(q, "persons").replace(CURRENCY, currency), row=k,
+                         col=1)
         fig.update_xaxes(tickangle=-35, tickfont=dict(size=10), row=k, col=1)
     fig.update_layout(**layout("Validation: observations against the simulation", height=330 * len(quantities),
                                hovermode="closest", legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0)))
@@ -268,8 +278,6 @@ QUANTITY_TITLES = {
     "cum_entries": "entries since a date (cumulative)",
     "cum_exits_back": "exits back since a date (cumulative)",
     "net_stay": "entries minus exits back (cumulative)",
-    "daily_departures_ru": "departures of leavers per day",
-    "cum_departures_ru": "departures of leavers since a date",
     "daily_departures": "departures of leavers per day",
     "cum_departures": "departures of leavers since a date",
     "monthly_entries": "entries in a calendar month",
@@ -282,9 +290,8 @@ QUANTITY_TITLES = {
     "flight_price": "one-way fare",
     "detained_cum": "detained at protests (cumulative)",
 }
-QUANTITY_UNITS = {"daily_entries": "persons per day", "daily_departures_ru": "persons per day",
-                  "daily_departures": "persons per day",
-                  "queue_vehicles": "vehicles", "queue_wait_hours": "hours", "flight_price": "RUB"}
+QUANTITY_UNITS = {"daily_entries": "persons per day", "daily_departures": "persons per day",
+                  "queue_vehicles": "vehicles", "queue_wait_hours": "hours", "flight_price": f"{CURRENCY} (one way)"}
 
 
 def last_by(sim: Simulated, quantity: str) -> pd.DataFrame:
@@ -297,7 +304,7 @@ def last_by(sim: Simulated, quantity: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["geography", "q05", "q50", "q95"]).sort_values("q50", ascending=False)
 
 
-def crossings_map(sim: Simulated, country: str = "russia", regions_left: pd.Series | None = None) -> go.Figure:
+def crossings_map(sim: Simulated, country: str = DEFAULT_PACK, regions_left: pd.Series | None = None) -> go.Figure:
     """Where people crossed: land crossings sized by the people they processed over the run, on longitude/latitude.
 
     The pack has coordinates for regions (grey dots, or sized by leavers when `regions_left` is given) and land

@@ -19,6 +19,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from .errors import ExitvoiceError
 from .limits import MAX_ENSEMBLE_MEMBERS, MAX_SEED
+from .pack import DEFAULT_PACK
 
 
 def _flags_read_as_flags(params: list) -> list:
@@ -166,14 +167,16 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
     return out
 
 
-def _currency(summary: dict) -> str:
-    """The currency of a run's money (its pack's), RUB when the pack cannot be read."""
+def _currency(summary: dict) -> str | None:
+    """The currency of a run's money (its pack's), None when the pack cannot be read."""
     from .pack import load_pack
 
+    if summary.get("currency"):
+        return summary["currency"]
     try:
-        return load_pack(summary.get("country") or "russia").currency
+        return load_pack(summary.get("country") or DEFAULT_PACK).currency
     except ExitvoiceError:
-        return "RUB"
+        return None
 
 
 def _covers(summary: dict) -> str:
@@ -227,8 +230,8 @@ def _summary_table(summary: dict) -> Table:
     econ, vo = summary.get("economy"), summary.get("voice")
     if econ:
         currency = _currency(summary)
-        rows += [(metric_label(k).replace("RUB", currency), _fmt_total(k, econ[k], scale))
-                 for k in ("output_loss_pct_end", "output_loss_rub_cumulative", "workers_lost_end")]
+        rows += [(metric_label(k, currency), _fmt_total(k, econ[k], scale))
+                 for k in ("output_loss_pct_end", "output_loss_cumulative", "workers_lost_end")]
     if vo:
         rows += [(metric_label("protesters_peak"),
                   f"{_fmt_total('protesters_peak', vo['protesters_peak'], scale)} ({vo['protest_peak_date']})"),
@@ -238,7 +241,8 @@ def _summary_table(summary: dict) -> Table:
         rows.append((f"days to fill: {escape(name)}" if len(summary["quota"]) > 1 else "days to fill the quota",
                      days))
     top = sorted(summary["left_by_destination"].items(), key=lambda kv: -kv[1])[:5]
-    rows.append(("main destinations", ", ".join(f"{escape(label(d))} {_fmt_total('left', n, scale)}"
+    country = summary.get("country") or DEFAULT_PACK
+    rows.append(("main destinations", ", ".join(f"{escape(label(d, country))} {_fmt_total('left', n, scale)}"
                                                 for d, n in top)))
     rows.append(("wall time (s)", f"{summary['wall_seconds']:.1f}"))
     for warning in summary.get("warnings", []):
@@ -550,7 +554,7 @@ def validate(
         sim = Simulated.from_folder(target)
         sc = _stored_scenario(target)
         # the calibration observations of the result's own pack (a stored scenario of another pack says which)
-        obs = read_observations(observations or pack_observations(sc.scenario.country if sc else "russia"))
+        obs = read_observations(observations or pack_observations(sc.scenario.country if sc else DEFAULT_PACK))
     else:
         from .api import run as run_api
 
@@ -560,9 +564,10 @@ def validate(
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
             ens = _ensemble(sc, ensemble, seed, jobs, posterior, None, draw_priors=_groups(draw_priors))
-            sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale)
+            sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale, pack=sc.scenario.country)
         else:
-            sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale)
+            sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale,
+                                            pack=sc.scenario.country)  # its crossing groups, code and currency
     from .regional import national_comparison_warning
 
     warning = national_comparison_warning(sc) if sc is not None else None  # the observations are national figures
@@ -888,10 +893,11 @@ def sensitivity(
     """SALib Morris screening or Sobol indices of scalar outputs over declared parameter ranges."""
     from .sensitivity import analyse, check_options, notices, output_notices, run_seconds, write
     from .sensitivity import runs as design_runs
+    from .units import current_name
 
     sc = _scenario(scenario, set_, allow_outside_range)
     names = [p.strip() for p in params_.split(",") if p.strip()]
-    outs = [o.strip() for o in outputs.split(",") if o.strip()]
+    outs = [current_name(o.strip()) for o in outputs.split(",") if o.strip()]  # old names are read too
     check_options(sc, names, outs, method=method, samples=samples)  # all of them before anything is printed
     target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
     runs = design_runs(method, samples, len(names))
@@ -926,7 +932,7 @@ def sensitivity(
 
 @app.command(cls=_Command)
 def params(
-    country: Annotated[str, typer.Option(help="country pack")] = "russia",
+    country: Annotated[str, typer.Option(help="country pack")] = DEFAULT_PACK,
     grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
 ) -> None:
     """List the declared parameters: name, default, unit, range, source."""
@@ -944,7 +950,7 @@ def params(
 
 
 @app.command(cls=_Command)
-def regions(country: Annotated[str, typer.Option(help="country pack")] = "russia") -> None:
+def regions(country: Annotated[str, typer.Option(help="country pack")] = DEFAULT_PACK) -> None:
     """List the region codes of a pack (for `population.regions` and policy `who.regions`)."""
     from .pack import load_pack
 
@@ -981,7 +987,7 @@ app.add_typer(pack_app, name="pack")
 
 @pack_app.command("check", cls=_Command)
 def pack_check(
-    pack: Annotated[str, typer.Argument(help="a pack folder, or the name of a pack shipped with exitvoice (russia)")],
+    pack: Annotated[str, typer.Argument(help="a pack folder, or the name of a pack shipped with exitvoice")],
 ) -> None:
     """Check a country pack: files, columns, values, references, parameters, observations. Exit 2 on any problem."""
     from .pack import pack_path

@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import regional
 from .errors import DataError, ScenarioError
-from .labels import METRICS
+from .labels import METRICS, comparison_label
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
 from .units import fmt_metric
@@ -69,7 +69,7 @@ def case_metrics(case: Case) -> pd.DataFrame:
         return sim.series.get((q, geo))
 
     n = sim.members
-    cum = get("cum_departures_ru")
+    cum = get("cum_departures")
     mob = get("mobilised_cum")
     out: dict[str, np.ndarray] = {
         "left": cum[:, -1], "abroad_at_end": get("abroad_stock")[:, -1], "mobilised": mob[:, -1],
@@ -97,7 +97,7 @@ def case_metrics(case: Case) -> pd.DataFrame:
     for key, q, how in (("exempt_at_end", "state_exempt", "last"), ("visas_issued", "visas_issued", "sum"),
                         ("conscripted_at_end", "state_conscripted", "last"),
                         ("output_loss_pct_end", "output_loss_pct", "last"),
-                        ("output_loss_rub_cumulative", "output_loss_rub_per_day", "sum"),
+                        ("output_loss_cumulative", "output_loss_per_day", "sum"),
                         ("workers_lost_end", "workers_lost", "last"),
                         ("protest_person_days", "protesters", "sum"), ("detained", "detained", "sum"),
                         ("opposed_abroad_end", "opposed_abroad", "last")):
@@ -164,6 +164,18 @@ class Comparison:
     """The table a comparison folder holds (`comparison.csv`), read back: then `table` is that table, not one
     recomputed from the runs it wrote (whose series hold whole people of the sample, not the members' exact
     values), so the report shows the numbers `exitvoice compare` printed."""
+    stored_currency: str | None = None
+    """The money of a stored comparison whose runs are not at hand (`comparison.json` `currency`)."""
+
+    @property
+    def currency(self) -> str | None:
+        """The money of the cases: their pack's currency (`pack.toml`); None when unknown."""
+        from .pack import load_pack
+
+        scenario = getattr(self.cases[0], "scenario", None) if self.cases else None
+        if scenario is not None:
+            return load_pack(scenario.scenario.country).currency
+        return self.stored_currency
 
     def table(self) -> pd.DataFrame:
         """Long table: scenario, metric, q05, q50, q95, members (people whole, other metrics to 4 digits).
@@ -188,7 +200,7 @@ class Comparison:
         w = t.pivot(index="metric", columns="scenario", values="cell")
         names = [c.name for c in self.cases] or list(dict.fromkeys(t.scenario))
         w = w.reindex([m for m in METRICS if m in w.index])[names]
-        w.index = [METRICS[m] for m in w.index]
+        w.index = [comparison_label(m, self.currency) for m in w.index]
         return w.fillna("—")
 
     def table_note(self) -> str:
@@ -208,6 +220,8 @@ class Comparison:
         with atomic_folder(out, force=force) as tmp:
             t.to_csv(tmp / "comparison.csv", index=False)
             payload = {
+                "country": self.cases[0].scenario.scenario.country if self.cases else None,
+                "currency": self.currency,
                 "scenarios": [{"name": c.name, "origin": c.origin, "members": c.sim.members,
                                "start": str(c.scenario.scenario.start), "end": str(c.scenario.scenario.end),
                                "metrics": {r.metric: {"q05": _num(r.q05), "q50": _num(r.q50), "q95": _num(r.q95)}
@@ -236,7 +250,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-NOT_PERSONS = {"quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end", "output_loss_rub_cumulative",
+NOT_PERSONS = {"quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end", "output_loss_cumulative",
                "peak_queue_wait_hours", "days_to_fill"}
 
 
@@ -357,9 +371,9 @@ def findings_text(cmp: Comparison) -> str:
         if extra:
             line += " " + "; ".join(extra).capitalize() + "."
         if "output_loss_pct_end" in c.metrics:
-            loss, rub = _q(c, "output_loss_pct_end"), _q(c, "output_loss_rub_cumulative")
+            loss, money = _q(c, "output_loss_pct_end"), _q(c, "output_loss_cumulative")
             line += (f" Output is {loss[1]:.2f}% below the counterfactual at the end [{loss[0]:.2f}–{loss[2]:.2f}]"
-                     f" ({rub[1] / 1e9:,.0f} bn RUB lost over the run)")
+                     f" ({money[1] / 1e9:,.0f} bn {cmp.currency or 'in the currency of the pack'} lost over the run)")
             if "protest_person_days" in c.metrics:
                 pdays, det = _q(c, "protest_person_days"), _q(c, "detained")
                 w = people_words
@@ -503,7 +517,8 @@ def compare(inputs: list[str | Path | Scenario], *, ensemble: int = 1, seed: int
                            progress=(lambda i, n, name=c.name: progress(name, i, n)) if progress else None,
                            checkpoint=Path(checkpoint) / c.name if checkpoint is not None else None,
                            notify=(lambda *event, name=c.name: notify(name, *event)) if notify else None)
-        c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale)
+        c.sim = Simulated.from_timeseries(ens.member_series(), scale=c.scenario.population.scale,
+                                          pack=c.scenario.scenario.country)
         c.ensemble = ens
     for c in cases:
         c.metrics = case_metrics(c)

@@ -5,12 +5,14 @@ which the report already draws (`exitvoice.charts`). The standard library's thre
 and plotly.js (from the plotly package, served locally) do that with no new dependency and no moving parts to
 secure beyond four small endpoints; Panel would add Bokeh, Tornado and param for the same result.
 
-Endpoints (JSON): `GET /api/options` (scenarios, crossings, saved runs, lever ranges), `POST /api/run` (levers →
-headline numbers and chart figures), `GET /api/progress`, `POST /api/save` (the last run into the results
-folder). Every input is validated on the server (`Levers`, extra fields refused, every value in its range, a
-crossing or saved run only from the lists the server made); an error answers 400 with the message of an
-`ExitvoiceError`. The server binds 127.0.0.1 unless told otherwise, runs one simulation at a time, and reads and
-writes files only under its results folder (the scenarios are read once, at start).
+Endpoints (JSON): `GET /api/options` (scenarios, each with the crossings, sample and controls of its country
+pack; saved runs; lever ranges), `POST /api/run` (levers → headline numbers and chart figures), `GET /api/progress`,
+`POST /api/save` (the last run into the results folder). Every input is validated on the server (`Levers`, extra
+fields refused, every value in its range, a crossing (of the scenario's pack) or saved run only from the lists the
+server made); an error answers 400 with the message of an `ExitvoiceError`. Nothing is particular to one country:
+regions, crossings, destinations, the sample, whom the controls target and the observations are the pack's of each
+scenario (`pack.toml`, docs/packs.md). The server binds 127.0.0.1 unless told otherwise, runs one simulation at
+a time, and reads and writes files only under its results folder (the scenarios are read once, at start).
 """
 
 from __future__ import annotations
@@ -32,14 +34,39 @@ from .errors import ExitvoiceError, ScenarioError
 from .fields import STRICT, Date, FiniteFloat
 from .scenario import NAME_PATTERN, Scenario
 
-SAMPLE_REGIONS = ["MOW", "SPE", "SE", "AST"]
 SAMPLE_SCALE = 0.05
-SCOPES = {"sample": f"regional sample: {SAMPLE_SCALE:.0%} of Moscow, St Petersburg, North Ossetia and Astrakhan "
-                    "(about 3 s; figures for these regions only, which take their share of the national call-up "
-                    "target and exit-visa capacity)",
-          "whole": "whole country (about 15 s for 2022, 50 s for the wave-2 scenarios)"}
+SCOPES = {"sample": "quick sample (a few seconds)", "whole": "whole country (15 s to a minute or more)"}
+"""The scopes the page offers; what the sample is depends on the scenario's pack (`sample_scope`)."""
 MAX_BODY = 20_000
-MEN_OF_CALLUP_AGE = {"sex": "male", "age_min": 18, "age_max": 49}
+OF_CALLUP_AGE = {"callup_age": True}
+"""Whom the exit-ban and exit-visa levers target: people of call-up age under the pack's law (`[callup]`)."""
+ENTRIES_SHOWN = 3
+"""Destinations on the entries chart (one when a saved run is overlaid: one destination, two runs)."""
+QUEUES_SHOWN = 4
+"""Crossings on the waits chart: those that processed the most people in the run."""
+
+
+def sample_scope(pack) -> tuple[list[str] | None, str]:
+    """The regions of the quick sample of a pack (`population.sample_regions`; None: the whole country) and its text."""
+    from .labels import names
+
+    regions = list(pack.settings.population.sample_regions) or None
+    if regions is None:
+        return None, (f"sample: {SAMPLE_SCALE:.0%} of the whole country, scaled up (a few seconds; sampling adds "
+                      "noise to small numbers)")
+    shown = names(pack.country)
+    where = ", ".join(shown.get(r, r) for r in regions[:-1]) + (" and " if len(regions) > 1 else "") + \
+        shown.get(regions[-1], regions[-1])
+    return regions, (f"regional sample: {SAMPLE_SCALE:.0%} of {where} (a few seconds; figures for these regions "
+                     "only, which take their share of the national call-up target and exit-visa capacity)")
+
+
+def law_words(pack, params) -> str:
+    """Whom the pack's call-up law reaches, in words: `men 18–55`, `men 18–35, women 18–27`."""
+    from .population import FEMALE, law_ages
+
+    ages = law_ages(pack.settings.callup, params)
+    return ", ".join(f"{'women' if sex == FEMALE else 'men'} {lo:.0f}–{hi:.0f}" for sex, (lo, hi) in ages.items())
 
 
 class Levers(BaseModel):
@@ -96,8 +123,15 @@ def effective_rumour(policies: list):
     return max(rumours, key=lambda r: r[:2])[2] if rumours else None
 
 
-def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
-    """The base scenario with the levers applied (validated again as a scenario)."""
+def apply_levers(base: Scenario, lv: Levers, crossings: list[str], pack=None) -> Scenario:
+    """The base scenario with the levers applied (validated again as a scenario).
+
+    `crossings`: the land crossings the page may close (the scenario's pack's); `pack`: the scenario's country pack
+    (read when not given), which says the sample's regions and whether a call-up may be allocated by burden.
+    """
+    from .pack import load_pack
+
+    pack = pack or load_pack(base.scenario.country)
     data = base.model_dump(mode="json")
     meta = data["scenario"]
     start = lv.callup_start.isoformat()
@@ -112,20 +146,21 @@ def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
         data["policy"] = [p for p in data["policy"] if p is not head]
     elif head is None:
         data["policy"].append({"type": "mobilisation", "label": "call-up (dashboard)", "start": start,
-                               "target": lv.callup_target, "allocation": "burden"})
+                               "target": lv.callup_target,
+                               "allocation": "burden" if pack.callup_burden_given else "proportional"})
     else:
         head.update(target=lv.callup_target, start=start)
         if head.get("end") and head["end"] < start:
             head["end"] = None
     if lv.exit_ban:
         data["policy"].append({"type": "exit_ban", "label": "exit ban (dashboard)", "start": start,
-                               "enforcement": lv.exit_ban_enforcement, "who": MEN_OF_CALLUP_AGE})
+                               "enforcement": lv.exit_ban_enforcement, "who": OF_CALLUP_AGE})
     if lv.closed_crossings:
         data["policy"].append({"type": "border_closure", "label": "closed crossings (dashboard)", "start": start,
                                "routes": list(lv.closed_crossings)})
     if lv.exit_visa_capacity:
         data["policy"].append({"type": "exit_visa", "label": "exit visas (dashboard)", "start": start,
-                               "daily_capacity": lv.exit_visa_capacity, "who": MEN_OF_CALLUP_AGE})
+                               "daily_capacity": lv.exit_visa_capacity, "who": OF_CALLUP_AGE})
     if lv.social_contract_offer:
         data["policy"].append({"type": "social_contract", "label": "social contract (dashboard)", "start": start,
                                "offer_rate": lv.social_contract_offer})
@@ -137,7 +172,7 @@ def apply_levers(base: Scenario, lv: Levers, crossings: list[str]) -> Scenario:
             data["policy"].append({"type": "rumour", "label": "closure rumour (dashboard)", "start": start,
                                    "kind": "closure", "credibility": lv.rumour_credibility, "half_life_days": 4})
     if lv.scope == "sample":
-        data["population"].update(scale=SAMPLE_SCALE, regions=SAMPLE_REGIONS)
+        data["population"].update(scale=SAMPLE_SCALE, regions=sample_scope(pack)[0])
     data["policy"].sort(key=lambda p: p["start"])
     return Scenario.from_dict(data, source=f"{base.source} with the dashboard's levers")
 
@@ -150,8 +185,11 @@ class Dashboard:
 
         self.results = results.resolve()
         self.scenarios = scenarios
-        pack = load_pack("russia")
-        self.crossings = pack.crossings[pack.crossings["mode"] == "land"].crossing_id.tolist()
+        self.packs = {name: load_pack(sc.scenario.country) for name, sc in scenarios.items()}
+        """Each scenario's country pack: its crossings, regions, law and observations."""
+        self.crossings = {name: pack.crossings[pack.crossings["mode"] == "land"].crossing_id.tolist()
+                          for name, pack in self.packs.items()}
+        """The land crossings the page may close, per scenario (those of its pack)."""
         self.lock = threading.Lock()
         self.progress = {"done": 0, "total": 0, "running": False}
         self.last = None
@@ -170,7 +208,11 @@ class Dashboard:
         return found
 
     def options(self) -> dict:
-        """What the page offers: scenarios with their call-up, crossings, saved runs, scopes."""
+        """What the page offers: scenarios, saved runs, scopes.
+
+        Each scenario with its call-up and rumour, and its pack's crossings, sample, whom the controls target and
+        whether it has observations to overlay.
+        """
         from .charts import label
 
         out = []
@@ -179,14 +221,20 @@ class Dashboard:
             head = _mobilisation(data)
             params = sc.parameter_set()  # a credibility may name a declared parameter: the page gets its value
             rumour = effective_rumour(sc.policy)
+            pack = self.packs[name]
             out.append({"name": name, "start": data["scenario"]["start"], "end": data["scenario"]["end"],
                         "description": data["scenario"].get("description", ""),
+                        "country": pack.name, "currency": pack.currency,
                         "callup_target": head["target"] if head else 0,
                         "callup_start": head["start"] if head else data["scenario"]["start"],
                         "rumour_credibility": rumour.number("credibility", params) if rumour else None,
-                        "rumour_start": str(rumour.start) if rumour else None})
-        return {"scenarios": out, "crossings": [{"id": c, "label": label(f"crossing:{c}")} for c in self.crossings],
-                "saved": list(self.saved_runs()), "scopes": SCOPES}
+                        "rumour_start": str(rumour.start) if rumour else None,
+                        "crossings": [{"id": c, "label": label(f"crossing:{c}", sc.scenario.country)}
+                                      for c in self.crossings[name]],
+                        "sample": sample_scope(pack)[1],
+                        "controls_for": f"people of call-up age ({law_words(pack, params)})",
+                        "observations": pack.settings.pack.observations is not None})
+        return {"scenarios": out, "saved": list(self.saved_runs()), "scopes": SCOPES}
 
     # -- running -------------------------------------------------------------------------------------------
     def run(self, body: dict) -> dict:
@@ -203,7 +251,10 @@ class Dashboard:
         if lv.overlay is not None and lv.overlay not in saved:
             raise ExitvoiceError("no such saved run in the results folder", field="overlay", given=lv.overlay,
                                  allowed=list(saved))
-        sc = apply_levers(self.scenarios[lv.scenario], lv, self.crossings)
+        if lv.observations and self.packs[lv.scenario].settings.pack.observations is None:
+            raise ExitvoiceError("the scenario's country pack has no observations to overlay", field="observations",
+                                 given=True, allowed=f"false for {lv.scenario} (pack {self.packs[lv.scenario].name})")
+        sc = apply_levers(self.scenarios[lv.scenario], lv, self.crossings[lv.scenario], self.packs[lv.scenario])
         if not self.lock.acquire(blocking=False):
             raise ExitvoiceError("a run is in progress; wait for it to finish")
         try:
@@ -215,18 +266,26 @@ class Dashboard:
             self.progress["running"] = False
             self.lock.release()
         self.last, self.runs = res, self.runs + 1
-        return self.view(res, sc, lv, saved.get(lv.overlay) if lv.overlay else None, wall)
+        return self.view(res, sc, lv, saved.get(lv.overlay) if lv.overlay else None, wall, self.packs[lv.scenario])
 
-    def view(self, res, sc: Scenario, lv: Levers, overlay: Path | None, wall: float) -> dict:
-        """Headline numbers and plotly figures (as JSON) of a run, with an overlay and observations if asked."""
+    def view(self, res, sc: Scenario, lv: Levers, overlay: Path | None, wall: float, pack=None) -> dict:
+        """Headline numbers and plotly figures (as JSON) of a run, with an overlay and observations if asked.
+
+        Every geography is the run's pack's (`pack`, read from the scenario when not given): its origin, the
+        destinations entered most (of those the pack's observations cover, if any), the busiest crossings.
+        """
         import plotly.io as pio
 
         from . import charts, regional
         from .compare import Case, band, case_metrics, fmt_metric, headline_mobilisation, read_case
         from .labels import covered_by
+        from .pack import load_pack
         from .validate import Simulated
 
-        sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale)
+        country = sc.scenario.country
+        pack = pack or load_pack(country)
+        sim = Simulated.from_timeseries(res.timeseries, scale=sc.population.scale, pack=country)
+        origin = sim.origin  # the pack's code: the geography of origin totals
         case = Case(sc.name, sc, sim, "dashboard")
         case.metrics = case_metrics(case)
         cases = [("this run", sim)]
@@ -243,28 +302,31 @@ class Dashboard:
         if head:
             s = int(np.searchsorted(sim.dates, pd.Timestamp(head.start)))
             # the regions' share of the national target in the regional sample (exitvoice.regional)
-            targets["this run"] = ((float(sim.series[("mobilised_cum", "RU")][0, s - 1]) if s > 0 else 0.0)
+            targets["this run"] = ((float(sim.series[("mobilised_cum", origin)][0, s - 1]) if s > 0 else 0.0)
                                    + regional.target(sc, head))
-        entries = ["KZ", "GE", "FI"] if len(cases) == 1 else ["KZ"]  # with an overlay: one destination, two runs
+        entries = entries_shown(sim, pack, 1 if len(cases) > 1 else ENTRIES_SHOWN)  # overlay: one place, two runs
+        busiest = charts.totals_by(sim, "processed", "crossing:").geography.tolist()[:QUEUES_SHOWN]
         figs = {
-            "map": charts.crossings_map(sim, regions_left=regions_left),
+            "map": charts.crossings_map(sim, country, regions_left=regions_left),
             "routes": charts.bars(routes.sort_values("q50", ascending=False), "Departures by route over the run "
-                                  "(leavers and travellers)", "persons", top=12),
+                                  "(leavers and travellers)", "persons", top=12, country=country),
             "entries": (charts.series_chart(cases, "daily_entries", entries, "Entries per day by "
-                                            "destination", "persons per day") if len(cases) == 1 else
-                        charts.series_chart(cases, "daily_entries", entries, "Entries per day in Kazakhstan",
-                                            "persons per day")),
-            "queues": charts.series_chart(cases[:1], "queue_wait_hours", [f"crossing:{c}" for c in
-                                          ("upper_lars", "karaozek", "torfyanovka", "psou")], "Wait at crossings",
-                                          "hours"),
+                                            "destination", "persons per day", country=country)
+                        if len(cases) == 1 else
+                        charts.series_chart(cases, "daily_entries", entries, "Entries per day in "
+                                            f"{charts.label(entries[0], country)}", "persons per day",
+                                            country=country)),
+            "queues": charts.series_chart(cases[:1], "queue_wait_hours", busiest, "Wait at the busiest crossings",
+                                          "hours", country=country),
             "quota": charts.callup_chart(cases, targets),
-            "output": charts.series_chart(cases, "output_loss_pct", ["RU"], "Output below the counterfactual",
-                                          "% of GDP", origin=covered_by(sc)),
-            "protest": charts.series_chart(cases, "protesters", ["RU"], "Protesters per day", "persons per day",
-                                           origin=covered_by(sc)),
+            "output": charts.series_chart(cases, "output_loss_pct", [origin], "Output below the counterfactual",
+                                          "% of GDP", origin=covered_by(sc), country=country),
+            "protest": charts.series_chart(cases, "protesters", [origin], "Protesters per day", "persons per day",
+                                           origin=covered_by(sc), country=country),
         }
         if lv.observations:
-            _add_observations(figs, sim.dates, whole=lv.scope == "whole", entries=entries)
+            _add_observations(figs, sim.dates, whole=lv.scope == "whole", entries=entries, country=country,
+                              origin=origin)
         headline = {}
         for m, what in (("left", "left the country"), ("mobilised", "mobilised"),
                         ("quota_fill", "quota fill"), ("days_to_fill", "days to fill the quota"),
@@ -272,7 +334,9 @@ class Dashboard:
                         ("protesters_peak", "protesters on the peak day")):
             if m in case.metrics:
                 headline[m] = {"label": what, "value": fmt_metric(m, band(case.metrics[m].to_numpy())[1])}
-        return {"run_id": self.runs, "scope": SCOPES[lv.scope], "scenario": sc.name, "wall_seconds": round(wall, 1),
+        scope = sample_scope(pack)[1] if lv.scope == "sample" else SCOPES["whole"].split(" (")[0]
+        return {"run_id": self.runs, "scope": scope, "scenario": sc.name, "country": pack.name,
+                "wall_seconds": round(wall, 1),
                 "headline": headline, "figures": {k: json.loads(pio.to_json(f)) for k, f in figs.items()},
                 "policies": [f"{p.type} from {p.start}" for p in sc.policy]}
 
@@ -283,7 +347,7 @@ class Dashboard:
         name = body.get("name") if isinstance(body, dict) and set(body) == {"name"} else None
         if not isinstance(name, str) or not re.match(NAME_PATTERN, name) or len(name) > 100:
             raise ExitvoiceError("a run's name is a slug", field="name", given=name,
-                                 allowed="lower-case letters, digits, '.', '_' and '-', e.g. closed-upper-lars")
+                                 allowed="lower-case letters, digits, '.', '_' and '-', e.g. closed-crossing")
         if self.last is None:
             raise ExitvoiceError("nothing to save: run first")
         out = self.results / name
@@ -291,8 +355,27 @@ class Dashboard:
         return {"saved": name, "runs": list(self.saved_runs())}
 
 
-def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool, entries: list[str]) -> None:
-    """Overlay the 2022 observations of the pack on the call-up and entries charts (national figures).
+def entries_shown(sim, pack, n: int) -> list[str]:
+    """The `n` destinations entered most in the run.
+
+    Of those the pack's observations give daily entries for (so that the observations can be overlaid), or of all
+    when it has none.
+    """
+    from .charts import totals_by
+
+    observed = set()
+    if pack.settings.pack.observations is not None:
+        from .observations import pack_observations, read_observations
+
+        obs = read_observations(pack_observations(pack.country))
+        observed = set(obs.geography[(obs.quantity == "daily_entries") & obs.geography.str.fullmatch(r"[A-Z]{2}")])
+    ranked = totals_by(sim, "daily_entries").geography.tolist()
+    return ([g for g in ranked if g in observed] or ranked)[:n]
+
+
+def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool, entries: list[str], country: str,
+                      origin: str) -> None:
+    """Overlay the pack's observations on the call-up and entries charts (national figures).
 
     Only those of the destinations the entries chart shows, one trace per destination in the colour of its line
     (with one run on the chart), so that a point says whose entries it counts.
@@ -303,22 +386,24 @@ def _add_observations(figs: dict, dates: pd.DatetimeIndex, whole: bool, entries:
     from .labels import label
     from .observations import pack_observations, read_observations
 
-    obs = read_observations(pack_observations())
+    obs = read_observations(pack_observations(country))
     obs = obs[(obs.date >= dates[0]) & (obs.date <= dates[-1])]
     where = "" if whole else " (whole country)"
     lines = {t.name for t in figs["entries"].data}
-    for key, q, geos in (("quota", "mobilised_cum", ["RU"]), ("entries", "daily_entries", entries)):
+    for key, q, geos in (("quota", "mobilised_cum", [origin]), ("entries", "daily_entries", entries)):
         for i, g in enumerate(geos):
             part = obs[(obs.quantity == q) & (obs.geography == g)]
             if not len(part):
                 continue
-            coloured = key == "entries" and label(g) in lines  # a line per destination: the point takes its colour
+            years = sorted({d.year for d in part.date})
+            when = f"{years[0]}" if len(years) == 1 else f"{years[0]}–{years[-1]}"
+            coloured = key == "entries" and label(g, country) in lines  # a line per destination: its colour
             figs[key].add_trace(go.Scatter(
                 x=part.date, y=part.value, mode="markers",
-                name=f"observed 2022{where}" + (f": {label(g)}" if key == "entries" else ""),
+                name=f"observed {when}{where}" + (f": {label(g, country)}" if key == "entries" else ""),
                 marker=dict(color=PALETTE[i % len(PALETTE)] if coloured else "black", size=9, symbol="diamond",
                             line=dict(color="black", width=1)),
-                text=[f"{label(g)}: {s}" for s in part.source],
+                text=[f"{label(g, country)}: {s}" for s in part.source],
                 hovertemplate="%{y:,.0f} observed<br>%{text}<extra></extra>"))
 
 
@@ -377,8 +462,8 @@ def make_handler(board: Dashboard):
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
                     raise ExitvoiceError("not a JSON object", given=type(exc).__name__,
-                                         allowed="a JSON object of levers, e.g. {\"scenario\": \"russia-2022\", "
-                                                 "...}") from None
+                                         allowed="a JSON object of levers, e.g. {\"scenario\": \"<name>\", "
+                                                 "\"callup_target\": 0, ...}") from None
                 if not isinstance(body, dict):
                     raise ExitvoiceError("expected a JSON object")
                 if self.path == "/api/run":
@@ -406,6 +491,10 @@ def shipped_scenarios() -> Path | None:
     return None
 
 
+FIRST_SCENARIO = "russia-2022"
+"""The scenario the page opens on when the folder has it (the first case's replay); the others follow by name."""
+
+
 def load_scenarios(folder: Path) -> dict[str, Scenario]:
     """Every scenario file of a folder, by name (a file that does not validate is an error naming it)."""
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
@@ -416,7 +505,7 @@ def load_scenarios(folder: Path) -> dict[str, Scenario]:
     for f in files:
         sc = Scenario.from_toml(f)
         out[sc.name] = sc
-    return dict(sorted(out.items(), key=lambda kv: (kv[0] != "russia-2022", kv[0])))
+    return dict(sorted(out.items(), key=lambda kv: (kv[0] != FIRST_SCENARIO, kv[0])))
 
 
 def serve(results: Path, scenarios: Path | None = None, host: str = "127.0.0.1", port: int = 8050

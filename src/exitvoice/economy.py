@@ -206,20 +206,21 @@ def output_ratio(absent_units: np.ndarray, L: np.ndarray, weight: np.ndarray) ->
 def summarise(eng, persons: np.ndarray, units: np.ndarray) -> tuple[dict, dict[str, np.ndarray]]:
     """Daily series and summary figures of a run's economy.
 
-    Persons are at the run's scale, like every other count; rubles are at 2022 GDP for the part of the country
-    the run covers (all of it unless `population.regions` is set), whatever the scale.
+    Persons are at the run's scale, like every other count; money (in the pack's currency) is at the GDP of
+    `economy.gdp` for the part of the country the run covers (all of it unless `population.regions` is set),
+    whatever the scale.
     """
     econ, p = eng.economy, eng.params
     scale = eng.scenario.population.scale
     loss = 1.0 - output_ratio(units, econ.L, econ.weight)
     coverage = min(1.0, float(eng.pop.total / (p["population.total"] * scale)))
-    gdp = p["economy.gdp_rub"] * coverage
+    gdp = p["economy.gdp"] * coverage
     lost = persons.sum(1)
     shortage = np.maximum(0.0, lost - p["economy.unemployed_fill_share"] * p["economy.unemployed"] * scale * coverage)
     series = {
         "output_loss_pct": 100.0 * loss,
-        "output_loss_rub_per_day": loss * gdp / 365.0,
-        "output_loss_rub_annualised": loss * gdp,
+        "output_loss_per_day": loss * gdp / 365.0,
+        "output_loss_annualised": loss * gdp,
         "workers_lost": lost,
         "labour_shortage": shortage,
     }
@@ -229,8 +230,8 @@ def summarise(eng, persons: np.ndarray, units: np.ndarray) -> tuple[dict, dict[s
         "output_loss_pct_peak": float(100 * loss[peak]),
         "output_loss_peak_date": eng.days[peak].isoformat(),
         "output_loss_pct_mean": float(100 * loss.mean()),
-        "output_loss_rub_cumulative": float((loss * gdp / 365.0).sum()),
-        "output_loss_rub_annualised_end": float(loss[-1] * gdp),
+        "output_loss_cumulative": float((loss * gdp / 365.0).sum()),
+        "output_loss_annualised_end": float(loss[-1] * gdp),
         "workers_lost_end": float(lost[-1]),
         "labour_shortage_end": float(shortage[-1]),
         "workers_lost_by_sector_end": {s: float(v) for s, v in zip(econ.sectors, persons[-1], strict=True)},

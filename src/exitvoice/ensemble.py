@@ -231,6 +231,7 @@ class EnsembleResults:
         first = self.summaries[0]
         return {
             "scenario": first["scenario"], "ensemble": self.n, "seed": self.seed, "version": first["version"],
+            "country": first.get("country"), "currency": first.get("currency"),
             "start": first["start"], "end": first["end"], "population": first["population"],
             "population_scale": first["population_scale"], "coverage": first.get("coverage"),
             "parameter_sets": int(self.members.param_set.nunique()),

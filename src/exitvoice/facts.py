@@ -35,7 +35,7 @@ def _at(ts: pd.DataFrame, quantity: str, geography: str, date: str) -> float:
 
 def stylised_facts(ts: pd.DataFrame, *, scale: float = 1.0) -> list[Fact]:
     """The facts of docs/validity.md for a russia-2022 timeseries (a whole-population run unless `scale`)."""
-    dep = _series(ts, "daily_departures_ru", "RU") / scale
+    dep = _series(ts, "daily_departures", "RU") / scale
     d = {k: dep[pd.Timestamp(k).date()] for k in ("2022-09-17", "2022-09-18", "2022-09-19", "2022-09-20",
                                                   "2022-09-21", "2022-09-22")}
     calm = [d["2022-09-17"], d["2022-09-18"], d["2022-09-19"], d["2022-09-20"]]

@@ -14,6 +14,8 @@ import pandas as pd
 
 from .compare import Case, case_metrics, read_case
 from .errors import DataError
+from .pack import DEFAULT_PACK
+from .units import current_name, current_names
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Item:
     scorecards: dict[str, tuple[pd.DataFrame, dict, str]] = field(default_factory=dict)  # name -> rows, metrics, how
     findings: str | None = None
     table: pd.DataFrame | None = None  # the figures the terminal printed: comparison.csv, or a run's summary.json
+    currency: str | None = None  # the money of a stored comparison whose runs are not at hand (comparison.json)
 
     @property
     def title(self) -> str:
@@ -62,7 +65,8 @@ def load(folder: str | Path) -> Item:
         item.table = printed_table(item.cases[0], json.loads((folder / "summary.json").read_text()))
         stored = folder / "validation" / "scorecard.csv"
         if stored.is_file():
-            item.scorecards[item.cases[0].name] = _stored_scorecard(stored.parent)
+            country = item.cases[0].scenario.scenario.country
+            item.scorecards[item.cases[0].name] = _stored_scorecard(stored.parent, country)
         elif _has_observations(item.cases[0]):  # a pack without observations (myanmar) has no scorecard to show
             item.scorecards[item.cases[0].name] = _score_now(item.cases[0])
         return item
@@ -72,7 +76,8 @@ def load(folder: str | Path) -> Item:
         item = Item(kind, folder, cases)
         if cases:
             item.table = printed_table(cases[0], json.loads((parent / "summary.json").read_text()))
-        item.scorecards[cases[0].name if cases else folder.name] = _stored_scorecard(folder)
+        country = cases[0].scenario.scenario.country if cases else DEFAULT_PACK  # a scorecard alone: the first pack
+        item.scorecards[cases[0].name if cases else folder.name] = _stored_scorecard(folder, country)
         return item
     payload = json.loads((folder / "comparison.json").read_text())
     cases = []
@@ -81,7 +86,9 @@ def load(folder: str | Path) -> Item:
             if where.is_dir() and kind_of_or_none(where) in ("run", "ensemble"):
                 cases.append(_case(where))
                 break
-    item = Item(kind, folder, cases, table=pd.read_csv(folder / "comparison.csv"))  # the numbers compare printed
+    table = pd.read_csv(folder / "comparison.csv")  # the numbers compare printed
+    table["metric"] = table.metric.map(current_name)  # a comparison of an earlier version: today's metric names
+    item = Item(kind, folder, cases, table=table, currency=payload.get("currency"))
     if len(cases) != len(payload["scenarios"]):  # runs not at hand: the stored table and findings only
         item.cases = []
     item.findings = (folder / "findings.md").read_text() if (folder / "findings.md").is_file() else None
@@ -89,7 +96,7 @@ def load(folder: str | Path) -> Item:
 
 
 PRINTED = ("left", "abroad_at_end", "mobilised", "passports_issued", "peak_queue_wait_hours", "output_loss_pct_end",
-           "output_loss_rub_cumulative", "workers_lost_end", "protesters_peak", "detained")
+           "output_loss_cumulative", "workers_lost_end", "protesters_peak", "detained")
 """Figures that `exitvoice run` prints from the summary and the report shows among the comparison metrics (each the
 same quantity in both; `quota_fill` is not: the summary's is of all call-ups, the report's of the headline one)."""
 
@@ -104,6 +111,7 @@ def printed_table(case: Case, summary: dict) -> pd.DataFrame:
     from .compare import Comparison
     from .units import scaled_up
 
+    summary = current_names(summary)  # a summary of an earlier version: its keys under today's names
     scale = summary.get("population_scale", 1.0)
     found = {**summary.get("economy", {}), **summary.get("voice", {}), **summary.get("totals", {})}
     t = Comparison([case]).table()
@@ -150,10 +158,10 @@ def band_includes(case: Case) -> str | None:
     return None
 
 
-def _stored_scorecard(folder: Path) -> tuple[pd.DataFrame, dict, str]:
+def _stored_scorecard(folder: Path, country: str) -> tuple[pd.DataFrame, dict, str]:
     rows = pd.read_csv(folder / "scorecard.csv")
     metrics = json.loads((folder / "scorecard.json").read_text())
-    return _with_sources(rows), metrics, f"stored in {folder}"
+    return _with_sources(rows, country), metrics, f"stored in {folder}"
 
 
 def _has_observations(case: Case) -> bool:
@@ -171,15 +179,18 @@ def _score_now(case: Case) -> tuple[pd.DataFrame, dict, str]:
     warning = national_comparison_warning(case.scenario)
     card = score(read_observations(pack_observations(case.scenario.scenario.country)), case.sim,
                  warnings=[warning] if warning else None)
-    return (_with_sources(card.rows), card.metrics,
+    return (_with_sources(card.rows, case.scenario.scenario.country), card.metrics,
             "scored now against the calibration observations of the pack (`exitvoice validate` writes the same)")
 
 
-def _with_sources(rows: pd.DataFrame) -> pd.DataFrame:
+def _with_sources(rows: pd.DataFrame, country: str = DEFAULT_PACK) -> pd.DataFrame:
     """Scorecard rows with the `source` of their observation (the pack's file, matched by line and quantity)."""
     if "source" in rows:
         return rows
     from .observations import pack_observations, read_observations
+    from .pack import load_pack
 
-    obs = read_observations(pack_observations())[["line", "quantity", "geography", "source"]]
+    if load_pack(country).settings.pack.observations is None:  # scored against a file of the user's: no sources
+        return rows
+    obs = read_observations(pack_observations(country))[["line", "quantity", "geography", "source"]]
     return rows.merge(obs, on=["line", "quantity", "geography"], how="left")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .pack import DEFAULT_PACK
+
 METRICS: dict[str, str] = {
     "left": "left (departures of leavers)",
     "abroad_at_end": "abroad at the end",
@@ -26,7 +28,7 @@ METRICS: dict[str, str] = {
     "visas_issued": "exit visas issued",
     "conscripted_at_end": "conscripted (regular draft)",
     "output_loss_pct_end": "output loss at the end (% of GDP)",
-    "output_loss_rub_cumulative": "output lost over the run (bn RUB)",
+    "output_loss_cumulative": "output lost over the run (bn {currency})",
     "workers_lost_end": "workers lost at the end",
     "protesters_peak": "protesters on the peak day",
     "protest_person_days": "protest participations (person-days)",
@@ -67,13 +69,28 @@ SCORES: dict[str, str] = {
 """Validation scores (`scorecard.json`, exitvoice.validate.SCORE_MEANINGS says what each measures), in words."""
 
 
-def metric_label(key: str) -> str:
-    """A summary, comparison or validation key in words (the key itself if it has no label)."""
-    return TOTALS.get(key, METRICS.get(key, SCORES.get(key, key)))
+def comparison_label(key: str, currency: str | None = None) -> str:
+    """A comparison metric in words, as the comparison table names it (`METRICS`); money in `currency`."""
+    return _money(METRICS[key], currency)
+
+
+def _money(text: str, currency: str | None) -> str:
+    return text.replace("{currency}", currency or "in the origin's currency")
+
+
+def metric_label(key: str, currency: str | None = None) -> str:
+    """A summary, comparison or validation key in words (the key itself if it has no label).
+
+    Money is named in `currency`, the pack's (`output lost over the run (bn MMK)`); without one, in words.
+    """
+    from .units import current_name
+
+    key = current_name(key)  # a key of an earlier version (`output_loss_rub_cumulative`)
+    return _money(TOTALS.get(key, METRICS.get(key, SCORES.get(key, key))), currency)
 
 
 @lru_cache(maxsize=4)
-def names(country: str = "russia") -> dict[str, str]:
+def names(country: str = DEFAULT_PACK) -> dict[str, str]:
     """Display names of destinations, crossings and regions of a pack, and of its own code (`RU` is Russia)."""
     from .pack import load_pack
 
@@ -93,7 +110,7 @@ def names(country: str = "russia") -> dict[str, str]:
     return out
 
 
-def label(code: str, country: str = "russia") -> str:
+def label(code: str, country: str = DEFAULT_PACK) -> str:
     """A code in words: `Kazakhstan (KZ)`, `Moscow (city, MOW)`, `Verkhny Lars → Georgia`, `Russia` for `RU`."""
     from .pack import load_pack
 
@@ -107,7 +124,7 @@ def label(code: str, country: str = "russia") -> str:
     return f"{name} ({code})"
 
 
-def covered(regions: list[str] | None = None, scale: float = 1.0, country: str = "russia") -> str:
+def covered(regions: list[str] | None = None, scale: float = 1.0, country: str = DEFAULT_PACK) -> str:
     """The name of a run's origin totals, saying what the run covers (a chart's series, not a bare `Russia`).
 
     `Russia` for the whole country; `1% sample of Russia, scaled up` for a sample of it; `regions: Moscow (city),

@@ -20,13 +20,16 @@ import pandas as pd
 
 from .errors import DataError, ExitvoiceError
 from .limits import MAX_TABLE_FILE_BYTES, check_input_file
+from .pack import DEFAULT_PACK
+from .units import RENAMED
 
 QUANTITIES = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back", "net_stay", "daily_departures",
               "cum_departures", "abroad_stock", "men_abroad_stock", "mobilised_cum", "queue_vehicles",
               "queue_wait_hours", "flight_price", "detained_cum", "illegal_crossings_caught", "other")
 """The observation vocabulary; docs/validation.md gives each one's matching rule."""
-ALIASES = {"cum_departures_ru": "cum_departures", "daily_departures_ru": "daily_departures"}
-"""Older names still read, as the quantity they stand for (the files of the first, Russian, case use them)."""
+ALIASES = {old: new for old, new in RENAMED.items() if new in QUANTITIES}
+"""Older names still read, as the quantity they stand for (`cum_departures_ru`: the files of the first, Russian,
+case use them; `units.RENAMED`)."""
 NO_SINCE = ("monthly_entries",)
 """Quantities whose window is fixed by the row's date (a calendar month), so `since` must be empty."""
 KINDS = ("official", "estimate", "survey")
@@ -40,7 +43,7 @@ def canonical_quantity(name: str) -> str:
     return ALIASES.get(name, name)
 
 
-def pack_observations(country: str = "russia") -> Path:
+def pack_observations(country: str = DEFAULT_PACK) -> Path:
     """The calibration observations of a country pack (`observations` in its pack.toml)."""
     from .pack import load_pack
 
@@ -113,7 +116,7 @@ def _row(r, where: str) -> tuple[dict | None, DataError | None]:
         return bad("quantity", "unknown quantity", f"{list(QUANTITIES)} (or the older names {list(ALIASES)})")
     if not GEOGRAPHY.match(r.geography):
         return bad("geography", "not a geography",
-                   "an ISO 3166-1 alpha-2 code (a destination, or the origin's own code such as RU for origin "
+                   "an ISO 3166-1 alpha-2 code (a destination, or the origin's own code, the pack's `code`, for origin "
                    "totals) or crossing:<name>")
     try:
         value = float(r.value)

@@ -16,17 +16,21 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from .errors import DataError
 from .fields import STRICT
 from .params import Parameter, load_declarations
 
 SETTINGS_FILE = "pack.toml"
+DEFAULT_PACK = "russia"
+"""The pack of a scenario that names none (`[scenario] country`), and of a result folder that records none: the
+first pack, which scenario files and results written before there were packs mean. Code takes a run's own pack
+(`summary.json` `country`) wherever it has one."""
 TABLES = ("regions", "age_sex", "crossings", "routes", "destinations", "fares")
 """The tables every pack has, loaded into `Pack` (the economy's sector table is read by `exitvoice.economy`)."""
 
@@ -34,10 +38,6 @@ POPULATION_EDGES = (18, 20, 25, 35, 50, 55, 60, 65)
 """Ages at which an age band must start: the population's attribute rules (adults from 18, tertiary shares at
 20–24 and 25–34, service at 20–34 and 35+, men 20–49 of `regions.csv`) and the economy's employment rates by age
 (18–19, 20–24, 25–54, 55–59, 60–64, 65+) change there (docs/population.md, docs/economy.md)."""
-
-ENGINE_COLUMNS = {"mean_income": "mean_income_rub", "callup_burden": "war_deaths_per100k_men"}
-"""Columns of `regions.csv` that the engine's processes still read under the names of the first (Russian) pack;
-the loader copies them (docs/packs.md, "Still in code")."""
 
 _BAND = re.compile(r"^(\d{1,3})(?:-(\d{1,3})|(\+))$")
 
@@ -85,6 +85,8 @@ class PackPopulation(BaseModel):
     """Contiguous bands from 0, the last open (`["0-17", "18-19", …, "65+"]`)."""
     capitals: list[str] = Field(default_factory=list, max_length=20)
     """Regions whose adults hold foreign passports at `population.passport_capitals_share` (may be empty)."""
+    sample_regions: list[str] = Field(default_factory=list, max_length=20)
+    """Regions of a quick regional sample (the dashboard's sample scope); empty: a sample of the whole country."""
 
     @field_validator("age_bands")
     @classmethod
@@ -114,37 +116,108 @@ AgeLimit = Annotated[int, Field(ge=0, le=120)] | Annotated[str, StringConstraint
 """An age in years, or the dotted name of a declared parameter that holds one."""
 
 
+def _in_unit_interval(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError(f"a share or weight lies in [0, 1] (given {value})")
+    return value
+
+
+ParamShare = Annotated[float, AfterValidator(_in_unit_interval)] | Annotated[str, StringConstraints(
+    pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
+"""A share or weight in [0, 1], or the dotted name of a declared parameter that holds one."""
+Sex = Literal["men", "women"]
+
+
 class CallupSex(BaseModel):
     """Whom of one sex the origin's call-up law reaches: from `ages[0]` to `ages[1]` (both inclusive)."""
 
     model_config = STRICT
     ages: list[AgeLimit] = Field(min_length=2, max_length=2)
-    """First and last age of call-up (a number, or a declared parameter: `"callup.age_max_senior_officers"`)."""
-    weight: float | Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")] = 1.0
+    """First and last age of call-up (a number, or a declared parameter: `"callup.age_max_men"`)."""
+    weight: ParamShare = 1.0
     """Relative eligibility weight of this sex in a call-up (a number in [0, 1] or a declared parameter)."""
 
-    @field_validator("weight")
-    @classmethod
-    def _share(cls, value: float | str) -> float | str:
-        if isinstance(value, float | int) and not 0 <= value <= 1:
-            raise ValueError(f"a weight lies in [0, 1] (given {value})")
-        return value
+
+class CallupClass(BaseModel):
+    """One eligibility class of a mobilisation (docs/packs.md).
+
+    People of call-up age who have served (or not), within an age range, called at a weight. A person takes the
+    weight of the first class of the list they fit.
+    """
+
+    model_config = STRICT
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    """The class's name: a mobilisation's `eligible` table changes its ages or weight by it."""
+    served: bool | None = None
+    """Only people who have served (true), only those who have not (false), or both (left out)."""
+    age_min: AgeLimit | None = None
+    """First age (whole age bands from it); left out: the law's first age."""
+    age_max: AgeLimit | None = None
+    """Last age (whole age bands up to it); left out: the law's last age."""
+    weight: ParamShare = 1.0
+    """Eligibility weight of the class (a number in [0, 1] or a declared parameter)."""
+
+
+class ServedRule(BaseModel):
+    """The share of one sex and age range who have done military service (a population attribute, model §2)."""
+
+    model_config = STRICT
+    sex: Sex
+    age_min: AgeLimit
+    age_max: AgeLimit | None = None
+    """Last age (whole age bands up to it); left out: no upper limit."""
+    share: ParamShare
+
+
+class DraftRule(BaseModel):
+    """Whom the regular draft (`regular_conscription`) takes: the sexes, and the ages when a campaign names none."""
+
+    model_config = STRICT
+    sexes: list[Sex] = Field(min_length=1, max_length=2)
+    ages: list[AgeLimit] | None = Field(None, min_length=2, max_length=2)
+    """Ages of a campaign without its own `ages`; left out: the ages the law reaches, by sex."""
 
 
 class PackCallup(BaseModel):
-    """The `[callup]` table of `pack.toml`: the sexes and ages the call-up law reaches (docs/packs.md).
+    """The `[callup]` table of `pack.toml`: the origin's call-up law (docs/packs.md).
 
-    Without the table, men from 18 to `callup.age_max_senior_officers` (the first pack's law); with it, only the
-    sexes it names.
+    Whom it reaches (`men`, `women`: ages and a weight), the eligibility classes of a mobilisation within that
+    reach (`classes`), who has done military service (`served`), and whom the regular draft takes (`draft`).
     """
 
     model_config = STRICT
     men: CallupSex | None = None
     women: CallupSex | None = None
+    classes: list[CallupClass] = Field(default_factory=lambda: [CallupClass(name="all")], min_length=1,
+                                       max_length=20)
+    """Eligibility classes, first match wins; left out: one class, everyone the law reaches at weight 1."""
+    served: list[ServedRule] = Field(default_factory=list, max_length=20)
+    """Who has served, first match wins; left out: no one (a country without a trained reserve)."""
+    draft: DraftRule | None = None
+    """The regular draft; left out: the sexes the law reaches, at its ages."""
 
+    def sexes(self) -> list[str]:
+        """The sexes the law names (`men`, `women`)."""
+        return [s for s in ("men", "women") if getattr(self, s) is not None]
 
-DEFAULT_CALLUP = PackCallup(men=CallupSex(ages=[18, "callup.age_max_senior_officers"]))
-"""The call-up of a pack without a `[callup]` table: men from 18 to `callup.age_max_senior_officers`."""
+    def draft_rule(self) -> DraftRule:
+        """The regular draft's rule: the pack's `draft`, or the sexes the law reaches at its ages."""
+        return self.draft or DraftRule(sexes=self.sexes() or ["men"])
+
+    def parameter_names(self) -> list[tuple[str, str]]:
+        """(field, parameter) for every declared parameter the table names."""
+        out = []
+        for sex in ("men", "women"):
+            rule = getattr(self, sex)
+            if rule is not None:
+                out += [(f"callup.{sex}.ages", a) for a in rule.ages] + [(f"callup.{sex}.weight", rule.weight)]
+        for i, c in enumerate(self.classes):
+            out += [(f"callup.classes[{i}].{k}", getattr(c, k)) for k in ("age_min", "age_max", "weight")]
+        for i, r in enumerate(self.served):
+            out += [(f"callup.served[{i}].{k}", getattr(r, k)) for k in ("age_min", "age_max", "share")]
+        if self.draft is not None and self.draft.ages is not None:
+            out += [("callup.draft.ages", a) for a in self.draft.ages]
+        return [(f, v) for f, v in out if isinstance(v, str)]
 
 
 class PackSettings(BaseModel):
@@ -153,15 +226,11 @@ class PackSettings(BaseModel):
     model_config = STRICT
     pack: PackInfo
     population: PackPopulation
-    callup: PackCallup = Field(default_factory=lambda: DEFAULT_CALLUP.model_copy(deep=True))
+    callup: PackCallup
 
     def callup_names(self) -> list[str]:
         """The parameters the `[callup]` table names (each must be declared)."""
-        out = []
-        for rule in (self.callup.men, self.callup.women):
-            if rule is not None:
-                out += [v for v in (*rule.ages, rule.weight) if isinstance(v, str)]
-        return out
+        return [name for _, name in self.callup.parameter_names()]
 
     @property
     def bands(self) -> list[tuple[int, int | None]]:
@@ -282,7 +351,7 @@ def pack_path(ref: str) -> Path:
 
 
 @cache
-def load_pack(country: str = "russia") -> Pack:
+def load_pack(country: str = DEFAULT_PACK) -> Pack:
     """Load a country pack by built-in name or folder, after checking it (cached: packs are read-only).
 
     A pack with any problem is refused: the error names the first problem and how many there are
@@ -309,8 +378,6 @@ def load_pack(country: str = "russia") -> Pack:
     burden_given = "callup_burden" in regions.columns and regions.callup_burden.notna().all()
     if not burden_given:
         regions["callup_burden"] = 1.0
-    for neutral, engine_name in ENGINE_COLUMNS.items():
-        regions[engine_name] = regions[neutral]
     dests = tables["destinations"]
     if "entries_param" not in dests.columns:
         dests["entries_param"] = np.nan

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import GIVEN_SHOWN_CHARS, ExitvoiceError
 from .limits import MAX_TABLE_FILE_BYTES, check_input_file
-from .params import PRIORS
+from .params import PARAMETER_ALIASES, PRIORS
 
 if TYPE_CHECKING:
     from .pack import PackSettings
@@ -91,7 +91,7 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
         Column("mean_income", "number", "mean income per person and month, in the pack's currency (route "
                "prices are weighed against it)", positive=True, unit="currency per person per month"),
         Column("callup_burden", "number", "relative weight of the region in a call-up with allocation = "
-               "\"burden\" (Russia: war deaths per 100,000 men); when missing, that allocation is refused",
+               "\"burden\" (e.g. war deaths per 100,000 men); when missing, that allocation is refused",
                required=False, low=0),
     )),
     FileSpec("age_sex.csv", True, "the national population by sex and age group", (
@@ -104,7 +104,7 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
     FileSpec("crossings.csv", True, "land crossings and international airports of the origin", (
         Column("crossing_id", "id", "the crossing's id (land: lower case, as in `crossing:<id>` of outputs and "
                "observations; airports: e.g. the IATA code)", unique=True, pattern=r"^[A-Za-z0-9_]{1,40}$"),
-        Column("crossing", "text", "display name, origin side first: `Verkhny Lars - Dariali`"),
+        Column("crossing", "text", "display name, origin side first: `<origin side> - <other side>`"),
         Column("destination", "code", "the country across the border (empty for airports)", blank=True,
                ref="destinations.csv.destination"),
         Column("mode", "text", "`land` (any crossing point with a queue: road, rail, foot, river or sea) or `air` "
@@ -206,12 +206,10 @@ EVENT_COLUMNS = (
 REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
     "population": ("total", "tertiary_share_25_34", "tertiary_share_20_24", "tertiary_decline_per_decade",
                    "tertiary_female_ratio", "passport_share_adults", "passport_share_35_44",
-                   "passport_capitals_share", "passport_beta_urban", "passport_share_children", "served_share_young",
-                   "served_share_old", "opposed_share", "opposed_logodds_per_decade"),
-    "callup": ("age_max_privates", "age_max_junior_officers", "age_max_senior_officers", "weight_officers",
-               "weight_senior_officers", "weight_unserved", "deferral_share_tertiary", "summons_per_recruit",
-               "report_days", "hide_rate", "hide_rate_home", "unhide_rate", "find_rate_hiding", "capacity_per_day",
-               "profile_half_life_days", "burden_exponent"),
+                   "passport_capitals_share", "passport_beta_urban", "passport_share_children", "opposed_share",
+                   "opposed_logodds_per_decade"),
+    "callup": ("deferral_share_tertiary", "summons_per_recruit", "report_days", "hide_rate", "hide_rate_home",
+               "unhide_rate", "find_rate_hiding", "capacity_per_day", "profile_half_life_days", "burden_exponent"),
     "risk": ("alpha_local", "alpha_national", "horizon_days", "announcement_weight", "announcement_half_life_days",
              "half_life_days", "alpha_conscription"),
     "exit": ("lambda_base", "beta_risk", "beta_summoned", "beta_closure", "beta_peer", "mu_access",
@@ -228,7 +226,7 @@ REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
     "abroad": ("return_rate", "beta_return_risk", "onward_rate_transit", "onward_rate_other", "visa_run_share"),
     "rumour": ("general_risk",),
     "social": ("value_passport", "value_tertiary"),
-    "economy": ("gdp_rub", "employed_total", "male_share_employed", "unemployed", "emp_rel_18_19",
+    "economy": ("gdp", "employed_total", "male_share_employed", "unemployed", "emp_rel_18_19",
                 "emp_rel_20_24", "emp_rel_55_59", "emp_rel_60_64", "emp_rel_65_plus", "emp_tertiary_ratio",
                 "graduate_odds", "tertiary_wage_ratio", "labour_elasticity", "hiding_absence",
                 "unemployed_fill_share"),
@@ -236,8 +234,9 @@ REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
               "detention_rate", "deterrence"),
 }
 """Parameters the model reads by name, so every pack declares them (docs/packs.md lists them with their sections).
-A pack declares more: those its tables name (capacities, flights, access shares, normal entries, remote work) and
-those its scenarios name (`events2022.*`)."""
+A pack declares more: those its tables and its `[callup]` table name (capacities, flights, access shares, normal
+entries, remote work, the call-up's ages, weights and shares who served) and those its scenarios name
+(`events2022.*`)."""
 
 DECLARATION_KEYS = ("default", "unit", "range", "prior", "meaning", "source")
 DECLARATION_OPTIONAL = ("positive",)
@@ -345,7 +344,11 @@ class _Checker:
                          allowed="a CSV file in the pack's folder")
 
     def check_callup(self) -> None:
-        """The `[callup]` table of pack.toml: the parameters it names are declared; the ages are in order."""
+        """The `[callup]` table of pack.toml.
+
+        The parameters it names are declared and hold what the field takes; ages are in order; the eligibility
+        classes have distinct names; the draft names a sex the law reaches.
+        """
         from .pack import SETTINGS_FILE
 
         if self.settings is None:
@@ -353,21 +356,41 @@ class _Checker:
         law = self.settings.callup
         if law.men is None and law.women is None:
             self.add(SETTINGS_FILE, "the call-up reaches no one", field="callup",
-                     allowed="[callup] men = { ages = [18, 27] } and/or women = { … }, or no [callup] table "
-                             "(men from 18 to callup.age_max_senior_officers)")
-        for sex in ("men", "women"):
-            rule = getattr(law, sex)
-            if rule is None:
-                continue
-            for key, value in (("ages", rule.ages[0]), ("ages", rule.ages[1]), ("weight", rule.weight)):
-                if isinstance(value, str) and self.declared is not None and value not in self.declared:
-                    self.add(SETTINGS_FILE, "names a parameter parameters.toml does not declare",
-                             field=f"callup.{sex}.{key}", given=value, allowed="a parameter declared in "
-                             "parameters.toml")
-            lo, hi = rule.ages
+                     allowed="[callup] men = { ages = [18, 27] } and/or women = { … } (docs/packs.md)")
+        for where, name in law.parameter_names():
+            if self.declared is None:
+                break
+            decl = self.declared.get(name)
+            if decl is None:
+                self.add(SETTINGS_FILE, "names a parameter parameters.toml does not declare", field=where,
+                         given=name, allowed="a parameter declared in parameters.toml")
+            elif where.endswith((".weight", ".share")):
+                rng = decl.get("range") if isinstance(decl, dict) else None
+                if (isinstance(rng, list) and len(rng) == 2 and all(_finite(v) for v in rng)
+                        and not 0 <= rng[0] <= rng[1] <= 1):
+                    self.add(SETTINGS_FILE, "names a parameter whose range is not a share", field=where,
+                             given=f"{name} in {rng}", allowed="a parameter whose range lies in [0, 1]")
+        ranges = [(f"callup.{sex}.ages", getattr(law, sex).ages) for sex in law.sexes()]
+        ranges += [(f"callup.classes[{i}]", [c.age_min, c.age_max]) for i, c in enumerate(law.classes)]
+        ranges += [(f"callup.served[{i}]", [r.age_min, r.age_max]) for i, r in enumerate(law.served)]
+        if law.draft is not None and law.draft.ages is not None:
+            ranges.append(("callup.draft.ages", law.draft.ages))
+        for where, (lo, hi) in ranges:
             if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-                self.add(SETTINGS_FILE, "the last age of call-up is below the first", field=f"callup.{sex}.ages",
-                         given=list(rule.ages), allowed="[first, last] with first ≤ last")
+                self.add(SETTINGS_FILE, "the last age is below the first", field=where, given=[lo, hi],
+                         allowed="first ≤ last")
+        names = [c.name for c in law.classes]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.add(SETTINGS_FILE, "two eligibility classes have the same name", field="callup.classes",
+                     given=name, allowed="distinct names (a mobilisation's `eligible` table names them)")
+        if law.draft is not None:
+            if len(set(law.draft.sexes)) < len(law.draft.sexes):
+                self.add(SETTINGS_FILE, "a sex named twice", field="callup.draft.sexes", given=law.draft.sexes)
+            outside = [s for s in law.draft.sexes if s not in law.sexes()]
+            if outside and law.draft.ages is None:
+                self.add(SETTINGS_FILE, "the draft takes a sex the law does not reach, without ages of its own",
+                         field="callup.draft.sexes", given=outside,
+                         allowed=f"sexes of the law {law.sexes()}, or draft.ages")
 
     def read_csv(self, name: str) -> pd.DataFrame | None:
         try:
@@ -496,6 +519,10 @@ class _Checker:
                 if cap not in ids:
                     self.add("pack.toml", "a capital that regions.csv does not have", field="population.capitals",
                              given=cap, allowed=_few(sorted(ids)))
+            for reg in self.settings.population.sample_regions:
+                if reg not in ids:
+                    self.add("pack.toml", "a sample region that regions.csv does not have",
+                             field="population.sample_regions", given=reg, allowed=_few(sorted(ids)))
 
     def check_age_sex(self) -> None:
         df = self.tables.get("age_sex.csv")
@@ -758,7 +785,10 @@ class _Checker:
         for group, keys in REQUIRED_PARAMETERS.items():
             for key in keys:
                 if f"{group}.{key}" not in self.declared:
-                    self.add(name, "a parameter the model reads is not declared", field=f"{group}.{key}",
+                    old = [o for o, new in PARAMETER_ALIASES.items() if new == f"{group}.{key}" and o in self.declared]
+                    self.add(name, "a parameter the model reads is not declared"
+                             + (f" (it is declared under its old name {old[0]}: rename it)" if old else ""),
+                             field=f"{group}.{key}",
                              allowed="a declaration [" + f"{group}.{key}" + "] (docs/packs.md lists them)")
 
     def check_declaration(self, name: str, full: str, spec: dict) -> None:

@@ -17,6 +17,8 @@ from .fields import is_finite_number
 from .limits import OUTSIDE_RANGE_WIDTHS, POSITIVE_FLOOR_SHARE
 
 PRIORS = ("uniform", "loguniform", "fixed")
+PARAMETER_ALIASES = {"economy.gdp_rub": "economy.gdp"}
+"""Parameter names of earlier versions, read as today's in overrides (scenario `[parameters]`, `--set`)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class ParameterSet(Mapping[str, float]):
         self.allow_outside_range = allow_outside_range
         self._values = {n: p.default for n, p in self.declarations.items()}
         for name, value in (overrides or {}).items():
+            name = PARAMETER_ALIASES.get(name, name)
             self._values[name] = self._check(name, value, source)
 
     def _check(self, name: str, value: object, source: str) -> float:
@@ -139,6 +142,7 @@ class ParameterSet(Mapping[str, float]):
         merged = {n: v for n, v in self._values.items() if v != self.declarations[n].default}
         new = ParameterSet(self.declarations, merged, allow_outside_range=self.allow_outside_range)
         for name, value in overrides.items():
+            name = PARAMETER_ALIASES.get(name, name)
             new._values[name] = new._check(name, value, source)
         return new
 

@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .pack import DEFAULT_PACK  # noqa: E402
+
 COLOURS = [plt.get_cmap("tab20")(i) for i in (0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)]
 """Twenty distinct colours (dark shades first): no two lines of a plot share one."""
 
@@ -25,7 +27,7 @@ def _wide(ts: pd.DataFrame, quantity: str, top: int | None = None) -> pd.DataFra
     return w
 
 
-def _named_in(w: pd.DataFrame, country: str = "russia") -> pd.DataFrame:
+def _named_in(w: pd.DataFrame, country: str = DEFAULT_PACK) -> pd.DataFrame:
     """Columns renamed from codes to names (`AB` → `Abkhazia (AB)`, crossings by name) of the run's pack."""
     from .labels import label
 
@@ -63,10 +65,9 @@ def _legend_outside(ax, **kw) -> None:
 
 
 QUANTITY_TITLES = {
-    "daily_entries": "entries per day", "daily_departures_ru": "departures of leavers per day",
+    "daily_entries": "entries per day", "daily_departures": "departures of leavers per day",
     "cum_entries": "entries since a date", "cum_exits_back": "exits back since a date",
-    "cum_departures_ru": "departures since a date", "net_stay": "entries minus exits back",
-    "daily_departures": "departures of leavers per day", "cum_departures": "departures since a date",
+    "cum_departures": "departures since a date", "net_stay": "entries minus exits back",
     "monthly_entries": "entries in the month", "men_abroad_stock": "men abroad",
     "illegal_crossings_caught": "caught crossing illegally",
     "abroad_stock": "leavers abroad", "mobilised_cum": "mobilised (cumulative)", "summons_served": "summons per day",
@@ -81,7 +82,7 @@ def covered_in(summary: dict) -> str:
     from .labels import covered
 
     cov = summary.get("coverage") or {}
-    return covered(cov.get("regions"), summary.get("population_scale", 1.0), summary.get("country", "russia"))
+    return covered(cov.get("regions"), summary.get("population_scale", 1.0), summary.get("country", DEFAULT_PACK))
 
 
 def scaled_up(frame: pd.DataFrame, scale: float, columns=("value",)) -> pd.DataFrame:
@@ -109,7 +110,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
     from .results import origin_geography
 
     ts = scaled_up(res.timeseries, res.summary.get("population_scale", 1.0))
-    country = res.summary.get("country", "russia")
+    country = res.summary.get("country", DEFAULT_PACK)
     pack = load_pack(country)
     origin = origin_geography(ts)  # the pack's code: the geography of origin totals
 
@@ -252,14 +253,14 @@ def scorecard_plot(card, path) -> None:
         ax.errorbar(x, part.simulated, yerr=err, fmt="s", ms=4, color="tab:blue",
                     label="simulated (a single run)" if one_run else "simulated (median, 5–95%)")
         ax.plot(x, part.observed, "o", color="k", ms=4, label="observed")
-        ax.set_title(f"{QUANTITY_TITLES.get(q, q)} · {label(g)}", fontsize=9)
+        ax.set_title(f"{QUANTITY_TITLES.get(q, q)} · {label(g, card.country)}", fontsize=9)
         if x.nunique() == 1:  # a single date: give the axis a range of its own
             ax.set_xlim(x.iloc[0] - pd.Timedelta(days=2), x.iloc[0] + pd.Timedelta(days=2))
         locator = mdates.DayLocator(interval=max(1, int(np.ceil((x.max() - x.min()).days / 5)) or 1))
         ax.xaxis.set_major_locator(locator)  # whole days: no "12:00" ticks on daily data
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_ylabel(unit(q) if q not in ("cum_entries", "cum_exits_back", "cum_departures_ru", "cum_departures",
+        ax.set_ylabel(unit(q, card.currency) if q not in ("cum_entries", "cum_exits_back", "cum_departures",
                                            "net_stay", "abroad_stock", "men_abroad_stock", "mobilised_cum",
                                            "detained_cum", "monthly_entries", "illegal_crossings_caught")
                       else "persons",
@@ -277,8 +278,11 @@ def scorecard_plot(card, path) -> None:
 def ensemble_plots(ens, out_dir) -> dict:
     """Median and 5–95% / 25–75% bands of the main series of an ensemble; PNGs into out_dir."""
     from .labels import covered_by, label
+    from .pack import load_pack
     from .units import unit
 
+    country = ens.scenario.scenario.country
+    currency = load_pack(country).currency
     q = scaled_up(ens.quantiles(), ens.scenario.population.scale, columns=("q05", "q25", "q50", "q75", "q95"))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -290,7 +294,7 @@ def ensemble_plots(ens, out_dir) -> dict:
     entries = q[q.quantity == "daily_entries"].groupby("geography").q50.sum().sort_values(ascending=False)
     panels = {
         "entries": [("daily_entries", g) for g in entries.index[:6]],  # the six destinations most entered
-        "callup_and_stock": [("mobilised_cum", o), ("abroad_stock", o), ("daily_departures_ru", o),
+        "callup_and_stock": [("mobilised_cum", o), ("abroad_stock", o), ("daily_departures", o),
                              ("summons_served", o)],
         "economy_and_voice": [("output_loss_pct", o), ("workers_lost", o), ("labour_shortage", o),
                               ("protesters", o), ("detained_cum", o), ("opposed_abroad", o)],
@@ -308,9 +312,9 @@ def ensemble_plots(ens, out_dir) -> dict:
             ax.fill_between(x, part.q05, part.q95, alpha=0.2, color="tab:blue", label="5–95%")
             ax.fill_between(x, part.q25, part.q75, alpha=0.35, color="tab:blue", label="25–75%")
             ax.plot(x, part.q50, color="tab:blue", label="median")
-            where = covered_by(ens.scenario) if geo == o else label(geo)  # the origin: what the run covers
+            where = covered_by(ens.scenario) if geo == o else label(geo, country)  # the origin: what the run covers
             ax.set_title(f"{QUANTITY_TITLES.get(qty, qty.replace('_', ' '))} · {where}", fontsize=9)
-            _axes(ax, unit(qty), counts=qty != "output_loss_pct")
+            _axes(ax, unit(qty, currency), counts=qty != "output_loss_pct")
         for ax in axes.ravel()[len(series):]:
             ax.axis("off")
         axes.ravel()[0].legend(fontsize=7)
@@ -366,7 +370,7 @@ def comparison_plots(cmp, out_dir) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     o = cmp.cases[0].sim.origin  # the pack's code: the geography of origin totals
-    series = [("daily_departures_ru", o, "departures of leavers per day", "persons per day"),
+    series = [("daily_departures", o, "departures of leavers per day", "persons per day"),
               ("abroad_stock", o, "leavers abroad", "persons"),
               ("mobilised_cum", o, "mobilised (cumulative)", "persons"),
               ("summons_served", o, "summons served per day", "persons per day"),

@@ -96,6 +96,8 @@ class Population:
     bands: Bands
     callup_age: np.ndarray = None  # type: ignore[assignment]  # [cell] of call-up age under the pack's law
     callup_weight: np.ndarray = None  # type: ignore[assignment]  # [cell] the weight of its sex in a call-up
+    law: PackCallup | None = None
+    """The pack's call-up law (`[callup]`): its eligibility classes, the draft; None: a population built by hand."""
     band_lo: np.ndarray = field(init=False)
     band_hi: np.ndarray = field(init=False)
 
@@ -143,7 +145,8 @@ class Population:
 
     def select(self, *, sex: str | None = None, age_min: int | None = None, age_max: int | None = None,
                served: bool | None = None, tertiary: bool | None = None, passport: bool | None = None,
-               opposed: bool | None = None, regions: list[str] | None = None) -> np.ndarray:
+               opposed: bool | None = None, regions: list[str] | None = None,
+               callup_age: bool | None = None) -> np.ndarray:
         """Boolean mask of the cells matching a filter; an age band counts when it lies wholly inside the range."""
         m = np.ones(self.n_cells, dtype=bool)
         if sex is not None:
@@ -159,6 +162,8 @@ class Population:
         if regions is not None:
             ids = self.regions.region_id.tolist()
             m &= np.isin(self.region, [ids.index(r) for r in regions])
+        if callup_age is not None:
+            m &= self.callup_age == callup_age
         return m
 
     def frame(self) -> pd.DataFrame:
@@ -259,9 +264,7 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     pp[capitals] = _expit(np.broadcast_to(cap_logit, (capitals.sum(), nb)))
     pp[:, ~adult] = p["passport_share_children"]
 
-    served = np.zeros(nb)
-    served[(lo_age >= 20) & (lo_age < 35)] = p["served_share_young"]  # men of 18-19 are counted as not yet served
-    served[lo_age >= 35] = p["served_share_old"]
+    served = served_shares(pack.settings.callup, bands, params)  # [sex, band], the pack's [callup] served
 
     opp_logit = p["opposed_logodds_per_decade"] * (mid - 45) / 10
     shift = _solve_shift(opp_logit[adult], adults_by_band[adult] + 1e-12, p["opposed_share"])
@@ -275,7 +278,7 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     w = rsa[r, s, b]
     w = w * np.where(e == 1, tert[s, b], 1 - tert[s, b])
     w = w * np.where(pa == 1, pp[r, b], 1 - pp[r, b])
-    sv_share = np.where(s == MALE, served[b], 0.0)
+    sv_share = served[s, b]
     w = w * np.where(sv == 1, sv_share, 1 - sv_share)
     w = w * np.where(o == 1, opposed[b], 1 - opposed[b])
     # group = all attributes but passport; keep a group if any of its two cells can be non-empty.
@@ -294,9 +297,39 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
     r, s, b, e, pa, sv, o = (grid[:, i].astype(np.int16 if i == 0 else np.int8) for i in range(7))
     pop = Population(regions=reg, size=size, region=r.astype(np.int64), sex=s, band=b, tertiary=e, passport=pa,
                      served=sv, opposed=o, partner=partner, group=group, band_mean_age=band_mean_age,
-                     bands=list(bands))
+                     bands=list(bands), law=pack.settings.callup)
     pop.callup_age, pop.callup_weight = callup_reach(pop, pack.settings.callup, params)
     return pop
+
+
+def _value(v: float | str | None, params: ParameterSet, default: float) -> float:
+    """A number of the pack's `[callup]` table: as given, a declared parameter's value, or `default` if left out."""
+    if v is None:
+        return default
+    return float(params[v]) if isinstance(v, str) else float(v)
+
+
+def _within(lo: np.ndarray, hi: np.ndarray, first: float, last: float) -> np.ndarray:
+    """Age bands (lo, hi; hi 200 or more for the open band) lying wholly within [first, last]."""
+    return (lo >= first) & (hi <= last)
+
+
+def served_shares(law: PackCallup, bands: Bands, params: ParameterSet) -> np.ndarray:
+    """[sex, band] share who have done military service (`pack.toml` `[callup] served`; the first rule a band fits).
+
+    A rule covers the bands lying wholly within its ages (no `age_max`: every band from `age_min`, the open one too);
+    bands no rule covers have no one who served.
+    """
+    lo = np.array([b[0] for b in bands], dtype=float)
+    hi = np.array([b[1] if b[1] is not None else 200 for b in bands], dtype=float)
+    out = np.zeros((2, len(bands)))
+    done = np.zeros((2, len(bands)), dtype=bool)
+    for rule in law.served:
+        sex = MALE if rule.sex == "men" else FEMALE
+        cells = _within(lo, hi, _value(rule.age_min, params, 0), _value(rule.age_max, params, np.inf)) & ~done[sex]
+        out[sex, cells] = _value(rule.share, params, 0.0)
+        done[sex] |= cells
+    return out
 
 
 def callup_reach(pop: Population, law: PackCallup, params: ParameterSet) -> tuple[np.ndarray, np.ndarray]:
@@ -308,14 +341,17 @@ def callup_reach(pop: Population, law: PackCallup, params: ParameterSet) -> tupl
     reach = np.zeros(pop.n_cells, dtype=bool)
     weight = np.zeros(pop.n_cells)
 
-    def value(v: float | str) -> float:
-        return float(params[v]) if isinstance(v, str) else float(v)
-
     for sex, rule in ((MALE, law.men), (FEMALE, law.women)):
         if rule is None:
             continue
-        lo, hi = (value(a) for a in rule.ages)
+        lo, hi = (_value(a, params, 0) for a in rule.ages)
         cells = (pop.sex == sex) & (pop.age_lo >= lo) & (pop.age_hi <= hi)
         reach |= cells
-        weight[cells] = value(rule.weight)
+        weight[cells] = _value(rule.weight, params, 1.0)
     return reach, weight
+
+
+def law_ages(law: PackCallup, params: ParameterSet) -> dict[int, tuple[float, float]]:
+    """First and last age of call-up of each sex the law reaches ({MALE: (18, 55)} for the russia pack)."""
+    return {sex: tuple(_value(a, params, 0) for a in rule.ages)
+            for sex, rule in ((MALE, law.men), (FEMALE, law.women)) if rule is not None}

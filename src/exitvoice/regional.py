@@ -97,15 +97,15 @@ def _context(pop: Population, params):
 def _callup_weights(pop: Population, params, pol) -> np.ndarray:
     """Each cell's weight in a call-up's summons: eligibility, times the region's burden weight under `burden`.
 
-    The burden weight is `(war deaths per 100k men)^callup.burden_exponent` (docs/callup.md); its normalisation
-    cancels in a share.
+    The burden weight is `callup_burden^callup.burden_exponent` (the pack's `regions.csv`; docs/callup.md); its
+    normalisation cancels in a share.
     """
     from .policies import eligibility_weights
 
     w = eligibility_weights(_context(pop, params), pol)
     if pol.allocation == "burden":
-        deaths = pop.regions.war_deaths_per100k_men.to_numpy(dtype=float)
-        w = w * (deaths ** params["callup.burden_exponent"])[pop.region]
+        burden = pop.regions.callup_burden.to_numpy(dtype=float)
+        w = w * (burden ** params["callup.burden_exponent"])[pop.region]
     return w
 
 

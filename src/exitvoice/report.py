@@ -27,6 +27,7 @@ from .errors import DataError, ExitvoiceError
 from .folders import Item, band_includes, load, parameter_sets
 from .labels import covered_by
 from .outputs import atomic_file, check_output_file
+from .pack import DEFAULT_PACK
 from .units import fmt_metric, fmt_score
 
 GENERATOR = "exitvoice report"
@@ -70,13 +71,13 @@ FIT_CHARTS = """
 
 
 def _currency(country: str) -> str:
-    """The currency of a pack's money (fares), RUB when the pack cannot be read."""
+    """The currency of a pack's money (fares), in words when the pack cannot be read."""
     from .pack import load_pack
 
     try:
         return load_pack(country).currency
     except ExitvoiceError:
-        return "RUB"
+        return "the origin's currency"
 
 
 def _esc(x) -> str:
@@ -238,7 +239,7 @@ def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
     from .charts import PALETTE, bars, crossings_map, layout, series_chart, totals_by
 
     cases = [(c.name, c.sim) for c in cmp.cases]
-    parts = [figures(series_chart(cases, "daily_departures_ru", [cmp.cases[0].sim.origin],
+    parts = [figures(series_chart(cases, "daily_departures", [cmp.cases[0].sim.origin],
                                   "Departures of leavers per day", "persons per day",
                                   origin=covered_by(cmp.cases[0].scenario)))]
     first = cmp.cases[0]
@@ -330,8 +331,8 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
 
-def validation_section(item: Item, figures: Figures) -> str:
-    """Scores, the scorecard chart and the observations with their sources."""
+def validation_section(item: Item, figures: Figures, country: str = DEFAULT_PACK) -> str:
+    """Scores, the scorecard chart and the observations with their sources (named as the run's pack names them)."""
     from .charts import scorecard_chart
     from .labels import label, metric_label
     from .validate import SCORE_MEANINGS
@@ -347,13 +348,13 @@ def validation_section(item: Item, figures: Figures) -> str:
         if skipped:
             parts.append("<p class=\"note\">Skipped: " + "; ".join(f"{n} — {_esc(r)}" for r, n in skipped.items())
                          + ".</p>")
-        parts.append(figures(scorecard_chart(rows)))
+        parts.append(figures(scorecard_chart(rows, country)))
         scored = rows[rows.status == "scored"]
         cols = [c for c in ("date", "quantity", "geography", "since", "observed", "simulated", "sim_q05",
                             "sim_q95", "source") if c in scored]
         table = scored[cols].copy()
         if "geography" in table:
-            table["geography"] = [label(g) for g in table.geography]  # Kazakhstan (KZ), Verkhny Lars → Georgia
+            table["geography"] = [label(g, country) for g in table.geography]  # Kazakhstan (KZ), Upper Lars → GE
         for c in ("observed", "simulated", "sim_q05", "sim_q95"):
             if c in table:
                 table[c] = [f"{v:,.0f}" if abs(v) >= 10 else f"{v:.3g}" for v in table[c]]
@@ -385,7 +386,7 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
     """Every section of one result folder."""
     sections: list[tuple[str, str]] = []
     cases = item.cases
-    country = cases[0].scenario.scenario.country if cases else "russia"
+    country = cases[0].scenario.scenario.country if cases else DEFAULT_PACK
     if cases:
         cmp = Comparison(cases, stored=item.table)  # the figures as `compare` or `run` printed them
         findings = item.findings or cmp.findings()
@@ -399,11 +400,12 @@ def item_html(item: Item, figures: Figures, anchor: str) -> str:
         sections.append(("Economy and voice", economy_voice_section(cmp, figures)))
     elif item.table is not None:
         sections.append(("Findings in plain words", markdown_html(item.findings or "")))
-        w = Comparison([], stored=item.table).wide().reset_index().rename(columns={"index": "metric"})
+        w = Comparison([], stored=item.table, stored_currency=item.currency).wide().reset_index().rename(
+            columns={"index": "metric"})
         sections.append(("Headline numbers", '<p class="note">The runs of this comparison are not at hand; the '
                          "stored table (median [5%–95%]):</p>" + _table(w, numeric=tuple(w.columns[1:]))))
     if item.scorecards:
-        sections.append(("Validation scorecard", validation_section(item, figures)))
+        sections.append(("Validation scorecard", validation_section(item, figures, country)))
     if cases:
         sections.append(("Parameters", parameters_section(cases[0])))
     body = "".join(f'<section id="{anchor}-{i}"><h2>{_esc(t)}</h2>{s}</section>'

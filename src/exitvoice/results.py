@@ -2,12 +2,13 @@
 
 - `timeseries`: long table `date, quantity, geography, value` with the quantity names of observation files
   (docs/model.md §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
-  `abroad_stock/<dest>` and `/RU`, `daily_departures_ru/RU`, `cum_departures_ru/RU`, `mobilised_cum/RU`,
+  `abroad_stock/<dest>` and `/RU`, `daily_departures/RU`, `cum_departures/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
   `illegal_caught` per illegal route's `crossing:<id>`, destination and `/RU` (only when the pack has illegal routes),
   `flight_price/<dest>` (the pack's currency), and more (see docs/outputs.md). Origin totals carry the pack's own
-  code (`RU` for the russia pack, `pack.toml`); the departures keep their first names (docs/packs.md).
-  Economy (docs/model.md §10): `output_loss_pct/RU`, `output_loss_rub_per_day/RU`, `output_loss_rub_annualised/RU`,
+  code (`RU` for the russia pack, `pack.toml`), money its currency (`output_loss_*`: `MMK per day` for the myanmar
+  pack). Folders written with the outputs' earlier names are read under today's (`units.RENAMED`).
+  Economy (docs/model.md §10): `output_loss_pct/RU`, `output_loss_per_day/RU`, `output_loss_annualised/RU`,
   `workers_lost/RU` and `/<sector>`, `labour_shortage/RU`. Voice (docs/model.md §11): `protesters/RU` and
   `/<region>`, `detained/RU`, `detained_cum/RU`, `opposed_at_home/RU`, `opposed_abroad/RU`.
 - `regions`: date × region: summoned, mobilised, left, abroad, returned, protesters, detained.
@@ -26,6 +27,7 @@ import pandas as pd
 from . import __version__, economy, regional, voice
 from .errors import DataError
 from .outputs import atomic_folder, json_text
+from .pack import DEFAULT_PACK
 from .units import tidy_summary, tidy_values, with_units
 
 
@@ -74,8 +76,8 @@ class Results:
         add("daily_left", dests, bd["left_by_dest"])
         left_daily = bd["left_by_dest"].sum(1)
         add("abroad_stock", origin, bd["abroad"].sum(1))
-        add("daily_departures_ru", origin, left_daily)
-        add("cum_departures_ru", origin, left_daily.cumsum())
+        add("daily_departures", origin, left_daily)
+        add("cum_departures", origin, left_daily.cumsum())
         add("mobilised_cum", origin, rec.states["mobilised"])
         add("summons_served", origin, rec.by_region["summoned"].sum(1))
         add("summons_cum", origin, rec.by_region["summoned"].sum(1).cumsum())
@@ -106,7 +108,7 @@ class Results:
         add("flight_seats", air_dest, rec.capacity[:, eng.routes.air_idx])
         add("flights_boarded", air_dest, rec.processed[:, eng.routes.air_idx])
         econ_summary, econ = economy.summarise(eng, rec.labour_persons, rec.labour_units)
-        for k in ("output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised", "workers_lost",
+        for k in ("output_loss_pct", "output_loss_per_day", "output_loss_annualised", "workers_lost",
                   "labour_shortage"):
             add(k, origin, econ[k])
         add("workers_lost", eng.economy.sectors, rec.labour_persons)
@@ -158,6 +160,7 @@ class Results:
             "seed": eng.seed,
             "version": __version__,
             "country": eng.scenario.scenario.country,
+            "currency": eng.pack.currency,  # the money of every amount of the run (`pack.toml` `currency`)
             "start": eng.days[0].isoformat(),
             "end": eng.days[-1].isoformat(),
             "days": len(eng.days),
@@ -183,7 +186,7 @@ class Results:
                 "visa_pending_at_end": int(rec.states["visa_pending"][-1] + rec.states["visa_pending_trip"][-1]),
                 "conscripted": int(rec.scalar["conscripted"].sum()),
                 "output_loss_pct_end": econ_summary["output_loss_pct_end"],
-                "output_loss_rub_cumulative": econ_summary["output_loss_rub_cumulative"],
+                "output_loss_cumulative": econ_summary["output_loss_cumulative"],
                 "workers_lost_end": econ_summary["workers_lost_end"],
                 "protesters_peak": voice_summary["protesters_peak"],
                 "detained": voice_summary["detained"],
@@ -236,7 +239,7 @@ class Results:
         """
         from .pack import load_pack
 
-        currency = load_pack(self.summary.get("country", "russia")).currency
+        currency = self.summary.get("currency") or load_pack(self.summary.get("country", DEFAULT_PACK)).currency
         with atomic_folder(out, force=force) as tmp:
             (tmp / "summary.json").write_text(json_text(tidy_summary(self.summary)))
             with_units(tidy_values(self.timeseries), currency).to_parquet(tmp / "timeseries.parquet", index=False)

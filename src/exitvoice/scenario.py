@@ -45,7 +45,7 @@ from .limits import (
     check_input_file,
     check_memory,
 )
-from .pack import Pack, available_countries, load_pack
+from .pack import DEFAULT_PACK, Pack, available_countries, load_pack
 from .params import ParameterSet
 from .policies import REGISTRY, Policy, Who
 
@@ -59,7 +59,7 @@ class ScenarioMeta(BaseModel):
     model_config = STRICT
     name: str = Field(pattern=NAME_PATTERN, max_length=100)
     description: str = ""
-    country: str = Field("russia", min_length=1, max_length=4096)
+    country: str = Field(DEFAULT_PACK, min_length=1, max_length=4096)
     """The pack the scenario runs on: the name of a pack shipped with exitvoice, or (set from `pack`) a folder."""
     pack: str | None = Field(None, min_length=1, max_length=4096)
     """A pack folder outside the package (docs/packs.md); a relative path is relative to the scenario file that
@@ -202,6 +202,13 @@ class Scenario(BaseModel):
             if bad:
                 raise ScenarioError("unknown regions", file=source, field=f"{where}.regional_end", given=bad,
                                     allowed="region_id codes of the pack's regions.csv (`exitvoice regions`)")
+            if pol.type == "mobilisation":
+                classes = [c.name for c in pack.settings.callup.classes]
+                bad = sorted(set(pol.class_names()) - set(classes))
+                if bad:
+                    raise ScenarioError("unknown eligibility classes", file=source, field=f"{where}.eligible",
+                                        given=bad, allowed=f"the classes of the pack's call-up law {classes} "
+                                        "(pack.toml [callup] classes)")
             for path, who in _whos(pol):
                 if not who.regions:
                     continue
@@ -440,7 +447,7 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     base_name = meta.pop("extends")
     if not isinstance(base_name, str) or not base_name:
         raise ScenarioError("extends must name a scenario file", file=str(path), field="scenario.extends",
-                            given=base_name, allowed="a path relative to this file, e.g. \"russia-2022.toml\"")
+                            given=base_name, allowed="a path relative to this file, e.g. \"base.toml\"")
     base_path = (path.parent / base_name).resolve()
     if base_path in _seen or base_path == path.resolve():
         raise ScenarioError("scenarios extend each other in a cycle", file=str(path), field="scenario.extends",
@@ -631,7 +638,7 @@ _PLAIN = {  # pydantic's error type: (what is wrong, what is allowed)
     "bool_type": ("not true or false", "true or false"),
     "date_type": ("not a date", "a date, e.g. 2022-09-21 (no time, no time zone)"),
     "string_type": ("not text", "text in quotes"),
-    "list_type": ("not a list", 'a list, e.g. ["SE", "AST"]'),
+    "list_type": ("not a list", 'a list, e.g. ["A", "B"]'),
     "tuple_type": ("not a list", "a list, e.g. [18, 27]"),
     "dict_type": ("not a table", "a table"),
     "model_type": ("not a table", "a table"),

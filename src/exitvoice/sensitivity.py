@@ -25,7 +25,7 @@ OUTPUTS = {
     "left_total": "left", "abroad_at_end": "abroad_at_end", "returned": "returned", "mobilised_cum": "mobilised",
     "quota_fill": "quota_fill", "summons_served": "summons_served", "peak_queue_wait_hours": "peak_queue_wait_hours",
     "passports_issued": "passports_issued", "hiding_at_end": "hiding_at_end", "stopped_at_border": "stopped_at_border",
-    "output_loss_pct_end": "output_loss_pct_end", "output_loss_rub_cumulative": "output_loss_rub_cumulative",
+    "output_loss_pct_end": "output_loss_pct_end", "output_loss_cumulative": "output_loss_cumulative",
     "workers_lost_end": "workers_lost_end", "protesters_peak": "protesters_peak", "detained": "detained",
 }
 METHODS = ("morris", "sobol")

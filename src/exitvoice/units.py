@@ -12,13 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-UNITS: dict[str, str] = {  # money in RUB here: in the pack's currency when written (`unit`, `with_units`)
-    "flight_price": "RUB (one way)",
+CURRENCY = "{currency}"
+"""Where a unit names money: replaced by the pack's currency (`pack.toml` `currency`) when written or shown."""
+
+UNITS: dict[str, str] = {  # money in the pack's currency (`unit`, `with_units`)
+    "flight_price": f"{CURRENCY} (one way)",
     "queue_wait_hours": "hours",
     "queue_vehicles": "vehicles",
     "output_loss_pct": "% of GDP",
-    "output_loss_rub_per_day": "RUB per day",
-    "output_loss_rub_annualised": "RUB per year",
+    "output_loss_per_day": f"{CURRENCY} per day",
+    "output_loss_annualised": f"{CURRENCY} per year",
     "risk_mean_eligible_men": "probability (0–1)",
     "closure_perceived": "probability (0–1)",
     "capacity": "persons per day",
@@ -27,18 +30,48 @@ UNITS: dict[str, str] = {  # money in RUB here: in the pack's currency when writ
 }
 """Units of the quantities not counted in persons (the rest: persons, or persons per day for daily flows)."""
 
+MONEY = {"output_loss_per_day", "output_loss_annualised", "output_loss_cumulative", "output_loss_annualised_end"}
+"""Series, summary totals and comparison metrics in the pack's currency."""
+
+RENAMED = {
+    "daily_departures_ru": "daily_departures",
+    "cum_departures_ru": "cum_departures",
+    "output_loss_rub_per_day": "output_loss_per_day",
+    "output_loss_rub_annualised": "output_loss_annualised",
+    "output_loss_rub_cumulative": "output_loss_cumulative",
+    "output_loss_rub_annualised_end": "output_loss_annualised_end",
+}
+"""Output names of earlier versions (named after the first, Russian, case), read as their country-neutral names:
+series of `timeseries.parquet` and `member_series.parquet`, keys of `summary.json`, metrics of `comparison.csv`.
+Observation files read the departures' old names too (`observations.ALIASES`)."""
+
+
+def current_name(name: str) -> str:
+    """An output's name as this version writes it (`cum_departures_ru` → `cum_departures`); others unchanged."""
+    return RENAMED.get(name, name)
+
+
+def current_names(x):
+    """A summary (or any nest of dicts and lists) of an earlier version with its keys under their current names."""
+    if isinstance(x, dict):
+        return {current_name(k) if isinstance(k, str) else k: current_names(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [current_names(v) for v in x]
+    return x
+
 STOCKS = {"abroad_stock", "travelling", "net_stay", "mobilised_cum", "summons_cum", "cum_entries", "cum_exits_back",
-          "cum_departures_ru", "detained_cum", "opposed_at_home", "opposed_abroad", "passport_holders",
+          "cum_departures", "detained_cum", "opposed_at_home", "opposed_abroad", "passport_holders",
           "workers_lost", "labour_shortage", "queue_persons"}
 """Person quantities that are stocks or running totals (unit: persons); the other person quantities are per day."""
 
 NOT_PERSONS = {k for k, v in UNITS.items() if not v.startswith("persons")} | {"flight_seats"}
 
 
-def unit(quantity: str, currency: str = "RUB") -> str:
-    """The unit of an output quantity; money in `currency`, the pack's (RUB for the russia pack)."""
+def unit(quantity: str, currency: str) -> str:
+    """The unit of an output quantity; money in `currency`, the pack's (`pack.toml` `currency`)."""
+    quantity = current_name(quantity)
     if quantity in UNITS:
-        return UNITS[quantity].replace("RUB", currency)
+        return UNITS[quantity].replace(CURRENCY, currency)
     if quantity in STOCKS or quantity.startswith("state_"):
         return "persons"
     return "persons per day"
@@ -70,7 +103,7 @@ def tidy_values(frame: pd.DataFrame, columns=("value",)) -> pd.DataFrame:
     return out
 
 
-def with_units(frame: pd.DataFrame, currency: str = "RUB") -> pd.DataFrame:
+def with_units(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
     """A long frame with a `unit` column at the end (money in `currency`, the pack's)."""
     return frame.assign(unit=frame.quantity.map(lambda q: unit(q, currency)).astype("category"))
 
@@ -96,20 +129,22 @@ RATIOS = {"quota_fill", "share_filled", "exits_per_recruit"}
 
 WHOLE_POPULATION = RATIOS | {"peak_queue_wait_hours", "days_to_fill", "quota_target", "wall_seconds"}
 """Summary totals that are not counts of the simulated sample: a sample run does not scale them up (output loss in %
-and in rubles, `output_loss_*`, is at the scale of the regions simulated as well)."""
+and in money, `output_loss_*`, is at the scale of the regions simulated as well)."""
 
 
 def fmt_metric(metric: str, x: float | None) -> str:
     """A summary or comparison figure as exitvoice shows it, in the terminal, the report and the dashboard alike.
 
-    Ratios and shares (`quota_fill`, `exits_per_recruit`) and output loss in % to 2 decimals; rubles in billions;
-    everything else (people, hours, days) as a whole number with thousands separators; "—" for no value.
+    Ratios and shares (`quota_fill`, `exits_per_recruit`) and output loss in % to 2 decimals; money (`MONEY`, in the
+    pack's currency) in billions; everything else (people, hours, days) as a whole number with thousands
+    separators; "—" for no value.
     """
     if x is None or not np.isfinite(x):
         return "—"
+    metric = current_name(metric)
     if metric in RATIOS or metric.startswith("output_loss_pct"):
         return f"{x:.2f}"
-    if metric.startswith("output_loss_rub"):
+    if metric in MONEY:
         return f"{x / 1e9:,.0f}"
     return f"{x:,.0f}"
 

@@ -9,8 +9,8 @@ Matching, per quantity of the observation vocabulary (each rule is tested); "the
   inside the run is skipped.
 - `cum_entries`, `cum_exits_back`, `cum_departures`: the sum of the daily series from `since` to `date`
   (inclusive); a cumulative row without `since`, or starting before the run, is skipped. `cum_exits_back`
-  counts returns, onward moves and visa-run exits, as border data do. `cum_departures_ru` and
-  `daily_departures_ru` are read as `cum_departures` and `daily_departures` (`observations.ALIASES`).
+  counts returns, onward moves and visa-run exits, as border data do. `cum_departures` and
+  `daily_departures` are read as `cum_departures` and `daily_departures` (`observations.ALIASES`).
 - `net_stay`: entries minus exits back over the same window.
 - `mobilised_cum`, `detained_cum` (voice, docs/model.md §11): the cumulative count on `date`, less the count the day
   before `since` when that is inside the run.
@@ -44,9 +44,10 @@ import pandas as pd
 
 from .errors import DataError
 from .outputs import atomic_folder, json_text
+from .pack import DEFAULT_PACK
 
-DEPARTURES = "daily_departures_ru"
-"""The run's series of leavers crossing out per day (its first name, kept for the report and the dashboard)."""
+DEPARTURES = "daily_departures"
+"""The run's series of leavers crossing out per day."""
 
 # quantity -> (rule, simulated series for destinations and the origin, simulated series at crossings)
 RULES = {
@@ -74,7 +75,7 @@ NO_OUTPUT_YET = {
 """Quantities of the vocabulary whose model output may not exist yet: rows are skipped, saying so, when a run has
 no series of that kind."""
 INTENSIVE = {"queue_wait_hours", "flight_price", "closure_perceived", "risk_mean_eligible_men",  # not scaled
-             "output_loss_pct", "output_loss_rub_per_day", "output_loss_rub_annualised"}
+             "output_loss_pct", "output_loss_per_day", "output_loss_annualised"}
 DISTRIBUTION = ("daily_entries", "monthly_entries", "cum_entries", "cum_exits_back")
 VOLUME = ("cum_departures", "abroad_stock")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -93,7 +94,7 @@ SCORE_MEANINGS = {
 """What each score of `scorecard.json` measures, in words (the CLI and the report print them)."""
 
 
-def crossing_groups(country: str = "russia") -> dict[str, list[str]]:
+def crossing_groups(country: str = DEFAULT_PACK) -> dict[str, list[str]]:
     """Crossing groups of a pack (group → member crossings); every crossing is also its own group."""
     from .pack import load_pack
 
@@ -108,7 +109,7 @@ class Simulated:
     series: dict[tuple[str, str], np.ndarray]
     members: int
     pack: str | None = None
-    """The run's country pack (a built-in name or a folder); None: the default, `russia`."""
+    """The run's country pack (a built-in name or a folder); None: the default, `pack.DEFAULT_PACK`."""
 
     @property
     def origin(self) -> str:
@@ -118,13 +119,17 @@ class Simulated:
                 return g
         from .pack import load_pack
 
-        return load_pack(self.pack or "russia").code
+        return load_pack(self.pack or DEFAULT_PACK).code
 
     @classmethod
     def from_timeseries(cls, ts: pd.DataFrame, scale: float = 1.0, pack: str | None = None) -> Simulated:
         """From a long timeseries frame (with a `member` column for an ensemble) of a run on `pack`."""
+        from .units import RENAMED, current_name
+
         if "member" not in ts.columns:
             ts = ts.assign(member=0)
+        if ts.quantity.isin(list(RENAMED)).any():  # a folder of an earlier version: its series under today's names
+            ts = ts.assign(quantity=ts.quantity.astype(str).map(current_name))
         dates = pd.DatetimeIndex(sorted(ts.date.unique()))
         members = int(ts.member.max()) + 1
         wide = ts.set_index(["quantity", "geography", "member", "date"]).value.unstack("date")
@@ -223,6 +228,10 @@ class Scorecard:
 
     rows: pd.DataFrame
     metrics: dict
+    currency: str = ""
+    """The money of the run's pack (the unit of its fares, `pack.toml` `currency`)."""
+    country: str = DEFAULT_PACK
+    """The run's pack, whose names label the geographies."""
 
     def write(self, out: str | Path, *, force: bool = False) -> Path:
         """Write scorecard.csv, scorecard.json and scorecard.png into the folder `out`, atomically."""
@@ -239,14 +248,14 @@ def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None
           warnings: list[str] | None = None) -> Scorecard:
     """Match every observation to the simulation and compute the scores.
 
-    The run's pack (`sim.pack`, by default `russia`) gives the crossing groups (unless `groups` is given), the
-    origin's code and the currency of fares. `warnings` (e.g. that a regional run is compared with national
+    The run's pack (`sim.pack`, by default `pack.DEFAULT_PACK`) gives the crossing groups (unless `groups` is
+    given), the origin's code and the currency of fares. `warnings` (e.g. that a regional run is compared with national
     observations) go into the scores as `warnings`, so that `scorecard.json` and the report carry them with the
     numbers they qualify.
     """
     from .pack import load_pack
 
-    pack = load_pack(sim.pack or "russia")
+    pack = load_pack(sim.pack or DEFAULT_PACK)
     groups = pack.crossing_groups if groups is None else groups
     recs = []
     for row in obs.itertuples(index=False):
@@ -265,7 +274,7 @@ def score(obs: pd.DataFrame, sim: Simulated, groups: dict[str, list[str]] | None
     rows = pd.DataFrame(recs)
     metrics = _metrics(rows, sim.members, sim.origin)
     metrics["warnings"] = list(warnings or [])
-    return Scorecard(rows, metrics)
+    return Scorecard(rows, metrics, pack.currency, sim.pack or DEFAULT_PACK)
 
 
 def _metrics(rows: pd.DataFrame, members: int, origin: str) -> dict:

@@ -12,7 +12,7 @@ from .capacity_change import CapacityChange
 from .exit_ban import ExitBan
 from .exit_visa import Approval, ExitVisa
 from .host_rule import HostRule
-from .mobilisation import Eligibility, Mobilisation, eligibility_weights
+from .mobilisation import ClassChange, Mobilisation, eligibility_weights
 from .regular_conscription import RegularConscription
 from .rumour import Rumour
 from .social_contract import SocialContract
@@ -39,6 +39,6 @@ Policy = Annotated[
 
 __all__ = [
     "REGISTRY", "Policy", "PolicyBase", "PolicyContext", "DayPolicy", "RouteTerm", "Screen", "Who",
-    "Mobilisation", "Eligibility", "eligibility_weights", "ExitBan", "BorderClosure", "SummonsAtBorder",
+    "Mobilisation", "ClassChange", "eligibility_weights", "ExitBan", "BorderClosure", "SummonsAtBorder",
     "CapacityChange", "HostRule", "ExitVisa", "Approval", "SocialContract", "Rumour", "RegularConscription",
 ]

@@ -48,6 +48,8 @@ class Who(BaseModel):
     passport: bool | None = None
     opposed: bool | None = None
     regions: list[str] | None = None
+    callup_age: bool | None = None
+    """Of call-up age under the pack's law (`pack.toml` `[callup]`: its sexes and ages), or not."""
 
     @model_validator(mode="after")
     def _ages_in_order(self) -> Who:

@@ -3,35 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from ..fields import STRICT, Date
 from ..limits import MAX_PEOPLE, MAX_SUMMONS_PER_RECRUIT, MIN_DURATION_DAYS
 from .base import DayPolicy, FiguresFor, PolicyBase, PolicyContext, Share
 
-# Fields whose parameter has another name.
-PARAMETER_OF = {
-    "privates_max_age": "age_max_privates",
-    "officers_max_age": "age_max_junior_officers",
-    "senior_officers_max_age": "age_max_senior_officers",
-    "unserved_max_age": "age_max_privates",
+LEGACY_ELIGIBLE = {
+    "privates_max_age": ("privates", "age_max"),
+    "officers_max_age": ("junior_officers", "age_max"),
+    "senior_officers_max_age": ("senior_officers", "age_max"),
+    "unserved_max_age": ("unserved", "age_max"),
+    "weight_officers": ("junior_officers", "weight"),
+    "weight_senior_officers": ("senior_officers", "weight"),
+    "weight_unserved": ("unserved", "weight"),
 }
+"""The first spelling of the `eligible` table (`eligible = { privates_max_age = 40 }`), kept for scenario files that
+use it: each key is a field of a class of the russia pack's `[callup] classes` (docs/callup.md)."""
 
 
-class Eligibility(BaseModel):
-    """Who may be called, by military service and age; fields left out take the `callup.*` parameters."""
+class ClassChange(BaseModel):
+    """A mobilisation's change to one eligibility class of the pack (`[callup] classes`): its ages or weight."""
 
     model_config = STRICT
-    privates_max_age: int | None = Field(None, ge=18, le=70)
-    officers_max_age: int | None = Field(None, ge=18, le=70)
-    senior_officers_max_age: int | None = Field(None, ge=18, le=70)
-    unserved_max_age: int | None = Field(None, ge=18, le=70)
-    weight_officers: float | None = Field(None, ge=0, le=1)
-    weight_senior_officers: float | None = Field(None, ge=0, le=1)
-    weight_unserved: float | None = Field(None, ge=0, le=1)
+    age_min: int | None = Field(None, ge=0, le=120)
+    age_max: int | None = Field(None, ge=18, le=70)
+    weight: float | None = Field(None, ge=0, le=1)
+
+
+ClassName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 
 class Mobilisation(PolicyBase):
@@ -40,6 +43,12 @@ class Mobilisation(PolicyBase):
     Summons are split across regions by allocation weight × eligible men present, and within a region across
     eligible cells at home, returned or waiting for an exit visa (weight 1) and hiding (`find_rate_hiding`), by
     count × eligibility weight. Fields left out take the `callup.*` parameters.
+
+    Eligibility follows the pack's call-up law (`pack.toml` `[callup]`): whom it reaches, by sex and age, and within
+    that its eligibility classes (the russia pack's: the served by rank, the unserved), each person at the weight of
+    the first class they fit. `eligible` changes a class for this call-up by its name: `eligible = { unserved = {
+    weight = 0.5 } }`; the first spelling, `eligible = { weight_unserved = 0.5 }`, is read as that
+    (`LEGACY_ELIGIBLE`).
 
     Exit bans by category, as in the 2023 law: with `summons_exit_ban`, a man may not leave from the day a
     summons is sent (from `summons_exit_ban_from` on, if given: in 2022 border guards got the lists on 24 Sep).
@@ -72,7 +81,7 @@ class Mobilisation(PolicyBase):
     summons_per_recruit: float | None = Field(None, ge=1.0, le=MAX_SUMMONS_PER_RECRUIT)
     report_days: float | None = Field(None, ge=MIN_DURATION_DAYS)
     find_rate_hiding: float | None = Field(None, ge=0, le=1)
-    eligible: Eligibility = Field(default_factory=Eligibility)
+    eligible: dict[ClassName, ClassChange] = Field(default_factory=dict, max_length=20)
     summons_lapse_at_end: bool = True
     summons_exit_ban: bool = False
     summons_exit_ban_from: Date | None = None
@@ -81,9 +90,27 @@ class Mobilisation(PolicyBase):
     regional_end: dict[str, Date] = Field(default_factory=dict)
     tertiary_deferral_from: Date | None = None
 
+    @field_validator("eligible", mode="before")
+    @classmethod
+    def _first_spelling(cls, value):
+        """`{ privates_max_age = 40 }` is `{ privates = { age_max = 40 } }` (`LEGACY_ELIGIBLE`)."""
+        if not isinstance(value, dict) or not any(k in LEGACY_ELIGIBLE for k in value):
+            return value
+        out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in value.items() if k not in LEGACY_ELIGIBLE}
+        for key, v in value.items():
+            if key in LEGACY_ELIGIBLE:
+                name, field = LEGACY_ELIGIBLE[key]
+                if isinstance(out.setdefault(name, {}), dict):
+                    out[name][field] = v
+        return out
+
     def region_names(self) -> list[str]:
         """Regions named in `regional_end` (checked against the pack)."""
         return list(self.regional_end)
+
+    def class_names(self) -> list[str]:
+        """Eligibility classes named in `eligible` (checked against the pack's `[callup] classes`)."""
+        return list(self.eligible)
 
     def ended_regions(self, day: dt.date) -> list[str]:
         """Regions whose call-up has ended by this day (`regional_end`: region → last day of its call-up)."""
@@ -103,12 +130,10 @@ class Mobilisation(PolicyBase):
         return fh + self.electronic_share * (1.0 - fh)
 
     def setting(self, name: str, params) -> float:
-        """A field's value (of the policy or its `eligible` table), or its `callup.*` parameter when left out."""
+        """A field's value, or its `callup.*` parameter when left out."""
         value = getattr(self, name, None)
         if value is None:
-            value = getattr(self.eligible, name, None)
-        if value is None:
-            value = params[f"callup.{PARAMETER_OF.get(name, name)}"]
+            value = params[f"callup.{name}"]
         return float(value)
 
     def eligibility(self, ctx: PolicyContext) -> np.ndarray:
@@ -131,21 +156,30 @@ def eligibility_weights(ctx: PolicyContext, mob: Mobilisation | None, deferral: 
     """
     pop, params = ctx.pop, ctx.params
     mob = mob or Mobilisation(type="mobilisation", start="2000-01-01", target=1)
-
-    def get(name: str) -> float:
-        return mob.setting(name, params)
-
-    hi = pop.age_hi
-    served = pop.served == 1
     w = np.zeros(pop.n_cells)
-    w[served & (hi <= get("senior_officers_max_age"))] = get("weight_senior_officers")
-    w[served & (hi <= get("officers_max_age"))] = get("weight_officers")
-    w[served & (hi <= get("privates_max_age"))] = 1.0
-    w[~served & (hi <= get("unserved_max_age"))] = get("weight_unserved")
+    if pop.law is not None:  # a population built by hand has no law: no one is of call-up age
+        lo, hi, served = pop.age_lo, pop.age_hi, pop.served == 1
+        done = np.zeros(pop.n_cells, dtype=bool)
+        for c in pop.law.classes:  # the first class a cell fits gives its weight
+            change = mob.eligible.get(c.name) or ClassChange()
+            first = change.age_min if change.age_min is not None else _number(c.age_min, params, -np.inf)
+            last = change.age_max if change.age_max is not None else _number(c.age_max, params, np.inf)
+            cells = ~done & (lo >= first) & (hi <= last)
+            if c.served is not None:
+                cells &= served == c.served
+            w[cells] = change.weight if change.weight is not None else _number(c.weight, params, 1.0)
+            done |= cells
     w *= pop.callup_weight * pop.callup_age  # only whom the law reaches (the pack's [callup]), by sex
     if deferral:
         w *= deferral_factor(ctx)
     return w * mob.who.mask(pop)
+
+
+def _number(value: float | str | None, params, default: float) -> float:
+    """A number of the pack's `[callup]` table: as given, a declared parameter's value, or `default` if left out."""
+    if value is None:
+        return default
+    return float(params[value]) if isinstance(value, str) else float(value)
 
 
 def deferral_factor(ctx: PolicyContext) -> np.ndarray:

@@ -56,9 +56,9 @@ def setup(eng) -> CallupState:
     """Per-run state of the call-up."""
     pop, params = eng.pop, eng.params
     mobs = [p for p in eng.scenario.policy if p.type == "mobilisation"]
-    deaths = pop.regions.war_deaths_per100k_men.to_numpy(dtype=float)
+    burden = pop.regions.callup_burden.to_numpy(dtype=float)
     men = pop.regions.male_20_49.to_numpy(dtype=float)
-    rel = deaths / np.average(deaths, weights=men)
+    rel = burden / np.average(burden, weights=men)
     # Commissariats process at most `callup.capacity_per_day` recruits a day nationally, split by men of 20-49.
     share = men / eng.pack.regions.male_20_49.to_numpy(dtype=float).sum()
     return CallupState(

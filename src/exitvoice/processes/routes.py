@@ -205,7 +205,7 @@ def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs
           access: bool = True) -> np.ndarray:
     """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
     p, net = eng.params, eng.net
-    income = eng.pop.regions.mean_income_rub.to_numpy(dtype=float)
+    income = eng.pop.regions.mean_income.to_numpy(dtype=float)
     v = (route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
          - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
