@@ -361,3 +361,84 @@ def test_a_policy_field_that_names_a_parameter_shows_its_value():
     assert "credibility=0.8" in texts[1]
     hover = " ".join(t.hovertemplate for t in timeline_chart(dump, params).data)
     assert "events2022.closure_rumour_credibility (0.5)" in hover
+
+
+def _person_key(key: str) -> bool:
+    """A summary total or comparison metric that counts people (what is not a ratio, hours, days, money or %)."""
+    from exitvoice.units import NOT_PERSON_TOTALS
+
+    return not (key in NOT_PERSON_TOTALS or key.startswith("output_loss") or key.endswith("_date")
+                or key in ("filled_on", "wall_seconds", "population_scale", "population_share", "sample"))
+
+
+def _whole_people_in_summary(summary: dict, where: str) -> None:
+    def walk(x, key):
+        if isinstance(x, dict):
+            for k, v in x.items():  # quantiles and sectors take the key of the total they belong to
+                walk(v, key if k in ("q05", "q25", "q50", "q75", "q95") or key == "workers_lost_by_sector_end"
+                     else k)
+        elif isinstance(x, float) and _person_key(key):
+            raise AssertionError(f"{where}: {key} = {x} is not a whole number of people")
+
+    for section in ("totals", "economy", "voice", "quota", "left_by_destination"):
+        walk(summary.get(section, {}), section)
+
+
+def _whole_people_in_folder(folder: Path) -> int:
+    """Check every people column of a run, ensemble or comparison folder; the number of columns checked."""
+    import pandas as pd
+
+    from exitvoice.units import is_persons
+
+    checked = 0
+    if (folder / "summary.json").is_file():
+        _whole_people_in_summary(json.loads((folder / "summary.json").read_text()), str(folder))
+        checked += 1
+    for name, cols in (("timeseries.parquet", ["value"]), ("member_series.parquet", ["value"]),
+                       ("timeseries_quantiles.parquet", ["q05", "q25", "q50", "q75", "q95"])):
+        if (folder / name).is_file():
+            t = pd.read_parquet(folder / name)
+            people = t[t.quantity.map(is_persons)]
+            assert len(people), name
+            for c in cols:
+                assert (people[c] == people[c].round()).all(), f"{folder / name}: {c}"
+                checked += 1
+    for name in ("regions.parquet", "members.parquet", "cells.parquet"):
+        if (folder / name).is_file():
+            t = pd.read_parquet(folder / name)
+            cols = ([c for c in t.columns if c not in ("date", "region")] if name == "regions.parquet" else
+                    ["count"] if name == "cells.parquet" else
+                    [c for c in t.columns if c not in ("member", "seed", "stream", "param_set") and _person_key(c)])
+            assert cols, name
+            for c in cols:
+                assert pd.api.types.is_integer_dtype(t[c]), f"{folder / name}: {c} is {t[c].dtype}"
+                checked += 1
+    if (folder / "comparison.csv").is_file():
+        rows = (folder / "comparison.csv").read_text().splitlines()
+        head = rows[0].split(",")
+        for line in rows[1:]:
+            cells = dict(zip(head, line.split(","), strict=True))
+            if _person_key(cells["metric"]):
+                for q in ("q05", "q50", "q95"):
+                    assert cells[q] == "" or cells[q].lstrip("-").isdigit(), f"comparison.csv: {line}"
+                checked += 1
+        for s in json.loads((folder / "comparison.json").read_text())["scenarios"]:
+            for metric, q in s["metrics"].items():
+                if _person_key(metric):
+                    assert all(v is None or isinstance(v, int) for v in q.values()), f"comparison.json: {metric}"
+        for run_folder in sorted((folder / "runs").iterdir()):
+            checked += _whole_people_in_folder(run_folder)
+    return checked
+
+
+def test_every_people_column_of_a_run_an_ensemble_and_a_comparison_is_whole(folders):
+    for name in ("run", "ens", "cmp"):
+        assert _whole_people_in_folder(folders / name) >= 3, name
+    import pandas as pd
+
+    members = pd.read_parquet(folders / "ens" / "members.parquet")
+    assert {"protesters_peak", "detained", "workers_lost_end"} <= set(members.columns)  # expected values, rounded
+    assert members.quota_fill.dtype == float  # a ratio stays real
+    summary = json.loads((folders / "ens" / "summary.json").read_text())
+    assert isinstance(summary["totals"]["returned"]["q05"], int)  # a quantile of people: whole people
+    assert isinstance(summary["totals"]["quota_fill"]["q50"], float)

@@ -501,14 +501,17 @@ def _comparison_table(wide, title: str, width: int, caption: str = "") -> Table:
             t.add_row(*r)
         return t
     t = Table(show_lines=False, **kw)
+    bands = any(" [" in str(cell) for cell in wide.to_numpy().ravel())  # single runs: no band column
     t.add_column("metric · scenario", no_wrap=False)
-    t.add_column("median", justify="right", no_wrap=True)
-    t.add_column("5%–95%", justify="right", no_wrap=True)
+    t.add_column("median" if bands else "value", justify="right", no_wrap=True)
+    if bands:
+        t.add_column("5%–95%", justify="right", no_wrap=True)
     for metric, row in wide.iterrows():
-        t.add_row(f"[bold]{metric}[/]", "", "", end_section=False)
+        t.add_row(f"[bold]{escape(str(metric))}[/]", *[""] * (1 + bands), end_section=False)
         for k, (name, cell) in enumerate(row.items()):
             median, _, rest = str(cell).partition(" [")
-            t.add_row(f"  {name}", median, rest.rstrip("]"), end_section=k == len(row) - 1)
+            t.add_row(f"  {escape(str(name))}", median, *([rest.removesuffix("]")] if bands else []),
+                      end_section=k == len(row) - 1)
     return t
 
 
