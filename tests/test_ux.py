@@ -172,6 +172,45 @@ def test_flags_read_as_flags_in_every_help(command):
     assert "<bool>" not in r.stdout and "bool" not in r.stdout.lower(), r.stdout
 
 
+@pytest.mark.parametrize("command", [(), ("run",), ("compare",), ("validate",), ("report",), ("serve",),
+                                     ("calibrate",), ("sensitivity",), ("check",), ("posterior",), ("params",),
+                                     ("regions",), ("pack",), ("pack", "check")])
+def test_every_help_is_readable_at_80_columns(command):
+    """Wrapped between words at 80 columns, nothing cut: no line is longer, no "…", every command's summary whole."""
+    r = exitvoice(*command, "--help")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in r.stdout, r.stdout
+    text = " ".join(r.stdout.split())
+    if command in ((), ("pack",)):  # each command's summary in full, not cut at 45 characters with "..."
+        import typer
+
+        from exitvoice.cli import app
+
+        group = typer.main.get_command(app)
+        for name in command:
+            group = group.commands[name]
+        for name, cmd in group.commands.items():
+            first = " ".join((cmd.help or "").split("\n\n")[0].split())
+            assert f"{name} {first}" in text, name
+
+
+def test_params_is_readable_at_80_columns():
+    r = exitvoice("params")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 or " " not in line.strip() for line in lines), \
+        [line for line in lines if len(line) > 80 and " " in line.strip()][:3]  # only a long web address runs on
+    from exitvoice.pack import load_pack
+
+    text = " ".join(r.stdout.split())
+    for p in load_pack("russia").declarations.values():  # every name whole on its line, every source in full
+        assert any(line.startswith(f"{p.name} = ") for line in lines), p.name
+        assert " ".join(p.source.split()) in text, p.name
+    wide = exitvoice("params", "exit.beta", env={"COLUMNS": "200"})
+    assert "┃ name" in wide.stdout and "exit.beta_risk" in wide.stdout  # a table where it fits
+
+
 def test_set_population_scale(tmp_path):
     a = write_scenario(tmp_path / "a.toml", "scale-set", "2022-09-20", population=False, mobilisation=False)
     sc = Scenario.from_toml(a).with_overrides({"population.scale": "0.01", "population.regions": '["SE"]'})
