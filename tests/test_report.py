@@ -68,7 +68,8 @@ def test_report_of_a_comparison_overlays_its_scenarios_and_keeps_its_findings(fo
     titles = [json.loads(f'"{t}"').replace("<br>", " ") for t in re.findall(r'"text":"([^"]*)"', text)]
     for title in ("Workers lost by sector on the last day (net of remote work)", "Where leavers went over the run",
                   "Crossings by route over the run (land crossings and flights to each destination; leavers and "
-                  "travellers)", "Where people crossed (land crossings, size: people over the run)"):
+                  "travellers)", "Where people go: regions of origin, crossings and destinations over the run "
+                  "(size: people; lines: flows by land and by air)"):
         assert f"{title} · rep-a" in titles, title  # whose, of the two
 
 
@@ -442,3 +443,69 @@ def test_every_people_column_of_a_run_an_ensemble_and_a_comparison_is_whole(fold
     summary = json.loads((folders / "ens" / "summary.json").read_text())
     assert isinstance(summary["totals"]["returned"]["q05"], int)  # a quantile of people: whole people
     assert isinstance(summary["totals"]["quota_fill"]["q50"], float)
+
+
+def test_the_map_shows_where_people_go_from_regions_through_crossings_to_destinations(folders):
+    """Regions of origin sized by leavers, crossings by people crossed, destinations placed in their country and
+    sized by leavers, flows as wide as the people, named points that do not cover one another, on a basemap."""
+    from exitvoice.charts import MAP_HEIGHT, crossings_map, totals_by
+    from exitvoice.folders import load
+    from exitvoice.report import _regions_left
+
+    case = load(folders / "run").cases[0]
+    left = _regions_left(case)
+    assert set(left[left > 0].index) == {"SE", "AST", "MOW"}  # the regions simulated, from regions.parquet
+    fig = crossings_map(case.sim, "russia", regions_left=left)
+    traces = {t.name: t for t in fig.data if t.name}
+    for name in ("regions of origin (area: leavers)", "land crossings (area: people crossed)",
+                 "destinations (area: leavers who went there)", "by land: crossing → country", "by air"):
+        assert name in traces, name
+    assert any(n.startswith("flights drawn from Moscow") for n in traces)  # the airport nearest most leavers
+    assert any(n.startswith("line width: ") and n.endswith(" people") for n in traces)  # what a width means
+    basemap = [t for t in fig.data if t.mode == "lines" and t.hoverinfo == "skip" and t.fill != "toself"]
+    assert basemap and len(basemap[0].x) > 500  # coasts and borders under the points
+    dest = traces["destinations (area: leavers who went there)"]
+    placed = {text.split(" (")[0]: (x, y) for text, x, y in zip(dest.customdata, dest.x, dest.y, strict=True)}
+    kx, ky = placed["Kazakhstan"]
+    assert 46 < kx < 87 and 40 < ky < 56  # in Kazakhstan, not at a crossing
+    gx, gy = placed["Georgia"]
+    assert 40 < gx < 47 and 41 < gy < 44
+    went = totals_by(case.sim, "daily_left").set_index("geography").q50
+    sizes = dict(zip([c.split(":")[0] for c in dest.customdata], dest.marker.size, strict=True))
+    assert sizes["Kazakhstan (KZ)"] > sizes["Finland (FI)"] and went["KZ"] > went["FI"]  # area: leavers
+    # flows: a line from each crossing used to its destination, as wide as the people who crossed there
+    land = [t for t in fig.data if t.legendgroup == "land" and t.mode == "lines"
+            and t.x[0] is not None]
+    crossed = {t.text[0].split(": ")[0]: (float(t.text[0].split(": ")[1].split(" ")[0].replace(",", "")),
+                                          t.line.width) for t in land}
+    assert len(crossed) >= 5
+    by_people = sorted(crossed.values())
+    assert all(a[1] <= b[1] for a, b in zip(by_people, by_people[1:], strict=False))  # wider for more people
+    air = [t for t in fig.data if t.legendgroup == "air" and t.x[0] is not None]
+    assert air and all(t.line.dash == "dot" for t in air)
+    # the largest destinations are named with their number; the names do not cover one another
+    names = [a.text for a in fig.layout.annotations]
+    assert any(t.startswith("<b>Kazakhstan</b> ") for t in names) and any("Verkhny Lars" in t for t in names)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.height == MAP_HEIGHT  # a map's proportions
+
+
+def test_the_map_works_for_another_pack_and_says_what_it_cannot_place():
+    import numpy as np
+    import pandas as pd
+
+    from exitvoice.charts import crossings_map
+    from exitvoice.validate import Simulated
+
+    dates = pd.date_range("2024-02-10", periods=3)
+    one = np.ones((1, 3))
+    series = {("processed", "crossing:myawaddy"): 500 * one, ("processed", "crossing:tachileik"): 100 * one,
+              ("flights_boarded", "MY"): 50 * one, ("daily_left", "TH"): 400 * one, ("daily_left", "MY"): 50 * one,
+              ("daily_left", "SG"): 20 * one, ("mobilised_cum", "MM"): one}
+    fig = crossings_map(Simulated(dates, series, 1), "myanmar")
+    dest = next(t for t in fig.data if t.name == "destinations (area: leavers who went there)")
+    placed = {text.split(" (")[0]: (x, y) for text, x, y in zip(dest.customdata, dest.x, dest.y, strict=True)}
+    assert 97 < placed["Thailand"][0] < 106 and 6 < placed["Thailand"][1] < 20
+    assert placed["Malaysia"][0] < 105  # peninsular Malaysia, the part nearest Myanmar, not Borneo
+    notes = [a.text for a in fig.layout.annotations]
+    assert any(t.startswith("not on the map") and "Singapore 60" in t for t in notes)  # said, not dropped
+    assert any(t.name and t.name.startswith("flights drawn from") for t in fig.data)
