@@ -1,6 +1,7 @@
 """`exitvoice compare` end to end, and its metrics."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -153,3 +154,99 @@ def test_result_folders_of_earlier_versions_are_read_under_the_new_names(tmp_pat
     table.to_csv(tmp_path / "cmp" / "comparison.csv", index=False)
     assert set(load(tmp_path / "cmp").table.metric) >= {"output_loss_cumulative", "left"}
     assert "output lost over the run (bn RUB)" in build([old, tmp_path / "cmp"])
+
+
+def _case(name: str, **metrics) -> Case:
+    """A case with the given member table (one value a member), no series."""
+    sc = Scenario.from_dict({"scenario": {"name": name, "start": "2022-09-14", "end": "2022-09-20"}}, source="t")
+    n = len(next(iter(metrics.values())))
+    return Case(name, sc, Simulated(pd.DatetimeIndex([]), {}, n), "t",
+                metrics=pd.DataFrame({k: np.asarray(v, float) for k, v in metrics.items()}))
+
+
+def _against(ref: Case, other: Case, what: str) -> str:
+    """The part of the findings' line against the reference about one metric (`what`, as the findings say it)."""
+    from exitvoice.compare import Comparison, findings_text
+
+    line = [x for x in findings_text(Comparison([ref, other])).splitlines() if x.startswith(f"- **{other.name}**")][-1]
+    parts = [p for p in re.split(r"; (?![^()]*\))", line.split(": ", 1)[1].rstrip(".")) if what in p]
+    assert len(parts) == 1, line
+    return parts[0]
+
+
+@pytest.mark.parametrize("ref, other, expected", [
+    # every paired member higher, bands overlap, 2 members: the direction, never "about the same"
+    ([1_353_000, 1_355_000], [1_357_000, 1_359_000], r"^0\.3% more mobilised \(.*higher in 2 of 2 paired members\)$"),
+    # 10 members all lower, bands apart: clear, with the count
+    (np.linspace(100, 110, 10), np.linspace(80, 90, 10),
+     r"^\d+% fewer mobilised \(.*, clear; lower in 10 of 10 paired"),
+    # 10 members, a tiny change all one way, bands overlap: the direction, within the spread, every pair on one side
+    (np.linspace(1000, 1100, 10), np.linspace(1000, 1100, 10) + 1, r"^<0\.1% more mobilised \(.*within the spread; "
+     r"higher in 10 of 10 paired members\)$"),
+    # members on both sides and bands that overlap: about the same, whatever the medians say
+    ([100, 200, 150, 120], [190, 110, 160, 130],
+     r"^about the same mobilised \(.*at the median; higher in 3, lower in 1 of 4 paired members\)$"),
+    (np.r_[np.linspace(100, 200, 10)], np.r_[np.linspace(100, 200, 10)[::-1]] + 0.5,
+     r"^about the same mobilised \(.*within the spread; higher in 5, lower in 5 of 10 paired members\)$"),
+    # every member the same: the same, no direction
+    ([28, 28, 28], [28, 28, 28], r"^the same mobilised \(28 vs 28, equal in all 3 paired members\)$"),
+    # single runs: no spread, the change as it is
+    ([1000], [1200], r"^20% more mobilised \(1,200 vs 1,000\)$"),
+    ([1000], [1002], r"^about the same mobilised \(1,002 vs 1,000\)$"),
+])
+def test_findings_words_follow_the_evidence_of_the_members(ref, other, expected):
+    text = _against(_case("ref", mobilised=ref), _case("other", mobilised=other), "mobilised")
+    assert re.search(expected, text), text
+
+
+def test_findings_never_contradict_the_paired_members():
+    """Over many member tables: "about the same" never sits beside "higher (lower) in N of N", and a direction
+    never disagrees with the pairs."""
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.choice([2, 3, 5, 10, 12]))
+        ref = rng.normal(1000, rng.choice([1, 30]), n).round()
+        other = ref + rng.normal(rng.choice([-20, 0, 0.4, 20]), rng.choice([0.5, 30]), n).round()
+        text = _against(_case("ref", mobilised=ref), _case("other", mobilised=other), "mobilised")
+        all_up, all_down = f"higher in {n} of {n}" in text, f"lower in {n} of {n}" in text
+        if all_up or all_down:
+            assert "about the same" not in text and "the same" not in text.split(" (")[0], text
+            assert ("more" if all_up else "fewer") in text.split(" (")[0], text
+        if text.startswith("about the same"):
+            assert "higher in" in text and "lower in" in text, text  # members on both sides
+
+
+def test_findings_bands_never_mix_units():
+    from exitvoice.compare import people_band
+
+    assert people_band(8_002, 9_300, 10_428) == "9,300 [8,002–10,428]"  # not "[8,002–10 thousand]"
+    assert people_band(158_000, 163_000, 167_000) == "163 thousand [158–167 thousand]"
+    assert people_band(1_950_000, 1_980_000, 2_010_000) == "1.98 million [1.95–2.01 million]"
+    assert people_band(22, 22, 22) == "22"
+
+
+def test_a_narrow_band_is_shown_in_the_compare_table():
+    from rich.console import Console
+
+    from exitvoice.cli import _comparison_table
+    from exitvoice.compare import Comparison
+
+    agree = _case("agree", days_to_fill=[28, 28, 28], quota_fill=[1.081, 1.082, 1.083], left=[500, 501, 502],
+                  output_loss_pct_end=[-0.02, 0.0, 0.01], share_filled=[1, 1, 1])
+    spread = _case("spread", days_to_fill=[20, 25, 30], quota_fill=[0.9, 1.0, 1.1], left=[100, 300, 900],
+                   output_loss_pct_end=[0.1, 0.2, 0.3], share_filled=[1, 0, 1])
+    wide = Comparison([agree, spread]).wide()
+    assert wide.loc["days to fill the quota", "agree"] == "28 [28–28]"  # a band of zero width is still a band
+    assert wide.loc["quota fill (headline call-up)", "agree"] == "1.08 [1.08–1.08]"
+    assert wide.loc["left (departures of leavers)", "agree"] == "501 [500–502]"
+    assert wide.loc["output loss at the end (% of GDP)", "agree"] == "0.00 [-0.02 to 0.01]"  # no dash after a minus
+    assert wide.loc["share of members that fill the quota", "spread"] == "0.67"  # a share, not a band
+    single = Comparison([_case("one", days_to_fill=[28]), _case("two", days_to_fill=[30])]).wide()
+    assert single.loc["days to fill the quota"].tolist() == ["28", "30"]  # a single run has no band
+    for width in (80, 200):  # the narrow layout (a row per scenario) and the wide one
+        console = Console(width=width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+        console.print(_comparison_table(wide.rename(columns=lambda c: c * 12), "title", width))
+        text = console.export_text()
+        for shown in ("28–28", "1.08–1.08", "500–502", "-0.02 to 0.01"):
+            assert shown in text, (width, shown, text)
+        assert max(len(line) for line in text.splitlines()) <= width

@@ -264,6 +264,14 @@ def test_dashboard_in_a_real_browser(server, tmp_path):
             assert sent[-1]["rumour_credibility"] is None  # not moved: not sent, the scenario's rumours stay
             assert not page.is_visible("#placeholder") and page.is_visible("#charts")
             first = page.inner_text("[data-metric=mobilised] b")
+            # the map: regions, crossings and destinations with their flows, named, the full width of the charts
+            names = page.evaluate("document.getElementById('chart-map').data.map((t) => t.name || '')")
+            assert {"regions of origin (area: leavers)", "land crossings (area: people crossed)",
+                    "destinations (area: leavers who went there)", "by land: crossing → country"} <= set(names)
+            assert page.evaluate("document.getElementById('chart-map').layout.annotations.length") >= 3
+            widths = page.evaluate("['chart-map', 'chart-routes'].map((i) => document.getElementById(i)"
+                                   ".getBoundingClientRect().width)")
+            assert widths[0] > 1.8 * widths[1]  # a row of its own
             first_line = page.evaluate("JSON.stringify(document.getElementById('chart-quota').data[0].y)")
             assert "regional sample" in page.inner_text("#scope_note")
             page.fill("#callup_target", "100000")  # a lever changes

@@ -68,7 +68,8 @@ def test_report_of_a_comparison_overlays_its_scenarios_and_keeps_its_findings(fo
     titles = [json.loads(f'"{t}"').replace("<br>", " ") for t in re.findall(r'"text":"([^"]*)"', text)]
     for title in ("Workers lost by sector on the last day (net of remote work)", "Where leavers went over the run",
                   "Crossings by route over the run (land crossings and flights to each destination; leavers and "
-                  "travellers)", "Where people crossed (land crossings, size: people over the run)"):
+                  "travellers)", "Where people go: regions of origin, crossings and destinations over the run "
+                  "(size: people; lines: flows by land and by air)"):
         assert f"{title} · rep-a" in titles, title  # whose, of the two
 
 
@@ -363,3 +364,150 @@ def test_a_policy_field_that_names_a_parameter_shows_its_value():
     assert "credibility=0.8" in texts[1]
     hover = " ".join(t.hovertemplate for t in timeline_chart(dump, params).data)
     assert "events2022.closure_rumour_credibility (0.5)" in hover
+
+
+def _person_key(key: str) -> bool:
+    """A summary total or comparison metric that counts people (what is not a ratio, hours, days, money or %)."""
+    from exitvoice.units import NOT_PERSON_TOTALS
+
+    return not (key in NOT_PERSON_TOTALS or key.startswith("output_loss") or key.endswith("_date")
+                or key in ("filled_on", "wall_seconds", "population_scale", "population_share", "sample"))
+
+
+def _whole_people_in_summary(summary: dict, where: str) -> None:
+    def walk(x, key):
+        if isinstance(x, dict):
+            for k, v in x.items():  # quantiles and sectors take the key of the total they belong to
+                walk(v, key if k in ("q05", "q25", "q50", "q75", "q95") or key == "workers_lost_by_sector_end"
+                     else k)
+        elif isinstance(x, float) and _person_key(key):
+            raise AssertionError(f"{where}: {key} = {x} is not a whole number of people")
+
+    for section in ("totals", "economy", "voice", "quota", "left_by_destination"):
+        walk(summary.get(section, {}), section)
+
+
+def _whole_people_in_folder(folder: Path) -> int:
+    """Check every people column of a run, ensemble or comparison folder; the number of columns checked."""
+    import pandas as pd
+
+    from exitvoice.units import is_persons
+
+    checked = 0
+    if (folder / "summary.json").is_file():
+        _whole_people_in_summary(json.loads((folder / "summary.json").read_text()), str(folder))
+        checked += 1
+    for name, cols in (("timeseries.parquet", ["value"]), ("member_series.parquet", ["value"]),
+                       ("timeseries_quantiles.parquet", ["q05", "q25", "q50", "q75", "q95"])):
+        if (folder / name).is_file():
+            t = pd.read_parquet(folder / name)
+            people = t[t.quantity.map(is_persons)]
+            assert len(people), name
+            for c in cols:
+                assert (people[c] == people[c].round()).all(), f"{folder / name}: {c}"
+                checked += 1
+    for name in ("regions.parquet", "members.parquet", "cells.parquet"):
+        if (folder / name).is_file():
+            t = pd.read_parquet(folder / name)
+            cols = ([c for c in t.columns if c not in ("date", "region")] if name == "regions.parquet" else
+                    ["count"] if name == "cells.parquet" else
+                    [c for c in t.columns if c not in ("member", "seed", "stream", "param_set") and _person_key(c)])
+            assert cols, name
+            for c in cols:
+                assert pd.api.types.is_integer_dtype(t[c]), f"{folder / name}: {c} is {t[c].dtype}"
+                checked += 1
+    if (folder / "comparison.csv").is_file():
+        rows = (folder / "comparison.csv").read_text().splitlines()
+        head = rows[0].split(",")
+        for line in rows[1:]:
+            cells = dict(zip(head, line.split(","), strict=True))
+            if _person_key(cells["metric"]):
+                for q in ("q05", "q50", "q95"):
+                    assert cells[q] == "" or cells[q].lstrip("-").isdigit(), f"comparison.csv: {line}"
+                checked += 1
+        for s in json.loads((folder / "comparison.json").read_text())["scenarios"]:
+            for metric, q in s["metrics"].items():
+                if _person_key(metric):
+                    assert all(v is None or isinstance(v, int) for v in q.values()), f"comparison.json: {metric}"
+        for run_folder in sorted((folder / "runs").iterdir()):
+            checked += _whole_people_in_folder(run_folder)
+    return checked
+
+
+def test_every_people_column_of_a_run_an_ensemble_and_a_comparison_is_whole(folders):
+    for name in ("run", "ens", "cmp"):
+        assert _whole_people_in_folder(folders / name) >= 3, name
+    import pandas as pd
+
+    members = pd.read_parquet(folders / "ens" / "members.parquet")
+    assert {"protesters_peak", "detained", "workers_lost_end"} <= set(members.columns)  # expected values, rounded
+    assert members.quota_fill.dtype == float  # a ratio stays real
+    summary = json.loads((folders / "ens" / "summary.json").read_text())
+    assert isinstance(summary["totals"]["returned"]["q05"], int)  # a quantile of people: whole people
+    assert isinstance(summary["totals"]["quota_fill"]["q50"], float)
+
+
+def test_the_map_shows_where_people_go_from_regions_through_crossings_to_destinations(folders):
+    """Regions of origin sized by leavers, crossings by people crossed, destinations placed in their country and
+    sized by leavers, flows as wide as the people, named points that do not cover one another, on a basemap."""
+    from exitvoice.charts import MAP_HEIGHT, crossings_map, totals_by
+    from exitvoice.folders import load
+    from exitvoice.report import _regions_left
+
+    case = load(folders / "run").cases[0]
+    left = _regions_left(case)
+    assert set(left[left > 0].index) == {"SE", "AST", "MOW"}  # the regions simulated, from regions.parquet
+    fig = crossings_map(case.sim, "russia", regions_left=left)
+    traces = {t.name: t for t in fig.data if t.name}
+    for name in ("regions of origin (area: leavers)", "land crossings (area: people crossed)",
+                 "destinations (area: leavers who went there)", "by land: crossing → country", "by air"):
+        assert name in traces, name
+    assert any(n.startswith("flights drawn from Moscow") for n in traces)  # the airport nearest most leavers
+    assert any(n.startswith("line width: ") and n.endswith(" people") for n in traces)  # what a width means
+    basemap = [t for t in fig.data if t.mode == "lines" and t.hoverinfo == "skip" and t.fill != "toself"]
+    assert basemap and len(basemap[0].x) > 500  # coasts and borders under the points
+    dest = traces["destinations (area: leavers who went there)"]
+    placed = {text.split(" (")[0]: (x, y) for text, x, y in zip(dest.customdata, dest.x, dest.y, strict=True)}
+    kx, ky = placed["Kazakhstan"]
+    assert 46 < kx < 87 and 40 < ky < 56  # in Kazakhstan, not at a crossing
+    gx, gy = placed["Georgia"]
+    assert 40 < gx < 47 and 41 < gy < 44
+    went = totals_by(case.sim, "daily_left").set_index("geography").q50
+    sizes = dict(zip([c.split(":")[0] for c in dest.customdata], dest.marker.size, strict=True))
+    assert sizes["Kazakhstan (KZ)"] > sizes["Finland (FI)"] and went["KZ"] > went["FI"]  # area: leavers
+    # flows: a line from each crossing used to its destination, as wide as the people who crossed there
+    land = [t for t in fig.data if t.legendgroup == "land" and t.mode == "lines"
+            and t.x[0] is not None]
+    crossed = {t.text[0].split(": ")[0]: (float(t.text[0].split(": ")[1].split(" ")[0].replace(",", "")),
+                                          t.line.width) for t in land}
+    assert len(crossed) >= 5
+    by_people = sorted(crossed.values())
+    assert all(a[1] <= b[1] for a, b in zip(by_people, by_people[1:], strict=False))  # wider for more people
+    air = [t for t in fig.data if t.legendgroup == "air" and t.x[0] is not None]
+    assert air and all(t.line.dash == "dot" for t in air)
+    # the largest destinations are named with their number; the names do not cover one another
+    names = [a.text for a in fig.layout.annotations]
+    assert any(t.startswith("<b>Kazakhstan</b> ") for t in names) and any("Verkhny Lars" in t for t in names)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.height == MAP_HEIGHT  # a map's proportions
+
+
+def test_the_map_works_for_another_pack_and_says_what_it_cannot_place():
+    import numpy as np
+    import pandas as pd
+
+    from exitvoice.charts import crossings_map
+    from exitvoice.validate import Simulated
+
+    dates = pd.date_range("2024-02-10", periods=3)
+    one = np.ones((1, 3))
+    series = {("processed", "crossing:myawaddy"): 500 * one, ("processed", "crossing:tachileik"): 100 * one,
+              ("flights_boarded", "MY"): 50 * one, ("daily_left", "TH"): 400 * one, ("daily_left", "MY"): 50 * one,
+              ("daily_left", "SG"): 20 * one, ("mobilised_cum", "MM"): one}
+    fig = crossings_map(Simulated(dates, series, 1), "myanmar")
+    dest = next(t for t in fig.data if t.name == "destinations (area: leavers who went there)")
+    placed = {text.split(" (")[0]: (x, y) for text, x, y in zip(dest.customdata, dest.x, dest.y, strict=True)}
+    assert 97 < placed["Thailand"][0] < 106 and 6 < placed["Thailand"][1] < 20
+    assert placed["Malaysia"][0] < 105  # peninsular Malaysia, the part nearest Myanmar, not Borneo
+    notes = [a.text for a in fig.layout.annotations]
+    assert any(t.startswith("not on the map") and "Singapore 60" in t for t in notes)  # said, not dropped
+    assert any(t.name and t.name.startswith("flights drawn from") for t in fig.data)

@@ -55,10 +55,42 @@ def test_outputs_hold_whole_people_and_units(written):
     assert all(isinstance(v, int) for v in summary["economy"]["workers_lost_by_sector_end"].values())
 
 
-def test_repr_is_one_line(written):
+def test_repr_is_a_few_lines_with_the_headline(written):
     res, _ = written
     text = repr(res)
-    assert "\n" not in text and len(text) < 300 and "ux" in text and "left" in text
+    lines = text.splitlines()
+    assert len(lines) <= 4 and max(map(len, lines)) <= 200 and text.startswith("<Results ux · seed 4")
+    left = res.summary["totals"]["left"]
+    assert f"left {left / 0.02:,.0f}" in text and f"left {left:,}" in text  # scaled up, and the sample's own count
+    assert "a 0.02 sample of 3 of the 83 regions" in text and "scaled up by 1/0.02" in text
+    assert f"{len(res.timeseries):,} rows" in text
+
+
+def test_ensemble_comparison_and_sensitivity_reprs_are_short(tmp_path):
+    from exitvoice.ensemble import run_ensemble
+    from exitvoice.sensitivity import analyse
+
+    a = write_scenario(tmp_path / "a.toml", "repr-a", "2022-09-24")
+    b = write_scenario(tmp_path / "b.toml", "repr-b", "2022-09-24", mobilisation=False)
+    ens = run_ensemble(Scenario.from_toml(a), 3, seed=2)
+    cmp = compare([a, b], ensemble=2, progress=None)
+    sens = analyse(Scenario.from_toml(a), ["exit.lambda_base", "callup.report_days"], ["left_total"],
+                   method="morris", samples=2, seed=1)
+    for obj, first, words in (
+            (ens, "<Ensemble repr-a · 3 members, seed 2", ("left ", "mobilised ", "[", "band: seed noise only")),
+            (cmp, "<Comparison of 2 scenarios · 2 members each", ("repr-a (reference): left ", "repr-b: left ",
+                                                                   ".findings()")),
+            (sens, "<Sensitivity (morris) of 1 output(s) to 2 parameters: N=2 samples × (D+1) = 6 runs",
+             ("left_total: mu_star", ".samples (6 runs"))):
+        text = repr(obj)
+        lines = text.splitlines()
+        assert text.startswith(first), text
+        assert len(lines) <= 6 and max(map(len, lines)) <= 200, text  # not the members' arrays
+        for w in words:
+            assert w in text, (w, text)
+    indices, design = sens  # still unpacks as the pair it was
+    assert len(design) == 6 and set(indices.parameter) == {"exit.lambda_base", "callup.report_days"}
+    assert "\n" not in repr(cmp.cases[0]) and "<Case repr-a: 2 member(s), from " in repr(cmp.cases[0])
 
 
 def test_python_write_error_speaks_python(written):
@@ -91,14 +123,17 @@ def test_compare_table_readable_at_80_columns(tmp_path):
         assert name in text
 
 
-@pytest.mark.parametrize("change, distinct, expected", [
-    (0.0044, True, "0.4% more mobilised"),
-    (0.0044, False, "about the same mobilised"),
-    (-0.2, False, "20% fewer mobilised"),
-    (0.0, True, "about the same mobilised"),
+@pytest.mark.parametrize("change, evidence, expected", [
+    (0.0044, "apart", "0.4% more mobilised"),  # members on one side, or bands apart: the direction, however small
+    (0.0044, "overlap", "about the same mobilised"),
+    (-0.2, "overlap", "about the same mobilised"),  # bands overlap, members on both sides: not told apart
+    (-0.2, "single", "20% fewer mobilised"),  # single runs: the change as it is
+    (0.0044, "single", "about the same mobilised"),
+    (0.0, "single", "the same mobilised"),
+    (0.0, "equal", "the same mobilised"),
 ])
-def test_findings_never_call_a_clear_difference_the_same(change, distinct, expected):
-    assert _change_words(change, "mobilised", False, distinct) == expected
+def test_findings_never_call_a_clear_difference_the_same(change, evidence, expected):
+    assert _change_words(change, "mobilised", False, evidence) == expected
 
 
 def test_findings_wording_of_a_clear_small_difference(tmp_path):
@@ -135,6 +170,45 @@ def test_flags_read_as_flags_in_every_help(command):
     r = exitvoice(*command, "--help", env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     assert "<bool>" not in r.stdout and "bool" not in r.stdout.lower(), r.stdout
+
+
+@pytest.mark.parametrize("command", [(), ("run",), ("compare",), ("validate",), ("report",), ("serve",),
+                                     ("calibrate",), ("sensitivity",), ("check",), ("posterior",), ("params",),
+                                     ("regions",), ("pack",), ("pack", "check")])
+def test_every_help_is_readable_at_80_columns(command):
+    """Wrapped between words at 80 columns, nothing cut: no line is longer, no "…", every command's summary whole."""
+    r = exitvoice(*command, "--help")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in r.stdout, r.stdout
+    text = " ".join(r.stdout.split())
+    if command in ((), ("pack",)):  # each command's summary in full, not cut at 45 characters with "..."
+        import typer
+
+        from exitvoice.cli import app
+
+        group = typer.main.get_command(app)
+        for name in command:
+            group = group.commands[name]
+        for name, cmd in group.commands.items():
+            first = " ".join((cmd.help or "").split("\n\n")[0].split())
+            assert f"{name} {first}" in text, name
+
+
+def test_params_is_readable_at_80_columns():
+    r = exitvoice("params")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert all(len(line) <= 80 or " " not in line.strip() for line in lines), \
+        [line for line in lines if len(line) > 80 and " " in line.strip()][:3]  # only a long web address runs on
+    from exitvoice.pack import load_pack
+
+    text = " ".join(r.stdout.split())
+    for p in load_pack("russia").declarations.values():  # every name whole on its line, every source in full
+        assert any(line.startswith(f"{p.name} = ") for line in lines), p.name
+        assert " ".join(p.source.split()) in text, p.name
+    wide = exitvoice("params", "exit.beta", env={"COLUMNS": "200"})
+    assert "┃ name" in wide.stdout and "exit.beta_risk" in wide.stdout  # a table where it fits
 
 
 def test_set_population_scale(tmp_path):

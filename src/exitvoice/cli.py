@@ -42,8 +42,21 @@ class _Group(TyperGroup):
     def get_params(self, ctx):  # noqa: D102 - see _flags_read_as_flags
         return _flags_read_as_flags(super().get_params(ctx))
 
+    def format_commands(self, ctx, formatter) -> None:
+        """Each command with the first paragraph of its help, wrapped to the terminal (click cuts it at 45 chars)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            text = cmd.short_help or (cmd.help or "").split("\n\n")[0]
+            rows.append((name, " ".join(text.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
-app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="exitvoice: simulate exit under pressure (mobilisation, exit controls, emigration).")
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -505,14 +518,17 @@ def _comparison_table(wide, title: str, width: int, caption: str = "") -> Table:
             t.add_row(*r)
         return t
     t = Table(show_lines=False, **kw)
+    bands = any(" [" in str(cell) for cell in wide.to_numpy().ravel())  # single runs: no band column
     t.add_column("metric · scenario", no_wrap=False)
-    t.add_column("median", justify="right", no_wrap=True)
-    t.add_column("5%–95%", justify="right", no_wrap=True)
+    t.add_column("median" if bands else "value", justify="right", no_wrap=True)
+    if bands:
+        t.add_column("5%–95%", justify="right", no_wrap=True)
     for metric, row in wide.iterrows():
-        t.add_row(f"[bold]{metric}[/]", "", "", end_section=False)
+        t.add_row(f"[bold]{escape(str(metric))}[/]", *[""] * (1 + bands), end_section=False)
         for k, (name, cell) in enumerate(row.items()):
             median, _, rest = str(cell).partition(" [")
-            t.add_row(f"  {name}", median, rest.rstrip("]"), end_section=k == len(row) - 1)
+            t.add_row(f"  {escape(str(name))}", median, *([rest.removesuffix("]")] if bands else []),
+                      end_section=k == len(row) - 1)
     return t
 
 
@@ -930,23 +946,49 @@ def sensitivity(
     console.print(f"results written to [bold]{escape(str(target))}[/]")
 
 
+PARAMS_TABLE_WIDTH = 140
+"""Terminal width from which `exitvoice params` prints a table (below it, a block per parameter)."""
+
+
 @app.command(cls=_Command)
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = DEFAULT_PACK,
     grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
 ) -> None:
-    """List the declared parameters: name, default, unit, range, source."""
+    """List the declared parameters: name, default, unit, range, meaning and source.
+
+    A table on a wide terminal; on a narrower one (80 columns), a block per parameter, wrapped between words (a
+    web address longer than a line is kept whole, for the terminal to fold).
+    """
+    import textwrap
+
     from .pack import load_pack
 
     pack = load_pack(country)
-    t = Table(title=f"parameters of the {country} pack")
-    for c in ("name", "default", "unit", "range", "source"):
-        t.add_column(c, overflow="fold")
-    for p in pack.declarations.values():
-        if grep and grep not in p.name:
-            continue
-        t.add_row(p.name, f"{p.default:g}", p.unit, f"{p.low:g} – {p.high:g}", p.source[:80])
-    console.print(t)
+    shown = [p for p in pack.declarations.values() if not grep or grep in p.name]
+    title = f"parameters of the {country} pack" + (f" whose name holds {grep!r}" if grep else "")
+    if console.width >= PARAMS_TABLE_WIDTH:
+        t = Table(title=escape(f"{title} ({len(shown)})"))
+        t.add_column("name", no_wrap=True)
+        for c in ("default", "unit", "range"):
+            t.add_column(c)
+        t.add_column("meaning", ratio=1, overflow="fold")
+        t.add_column("source", ratio=1, overflow="fold")
+        for p in shown:
+            t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}", escape(p.meaning),
+                      escape(p.source))
+        console.print(t)
+        return
+
+    def block(text: str, first: str, rest: str) -> str:
+        return textwrap.fill(" ".join(text.split()), width=console.width, initial_indent=first,
+                             subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
+
+    out = [block(f"{title} ({len(shown)}): name = default unit (declared range), its meaning and source", "", "")]
+    for p in shown:
+        out += ["", block(f"{p.name} = {p.default:g} {p.unit} ({p.low:g} – {p.high:g})", "", "    ")]
+        out += [block(what, "  ", "  ") for what in (p.meaning, f"source: {p.source}") if what.strip()]
+    console.print(escape("\n".join(out)), soft_wrap=True, highlight=False)
 
 
 @app.command(cls=_Command)
@@ -980,7 +1022,7 @@ def check(
         console.print(f"warning: {escape(warning)}")
 
 
-pack_app = typer.Typer(cls=_Group, no_args_is_help=True,
+pack_app = typer.Typer(cls=_Group, no_args_is_help=True, rich_markup_mode=None,
                        help="Country packs (docs/packs.md): check a pack before using it.")
 app.add_typer(pack_app, name="pack")
 

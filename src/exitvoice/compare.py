@@ -33,14 +33,14 @@ from .errors import DataError, ScenarioError
 from .labels import METRICS, comparison_label
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
-from .units import fmt_metric
+from .units import fmt_metric, is_person_total
 from .validate import Simulated
 
 AMOUNTS = {"output_loss_pct_end"}  # metrics that are amounts, not counts: "higher"/"lower", not "more"/"fewer"
 MIN_MEMBERS = 10  # fewer members: differences are reported without a verdict on the bands
 
 
-@dataclass
+@dataclass(repr=False)
 class Case:
     """One scenario's members: its validated scenario, series and where they came from."""
 
@@ -50,6 +50,10 @@ class Case:
     origin: str
     metrics: pd.DataFrame = field(default_factory=pd.DataFrame)  # [member, metric]
     ensemble: object | None = None  # the EnsembleResults of a scenario run here
+
+    def __repr__(self) -> str:
+        members = "not run yet" if self.sim is None else f"{self.sim.members} member(s)"
+        return f"<Case {self.name}: {members}, from {self.origin}>"
 
 
 def headline_mobilisation(sc: Scenario):
@@ -155,7 +159,7 @@ def check_aligned(cases: list[Case]) -> None:
                                 allowed=f"{a.start}..{a.end} (as {ref.origin})")
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
     """Cases side by side."""
 
@@ -177,6 +181,33 @@ class Comparison:
             return load_pack(scenario.scenario.country).currency
         return self.stored_currency
 
+    MAX_REPR_LINES = 8
+    """Scenarios named one a line in the repr; more are counted."""
+
+    def __repr__(self) -> str:
+        """A few lines: the scenarios (the first is the reference), their members, and headline numbers of each."""
+        t = self.table()
+        names = [c.name for c in self.cases] or list(dict.fromkeys(t.scenario))
+        members = sorted({int(m) for m in t.members}) if len(t) else [c.sim.members for c in self.cases]
+        n = "/".join(map(str, members)) or "?"
+        head = f"<Comparison of {len(names)} scenario{'s' if len(names) != 1 else ''} · " + (
+            f"{n} members each" if members and max(members) > 1 else "a single run each")
+        if self.cases:
+            sc = self.cases[0].scenario.scenario
+            head += f" · {sc.start} to {sc.end} · {coverage_words(self.cases).split('. ')[0]}"
+        lines = [head]
+        for i, name in enumerate(names[: self.MAX_REPR_LINES]):
+            rows = t[t.scenario == name].set_index("metric")
+            figures = " · ".join(
+                f"{what} {_fmt_band(m, *rows.loc[m, ['q05', 'q50', 'q95']], int(rows.loc[m, 'members']))}"
+                for m, what in (("left", "left"), ("mobilised", "mobilised"), ("quota_fill", "quota fill"))
+                if m in rows.index)
+            lines.append(f"  {name}{' (reference)' if i == 0 else ''}: {figures or 'no figures'}")
+        if len(names) > self.MAX_REPR_LINES:
+            lines.append(f"  … and {len(names) - self.MAX_REPR_LINES} more")
+        lines.append("  .table(), .wide(), .findings(), .write(out)>")
+        return "\n".join(lines)
+
     def table(self) -> pd.DataFrame:
         """Long table: scenario, metric, q05, q50, q95, members (people whole, other metrics to 4 digits).
 
@@ -196,7 +227,7 @@ class Comparison:
     def wide(self) -> pd.DataFrame:
         """Metric × scenario, each cell 'median [5%–95%]'."""
         t = self.table()
-        t["cell"] = [_fmt_band(r.metric, r.q05, r.q50, r.q95) for r in t.itertuples()]
+        t["cell"] = [_fmt_band(r.metric, r.q05, r.q50, r.q95, int(r.members)) for r in t.itertuples()]
         w = t.pivot(index="metric", columns="scenario", values="cell")
         names = [c.name for c in self.cases] or list(dict.fromkeys(t.scenario))
         w = w.reindex([m for m in METRICS if m in w.index])[names]
@@ -218,13 +249,13 @@ class Comparison:
         """comparison.csv/.json, findings.md, comparison.md and plots, atomically (people as whole numbers)."""
         t = self.table()
         with atomic_folder(out, force=force) as tmp:
-            t.to_csv(tmp / "comparison.csv", index=False)
+            _written(t).to_csv(tmp / "comparison.csv", index=False)
             payload = {
                 "country": self.cases[0].scenario.scenario.country if self.cases else None,
                 "currency": self.currency,
                 "scenarios": [{"name": c.name, "origin": c.origin, "members": c.sim.members,
                                "start": str(c.scenario.scenario.start), "end": str(c.scenario.scenario.end),
-                               "metrics": {r.metric: {"q05": _num(r.q05), "q50": _num(r.q50), "q95": _num(r.q95)}
+                               "metrics": {r.metric: {q: _num(getattr(r, q), r.metric) for q in ("q05", "q50", "q95")}
                                            for r in t[t.scenario == c.name].itertuples()}}
                               for c in self.cases],
             }
@@ -250,28 +281,42 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
-NOT_PERSONS = {"quota_fill", "share_filled", "exits_per_recruit", "output_loss_pct_end", "output_loss_cumulative",
-               "peak_queue_wait_hours", "days_to_fill"}
-
-
 def _rounded(metric: str, x: float) -> float:
     """People to whole numbers, other metrics to 4 significant digits (NaN stays NaN)."""
     if not np.isfinite(x):
         return x
-    return float(np.round(x)) if metric not in NOT_PERSONS else float(f"{x:.4g}")
+    return float(np.round(x)) if is_person_total(metric) else float(f"{x:.4g}")
 
 
-def _num(x: float) -> float | None:
-    return None if not np.isfinite(x) else float(x)
+def _num(x: float, metric: str = "") -> float | int | None:
+    """A figure for comparison.json and .csv: None for no value, people as whole numbers (`163105`, not `163105.0`)."""
+    if x is None or not np.isfinite(x):
+        return None
+    return int(round(x)) if is_person_total(metric) else float(x)
 
 
-def _fmt_band(metric: str, lo: float, mid: float, hi: float) -> str:
+def _written(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table as comparison.csv holds it: people as whole numbers, the rest as they are."""
+    out = table.copy()
+    for c in ("q05", "q50", "q95"):
+        out[c] = pd.Series([_num(x, m) for x, m in zip(table[c], table.metric, strict=True)], index=table.index,
+                           dtype=object)
+    return out
+
+
+def _fmt_band(metric: str, lo: float, mid: float, hi: float, members: int = 2) -> str:
+    """A table cell: `median [5%–95%]` of an ensemble, the figure alone of a single run or of a share.
+
+    A band is shown however narrow: `28 [28–28]` says the members agree to the precision shown (leaving it out
+    would read as a single run). Ends below zero are joined by "to" (`[-0.02 to 0.01]`), never by a dash.
+    """
     if not np.isfinite(mid):
         return "—"
-    low, high = fmt_metric(metric, lo), fmt_metric(metric, hi)
-    if low == high:  # a band that does not show at this precision: "6", not "6 [6–6]"
+    if members <= 1 or metric == "share_filled" or not (np.isfinite(lo) and np.isfinite(hi)):
         return fmt_metric(metric, mid)
-    return f"{fmt_metric(metric, mid)} [{low}–{high}]"
+    low, high = fmt_metric(metric, lo), fmt_metric(metric, hi)
+    sep = " to " if low.startswith("-") or high.startswith("-") else "–"
+    return f"{fmt_metric(metric, mid)} [{low}{sep}{high}]"
 
 
 def people_words(n: float) -> str:
@@ -283,6 +328,26 @@ def people_words(n: float) -> str:
     if abs(n) >= 1e4:
         return f"{n / 1e3:,.0f} thousand"
     return f"{n:,.0f}"  # below 10,000 as the number: 1,600, not "2 thousand"
+
+
+def people_band(lo: float, mid: float, hi: float) -> str:
+    """A median number of people and its band in one unit: `163 thousand [158–167 thousand]`, `9,300 [8,002–10,428]`.
+
+    The unit is the median's (`people_words`), so the ends of a band never mix units (not `[8,002–10 thousand]`); a
+    band whose ends read the same at that precision is left out.
+    """
+    if not np.isfinite(mid):
+        return "—"
+    scale, unit = (1e6, " million") if abs(mid) >= 1e6 else (1e3, " thousand") if abs(mid) >= 1e4 else (1, "")
+    digits = 2 if scale == 1e6 else 0
+
+    def f(x: float) -> str:
+        return f"{x / scale:,.{digits}f}"
+
+    text = f(mid) + unit
+    if np.isfinite(lo) and np.isfinite(hi) and f(lo) != f(hi):
+        text += f" [{f(lo)}–{f(hi)}{unit}]"
+    return text
 
 
 def _q(c: Case, m: str) -> tuple[float, float, float]:
@@ -345,7 +410,7 @@ def findings_text(cmp: Comparison) -> str:
         left = _q(c, "left")
         line = f"- **{c.name}**: "
         if head is None:
-            line += f"no call-up; {people_words(left[1])} leave [{people_words(left[0])}–{people_words(left[2])}]."
+            line += f"no call-up; {people_band(*left)} leave."
         else:
             fill, days, share = _q(c, "quota_fill"), _q(c, "days_to_fill"), _q(c, "share_filled")
             epr = _q(c, "exits_per_recruit")
@@ -359,8 +424,7 @@ def findings_text(cmp: Comparison) -> str:
             if 0 < share[1] < 1 or (share[0] != share[2]):
                 line += f" (met in {share[1]:.0%} of members)"
             since = _q(c, "left_since_callup")
-            w = people_words
-            line += (f"; {w(since[1])} leave from then on [{w(since[0])}–{w(since[2])}] "
+            line += (f"; {people_band(*since)} leave from then on "
                      f"({people_words(left[1])} over the whole run), {epr[1]:.2f} departures per recruit "
                      f"[{epr[0]:.2f}–{epr[2]:.2f}].")
         extra = []
@@ -376,9 +440,7 @@ def findings_text(cmp: Comparison) -> str:
                      f" ({money[1] / 1e9:,.0f} bn {cmp.currency or 'in the currency of the pack'} lost over the run)")
             if "protest_person_days" in c.metrics:
                 pdays, det = _q(c, "protest_person_days"), _q(c, "detained")
-                w = people_words
-                line += (f"; {w(pdays[1])} protest participations [{w(pdays[0])}–{w(pdays[2])}],"
-                         f" {people_words(det[1])} detained")
+                line += f"; {people_band(*pdays)} protest participations, {people_words(det[1])} detained"
             line += "."
         lines.append(line)
     if len(cases) > 1:
@@ -390,21 +452,31 @@ def findings_text(cmp: Comparison) -> str:
                   "the ensembles' spread. Members are paired by their index: run by one `compare`, member i of "
                   "every scenario has the same seed and parameter set, so the count of paired members in which a "
                   "scenario is above (below) the reference separates the policy's effect from the shared "
-                  "uncertainty.", ""]
-    elif len(cases) > 1:
-        lines += ["", f"With fewer than {MIN_MEMBERS} members per scenario the bands are too rough to say whether a "
-                  "difference is clear: run with `--ensemble 10` or more for that.", ""]
+                  "uncertainty. A change is given with its direction when every paired member is on one side or "
+                  "the bands do not overlap, and called about the same otherwise.", ""]
+    elif len(cases) > 1 and max(c.sim.members for c in cases) > 1:
+        lines += ["", f"With fewer than {MIN_MEMBERS} members per scenario the bands are too rough to call a "
+                  "difference clear (run with `--ensemble 10` or more for that). A change is given with its "
+                  "direction when every paired member is on one side or the bands do not overlap, and called about "
+                  "the same otherwise.", ""]
     # a band whose ends are equal (one member, or members that agree) says nothing: "22 days [22–22]" → "22 days"
     return re.sub(r" \[([^\[\]–]+)–\1\]", "", "\n".join(lines))
 
 
-def _change_words(change: float, what: str, amount: bool, distinct: bool) -> str:
-    """'12% more departures', '0.4% more mobilised', or 'about the same …' (only when nothing tells them apart).
+def _change_words(change: float, what: str, amount: bool, evidence: str) -> str:
+    """The head of a finding against the reference, in words that follow the evidence.
 
-    `distinct` says the ensembles do tell them apart (bands apart, or every paired member on one side): then a
-    small change is written with the precision that shows it, never as "about the same".
+    `evidence` is "apart" when the members tell the two apart (every paired member on one side, or 90% bands that
+    do not overlap): the change is then written with its direction and the precision that shows it, never as
+    "about the same"; "overlap" when they do not (bands that overlap, paired members on both sides): "about the
+    same …", whatever the medians; "equal" when every paired member gives the same figure: "the same …"; "single"
+    for single runs, which have no spread: a change below 0.5% is "about the same", a larger one is written.
     """
-    if change == 0 or (abs(change) < 0.005 and not distinct):
+    if evidence == "equal" or (change == 0 and evidence == "single"):
+        return f"the same {what}"
+    if change == 0 and evidence == "overlap":
+        return f"about the same {what}"
+    if evidence == "overlap" or (evidence == "single" and abs(change) < 0.005):
         return f"about the same {what}"
     a = abs(change)
     pct = f"{a:.1%}" if 0.001 <= a < 0.01 or 0.99 < a < 1 else f"{a:.0%}" if a >= 0.01 else "<0.1%"
@@ -413,7 +485,49 @@ def _change_words(change: float, what: str, amount: bool, distinct: bool) -> str
     return f"{pct} {'more' if change > 0 else 'fewer'} {what}"
 
 
+def _median_change(change: float, amount: bool) -> str:
+    """A change of the medians in a few words: `12% more`, `0.4% lower`, `<0.1% more` (for "about the same")."""
+    a = abs(change)
+    pct = f"{a:.1%}" if 0.001 <= a < 0.01 else f"{a:.0%}" if a >= 0.01 else "<0.1%"
+    return f"{pct} {('higher' if change > 0 else 'lower') if amount else ('more' if change > 0 else 'fewer')}"
+
+
+def paired_counts(ref: Case, c: Case, m: str) -> tuple[int, int, int] | None:
+    """(above, below, pairs): in how many paired members `c` is above and below the reference, of how many pairs.
+
+    Member i of each scenario has the same seed and parameter set; None when the members are not paired (single runs,
+    other counts of members).
+    """
+    n = ref.sim.members
+    if n < 2 or c.sim.members != n or m not in ref.metrics or m not in c.metrics:
+        return None
+    d = c.metrics[m].to_numpy(dtype=float) - ref.metrics[m].to_numpy(dtype=float)
+    d = d[np.isfinite(d)]
+    if not d.size:
+        return None
+    return int((d > 0).sum()), int((d < 0).sum()), int(d.size)
+
+
+def _paired_words(up: int, down: int, n: int) -> str:
+    """`higher in 4 of 4 paired members`, `higher in 1, lower in 2 of 4 …`, `equal in all 4 …`."""
+    if up == down == 0:
+        return f"equal in all {n} paired members"
+    if up == n:
+        return f"higher in {n} of {n} paired members"
+    if down == n:
+        return f"lower in {n} of {n} paired members"
+    same = n - up - down
+    return (f"higher in {up}, lower in {down}" + (f", equal in {same}" if same else "") + f" of {n} paired members")
+
+
 def _versus(ref: Case, c: Case) -> str:
+    """One scenario against the reference, metric by metric: the words follow the evidence (`_change_words`).
+
+    Paired members all on one side, or bands apart: the direction and size of the change, with "higher in N of N
+    paired members"; bands that overlap with members on both sides: "about the same", with the medians' change in
+    brackets; single runs: the change of the two figures. With `MIN_MEMBERS` or more members a side, bands apart
+    are called "clear" and overlapping ones "within the spread".
+    """
     parts = []
     for m, what in (("left_since_callup", "departures since the call-up"), ("left", "departures"),
                     ("mobilised", "mobilised"), ("days_to_fill", "days to fill"),
@@ -423,22 +537,25 @@ def _versus(ref: Case, c: Case) -> str:
         if not (np.isfinite(a[1]) and np.isfinite(b[1])) or a[1] == 0:
             continue
         change = b[1] / a[1] - 1
-        clear = bool(b[0] > a[2] or b[2] < a[0])
-        if min(ref.sim.members, c.sim.members) < MIN_MEMBERS:
-            verdict = ""
-        else:
-            verdict = ", clear" if clear else ", within the spread"
-        paired, one_sided = "", False
-        n = ref.sim.members
-        if n > 1 and c.sim.members == n and m in ref.metrics and m in c.metrics:
-            d = c.metrics[m].to_numpy(dtype=float) - ref.metrics[m].to_numpy(dtype=float)
-            d = d[np.isfinite(d)]
-            if d.size:
-                up, down = int((d > 0).sum()), int((d < 0).sum())
-                one_sided = d.size >= MIN_MEMBERS and (up == d.size or down == d.size)
-                paired = f"; higher in {up}, lower in {down} of {d.size} paired members"
-        head = _change_words(change, what, m in AMOUNTS, distinct=clear and bool(verdict) or one_sided)
-        parts.append(f"{head} ({fmt_metric(m, b[1])} vs {fmt_metric(m, a[1])}{verdict}{paired})")
+        spread = max(ref.sim.members, c.sim.members) > 1
+        apart = spread and bool(b[0] > a[2] or b[2] < a[0])
+        pairs = paired_counts(ref, c, m)
+        one_sided = pairs is not None and (pairs[0] == pairs[2] or pairs[1] == pairs[2])
+        equal = pairs is not None and pairs[0] == pairs[1] == 0  # every paired member gives the same figure
+        if change == 0 and one_sided and not equal:  # equal medians of members that are not (missing values apart)
+            change = 1e-9 if pairs[0] else -1e-9  # the pairs' direction: "<0.1% more", never "about the same"
+        evidence = "equal" if equal else "apart" if apart or one_sided else "overlap" if spread else "single"
+        notes = []
+        if min(ref.sim.members, c.sim.members) >= MIN_MEMBERS:
+            notes.append("clear" if apart else "within the spread")
+        if evidence == "overlap" and change != 0:
+            notes.insert(0, f"{_median_change(change, m in AMOUNTS)} at the median")
+        if pairs is not None:
+            notes.append(_paired_words(*pairs))
+        figures = f"{fmt_metric(m, b[1])} vs {fmt_metric(m, a[1])}"
+        head = _change_words(change, what, m in AMOUNTS, evidence)
+        parts.append(f"{head} ({figures}" + (f", {notes[0]}" if notes else "") + "".join(f"; {x}" for x in notes[1:])
+                     + ")")
     return f"**{c.name}**: " + ("; ".join(parts) if parts else "no comparable metric") + "."
 
 

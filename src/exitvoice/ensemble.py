@@ -34,7 +34,7 @@ from .errors import DataError, ExitvoiceError, IncompleteError
 from .limits import MAX_TABLE_FILE_BYTES, SCHEDULER_CONNECT_SECONDS, check_input_file
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
-from .units import tidy_summary, tidy_values, with_units
+from .units import headline_text, tidy_summary, tidy_values, whole_people, with_units
 
 PRIOR_GROUPS = ("abroad", "callup", "economy", "events2022", "exit", "family", "passport", "risk", "routes", "rumour",
                 "social", "trips", "voice")
@@ -192,7 +192,7 @@ def _member(scenario_json: dict, source: str, seed: int, member: int, overrides:
     return res.timeseries.value.to_numpy(), res.summary, index
 
 
-@dataclass
+@dataclass(repr=False)
 class EnsembleResults:
     """The members' series (values [member, row] over a shared row index) and summaries."""
 
@@ -208,6 +208,23 @@ class EnsembleResults:
     def n(self) -> int:
         """Number of members."""
         return len(self.summaries)
+
+    def __repr__(self) -> str:
+        """A few lines: the scenario, its members and what their band includes, headline numbers, the tables."""
+        first = self.summaries[0] if self.summaries else {}
+        scale = first.get("population_scale", 1.0)
+        covers = (first.get("coverage") or {}).get("description") or "the whole country"
+        sets = int(self.members.param_set.nunique()) if "param_set" in self.members else 1
+        totals = self.summary()["totals"] if self.summaries else {}
+        figures = headline_text(totals, scale, self.n)
+        if self.n > 1 and figures:
+            figures += " (median [5%–95%] of the members"
+            figures += f", scaled up by 1/{scale:g})" if scale != 1 else ")"
+        rows, cols = self.values.shape if self.values.ndim == 2 else (0, 0)
+        return (f"<Ensemble {self.scenario.name} · {self.n} member{'s' if self.n != 1 else ''}, seed {self.seed}"
+                f"{f', {sets} parameter sets' if sets > 1 else ''} · {first.get('start')} to {first.get('end')} · "
+                f"{covers}\n  {figures}\n  band: {self.band} · .members ({len(self.members)} rows), "
+                f".values ({rows} × {cols:,}), .summary(), .quantiles(), .write(out)>")
 
     def quantiles(self) -> pd.DataFrame:
         """Quantiles 5/25/50/75/95 of every series, by date."""
@@ -251,7 +268,7 @@ class EnsembleResults:
             (tmp / "scenario.json").write_text(json_text(self.scenario.model_dump(mode="json")))
             with_units(tidy_values(self.quantiles(), QCOLS), currency).to_parquet(
                 tmp / "timeseries_quantiles.parquet", index=False)
-            self.members.to_parquet(tmp / "members.parquet", index=False)
+            whole_people(self.members).to_parquet(tmp / "members.parquet", index=False)
             with_units(tidy_values(self.member_series()), currency).to_parquet(tmp / "member_series.parquet",
                                                                                index=False)
             if plots:

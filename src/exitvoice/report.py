@@ -47,7 +47,8 @@ h2{color:#17324d;border-bottom:2px solid #17324d;padding-bottom:4px}h3{color:#17
 table{border-collapse:collapse;font-size:.9em;margin:8px 0}td,th{border-bottom:1px solid #e3e3e3;padding:4px 10px;
 text-align:left;vertical-align:top}th{background:#f2f5f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
-.grid>div{min-width:0}.warn{background:#fff6dd;color:#6a4b00;padding:6px 10px;border-radius:4px}
+.grid>div{min-width:0}.grid>div.wide{grid-column:1/-1}
+.warn{background:#fff6dd;color:#6a4b00;padding:6px 10px;border-radius:4px}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #dde3ea;border-radius:6px;padding:8px 14px;
 min-width:190px;background:#f7f9fb}.card b{display:block;font-size:1.35em;color:#17324d}.card span{font-size:.85em}
 details summary{cursor:pointer;color:#17324d;margin:6px 0}code{background:#f0f0f0;padding:0 3px;border-radius:3px}
@@ -236,7 +237,7 @@ def headline_section(cmp: Comparison) -> str:
 
 def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
     """Departures over time, where leavers went, and by which route they crossed."""
-    from .charts import PALETTE, bars, crossings_map, layout, series_chart, totals_by
+    from .charts import PALETTE, bars, crossings_map, series_chart, totals_by
 
     cases = [(c.name, c.sim) for c in cmp.cases]
     parts = [figures(series_chart(cases, "daily_departures", [cmp.cases[0].sim.origin],
@@ -256,12 +257,20 @@ def flows_section(cmp: Comparison, figures: Figures, country: str) -> str:
     parts.append(figures(bars(routes.sort_values("q50", ascending=False), "Crossings by route over the run (land "
                               f"crossings and flights to each destination; leavers and travellers){whose}",
                               "persons", country=country, colour=PALETTE[1])))
-    where = crossings_map(first.sim, country)
+    where = crossings_map(first.sim, country, regions_left=_regions_left(first))
     if whose:
-        where.update_layout(**layout(f"Where people crossed (land crossings, size: people over the run){whose}",
-                                     height=where.layout.height, hovermode="closest"))
-    parts.append(figures(where))
-    return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
+        where.update_layout(title_text=f"{where.layout.title.text}{whose}")
+    return ('<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts)
+            + f'<div class="wide">{figures(where)}</div></div>')
+
+
+def _regions_left(case: Case) -> pd.Series | None:
+    """Leavers by region over a run (its `regions.parquet`, scaled up as the charts are); None for an ensemble."""
+    folder = Path(case.origin)
+    if not (folder / "regions.parquet").is_file():
+        return None
+    regions = pd.read_parquet(folder / "regions.parquet", columns=["region", "left"])
+    return regions.groupby("region").left.sum() / case.scenario.population.scale
 
 
 def queues_section(cmp: Comparison, figures: Figures, country: str) -> str:

@@ -207,13 +207,21 @@ class Results:
                    extra={"scenario": eng.scenario.model_dump(mode="json")})
 
     def __repr__(self) -> str:
+        """A few lines: the run, what it covers, its headline numbers (as `exitvoice run` prints them), its tables."""
+        from .units import headline_text
+
         s, tot = self.summary, self.summary.get("totals", {})
-        fill = tot.get("quota_fill")
         scale = s.get("population_scale", 1.0)
-        return (f"<Results {self.scenario_name} seed {self.seed}, {s.get('start')} to {s.get('end')}"
-                f"{f' ({scale:g} sample)' if scale != 1 else ''}: left {tot.get('left', 0):,}, mobilised "
-                f"{tot.get('mobilised', 0):,}, quota fill {'—' if fill is None else f'{fill:.2f}'}; "
-                f"timeseries {len(self.timeseries):,} rows (.summary, .series(), .plot(), .write())>")
+        covers = (s.get("coverage") or {}).get("description") or ("the whole country" if scale == 1 else
+                                                                   f"a {scale:g} sample")
+        figures = headline_text(tot, scale, 1)
+        if scale != 1:
+            figures += (f" (counts scaled up by 1/{scale:g} to the whole population; .summary holds the sample's own: "
+                        f"left {tot.get('left', 0):,})")
+        return (f"<Results {self.scenario_name} · seed {self.seed} · {s.get('start')} to {s.get('end')} · {covers}\n"
+                f"  {figures}\n"
+                f"  .timeseries ({len(self.timeseries):,} rows), .regions, .cells, .summary, .series(quantity), "
+                ".plot(), .write(out)>")
 
     # -- access ---------------------------------------------------------------------------------------------
     def series(self, quantity: str, geography: str | None = None) -> pd.Series:

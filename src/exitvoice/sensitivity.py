@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ import pandas as pd
 from .errors import ExitvoiceError
 from .outputs import atomic_folder, json_text
 from .scenario import Scenario
+from .units import is_person_total
 
 # scalar outputs: name → key of summary["totals"]
 OUTPUTS = {
@@ -123,11 +125,46 @@ def notices(method: str, samples: int) -> list[str]:
     return []
 
 
+class Sensitivity(NamedTuple):
+    """What `analyse` returns: `indices, samples = analyse(...)` unpacks it as a pair.
+
+    `indices`: per output and parameter, Morris μ*, its confidence and σ, or Sobol S1 and ST with confidence
+    intervals; `samples`: one row per run of the design, the parameter values and the outputs.
+    """
+
+    indices: pd.DataFrame
+    samples: pd.DataFrame
+
+    @property
+    def method(self) -> str:
+        """`morris` or `sobol`, from the indices."""
+        return "morris" if "mu_star" in self.indices else "sobol"
+
+    def __repr__(self) -> str:
+        """A few lines: method, outputs and parameters, runs and samples, and the parameter that matters most."""
+        params = list(dict.fromkeys(self.indices.parameter)) if len(self.indices) else []
+        outputs = list(dict.fromkeys(self.indices.output)) if len(self.indices) else []
+        runs, d = len(self.samples), len(params)
+        per = d + (1 if self.method == "morris" else 2)
+        n = f"N={runs // per} samples × (D+{per - d}) = {runs} runs" if d and runs % per == 0 else f"{runs} runs"
+        key = "mu_star" if self.method == "morris" else "ST"
+        lines = [f"<Sensitivity ({self.method}) of {len(outputs)} output(s) to {d} parameters: {n}"]
+        for o in outputs[:6]:
+            part = self.indices[self.indices.output == o].sort_values(key, ascending=False)
+            top = ", ".join(f"{r.parameter} {getattr(r, key):.3g}" for r in part.head(3).itertuples())
+            lines.append(f"  {o}: {key} {top}" + (" …" if len(part) > 3 else ""))
+        if len(outputs) > 6:
+            lines.append(f"  … and {len(outputs) - 6} more outputs")
+        lines.append(f"  .indices ({len(self.indices)} rows), .samples ({runs} runs × {self.samples.shape[1]} "
+                     "columns)>")
+        return "\n".join(lines)
+
+
 def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method: str = "sobol", samples: int = 64,
             seed: int = 0, jobs: int = 1, scheduler: str | None = None,
             progress: Callable[[int, int], None] | None = None, checkpoint: str | Path | None = None,
-            notify: Callable[[str, int, int, Path], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the design and the analysis; returns (indices, samples with outputs).
+            notify: Callable[[str, int, int, Path], None] | None = None) -> Sensitivity:
+    """Run the design and the analysis; returns (indices, samples with outputs) as a `Sensitivity`.
 
     With `checkpoint` (a folder), the finished runs of the design are saved there as they finish, and the same
     analysis again (same scenario, parameters, method, samples and seed) loads them and runs only the others;
@@ -179,7 +216,7 @@ def analyse(scenario: Scenario, params: list[str], outputs: list[str], *, method
     if not rows:
         raise ExitvoiceError("none of the outputs is defined in this scenario", field="--outputs", given=outputs,
                              allowed="outputs the scenario has (quota_fill needs a call-up)")
-    return pd.DataFrame(rows), pd.concat([design.drop(columns="set_id"), Y], axis=1)
+    return Sensitivity(pd.DataFrame(rows), pd.concat([design.drop(columns="set_id"), Y], axis=1))
 
 
 def output_kinds(Y: pd.DataFrame, outputs: list[str]) -> dict[str, str]:
@@ -212,6 +249,8 @@ def write(indices: pd.DataFrame, design: pd.DataFrame, out: str | Path, *, metho
         indices.to_csv(tmp / "sensitivity.csv", index=False)
         (tmp / "sensitivity.json").write_text(json_text(
             {**meta, "method": method, "indices": indices.to_dict("records")}))
-        design.to_parquet(tmp / "samples.parquet", index=False)
+        people = [o for o in design.columns if o in OUTPUTS and is_person_total(OUTPUTS[o])]
+        design.assign(**{o: design[o].round().astype("Int64") for o in people}).to_parquet(  # whole people
+            tmp / "samples.parquet", index=False)
         sensitivity_plot(indices, method, tmp / "sensitivity.png")
     return Path(out)

@@ -110,7 +110,21 @@ def with_units(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
 
 PERSON_TOTALS = {"protesters_peak", "detained", "workers_lost_end", "protest_person_days", "opposed_abroad_end",
                  "opposed_at_start", "workers_lost_peak", "opposed_at_home_end", "labour_shortage_end", "employed",
-                 "workers_lost_by_sector_end", "mobilised", "left", "abroad_at_end"}
+                 "workers_lost_by_sector_end", "mobilised", "left", "abroad_at_end", "returned", "summons_served",
+                 "quota_target", "target", "trips_started", "passports_issued", "stopped_at_border",
+                 "summons_at_border", "hiding_at_end", "exempt_at_end", "visas_issued", "visa_pending_at_end",
+                 "conscripted", "conscripted_at_end", "illegal_caught", "left_by_destination", "left_since_callup"}
+"""Summary totals (and comparison metrics) that count people: written as whole numbers, an ensemble's quantiles
+too (a 5% quantile of 688 and 689 is 688.85 people: written 689)."""
+
+NOT_PERSON_TOTALS = {"quota_fill", "share_filled", "exits_per_recruit", "peak_queue_wait_hours", "days_to_fill",
+                     "exit_to_voice"}
+"""Summary totals and comparison metrics that are not counts of people (nor are `output_loss_*`): they stay real."""
+
+
+def is_person_total(key: str) -> bool:
+    """Whether a summary total or a comparison metric counts people (and is written as a whole number)."""
+    return key in PERSON_TOTALS
 
 
 def tidy_summary(x, key: str = ""):
@@ -122,6 +136,19 @@ def tidy_summary(x, key: str = ""):
     if isinstance(x, float) and np.isfinite(x):
         return int(round(x)) if key in PERSON_TOTALS else round_sig(x)
     return x
+
+
+def whole_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table of summary totals (an ensemble's `members`): columns that count people as whole numbers (int64).
+
+    A column with a missing value keeps its gaps (pandas' nullable Int64).
+    """
+    out = frame.copy()
+    for c in out.columns:
+        if is_person_total(c) and pd.api.types.is_numeric_dtype(out[c]):
+            v = out[c].round()
+            out[c] = v.astype("int64") if v.notna().all() else v.astype("Int64")
+    return out
 
 
 RATIOS = {"quota_fill", "share_filled", "exits_per_recruit"}
@@ -161,3 +188,20 @@ def fmt_score(x) -> str:
     if x is None:
         return "—"
     return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+def headline_text(totals: dict, scale: float, members: int) -> str:
+    """Left, mobilised and quota fill of summary totals, as `exitvoice run` prints them (an ensemble's: quantiles).
+
+    `left 163,800 [158,000–170,000] · mobilised …`: counts of a sample are scaled up to the whole population.
+    """
+    parts = []
+    for k, what in (("left", "left"), ("mobilised", "mobilised"), ("quota_fill", "quota fill")):
+        q = totals.get(k)
+        if q is None:
+            continue
+        if not isinstance(q, dict):
+            q = {"q05": q, "q50": q, "q95": q}
+        lo, mid, hi = (fmt_metric(k, scaled_up(k, q.get(c), scale)) for c in ("q05", "q50", "q95"))
+        parts.append(f"{what} {mid}" + (f" [{lo}–{hi}]" if members > 1 else ""))
+    return " · ".join(parts)

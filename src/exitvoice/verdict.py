@@ -17,7 +17,9 @@ import math
 import sys
 from pathlib import Path
 
-from .compare import band, headline_mobilisation, people_words
+import numpy as np
+
+from .compare import band, headline_mobilisation, people_band, people_words
 from .errors import ExitvoiceError
 from .units import fmt_metric
 
@@ -118,8 +120,7 @@ def comparison_lines(folder: Path) -> list[str]:
     if ranked:
         def amount(s: dict) -> str:
             q = s["metrics"][key]
-            lo, hi = people_words(q["q05"]), people_words(q["q95"])
-            return people_words(q["q50"]) + (f" [{lo}–{hi}]" if lo != hi else "")
+            return people_band(*(np.nan if q[k] is None else q[k] for k in ("q05", "q50", "q95")))
 
         what = "since the call-up" if key == "left_since_callup" else "over the run"
         line += f"fewest leave {what} under {ranked[0]['name']} ({amount(ranked[0])})"
