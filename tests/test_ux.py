@@ -334,3 +334,14 @@ def test_compare_takes_set_for_every_scenario_file(tmp_path):
                   tmp_path / "cmp2")
     assert r.returncode == 2 and "--set changes scenario files, not result folders" in " ".join(r.stderr.split())
     assert not (tmp_path / "cmp2").exists()
+
+
+def test_params_filter_that_matches_nothing_is_exit_2_with_the_groups():
+    r = exitvoice("params", "zzz")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    msg = " ".join(r.stderr.split())
+    assert "zzz" in msg and "exit, " in msg and "callup" in msg and "rumour" in msg
+    r = exitvoice("params", "rumour.general", env={"COLUMNS": "200"})
+    assert r.returncode == 0 and "rumour.general_risk" in r.stdout
+    assert "[0, 1]" in r.stdout and "possible" in r.stdout  # the domain beside the plausible range
+

@@ -927,19 +927,29 @@ def sensitivity(
 @app.command(cls=_Command)
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = "russia",
-    grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
+    grep: Annotated[str | None, typer.Argument(metavar="NAME", help="show only names containing this (e.g. exit. "
+                                               "or beta)")] = None,
 ) -> None:
     """List the declared parameters: name, default, unit, range, source."""
     from .pack import load_pack
+    from .params import fmt_interval
 
     pack = load_pack(country)
-    t = Table(title=f"parameters of the {country} pack")
-    for c in ("name", "default", "unit", "range", "source"):
+    shown = [p for p in pack.declarations.values() if not grep or grep in p.name]
+    if not shown:
+        groups = sorted({n.split(".")[0] for n in pack.declarations})
+        raise ExitvoiceError(f"no parameter of the {country} pack has a name containing this", field="NAME",
+                             given=grep, allowed=f"part of a name, e.g. a group: {', '.join(groups)}; or nothing, "
+                                                 "for every parameter")
+    t = Table(title=escape(f"parameters of the {country} pack"),
+              caption="range: the plausible values (--allow-outside-range lets a value leave it); possible: the "
+                      "values it can take at all", caption_justify="left")
+    for c in ("name", "default", "unit", "range", "possible", "source"):
         t.add_column(c, overflow="fold")
-    for p in pack.declarations.values():
-        if grep and grep not in p.name:
-            continue
-        t.add_row(p.name, f"{p.default:g}", p.unit, f"{p.low:g} – {p.high:g}", p.source[:80])
+    for p in shown:
+        lo, hi, open_low, _ = p.domain()
+        t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}",
+                  fmt_interval(lo, hi, open_low=open_low), escape(p.source[:80]))
     console.print(t)
 
 
