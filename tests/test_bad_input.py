@@ -753,3 +753,24 @@ def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):
     assert json.loads((out / "summary.json").read_text())["warnings"] == [
         "callup.hide_rate = 0.3 is outside its declared range [0, 0.2] per day"]
     assert "outside its declared range" in r.stdout
+
+
+# -- keys --set cannot change, regions named twice, a problem counted once ----------------------------------------
+@pytest.mark.parametrize("key,value", [("scenario.extends", "other.toml"), ("scenario.pack", "/tmp"),
+                                       ("scenario.country", "myanmar")])
+def test_keys_read_with_the_file_cannot_be_set_from_the_command_line(scen, key, value):
+    msg = run_refused(scen, "--set", f"{key}={value}", names=(key, "cannot be set from the command line"))
+    assert "not a number" not in msg and "not both" not in msg
+    refused(exitvoice("check", scen, "--set", f"{key}={value}"), key, "command line")
+
+
+def test_a_region_named_twice_is_refused(scen):
+    run_refused(scen, "--set", 'population.regions=["SE", "AST", "SE"]',
+                names=("population.regions[2]", "twice", "'SE'"))
+    scen.write_text(scen.read_text().replace('regions = ["SE", "AST"]', 'regions = ["AST", "AST"]'))
+    refused(exitvoice("check", scen), str(scen), "population.regions[1]", "twice", "'AST'")
+
+
+def test_a_problem_found_in_a_table_is_not_counted_twice(scen):
+    msg = run_refused(scen, "--set", "scenario.end=2022-09-01", names=("scenario.end", "before start"))
+    assert "more problem" not in msg

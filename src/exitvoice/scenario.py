@@ -102,6 +102,16 @@ class PopulationOptions(BaseModel):
     scale: FiniteFloat = Field(1.0, gt=0, le=1)
     regions: list[str] | None = Field(None, min_length=1)
 
+    @model_validator(mode="after")
+    def _regions_once(self) -> PopulationOptions:
+        seen: set[str] = set()
+        for i, region in enumerate(self.regions or []):
+            if region in seen:
+                raise FieldError("a region named twice", field=f"regions[{i}]", given=region,
+                                 allowed="each region once (a region's people are simulated once)")
+            seen.add(region)
+        return self
+
 
 class Scenario(BaseModel):
     """A validated scenario: meta, population options, parameter overrides and the policy timeline."""
@@ -357,6 +367,9 @@ def override_target(key: str, declared, policy_types: set[str]) -> tuple:
       `x` of rumour policies) is ambiguous and refused: write it in one of the two explicit forms.
     """
     parts = key.split(".")
+    if key in FILE_ONLY:
+        raise ScenarioError("cannot be set from the command line", file="--set", field=key,
+                            allowed=FILE_ONLY[key])
     if parts[0] in TABLES and len(parts) == 2 and key not in declared and parts[1] in TABLES[parts[0]].model_fields:
         return ("table", parts[0], parts[1])
     if parts[0] == "policy":
@@ -383,6 +396,19 @@ def override_target(key: str, declared, policy_types: set[str]) -> tuple:
 
 
 TABLES = {"population": PopulationOptions, "scenario": ScenarioMeta}
+
+FILE_ONLY = {
+    "scenario.extends": "write `extends = \"base.toml\"` in the [scenario] table of a scenario file: the file it names "
+                        "is read with the file, before any --set",
+    "scenario.pack": "write `pack = \"path/to/pack\"` in the [scenario] table of a scenario file (a path relative to "
+                     "that file): the pack is read with the file, and the file's parameters, regions and routes are "
+                     "checked against it before any --set",
+    "scenario.country": "write `country = \"...\"` in the [scenario] table of a scenario file: the file's "
+                        "parameters, regions and routes are checked against its pack before any --set",
+}
+"""Keys of `[scenario]` that `--set` refuses: they say how the file itself is read (the scenario it builds on, the
+pack its names belong to), so changing them after the file was read would leave a scenario checked against another
+pack or base."""
 
 
 def _whos(model: BaseModel, prefix: str = "") -> list[tuple[str, Who]]:
@@ -502,11 +528,11 @@ def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
     given = None if err["type"] == "missing" else _shown(err.get("input"))
     if err["type"] == "missing" and isinstance(err["loc"][-1], int):  # an item of a fixed-length list (`ages`)
         field, given = _field_path(err["loc"][:-1]), _shown(err.get("input"))
+    others = [f for f in problems if f != field]
     problem = (err.get("ctx") or {}).get("error")
     if isinstance(problem, FieldError):
         field = ".".join(x for x in (field, problem.field) if x)
         message, given, allowed = problem.message, problem.given, problem.allowed
-    others = [f for f in problems if f != field]
     more = (f" (and {len(others)} more problem(s), at {', '.join(others[:3])}{', …' if len(others) > 3 else ''})"
             if others else "")
     return ScenarioError(message + more, file=source, field=field or None, given=given, allowed=allowed)
