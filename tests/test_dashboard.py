@@ -208,6 +208,8 @@ def test_save_writes_only_a_slug_under_the_results_folder(server):
     status, body = post(url + "/api/save", {"name": "saved-a"})
     assert status == 200 and "saved-a" in body["runs"]
     assert (base / "results" / "saved-a" / "summary.json").is_file()
+    status, body = post(url + "/api/save", {"name": "saved-a"})  # the page cannot say "replace": another name
+    assert status == 400 and "another name" in body["error"] and "force" not in body["error"], body
     status, body = post(url + "/api/run", {**LEVERS, "overlay": "saved-a", "observations": True})
     assert status == 200
     names = [t.get("name") for t in body["figures"]["quota"]["data"]]

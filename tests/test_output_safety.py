@@ -195,3 +195,34 @@ def test_a_file_exitvoice_writes_into_its_folder_later_is_its_own(tmp_path):
     record_written(out, "posterior.png")  # listed once
     check_output(out, force=True, field="--out")
     assert (out / MARKER).read_text().count("- posterior.png") == 1
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_a_symlinked_out_is_said_to_be_a_link_and_nothing_is_written_through_it(scenario_file, tmp_path, force):
+    elsewhere = tmp_path / "elsewhere"
+    assert exitvoice("run", scenario_file, "--out", elsewhere, "--no-plots").returncode == 0  # an exitvoice folder
+    before = sorted(p.name for p in elsewhere.iterdir())
+    link = tmp_path / "link"
+    link.symlink_to(elsewhere)
+    r = exitvoice("run", scenario_file, "--out", link, "--no-plots", *force)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    msg = " ".join(r.stderr.split())
+    assert "symbolic link" in msg and "a file" not in msg, msg
+    assert link.is_symlink() and sorted(p.name for p in elsewhere.iterdir()) == before
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    r = exitvoice("run", scenario_file, "--out", tmp_path / "dangling", "--no-plots", *force)
+    assert r.returncode == 2 and "symbolic link" in r.stderr and not (tmp_path / "nowhere").exists()
+    report = tmp_path / "report.html"
+    report.symlink_to(tmp_path / "target.html")
+    r = exitvoice("report", elsewhere, "--out", report, *force)
+    assert r.returncode == 2 and "symbolic link" in " ".join(r.stderr.split())
+    assert not (tmp_path / "target.html").exists()
+
+
+def test_a_fifo_as_out_is_said_to_be_a_fifo(scenario_file, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = exitvoice("run", scenario_file, "--out", fifo, "--force", "--no-plots")
+    assert r.returncode == 2 and "FIFO" in r.stderr and "Traceback" not in r.stderr
+    r = exitvoice("report", tmp_path, "--out", fifo, "--force")  # never opened: reading a FIFO waits for a writer
+    assert r.returncode == 2 and "FIFO" in r.stderr and "Traceback" not in r.stderr

@@ -660,7 +660,7 @@ def serve(
 
 def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, force: bool, particles: int,
                    generations: int, walltime: float | None, min_acceptance: float) -> None:
-    from .abcsmc import AbcSettings, fit, plot_posterior
+    from .abcsmc import AbcSettings, check_history, fit, history_file, plot_posterior
     from .calibrate import Settings, check_settings
     from .observations import pack_observations, read_observations
 
@@ -671,9 +671,14 @@ def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, fo
     settings.check()
     obs = read_observations(observations or pack_observations(sc.scenario.country))
     target = Path(out or Path("results") / f"{sc.name}-abc")
-    resuming = (target.parent / f"{target.name}.abc.db").exists() and (target / "posterior.json").is_file()
+    check_history(target, decl)
+    resuming = history_file(target).exists() and (target / "posterior.json").is_file()
     if not resuming:
         target = _free(target, force)
+    else:  # the same command again replaces the folder's outputs: what stops it is found now, not after the work
+        from .outputs import check_output
+
+        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,")
     err.print(f"ABC-SMC of {sc.name}: {len(names)} parameters, {particles} particles, up to {generations} "
               f"generations{'' if walltime is None else f' or {walltime:g} min'}"
               f"{' (resuming)' if resuming else ''}")
@@ -819,6 +824,10 @@ def calibrate(
             console.print(f"calibration finished: study {escape(name)} has {done} completed trials (--trials "
                           f"{trials}); results in [bold]{escape(str(target))}[/]")
             return
+        from .outputs import check_output
+
+        # the same command again replaces the folder's outputs: what stops it is found now, not after the work
+        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,")
         force = True
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TextColumn("best loss {task.fields[best]}"), TimeElapsedColumn(), console=err, transient=True,
@@ -1016,6 +1025,9 @@ def main() -> None:
     Run without typer's standalone mode, so that a mistake on the command line (a missing argument, an unknown
     option) is printed in the same one-line form as every other bad input, not in typer's box.
     """
+    from .outputs import CLI_WORDING
+
+    CLI_WORDING.set(True)  # a late refusal of an output says --out and --force, not force=True
     try:
         code = app(standalone_mode=False)
     except ExitvoiceError as exc:

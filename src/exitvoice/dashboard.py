@@ -287,6 +287,10 @@ class Dashboard:
         if self.last is None:
             raise ExitvoiceError("nothing to save: run first")
         out = self.results / name
+        if out.exists() or out.is_symlink():  # the page has no "replace": another name is the way
+            raise ExitvoiceError("a saved run of this name exists already in the results folder", field="name",
+                                 given=name, allowed="another name (saved runs are never replaced from the "
+                                 "dashboard)")
         self.last.write(out, plots=False)
         return {"saved": name, "runs": list(self.saved_runs())}
 
