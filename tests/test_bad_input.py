@@ -736,6 +736,9 @@ def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
     (("--method", "sobel"), ("--method", "sobel")),
     (("--outputs", "happiness"), ("--outputs", "happiness")),
     (("--params", "exit.beta_risk,no.such"), ("--params", "no.such")),
+    (("--outputs", ""), ("--outputs", "names no output")),
+    (("--outputs", ","), ("--outputs", "names no output")),
+    (("--outputs", "left_total,left_total"), ("--outputs", "twice", "left_total")),
 ])
 def test_bad_sensitivity_options_are_refused_before_the_plan_is_printed(scen, tmp_path, args, names):
     cmd = ["sensitivity", scen, "--out", tmp_path / "never", "--params", "exit.beta_risk,callup.hide_rate", *args]
@@ -774,3 +777,33 @@ def test_a_region_named_twice_is_refused(scen):
 def test_a_problem_found_in_a_table_is_not_counted_twice(scen):
     msg = run_refused(scen, "--set", "scenario.end=2022-09-01", names=("scenario.end", "before start"))
     assert "more problem" not in msg
+
+
+def test_a_name_set_twice_is_refused_not_the_last_taken(scen):
+    run_refused(scen, "--set", "population.scale=0.5", "--set", "population.scale=0.02",
+                names=("population.scale", "set twice", "population.scale=0.5"))
+
+
+def test_a_table_given_to_a_parameter_is_not_a_number(scen):
+    msg = run_refused(scen, "--set", "exit.beta_risk={a=1}", names=("exit.beta_risk", "not a number"))
+    assert "exit.beta_risk.a" not in msg
+
+
+def test_a_policy_without_a_type_and_an_empty_pack_say_so(scen):
+    text = scen.read_text()
+    scen.write_text(text + "[[policy]]\nstart = 2022-09-22\n")
+    refused(exitvoice("check", scen), "policy[1].type", "required, but missing")
+    scen.write_text(text.replace('name = "bad"', 'name = "bad"\npack = ""'))
+    msg = refused(exitvoice("check", scen), "scenario.pack", "empty")
+    assert "not text" not in msg
+
+
+def test_pack_check_of_nothing_or_of_a_file_says_so(tmp_path):
+    refused(exitvoice("pack", "check", "", cwd=tmp_path), "PACK", "empty")  # not the current folder
+    (tmp_path / "s.toml").write_text("x")
+    refused(exitvoice("pack", "check", tmp_path / "s.toml"), "a file, not a pack folder")
+
+
+def test_report_of_a_file_says_it_is_a_file(scen, tmp_path):
+    msg = refused(exitvoice("report", scen, "--out", tmp_path / "r.html"), str(scen), "a file, not a result folder")
+    assert "no such" not in msg and not (tmp_path / "r.html").exists()

@@ -302,6 +302,10 @@ def test_serve_with_bad_input_is_exit_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "file")], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "not a folder" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "typo" / "res"), "--port", "0"],
+                       capture_output=True, text=True, timeout=60)  # a typo makes no tree of folders
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "RESULTS_DIR" in r.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_serve_offers_the_scenarios_that_come_with_exitvoice_from_any_folder(tmp_path, monkeypatch):

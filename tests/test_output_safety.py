@@ -226,3 +226,23 @@ def test_a_fifo_as_out_is_said_to_be_a_fifo(scenario_file, tmp_path):
     assert r.returncode == 2 and "FIFO" in r.stderr and "Traceback" not in r.stderr
     r = exitvoice("report", tmp_path, "--out", fifo, "--force")  # never opened: reading a FIFO waits for a writer
     assert r.returncode == 2 and "FIFO" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_resumed_calibration_checks_its_folder_before_any_trial(tmp_path):
+    """The same command again resumes a study and replaces its folder: a file of the user's there is found first."""
+    scen = write_scenario(tmp_path / "c.toml", "cal", "2022-09-30")
+    out = tmp_path / "cal-out"
+    first = ["calibrate", scen, "--params", "exit.beta_risk", "--min-sets", "1", "--out", out]
+    r = exitvoice(*first, "--trials", "1")
+    assert r.returncode == 0, r.stderr
+    (out / "notes.txt").write_text("mine")
+    stamp = (out / "calibration.json").stat().st_mtime_ns
+    r = exitvoice(*first, "--trials", "2")
+    msg = " ".join(r.stderr.split())
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "notes.txt" in msg and "resuming" in msg, msg
+    assert "force=True" not in msg and (out / "notes.txt").is_file()
+    assert (out / "calibration.json").stat().st_mtime_ns == stamp
+    import optuna
+
+    study = optuna.load_study(study_name="cal", storage=f"sqlite:///{tmp_path / 'cal-out.db'}")
+    assert len(study.trials) == 1  # no trial was run

@@ -162,6 +162,10 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
             raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item,
                                  allowed="e.g. exit.beta_risk=60 or mobilisation.target=300000")
         k, v = item.split("=", 1)
+        if k.strip() in out:  # else the last would win, silently
+            raise ExitvoiceError("a name set twice", file="--set", field=k.strip(),
+                                 given=[f"{k.strip()}={out[k.strip()]}", f"{k.strip()}={v.strip()}"],
+                                 allowed="each name once")
         out[k.strip()] = v.strip()
     return out
 
@@ -1006,6 +1010,15 @@ def pack_check(
     from .pack import pack_path
     from .packcheck import check_pack
 
+    if not pack.strip():  # Path("") is the current folder
+        raise ExitvoiceError("empty", field="PACK", given=pack,
+                             allowed="a pack folder, or the name of a pack shipped with exitvoice (russia)")
+    if Path(pack).exists() and not Path(pack).is_dir():
+        from .outputs import what_is
+
+        raise ExitvoiceError(f"{what_is(Path(pack))}, not a pack folder", file=pack,
+                             allowed="a pack folder (pack.toml, regions.csv, …; docs/packs.md), or the name of a pack "
+                                     "shipped with exitvoice (russia)")
     path = Path(pack) if Path(pack).is_dir() else pack_path(pack)
     report = check_pack(path)
     if report.ok:

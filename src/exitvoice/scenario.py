@@ -159,7 +159,8 @@ class Scenario(BaseModel):
         policies = raw.get("policy", [])
         for i, pol in enumerate(policies if isinstance(policies, list) else []):
             if isinstance(pol, dict) and not (isinstance(pol.get("type"), str) and pol["type"] in REGISTRY):
-                raise ScenarioError("unknown policy type", file=source, field=f"policy[{i}].type",
+                raise ScenarioError("unknown policy type" if "type" in pol else "required, but missing", file=source,
+                                    field=f"policy[{i}].type",
                                     given=pol.get("type"), allowed=sorted(REGISTRY))
         try:
             sc = cls.model_validate(raw)
@@ -334,6 +335,9 @@ class Scenario(BaseModel):
             value = _parse_value(text)
             target = override_target(key, declared, {p["type"] for p in data["policy"]})
             if target[0] == "parameter":
+                if isinstance(value, dict):  # else read as parameters named `<name>.<key>`, which misleads
+                    raise ScenarioError("not a number", file="--set", field=key, given=text,
+                                        allowed="a number such as 3 or 0.25")
                 data["parameters"][target[1]] = value
                 continue
             if target[0] == "table":  # a key of the file's [population] or [scenario] table
@@ -688,6 +692,9 @@ def _plain(err: dict) -> tuple[str, str | None]:
                 f"{'at least' if kind == 'too_short' else 'at most'} {n} item{'s' if n != 1 else ''}")
     if kind == "string_too_long":
         return "too long", f"at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return ("empty", "text, not empty") if n == 1 else ("too short", f"at least {n} characters")
     bounds = {"greater_than_equal": ("too small", "at least", "ge"), "greater_than": ("too small", "above", "gt"),
               "less_than_equal": ("too large", "at most", "le"), "less_than": ("too large", "below", "lt")}
     if kind in bounds:
