@@ -246,3 +246,21 @@ def test_a_resumed_calibration_checks_its_folder_before_any_trial(tmp_path):
 
     study = optuna.load_study(study_name="cal", storage=f"sqlite:///{tmp_path / 'cal-out.db'}")
     assert len(study.trials) == 1  # no trial was run
+
+
+def test_an_output_folder_that_is_or_holds_an_input_is_refused(scenario_file, tmp_path):
+    """validate RUN --out RUN --force replaced the run by its scorecard; compare and run --posterior alike."""
+    run1 = tmp_path / "run1"
+    assert exitvoice("run", scenario_file, "--out", run1, "--no-plots").returncode == 0
+    before = sorted(p.name for p in run1.iterdir())
+    post = run1 / "post.csv"  # a posterior kept in an exitvoice folder (listed by its marker, as a later output is)
+    post.write_text("exit.beta_risk\n100\n")
+    (run1 / MARKER).write_text((run1 / MARKER).read_text() + "- post.csv\n")
+    for args in (("validate", run1, "--out", run1), ("compare", run1, scenario_file, "--out", run1),
+                 ("run", scenario_file, "--ensemble", "2", "--posterior", post, "--out", run1),
+                 ("run", run1 / "scenario.toml", "--out", run1), ("validate", run1, "--out", tmp_path)):
+        r = exitvoice(*args, "--force")
+        msg = " ".join(r.stderr.split())
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "an input of this command" in msg, (args, msg)
+    assert sorted(p.name for p in run1.iterdir()) == sorted([*before, "post.csv"])
+    assert exitvoice("validate", run1).returncode == 0 and (run1 / "validation" / "scorecard.csv").is_file()

@@ -273,11 +273,14 @@ def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = N
         check_scheduler(scheduler)
 
 
-def _free(target: Path, force: bool) -> Path:
-    """Check the output folder before any work is done (see `outputs.check_output`)."""
+def _free(target: Path, force: bool, inputs=()) -> Path:
+    """Check the output folder before any work is done (see `outputs.check_output`).
+
+    It is none of the `inputs` (files and folders the command reads), nor holds one (`outputs.check_not_input`).
+    """
     from .outputs import check_output
 
-    return check_output(target, force=force)
+    return check_output(target, force=force, inputs=inputs)
 
 
 def _progress(description: str, total: int, unit: str):
@@ -365,7 +368,7 @@ def run(
     from .api import run as run_api
 
     sc = _scenario(scenario, set_, allow_outside_range)
-    target = _free(out or Path("results") / sc.name, force)
+    target = _free(out or Path("results") / sc.name, force, inputs=(scenario, posterior))
     _preflight(sc, members=ensemble or 1, jobs=jobs, scheduler=scheduler)
     if ensemble is not None:
         ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target),
@@ -448,7 +451,7 @@ def compare(
                              "ignore", field=given[0], given=given,
                              allowed="scenario TOML files among the inputs (they are run with them), or none of them")
     scenarios = [p if p.is_dir() else _scenario(p, set_, allow_outside_range) for p in inputs]
-    target = _free(out or Path("results") / "compare", force)
+    target = _free(out or Path("results") / "compare", force, inputs=(*inputs, posterior))
     if scheduler is not None:
         from .ensemble import check_scheduler
 
@@ -550,7 +553,7 @@ def validate(
                              given=[k for k, v in for_an_ensemble.items() if v])
     sc = None
     if target.is_dir():
-        dest = _free(out or target / "validation", force)
+        dest = _free(out or target / "validation", force, inputs=(target, observations))
         sim = Simulated.from_folder(target)
         sc = _stored_scenario(target)
         # the calibration observations of the result's own pack (a stored scenario of another pack says which)
@@ -560,7 +563,8 @@ def validate(
 
         sc = _scenario(target, set_, allow_outside_range)
         obs = read_observations(observations or pack_observations(sc.scenario.country))
-        dest = _free(out or Path("results") / f"{sc.name}-validation", force)
+        dest = _free(out or Path("results") / f"{sc.name}-validation", force,
+                     inputs=(target, observations, posterior))
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
             ens = _ensemble(sc, ensemble, seed, jobs, posterior, None, draw_priors=_groups(draw_priors))
@@ -663,7 +667,7 @@ def serve(
 
 
 def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, force: bool, particles: int,
-                   generations: int, walltime: float | None, min_acceptance: float) -> None:
+                   generations: int, walltime: float | None, min_acceptance: float, scenario: Path) -> None:
     from .abcsmc import AbcSettings, check_history, fit, history_file, plot_posterior
     from .calibrate import Settings, check_settings
     from .observations import pack_observations, read_observations
@@ -678,11 +682,12 @@ def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, fo
     check_history(target, decl)
     resuming = history_file(target).exists() and (target / "posterior.json").is_file()
     if not resuming:
-        target = _free(target, force)
+        target = _free(target, force, inputs=(scenario, observations))
     else:  # the same command again replaces the folder's outputs: what stops it is found now, not after the work
         from .outputs import check_output
 
-        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,")
+        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,",
+                     inputs=(scenario, observations))
     err.print(f"ABC-SMC of {sc.name}: {len(names)} parameters, {particles} particles, up to {generations} "
               f"generations{'' if walltime is None else f' or {walltime:g} min'}"
               f"{' (resuming)' if resuming else ''}")
@@ -804,7 +809,7 @@ def calibrate(
     sc = _scenario(scenario, set_, allow_outside_range)
     if method == "abc-smc":
         _calibrate_abc(sc, params_, observations, seed, jobs, out, force, particles, generations, walltime,
-                       min_acceptance)
+                       min_acceptance, scenario)
         return
     settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
                         sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
@@ -818,7 +823,7 @@ def calibrate(
     name = study or sc.name
     previous = previous_outputs(target, storage=url, study=name)
     if previous is None:
-        target = _free(target, force)
+        target = _free(target, force, inputs=(scenario, observations))
     if storage is None:  # the default study file lies beside the output folder, whose parent may not exist yet
         target.parent.mkdir(parents=True, exist_ok=True)
     existing = check_storage(url, name, settings)
@@ -831,7 +836,8 @@ def calibrate(
         from .outputs import check_output
 
         # the same command again replaces the folder's outputs: what stops it is found now, not after the work
-        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,")
+        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,",
+                     inputs=(scenario, observations))
         force = True
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TextColumn("best loss {task.fields[best]}"), TimeElapsedColumn(), console=err, transient=True,
@@ -906,7 +912,7 @@ def sensitivity(
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     check_options(sc, names, outs, method=method, samples=samples)  # all of them before anything is printed
-    target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
+    target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force, inputs=(scenario,))
     runs = design_runs(method, samples, len(names))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
     seconds = runs * run_seconds(sc) / max(1, min(jobs, runs))

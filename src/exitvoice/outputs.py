@@ -107,15 +107,16 @@ def _field(python: str) -> str:
     return "--out" if CLI_WORDING.get() else python
 
 
-def check_output(out: str | Path, *, force: bool = False, field: str = "--out", replacing: str | None = None
-                 ) -> Path:
+def check_output(out: str | Path, *, force: bool = False, field: str = "--out", replacing: str | None = None,
+                 inputs=()) -> Path:
     """Check that the output folder `out` can be written, before any work is done; return it.
 
     Refused (ExitvoiceError, exit code 2): an empty path; the root, the home directory, the current directory or
     one of its parents; a symbolic link, a file or anything else that is not a folder; an existing folder without
     `force`; with `force`, a folder that exitvoice did not write (no marker file, no `summary.json`) or that holds
     files it did not write; a parent that is a file or is not writable. `replacing` says what replaces the folder
-    when it is not `force` (a resumed calibration replaces its own outputs): "resuming".
+    when it is not `force` (a resumed calibration replaces its own outputs): "resuming". `inputs`: what the
+    command reads, which the folder may neither be nor hold (`check_not_input`).
     """
     how = replacing or _force(field)
     if str(out).strip() == "":
@@ -127,6 +128,7 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out", 
     if why:
         raise ExitvoiceError(f"refusing to write over {why}", field=field, given=str(out),
                              allowed=f"a new folder, or one exitvoice wrote earlier (with {_force(field)})")
+    check_not_input(out, inputs, field=field)
     if out.is_symlink():  # never written through nor replaced: its target may lie anywhere
         raise ExitvoiceError(f"{what_is(out)} is in the way; exitvoice neither writes through a link nor replaces "
                              "one", field=field, given=str(out),
@@ -151,6 +153,27 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out", 
                                  allowed="move them away first, or write to a new folder")
     _check_parent(out, resolved, field)
     return out
+
+
+def check_not_input(out: str | Path, inputs, *, field: str = "--out") -> None:
+    """Refuse an output folder that is one of the command's inputs, or holds one: replacing it would delete it.
+
+    `inputs`: the files and folders the command reads (None and missing paths are skipped). An output inside an
+    input folder is fine (`validate RUN` writes `RUN/validation`).
+    """
+    target = Path(out).expanduser().resolve()
+    for item in inputs:
+        if item is None or str(item).strip() == "":
+            continue
+        path = Path(item).expanduser()
+        if not (path.exists() or path.is_symlink()):
+            continue
+        resolved = path.resolve()
+        if resolved == target or target in resolved.parents:
+            what = "is" if resolved == target else "holds"
+            raise ExitvoiceError(f"the output folder {what} an input of this command: writing it would delete "
+                                 f"{'it' if resolved == target else 'the input'}", field=field, given=str(out),
+                                 allowed=f"an output folder apart from the inputs ({item})")
 
 
 def _check_parent(out: Path, resolved: Path, field: str) -> None:
