@@ -251,7 +251,8 @@ MYANMAR = {
         "tertiary_female_ratio": P(1.2, "ratio", 0.8, 1.6, "uniform", "tertiary share of women over men", CAL),
         "passport_share_adults": P(0.15, "share", 0.05, 0.35, "uniform", "adults holding a passport for travel abroad",
                                    CAL + "; the bound: some 4-6 M nationals abroad before 2024 (rules.csv "
-                                   "baseline_abroad_2020_ilo, baseline_abroad_2023_dop) against ~38 M adults at home"),
+                                   "baseline_abroad_2020_ilo, baseline_abroad_2023_dop) against ~38 M adults at home",
+                                   positive=True),
         "passport_share_35_44": P(0.2, "share", 0.05, 0.4, "uniform", "passport share at 35-44", CAL),
         "passport_capitals_share": P(0.0, "share", 0.0, 1.0, "uniform", "share of passport holders in the capitals "
                                      "(unused: the pack names no capitals)", "the pack names no capitals (pack.toml)"),
@@ -406,7 +407,7 @@ def parameters() -> str:
     for group, table in out.items():
         for name, spec in table.items():
             lines.append(f"[{group}.{name}]")
-            for key in ("default", "unit", "range", "positive", "prior", "meaning", "source"):
+            for key in ("default", "unit", "range", "positive", "domain", "prior", "meaning", "source"):
                 if key in spec:
                     lines.append(f"{key} = {_toml(spec[key])}")
             lines.append("")

@@ -115,6 +115,28 @@ def test_cli_abc_then_posterior(tmp_path):
     assert "ESS" in r.stdout and (out / "posterior.png").is_file()
     r = exitvoice("posterior", out)
     assert r.returncode == 0 and "90% interval" in r.stdout
+    # what `posterior` wrote into the folder does not stop the same command from resuming
+    again = ("calibrate", scen, "--method", "abc-smc", "--params", "exit.lambda_base", "--particles", "3",
+             "--generations", "2", "--out", out)
+    r = exitvoice(*again)
+    assert r.returncode == 0 and "force" not in r.stderr, r.stderr
+    assert json.loads((out / "posterior.json").read_text())["generations"] == 2
+    # a file of the user's in the folder, another --params, a damaged database: refused before any simulation
+    (out / "notes.txt").write_text("mine")
+    stamp = (out / "particles.parquet").stat().st_mtime_ns
+    r = exitvoice(*again[:-3], "3", "--out", out)
+    msg = " ".join(r.stderr.split())
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "notes.txt" in msg and "--out" in msg, msg
+    assert "force=True" not in msg and "resuming" in msg and "ESS" not in r.stdout
+    assert (out / "notes.txt").is_file() and (out / "particles.parquet").stat().st_mtime_ns == stamp
+    (out / "notes.txt").unlink()
+    r = exitvoice("calibrate", scen, "--method", "abc-smc", "--params", "exit.lambda_base,exit.beta_risk",
+                  "--particles", "3", "--generations", "3", "--out", out)
+    msg = " ".join(r.stderr.split())
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "--params exit.lambda_base" in msg, msg
+    (tmp_path / "bad.abc.db").write_text("not a database")
+    r = exitvoice(*again[:-1], tmp_path / "bad")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "bad.abc.db" in r.stderr, r.stderr
     r = exitvoice("calibrate", scen, "--method", "nuts", "--params", "exit.lambda_base")
     assert r.returncode == 2 and "abc-smc" in r.stderr and "Traceback" not in r.stderr
     r = exitvoice("posterior", tmp_path)

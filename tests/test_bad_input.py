@@ -118,10 +118,55 @@ def test_allow_outside_range_on_the_command_line_reaches_every_value(scen, tmp_p
 
 
 @pytest.mark.parametrize("setting", ["callup.hide_rate=5", "callup.report_days=0", "risk.half_life_days=0",
-                                     "trips.trip_days=0", "callup.report_days=-1", "callup.report_days=5e-324"])
+                                     "trips.trip_days=0", "callup.report_days=-1", "callup.report_days=5e-324",
+                                     "rumour.general_risk=3", "rumour.general_risk=-0.1", "routes.capacity_belarus=-1",
+                                     "routes.nest_scale=0", "routes.nest_scale=1.5", "routes.diaspora_scale=0",
+                                     "population.passport_share_adults=0", "risk.horizon_days=0.5",
+                                     "events2022.closure_rumour_half_life_days=0"])
 def test_impossible_values_are_refused_even_when_outside_the_range_is_allowed(scen, setting):
     name = setting.split("=")[0]
     run_refused(scen, "--set", setting, "--allow-outside-range", names=(name,))
+
+
+def test_a_probability_above_1_is_impossible_and_the_message_gives_domain_and_range(scen):
+    """--allow-outside-range leaves the plausible range, never the domain; the message says both, consistently."""
+    for flag in ((), ("--allow-outside-range",)):
+        msg = run_refused(scen, "--set", "rumour.general_risk=3", *flag,
+                          names=("rumour.general_risk", "impossible", "[0, 1]", "probability", "[0.05, 1]"))
+        assert "10.5" not in msg and "-9.45" not in msg  # the widths beyond the range, which a probability never has
+    msg = run_refused(scen, "--set", "rumour.general_risk=0.01", names=("plausible", "[0.05, 1]"))
+    assert "with --allow-outside-range, [0, 1]" in msg  # what the flag would accept: the domain, not 10 widths
+    msg = run_refused(scen, "--set", "exit.beta_female=-100", "--allow-outside-range", names=("too far", "[-44, 40]"))
+    assert "POSITIVE_FLOOR_SHARE" not in msg
+
+
+def test_every_declared_range_lies_in_its_domain_and_what_the_flag_reaches_too():
+    from exitvoice.pack import load_pack
+
+    for country in ("russia", "myanmar"):
+        for p in load_pack(country).declarations.values():
+            lo, hi, open_low, what = p.domain()
+            assert p.in_domain(p.low) and p.in_domain(p.high) and p.in_domain(p.default), p.name
+            reach_lo, reach_hi, reach_open = p.reach()
+            assert reach_lo <= p.low and p.high <= reach_hi, p.name
+            assert (reach_lo > lo or (reach_lo == lo and (reach_open or not open_low))) and reach_hi <= hi, p.name
+            if p.unit in ("share", "probability"):
+                assert (lo, hi) == (0, 1), p.name
+            if p.unit == "days":
+                assert lo >= 0 and (open_low or lo > 0), p.name
+
+
+@pytest.mark.parametrize("setting", ["exit.lambda_base=0", "exit.min_age=100", "routes.schengen_access_share=0"])
+def test_values_at_the_edge_run_without_numpy_warnings(scen, tmp_path, setting):
+    """A value that leaves no one to weigh (no pre-crisis leavers, no access) runs quietly: no RuntimeWarning."""
+    r = exitvoice("run", scen, "--out", tmp_path / "o", "--no-plots", "--set", setting, "--allow-outside-range")
+    assert r.returncode == 0, r.stderr
+    assert "Warning" not in r.stderr, r.stderr
+
+
+def test_a_male_share_the_sector_table_cannot_meet_names_the_parameter(scen):
+    refused(exitvoice("check", scen, "--set", "economy.male_share_employed=0.9", "--allow-outside-range"),
+            "economy.male_share_employed", "economy_sectors.csv", "given: 0.9")
 
 
 @pytest.mark.parametrize("total", ["1", "1e20"])
@@ -691,6 +736,9 @@ def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
     (("--method", "sobel"), ("--method", "sobel")),
     (("--outputs", "happiness"), ("--outputs", "happiness")),
     (("--params", "exit.beta_risk,no.such"), ("--params", "no.such")),
+    (("--outputs", ""), ("--outputs", "names no output")),
+    (("--outputs", ","), ("--outputs", "names no output")),
+    (("--outputs", "left_total,left_total"), ("--outputs", "twice", "left_total")),
 ])
 def test_bad_sensitivity_options_are_refused_before_the_plan_is_printed(scen, tmp_path, args, names):
     cmd = ["sensitivity", scen, "--out", tmp_path / "never", "--params", "exit.beta_risk,callup.hide_rate", *args]
@@ -708,3 +756,54 @@ def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):
     assert json.loads((out / "summary.json").read_text())["warnings"] == [
         "callup.hide_rate = 0.3 is outside its declared range [0, 0.2] per day"]
     assert "outside its declared range" in r.stdout
+
+
+# -- keys --set cannot change, regions named twice, a problem counted once ----------------------------------------
+@pytest.mark.parametrize("key,value", [("scenario.extends", "other.toml"), ("scenario.pack", "/tmp"),
+                                       ("scenario.country", "myanmar")])
+def test_keys_read_with_the_file_cannot_be_set_from_the_command_line(scen, key, value):
+    msg = run_refused(scen, "--set", f"{key}={value}", names=(key, "cannot be set from the command line"))
+    assert "not a number" not in msg and "not both" not in msg
+    refused(exitvoice("check", scen, "--set", f"{key}={value}"), key, "command line")
+
+
+def test_a_region_named_twice_is_refused(scen):
+    run_refused(scen, "--set", 'population.regions=["SE", "AST", "SE"]',
+                names=("population.regions[2]", "twice", "'SE'"))
+    scen.write_text(scen.read_text().replace('regions = ["SE", "AST"]', 'regions = ["AST", "AST"]'))
+    refused(exitvoice("check", scen), str(scen), "population.regions[1]", "twice", "'AST'")
+
+
+def test_a_problem_found_in_a_table_is_not_counted_twice(scen):
+    msg = run_refused(scen, "--set", "scenario.end=2022-09-01", names=("scenario.end", "before start"))
+    assert "more problem" not in msg
+
+
+def test_a_name_set_twice_is_refused_not_the_last_taken(scen):
+    run_refused(scen, "--set", "population.scale=0.5", "--set", "population.scale=0.02",
+                names=("population.scale", "set twice", "population.scale=0.5"))
+
+
+def test_a_table_given_to_a_parameter_is_not_a_number(scen):
+    msg = run_refused(scen, "--set", "exit.beta_risk={a=1}", names=("exit.beta_risk", "not a number"))
+    assert "exit.beta_risk.a" not in msg
+
+
+def test_a_policy_without_a_type_and_an_empty_pack_say_so(scen):
+    text = scen.read_text()
+    scen.write_text(text + "[[policy]]\nstart = 2022-09-22\n")
+    refused(exitvoice("check", scen), "policy[1].type", "required, but missing")
+    scen.write_text(text.replace('name = "bad"', 'name = "bad"\npack = ""'))
+    msg = refused(exitvoice("check", scen), "scenario.pack", "empty")
+    assert "not text" not in msg
+
+
+def test_pack_check_of_nothing_or_of_a_file_says_so(tmp_path):
+    refused(exitvoice("pack", "check", "", cwd=tmp_path), "PACK", "empty")  # not the current folder
+    (tmp_path / "s.toml").write_text("x")
+    refused(exitvoice("pack", "check", tmp_path / "s.toml"), "a file, not a pack folder")
+
+
+def test_report_of_a_file_says_it_is_a_file(scen, tmp_path):
+    msg = refused(exitvoice("report", scen, "--out", tmp_path / "r.html"), str(scen), "a file, not a result folder")
+    assert "no such" not in msg and not (tmp_path / "r.html").exists()

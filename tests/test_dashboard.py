@@ -208,6 +208,8 @@ def test_save_writes_only_a_slug_under_the_results_folder(server):
     status, body = post(url + "/api/save", {"name": "saved-a"})
     assert status == 200 and "saved-a" in body["runs"]
     assert (base / "results" / "saved-a" / "summary.json").is_file()
+    status, body = post(url + "/api/save", {"name": "saved-a"})  # the page cannot say "replace": another name
+    assert status == 400 and "another name" in body["error"] and "force" not in body["error"], body
     status, body = post(url + "/api/run", {**LEVERS, "overlay": "saved-a", "observations": True})
     assert status == 200
     names = [t.get("name") for t in body["figures"]["quota"]["data"]]
@@ -308,6 +310,10 @@ def test_serve_with_bad_input_is_exit_2(tmp_path):
     r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "file")], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "not a folder" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "exitvoice", "serve", str(tmp_path / "typo" / "res"), "--port", "0"],
+                       capture_output=True, text=True, timeout=60)  # a typo makes no tree of folders
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "RESULTS_DIR" in r.stderr
+    assert not (tmp_path / "typo").exists()
 
 
 def test_serve_offers_the_scenarios_that_come_with_exitvoice_from_any_folder(tmp_path, monkeypatch):

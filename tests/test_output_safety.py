@@ -195,3 +195,72 @@ def test_a_file_exitvoice_writes_into_its_folder_later_is_its_own(tmp_path):
     record_written(out, "posterior.png")  # listed once
     check_output(out, force=True, field="--out")
     assert (out / MARKER).read_text().count("- posterior.png") == 1
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_a_symlinked_out_is_said_to_be_a_link_and_nothing_is_written_through_it(scenario_file, tmp_path, force):
+    elsewhere = tmp_path / "elsewhere"
+    assert exitvoice("run", scenario_file, "--out", elsewhere, "--no-plots").returncode == 0  # an exitvoice folder
+    before = sorted(p.name for p in elsewhere.iterdir())
+    link = tmp_path / "link"
+    link.symlink_to(elsewhere)
+    r = exitvoice("run", scenario_file, "--out", link, "--no-plots", *force)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    msg = " ".join(r.stderr.split())
+    assert "symbolic link" in msg and "a file" not in msg, msg
+    assert link.is_symlink() and sorted(p.name for p in elsewhere.iterdir()) == before
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    r = exitvoice("run", scenario_file, "--out", tmp_path / "dangling", "--no-plots", *force)
+    assert r.returncode == 2 and "symbolic link" in r.stderr and not (tmp_path / "nowhere").exists()
+    report = tmp_path / "report.html"
+    report.symlink_to(tmp_path / "target.html")
+    r = exitvoice("report", elsewhere, "--out", report, *force)
+    assert r.returncode == 2 and "symbolic link" in " ".join(r.stderr.split())
+    assert not (tmp_path / "target.html").exists()
+
+
+def test_a_fifo_as_out_is_said_to_be_a_fifo(scenario_file, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = exitvoice("run", scenario_file, "--out", fifo, "--force", "--no-plots")
+    assert r.returncode == 2 and "FIFO" in r.stderr and "Traceback" not in r.stderr
+    r = exitvoice("report", tmp_path, "--out", fifo, "--force")  # never opened: reading a FIFO waits for a writer
+    assert r.returncode == 2 and "FIFO" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_resumed_calibration_checks_its_folder_before_any_trial(tmp_path):
+    """The same command again resumes a study and replaces its folder: a file of the user's there is found first."""
+    scen = write_scenario(tmp_path / "c.toml", "cal", "2022-09-30")
+    out = tmp_path / "cal-out"
+    first = ["calibrate", scen, "--params", "exit.beta_risk", "--min-sets", "1", "--out", out]
+    r = exitvoice(*first, "--trials", "1")
+    assert r.returncode == 0, r.stderr
+    (out / "notes.txt").write_text("mine")
+    stamp = (out / "calibration.json").stat().st_mtime_ns
+    r = exitvoice(*first, "--trials", "2")
+    msg = " ".join(r.stderr.split())
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "notes.txt" in msg and "resuming" in msg, msg
+    assert "force=True" not in msg and (out / "notes.txt").is_file()
+    assert (out / "calibration.json").stat().st_mtime_ns == stamp
+    import optuna
+
+    study = optuna.load_study(study_name="cal", storage=f"sqlite:///{tmp_path / 'cal-out.db'}")
+    assert len(study.trials) == 1  # no trial was run
+
+
+def test_an_output_folder_that_is_or_holds_an_input_is_refused(scenario_file, tmp_path):
+    """validate RUN --out RUN --force replaced the run by its scorecard; compare and run --posterior alike."""
+    run1 = tmp_path / "run1"
+    assert exitvoice("run", scenario_file, "--out", run1, "--no-plots").returncode == 0
+    before = sorted(p.name for p in run1.iterdir())
+    post = run1 / "post.csv"  # a posterior kept in an exitvoice folder (listed by its marker, as a later output is)
+    post.write_text("exit.beta_risk\n100\n")
+    (run1 / MARKER).write_text((run1 / MARKER).read_text() + "- post.csv\n")
+    for args in (("validate", run1, "--out", run1), ("compare", run1, scenario_file, "--out", run1),
+                 ("run", scenario_file, "--ensemble", "2", "--posterior", post, "--out", run1),
+                 ("run", run1 / "scenario.toml", "--out", run1), ("validate", run1, "--out", tmp_path)):
+        r = exitvoice(*args, "--force")
+        msg = " ".join(r.stderr.split())
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "an input of this command" in msg, (args, msg)
+    assert sorted(p.name for p in run1.iterdir()) == sorted([*before, "post.csv"])
+    assert exitvoice("validate", run1).returncode == 0 and (run1 / "validation" / "scorecard.csv").is_file()

@@ -409,3 +409,32 @@ def test_compare_takes_set_for_every_scenario_file(tmp_path):
                   tmp_path / "cmp2")
     assert r.returncode == 2 and "--set changes scenario files, not result folders" in " ".join(r.stderr.split())
     assert not (tmp_path / "cmp2").exists()
+
+
+def test_params_filter_that_matches_nothing_is_exit_2_with_the_groups():
+    r = exitvoice("params", "zzz")
+    assert r.returncode == 2 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    msg = " ".join(r.stderr.split())
+    assert "zzz" in msg and "exit, " in msg and "callup" in msg and "rumour" in msg
+    r = exitvoice("params", "rumour.general", env={"COLUMNS": "200"})
+    assert r.returncode == 0 and "rumour.general_risk" in r.stdout
+    assert "[0, 1]" in r.stdout and "possible" in r.stdout  # the domain beside the plausible range
+
+
+def test_a_late_output_error_on_the_command_line_says_force_not_force_true(tmp_path, monkeypatch):
+    """What an output write refuses after the work (a Python API phrase inside) reads as the command line's."""
+    from exitvoice.outputs import CLI_WORDING, atomic_folder
+
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "mine.txt").write_text("x")
+    token = CLI_WORDING.set(True)
+    try:
+        with pytest.raises(ExitvoiceError) as e, atomic_folder(out, force=False):
+            pass
+    finally:
+        CLI_WORDING.reset(token)
+    assert "--force" in str(e.value) and "force=True" not in str(e.value) and "--out" in str(e.value)
+    with pytest.raises(ExitvoiceError) as e, atomic_folder(out, force=False):
+        pass
+    assert "force=True" in str(e.value) and "--force" not in str(e.value)

@@ -173,6 +173,41 @@ def _quiet_sampler_workers() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def history_file(out: Path) -> Path:
+    """The history database of an ABC-SMC calibration writing to `out` (beside it, so `--force` never deletes it)."""
+    return Path(out).parent / f"{Path(out).name}.abc.db"
+
+
+def check_history(out: Path, decl: dict) -> None:
+    """Refuse, before any work, to resume a history database that cannot be read or fits other parameters.
+
+    The same command resumes a calibration from its database; one run with other `--params` (or a file that is not
+    such a database) would fail inside pyabc after the work began.
+    """
+    db_file = history_file(out)
+    if not db_file.exists():
+        return
+    import pyabc
+
+    try:
+        history = pyabc.History(f"sqlite:///{db_file}", _id=1)
+        done = history.max_t
+        names = sorted(c.replace("__", ".") for c in history.get_distribution(m=0, t=done)[0].columns) \
+            if done >= 0 else None
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy, SQLite and pyabc errors all mean "not such a database"
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExitvoiceError(f"cannot resume from this file: not the history database of an ABC-SMC calibration "
+                             f"({first})", file=str(db_file),
+                             allowed="the database the same command wrote earlier; move the file away to start "
+                                     "afresh") from None
+    if names is not None and names != sorted(decl):
+        raise ExitvoiceError("the history database beside the output folder holds a calibration of other parameters; "
+                             "the same command resumes it only with the same --params", file=str(db_file),
+                             field="--params", given=",".join(sorted(decl)),
+                             allowed=f"--params {','.join(names)} to resume it, or another --out to start a new "
+                                     "calibration")
+
+
 def fit(scenario: Scenario, obs: pd.DataFrame, decl: dict, settings: AbcSettings, out: Path,
         progress=None) -> dict:
     """Run (or resume) ABC-SMC; write the outputs into `out` (atomically) and return the posterior summary."""
@@ -183,8 +218,9 @@ def fit(scenario: Scenario, obs: pd.DataFrame, decl: dict, settings: AbcSettings
     for name in ("Sampler", "Epsilon", "Data_plot", "History", "ABC.Sampler", "ABC.Epsilon", "ABC.History",
                  "ABC.Distance", "ABC.Population", "ABC.Transition", "ABC.Adaptation"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    check_history(out, decl)
     out.parent.mkdir(parents=True, exist_ok=True)
-    db_file = out.parent / f"{out.name}.abc.db"
+    db_file = history_file(out)
     db = f"sqlite:///{db_file}"
     if settings.jobs > 1:
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.jobs)

@@ -176,6 +176,10 @@ def _parse_sets(sets: list[str]) -> dict[str, str]:
             raise ExitvoiceError("expected NAME=VALUE", file="--set", given=item,
                                  allowed="e.g. exit.beta_risk=60 or mobilisation.target=300000")
         k, v = item.split("=", 1)
+        if k.strip() in out:  # else the last would win, silently
+            raise ExitvoiceError("a name set twice", file="--set", field=k.strip(),
+                                 given=[f"{k.strip()}={out[k.strip()]}", f"{k.strip()}={v.strip()}"],
+                                 allowed="each name once")
         out[k.strip()] = v.strip()
     return out
 
@@ -286,11 +290,14 @@ def _preflight(sc, *, members: int = 1, jobs: int = 1, scheduler: str | None = N
         check_scheduler(scheduler)
 
 
-def _free(target: Path, force: bool) -> Path:
-    """Check the output folder before any work is done (see `outputs.check_output`)."""
+def _free(target: Path, force: bool, inputs=()) -> Path:
+    """Check the output folder before any work is done (see `outputs.check_output`).
+
+    It is none of the `inputs` (files and folders the command reads), nor holds one (`outputs.check_not_input`).
+    """
     from .outputs import check_output
 
-    return check_output(target, force=force)
+    return check_output(target, force=force, inputs=inputs)
 
 
 def _progress(description: str, total: int, unit: str):
@@ -378,7 +385,7 @@ def run(
     from .api import run as run_api
 
     sc = _scenario(scenario, set_, allow_outside_range)
-    target = _free(out or Path("results") / sc.name, force)
+    target = _free(out or Path("results") / sc.name, force, inputs=(scenario, posterior))
     _preflight(sc, members=ensemble or 1, jobs=jobs, scheduler=scheduler)
     if ensemble is not None:
         ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target),
@@ -461,7 +468,7 @@ def compare(
                              "ignore", field=given[0], given=given,
                              allowed="scenario TOML files among the inputs (they are run with them), or none of them")
     scenarios = [p if p.is_dir() else _scenario(p, set_, allow_outside_range) for p in inputs]
-    target = _free(out or Path("results") / "compare", force)
+    target = _free(out or Path("results") / "compare", force, inputs=(*inputs, posterior))
     if scheduler is not None:
         from .ensemble import check_scheduler
 
@@ -566,7 +573,7 @@ def validate(
                              given=[k for k, v in for_an_ensemble.items() if v])
     sc = None
     if target.is_dir():
-        dest = _free(out or target / "validation", force)
+        dest = _free(out or target / "validation", force, inputs=(target, observations))
         sim = Simulated.from_folder(target)
         sc = _stored_scenario(target)
         # the calibration observations of the result's own pack (a stored scenario of another pack says which)
@@ -576,7 +583,8 @@ def validate(
 
         sc = _scenario(target, set_, allow_outside_range)
         obs = read_observations(observations or pack_observations(sc.scenario.country))
-        dest = _free(out or Path("results") / f"{sc.name}-validation", force)
+        dest = _free(out or Path("results") / f"{sc.name}-validation", force,
+                     inputs=(target, observations, posterior))
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
             ens = _ensemble(sc, ensemble, seed, jobs, posterior, None, draw_priors=_groups(draw_priors))
@@ -680,8 +688,8 @@ def serve(
 
 
 def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, force: bool, particles: int,
-                   generations: int, walltime: float | None, min_acceptance: float) -> None:
-    from .abcsmc import AbcSettings, fit, plot_posterior
+                   generations: int, walltime: float | None, min_acceptance: float, scenario: Path) -> None:
+    from .abcsmc import AbcSettings, check_history, fit, history_file, plot_posterior
     from .calibrate import Settings, check_settings
     from .observations import pack_observations, read_observations
 
@@ -692,9 +700,15 @@ def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, fo
     settings.check()
     obs = read_observations(observations or pack_observations(sc.scenario.country))
     target = Path(out or Path("results") / f"{sc.name}-abc")
-    resuming = (target.parent / f"{target.name}.abc.db").exists() and (target / "posterior.json").is_file()
+    check_history(target, decl)
+    resuming = history_file(target).exists() and (target / "posterior.json").is_file()
     if not resuming:
-        target = _free(target, force)
+        target = _free(target, force, inputs=(scenario, observations))
+    else:  # the same command again replaces the folder's outputs: what stops it is found now, not after the work
+        from .outputs import check_output
+
+        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,",
+                     inputs=(scenario, observations))
     err.print(f"ABC-SMC of {sc.name}: {len(names)} parameters, {particles} particles, up to {generations} "
               f"generations{'' if walltime is None else f' or {walltime:g} min'}"
               f"{' (resuming)' if resuming else ''}")
@@ -816,7 +830,7 @@ def calibrate(
     sc = _scenario(scenario, set_, allow_outside_range)
     if method == "abc-smc":
         _calibrate_abc(sc, params_, observations, seed, jobs, out, force, particles, generations, walltime,
-                       min_acceptance)
+                       min_acceptance, scenario)
         return
     settings = Settings(params=[p.strip() for p in params_.split(",") if p.strip()], trials=trials,
                         sampler=sampler, loss=loss, seed=seed, tolerance=tolerance, min_sets=min_sets)
@@ -830,7 +844,7 @@ def calibrate(
     name = study or sc.name
     previous = previous_outputs(target, storage=url, study=name)
     if previous is None:
-        target = _free(target, force)
+        target = _free(target, force, inputs=(scenario, observations))
     if storage is None:  # the default study file lies beside the output folder, whose parent may not exist yet
         target.parent.mkdir(parents=True, exist_ok=True)
     existing = check_storage(url, name, settings)
@@ -840,6 +854,11 @@ def calibrate(
             console.print(f"calibration finished: study {escape(name)} has {done} completed trials (--trials "
                           f"{trials}); results in [bold]{escape(str(target))}[/]")
             return
+        from .outputs import check_output
+
+        # the same command again replaces the folder's outputs: what stops it is found now, not after the work
+        check_output(target, force=True, field="--out", replacing="resuming, which replaces this folder,",
+                     inputs=(scenario, observations))
         force = True
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                    TextColumn("best loss {task.fields[best]}"), TimeElapsedColumn(), console=err, transient=True,
@@ -915,7 +934,7 @@ def sensitivity(
     names = [p.strip() for p in params_.split(",") if p.strip()]
     outs = [current_name(o.strip()) for o in outputs.split(",") if o.strip()]  # old names are read too
     check_options(sc, names, outs, method=method, samples=samples)  # all of them before anything is printed
-    target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force)
+    target = _free(out or Path("results") / f"{sc.name}-sensitivity-{method}", force, inputs=(scenario,))
     runs = design_runs(method, samples, len(names))
     _preflight(sc, members=runs, jobs=jobs, scheduler=scheduler, field="--samples")
     seconds = runs * run_seconds(sc) / max(1, min(jobs, runs))
@@ -953,7 +972,8 @@ PARAMS_TABLE_WIDTH = 140
 @app.command(cls=_Command)
 def params(
     country: Annotated[str, typer.Option(help="country pack")] = DEFAULT_PACK,
-    grep: Annotated[str | None, typer.Argument(help="show only names containing this")] = None,
+    grep: Annotated[str | None, typer.Argument(metavar="NAME", help="show only names containing this (e.g. exit. "
+                                               "or beta)")] = None,
 ) -> None:
     """List the declared parameters: name, default, unit, range, meaning and source.
 
@@ -963,20 +983,33 @@ def params(
     import textwrap
 
     from .pack import load_pack
+    from .params import fmt_interval
 
     pack = load_pack(country)
     shown = [p for p in pack.declarations.values() if not grep or grep in p.name]
+    if not shown:
+        groups = sorted({n.split(".")[0] for n in pack.declarations})
+        raise ExitvoiceError(f"no parameter of the {country} pack has a name containing this", field="NAME",
+                             given=grep, allowed=f"part of a name, e.g. a group: {', '.join(groups)}; or nothing, "
+                                                 "for every parameter")
     title = f"parameters of the {country} pack" + (f" whose name holds {grep!r}" if grep else "")
+
+    def possible(p) -> str:
+        lo, hi, open_low, _ = p.domain()
+        return fmt_interval(lo, hi, open_low=open_low)
+
     if console.width >= PARAMS_TABLE_WIDTH:
-        t = Table(title=escape(f"{title} ({len(shown)})"))
+        t = Table(title=escape(f"{title} ({len(shown)})"),
+                  caption="range: the plausible values (--allow-outside-range lets a value leave it); possible: the "
+                          "values it can take at all", caption_justify="left")
         t.add_column("name", no_wrap=True)
-        for c in ("default", "unit", "range"):
+        for c in ("default", "unit", "range", "possible"):
             t.add_column(c)
         t.add_column("meaning", ratio=1, overflow="fold")
         t.add_column("source", ratio=1, overflow="fold")
         for p in shown:
-            t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}", escape(p.meaning),
-                      escape(p.source))
+            t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}", possible(p),
+                      escape(p.meaning), escape(p.source))
         console.print(t)
         return
 
@@ -984,9 +1017,11 @@ def params(
         return textwrap.fill(" ".join(text.split()), width=console.width, initial_indent=first,
                              subsequent_indent=rest, break_long_words=False, break_on_hyphens=False)
 
-    out = [block(f"{title} ({len(shown)}): name = default unit (declared range), its meaning and source", "", "")]
+    out = [block(f"{title} ({len(shown)}): name = default unit (declared range; possible: the values it can take at "
+                 "all, which --allow-outside-range never leaves), its meaning and source", "", "")]
     for p in shown:
-        out += ["", block(f"{p.name} = {p.default:g} {p.unit} ({p.low:g} – {p.high:g})", "", "    ")]
+        out += ["", block(f"{p.name} = {p.default:g} {p.unit} ({p.low:g} – {p.high:g}; possible: {possible(p)})",
+                          "", "    ")]
         out += [block(what, "  ", "  ") for what in (p.meaning, f"source: {p.source}") if what.strip()]
     console.print(escape("\n".join(out)), soft_wrap=True, highlight=False)
 
@@ -1035,6 +1070,15 @@ def pack_check(
     from .pack import pack_path
     from .packcheck import check_pack
 
+    if not pack.strip():  # Path("") is the current folder
+        raise ExitvoiceError("empty", field="PACK", given=pack,
+                             allowed="a pack folder, or the name of a pack shipped with exitvoice (russia)")
+    if Path(pack).exists() and not Path(pack).is_dir():
+        from .outputs import what_is
+
+        raise ExitvoiceError(f"{what_is(Path(pack))}, not a pack folder", file=pack,
+                             allowed="a pack folder (pack.toml, regions.csv, …; docs/packs.md), or the name of a pack "
+                                     "shipped with exitvoice (russia)")
     path = Path(pack) if Path(pack).is_dir() else pack_path(pack)
     report = check_pack(path)
     if report.ok:
@@ -1054,6 +1098,9 @@ def main() -> None:
     Run without typer's standalone mode, so that a mistake on the command line (a missing argument, an unknown
     option) is printed in the same one-line form as every other bad input, not in typer's box.
     """
+    from .outputs import CLI_WORDING
+
+    CLI_WORDING.set(True)  # a late refusal of an output says --out and --force, not force=True
     try:
         code = app(standalone_mode=False)
     except ExitvoiceError as exc:

@@ -351,6 +351,10 @@ class Dashboard:
         if self.last is None:
             raise ExitvoiceError("nothing to save: run first")
         out = self.results / name
+        if out.exists() or out.is_symlink():  # the page has no "replace": another name is the way
+            raise ExitvoiceError("a saved run of this name exists already in the results folder", field="name",
+                                 given=name, allowed="another name (saved runs are never replaced from the "
+                                 "dashboard)")
         self.last.write(out, plots=False)
         return {"saved": name, "runs": list(self.saved_runs())}
 
@@ -524,7 +528,10 @@ def serve(results: Path, scenarios: Path | None = None, host: str = "127.0.0.1",
         raise ExitvoiceError("not a port number", field="--port", given=port, allowed="0 to 65535 (0: any free)")
     if results.exists() and not results.is_dir():
         raise ExitvoiceError("not a folder", field="RESULTS_DIR", given=str(results))
-    results.mkdir(parents=True, exist_ok=True)
+    if not results.exists() and not results.resolve().parent.is_dir():  # a typo: no tree of folders is made for it
+        raise ExitvoiceError("neither the results folder nor the folder it would be made in exists",
+                             field="RESULTS_DIR", given=str(results),
+                             allowed="a folder, or a new one in a folder that exists (made when a run is saved)")
     board = Dashboard(results, load_scenarios(scenarios))
     try:
         server = ThreadingHTTPServer((host, port), make_handler(board))

@@ -62,8 +62,12 @@ def read_sectors(path) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _fill(share: np.ndarray, values: np.ndarray, target: float, low: float, high: float, what: str) -> np.ndarray:
-    """Fill the missing values with the common value that makes the share-weighted mean equal `target`."""
+def _fill(share: np.ndarray, values: np.ndarray, target: float, low: float, high: float, what: str,
+          field: str | None = None) -> np.ndarray:
+    """Fill the missing values with the common value that makes the share-weighted mean equal `target`.
+
+    `field`: the parameter that sets `target`, named in the error when no fill lies in [low, high].
+    """
     v = values.astype(float).copy()
     known = ~np.isnan(v)
     rest = share[~known].sum()
@@ -71,7 +75,12 @@ def _fill(share: np.ndarray, values: np.ndarray, target: float, low: float, high
         return v
     fill = (target - (share[known] * v[known]).sum()) / rest
     if not low <= fill <= high:
-        raise DataError(f"the sector table implies an impossible {what} ({fill:.3f}) for the sectors without one")
+        mean_low = (share[known] * v[known]).sum() + low * rest
+        mean_high = (share[known] * v[known]).sum() + high * rest
+        raise DataError(f"with the {what}s of economy_sectors.csv, this value leaves an impossible {what} ({fill:.3f}) "
+                        "for the sectors without one", field=field, given=target,
+                        allowed=f"[{mean_low:.3g}, {mean_high:.3g}] (the sectors without a {what} between {low:g} "
+                                f"and {high:g})")
     v[~known] = fill
     return v
 
@@ -98,7 +107,8 @@ class Economy:
         p = params
         sec = read_sectors(pack.path / "economy_sectors.csv")
         share = sec.employed_share.to_numpy(float)
-        male = _fill(share, sec.male_share.to_numpy(), p["economy.male_share_employed"], 0.0, 1.0, "male share")
+        male = _fill(share, sec.male_share.to_numpy(), p["economy.male_share_employed"], 0.0, 1.0, "male share",
+                     field="economy.male_share_employed")
         wage = _fill(share, sec.wage_ratio.to_numpy(), 1.0, 0.05, 10.0, "wage ratio")
         grad = sec.graduate_intensive.to_numpy(bool)
         S = len(sec)

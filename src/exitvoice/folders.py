@@ -58,7 +58,11 @@ def load(folder: str | Path) -> Item:
     """Read a result folder for the report."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError("no such result folder", file=str(folder), allowed="a folder written by exitvoice")
+        from .outputs import what_is
+
+        what = "no such result folder" if not folder.exists() else f"{what_is(folder)}, not a result folder"
+        raise DataError(what, file=str(folder), allowed="a folder written by exitvoice (a run, an ensemble, a "
+                                                        "comparison or a validation)")
     kind = kind_of(folder)
     if kind in ("run", "ensemble"):
         item = Item(kind, folder, [_case(folder)])

@@ -166,7 +166,7 @@ def build_network(pack: Pack, params: ParameterSet, regions: pd.DataFrame, scale
         dest=dest,
         is_land=routes.is_land.to_numpy(),
         needs_passport=(dests.needs_foreign_passport == "yes").to_numpy(),
-        log_access=np.log(access[dest]),
+        log_access=_log_access(access[dest]),
         dist_km=dist,
         capacity=capacity * scale,
         fare0=fare0,
@@ -233,3 +233,9 @@ def _with_illegal(net: Network, illegal: pd.DataFrame, params: ParameterSet, reg
         capture=insert(net.capture, capture),
         summons_caught=insert(net.summons_caught, summons),
     )
+
+
+def _log_access(access: np.ndarray) -> np.ndarray:
+    """The log of the share of people who may enter a destination; -inf (no one may) where the share is 0."""
+    with np.errstate(divide="ignore"):
+        return np.log(access)

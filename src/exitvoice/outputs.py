@@ -9,6 +9,7 @@ at the end and writes into a temporary sibling folder renamed into place, so not
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import os
@@ -23,6 +24,10 @@ from .errors import ExitvoiceError
 MARKER = ".exitvoice-output"
 PARTIAL = ".exitvoice-partial"  # in a folder being written, until it replaces its target
 """The file that marks a folder as written by exitvoice (and so replaceable with `--force`)."""
+
+CLI_WORDING: contextvars.ContextVar[bool] = contextvars.ContextVar("exitvoice_cli_wording", default=False)
+"""Set by the command line: a refusal of an output says `--out` and `--force`, as the user typed them, where a
+Python caller reads `output folder` and `force=True`."""
 
 _OURS = (MARKER, "summary.json")
 # What a folder written before the marker existed may hold (a run, an ensemble, a validation or a comparison).
@@ -70,18 +75,50 @@ def _protected(path: Path) -> str | None:
     return None
 
 
+def what_is(path: Path) -> str:
+    """What stands at `path`, in words: a symbolic link (and where it points), a file, a folder, a FIFO."""
+    import stat
+
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"a symbolic link (to {target}{', which does not exist' if not path.exists() else ''})"
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "nothing"
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a file"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "something that is not a file or a folder"  # pragma: no cover - no other kind on POSIX
+
+
 def _force(field: str) -> str:
     """How the caller says "replace": `--force` on the command line, `force=True` in Python."""
-    return "--force" if field.startswith("--") else "force=True"
+    return "--force" if field.startswith("--") or CLI_WORDING.get() else "force=True"
 
 
-def check_output(out: str | Path, *, force: bool = False, field: str = "--out") -> Path:
+def _field(python: str) -> str:
+    """The name of the output in a message: `--out` on the command line, `python` ("output folder") in Python."""
+    return "--out" if CLI_WORDING.get() else python
+
+
+def check_output(out: str | Path, *, force: bool = False, field: str = "--out", replacing: str | None = None,
+                 inputs=()) -> Path:
     """Check that the output folder `out` can be written, before any work is done; return it.
 
     Refused (ExitvoiceError, exit code 2): an empty path; the root, the home directory, the current directory or
-    one of its parents; an existing file; an existing folder without `force`; with `force`, a folder that exitvoice
-    did not write (no marker file, no `summary.json`); a parent that is a file or is not writable.
+    one of its parents; a symbolic link, a file or anything else that is not a folder; an existing folder without
+    `force`; with `force`, a folder that exitvoice did not write (no marker file, no `summary.json`) or that holds
+    files it did not write; a parent that is a file or is not writable. `replacing` says what replaces the folder
+    when it is not `force` (a resumed calibration replaces its own outputs): "resuming". `inputs`: what the
+    command reads, which the folder may neither be nor hold (`check_not_input`).
     """
+    how = replacing or _force(field)
     if str(out).strip() == "":
         raise ExitvoiceError("the output folder is empty", field=field, given=str(out),
                              allowed="a folder path, e.g. results/run1")
@@ -91,24 +128,52 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out") 
     if why:
         raise ExitvoiceError(f"refusing to write over {why}", field=field, given=str(out),
                              allowed=f"a new folder, or one exitvoice wrote earlier (with {_force(field)})")
-    if out.exists() or out.is_symlink():
-        if not out.is_dir() or out.is_symlink():
-            raise ExitvoiceError("a file (not a folder exitvoice wrote) is in the way", field=field, given=str(out),
+    check_not_input(out, inputs, field=field)
+    if out.is_symlink():  # never written through nor replaced: its target may lie anywhere
+        raise ExitvoiceError(f"{what_is(out)} is in the way; exitvoice neither writes through a link nor replaces "
+                             "one", field=field, given=str(out),
+                             allowed="a new folder, or one exitvoice wrote earlier; to write where the link points, "
+                                     "give that path")
+    if out.exists():
+        if not out.is_dir():
+            raise ExitvoiceError(f"{what_is(out)} (not a folder exitvoice wrote) is in the way", field=field,
+                                 given=str(out),
                                  allowed=f"a new folder, or one exitvoice wrote earlier (with {_force(field)})")
         if not force:
             raise ExitvoiceError(f"output folder exists (use {_force(field)} to replace it)", field=field,
                                  given=str(out))
         if not any((out / m).is_file() for m in _OURS):
-            raise ExitvoiceError(f"the folder exists and was not written by exitvoice; {_force(field)} replaces "
-                                 "only exitvoice's own output folders", field=field, given=str(out),
+            raise ExitvoiceError(f"the folder exists and was not written by exitvoice; {how} replaces only "
+                                 "exitvoice's own output folders", field=field, given=str(out),
                                  allowed=f"a new folder, or one holding exitvoice's marker file {MARKER}")
         foreign = _foreign(out)
         if foreign:
-            raise ExitvoiceError(f"the folder holds files exitvoice did not write there; {_force(field)} would delete "
-                                 "them", field=field, given=f"{out} ({', '.join(foreign[:5])})",
+            raise ExitvoiceError(f"the folder holds files exitvoice did not write there; {how} would delete them",
+                                 field=field, given=f"{out} ({', '.join(foreign[:5])})",
                                  allowed="move them away first, or write to a new folder")
     _check_parent(out, resolved, field)
     return out
+
+
+def check_not_input(out: str | Path, inputs, *, field: str = "--out") -> None:
+    """Refuse an output folder that is one of the command's inputs, or holds one: replacing it would delete it.
+
+    `inputs`: the files and folders the command reads (None and missing paths are skipped). An output inside an
+    input folder is fine (`validate RUN` writes `RUN/validation`).
+    """
+    target = Path(out).expanduser().resolve()
+    for item in inputs:
+        if item is None or str(item).strip() == "":
+            continue
+        path = Path(item).expanduser()
+        if not (path.exists() or path.is_symlink()):
+            continue
+        resolved = path.resolve()
+        if resolved == target or target in resolved.parents:
+            what = "is" if resolved == target else "holds"
+            raise ExitvoiceError(f"the output folder {what} an input of this command: writing it would delete "
+                                 f"{'it' if resolved == target else 'the input'}", field=field, given=str(out),
+                                 allowed=f"an output folder apart from the inputs ({item})")
 
 
 def _check_parent(out: Path, resolved: Path, field: str) -> None:
@@ -164,7 +229,7 @@ def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
 
     The rules of `check_output` are applied first (again, since a Python caller may not have checked).
     """
-    out = check_output(out, force=force, field="output folder").resolve()  # no '..' through a symlink
+    out = check_output(out, force=force, field=_field("output folder")).resolve()  # no '..' through a symlink
     out.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -176,7 +241,7 @@ def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
         (tmp / MARKER).write_text("written by exitvoice; `--force` may replace this folder, which holds:\n"
                                   + "".join(f"- {n}\n" for n in names))
         if out.exists():
-            check_output(out, force=force, field="output folder")
+            check_output(out, force=force, field=_field("output folder"))
             shutil.rmtree(out)
         (tmp / PARTIAL).unlink()
         os.replace(tmp, out)
@@ -194,9 +259,16 @@ def check_output_file(out: str | Path, *, force: bool = False, field: str = "--o
     if str(out).strip() == "":
         raise ExitvoiceError("the output file is empty", field=field, given=str(out), allowed="a file path")
     out = Path(out).expanduser()
+    if out.is_symlink():  # never written through nor replaced: its target may lie anywhere
+        raise ExitvoiceError(f"{what_is(out)} is in the way; exitvoice neither writes through a link nor replaces "
+                             "one", field=field, given=str(out),
+                             allowed="a new file, or one exitvoice wrote earlier; to write where the link points, "
+                                     "give that path")
     if out.is_dir():
         raise ExitvoiceError("a folder is in the way", field=field, given=str(out), allowed="a file path")
-    if out.exists() or out.is_symlink():
+    if out.exists() and not out.is_file():  # a FIFO would block the read below, a device never end
+        raise ExitvoiceError(f"{what_is(out)} is in the way", field=field, given=str(out), allowed="a file path")
+    if out.exists():
         if not force:
             raise ExitvoiceError(f"output file exists (use {_force(field)} to replace it)", field=field,
                                  given=str(out))
@@ -212,7 +284,7 @@ def check_output_file(out: str | Path, *, force: bool = False, field: str = "--o
 @contextmanager
 def atomic_file(out: str | Path, *, force: bool = False, marker: str = "") -> Iterator[Path]:
     """Yield a temporary file path that replaces `out` only if the block succeeds (rules of `check_output_file`)."""
-    out = check_output_file(out, force=force, field="output file", marker=marker)
+    out = check_output_file(out, force=force, field=_field("output file"), marker=marker)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(fd)
@@ -220,7 +292,7 @@ def atomic_file(out: str | Path, *, force: bool = False, marker: str = "") -> It
     try:
         yield tmp
         if out.exists():
-            check_output_file(out, force=force, field="output file", marker=marker)
+            check_output_file(out, force=force, field=_field("output file"), marker=marker)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     except BaseException:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import GIVEN_SHOWN_CHARS, ExitvoiceError
 from .limits import MAX_TABLE_FILE_BYTES, check_input_file
-from .params import PARAMETER_ALIASES, PRIORS
+from .params import PARAMETER_ALIASES, PRIORS, Parameter
 
 if TYPE_CHECKING:
     from .pack import PackSettings
@@ -239,7 +239,7 @@ entries, remote work, the call-up's ages, weights and shares who served) and tho
 (`events2022.*`)."""
 
 DECLARATION_KEYS = ("default", "unit", "range", "prior", "meaning", "source")
-DECLARATION_OPTIONAL = ("positive",)
+DECLARATION_OPTIONAL = ("positive", "domain")
 
 
 @dataclass(frozen=True)
@@ -825,8 +825,23 @@ class _Checker:
         if spec.get("positive") is True and default is not None and default <= 0:
             self.add(name, "a positive parameter with a default <= 0", field=f"{full}.default", given=default,
                      allowed="> 0")
-        if spec.get("unit") == "share" and low is not None and not (0 <= low and high <= 1):
-            self.add(name, "a share's range must lie in [0, 1]", field=f"{full}.range", given=rng, allowed="[0, 1]")
+        domain = spec.get("domain")
+        if "domain" in spec and not (isinstance(domain, list) and len(domain) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and not math.isnan(v) for v in domain)
+                and domain[0] < domain[1]):
+            self.add(name, "not a domain", field=f"{full}.domain", given=domain,
+                     allowed="[low, high], low < high (inf and -inf for no bound): the values the parameter can take "
+                             "at all")
+            domain = None
+        if low is None or not isinstance(spec.get("unit"), str):
+            return
+        param = Parameter(full, default, spec["unit"], low, high, "fixed", "", "", spec.get("positive") is True,
+                          tuple(domain) if "domain" in spec and domain is not None else None)
+        if not (param.in_domain(low) and param.in_domain(high)):
+            self.add(name, "the range reaches outside the values the parameter can take", field=f"{full}.range",
+                     given=rng, allowed=f"{param.domain_text()}, from its unit {spec['unit']!r}"
+                     + (", its domain" if "domain" in spec else "") + (" and positive = true" if param.positive
+                                                                      else ""))
 
 
 def _finite(v: object) -> bool:

@@ -20,10 +20,60 @@ PRIORS = ("uniform", "loguniform", "fixed")
 PARAMETER_ALIASES = {"economy.gdp_rub": "economy.gdp"}
 """Parameter names of earlier versions, read as today's in overrides (scenario `[parameters]`, `--set`)."""
 
+INF = float("inf")
+
+SHARE_UNITS = ("share", "probability", "load factor", "share per day")
+"""Units of a value that is a share of a whole, or a probability: possible in [0, 1] only."""
+DURATION_UNITS = ("days", "years")
+"""Units of a duration or an age: possible above 0 only (a rate divides by a duration)."""
+COUNT_UNITS = ("persons", "entries", "flights", "seats", "passports", "recruits", "summons", "summonses")
+"""First words of the units of a count or a capacity (`persons per day`, `seats`): possible from 0 up."""
+RATE_UNITS = ("per day",)
+"""First words of the units of a hazard (`per day`, `per day per unit risk`): possible from 0 up."""
+
+
+def unit_domain(unit: str, low: float) -> tuple[float, float, str]:
+    """The values a parameter of this unit can take at all, whatever its plausible range: (low, high, what).
+
+    A share or probability lies in [0, 1]; a duration above 0; a count, a capacity or a hazard from 0 up. A unit
+    none of these rules knows is bounded below by 0 when its plausible range is not negative (a weight, a
+    multiplier, a ratio), and not at all otherwise (a log-odds, a utility).
+    """
+    first = unit.split(" per ")[0].split("/")[0].strip()
+    if unit in SHARE_UNITS:
+        return 0.0, 1.0, f"a {unit}"
+    if unit in DURATION_UNITS:
+        return 0.0, INF, "a duration"
+    if first in COUNT_UNITS:
+        return 0.0, INF, "a count"
+    if unit.startswith(RATE_UNITS):
+        return 0.0, INF, "a rate"
+    if low >= 0:
+        return 0.0, INF, "a parameter whose range is not negative"
+    return -INF, INF, "a parameter of any sign"
+
+
+def fmt_interval(low: float, high: float, *, open_low: bool = False) -> str:
+    """`[0, 1]`, `(0, 1]`, `above 0`, `0 or more`, `3 or less` or `any number`, as a user reads an interval."""
+    if low == -INF and high == INF:
+        return "any number"
+    if high == INF:
+        return f"above {low:g}" if open_low else f"{low:g} or more"
+    if low == -INF:
+        return f"{high:g} or less"
+    return f"{'(' if open_low else '['}{low:g}, {high:g}]"
+
 
 @dataclass(frozen=True)
 class Parameter:
-    """One declared parameter."""
+    """One declared parameter.
+
+    Two intervals bound its value. The *range* `[low, high]` is the plausible one, where calibration and ensembles
+    draw it and where a value must lie unless `--allow-outside-range` is given. The *domain* holds the values the
+    parameter can take at all (a probability lies in [0, 1], a duration above 0): `--allow-outside-range` lets a
+    value leave the range, never the domain. The domain follows from the unit (`unit_domain`), from `positive`
+    (above 0), and from `domain = [low, high]` where a declaration gives one.
+    """
 
     name: str
     default: float
@@ -35,11 +85,51 @@ class Parameter:
     source: str
     positive: bool = False
     """Must stay above 0 whatever the range (a duration, a half-life, a divisor)."""
+    declared_domain: tuple[float, float] | None = None
+    """`domain = [low, high]` of the declaration (±inf for no bound), where the unit alone does not say it."""
+
+    def domain(self) -> tuple[float, float, bool, str]:
+        """The possible values: (low, high, whether low itself is excluded, what kind of value it is)."""
+        if self.declared_domain is not None:
+            lo, hi = self.declared_domain
+            what = "its declared domain"
+        else:
+            lo, hi, what = unit_domain(self.unit, self.low)
+        open_low = (self.positive and lo <= 0) or (what == "a duration" and lo == 0)
+        if self.positive and lo < 0:
+            lo = 0.0
+        return lo, hi, open_low, what
+
+    def domain_text(self) -> str:
+        """The possible values in words: `[0, 1] (the possible values of a probability)`."""
+        lo, hi, open_low, what = self.domain()
+        of = ", as declared" if self.declared_domain is not None else f" of {what}"
+        return f"{fmt_interval(lo, hi, open_low=open_low)} (the possible values{of})"
+
+    def in_domain(self, value: float) -> bool:
+        """Whether `value` is possible at all (inside the domain)."""
+        lo, hi, open_low, _ = self.domain()
+        return (value > lo if open_low else value >= lo) and value <= hi
 
     def outer_bounds(self) -> tuple[float, float]:
         """How far `--allow-outside-range` reaches: `OUTSIDE_RANGE_WIDTHS` widths of the range beyond each end."""
         width = (self.high - self.low) or abs(self.high) or 1.0
         return self.low - OUTSIDE_RANGE_WIDTHS * width, self.high + OUTSIDE_RANGE_WIDTHS * width
+
+    def reach(self) -> tuple[float, float, bool]:
+        """The values `--allow-outside-range` accepts: (low, high, whether low is excluded).
+
+        The domain, within `outer_bounds` and, for a value that must stay above 0, from `POSITIVE_FLOOR_SHARE` of
+        the range's low end.
+        """
+        lo, hi, open_low, _ = self.domain()
+        outer_lo, outer_hi = self.outer_bounds()
+        if outer_lo > lo or (outer_lo == lo and not open_low):
+            lo, open_low = outer_lo, False
+        hi = min(hi, outer_hi)
+        if open_low and lo == 0 and self.low > 0:
+            lo, open_low = POSITIVE_FLOOR_SHARE * self.low, False
+        return lo, hi, open_low
 
     @property
     def is_integer(self) -> bool:
@@ -65,8 +155,13 @@ def load_declarations(path: Path) -> dict[str, Parameter]:
             if not low <= spec["default"] <= high:
                 raise ParameterError("default outside its range", file=str(path), field=name,
                                      given=spec["default"], allowed=f"[{low}, {high}]")
-            out[name] = Parameter(name, spec["default"], spec["unit"], low, high, spec["prior"],
-                                  spec["meaning"], spec["source"], bool(spec.get("positive", False)))
+            domain = tuple(float(v) for v in spec["domain"]) if "domain" in spec else None
+            param = Parameter(name, spec["default"], spec["unit"], low, high, spec["prior"], spec["meaning"],
+                              spec["source"], bool(spec.get("positive", False)), domain)
+            if not (param.in_domain(low) and param.in_domain(high)):
+                raise ParameterError("the range reaches outside the possible values", file=str(path), field=name,
+                                     given=f"range [{low}, {high}]", allowed=param.domain_text())
+            out[name] = param
     return out
 
 
@@ -74,10 +169,11 @@ class ParameterSet(Mapping[str, float]):
     """Values of every declared parameter, defaults overridden by name.
 
     An override must be a finite number (not a boolean, a text, `nan` or `±inf`) inside the parameter's declared
-    range `[low, high]`. With `allow_outside_range`, a value outside the range is accepted (and listed by
-    `outside_range()`, which a run's summary reports as warnings) as long as it is possible at all: a share lies
-    in [0, 1], a parameter whose range is not negative is not negative, and one declared `positive` (a duration,
-    a half-life, a divisor) stays above 0, at `POSITIVE_FLOOR_SHARE` of its range's low end at least.
+    (plausible) range `[low, high]`. With `allow_outside_range`, a value outside the range is accepted (and listed
+    by `outside_range()`, which a run's summary reports as warnings) as long as it is possible at all, inside the
+    parameter's domain (`Parameter.domain`: a probability lies in [0, 1], a duration above 0, a count is not
+    negative), and within `Parameter.reach` (not absurdly far from the range, nor too close to 0 for a value that
+    must stay above it).
     """
 
     def __init__(self, declarations: Mapping[str, Parameter], overrides: Mapping[str, float] | None = None,
@@ -100,32 +196,29 @@ class ParameterSet(Mapping[str, float]):
                                  given=value, allowed="a number such as 3 or 0.25 (not text, true/false, nan, inf)")
         value = value.item() if hasattr(value, "item") else value  # a numpy scalar (from a posterior file)
         decl = self.declarations[name]
-        declared = f"[{decl.low:g}, {decl.high:g}] {decl.unit}"
+        plausible = f"[{decl.low:g}, {decl.high:g}] {decl.unit}"
         if decl.low <= value <= decl.high:
             return value
+        if not decl.in_domain(value):
+            raise ParameterError("impossible: not a value this parameter can take (--allow-outside-range does not "
+                                 "reach past them)", file=source, field=name, given=value,
+                                 allowed=f"{decl.domain_text()}; plausible range: {plausible}")
+        lo, hi, open_low = decl.reach()
+        reach = fmt_interval(lo, hi, open_low=open_low)
         if not self.allow_outside_range:
-            raise ParameterError("outside the parameter's declared range", file=source, field=name, given=value,
-                                 allowed=f"{declared} (or run with --allow-outside-range)")
-        if decl.unit == "share" and not 0.0 <= value <= 1.0:
-            raise ParameterError("a share must lie in [0, 1]", file=source, field=name, given=value,
-                                 allowed="[0, 1]")
-        if value < 0 <= decl.low:
-            raise ParameterError("this parameter cannot be negative", file=source, field=name, given=value,
-                                 allowed=f">= 0 (declared range {declared})")
-        if value <= 0 and decl.positive:
-            raise ParameterError("this parameter must be above 0", file=source, field=name, given=value,
-                                 allowed=f"> 0 (declared range {declared})")
-        if decl.positive and value < POSITIVE_FLOOR_SHARE * decl.low:
+            raise ParameterError("outside the parameter's declared range (its plausible values)", file=source,
+                                 field=name, given=value, allowed=f"{plausible}; with --allow-outside-range, {reach}")
+        if not ((value > lo if open_low else value >= lo) and value <= hi):
             floor = POSITIVE_FLOOR_SHARE * decl.low
-            raise ParameterError("too close to 0, even with --allow-outside-range", file=source, field=name,
-                                 given=value, allowed=f">= {floor:g} ({POSITIVE_FLOOR_SHARE:g} of the low end of the "
-                                 f"declared range {declared}, exitvoice.limits.POSITIVE_FLOOR_SHARE)")
-        lo, hi = decl.outer_bounds()
-        if not lo <= value <= hi:
-            raise ParameterError("too far outside the parameter's declared range, even with --allow-outside-range",
+            near_0 = value < lo and lo == floor and floor > 0
+            why = (f"a value that must stay above 0 is at least {POSITIVE_FLOOR_SHARE:g} of its range's low end, "
+                   "exitvoice.limits.POSITIVE_FLOOR_SHARE" if near_0 else
+                   f"at most {OUTSIDE_RANGE_WIDTHS} widths of the plausible range beyond it, "
+                   "exitvoice.limits.OUTSIDE_RANGE_WIDTHS")
+            raise ParameterError("too close to 0, even with --allow-outside-range" if near_0 else
+                                 "too far outside the parameter's plausible range, even with --allow-outside-range",
                                  file=source, field=name, given=value,
-                                 allowed=f"[{lo:g}, {hi:g}] ({OUTSIDE_RANGE_WIDTHS} widths of the declared range "
-                                         f"{declared}, exitvoice.limits.OUTSIDE_RANGE_WIDTHS)")
+                                 allowed=f"{reach} ({why}; plausible range: {plausible}; {decl.domain_text()})")
         return value
 
     def outside_range(self) -> list[str]:

@@ -102,6 +102,16 @@ class PopulationOptions(BaseModel):
     scale: FiniteFloat = Field(1.0, gt=0, le=1)
     regions: list[str] | None = Field(None, min_length=1)
 
+    @model_validator(mode="after")
+    def _regions_once(self) -> PopulationOptions:
+        seen: set[str] = set()
+        for i, region in enumerate(self.regions or []):
+            if region in seen:
+                raise FieldError("a region named twice", field=f"regions[{i}]", given=region,
+                                 allowed="each region once (a region's people are simulated once)")
+            seen.add(region)
+        return self
+
 
 class Scenario(BaseModel):
     """A validated scenario: meta, population options, parameter overrides and the policy timeline."""
@@ -149,7 +159,8 @@ class Scenario(BaseModel):
         policies = raw.get("policy", [])
         for i, pol in enumerate(policies if isinstance(policies, list) else []):
             if isinstance(pol, dict) and not (isinstance(pol.get("type"), str) and pol["type"] in REGISTRY):
-                raise ScenarioError("unknown policy type", file=source, field=f"policy[{i}].type",
+                raise ScenarioError("unknown policy type" if "type" in pol else "required, but missing", file=source,
+                                    field=f"policy[{i}].type",
                                     given=pol.get("type"), allowed=sorted(REGISTRY))
         try:
             sc = cls.model_validate(raw)
@@ -331,6 +342,9 @@ class Scenario(BaseModel):
             value = _parse_value(text)
             target = override_target(key, declared, {p["type"] for p in data["policy"]})
             if target[0] == "parameter":
+                if isinstance(value, dict):  # else read as parameters named `<name>.<key>`, which misleads
+                    raise ScenarioError("not a number", file="--set", field=key, given=text,
+                                        allowed="a number such as 3 or 0.25")
                 data["parameters"][target[1]] = value
                 continue
             if target[0] == "table":  # a key of the file's [population] or [scenario] table
@@ -364,6 +378,9 @@ def override_target(key: str, declared, policy_types: set[str]) -> tuple:
       `x` of rumour policies) is ambiguous and refused: write it in one of the two explicit forms.
     """
     parts = key.split(".")
+    if key in FILE_ONLY:
+        raise ScenarioError("cannot be set from the command line", file="--set", field=key,
+                            allowed=FILE_ONLY[key])
     if parts[0] in TABLES and len(parts) == 2 and key not in declared and parts[1] in TABLES[parts[0]].model_fields:
         return ("table", parts[0], parts[1])
     if parts[0] == "policy":
@@ -390,6 +407,19 @@ def override_target(key: str, declared, policy_types: set[str]) -> tuple:
 
 
 TABLES = {"population": PopulationOptions, "scenario": ScenarioMeta}
+
+FILE_ONLY = {
+    "scenario.extends": "write `extends = \"base.toml\"` in the [scenario] table of a scenario file: the file it names "
+                        "is read with the file, before any --set",
+    "scenario.pack": "write `pack = \"path/to/pack\"` in the [scenario] table of a scenario file (a path relative to "
+                     "that file): the pack is read with the file, and the file's parameters, regions and routes are "
+                     "checked against it before any --set",
+    "scenario.country": "write `country = \"...\"` in the [scenario] table of a scenario file: the file's "
+                        "parameters, regions and routes are checked against its pack before any --set",
+}
+"""Keys of `[scenario]` that `--set` refuses: they say how the file itself is read (the scenario it builds on, the
+pack its names belong to), so changing them after the file was read would leave a scenario checked against another
+pack or base."""
 
 
 def _whos(model: BaseModel, prefix: str = "") -> list[tuple[str, Who]]:
@@ -509,11 +539,11 @@ def _scenario_error(exc: ValidationError, source: str) -> ScenarioError:
     given = None if err["type"] == "missing" else _shown(err.get("input"))
     if err["type"] == "missing" and isinstance(err["loc"][-1], int):  # an item of a fixed-length list (`ages`)
         field, given = _field_path(err["loc"][:-1]), _shown(err.get("input"))
+    others = [f for f in problems if f != field]
     problem = (err.get("ctx") or {}).get("error")
     if isinstance(problem, FieldError):
         field = ".".join(x for x in (field, problem.field) if x)
         message, given, allowed = problem.message, problem.given, problem.allowed
-    others = [f for f in problems if f != field]
     more = (f" (and {len(others)} more problem(s), at {', '.join(others[:3])}{', …' if len(others) > 3 else ''})"
             if others else "")
     return ScenarioError(message + more, file=source, field=field or None, given=given, allowed=allowed)
@@ -669,6 +699,9 @@ def _plain(err: dict) -> tuple[str, str | None]:
                 f"{'at least' if kind == 'too_short' else 'at most'} {n} item{'s' if n != 1 else ''}")
     if kind == "string_too_long":
         return "too long", f"at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return ("empty", "text, not empty") if n == 1 else ("too short", f"at least {n} characters")
     bounds = {"greater_than_equal": ("too small", "at least", "ge"), "greater_than": ("too small", "above", "gt"),
               "less_than_equal": ("too large", "at most", "le"), "less_than": ("too large", "below", "lt")}
     if kind in bounds:

@@ -65,8 +65,15 @@ def check_options(scenario: Scenario, params: list[str], outputs: list[str], *, 
     if method not in METHODS:
         raise ExitvoiceError("unknown method", field="--method", given=method, allowed=list(METHODS))
     bad = [o for o in outputs if o not in OUTPUTS]
-    if bad or not outputs:
-        raise ExitvoiceError("unknown outputs", field="--outputs", given=bad or outputs, allowed=sorted(OUTPUTS))
+    if not outputs:
+        raise ExitvoiceError("names no output", field="--outputs", given=",".join(outputs),
+                             allowed=f"comma-separated outputs among {', '.join(sorted(OUTPUTS))}")
+    if bad:
+        raise ExitvoiceError("unknown outputs", field="--outputs", given=bad, allowed=sorted(OUTPUTS))
+    twice = sorted({o for o in outputs if outputs.count(o) > 1})
+    if twice:
+        raise ExitvoiceError("an output is named twice", field="--outputs", given=twice,
+                             allowed="each output once")
     if samples < 2:
         raise ExitvoiceError("too few samples", field="--samples", given=samples, allowed="at least 2")
     if set(outputs) <= NEED_A_CALLUP and not any(p.type == "mobilisation" for p in scenario.policy):

@@ -141,6 +141,8 @@ def destination_constants(eng, dest_routes: list[np.ndarray], V0: np.ndarray, we
     target = entries / entries.sum()
     asc = np.log(np.maximum(target, 1e-300))
     reachable = target > 0
+    if not weight.sum() > 0:  # no pre-crisis leavers (exit.lambda_base = 0): no shares to match
+        return np.where(reachable, asc, NEG)
     for _ in range(200):
         p_dest, _, _ = nested(eng, dest_routes, V0, asc)
         pred = np.einsum("rp,rpd->d", weight, p_dest) / weight.sum()
