@@ -46,3 +46,22 @@ def test_the_code_cites_sections_that_docs_model_md_has():
             for n in range(int(first), int(last or first) + 1):
                 assert n in sections, f"{path.relative_to(ROOT)}: docs/model.md has no §{n}"
     assert cited >= 29
+
+
+def test_tables_have_no_blank_lines_inside():
+    """Every run of table rows (`| ... |`, outside code blocks) starts with a header and its `|---|` line: a blank
+    line inside a table ends it, and the rows after it would render as text."""
+    broken = []
+    for page in PAGES:
+        rows: list[tuple[int, str]] = []
+        fenced = False
+        for number, line in enumerate([*page.read_text().splitlines(), ""], start=1):
+            if line.startswith("```"):
+                fenced = not fenced
+            if not fenced and line.strip().startswith("|") and line.strip().endswith("|"):
+                rows.append((number, line.strip()))
+                continue
+            if rows and not (len(rows) >= 2 and re.fullmatch(r"\|(\s*:?-{3,}:?\s*\|)+", rows[1][1])):
+                broken.append(f"{page.relative_to(ROOT)}:{rows[0][0]}: table rows without a header line")
+            rows = []
+    assert not broken, broken
