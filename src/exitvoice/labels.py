@@ -33,7 +33,7 @@ METRICS: dict[str, str] = {
     "protesters_peak": "protesters on the peak day",
     "protest_person_days": "protest participations (person-days)",
     "detained": "detained at protests",
-    "opposed_abroad_end": "opponents of the war abroad at the end",
+    "opposed_abroad_end": "opposed to the call-up, abroad at the end",
 }
 """Comparison metrics (`exitvoice.compare`) in the order of the comparison table, with what each is in words."""
 

@@ -91,7 +91,7 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
         Column("mean_income", "number", "mean income per person and month, in the pack's currency (route "
                "prices are weighed against it)", positive=True, unit="currency per person per month"),
         Column("callup_burden", "number", "relative weight of the region in a call-up with allocation = "
-               "\"burden\" (e.g. war deaths per 100,000 men); when missing, that allocation is refused",
+               "\"burden\" (e.g. casualties per 100,000 men); when missing, that allocation is refused",
                required=False, low=0),
     )),
     FileSpec("age_sex.csv", True, "the national population by sex and age group", (
