@@ -381,8 +381,15 @@ DROP = {"routes": {"capacity_upper_lars", "capacity_kz_crossing", "capacity_mino
                    "flights_az", "flights_tj", "flights_il", "schengen_access_share", "israel_access_share"},
         "economy": {"exit_propensity_it", "remote_share_it", "remote_share_other"},
         # the ranks of the Russian call-up's classes: the Myanmar law has none ([callup] of pack.toml)
+        # Finland's weekends: no destination of the pack names it (destinations.csv has no weekend column)
+        "trips": {"weekend_factor_fi"},
         "callup": {"age_max_privates", "age_max_junior_officers", "age_max_senior_officers", "weight_officers",
                    "weight_senior_officers", "weight_unserved"}}
+
+MEANINGS = {"routes.seats_per_flight": "seats per flight available to departing travellers",
+            "abroad.onward_rate_transit": "hazard that a leaver in a transit country (destinations.csv `transit`) "
+                                          "moves on"}
+"""Meanings of carried-over parameters that named the first case's places and people, in the pack's words."""
 
 
 def parameters() -> str:
@@ -396,6 +403,7 @@ def parameters() -> str:
                 continue
             spec = dict(spec)
             spec["source"] = CARRIED + spec["source"]
+            spec["meaning"] = MEANINGS.get(f"{group}.{name}", spec["meaning"])
             out.setdefault(group, {})[name] = spec
     for group, table in {**MYANMAR, **MYANMAR_EVENTS}.items():
         for name, spec in table.items():

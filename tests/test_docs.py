@@ -152,3 +152,22 @@ def test_cheap_commands_in_the_readme_run():
             args = [str(ROOT / PLACEHOLDERS[a]) if a in PLACEHOLDERS else a for a in args]
             r = CliRunner().invoke(app, args)
             assert r.exit_code == 0 and r.exception is None, (args, r.output, r.exception)
+
+
+def test_tables_have_no_blank_lines_inside():
+    """Every run of table rows (`| ... |`, outside code blocks) starts with a header and its `|---|` line: a blank
+    line inside a table ends it, and the rows after it would render as text."""
+    broken = []
+    for page in PAGES:
+        rows: list[tuple[int, str]] = []
+        fenced = False
+        for number, line in enumerate([*page.read_text().splitlines(), ""], start=1):
+            if line.startswith("```"):
+                fenced = not fenced
+            if not fenced and line.strip().startswith("|") and line.strip().endswith("|"):
+                rows.append((number, line.strip()))
+                continue
+            if rows and not (len(rows) >= 2 and re.fullmatch(r"\|(\s*:?-{3,}:?\s*\|)+", rows[1][1])):
+                broken.append(f"{page.relative_to(ROOT)}:{rows[0][0]}: table rows without a header line")
+            rows = []
+    assert not broken, broken

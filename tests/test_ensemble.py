@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 
 from conftest import MOBILISATION, small_scenario, write_scenario
 from exitvoice import run
-from exitvoice.ensemble import read_posterior, run_ensemble
+from exitvoice.ensemble import QUANTILES, EnsembleResults, quantiles, read_posterior, run_ensemble
 from exitvoice.errors import DataError, ExitvoiceError
 from exitvoice.pack import load_pack
 
@@ -34,6 +35,24 @@ def test_quantiles_are_ordered_and_bracket_the_median_member(ens):
     t = ens.summary()["totals"]["left"]
     assert t["q25"] <= left[median_member] <= t["q75"]
     assert len(set(left)) > 1  # members differ
+
+
+def test_quantiles_of_infinite_series_give_no_warning_and_keep_the_infinity(sc):
+    """An illegal route without a declared capacity has `capacity` = inf in every member: its quantiles are inf,
+    with no "invalid value encountered in subtract" (compare --ensemble of the Myanmar scenarios); a series with
+    one infinite member keeps its finite quantiles finite."""
+    values = np.array([[np.inf, 1.0, np.inf, 5.0], [np.inf, 2.0, 3.0, 5.0], [np.inf, 3.0, np.inf, 5.0]])
+    index = pd.DataFrame({"date": ["2024-02-01"] * 4, "quantity": ["capacity", "x", "y", "z"],
+                          "geography": ["crossing:a", "MM", "MM", "MM"]})
+    res = EnsembleResults(sc, 0, index, values, [{}, {}, {}], pd.DataFrame({"member": [0, 1, 2]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = res.quantiles()
+        direct = quantiles(values, QUANTILES)
+    assert np.isinf(q.loc[0, ["q05", "q25", "q50", "q75", "q95"]].astype(float)).all()
+    assert q.loc[1, "q50"] == 2.0 and q.loc[3, "q05"] == 5.0
+    assert not np.isnan(direct).any()
+    assert np.isinf(direct[2, 2]) and direct[2, 1] == 2.0
 
 
 def test_each_member_is_reproducible_on_its_own(sc, ens):

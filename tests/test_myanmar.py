@@ -107,3 +107,15 @@ def test_no_output_of_a_myanmar_run_speaks_of_russia_or_its_money(runs, tmp_path
     for name, body in text.items():
         for word in re.findall(r"\bRUB\b|\bRU\b|\w+_rub\b|\w+_rub_\w+|\w+_ru\b|Russia", body):
             raise AssertionError(f"{name} says {word!r}")
+
+
+def test_the_irregular_crossings_are_named_by_their_border_not_their_id():
+    """Reports and dashboard charts name a route by `labels.label`: an irregular crossing by the `border` of
+    illegal_routes.csv (not `moei river`, its id in words)."""
+    from exitvoice.labels import label
+
+    pack = load_pack("myanmar")
+    assert pack.illegal_routes is not None and len(pack.illegal_routes)
+    for r in pack.illegal_routes.itertuples():
+        name = label("crossing:" + r.route_id.split(":", 1)[1], "myanmar")
+        assert r.border.split(": ", 1)[-1] in name and "(irregular)" in name and name.endswith("→ Thailand"), name

@@ -192,6 +192,21 @@ def _member(scenario_json: dict, source: str, seed: int, member: int, overrides:
     return res.timeseries.value.to_numpy(), res.summary, index
 
 
+def quantiles(values: np.ndarray, qs, axis: int = 0) -> np.ndarray:
+    """`np.quantile` over `axis`, also where members are infinite (a route's `capacity` with none declared).
+
+    The interpolation between two infinities (inf - inf) or an infinity weighted 0 (inf * 0) gives NaN and a
+    RuntimeWarning; there the quantile is the nearest member's value (the infinity, or the finite member).
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        q = np.quantile(values, qs, axis=axis)
+    bad = np.isnan(q) & ~np.isnan(values).any(axis=axis)
+    if bad.any():
+        q = np.where(bad, np.quantile(values, qs, axis=axis, method="nearest"), q)
+    return q
+
+
 @dataclass(repr=False)
 class EnsembleResults:
     """The members' series (values [member, row] over a shared row index) and summaries."""
@@ -228,7 +243,7 @@ class EnsembleResults:
 
     def quantiles(self) -> pd.DataFrame:
         """Quantiles 5/25/50/75/95 of every series, by date."""
-        q = np.quantile(self.values, QUANTILES, axis=0)
+        q = quantiles(self.values, QUANTILES)
         return self.index.assign(**{c: q[i] for i, c in enumerate(QCOLS)})
 
     def member_series(self) -> pd.DataFrame:

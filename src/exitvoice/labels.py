@@ -33,7 +33,7 @@ METRICS: dict[str, str] = {
     "protesters_peak": "protesters on the peak day",
     "protest_person_days": "protest participations (person-days)",
     "detained": "detained at protests",
-    "opposed_abroad_end": "opponents of the war abroad at the end",
+    "opposed_abroad_end": "opposed to the call-up, abroad at the end",
 }
 """Comparison metrics (`exitvoice.compare`) in the order of the comparison table, with what each is in words."""
 
@@ -100,6 +100,12 @@ def names(country: str = DEFAULT_PACK) -> dict[str, str]:
         parts = str(r.crossing).split(" - ")
         short = (parts[1] if parts[0] == pack.name and len(parts) > 1 else parts[0]).split(" (")[0]
         out[f"crossing:{r.crossing_id}"] = f"{short} → {out.get(r.destination, r.destination)}"
+    if pack.illegal_routes is not None and "border" in pack.illegal_routes:  # `illegal:<id>` is `crossing:<id>`
+        for r in pack.illegal_routes.itertuples():  # `border` "Kayin - Tak: the Moei river …": the part after ": "
+            border = str(r.border).split(": ", 1)[-1].strip() if isinstance(r.border, str) else ""
+            if border:
+                crossing = str(r.route_id).split(":", 1)[-1]
+                out[f"crossing:{crossing}"] = f"{border} (irregular) → {out.get(r.destination, r.destination)}"
     for group, members in pack.crossing_groups.items():  # crossings a border guard reports together
         named = [out.get(f"crossing:{c}", c).split(" → ") for c in members]
         dests = {n[1] for n in named if len(n) > 1}

@@ -249,13 +249,26 @@ def read_settings(path: Path) -> PackSettings:
         raw = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DataError(f"not a readable TOML file: {exc}", file=str(file)) from None
+    settings, errors = validate_settings(raw, file)
+    if errors:
+        raise errors[0]
+    return settings
+
+
+def validate_settings(raw: dict, file: Path) -> tuple[PackSettings | None, list[DataError]]:
+    """The settings of a read `pack.toml`, or None and one DataError for each problem pydantic finds.
+
+    Every field that is wrong is reported; checks across fields run only once each field is right.
+    """
     try:
-        return PackSettings.model_validate(raw)
+        return PackSettings.model_validate(raw), []
     except ValidationError as exc:
-        e = exc.errors()[0]
-        field = ".".join(str(p) for p in e["loc"]) or None
-        msg = "unknown field" if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden" else e["msg"]
-        raise DataError(msg, file=str(file), field=field, given=e.get("input") if field else None) from None
+        errors = []
+        for e in exc.errors():
+            field = ".".join(str(p) for p in e["loc"]) or None
+            msg = "unknown field" if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden" else e["msg"]
+            errors.append(DataError(msg, file=str(file), field=field, given=e.get("input") if field else None))
+        return None, errors
 
 
 @dataclass(frozen=True)

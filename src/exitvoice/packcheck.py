@@ -91,7 +91,7 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
         Column("mean_income", "number", "mean income per person and month, in the pack's currency (route "
                "prices are weighed against it)", positive=True, unit="currency per person per month"),
         Column("callup_burden", "number", "relative weight of the region in a call-up with allocation = "
-               "\"burden\" (e.g. war deaths per 100,000 men); when missing, that allocation is refused",
+               "\"burden\" (e.g. casualties per 100,000 men); when missing, that allocation is refused",
                required=False, low=0),
     )),
     FileSpec("age_sex.csv", True, "the national population by sex and age group", (
@@ -327,12 +327,21 @@ class _Checker:
         return self.report
 
     def check_settings(self) -> None:
-        from .pack import SETTINGS_FILE, read_settings
+        import tomllib
+
+        from .pack import SETTINGS_FILE, read_settings, validate_settings
 
         try:
             self.settings = read_settings(self.path)
         except ExitvoiceError as exc:
-            self.add(SETTINGS_FILE, exc.message, field=exc.field, given=exc.given, allowed=exc.allowed)
+            errors = [exc]
+            try:  # a readable TOML file: every field that is wrong, not only the first
+                raw = tomllib.loads((self.path / SETTINGS_FILE).read_bytes().decode("utf-8-sig"))
+                errors = validate_settings(raw, self.path / SETTINGS_FILE)[1] or errors
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                pass
+            for e in errors:
+                self.add(SETTINGS_FILE, e.message, field=e.field, given=e.given, allowed=e.allowed)
             return
         s = self.settings
         self.report.summary.update(name=s.pack.name, code=s.pack.code, currency=s.pack.currency,
@@ -425,7 +434,7 @@ class _Checker:
         columns = list(columns)
         missing = [c.name for c in columns if c.required and c.name not in df.columns]
         if missing:
-            self.add(name, "missing columns", given=missing,
+            self.add(name, f"missing columns (missing: {missing})", given=list(df.columns),
                      allowed=f"columns {[c.name for c in columns if c.required]} at least (docs/packs.md)")
         if df.empty:
             self.add(name, "no rows (only a header)", allowed="at least one row")

@@ -204,7 +204,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         axes[1].legend(fontsize=7)
         _wide(ts, "detained_cum")[origin].plot(ax=axes[2], color="tab:purple", label="detained (cumulative)")
         ax2 = axes[2].twinx()
-        _wide(ts, "opposed_abroad")[origin].plot(ax=ax2, color="tab:green", label="opponents of the war abroad")
+        _wide(ts, "opposed_abroad")[origin].plot(ax=ax2, color="tab:green", label="opposed to the call-up, abroad")
         axes[2].set_title("Voice and exit: detentions and opponents abroad", fontsize=10)
         _axes(axes[2], "detained (persons)")
         _axes(ax2, "opponents abroad (persons)")

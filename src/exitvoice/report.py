@@ -335,7 +335,7 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
                                   origin=covered)),
              figures(series_chart(cases, "detained_cum", [origin], "Detained at protests (cumulative)", "persons",
                                   origin=covered)),
-             figures(series_chart(cases, "opposed_abroad", [origin], "Opponents of the war abroad (exit instead of "
+             figures(series_chart(cases, "opposed_abroad", [origin], "Opposed to the call-up, abroad (exit instead of "
                                   "voice)", "persons", origin=covered))]
     return '<div class="grid">' + "".join(f"<div>{p}</div>" for p in parts) + "</div>"
 
