@@ -961,14 +961,15 @@ def params(
                              given=grep, allowed=f"part of a name, e.g. a group: {', '.join(groups)}; or nothing, "
                                                  "for every parameter")
     t = Table(title=escape(f"parameters of the {country} pack"),
-              caption="range: the plausible values (--allow-outside-range lets a value leave it); possible: the "
-                      "values it can take at all", caption_justify="left")
-    for c in ("name", "default", "unit", "range", "possible", "source"):
+              caption="range: the plausible values (--allow-outside-range lets a value leave it); in brackets "
+                      "below it, the possible values (nothing leaves them)", caption_justify="left")
+    for c in ("name", "default", "unit", "range (possible)", "source"):
         t.add_column(c, overflow="fold")
     for p in shown:
         lo, hi, open_low, _ = p.domain()
-        t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}",
-                  fmt_interval(lo, hi, open_low=open_low), escape(p.source[:80]))
+        t.add_row(p.name, f"{p.default:g}", escape(p.unit),
+                  f"{p.low:g} – {p.high:g}\n({escape(fmt_interval(lo, hi, open_low=open_low))})",
+                  escape(p.source[:80]))
     console.print(t)
 
 
