@@ -715,15 +715,9 @@ def posterior(
     folder: Annotated[Path, typer.Argument(help="output folder of `calibrate --method abc-smc`")],
 ) -> None:
     """Show a posterior: medians, 90% credible intervals, which parameters the data pin down; draw posterior.png."""
-    import json
+    from .abcsmc import plot_posterior, read_posterior
 
-    from .abcsmc import plot_posterior
-
-    f = folder / "posterior.json"
-    if not f.is_file() or not (folder / "particles.parquet").is_file():
-        raise ExitvoiceError("not the output folder of an ABC-SMC calibration (no posterior.json and "
-                             "particles.parquet)", file=str(folder))
-    summary = json.loads(f.read_text())
+    summary, _ = read_posterior(folder)  # a damaged or foreign folder is refused before anything is printed
     console.print(_posterior_table(summary))
     for p in plot_posterior(folder):
         console.print(f"plot written to [bold]{escape(str(p))}[/]")
