@@ -162,3 +162,22 @@ def test_simulation_based_calibration_intervals_cover_the_truth_about_as_often_a
         hits += p["q05"] <= true <= p["q95"]
     # 90% intervals: about 7 of 8 (5 or fewer would happen by chance less than 4% of the time)
     assert hits >= 6, hits
+
+
+@pytest.mark.parametrize("summary,particles,names", [
+    ("{", b"x", ("posterior.json", "damaged")),
+    ('{"generations": 1}', b"x", ("posterior.json", "keys are missing")),
+    ("[1]", b"x", ("posterior.json", "keys are missing")),
+    (None, b"x", ("particles.parquet", "not a readable Parquet file")),
+])
+def test_posterior_of_a_damaged_folder_is_exit_2(tmp_path, fitted, summary, particles, names):
+    out, _, _ = fitted
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    (folder / "posterior.json").write_text(summary if summary is not None else (out / "posterior.json").read_text())
+    (folder / "particles.parquet").write_bytes(particles)
+    r = exitvoice("posterior", folder)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    for name in names:
+        assert name in r.stderr, (name, r.stderr)
+    assert not (folder / "posterior.png").exists()

@@ -724,6 +724,15 @@ def test_a_damaged_run_folder_is_refused(run_folder):
     refused(exitvoice("validate", run_folder, "--out", run_folder.parent / "never"), "damaged")
 
 
+@pytest.mark.parametrize("text", ["{not json", "[1]"])
+def test_a_run_folder_with_a_damaged_scenario_is_refused_by_compare_and_report(run_folder, scen, text):
+    (run_folder / "scenario.json").write_text(text)
+    out = run_folder.parent / "never"
+    refused(exitvoice("compare", run_folder, scen, "--out", out), "scenario.json", "damaged")
+    refused(exitvoice("report", run_folder, "--out", out.with_suffix(".html")), "scenario.json", "damaged")
+    assert not out.exists() and not out.with_suffix(".html").exists()
+
+
 def test_a_sensitivity_parameter_named_twice_is_refused(scen, tmp_path):
     r = exitvoice("sensitivity", scen, "--params", "exit.beta_risk,exit.beta_risk", "--samples", "2",
                   "--out", tmp_path / "never")

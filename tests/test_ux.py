@@ -418,7 +418,9 @@ def test_params_filter_that_matches_nothing_is_exit_2_with_the_groups():
     assert "zzz" in msg and "exit, " in msg and "callup" in msg and "rumour" in msg
     r = exitvoice("params", "rumour.general", env={"COLUMNS": "200"})
     assert r.returncode == 0 and "rumour.general_risk" in r.stdout
-    assert "[0, 1]" in r.stdout and "possible" in r.stdout  # the domain beside the plausible range
+    assert "([0, 1])" in r.stdout and "possible" in r.stdout  # the domain beside the plausible range
+    r = exitvoice("params", "exit.")  # 80 columns
+    assert r.returncode == 0 and "exit.beta_risk" in r.stdout
 
 
 def test_a_late_output_error_on_the_command_line_says_force_not_force_true(tmp_path, monkeypatch):

@@ -338,6 +338,47 @@ def write(history, summary: dict, decl: dict, settings: AbcSettings, out: Path, 
         (tmp / "calibrated.toml").write_text("\n".join(lines) + "\n")
 
 
+SUMMARY_KEYS = ("generations", "particles", "effective_sample_size", "total_simulations", "epsilon", "parameters")
+PARAMETER_KEYS = ("median", "q05", "q95", "prior", "prior_kind", "identified", "interval_share_of_prior")
+
+
+def read_posterior(folder: Path) -> tuple[dict, pd.DataFrame]:
+    """The summary (posterior.json) and the particles (particles.parquet) of an ABC-SMC output folder.
+
+    A folder that lacks them, or whose files are damaged or not exitvoice's, is a `DataError` naming the file.
+    """
+    import json
+
+    from .errors import DataError
+
+    folder = Path(folder)
+    f, pf = folder / "posterior.json", folder / "particles.parquet"
+    if not f.is_file() or not pf.is_file():
+        raise DataError("not the output folder of an ABC-SMC calibration (no posterior.json and particles.parquet)",
+                        file=str(folder))
+    try:
+        summary = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DataError(f"a damaged posterior summary ({type(exc).__name__})", file=str(f),
+                        allowed="the posterior.json written by `exitvoice calibrate --method abc-smc`") from None
+    params = summary.get("parameters") if isinstance(summary, dict) else None
+    if not (isinstance(params, dict) and params and all(k in summary for k in SUMMARY_KEYS) and all(
+            isinstance(v, dict) and all(k in v for k in PARAMETER_KEYS) for v in params.values())):
+        raise DataError("not the posterior summary of an ABC-SMC calibration (keys are missing)", file=str(f),
+                        allowed="the posterior.json written by `exitvoice calibrate --method abc-smc`")
+    try:
+        particles = pd.read_parquet(pf)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a file that is not Parquet
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"not a readable Parquet file: {first}", file=str(pf)) from None
+    missing = [c for c in [*params, "weight"] if c not in particles.columns]
+    if missing or particles.empty:
+        raise DataError("the particles do not match the posterior summary", file=str(pf),
+                        given=f"missing columns {missing}" if missing else "no rows",
+                        allowed=f"one row per particle, columns {[*params, 'weight']}")
+    return summary, particles
+
+
 def plot_posterior(folder: Path) -> list[Path]:
     """Marginal and pairwise plots of the particles in `folder` (written beside them); returns the files."""
     import matplotlib
@@ -346,10 +387,7 @@ def plot_posterior(folder: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     folder = Path(folder)
-    particles = pd.read_parquet(folder / "particles.parquet")
-    import json
-
-    summary = json.loads((folder / "posterior.json").read_text())
+    summary, particles = read_posterior(folder)
     names = list(summary["parameters"])
     w = particles["weight"].to_numpy()
     k = len(names)

@@ -736,15 +736,9 @@ def posterior(
     folder: Annotated[Path, typer.Argument(help="output folder of `calibrate --method abc-smc`")],
 ) -> None:
     """Show a posterior: medians, 90% credible intervals, which parameters the data pin down; draw posterior.png."""
-    import json
+    from .abcsmc import plot_posterior, read_posterior
 
-    from .abcsmc import plot_posterior
-
-    f = folder / "posterior.json"
-    if not f.is_file() or not (folder / "particles.parquet").is_file():
-        raise ExitvoiceError("not the output folder of an ABC-SMC calibration (no posterior.json and "
-                             "particles.parquet)", file=str(folder))
-    summary = json.loads(f.read_text())
+    summary, _ = read_posterior(folder)  # a damaged or foreign folder is refused before anything is printed
     console.print(_posterior_table(summary))
     for p in plot_posterior(folder):
         console.print(f"plot written to [bold]{escape(str(p))}[/]")
@@ -1000,15 +994,15 @@ def params(
 
     if console.width >= PARAMS_TABLE_WIDTH:
         t = Table(title=escape(f"{title} ({len(shown)})"),
-                  caption="range: the plausible values (--allow-outside-range lets a value leave it); possible: the "
-                          "values it can take at all", caption_justify="left")
+                  caption="range: the plausible values (--allow-outside-range lets a value leave it); in brackets "
+                          "below it, the possible values (nothing leaves them)", caption_justify="left")
         t.add_column("name", no_wrap=True)
-        for c in ("default", "unit", "range", "possible"):
+        for c in ("default", "unit", "range (possible)"):
             t.add_column(c)
         t.add_column("meaning", ratio=1, overflow="fold")
         t.add_column("source", ratio=1, overflow="fold")
         for p in shown:
-            t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}", possible(p),
+            t.add_row(p.name, f"{p.default:g}", escape(p.unit), f"{p.low:g} – {p.high:g}\n({escape(possible(p))})",
                       escape(p.meaning), escape(p.source))
         console.print(t)
         return

@@ -566,7 +566,15 @@ def read_case(folder: str | Path) -> Case:
     if not path.is_file():
         raise DataError("a result folder to compare needs scenario.json (written by `exitvoice run` and by ensembles)",
                         file=str(folder))
-    sc = Scenario.from_dict(json.loads(path.read_text()), source=str(path))
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DataError(f"a damaged result folder: its scenario.json cannot be read ({type(exc).__name__})",
+                        file=str(path), allowed="the scenario.json written by `exitvoice run`") from None
+    if not isinstance(raw, dict):
+        raise DataError("a damaged result folder: its scenario.json is not a scenario", file=str(path),
+                        given=type(raw).__name__, allowed="the scenario.json written by `exitvoice run`")
+    sc = Scenario.from_dict(raw, source=str(path))
     return Case(sc.name, sc, Simulated.from_folder(folder), str(folder))
 
 
