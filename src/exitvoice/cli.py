@@ -1123,7 +1123,10 @@ def _is_usage_error(exc: Exception) -> bool:
 
 def _usage_error(exc: Exception) -> None:
     """The parser's error in the project's one-line form: what is wrong, and where the help is; exit code 2."""
-    if type(exc).__name__ == "NoArgsIsHelpError":  # the help, printed as the error was made
+    if type(exc).__name__ == "NoArgsIsHelpError":  # no command: the help, with the exit code of a usage error
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            print(ctx.get_help())
         sys.exit(exc.exit_code)
     if type(exc).__name__ == "Abort":
         err.print("aborted", highlight=False)
