@@ -1061,18 +1061,19 @@ def pack_check(
     pack: Annotated[str, typer.Argument(help="a pack folder, or the name of a pack shipped with exitvoice")],
 ) -> None:
     """Check a country pack: files, columns, values, references, parameters, observations. Exit 2 on any problem."""
-    from .pack import pack_path
+    from .pack import available_countries, pack_path
     from .packcheck import check_pack
 
+    shipped = ", ".join(available_countries())
     if not pack.strip():  # Path("") is the current folder
         raise ExitvoiceError("empty", field="PACK", given=pack,
-                             allowed="a pack folder, or the name of a pack shipped with exitvoice (russia)")
+                             allowed=f"a pack folder, or the name of a pack shipped with exitvoice ({shipped})")
     if Path(pack).exists() and not Path(pack).is_dir():
         from .outputs import what_is
 
         raise ExitvoiceError(f"{what_is(Path(pack))}, not a pack folder", file=pack,
                              allowed="a pack folder (pack.toml, regions.csv, …; docs/packs.md), or the name of a pack "
-                                     "shipped with exitvoice (russia)")
+                                     f"shipped with exitvoice ({shipped})")
     path = Path(pack) if Path(pack).is_dir() else pack_path(pack)
     report = check_pack(path)
     if report.ok:
