@@ -494,9 +494,7 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
                 rec["summons_at_border"] += int(summoned.sum())
             else:
                 summoned = np.zeros_like(stopped)
-            n[idx] -= stopped
-            add_at(X, cells[idx], SUMMONED, summoned)
-            add_at(X, cells[idx], HOME, stopped - summoned)
+            _turn_back(X, n, idx, cells[idx], stopped, summoned)
             rec["stopped_" + s.kind] += int(stopped.sum())
     if net.n_illegal:
         _catch(eng, st, groups, done, busy, callup_open)
@@ -549,10 +547,19 @@ def _catch(eng, st: RouteState, groups, done, busy: np.ndarray, callup_open: boo
             rec["summons_at_border"] += int(summoned.sum())
         else:
             summoned = np.zeros_like(caught)
-        n[idx] -= caught
-        add_at(X, cells[idx], SUMMONED, summoned)
-        add_at(X, cells[idx], HOME, caught - summoned)
+        _turn_back(X, n, idx, cells[idx], caught, summoned)
         rec["illegal_caught"] += sum_by(route[idx], caught, net.n_routes)
+
+
+def _turn_back(X: np.ndarray, n: np.ndarray, idx: np.ndarray, cells: np.ndarray, stopped: np.ndarray,
+               summoned: np.ndarray) -> None:
+    """Send back those stopped at a crossing (screened or caught): they leave the day's processed `n[idx]`.
+
+    The `summoned` of them (served on the spot, or already holding a summons) go to `summoned`, the rest home.
+    """
+    n[idx] -= stopped
+    add_at(X, cells, SUMMONED, summoned)
+    add_at(X, cells, HOME, stopped - summoned)
 
 
 def _collect(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
