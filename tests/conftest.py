@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 
 import pytest
 
 from exitvoice import Scenario
+from exitvoice.pack import pack_path
 
 # Three regions with crossings of their own: North Ossetia (Upper Lars), Astrakhan (Karaozek), Moscow.
 SMALL_REGIONS = ["SE", "AST", "MOW"]
@@ -19,6 +22,20 @@ def small_scenario(policies=None, *, start="2022-09-14", end="2022-10-20", scale
         "policy": copy.deepcopy(policies or []),
     }
     return Scenario.from_dict(raw, source="test")
+
+
+def copy_pack(where: Path, folder: str = "pack", *, country: str = "russia", without: tuple[str, ...] = ()) -> Path:
+    """A copy of a pack shipped with exitvoice (`country`) at `where/folder`, to change in a test; the files named in
+    `without` are left out (`without=("illegal_routes.csv",)`: the pack without its illegal routes)."""
+    dest = Path(where) / folder
+    shutil.copytree(pack_path(country), dest, ignore=shutil.ignore_patterns(*without) if without else None)
+    return dest
+
+
+@pytest.fixture
+def russia_copy(tmp_path) -> Path:
+    """A copy of the russia pack in `tmp_path / "pack"`."""
+    return copy_pack(tmp_path)
 
 
 MOBILISATION = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-15", "target": 300000,

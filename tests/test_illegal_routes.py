@@ -13,11 +13,11 @@ import shutil
 import numpy as np
 import pytest
 
+from conftest import copy_pack
 from exitvoice import Scenario
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, SUMMONED
 from exitvoice.observations import read_observations
-from exitvoice.pack import pack_path
 from exitvoice.packcheck import check_pack
 from exitvoice.policies import DayPolicy
 from exitvoice.processes import routes
@@ -56,8 +56,7 @@ BAN_ALL = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "who":
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
     """The russia pack with one illegal route."""
-    dest = tmp_path_factory.mktemp("illegal") / "pack"
-    shutil.copytree(pack_path("russia"), dest)
+    dest = copy_pack(tmp_path_factory.mktemp("illegal"))
     (dest / "illegal_routes.csv").write_text(ILLEGAL_CSV, encoding="utf-8")
     with open(dest / "parameters.toml", "a", encoding="utf-8") as fh:
         fh.write(DECLARATIONS)

@@ -3,7 +3,6 @@ package (`[scenario] pack = "path"`), pack settings (age bands, capitals, option
 
 import csv
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import copy_pack
 from exitvoice import Scenario
 from exitvoice.errors import DataError, ScenarioError
 from exitvoice.pack import load_pack, pack_path
@@ -21,12 +21,6 @@ from exitvoice.population import build_population
 
 RUSSIA = pack_path("russia")
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "packs.md"
-
-
-def copy_pack(tmp_path, name="pack") -> Path:
-    dest = tmp_path / name
-    shutil.copytree(RUSSIA, dest)
-    return dest
 
 
 def edit_csv(path: Path, fn) -> None:
