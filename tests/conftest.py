@@ -14,9 +14,11 @@ SMALL_REGIONS = ["SE", "AST", "MOW"]
 
 
 def small_scenario(policies=None, *, start="2022-09-14", end="2022-10-20", scale=0.05, regions=None,
-                   parameters=None, name="small", allow_outside_range=False) -> Scenario:
+                   parameters=None, name="small", allow_outside_range=False, pack=None) -> Scenario:
+    """A short run of a few regions of the russia pack (or of the pack folder `pack`), at a sample `scale`."""
     raw = {
-        "scenario": {"name": name, "start": start, "end": end, "allow_outside_range": allow_outside_range},
+        "scenario": {"name": name, "start": start, "end": end, "allow_outside_range": allow_outside_range,
+                     **({"pack": str(pack)} if pack is not None else {})},
         "population": {"scale": scale, "regions": regions or SMALL_REGIONS},
         "parameters": parameters or {},
         "policy": copy.deepcopy(policies or []),

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import MOBILISATION, outside_counts, small_scenario
+from conftest import MOBILISATION, copy_pack, outside_counts, small_scenario
 from exitvoice import run
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import MOBILISED
@@ -32,16 +32,18 @@ def test_different_seeds_differ_but_agree_statistically(mobilisation):
     assert left.std() < 5 * np.sqrt(left.mean()) + 1
 
 
-def test_quota_is_met_when_borders_are_closed_to_call_up_age_men():
+def test_quota_is_met_when_borders_are_closed_to_call_up_age_men(tmp_path):
     """The closure keeps men of call-up age from leaving (far fewer of them abroad than without it) and the quota
-    is still met."""
+    is still met. On the russia pack without its illegal routes, which a closure of every official route opens to
+    these men (tests/test_illegal_routes.py)."""
+    bare = copy_pack(tmp_path, without=("illegal_routes.csv",))
     closed = {"type": "border_closure", "start": "2022-09-14", "destinations": ["GE", "KZ", "AM", "TR", "AE", "FI",
               "BY", "AB", "KG", "UZ", "AZ", "TJ", "IL", "RS", "MN", "NO", "EE", "LV", "LT", "PL"],
               "applies_to": "callup_age_men"}
     mob = dict(MOBILISATION, target=20000, end="2022-10-20")
     out = {}
     for name, pols in (("open", [mob]), ("closed", [mob, closed])):
-        eng = CellEngine(small_scenario(pols, regions=["MOW", "SPE", "MOS"], scale=0.2), seed=1)
+        eng = CellEngine(small_scenario(pols, regions=["MOW", "SPE", "MOS"], scale=0.2, pack=bare), seed=1)
         res = eng.run()
         men = eng.callup_age
         out[name] = (next(iter(res.summary["quota"].values()))["quota_fill"],
@@ -60,9 +62,11 @@ def test_closed_route_carries_no_one(mobilisation):
     assert processed.sum() == 0
 
 
-def test_exit_ban_with_full_enforcement_lets_none_of_the_banned_out(mobilisation):
+def test_exit_ban_with_full_enforcement_lets_none_of_the_banned_out(mobilisation, tmp_path):
+    """On the russia pack without its illegal routes: a ban on every official route opens those to the banned."""
+    bare = copy_pack(tmp_path, without=("illegal_routes.csv",))
     ban = {"type": "exit_ban", "start": "2022-09-14", "enforcement": 1.0, "who": {"sex": "male"}}
-    eng = CellEngine(small_scenario([mobilisation, ban]), seed=4)
+    eng = CellEngine(small_scenario([mobilisation, ban], pack=bare), seed=4)
     out = outside_counts(eng, eng.pop.sex == 0)
     assert out[0] > 0 and (np.diff(out) <= 0).all()  # men on a trip at the start come back; no man gets out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,11 +19,13 @@ from exitvoice import Scenario
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, SUMMONED
 from exitvoice.observations import read_observations
+from exitvoice.pack import load_pack
 from exitvoice.packcheck import check_pack
 from exitvoice.policies import DayPolicy
 from exitvoice.processes import routes
 from exitvoice.validate import Simulated, score
 
+ROOT = Path(__file__).resolve().parents[1]
 SEEDS = range(4)
 Z = 4.0
 CAPTURE = 0.3
@@ -210,12 +213,52 @@ def test_a_run_with_an_illegal_route_conserves_people_and_reports_its_catches(pa
     assert row.status == "scored" and row.simulated == pytest.approx(window)
 
 
-def test_without_illegal_routes_a_run_has_no_catch_series():
-    from conftest import small_scenario
-
-    res = CellEngine(small_scenario(end="2022-09-20"), seed=1).run()
+def test_without_illegal_routes_a_run_has_no_catch_series(tmp_path):
+    bare = copy_pack(tmp_path, without=("illegal_routes.csv",))
+    res = engine(bare, end="2022-09-20", seed=1).run()
     assert "illegal_caught" not in set(res.timeseries.quantity)
     assert "illegal_caught" not in res.summary["totals"]
+
+
+def test_the_russia_pack_has_illegal_routes_into_kazakhstan_and_georgia_with_assumed_parameters():
+    pack = load_pack("russia")
+    report = check_pack(pack.path)
+    assert report.ok and report.summary["illegal_routes"] == 4
+    ill = pack.illegal_routes
+    assert set(ill.destination) == {"KZ", "GE"}
+    for name in {*ill.capture_param, *ill.cost_param, *ill.capacity_param}:
+        decl = pack.declarations[name]  # a named parameter with a default inside a plausible range
+        assert decl.low <= decl.default <= decl.high and decl.low < decl.high
+        assert decl.source.startswith("assumption"), name  # no figure was collected: not presented as observed
+
+
+def test_a_zero_count_of_catches_compares_like_a_pack_without_illegal_routes():
+    from exitvoice.results import comparable_summary
+
+    summary = {"totals": {"left": 5, "illegal_caught": 0}, "left_by_destination": {}, "quota": {},
+               "population": 10, "cells": 2}
+    assert comparable_summary(summary)["totals"] == {"left": 5}
+    summary["totals"]["illegal_caught"] = 3
+    assert comparable_summary(summary)["totals"] == {"left": 5, "illegal_caught": 3}
+
+
+def test_closed_borders_send_russians_over_the_green_border_and_some_are_caught():
+    """wave2-1m-closed (exit closed to men 18–55 from 10 Jan 2023, enforcement 0.95) on a sample of the regions
+    of the russia pack's illegal routes: men barred from every official route cross the steppe into Kazakhstan or
+    the mountains into Georgia, and some are caught; no one before the ban (an open official route keeps them
+    out), and none under the same call-up with open borders."""
+    regions = '["SE", "AST", "ORE", "MOW"]'
+    sets = {"population.scale": "0.05", "population.regions": regions}
+    closed = Scenario.from_toml(ROOT / "scenarios" / "wave2-1m-closed.toml").with_overrides(sets)
+    res = CellEngine(closed, seed=3).run()
+    ts = res.timeseries
+    caught = ts[(ts.quantity == "illegal_caught") & (ts.geography == "RU")]
+    assert res.summary["totals"]["illegal_caught"] == caught.value.sum() > 0
+    assert caught[caught.date < "2023-01-10"].value.sum() == 0
+    by_dest = {d: ts[(ts.quantity == "illegal_caught") & (ts.geography == d)].value.sum() for d in ("KZ", "GE")}
+    assert by_dest["KZ"] + by_dest["GE"] == caught.value.sum()
+    opened = Scenario.from_toml(ROOT / "scenarios" / "wave2-1m-open.toml").with_overrides(sets)
+    assert CellEngine(opened, seed=3).run().summary["totals"]["illegal_caught"] == 0
 
 
 def test_an_illegal_route_without_a_cost_or_with_an_official_crossings_id_is_refused(pack, tmp_path):

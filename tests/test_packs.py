@@ -69,7 +69,8 @@ def test_the_shipped_pack_passes_and_says_what_it_holds():
     assert report.ok, [str(p) for p in report.problems]
     s = report.summary
     assert (s["code"], s["currency"], s["regions"], s["destinations"]) == ("RU", "RUB", 83, 20)
-    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 155
+    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 161
+    assert s["illegal_routes"] == 4
     assert "Russia (RU, RUB), 83 regions" in report.summary_line()
 
 
@@ -284,6 +285,9 @@ def test_the_model_reads_no_parameter_the_format_does_not_declare():
     sectors = pd.read_csv(pack.path / "economy_sectors.csv")
     named |= set(sectors.remote_param.dropna()) | set(sectors.exit_propensity_param.dropna())
     named |= set(pack.settings.callup_names())  # the call-up's ages, weights and shares who served
+    ill = pack.illegal_routes  # capture, cost, capacity and summons of the illegal routes
+    for col in ("capture_param", "cost_param", "capacity_param", "summons_param"):
+        named |= {v for v in ill[col].dropna() if isinstance(v, str) and v}
     assert _Recording.read, "nothing was recorded"
     assert _Recording.read - required - named == set()
 

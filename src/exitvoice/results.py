@@ -273,6 +273,11 @@ def comparable_summary(summary: dict) -> dict:
     do not count as a change of results.
     """
     keep = ("totals", "left_by_destination", "quota", "population", "cells")
+    summary = dict(summary)
+    if summary.get("totals", {}).get("illegal_caught") == 0:
+        # no one caught on an illegal route: the same result as a pack without illegal routes, whose summaries
+        # have no such total (a pack that gains illegal routes no one is barred onto compares equal to before)
+        summary["totals"] = {k: v for k, v in summary["totals"].items() if k != "illegal_caught"}
 
     def tidy(x):
         if isinstance(x, float):
