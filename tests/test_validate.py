@@ -204,6 +204,34 @@ def test_men_abroad_stock_is_the_value_on_the_date_when_the_run_has_it(tmp_path)
     assert r.status == "skipped" and r.reason.startswith("no model output for this kind yet: men_abroad_stock")
 
 
+def test_men_abroad_stock_rows_are_scored_against_the_runs_men_among_the_leavers_abroad(tmp_path):
+    """A run records the adult men among the leavers in abroad[d] each day; an observation file's men_abroad_stock
+    rows (a destination, the origin) are scored against that series on their date, scaled to the whole population,
+    not against the stock of all leavers."""
+    from conftest import small_scenario
+    from exitvoice.engine.cells import CellEngine
+
+    eng = CellEngine(small_scenario([{"type": "mobilisation", "start": "2022-09-21", "target": 300000}],
+                                    end="2022-10-05"), seed=4)
+    res = eng.run()
+    ts = res.timeseries
+    men = eng.decisions.adult_men
+    at_end = eng.X[men][:, eng.layout.abroad].sum(axis=0)  # the engine's state on the last day
+    last = ts[(ts.quantity == "men_abroad_stock") & (ts.date == ts.date.max())].set_index("geography").value
+    assert [last[d] for d in eng.net.dest_ids] == list(at_end) and last["RU"] == at_end.sum() > 0
+    stock = ts[ts.quantity == "abroad_stock"].set_index(["date", "geography"]).value
+    mens = ts[ts.quantity == "men_abroad_stock"].set_index(["date", "geography"]).value
+    assert (mens <= stock.loc[mens.index]).all() and (mens < stock.loc[mens.index]).any()  # women, children too
+    obs = _obs(tmp_path, ["2022-10-01,men_abroad_stock,KZ,1000,persons,,survey,s,q",
+                          "2022-10-01,men_abroad_stock,RU,5000,persons,,survey,s,q"])
+    card = score(obs, Simulated.from_timeseries(ts, scale=0.05)).rows
+    day = pd.Timestamp("2022-10-01")
+    for i, geo in enumerate(("KZ", "RU")):
+        assert card.iloc[i].status == "scored", card.iloc[i].reason
+        assert card.iloc[i].simulated == pytest.approx(mens[(day, geo)] / 0.05)
+        assert card.iloc[i].simulated != pytest.approx(stock[(day, geo)] / 0.05)
+
+
 @pytest.mark.parametrize("row,reason", [
     ("2022-11-15,monthly_entries,KZ,60,persons,,official,s,q", "not wholly inside the run"),
     ("2022-08-31,monthly_entries,KZ,60,persons,,official,s,q", "not wholly inside the run"),
@@ -273,10 +301,10 @@ def test_validate_a_small_run_against_the_neutral_vocabulary(tmp_path):
     assert card.loc[5, "simulated"] == pytest.approx(lars[lars.index.month == 10].sum())
     assert card.loc[6, "status"] == "skipped" and "not wholly inside the run" in card.loc[6, "reason"]
     assert card.loc[7, "simulated"] == pytest.approx(series("abroad_stock", "RU").iloc[-1])
-    assert card.loc[8, "status"] == "skipped"
+    assert card.loc[8, "simulated"] == pytest.approx(series("men_abroad_stock", "KZ").iloc[-1])
     # the russia pack's illegal routes: catches since the start, none in a run that bars no one from every exit
     assert card.loc[9, "status"] == "scored" and card.loc[9, "simulated"] == series("illegal_caught", "KZ").sum() == 0
     m = json.loads((run / "validation" / "scorecard.json").read_text())
-    assert m["n_scored"] == 6 and m["n_skipped"] == 2
+    assert m["n_scored"] == 7 and m["n_skipped"] == 1
     assert m["volume_log_ratio"] == pytest.approx(np.log((dep.sum() + series("abroad_stock", "RU").iloc[-1])
                                                          / 200000))

@@ -2,7 +2,8 @@
 
 - `timeseries`: long table `date, quantity, geography, value` with the quantity names of observation files
   (docs/model.md §13): `daily_entries/<dest>`, `cum_entries/<dest>`, `daily_exits_back/<dest>`, `cum_exits_back/<dest>`,
-  `abroad_stock/<dest>` and `/RU`, `daily_departures/RU`, `cum_departures/RU`, `mobilised_cum/RU`,
+  `abroad_stock/<dest>` and `/RU`, `men_abroad_stock/<dest>` and `/RU` (the men among them),
+  `daily_departures/RU`, `cum_departures/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
   `illegal_caught` per illegal route's `crossing:<id>`, destination and `/RU` (only when the pack has illegal routes),
   `flight_price/<dest>` (the pack's currency), and more (see docs/outputs.md). Origin totals carry the pack's own
@@ -72,10 +73,12 @@ class Results:
         add("cum_exits_back", dests, bd["exits_back"].cumsum(0))
         add("net_stay", dests, (bd["entries"] - bd["exits_back"]).cumsum(0))
         add("abroad_stock", dests, bd["abroad"])
+        add("men_abroad_stock", dests, bd["men_abroad"])  # men (from `exit.min_age`) among them
         add("travelling", dests, bd["travelling"])
         add("daily_left", dests, bd["left_by_dest"])
         left_daily = bd["left_by_dest"].sum(1)
         add("abroad_stock", origin, bd["abroad"].sum(1))
+        add("men_abroad_stock", origin, bd["men_abroad"].sum(1))
         add("daily_departures", origin, left_daily)
         add("cum_departures", origin, left_daily.cumsum())
         add("mobilised_cum", origin, rec.states["mobilised"])

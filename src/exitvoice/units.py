@@ -59,7 +59,8 @@ def current_names(x):
         return [current_names(v) for v in x]
     return x
 
-STOCKS = {"abroad_stock", "travelling", "net_stay", "mobilised_cum", "summons_cum", "cum_entries", "cum_exits_back",
+STOCKS = {"abroad_stock", "men_abroad_stock", "travelling", "net_stay", "mobilised_cum", "summons_cum", "cum_entries",
+          "cum_exits_back",
           "cum_departures", "detained_cum", "opposed_at_home", "opposed_abroad", "passport_holders",
           "workers_lost", "labour_shortage", "queue_persons"}
 """Person quantities that are stocks or running totals (unit: persons); the other person quantities are per day."""

@@ -14,14 +14,16 @@ Matching, per quantity of the observation vocabulary (each rule is tested); "the
 - `net_stay`: entries minus exits back over the same window.
 - `mobilised_cum`, `detained_cum` (voice, docs/model.md §11): the cumulative count on `date`, less the count the day
   before `since` when that is inside the run.
-- `abroad_stock`, `men_abroad_stock`, `queue_vehicles`, `queue_wait_hours`: the value on `date`.
+- `abroad_stock`, `men_abroad_stock` (the men, from `exit.min_age`, among the leavers abroad), `queue_vehicles`,
+  `queue_wait_hours`: the value on `date`.
 - `illegal_crossings_caught`: the people caught crossing outside the official points from `since` to `date`
   (`illegal_caught` of the run: on the routes to a destination, at an illegal route's `crossing:<id>`, or in all
   at the origin).
 - `flight_price`: the simulated fare on `date` when the row's unit is in the pack's currency; others are skipped.
 - `other` is skipped with its reason; so are dates outside the run, geographies the model does not have, and
-  quantities whose model output does not exist in the run (`men_abroad_stock`; `illegal_crossings_caught` for a
-  pack without illegal routes: "no model output for this kind yet"). Nothing is dropped silently.
+  quantities whose model output does not exist in the run (`illegal_crossings_caught` for a pack without illegal
+  routes; `men_abroad_stock` for a folder written before runs recorded it: "no model output for this kind
+  yet"). Nothing is dropped silently.
 
 Scores (`scorecard.json`): `ard` (mean |sim − obs| / obs), `ard_rescaled` (the same after scaling the simulated
 entries and exits per destination to the observed total of each quantity: where people went, not how many),
@@ -69,7 +71,7 @@ RULES = {
 }
 NOT_PRODUCED = {"other": "quantity 'other' is descriptive and not scored"}
 NO_OUTPUT_YET = {
-    "men_abroad_stock": "men abroad by destination are not recorded by the engine yet",
+    "men_abroad_stock": "the run has no series of men abroad (a folder written before runs recorded it)",
     "illegal_crossings_caught": "the run's pack declares no illegal routes (illegal_routes.csv, docs/routes.md)",
 }
 """Quantities of the vocabulary whose model output may not exist yet: rows are skipped, saying so, when a run has

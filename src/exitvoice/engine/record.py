@@ -21,7 +21,9 @@ class Recorder:
         n, net, R = len(eng.days), eng.net, eng.pop.n_regions
         self.scalar = {k: np.zeros(n, dtype=np.int64) for k in SCALARS}
         self.by_dest = {k: np.zeros((n, net.n_dest), dtype=np.int64)
-                        for k in ("entries", "exits_back", "left_by_dest", "abroad", "travelling")}
+                        for k in ("entries", "exits_back", "left_by_dest", "abroad", "men_abroad", "travelling")}
+        # the men among the leavers abroad (adult men: `DecisionState.adult_men`), by destination
+        self.men_cells = np.flatnonzero(eng.decisions.adult_men)
         self.by_region = {k: np.zeros((n, R), dtype=np.int64)
                           for k in ("summoned", "mobilised", "left", "abroad", "returned")}
         self.states = {k: np.zeros(n, dtype=np.int64)
@@ -68,6 +70,7 @@ class Recorder:
         self.by_dest["exits_back"][t] = tod["exits_back"]
         self.by_dest["left_by_dest"][t] = tod["left_by_dest"]
         self.by_dest["abroad"][t] = col[lay.abroad]
+        self.by_dest["men_abroad"][t] = X[self.men_cells, lay.abroad].sum(axis=0)
         self.by_dest["travelling"][t] = col[lay.travelling]
         region = eng.pop.region
         R = eng.pop.n_regions
