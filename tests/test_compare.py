@@ -104,6 +104,46 @@ def test_headline_metrics_by_hand():
     assert mid == 1.5 and lo < mid < hi
 
 
+def test_stopped_and_caught_are_the_sums_of_their_series_at_the_origin():
+    """People stopped at the official exits: every screen's series (`stopped_*`) at the origin, summed over the run;
+    caught on illegal routes: `illegal_caught` at the origin (not its split by destination or route)."""
+    sc = Scenario.from_dict({"scenario": {"name": "h", "start": "2022-09-14", "end": "2022-09-16"}})
+    dates = pd.date_range("2022-09-14", periods=3)
+    zeros = np.zeros((2, 3))
+    series = {("cum_departures", "RU"): zeros, ("mobilised_cum", "RU"): zeros, ("abroad_stock", "RU"): zeros,
+              ("passports_issued", "RU"): zeros,
+              ("stopped_exit_ban", "RU"): zeros + [[1, 2, 3], [0, 0, 1]],
+              ("stopped_closure", "RU"): zeros + [[10, 0, 0], [0, 5, 0]],
+              ("illegal_caught", "RU"): zeros + [[4, 0, 1], [2, 2, 2]],
+              ("illegal_caught", "KZ"): zeros + [[4, 0, 1], [2, 2, 2]],
+              ("illegal_caught", "crossing:x"): zeros + [[4, 0, 1], [2, 2, 2]]}
+    m = case_metrics(Case("h", sc, Simulated(dates, series, 2), "test"))
+    assert m.stopped_at_border.tolist() == [16, 6] and m.illegal_caught.tolist() == [5, 6]
+    del series[("illegal_caught", "RU")], series[("illegal_caught", "KZ")], series[("illegal_caught", "crossing:x")]
+    m = case_metrics(Case("h", sc, Simulated(dates, series, 2), "test"))
+    assert "illegal_caught" not in m  # a pack without illegal routes has no such row
+
+
+def test_compare_shows_people_stopped_at_the_exits_and_caught_crossing_irregularly(pair, tmp_path):
+    """Open against exit banned to men 18–55 (enforcement 0.95) on the russia pack's regions of Astrakhan and North
+    Ossetia: banned, some are stopped at the official exits, and some who take the green borders are caught; open,
+    neither."""
+    a, b = pair
+    b.write_text(b.read_text().replace("enforcement = 1.0", "enforcement = 0.95"))
+    out = tmp_path / "cmp"
+    r = exitvoice("compare", a, b, "--out", out, "--no-plots")
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(out / "comparison.csv").set_index(["metric", "scenario"]).q50
+    for m in ("stopped_at_border", "illegal_caught"):
+        assert t[(m, "open")] == 0 and t[(m, "closed")] > 0
+    table = (out / "comparison.md").read_text()
+    screen = " ".join(r.stdout.split())
+    for label in ("people stopped at the official exits", "people caught crossing irregularly"):
+        assert f"| {label} |" in table and label in screen
+    findings = (out / "findings.md").read_text()
+    assert "stopped at the official exits" in findings and "caught crossing irregularly" in findings
+
+
 def test_compare_with_a_posterior_uses_its_sets_in_every_scenario(pair, tmp_path):
     post = tmp_path / "posterior.csv"
     post.write_text("exit.beta_risk\n20\n120\n")

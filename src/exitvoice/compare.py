@@ -9,8 +9,9 @@ must be of the same country and cover the same dates. Per member, from its serie
   starting on day s: `left_since_callup` (departures from s on), `quota_fill` = mobilised since s / T,
   `days_to_fill` (from s to the day T is reached; missing when it is not), `share_filled` (of the members),
   `exits_per_recruit` = departures since s / mobilised since s;
-- `peak_queue_wait_hours` (any crossing), `passports_issued`, and where a policy produces them `exempt_at_end`
-  (social contract), `visas_issued` (exit visas), `conscripted_at_end`.
+- `peak_queue_wait_hours` (any crossing), `passports_issued`, `stopped_at_border` (people turned back at the official
+  crossings by any screen), `illegal_caught` (people caught on illegal routes, for a pack that has them), and where
+  a policy produces them `exempt_at_end` (social contract), `visas_issued` (exit visas), `conscripted_at_end`.
 
 Each metric is reported as its median and its 5–95% band over members. The first input is the reference the
 findings compare the others with.
@@ -98,6 +99,12 @@ def case_metrics(case: Case) -> pd.DataFrame:
     waits = [v for (q, _), v in sim.series.items() if q == "queue_wait_hours"]
     out["peak_queue_wait_hours"] = np.max([w.max(axis=1) for w in waits], axis=0) if waits else np.zeros(n)
     out["passports_issued"] = get("passports_issued").sum(axis=1)
+    # people turned back at the official crossings (every screen: exit bans, summonses, closures, host refusals)
+    stopped = [v for (q, g), v in sim.series.items() if q.startswith("stopped_") and g == origin]
+    out["stopped_at_border"] = np.sum([v.sum(axis=1) for v in stopped], axis=0) if stopped else np.zeros(n)
+    caught = get("illegal_caught")  # a pack with illegal routes only
+    if caught is not None:
+        out["illegal_caught"] = caught.sum(axis=1)
     for key, q, how in (("exempt_at_end", "state_exempt", "last"), ("visas_issued", "visas_issued", "sum"),
                         ("conscripted_at_end", "state_conscripted", "last"),
                         ("output_loss_pct_end", "output_loss_pct", "last"),
@@ -429,8 +436,10 @@ def findings_text(cmp: Comparison) -> str:
                      f"[{epr[0]:.2f}–{epr[2]:.2f}].")
         extra = []
         for m, what in (("exempt_at_end", "men signed the social contract"), ("visas_issued", "exit visas issued"),
-                        ("conscripted_at_end", "conscripts taken by the regular draft")):
-            if m in c.metrics:
+                        ("conscripted_at_end", "conscripts taken by the regular draft"),
+                        ("stopped_at_border", "stopped at the official exits"),
+                        ("illegal_caught", "caught crossing irregularly")):
+            if m in c.metrics and (m not in ("stopped_at_border", "illegal_caught") or _q(c, m)[1] > 0):
                 extra.append(f"{people_words(_q(c, m)[1])} {what}")
         if extra:
             line += " " + "; ".join(extra).capitalize() + "."

@@ -24,6 +24,8 @@ METRICS: dict[str, str] = {
     "exits_per_recruit": "departures per recruit (since the call-up)",
     "peak_queue_wait_hours": "peak queue wait (hours)",
     "passports_issued": "foreign passports issued",
+    "stopped_at_border": "people stopped at the official exits",
+    "illegal_caught": "people caught crossing irregularly",
     "exempt_at_end": "exempt (signed the social contract)",
     "visas_issued": "exit visas issued",
     "conscripted_at_end": "conscripted (regular draft)",
