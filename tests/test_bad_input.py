@@ -768,12 +768,20 @@ def test_an_ensemble_outside_the_range_says_so(scen, tmp_path):
 
 
 # -- keys --set cannot change, regions named twice, a problem counted once ----------------------------------------
-@pytest.mark.parametrize("key,value", [("scenario.extends", "other.toml"), ("scenario.pack", "/tmp"),
-                                       ("scenario.country", "myanmar")])
+@pytest.mark.parametrize("key,value", [("scenario.extends", "other.toml"), ("scenario.country", "myanmar")])
 def test_keys_read_with_the_file_cannot_be_set_from_the_command_line(scen, key, value):
     msg = run_refused(scen, "--set", f"{key}={value}", names=(key, "cannot be set from the command line"))
     assert "not a number" not in msg and "not both" not in msg
     refused(exitvoice("check", scen, "--set", f"{key}={value}"), key, "command line")
+
+
+@pytest.mark.parametrize("value,words", [
+    ("/", ("no pack.toml", "given: '/'")), ('""', ("not a folder",)), ("3", ("not a folder", "given: '3'")),
+    ("nowhere", ("no such pack folder", "given: 'nowhere'", "allowed: the path of a pack folder"))])
+def test_set_scenario_pack_to_a_folder_that_is_no_pack_is_refused(scen, value, words):
+    """`--set scenario.pack=` runs a scenario on a pack folder; anything else is refused before anything runs."""
+    run_refused(scen, "--set", f"scenario.pack={value}", names=("--set", "scenario.pack", *words))
+    refused(exitvoice("check", scen, "--set", f"scenario.pack={value}"), "scenario.pack", words[0])
 
 
 def test_a_region_named_twice_is_refused(scen):

@@ -2,6 +2,7 @@
 package (`[scenario] pack = "path"`), pack settings (age bands, capitals, optional columns), `exitvoice pack check`."""
 
 import csv
+import json
 import re
 import subprocess
 import sys
@@ -355,6 +356,70 @@ def test_a_missing_or_broken_pack_is_refused(tmp_path, pack_line, words):
     assert words in str(exc.value)
     r = subprocess.run([sys.executable, "-m", "exitvoice", "check", str(path)], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and words in " ".join(r.stderr.split())
+
+
+def test_a_shipped_scenario_runs_on_a_pack_folder_through_extends_or_set(russia_copy, tmp_path):
+    """End to end through the CLI: russia-2022 on a copy of the russia pack in the test's folder, by a file that
+    extends the shipped scenario and names the copy (`pack`, relative to that file), and by `--set scenario.pack=`
+    (relative to the working directory). Both run on the copy (recorded in summary.json and scenario.json) and give
+    the same results."""
+    shipped = Path(__file__).resolve().parents[1] / "scenarios" / "russia-2022.toml"
+    mine = tmp_path / "mine.toml"
+    mine.write_text(f'[scenario]\nextends = "{shipped.as_posix()}"\nname = "russia-2022"\npack = "pack"\n'
+                    "[population]\nscale = 0.01\n")
+    exe = [sys.executable, "-m", "exitvoice"]
+    runs = {"extends": [*exe, "run", str(mine), "--out", "a", "--no-plots"],
+            "set": [*exe, "run", str(shipped), "--set", "scenario.pack=pack", "--set", "population.scale=0.01",
+                    "--out", "b", "--no-plots"]}
+    totals = {}
+    for (how, cmd), out in zip(runs.items(), ("a", "b"), strict=True):
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 0, (how, r.stderr)
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        assert summary["country"] == str(russia_copy.resolve()), how
+        totals[how] = summary["totals"]
+    assert totals["extends"] == totals["set"]
+
+
+@pytest.mark.parametrize("how", ["extends", "set"])
+@pytest.mark.parametrize("pack,words", [
+    ("nowhere", "field 'scenario.pack': no such pack folder"),
+    ("pack", "field 'scenario.pack': the pack has"),
+])
+def test_a_shipped_scenario_on_a_missing_or_broken_pack_folder_is_refused(russia_copy, tmp_path, how, pack, words):
+    """Through `extends` or `--set scenario.pack=`, a missing folder or a pack that fails its check stops the command
+    with exit code 2, no traceback and nothing written: the file (or `--set`), the field, what was given, and the
+    pack's first problem with its own file, line, field and what it allows."""
+    apply(russia_copy, BROKEN["a route to an unknown destination"][0])
+    shipped = Path(__file__).resolve().parents[1] / "scenarios" / "russia-2022.toml"
+    mine = tmp_path / "mine.toml"
+    mine.write_text(f'[scenario]\nextends = "{shipped.as_posix()}"\nname = "mine"\npack = "{pack}"\n')
+    args = [str(mine)] if how == "extends" else [str(shipped), "--set", f"scenario.pack={pack}"]
+    for command in (["check"], ["run", "--out", "out", "--no-plots"]):
+        r = subprocess.run([sys.executable, "-m", "exitvoice", command[0], *args, *command[1:]], capture_output=True,
+                           text=True, cwd=tmp_path)
+        err = " ".join(r.stderr.split())
+        assert r.returncode == 2 and "Traceback" not in r.stderr and words in err, err
+        assert ("mine.toml" if how == "extends" else "--set") in err
+        if pack == "pack":
+            assert "routes.csv, line" in err and "field 'destination'" in err and "allowed:" in err
+        else:
+            assert "(given: 'nowhere')" in err or "given: " in err
+        assert not (tmp_path / "out").exists()
+
+
+def test_set_scenario_pack_checks_the_scenario_again_on_the_new_pack(russia_copy):
+    """The names of the scenario (a parameter its mobilisation names here) are checked against the pack it runs on,
+    not the one the file named: a parameter the copy does not declare is refused, naming the scenario with --set."""
+    params = russia_copy / "parameters.toml"
+    text = params.read_text(encoding="utf-8")
+    start = text.index("[events2022.summons_ban_enforcement]")
+    params.write_text(text[:start] + text[text.index("\n[", start) + 1:], encoding="utf-8")
+    assert check_pack(russia_copy).ok  # no table of the pack names it: only the scenario does
+    sc = Scenario.from_toml(Path(__file__).resolve().parents[1] / "scenarios" / "russia-2022.toml")
+    with pytest.raises(ScenarioError, match="with --set") as exc:
+        sc.with_overrides({"scenario.pack": str(russia_copy)})
+    assert "events2022.summons_ban_enforcement" in str(exc.value)
 
 
 # -- pack settings and optional columns ------------------------------------------------------------------------------

@@ -337,7 +337,11 @@ class Scenario(BaseModel):
         data = self.model_dump(mode="json")
         if allow_outside_range:
             data["scenario"]["allow_outside_range"] = True
-        declared = load_pack(self.scenario.country).declarations
+        given, sets = bool(sets), dict(sets)
+        if "scenario.pack" in sets:  # first: the other names are read against the new pack
+            folder = _pack_from_set(sets.pop("scenario.pack"))
+            data["scenario"]["pack"] = data["scenario"]["country"] = folder
+        declared = load_pack(data["scenario"]["country"]).declarations
         for key, text in sets.items():
             value = _parse_value(text)
             target = override_target(key, declared, {p["type"] for p in data["policy"]})
@@ -363,7 +367,31 @@ class Scenario(BaseModel):
                         raise ScenarioError("not a table of the policy", file="--set", field=key, given=text)
                 node[path[-1]] = value
         source = self.source or "<scenario>"
-        return Scenario.from_dict(data, source=f"{source} with --set" if sets else source)
+        return Scenario.from_dict(data, source=f"{source} with --set" if given else source)
+
+
+def _pack_from_set(text: str) -> str:
+    """The pack folder of `--set scenario.pack=DIR` (relative to the working directory), checked.
+
+    A ScenarioError names `--set`, the field, what was given and what is allowed when it is not a folder or the pack
+    fails its check (with the pack's first problem, in its own file, line and field).
+    """
+    value = _parse_value(text)
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError("not a folder", file="--set", field="scenario.pack", given=text,
+                            allowed="the path of a pack folder (docs/packs.md), relative to the working directory")
+    folder = Path(value).expanduser().resolve()
+    if not folder.is_dir():
+        raise ScenarioError("no such pack folder", file="--set", field="scenario.pack", given=value,
+                            allowed="the path of a pack folder (docs/packs.md), relative to the working directory")
+    try:
+        load_pack(str(folder))
+    except DataError as exc:
+        problems = exc.message.startswith("the pack has") and "problem" in exc.message  # names the first, in full
+        raise ScenarioError(exc.message, file="--set", field="scenario.pack", given=value,
+                            allowed=exc.allowed or (None if problems else "a pack folder that passes "
+                                                    "`exitvoice pack check` (docs/packs.md)")) from None
+    return str(folder)
 
 
 def override_target(key: str, declared, policy_types: set[str]) -> tuple:
@@ -411,15 +439,13 @@ TABLES = {"population": PopulationOptions, "scenario": ScenarioMeta}
 FILE_ONLY = {
     "scenario.extends": "write `extends = \"base.toml\"` in the [scenario] table of a scenario file: the file it names "
                         "is read with the file, before any --set",
-    "scenario.pack": "write `pack = \"path/to/pack\"` in the [scenario] table of a scenario file (a path relative to "
-                     "that file): the pack is read with the file, and the file's parameters, regions and routes are "
-                     "checked against it before any --set",
     "scenario.country": "write `country = \"...\"` in the [scenario] table of a scenario file: the file's "
                         "parameters, regions and routes are checked against its pack before any --set",
 }
 """Keys of `[scenario]` that `--set` refuses: they say how the file itself is read (the scenario it builds on, the
 pack its names belong to), so changing them after the file was read would leave a scenario checked against another
-pack or base."""
+pack or base. `scenario.pack` is not among them: `--set scenario.pack=DIR` runs the scenario on a pack folder, and
+the whole scenario is checked again against that pack (`Scenario.with_overrides`)."""
 
 
 def _whos(model: BaseModel, prefix: str = "") -> list[tuple[str, Who]]:
@@ -441,8 +467,9 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """A scenario file as a dict, with `[scenario] extends = "other.toml"` resolved.
 
     `extends` names another scenario file (relative to this one). This file builds on it: its `[scenario]` and
-    `[population]` keys replace the base's, its `[parameters]` are added to (and override) the base's, and its
-    policies come after the base's. So a wave-2 scenario replays 2022 by extending `russia-2022.toml`.
+    `[population]` keys replace the base's (its `pack` or `country` replaces the base's pack, however named), its
+    `[parameters]` are added to (and override) the base's, and its policies come after the base's. So a wave-2
+    scenario replays 2022 by extending `russia-2022.toml`.
     """
     path = Path(path)
     try:
@@ -484,7 +511,12 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
                             given=base_name)
     base = read_toml(base_path, (*_seen, path.resolve()))
     out = dict(base)
-    out["scenario"] = {**base.get("scenario", {}), **meta}
+    base_meta = dict(base.get("scenario", {}))
+    if "pack" in meta:  # this file's pack replaces the base's pack or country (a shipped scenario on a user's pack)
+        base_meta.pop("country", None)
+    if "country" in meta:
+        base_meta.pop("pack", None)
+    out["scenario"] = {**base_meta, **meta}
     out["population"] = {**base.get("population", {}), **raw.get("population", {})}
     out["parameters"] = {**_flatten(base.get("parameters", {})), **_flatten(raw.get("parameters", {}))}
     out["policy"] = list(base.get("policy", [])) + list(raw.get("policy", []))
