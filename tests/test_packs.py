@@ -444,6 +444,85 @@ def test_other_age_bands_keep_the_population_and_its_shares(tmp_path):
     assert set(men.age_band) >= {"20-22", "23-24", "80+"}
 
 
+def _without_age_rules(pack: Path) -> None:
+    """Remove the population's and the economy's age rules from a copy's pack.toml (back to the defaults)."""
+    text = (pack / "pack.toml").read_text(encoding="utf-8")
+    keep = [line for line in text.splitlines() if not line.startswith(
+        ("adult_age", "prime_men_ages", "tertiary_young_ages", "tertiary_ages", "passport_peak_ages"))]
+    text = "\n".join(keep) + "\n"
+    start = text.index("[economy]")
+    end = text.index("]\n", text.index("employment = [", start)) + 2
+    (pack / "pack.toml").write_text(text[:start] + text[end:], encoding="utf-8")
+
+
+def test_the_age_rules_are_the_packs_and_the_defaults_are_the_russia_packs(russia_copy):
+    """Both packs write the population's and the economy's age rules in pack.toml; a pack that leaves them out gets
+    the defaults (docs/packs.md), which are the russia pack's: the same cells and the same employment."""
+    from exitvoice.economy import Economy
+
+    for name in ("russia", "myanmar"):
+        text = (pack_path(name) / "pack.toml").read_text(encoding="utf-8")
+        assert "adult_age = 18" in text and "tertiary_ages = [25, 34]" in text and "[economy]" in text, name
+    _without_age_rules(russia_copy)
+    assert "[economy]" not in (russia_copy / "pack.toml").read_text() and check_pack(russia_copy).ok
+    base, bare = load_pack("russia"), load_pack(str(russia_copy))
+    assert bare.settings.population.prime_men_ages == [20, 49] and len(bare.settings.economy.employment) == 6
+    a = build_population(base, ParameterSet(base.declarations), scale=0.01)
+    b = build_population(bare, ParameterSet(bare.declarations), scale=0.01)
+    pd.testing.assert_frame_equal(a.frame(), b.frame())
+    ea, eb = (Economy.build(p, ParameterSet(p.declarations), pop) for p, pop in ((base, a), (bare, b)))
+    assert np.array_equal(ea.emp, eb.emp)
+
+
+def test_other_age_rules_change_the_population_and_the_economy(russia_copy):
+    """A pack's own ages: adults from 20 (18-19s hold passports at the children's share), degrees of the main ages
+    to 29 only (30-34 already falling), no employment from 65."""
+    from exitvoice.economy import Economy
+
+    apply(russia_copy, replace_text("pack.toml", "adult_age = 18", "adult_age = 20"))
+    apply(russia_copy, replace_text("pack.toml", "tertiary_ages = [25, 34]", "tertiary_ages = [25, 29]"))
+    apply(russia_copy, replace_text("pack.toml", '{ age_min = 65, rate = "economy.emp_rel_65_plus" }',
+                                    "{ age_min = 65, rate = 0.0 }"))
+    assert check_pack(russia_copy).ok
+    base, other = load_pack("russia"), load_pack(str(russia_copy))
+    pa, pb = ParameterSet(base.declarations), ParameterSet(other.declarations)
+    a, b = build_population(base, pa, scale=0.01), build_population(other, pb, scale=0.01)
+
+    def share(pop, attr, band):
+        f = pop.frame()
+        f = f[f.age_band == band]
+        return (f["size"] * f[attr]).sum() / f["size"].sum()
+
+    assert share(b, "passport", "18-19") == pytest.approx(pa["population.passport_share_children"], abs=0.01)
+    assert share(a, "passport", "18-19") > share(b, "passport", "18-19")
+    assert share(b, "tertiary", "30-34") < share(a, "tertiary", "30-34")
+    assert share(b, "tertiary", "25-29") == pytest.approx(share(a, "tertiary", "25-29"), abs=1e-3)
+    ea, eb = Economy.build(base, pa, a), Economy.build(other, pb, b)
+    old = b.band == len(b.bands) - 1  # 65+
+    assert ea.emp[a.band == len(a.bands) - 1].sum() > 0 and eb.emp[old].sum() == 0
+
+
+@pytest.mark.parametrize("old,new,field,words", [
+    ("tertiary_ages = [25, 34]", "tertiary_ages = [25, 36]", "population.age_bands",
+     "no band starts at age(s) [37]: the rules of the population and the economy change there: 37 "
+     "(population.tertiary_ages)"),
+    ("adult_age = 18", "adult_age = 16", "population.age_bands", "no band starts at age(s) [16]"),
+    ("tertiary_ages = [25, 34]", "tertiary_ages = [34, 25]", "population.tertiary_ages", "below the first"),
+    ("passport_peak_ages = [40, 49]", "passport_peak_ages = [41, 44]", "population.passport_peak_ages",
+     "no age band starts within these ages"),
+    ('{ age_min = 60, rate = "economy.emp_rel_60_64" }', '{ age_min = 60, rate = "economy.emp_rel_sixties" }',
+     "economy.employment[4].rate", "does not declare"),
+    ("{ age_min = 25, rate = 1.0 }", "{ age_min = 56, rate = 1.0 }", "economy.employment", "from the youngest"),
+    ("{ age_min = 25, rate = 1.0 }", "{ age_min = 25, rate = -1.0 }", "economy.employment.2.rate", ""),
+])
+def test_a_broken_age_rule_is_refused_by_pack_check_with_its_field(russia_copy, old, new, field, words):
+    apply(russia_copy, replace_text("pack.toml", old, new))
+    problems = [p for p in check_pack(russia_copy).problems if p.file == "pack.toml"]
+    assert any(p.field == field and words in str(p) for p in problems), [str(p) for p in problems]
+    r = _cli("pack", "check", str(russia_copy))
+    assert r.returncode == 2 and "Traceback" not in r.stderr and field in r.stdout + r.stderr
+
+
 def test_regions_without_men_20_49_and_call_up_burden(tmp_path):
     pack = copy_pack(tmp_path)
     apply(pack, drop_column("regions.csv", "male_20_49"))

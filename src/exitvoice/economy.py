@@ -113,23 +113,9 @@ class Economy:
         grad = sec.graduate_intensive.to_numpy(bool)
         S = len(sec)
 
-        # employment rate by band, relative to 25-54; graduates by emp_tertiary_ratio
-        rel = np.zeros(len(pop.bands))
-        for b, (lo, hi) in enumerate(pop.bands):
-            if lo < 18:
-                rel[b] = 0.0
-            elif lo < 20:
-                rel[b] = p["economy.emp_rel_18_19"]
-            elif lo < 25:
-                rel[b] = p["economy.emp_rel_20_24"]
-            elif hi is not None and hi <= 54:
-                rel[b] = 1.0
-            elif lo < 60:
-                rel[b] = p["economy.emp_rel_55_59"]
-            elif lo < 65:
-                rel[b] = p["economy.emp_rel_60_64"]
-            else:
-                rel[b] = p["economy.emp_rel_65_plus"]
+        # employment rate by band, relative to the reference ages (25-54 in the russia pack), by the pack's
+        # `[economy] employment` rules; graduates by emp_tertiary_ratio
+        rel = np.array([pack.settings.economy.rate(lo, p) for lo, _ in pop.bands])
         shape = rel[pop.band] * np.where(pop.tertiary == 1, p["economy.emp_tertiary_ratio"], 1.0)
         # Each sex's rates are min(1, k * shape), with k solved so that the national employed of that sex is
         # met (a regional run keeps the national rates).

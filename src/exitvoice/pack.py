@@ -34,10 +34,6 @@ first pack, which scenario files and results written before there were packs mea
 TABLES = ("regions", "age_sex", "crossings", "routes", "destinations", "fares")
 """The tables every pack has, loaded into `Pack` (the economy's sector table is read by `exitvoice.economy`)."""
 
-POPULATION_EDGES = (18, 20, 25, 35, 50, 55, 60, 65)
-"""Ages at which an age band must start: the population's attribute rules (adults from 18, tertiary shares at
-20–24 and 25–34, service at 20–34 and 35+, men 20–49 of `regions.csv`) and the economy's employment rates by age
-(18–19, 20–24, 25–54, 55–59, 60–64, 65+) change there (docs/population.md, docs/economy.md)."""
 
 _BAND = re.compile(r"^(\d{1,3})(?:-(\d{1,3})|(\+))$")
 
@@ -77,16 +73,43 @@ class PackInfo(BaseModel):
     """The pack's timeline of events (a file of the pack): evidence behind its scenarios, not read by a run."""
 
 
+Age = Annotated[int, Field(ge=0, le=120)]
+"""An age in whole years."""
+AgeRange = Annotated[list[Age], Field(min_length=2, max_length=2)]
+"""First and last age, both inclusive."""
+
+
 class PackPopulation(BaseModel):
     """The `[population]` table of `pack.toml`: the age bands of the cells and the capitals."""
 
     model_config = STRICT
-    age_bands: list[str] = Field(min_length=len(POPULATION_EDGES) + 1, max_length=40)
-    """Contiguous bands from 0, the last open (`["0-17", "18-19", …, "65+"]`)."""
+    age_bands: list[str] = Field(min_length=2, max_length=40)
+    """Contiguous bands from 0, the last open (`["0-17", "18-19", …, "65+"]`); each age a rule below names starts a
+    band (`PackSettings.age_rules`, checked by `exitvoice pack check`)."""
     capitals: list[str] = Field(default_factory=list, max_length=20)
     """Regions whose adults hold foreign passports at `population.passport_capitals_share` (may be empty)."""
     sample_regions: list[str] = Field(default_factory=list, max_length=20)
     """Regions of a quick regional sample (the dashboard's sample scope); empty: a sample of the whole country."""
+    # The population's rules by age (docs/population.md, model §2); the defaults are the russia pack's.
+    adult_age: Age = 18
+    """Adults from this age: they hold foreign passports by the age profile (children at
+    `population.passport_share_children`) and have an attitude."""
+    prime_men_ages: AgeRange = Field(default_factory=lambda: [20, 49])
+    """The men `regions.csv` `male_20_49` counts: the bands within these ages take the regional figure."""
+    tertiary_young_ages: AgeRange = Field(default_factory=lambda: [20, 24])
+    """Bands starting in these ages have a degree at `population.tertiary_share_20_24`."""
+    tertiary_ages: AgeRange = Field(default_factory=lambda: [25, 34])
+    """Bands starting in these ages have a degree at `population.tertiary_share_25_34`; older bands at that share
+    less `population.tertiary_decline_per_decade` for each decade of mean age past the last age + 1."""
+    passport_peak_ages: AgeRange = Field(default_factory=lambda: [40, 49])
+    """The foreign-passport age profile peaks at the mean age of the bands starting in these ages."""
+
+    @field_validator("prime_men_ages", "tertiary_young_ages", "tertiary_ages", "passport_peak_ages")
+    @classmethod
+    def _in_order(cls, value: list[int]) -> list[int]:
+        if value[0] > value[1]:
+            raise ValueError(f"the last age is below the first (given {value})")
+        return value
 
     @field_validator("age_bands")
     @classmethod
@@ -102,12 +125,6 @@ class PackPopulation(BaseModel):
                                  f"starting at {nlo}")
         if bands[-1][1] is not None:
             raise ValueError(f"the last band must be open (\"{bands[-1][0]}+\"), given {value[-1]!r}")
-        starts = {lo for lo, _ in bands}
-        missing = [a for a in POPULATION_EDGES if a not in starts]
-        if missing:
-            raise ValueError(f"no band starts at age(s) {missing}: bands must start at each of "
-                             f"{list(POPULATION_EDGES)} (the ages where the population's and the economy's rules "
-                             "change)")
         return value
 
 
@@ -220,6 +237,48 @@ class PackCallup(BaseModel):
         return [(f, v) for f, v in out if isinstance(v, str)]
 
 
+class EmploymentRate(BaseModel):
+    """The employment rate of the ages from `age_min` (to the next rule's), relative to the reference ages (rate 1)."""
+
+    model_config = STRICT
+    age_min: Age
+    rate: Annotated[float, Field(ge=0, le=10)] | Annotated[str, StringConstraints(
+        pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")]
+    """A number, or the dotted name of a declared parameter (`economy.emp_rel_18_19`)."""
+
+
+def _employment_default() -> list[EmploymentRate]:
+    return [EmploymentRate(age_min=a, rate=r) for a, r in (
+        (18, "economy.emp_rel_18_19"), (20, "economy.emp_rel_20_24"), (25, 1.0), (55, "economy.emp_rel_55_59"),
+        (60, "economy.emp_rel_60_64"), (65, "economy.emp_rel_65_plus"))]
+
+
+class PackEconomy(BaseModel):
+    """The `[economy]` table of `pack.toml`: the economy's rules by age (docs/economy.md, model §10)."""
+
+    model_config = STRICT
+    employment: list[EmploymentRate] = Field(default_factory=_employment_default, min_length=1, max_length=20)
+    """Employment rates by age, relative to the reference ages (rate 1), from youngest: a band takes the rate of the
+    last rule whose `age_min` it starts at or after; bands below the first rule are not employed. Default: the
+    russia pack's (Rosstat's groups 18–19, 20–24, 25–54 at 1, 55–59, 60–64, 65+)."""
+
+    @field_validator("employment")
+    @classmethod
+    def _ascending(cls, value: list[EmploymentRate]) -> list[EmploymentRate]:
+        ages = [r.age_min for r in value]
+        if any(b <= a for a, b in zip(ages, ages[1:], strict=False)):
+            raise ValueError(f"the rules must go from the youngest, each age_min above the last (given {ages})")
+        return value
+
+    def rate(self, lo: int, params) -> float:
+        """The relative employment rate of a band starting at age `lo` (0 below the first rule)."""
+        fit = [r for r in self.employment if r.age_min <= lo]
+        if not fit:
+            return 0.0
+        rate = fit[-1].rate
+        return float(params[rate]) if isinstance(rate, str) else float(rate)
+
+
 class PackSettings(BaseModel):
     """`pack.toml`: the settings of a pack."""
 
@@ -227,6 +286,25 @@ class PackSettings(BaseModel):
     pack: PackInfo
     population: PackPopulation
     callup: PackCallup
+    economy: PackEconomy = Field(default_factory=PackEconomy)
+
+    def age_rules(self) -> list[tuple[str, int]]:
+        """(setting, age) for every age at which a rule of the population or the economy changes.
+
+        Each must start an age band (`exitvoice pack check`), so that every band lies wholly on one side of it.
+        """
+        pop = self.population
+        out = [("population.adult_age", pop.adult_age)]
+        for key in ("prime_men_ages", "tertiary_young_ages", "tertiary_ages"):
+            first, last = getattr(pop, key)
+            out += [(f"population.{key}", first), (f"population.{key}", last + 1)]
+        out += [(f"economy.employment[{i}].age_min", r.age_min) for i, r in enumerate(self.economy.employment)]
+        return out
+
+    def economy_names(self) -> list[tuple[str, str]]:
+        """(field, parameter) for every declared parameter the `[economy]` table names."""
+        return [(f"economy.employment[{i}].rate", r.rate) for i, r in enumerate(self.economy.employment)
+                if isinstance(r.rate, str)]
 
     def callup_names(self) -> list[str]:
         """The parameters the `[callup]` table names (each must be declared)."""
@@ -263,12 +341,22 @@ def validate_settings(raw: dict, file: Path) -> tuple[PackSettings | None, list[
     try:
         return PackSettings.model_validate(raw), []
     except ValidationError as exc:
-        errors = []
+        errors, seen = [], set()
         for e in exc.errors():
-            field = ".".join(str(p) for p in e["loc"]) or None
+            # a field that takes a number or a parameter's name fails once for each: reported once, by its name
+            # (not pydantic's tags of union members such as `constrained-float`)
+            field = ".".join(str(p) for p in e["loc"] if not _union_tag(p)) or None
+            if field in seen:
+                continue
+            seen.add(field)
             msg = "unknown field" if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden" else e["msg"]
             errors.append(DataError(msg, file=str(file), field=field, given=e.get("input") if field else None))
         return None, errors
+
+
+def _union_tag(part) -> bool:
+    """A part of a pydantic error location that names a member of a union type, not a field."""
+    return isinstance(part, str) and ("-" in part or "[" in part or part in ("int", "float", "str", "bool"))
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,7 @@ class _Checker:
         self.check_settings()
         self.check_parameters()
         self.check_callup()
+        self.check_age_rules()
         for spec in FILES.values():
             self.read_table(spec)
         self.check_refs()
@@ -400,6 +401,38 @@ class _Checker:
                 self.add(SETTINGS_FILE, "the draft takes a sex the law does not reach, without ages of its own",
                          field="callup.draft.sexes", given=outside,
                          allowed=f"sexes of the law {law.sexes()}, or draft.ages")
+
+    def check_age_rules(self) -> None:
+        """The ages of the population's and the economy's rules (pack.toml `[population]`, `[economy]`).
+
+        Each age at which a rule changes starts an age band (so no band straddles it), some band starts within
+        `population.passport_peak_ages`, and the employment rates name declared parameters.
+        """
+        from .pack import SETTINGS_FILE
+
+        if self.settings is None:
+            return
+        s = self.settings
+        starts = {lo for lo, _ in s.bands}
+        missing: dict[int, list[str]] = {}
+        for where, age in s.age_rules():
+            if age not in starts:
+                missing.setdefault(age, []).append(where)
+        if missing:
+            ages = sorted(missing)
+            why = "; ".join(f"{a} ({', '.join(dict.fromkeys(missing[a]))})" for a in ages)
+            self.add(SETTINGS_FILE, f"no band starts at age(s) {ages}: the rules of the population and the economy "
+                     f"change there: {why}", field="population.age_bands", given=s.population.age_bands,
+                     allowed="bands that start at each age the [population] and [economy] rules name, or rules "
+                             "at the ages the bands start (docs/packs.md)")
+        lo, hi = s.population.passport_peak_ages
+        if not any(lo <= b <= hi for b in starts):
+            self.add(SETTINGS_FILE, "no age band starts within these ages", field="population.passport_peak_ages",
+                     given=[lo, hi], allowed=f"ages within which a band starts (bands start at {sorted(starts)})")
+        for where, name in s.economy_names():
+            if self.declared is not None and name not in self.declared:
+                self.add(SETTINGS_FILE, "names a parameter parameters.toml does not declare", field=where,
+                         given=name, allowed="a parameter declared in parameters.toml")
 
     def read_csv(self, name: str) -> pd.DataFrame | None:
         try:

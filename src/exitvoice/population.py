@@ -4,8 +4,9 @@ A cell is one combination of region × sex × age band × tertiary education × 
 (men) × attitude. The age bands are the pack's (`pack.toml`, `[population] age_bands`). Region × sex × age band
 totals come from the pack (the national age shape of `age_sex.csv` within the regional male/female totals and men
 20-49), scaled to `population.total`; the other attributes are independent within (region, sex, age band) with
-shares from declared parameters, by rules set in ages (so any bands starting at the ages of
-`exitvoice.pack.POPULATION_EDGES` give the same shares). Cell sizes are integers that add up exactly to the total.
+shares from declared parameters, by rules set in ages, the pack's (`pack.toml` `[population]`: `adult_age`,
+`prime_men_ages`, `tertiary_young_ages`, `tertiary_ages`, `passport_peak_ages`), so any bands starting at the ages
+they name give the same shares. Cell sizes are integers that add up exactly to the total.
 
 Cells that can only be empty (children with a degree, women who served, children's attitude) are dropped.
 Every kept cell has a *partner*: the same person-group with the other passport status, so that getting a
@@ -194,13 +195,15 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
 
     """
     p = params.group("population")
+    rules = pack.settings.population  # the ages of the population's rules
     reg = pack.regions.reset_index(drop=True)
     bands = pack.bands
     nat, band_mean_age = _band_population(pack.age_sex, bands)
     nb = len(bands)
     lo_age = np.array([lo for lo, _ in bands])
-    prime = np.array([(lo >= 20 and hi is not None and hi <= 49) for lo, hi in bands])
-    # region × sex × band: national shape within regional totals (men 20-49 kept apart).
+    first, last = rules.prime_men_ages
+    prime = np.array([(lo >= first and hi is not None and hi <= last) for lo, hi in bands])
+    # region × sex × band: national shape within regional totals (the men of `male_20_49` kept apart).
     male = np.zeros((len(reg), nb))
     male[:, prime] = np.outer(reg.male_20_49, nat[MALE, prime] / nat[MALE, prime].sum())
     rest = reg.male_total - reg.male_20_49
@@ -219,25 +222,30 @@ def build_population(pack: Pack, params: ParameterSet, *, scale_to_total: bool =
         total_people *= rsa[keep].sum() / rsa.sum()
         rsa, reg = rsa[keep], reg[keep].reset_index(drop=True)
 
-    adult = lo_age >= 18
+    adult = lo_age >= rules.adult_age
     mid = band_mean_age
-    # Tertiary share by sex and band: 0 below 20, 20-24 and 25-34 as declared, declining from 35.
+    # Tertiary share by sex and band: 0 below the young ages (20-24 in the russia pack), the young and the main ages
+    # (25-34) as declared, declining past the main ages.
     t = np.zeros(nb)
-    t[(lo_age >= 20) & (lo_age < 25)] = p["tertiary_share_20_24"]
-    t[(lo_age >= 25) & (lo_age < 35)] = p["tertiary_share_25_34"]
-    older = lo_age >= 35
-    t[older] = np.clip(p["tertiary_share_25_34"] - p["tertiary_decline_per_decade"] * (mid[older] - 35) / 10,
+    young, main = rules.tertiary_young_ages, rules.tertiary_ages
+    t[(lo_age >= young[0]) & (lo_age <= young[1])] = p["tertiary_share_20_24"]
+    t[(lo_age >= main[0]) & (lo_age <= main[1])] = p["tertiary_share_25_34"]
+    past = main[1] + 1
+    older = lo_age >= past
+    t[older] = np.clip(p["tertiary_share_25_34"] - p["tertiary_decline_per_decade"] * (mid[older] - past) / 10,
                        0.0, 1.0)
     ratio = p["tertiary_female_ratio"]
     tert = np.stack([t * 2 / (1 + ratio), np.clip(t * 2 * ratio / (1 + ratio), 0, 1)])  # [sex, band]
 
-    # Foreign passport: age profile peaking at the bands of the forties (the mean of their mean ages), width solved
+    # Foreign passport: age profile peaking at the bands starting in `passport_peak_ages` (the forties in the russia
+    # pack; the mean of their mean ages), width solved
     # to match the adult share; regional odds by urban share, the capitals of pack.toml fixed at their own share,
     # the rest shifted to keep the national share.
     adults_by_band = rsa.sum(axis=(0, 1)) * adult
     peak = p["passport_share_35_44"]
-    forties = (lo_age >= 40) & (lo_age <= 49)
-    centre = float(np.mean(mid[forties])) if forties.any() else 40.0
+    peak_lo, peak_hi = rules.passport_peak_ages
+    forties = (lo_age >= peak_lo) & (lo_age <= peak_hi)
+    centre = float(np.mean(mid[forties])) if forties.any() else float(peak_lo)
     lo_w, hi_w = 1.0, 200.0
     for _ in range(80):
         w = 0.5 * (lo_w + hi_w)
