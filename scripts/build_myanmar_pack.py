@@ -378,7 +378,10 @@ CARRIED = ("as the russia pack (calibrated on Russia 2022 or an assumption there
            "unchanged: no Myanmar outcome was used (docs/myanmar.md). Russian source: ")
 DROP = {"routes": {"capacity_upper_lars", "capacity_kz_crossing", "capacity_minor_crossing", "capacity_eu_crossing",
                    "capacity_belarus", "capacity_psou", "flights_kz", "flights_ge", "flights_uz", "flights_kg",
-                   "flights_az", "flights_tj", "flights_il", "schengen_access_share", "israel_access_share"},
+                   "flights_az", "flights_tj", "flights_il", "schengen_access_share", "israel_access_share",
+                   # the russia pack's own illegal routes (its illegal_routes.csv); the Myanmar pack declares its own
+                   "capture_ru_kz_steppe", "capture_ru_ge_mountains", "illegal_cost_ru_kz", "illegal_cost_ru_ge",
+                   "illegal_capacity_ru_kz", "illegal_capacity_ru_ge"},
         "economy": {"exit_propensity_it", "remote_share_it", "remote_share_other"},
         # the ranks of the Russian call-up's classes: the Myanmar law has none ([callup] of pack.toml)
         # Finland's weekends: no destination of the pack names it (destinations.csv has no weekend column)

@@ -39,7 +39,7 @@ def test_quota_is_met_when_borders_are_closed_to_call_up_age_men(tmp_path):
     bare = copy_pack(tmp_path, without=("illegal_routes.csv",))
     closed = {"type": "border_closure", "start": "2022-09-14", "destinations": ["GE", "KZ", "AM", "TR", "AE", "FI",
               "BY", "AB", "KG", "UZ", "AZ", "TJ", "IL", "RS", "MN", "NO", "EE", "LV", "LT", "PL"],
-              "applies_to": "callup_age_men"}
+              "applies_to": "callup_age_men", "by": "origin"}
     mob = dict(MOBILISATION, target=20000, end="2022-10-20")
     out = {}
     for name, pols in (("open", [mob]), ("closed", [mob, closed])):
@@ -55,7 +55,7 @@ def test_quota_is_met_when_borders_are_closed_to_call_up_age_men(tmp_path):
 
 
 def test_closed_route_carries_no_one(mobilisation):
-    closure = {"type": "border_closure", "start": "2022-09-14", "routes": ["upper_lars"]}
+    closure = {"type": "border_closure", "start": "2022-09-14", "routes": ["upper_lars"], "by": "origin"}
     res = run(small_scenario([mobilisation, closure]), seed=2)
     ts = res.timeseries
     processed = ts[(ts.quantity == "processed") & (ts.geography == "crossing:upper_lars")].value

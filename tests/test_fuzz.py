@@ -116,7 +116,7 @@ def policy():
         "exit_ban": ({"enforcement": numbers()}, {
             "crossings": st.lists(st.one_of(st.sampled_from(CROSSINGS), odd_text()), max_size=2),
             "summons_at_refusal": numbers()}),
-        "border_closure": ({}, {
+        "border_closure": ({"by": st.sampled_from(["origin", "destination"])}, {
             "routes": st.lists(st.one_of(st.sampled_from(ROUTES), odd_text()), max_size=2),
             "destinations": st.lists(st.one_of(st.sampled_from(DESTINATIONS), odd_text()), max_size=2),
             "applies_to": st.sampled_from(["all", "tourists", "callup_age_men", "cats"])}),

@@ -129,7 +129,8 @@ def test_a_check_at_every_official_route_counts_as_closed_and_one_closed_crossin
 
 
 def test_an_exit_ban_and_a_closure_by_destination_do_not_reach_the_illegal_route(pack):
-    eng = engine(pack, [BAN_ALL, {"type": "border_closure", "start": "2022-09-14", "destinations": ["GE"]}])
+    closure = {"type": "border_closure", "start": "2022-09-14", "destinations": ["GE"], "by": "origin"}
+    eng = engine(pack, [BAN_ALL, closure])
     day = at(eng, "2022-09-20")
     r = eng.net.route_index(ROUTE)
     assert all(not s.routes[r] for s in day.screens)

@@ -341,7 +341,7 @@ def test_a_closure_turns_back_those_already_queued_and_screens_todays_arrivals()
     """People queued since before a closure of Upper Lars to men of call-up age: the men go back (home, or
     summoned), the women cross; men arriving today are stopped at the screen, all of them."""
     closure = {"type": "border_closure", "start": "2022-09-20", "routes": ["upper_lars"],
-               "applies_to": "callup_age_men"}
+               "applies_to": "callup_age_men", "by": "origin"}
     eng = _engine([closure], seed=2, parameters=BIG)
     day = _at(eng, "2022-09-20")
     lay, X = eng.layout, eng.X
@@ -568,6 +568,7 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
     men = np.zeros(R)
     men[se] = 3000
     _at(eng, "2022-09-14")
+    eng.family.ring[:] = 0  # without the followers of the men who left before the run (steady state)
     schedule_family(eng, eng.family, men)
     assert eng.family.ring.sum() == pytest.approx(ratio * 3000)
     attempts, from_region = [], np.zeros(R)
@@ -599,6 +600,7 @@ def test_followers_of_men_who_left_on_different_days_add_up():
     men = np.zeros(eng.pop.n_regions)
     men[0] = lag * 10.0
     eng.t = 0
+    eng.family.ring[:] = 0  # without the followers of the men who left before the run (steady state)
     schedule_family(eng, eng.family, men)
     eng.t = 1
     schedule_family(eng, eng.family, 2 * men)
@@ -811,3 +813,23 @@ def test_findings_give_no_verdict_on_the_bands_with_too_few_members():
     text = Comparison([_case("a", np.arange(100, 105.0)), _case("b", np.arange(200, 205.0))]).findings()
     line = [x for x in text.splitlines() if x.startswith("- **b**")][-1]
     assert "more departures" in line and ", clear" not in line and "within the spread" not in line
+
+
+def test_only_those_abroad_at_the_start_of_the_day_may_return_or_move_on_that_day():
+    """docs/model.md §4: the abroad step reads the day's start. Leavers who arrive during the day (after the
+    snapshot) stay abroad at least until the next day, however high the rates of return and of moving on."""
+    par = {"abroad.return_rate": 0.3, "abroad.onward_rate_transit": 0.3, "abroad.onward_rate_other": 0.3}
+    eng, cells, d = _abroad_engine(3, "AM", 200, par)
+    X, lay = eng.X, eng.layout
+    quiet = _at(eng, "2022-09-20")
+    abroad.snapshot(eng, eng.abroad)
+    others = eng.decisions.adult & (X[:, HOME] >= 50) & (X[:, lay.abroad].sum(axis=1) == 0)
+    arrivals = np.flatnonzero(others)[:10]
+    X[arrivals, HOME] -= 50
+    X[arrivals, lay.abroad.start + d] += 50  # today's arrivals, after the day's start
+    start_total = 200 * cells.size
+    abroad.step(eng, eng.abroad, quiet, eng.risk, eng.decisions)
+    left_am = start_total + 50 * arrivals.size - int(X[:, lay.abroad.start + d].sum())
+    assert 0.2 * start_total < left_am <= start_total  # many of the day's start left; none of today's arrivals
+    assert (X[arrivals, lay.abroad.start + d] == 50).all() and (X[arrivals, RETURNED] == 0).all()
+    eng.check_conservation()

@@ -108,6 +108,31 @@ def test_commissariats_process_no_more_than_their_capacity_a_day():
     assert fast.rec.states["mobilised"][-1] > eng.rec.states["mobilised"][-1]
 
 
+def test_summonses_already_out_are_not_served_again_so_the_quota_is_not_overshot_by_them():
+    """Shoigu, 28 Oct 2022: 300,000 mobilised, the task fulfilled; 318,000 by 4 Nov (observations). The plan
+    serves summonses only for the need the summonses already out do not cover (docs/callup.md)."""
+    from exitvoice.engine.state import HOME, SUMMONED
+    from exitvoice.processes import callup
+
+    def served(pending_share):
+        eng = _engine([MOBILISATION], scale=0.5)
+        eng.t, eng.date = 7, eng.days[7]  # 21 Sep
+        X = eng.X
+        spr = eng.params["callup.summons_per_recruit"]
+        need = callup.scaled_target(eng, eng.callup, eng.scenario.policy[0]) * spr
+        men = np.flatnonzero(eng.callup.elig[id(eng.scenario.policy[0])] > 0)
+        pending = np.floor(X[men, HOME] * min(1.0, pending_share * need / X[men, HOME].sum())).astype(np.int64)
+        eng.move(HOME, SUMMONED, pending, cells=men)
+        callup.step(eng, eng.callup, eng.day_policy())
+        return int(eng.callup.summons_r.sum()), int(pending.sum()), need
+
+    none, _, need = served(0.0)
+    full, pending, _ = served(1.0)
+    left = max(0.0, need - pending)  # what the summonses out leave uncovered (rounding)
+    assert none > 100 and left < none / 4
+    assert full <= left + 4 * np.sqrt(left) + 1  # a served summons only for the need not covered
+
+
 # -- fares ----------------------------------------------------------------------------------------------------
 def test_a_fare_spikes_the_day_a_surge_of_bookings_comes_and_does_not_cycle():
     eng = _engine(parameters={"routes.booking_carry": 0.7, "routes.price_kappa": 9.5, "routes.price_smoothing": 0.3})
@@ -145,6 +170,25 @@ def test_the_pre_crisis_days_carry_no_warm_up_trend():
     assert back[:5].mean() == pytest.approx(back[-5:].mean(), rel=0.1)  # travellers come back from day one
     assert back[:5].mean() == pytest.approx(entries[:5].mean(), rel=0.1)
     assert passports[:5].mean() == pytest.approx(passports[-5:].mean(), rel=0.15)  # the pipeline is full
+    # the families of the men who left before the run follow from day one (docs/validity.md, cause 5)
+    fam = eng.rec.scalar["family_attempts"]
+    assert fam[0] > 0 and fam[:5].mean() == pytest.approx(fam[-5:].mean(), rel=0.15)
+    leave = eng.rec.scalar["exit_attempts"]
+    assert leave[:5].mean() == pytest.approx(leave[-5:].mean(), rel=0.15)
+
+
+# -- ordinary trips during a call-up --------------------------------------------------------------------------
+def test_men_of_call_up_age_make_fewer_ordinary_trips_while_a_call_up_is_under_way():
+    """Kazakhstan counted 7,000 entries of Russians on 3 Oct 2022, below the 8,000-9,000 a day before 21 Sep
+    (observations_2022.csv): while a call-up runs, men of its ages travel `trips.callup_age_factor` times as much."""
+    factor = 0.4
+    eng = _engine([MOBILISATION], parameters={"trips.callup_age_factor": factor})
+    calm = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    during = routes.utilities(eng, eng.routes, _day(eng, MOBILISATION["start"]), announced=True)
+    men = eng.callup_age
+    t0, t1 = calm.trip_total[calm.key], during.trip_total[during.key]
+    assert np.allclose(t1[men], factor * t0[men]) and np.allclose(t1[~men], t0[~men])
+    assert (t0[men] > 0).any()
 
 
 # -- queues: people go back to the state they came from ---------------------------------------------------------
@@ -379,7 +423,7 @@ def test_weekend_entries_into_finland_rise_by_the_factor_in_a_run():
 
 # -- a partial closure on the way to a crossing (North Ossetia, 28 Sep 2022) ----------------------------------------
 def _lars_restriction(share=0.4, start="2022-09-16"):
-    return {"type": "border_closure", "start": start, "routes": ["upper_lars"], "open_share": share}
+    return {"type": "border_closure", "start": start, "routes": ["upper_lars"], "open_share": share, "by": "origin"}
 
 
 def test_a_partial_closure_keeps_its_open_share_of_the_route_and_turns_no_one_back():
@@ -428,3 +472,33 @@ def test_open_share_and_a_tourist_closure_cannot_be_combined():
     bad = dict(_lars_restriction(), applies_to="tourists")
     with pytest.raises(ScenarioError, match="open_share"):
         small_scenario([bad])
+
+
+# -- a rumour with a date, the shock and the summonses seen, who closes ---------------------------------------
+def test_a_rumour_acts_from_its_start_to_its_end():
+    """The closure rumour of 25 Sep 2022 named its day (28 Sep); russia-2022 ends it then (events_2022.csv)."""
+    rumour = {"type": "rumour", "start": "2022-09-16", "end": "2022-09-18", "kind": "closure", "credibility": 0.8,
+              "half_life_days": 30}
+    eng = _run(_engine([rumour], end="2022-09-22"))
+    seen = eng.rec.closure
+    assert (seen[:2] == 0).all() and (seen[2:5] > 0.7).all() and (seen[5:] == 0).all()
+
+
+def test_the_shock_of_an_announcement_does_not_scale_with_the_weight_of_summonses_seen():
+    """ρ = e · (α_local · s_r + max(α_national · s, w_a · a)) · H: with both weights of summonses seen at 0, the
+    announced plan alone still moves risk on the day of the decree, by w_a (docs/exit.md)."""
+    mob = dict(MOBILISATION, start="2022-09-16")
+    none = {"risk.alpha_national": 0.0, "risk.alpha_local": 0.0}
+    a = _run(_engine([mob], end="2022-09-16", parameters={**none, "risk.announcement_weight": 1.0}))
+    b = _run(_engine([mob], end="2022-09-16", parameters={**none, "risk.announcement_weight": 2.0}))
+    assert a.rec.rho_mean_men[2] > 0
+    assert b.rec.rho_mean_men[2] == pytest.approx(2 * a.rec.rho_mean_men[2], rel=1e-9)
+
+
+def test_a_border_closure_must_say_who_closes():
+    from exitvoice.errors import ExitvoiceError
+
+    closure = {"type": "border_closure", "start": "2022-09-16", "destinations": ["FI"]}
+    with pytest.raises(ExitvoiceError, match="must say who closes") as err:
+        small_scenario([closure])
+    assert "origin" in str(err.value) and "destination" in str(err.value) and "by" in str(err.value)

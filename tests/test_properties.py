@@ -51,7 +51,8 @@ def policies(draw):
         p.update(enforcement=draw(st.floats(0, 1)), who={"sex": "male"})
     elif kind == "border_closure":
         p.update(destinations=draw(st.lists(st.sampled_from(DESTS), min_size=1, max_size=3, unique=True)),
-                 applies_to=draw(st.sampled_from(["all", "tourists", "callup_age_men"])))
+                 applies_to=draw(st.sampled_from(["all", "tourists", "callup_age_men"])),
+                 by=draw(st.sampled_from(["origin", "destination"])))
     elif kind == "summons_at_border":
         p.update(crossings=[draw(st.sampled_from(ROUTES[:3]))], probability=draw(st.floats(0, 1)))
     elif kind == "capacity_change":

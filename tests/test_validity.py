@@ -23,6 +23,7 @@ HOLDING = [
     "Upper Lars queue on 27 Sep (vehicles)",  # Georgia's pull (a year's stay) against one crossing's capacity
     "Georgia: daily entries on 29 Sep",  # North Ossetia's restriction stops people on the way, the queue goes on
     "Finland: entries on Saturday 17 Sep against Wednesday 14 Sep",  # the week's cycle of trips
+    "mobilised by 28 Oct",  # summonses already out are not served again
 ]
 
 

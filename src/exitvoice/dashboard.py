@@ -157,7 +157,7 @@ def apply_levers(base: Scenario, lv: Levers, crossings: list[str], pack=None) ->
                                "enforcement": lv.exit_ban_enforcement, "who": OF_CALLUP_AGE})
     if lv.closed_crossings:
         data["policy"].append({"type": "border_closure", "label": "closed crossings (dashboard)", "start": start,
-                               "routes": list(lv.closed_crossings)})
+                               "routes": list(lv.closed_crossings), "by": "origin"})
     if lv.exit_visa_capacity:
         data["policy"].append({"type": "exit_visa", "label": "exit visas (dashboard)", "start": start,
                                "daily_capacity": lv.exit_visa_capacity, "who": OF_CALLUP_AGE})

@@ -222,7 +222,7 @@ REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
                "balk_rate", "surge_factor", "seats_per_flight", "price_kappa", "price_threshold", "price_smoothing",
                "booking_carry", "price_cap_factor", "persons_per_vehicle", "non_tourist_share", "asc_land",
                "asc_air"),
-    "trips": ("trip_days",),
+    "trips": ("trip_days", "callup_age_factor"),
     "abroad": ("return_rate", "beta_return_risk", "onward_rate_transit", "onward_rate_other", "visa_run_share"),
     "rumour": ("general_risk",),
     "social": ("value_passport", "value_tertiary"),

@@ -99,7 +99,7 @@ class CellEngine:
         self.abroad = abroad.setup(self)
         self.family = family.setup(self)
         # travellers and the passport pipeline as before the crisis, not empty
-        steady.start(self, self.routes, self.decisions)
+        steady.start(self, self.routes, self.decisions, self.family)
         self.economy = Economy.build(self.pack, self.params, pop)
         self.voice = VoiceRecorder(self)
         self.rec = Recorder(self)

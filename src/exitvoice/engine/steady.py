@@ -8,7 +8,10 @@ Instead, on the first day:
   no queue, normal fares, averaged over the week's cycle) and a mean trip of T days, each person at home is
   abroad on a trip with the steady-state probability h_d·T / (1 + Σ_d h_d·T); they are drawn as one multinomial
   per cell;
-- the passport pipeline: each of its `processing_days` slots holds one day of applications at the pre-crisis rate.
+- the passport pipeline: each of its `processing_days` slots holds one day of applications at the pre-crisis rate;
+- the families of the men who left before the run: the expected pre-crisis leavers among adult men (their exit
+  hazard under the same regime, no risk), `family.ratio` followers each, spread over `family.lag_days` as the
+  run's own leavers' are (`family.prime`).
 
 Leavers abroad are not pre-filled: `abroad` counts those who left within the run (docs/outputs.md).
 """
@@ -18,13 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..policies import DayPolicy
-from ..processes.decisions import DecisionState, fill_passport_pipeline
+from ..processes import family
+from ..processes.decisions import DecisionState, exit_core, fill_passport_pipeline
 from ..processes.routes import RouteState, utilities
 from ..processes.sampling import split
 from .state import HOME
 
 
-def start(eng, routes: RouteState, decisions: DecisionState) -> None:
+def start(eng, routes: RouteState, decisions: DecisionState, fam: family.FamilyState) -> None:
     """Put the engine's counts and pipelines in the pre-crisis steady state."""
     X, p, rng, lay = eng.X, eng.params, eng.rng, eng.layout
     quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=eng.days[0])
@@ -35,3 +39,5 @@ def start(eng, routes: RouteState, decisions: DecisionState) -> None:
     X[:, HOME] -= out[:, 1:].sum(axis=1)
     X[:, lay.travelling] += out[:, 1:]
     fill_passport_pipeline(eng, decisions)
+    men = np.where(decisions.adult_men, X[:, HOME] * exit_core(eng, decisions, u.access), 0.0)
+    family.prime(eng, fam, np.bincount(eng.pop.region, men, minlength=eng.pop.n_regions))

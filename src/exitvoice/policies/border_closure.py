@@ -27,9 +27,10 @@ class BorderClosure(PolicyBase):
     their utility. It acts on the way to the crossing, not at it: those already queued go through. Its start
     signals a closure in proportion to what it shuts, 1 − open_share.
 
-    `by` says who closes: `origin` (the country people leave: its closure may trap them, so its start raises the
-    perceived chance of closure, docs/model.md §7) or `destination` (a host refuses entry: it acts on its own
-    routes only).
+    `by` (required) says who closes: `origin` (the country people leave: its closure may trap them, so its start
+    raises the perceived chance of closure, docs/model.md §7) or `destination` (a host refuses entry: it acts on
+    its own routes only). It has no default: the same routes closed by one side or the other mean different
+    things to those who might leave, and a foreign ban read as the origin's would wrongly signal a closure.
     """
 
     type: Literal["border_closure"]
@@ -37,11 +38,15 @@ class BorderClosure(PolicyBase):
     routes: list[str] | None = None
     destinations: list[str] | None = None
     applies_to: Literal["all", "tourists", "callup_age", "callup_age_men"] = "all"
-    by: Literal["origin", "destination"] = "origin"
+    by: Literal["origin", "destination"] | None = None
     open_share: Share | None = None
 
     @model_validator(mode="after")
     def _names_something(self) -> BorderClosure:
+        if self.by is None:
+            raise FieldError("a border_closure must say who closes", field="by", given="nothing",
+                             allowed='"origin" (the country people leave: signals that its exits may close) or '
+                                     '"destination" (a host refusing entry: acts on its own routes only)')
         if not self.routes and not self.destinations:
             raise FieldError("a border_closure needs `routes` or `destinations`", field="routes",
                                allowed="a list of routes or crossings, or `destinations`: a list of destinations")

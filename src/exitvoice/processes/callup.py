@@ -1,11 +1,13 @@
 """Call-up (docs/model.md §6): the authority serves summons; summons lapse when a mobilisation ends.
 
-Each day t while a mobilisation is active and its quota is not met, it plans
-`S(t) = profile(t) · target · summons_per_recruit` summons, never more than the remaining need times
-`summons_per_recruit`. They are split across regions by allocation weight × eligible men present, and within a
-region across eligible cells in `home`, `returned` and waiting for an exit visa (weight 1) and `hiding` (weight
-`find_rate_hiding`, raised by electronic delivery), in proportion to count × eligibility weight: each person is
-served with probability q_r · e_i (· find rate). Men who signed the social contract (`exempt`) are never served.
+Each day t while a mobilisation is active and its quota is not met, it plans `S(t) = profile(t) · target ·
+summons_per_recruit` summons, never more than the need still uncovered times `summons_per_recruit`: the quota less
+the men mobilised and less the men already summoned who have not reported yet (`summoned / summons_per_recruit` of
+them are expected to), so summonses already out are not served twice. They are split across regions by allocation
+weight × eligible men present, and within a region across eligible cells in `home`, `returned` and waiting for an
+exit visa (weight 1) and `hiding` (weight `find_rate_hiding`, raised by electronic delivery), in proportion to count
+× eligibility weight: each person is served with probability q_r · e_i (· find rate).
+Men who signed the social contract (`exempt`) are never served.
 
 The regular draft (`regular_conscription`) takes `intake / days` men a day from the unserved men of its ages at
 home or returned, each with the same probability q (times the share of his age band within the ages).
@@ -186,10 +188,12 @@ def step(eng, st: CallupState, day) -> None:
         spr = pol.setting("summons_per_recruit", eng.params)
         i, n = _window(eng, pol)
         ages.append(i)
-        S = min(pol.profile(i, n, eng.params) * target * spr, remaining * spr)
+        # the need the summonses already out do not cover: its eligible men summoned and not yet reported
+        uncovered = max(0.0, remaining * spr - float(X[idx, SUMMONED].sum()))
+        S = min(pol.profile(i, n, eng.params) * target * spr, uncovered)
         H = int(eng.params["risk.horizon_days"])
         ahead = sum(pol.profile(j, n, eng.params) for j in range(i, min(i + H, n))) * target * spr
-        planned += min(ahead, remaining * spr) / H
+        planned += min(ahead, uncovered) / H
         w = st.burden_weight if pol.allocation == "burden" else np.ones(R)
         denom = (w * E_r).sum()
         if denom <= 0 or S <= 0:

@@ -5,7 +5,8 @@ For each adult man who leaves, `family.ratio` women and children of the same reg
 spread evenly over the next `lag` days; each day `decisions` draws the followers due from the women and children
 at home.
 
-State: `FamilyState` (below), built by `setup`, filled by `schedule_family` and emptied, a day at a time, by
+State: `FamilyState` (below), built by `setup`, primed with the followers of the men who left before the run
+(`prime`, from the pre-crisis steady state), filled by `schedule_family` and emptied, a day at a time, by
 `due_today`.
 """
 
@@ -34,6 +35,18 @@ def schedule_family(eng, st: FamilyState, men_left_by_region: np.ndarray) -> Non
     share = eng.params["family.ratio"] * men_left_by_region / lag
     for k in range(1, lag + 1):
         st.ring[(eng.t + k) % (lag + 1)] += share
+
+
+def prime(eng, st: FamilyState, men_per_day_by_region: np.ndarray) -> None:
+    """Fill the ring as if men had left at `men_per_day_by_region` a day for the `lag` days before the run.
+
+    Day k of the run (k < lag) is then due the followers of the men of the lag − k days before it, so the families
+    of pre-crisis leavers keep following from the first day at their steady rate, `family.ratio` per man.
+    """
+    lag = st.ring.shape[0] - 1
+    share = eng.params["family.ratio"] * np.asarray(men_per_day_by_region, dtype=float) / lag
+    for k in range(lag):
+        st.ring[(eng.t + k) % (lag + 1)] += share * (lag - k)
 
 
 def due_today(eng, st: FamilyState) -> np.ndarray:

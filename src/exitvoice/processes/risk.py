@@ -1,11 +1,13 @@
 """Perceived risk (docs/model.md §7).
 
-`ρ_i(t) = e_i · (α_local · s_r(t) + α_national · max(s(t), w_a · a(t))) · H`, clipped to [0, 1], where s_r and s
+`ρ_i(t) = e_i · (α_local · s_r(t) + max(α_national · s(t), w_a · a(t))) · H`, clipped to [0, 1], where s_r and s
 are the exponentially smoothed (half-life `risk.half_life_days`) daily summons per unit of eligibility weight in
 the region and nationally, e_i the cell's eligibility weight and H the horizon. a(t) is the call-up as announced:
 the summons the active mobilisation plans over the next H days, per unit of eligibility weight and day. People
 learn the plan from the decree, not from summonses seen, so risk jumps on the day of the announcement;
-`risk.announcement_weight` w_a is how much of the plan they believe (above 1: they fear a larger call-up), and
+`risk.announcement_weight` w_a is how much of the plan they believe (above 1: they fear a larger call-up; a
+weight of its own, not scaled by α_national, so that the shock of the news and the weight of the summonses seen
+are two things a fit can tell apart), and
 the belief fades with the days k since the decree, by 2^(−k / `risk.announcement_half_life_days`): the shock of
 the news wears off, and what people then see of the call-up (s) is what they go by.
 The perceived chance of closure C(t) rises each time a measure of the origin country that could trap people starts
@@ -63,8 +65,8 @@ def step(eng, st: RiskState, day, callup: CallupState) -> None:
     local = p["risk.alpha_local"] * st.s_r[eng.pop.region]
     # The shock of a decree fades (half-life `risk.announcement_half_life_days`): then summonses seen count.
     fade = 2.0 ** (-callup.plan_age_days / p["risk.announcement_half_life_days"])
-    national = max(st.s_nat, p["risk.announcement_weight"] * fade * callup.planned_rate)
-    rho = e * (local + p["risk.alpha_national"] * national) * p["risk.horizon_days"]
+    national = max(p["risk.alpha_national"] * st.s_nat, p["risk.announcement_weight"] * fade * callup.planned_rate)
+    rho = e * (local + national) * p["risk.horizon_days"]
     # Terms are added only when present, so that a run without them is bit for bit the same.
     for cells, strength in day.risk_rumours:
         rho = rho + np.where(cells, p["rumour.general_risk"] * strength, 0.0)

@@ -383,6 +383,8 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     with np.errstate(invalid="ignore", over="ignore"):
         rate = st.trip_rate * weekly_cycle(net, day.date, mean=weekly_mean)
         trip_h = np.where(np.isfinite(V), rate[None, :] * np.exp(V - ref), 0.0)
+    if day.mobilisations:  # while a call-up is under way, men of its ages travel less (docs/routes.md)
+        trip_h = trip_h * np.where(exposed == 1, p["trips.callup_age_factor"], 1.0)[:, None]
     ls0 = st.ls0[reg, pp]
     with np.errstate(invalid="ignore", over="ignore"):
         a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
