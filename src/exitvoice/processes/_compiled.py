@@ -396,3 +396,130 @@ def leavers_step(X, ab, returned, cells, dest, n, ret, onward, passport, region,
             X[i, returned] += back
             gone_d[d] += back + on
             ret_r[region[i]] += back
+
+
+# -- routes: the queues at the crossings (processes/routes.py, twins of `routes._queues_numpy`) -------------------
+# The queue columns of a crossing j are X[:, starts[g] + j], one per purpose g (leavers, ordinary trips, summoned
+# men leaving); `back_to[g]` is the column a person of purpose g returns to when he balks or is turned back.
+
+
+@njit(cache=True)
+def queues_balk(X, starts, back_to, js, p_balk, gen):  # pragma: no cover - compiled; checked against its oracle
+    """Those queued since yesterday at crossings js balk; returns how many balked.
+
+    A binomial per non-zero queue entry, purpose by purpose, crossing by crossing, cell by cell: the draws of
+    `sampling.thin` on each column.
+    """
+    c = X.shape[0]
+    total = 0
+    for g in range(starts.size):
+        for j in js:
+            col = starts[g] + j
+            p = p_balk[j]
+            for i in range(c):
+                x = X[i, col]
+                if x != 0:
+                    b = gen.binomial(x, p)
+                    X[i, col] -= b
+                    X[i, back_to[g]] += b
+                    total += b
+    return total
+
+
+@njit(cache=True)
+def queue_totals(X, starts, n_land):  # pragma: no cover - compiled; checked against its oracle
+    """People queued at each crossing by purpose: [purpose, crossing]."""
+    c = X.shape[0]
+    out = np.zeros((starts.size, n_land), dtype=np.int64)
+    for g in range(starts.size):
+        for j in range(n_land):
+            col = starts[g] + j
+            s = 0
+            for i in range(c):
+                s += X[i, col]
+            out[g, j] = s
+    return out
+
+
+@njit(cache=True)
+def queue_entries(X, starts, j):  # pragma: no cover - compiled; checked against its oracle
+    """The non-zero queue entries of crossing j: (cells, purposes, counts).
+
+    In the order of `np.flatnonzero` over [cell, purpose], as `sampling.exact_subset` reads them.
+    """
+    c, k = X.shape[0], starts.size
+    size = 0
+    for i in range(c):
+        for g in range(k):
+            if X[i, starts[g] + j] != 0:
+                size += 1
+    rows = np.empty(size, dtype=np.int64)
+    groups = np.empty(size, dtype=np.int64)
+    vals = np.empty(size, dtype=np.int64)
+    e = 0
+    for i in range(c):
+        for g in range(k):
+            x = X[i, starts[g] + j]
+            if x != 0:
+                rows[e] = i
+                groups[e] = g
+                vals[e] = x
+                e += 1
+    return rows, groups, vals
+
+
+@njit(cache=True)
+def queues_serve(X, starts, whole, d_cross, d_rows, d_groups, d_served, processed):  # pragma: no cover - compiled
+    """Serve the queues: everyone in the queue columns with whole[g, j], the drawn entries (d_*) at the others.
+
+    Takes the served people out of X and returns them per purpose as (cells, crossing, counts) triplets in row-major
+    order, as `routes._collect` orders them; adds each crossing's served people to processed[j].
+    """
+    c, k, n_land = X.shape[0], starts.size, whole.shape[1]
+    per_row = np.zeros((k, c + 1), dtype=np.int64)
+    for j in range(n_land):
+        for g in range(k):
+            if whole[g, j]:
+                col = starts[g] + j
+                for i in range(c):
+                    if X[i, col] != 0:
+                        per_row[g, i + 1] += 1
+    for e in range(d_rows.size):
+        if d_served[e] != 0:
+            per_row[d_groups[e], d_rows[e] + 1] += 1
+    sizes = np.zeros(k, dtype=np.int64)
+    for g in range(k):
+        for i in range(c):
+            per_row[g, i + 1] += per_row[g, i]
+        sizes[g] = per_row[g, c]
+    tot = sizes.sum()
+    oc = np.empty(tot, dtype=np.int64)
+    oj = np.empty(tot, dtype=np.int64)
+    on = np.empty(tot, dtype=np.int64)
+    offset = np.zeros(k, dtype=np.int64)
+    for g in range(1, k):
+        offset[g] = offset[g - 1] + sizes[g - 1]
+    e = 0
+    for j in range(n_land):  # crossings in order, so that each row's entries come by crossing
+        for g in range(k):
+            if whole[g, j]:
+                col = starts[g] + j
+                for i in range(c):
+                    x = X[i, col]
+                    if x != 0:
+                        at = offset[g] + per_row[g, i]
+                        oc[at], oj[at], on[at] = i, j, x
+                        per_row[g, i] += 1
+                        X[i, col] = 0
+                        processed[j] += x
+        while e < d_rows.size and d_cross[e] == j:
+            x = d_served[e]
+            if x != 0:
+                g, i = d_groups[e], d_rows[e]
+                at = offset[g] + per_row[g, i]
+                oc[at], oj[at], on[at] = i, j, x
+                per_row[g, i] += 1
+                X[i, starts[g] + j] -= x
+                processed[j] += x
+            e += 1
+    return oc, oj, on, sizes

@@ -14,6 +14,7 @@ law of every process is written, and read, in its NumPy form.
 | `nonzero_block` | `np.nonzero(X[:, block])` |
 | `scatter_add` | `np.add.at` |
 | `tally` | column and row sums of the state |
+| `queues_balk`, `queue_totals`, `queue_entries`, `queues_serve` | `routes._queues_numpy` (balking, the queues served) |
 
 The abroad step's kernels (`trips_prime`, `trips_step`, `leavers_step`) draw the law of the NumPy
 step `abroad.step_numpy` another way (returns of trips scheduled at departure, rarer outcomes by thinning), so
@@ -33,7 +34,7 @@ import os
 
 ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
 KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally", "trips_prime",
-           "trips_step", "leavers_step")
+           "trips_step", "leavers_step", "queues_balk", "queue_totals", "queue_entries", "queues_serve")
 
 
 
