@@ -168,12 +168,15 @@ def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: n
 
 
 # -- abroad: ordinary trips scheduled at departure, rarer outcomes by thinning (processes/abroad.py) -------------
-# The schedule of trips is a ring of H days of linked lists in one pool of entries: `head[day % H]` is the first
-# entry due that day; a row of `pool` is (cd, count, next): a (cell, destination) index cd = d·C + c, a count of
-# people, the next entry of the day (a negative cd, −(cd + 1): people whose return lay more than H − 1 days ahead
-# when drawn, drawn again that day). `meta` = [first free row, rows ever used]. Travellers are `live[cd]` (each
-# holds one place in the ring), `gone[cd]` the places of travellers who turned their trip into an exit before it
-# ended (removed lazily: of the places due, as many are gone ones as a draw without replacement gives).
+# The schedule of trips is a ring of H days, each a list of chunks of entries in one pool: `head[day % H]` is the
+# chunk filled last of the entries due that day. A chunk `pool[k]` holds (next chunk, entries filled) in its row 0
+# and up to CHUNK entries in rows 1…CHUNK, each (cd, count): a (cell, destination) index cd = d·C + c and a count
+# of people (a negative cd, −(cd + 1): people whose return lay more than H − 1 days ahead when drawn, drawn again
+# that day). A day's entries are visited last added first, chunk by chunk (memory read in order, not one scattered
+# entry at a time). `meta` = [first free chunk, chunks ever used]. Travellers are `live[cd]` (each holds one place
+# in the ring), `gone[cd]` the places of travellers who turned their trip into an exit before it ended (removed
+# lazily: of the places due, as many are gone ones as a draw without replacement gives).
+CHUNK = 64
 BIG_SKIP = 1 << 62
 
 
@@ -187,23 +190,48 @@ def _geometric(p, gen):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def new_pool(chunks):  # pragma: no cover - compiled
+    """An empty pool of chunks for the ring (see above)."""
+    return np.zeros((chunks, CHUNK + 1, 2), dtype=np.int64)
+
+
+@njit(cache=True)
 def _push(pool, head, meta, slot, cd, n):  # pragma: no cover - compiled
     """Add an entry to a day's list; returns the pool (a larger copy when it was full)."""
-    e = meta[0]
-    if e >= 0:
-        meta[0] = pool[e, 2]
-    else:
-        e = meta[1]
-        if e >= pool.shape[0]:
-            grown = np.empty((2 * pool.shape[0], 3), dtype=np.int64)
-            grown[: pool.shape[0]] = pool
-            pool = grown
-        meta[1] += 1
-    pool[e, 0] = cd
-    pool[e, 1] = n
-    pool[e, 2] = head[slot]
-    head[slot] = e
+    k = head[slot]
+    if k < 0 or pool[k, 0, 1] == CHUNK:  # a new chunk at the head of the day's list
+        e = meta[0]
+        if e >= 0:
+            meta[0] = pool[e, 0, 0]
+        else:
+            e = meta[1]
+            if e >= pool.shape[0]:
+                grown = np.empty((2 * pool.shape[0], CHUNK + 1, 2), dtype=np.int64)
+                grown[: pool.shape[0]] = pool
+                pool = grown
+            meta[1] += 1
+        pool[e, 0, 0] = k
+        pool[e, 0, 1] = 0
+        head[slot] = e
+        k = e
+    f = pool[k, 0, 1] + 1
+    pool[k, f, 0] = cd
+    pool[k, f, 1] = n
+    pool[k, 0, 1] = f
     return pool
+
+
+@njit(cache=True)
+def ring_places(pool, head):  # pragma: no cover - compiled
+    """The places in the ring: people whose return is scheduled (travellers and gone ones)."""
+    total = 0
+    for slot in range(head.size):
+        k = head[slot]
+        while k >= 0:
+            for r in range(1, pool[k, 0, 1] + 1):
+                total += pool[k, r, 1]
+            k = pool[k, 0, 0]
+    return total
 
 
 @njit(cache=True)
@@ -263,18 +291,19 @@ def trips_step(X, trav, ab, home, region, live, gone, due, t, b, stay, pool, hea
     h = head.size
     q = -math.expm1(-b)
     # 1. the places due today, by cd (re-draws rescheduled from today)
-    e = head[t % h]
+    k = head[t % h]
     head[t % h] = -1
-    while e >= 0:
-        nxt = pool[e, 2]
-        code, n = pool[e, 0], pool[e, 1]
-        pool[e, 2] = meta[0]  # free the row
-        meta[0] = e
-        if code < 0:
-            pool = _schedule(pool, head, meta, -code - 1, n, t, b, gen)
-        else:
-            due[code] += n
-        e = nxt
+    while k >= 0:
+        for r in range(pool[k, 0, 1], 0, -1):  # last added first
+            code, n = pool[k, r, 0], pool[k, r, 1]
+            if code < 0:
+                pool = _schedule(pool, head, meta, -code - 1, n, t, b, gen)
+            else:
+                due[code] += n
+        nxt = pool[k, 0, 0]
+        pool[k, 0, 0] = meta[0]  # free the chunk
+        meta[0] = k
+        k = nxt
     # 2. the highest exit hazard among travellers bounds both shares (each grows with s)
     smax = 0.0
     for d in range(live.size // c):
