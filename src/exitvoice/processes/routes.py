@@ -66,11 +66,13 @@ class RouteState:
     ls0: np.ndarray  # [region, passport] pre-crisis accessibility log-sum LS0
     trip_rate: np.ndarray  # [route] ordinary-trip rate τ_d·m_r
     trip_share: np.ndarray  # [route] each route's share of the pre-crisis trips
+    income: np.ndarray  # [region] mean income, which fares are weighed against
     # day to day (what people see tomorrow)
     wait: np.ndarray  # [crossing] queue / capacity, in days
     price: np.ndarray  # [route] fares (flights move with their booking load)
     air_load: np.ndarray  # [route] smoothed booking load of flights
     air_carried: np.ndarray  # [route] seat demand still booking from earlier days
+    keys: tuple | None = None  # the last day's keys of cells (code, unique codes, first cell, key), reused while equal
 
 
 @dataclass
@@ -248,10 +250,14 @@ def stay_term(eng) -> np.ndarray:
 
 
 def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray,
-          access: bool = True) -> np.ndarray:
-    """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
+          access: bool = True, income: np.ndarray | None = None) -> np.ndarray:
+    """Route utilities by region and passport status, before targeted policies: [region, passport, route].
+
+    `income` [region] is the regions' mean income (`RouteState.income`; read from the population when None).
+    """
     p, net = eng.params, eng.net
-    income = eng.pop.regions.mean_income.to_numpy(dtype=float)
+    if income is None:
+        income = eng.pop.regions.mean_income.to_numpy(dtype=float)
     v = (route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
          - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
@@ -353,6 +359,7 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
                       counted_to_dest=to_dest * net.official[:, None], route_asc=route_asc,
                       asc_dest=asc_dest, lsd_open=lsd_open, ls0=ls0,
                       trip_rate=trip_rate, trip_share=trips / trips.sum() if trips.sum() > 0 else trips,
+                      income=eng.pop.regions.mean_income.to_numpy(dtype=float),
                       wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes))
 
 
@@ -392,12 +399,16 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
     stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
-    vb = vbase(eng, st.route_asc, st.wait, st.price, needs)
+    vb = vbase(eng, st.route_asc, st.wait, st.price, needs, income=st.income)
     terms = day.route_terms
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age
     for term in terms:
         code = code * 2 + term.cells
-    uniq, first, key = np.unique(code, return_index=True, return_inverse=True)
+    if st.keys is not None and np.array_equal(st.keys[0], code):  # the same policies' cells as the last day
+        uniq, first, key = st.keys[1:]
+    else:
+        uniq, first, key = np.unique(code, return_index=True, return_inverse=True)
+        st.keys = (code, uniq, first, key)
     bits = [(uniq >> (len(terms) - 1 - k)) & 1 for k in range(len(terms))]
     rpe = uniq >> len(terms)
     reg, pp, exposed = rpe // 4, (rpe // 2) % 2, rpe % 2
