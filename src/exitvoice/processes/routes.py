@@ -149,9 +149,12 @@ def _logsumexp(v: np.ndarray, axis: int = -1) -> np.ndarray:
 def _dest_logsum(dest_routes: list[np.ndarray], V: np.ndarray) -> np.ndarray:
     """Log-sum of utilities over the routes to each destination (`dest_routes`: the routes to each): [..., dest]."""
     out = np.full(V.shape[:-1] + (len(dest_routes),), NEG)
+    by_width: dict[int, list[int]] = {}  # destinations by their number of routes, each width in one pass
     for d, cols in enumerate(dest_routes):
         if cols.size:
-            out[..., d] = _logsumexp(V[..., cols])
+            by_width.setdefault(cols.size, []).append(d)
+    for dests in by_width.values():
+        out[..., dests] = _logsumexp(V[..., np.stack([dest_routes[d] for d in dests])])  # [..., dest, route]
     return out
 
 
