@@ -105,22 +105,17 @@ def split_by_key(cells, n, keys, table, k, gen):  # pragma: no cover - compiled;
 def nonzero_block(X, start, width):  # pragma: no cover - compiled; checked against its oracle
     """The non-zero entries of X[:, start:start+width] in row-major order: (rows, columns, counts)."""
     c = X.shape[0]
-    size = 0
-    for j in range(start, start + width):
-        for i in range(c):
-            if X[i, j] != 0:
-                size += 1
-    rows = np.empty(size, dtype=np.int64)
-    cols = np.empty(size, dtype=np.int64)
-    vals = np.empty(size, dtype=X.dtype)
     # count per row, then place: row-major order from a column-major array in two passes
     per_row = np.zeros(c + 1, dtype=np.int64)
     for j in range(start, start + width):
         for i in range(c):
-            if X[i, j] != 0:
-                per_row[i + 1] += 1
+            per_row[i + 1] += X[i, j] != 0
     for i in range(c):
         per_row[i + 1] += per_row[i]
+    size = per_row[c]
+    rows = np.empty(size, dtype=np.int64)
+    cols = np.empty(size, dtype=np.int64)
+    vals = np.empty(size, dtype=X.dtype)
     for j in range(start, start + width):
         for i in range(c):
             x = X[i, j]
@@ -142,7 +137,10 @@ def scatter_add(X, rows, cols, vals):  # pragma: no cover - compiled; checked ag
 
 @njit(cache=True)
 def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: no cover - compiled; checked
-    """One pass over the state: column sums, row sums, row sums of the abroad and queued blocks, smallest count."""
+    """One pass over the state: column sums, row sums, row sums of the abroad and queued blocks, smallest count.
+
+    Each column is read once, by a loop without branches (so that it is vectorised).
+    """
     c, k = X.shape
     col = np.zeros(k, dtype=np.int64)
     row = np.zeros(c, dtype=np.int64)
@@ -151,19 +149,29 @@ def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: n
     low = 0
     for j in range(k):
         s = 0
-        in_abroad = abroad_start <= j < abroad_stop
-        in_queue = queued_start <= j < queued_stop
-        for i in range(c):
-            v = X[i, j]
-            s += v
-            row[i] += v
-            if v < low:
-                low = v
-            if in_abroad:
+        m = 0
+        if abroad_start <= j < abroad_stop:
+            for i in range(c):
+                v = X[i, j]
+                s += v
+                m = min(m, v)
+                row[i] += v
                 abroad[i] += v
-            elif in_queue:
+        elif queued_start <= j < queued_stop:
+            for i in range(c):
+                v = X[i, j]
+                s += v
+                m = min(m, v)
+                row[i] += v
                 queued[i] += v
+        else:
+            for i in range(c):
+                v = X[i, j]
+                s += v
+                m = min(m, v)
+                row[i] += v
         col[j] = s
+        low = min(low, m)
     return col, row, abroad, queued, low
 
 
