@@ -19,7 +19,7 @@ from conftest import small_scenario
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, RETURNED
 from exitvoice.policies import DayPolicy
-from exitvoice.processes import abroad
+from exitvoice.processes import abroad, kernels
 
 SEEDS = 60
 DAYS = 36
@@ -139,12 +139,7 @@ def test_travellers_who_turn_their_trip_into_an_exit_never_come_back_from_it(sta
         abroad.snapshot(eng, st)
         eng.decisions.frail = np.full(eng.pop.n_cells, 30.0)  # a 30-fold exit hazard
         abroad.step(eng, st, quiet, eng.risk, eng.decisions)
-        places = 0
-        for s in range(abroad.RING_DAYS):
-            e = st.ring_head[s]
-            while e >= 0:
-                places += st.pool[e, 1]
-                e = st.pool[e, 2]
+        places = kernels.ring_places(st.pool, st.ring_head)
         trav = eng.X[:, eng.layout.travelling].ravel(order="F")
         assert np.array_equal(st.trip_live, trav)
         assert places == trav.sum() + st.trip_gone.sum()

@@ -122,3 +122,52 @@ def test_a_run_with_kernels_is_the_run_of_the_oracles(name, monkeypatch):
     fast = _run_digest(path, 0.01, 5)
     monkeypatch.setattr(kernels, "ENABLED", False)
     assert _run_digest(path, 0.01, 5) == fast
+
+
+def _queued_engine(seed: int) -> CellEngine:
+    """A 1% russia-2022 engine with random queues at every crossing, some since yesterday (wait > 0)."""
+    sc = Scenario.from_toml(SCENARIOS / "russia-2022.toml")
+    sc.population.scale = 0.01
+    eng = CellEngine(sc, seed=seed)
+    src = np.random.default_rng(seed)
+    lay, X = eng.layout, eng.X
+    for cols in lay.queued:
+        for j in range(lay.n_land):
+            cells = src.choice(eng.pop.n_cells, 40, replace=False)
+            n = np.minimum(src.integers(0, 30, 40), X[cells, 0] // 4)
+            X[cells, 0] -= n
+            X[cells, cols.start + j] += n
+    eng.routes.wait[:] = src.random(lay.n_land) * (src.random(lay.n_land) < 0.7) * 3
+    return eng
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**16), squeeze=st.sampled_from([1e-4, 0.01, 0.3, 1.0]))
+def test_the_queues_kernels_repeat_the_oracle(seed, squeeze):
+    """Balking, joining and random-order service at the crossings: kernels and `routes._queues_numpy` alike."""
+    from exitvoice.processes import routes
+
+    out = []
+    for enabled in (True, False):
+        eng = _queued_engine(seed)
+        src = np.random.default_rng(seed + 1)
+        day = eng.day_policy()
+        day.capacity_factor[: eng.net.n_land] *= squeeze  # most crossings over capacity when squeezed
+        dep = routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+        cells = np.sort(src.choice(np.flatnonzero(eng.X[:, 0] >= 10), 300, replace=False))
+        n = np.minimum(src.integers(1, 20, cells.size), eng.X[cells, 0] // 2)
+        eng.X[cells, 0] -= n
+        dep.join(src.integers(0, 3), cells, src.integers(0, eng.net.n_land, cells.size), n)
+        eng.X[cells[:50], 0] -= 1
+        dep.exit[cells[:50], 0] += 1  # departures written by hand, dense
+        old, kernels.ENABLED = kernels.ENABLED, enabled
+        try:
+            men = routes.step(eng, eng.routes, day, dep, callup_open=True, adult_men=eng.decisions.adult_men)
+        finally:
+            kernels.ENABLED = old
+        eng.check_conservation()
+        out.append((eng.X.copy(), men, eng.routes.wait.copy(), dict(eng.rec.today), eng.rng.random()))
+    (xa, ma, wa, ra, ga), (xb, mb, wb, rb, gb) = out
+    assert np.array_equal(xa, xb) and np.array_equal(ma, mb) and np.array_equal(wa, wb)
+    assert ra.keys() == rb.keys() and all(np.array_equal(ra[k], rb[k]) for k in ra)
+    assert ga == gb, "the kernels consumed the stream differently from their oracle"

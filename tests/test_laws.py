@@ -580,9 +580,7 @@ def test_family_ratio_followers_per_man_from_his_region_spread_over_the_lag():
         u = routes.utilities(eng, eng.routes, quiet, announced=False)
         decisions._family(eng, eng.decisions, dep, u, due_today(eng, eng.family))
         attempts.append(eng.rec.today["family_attempts"])
-        by_cell = dep.exit.sum(axis=1) + sum((np.bincount(c, n, minlength=eng.pop.n_cells)
-                                              for _, _, c, _, n in dep.air),
-                                                    np.zeros(eng.pop.n_cells)).astype(np.int64)
+        by_cell = dep.by_cell()
         from_region += np.bincount(eng.pop.region, by_cell, minlength=R)
         assert (by_cell[~eng.decisions.family_pool] == 0).all()  # women and children only
     assert attempts[0] == 0 and attempts[lag + 1] == 0  # from the next day, within the lag

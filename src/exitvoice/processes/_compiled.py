@@ -105,22 +105,17 @@ def split_by_key(cells, n, keys, table, k, gen):  # pragma: no cover - compiled;
 def nonzero_block(X, start, width):  # pragma: no cover - compiled; checked against its oracle
     """The non-zero entries of X[:, start:start+width] in row-major order: (rows, columns, counts)."""
     c = X.shape[0]
-    size = 0
-    for j in range(start, start + width):
-        for i in range(c):
-            if X[i, j] != 0:
-                size += 1
-    rows = np.empty(size, dtype=np.int64)
-    cols = np.empty(size, dtype=np.int64)
-    vals = np.empty(size, dtype=X.dtype)
     # count per row, then place: row-major order from a column-major array in two passes
     per_row = np.zeros(c + 1, dtype=np.int64)
     for j in range(start, start + width):
         for i in range(c):
-            if X[i, j] != 0:
-                per_row[i + 1] += 1
+            per_row[i + 1] += X[i, j] != 0
     for i in range(c):
         per_row[i + 1] += per_row[i]
+    size = per_row[c]
+    rows = np.empty(size, dtype=np.int64)
+    cols = np.empty(size, dtype=np.int64)
+    vals = np.empty(size, dtype=X.dtype)
     for j in range(start, start + width):
         for i in range(c):
             x = X[i, j]
@@ -142,7 +137,10 @@ def scatter_add(X, rows, cols, vals):  # pragma: no cover - compiled; checked ag
 
 @njit(cache=True)
 def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: no cover - compiled; checked
-    """One pass over the state: column sums, row sums, row sums of the abroad and queued blocks, smallest count."""
+    """One pass over the state: column sums, row sums, row sums of the abroad and queued blocks, smallest count.
+
+    Each column is read once, by a loop without branches (so that it is vectorised).
+    """
     c, k = X.shape
     col = np.zeros(k, dtype=np.int64)
     row = np.zeros(c, dtype=np.int64)
@@ -151,29 +149,42 @@ def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: n
     low = 0
     for j in range(k):
         s = 0
-        in_abroad = abroad_start <= j < abroad_stop
-        in_queue = queued_start <= j < queued_stop
-        for i in range(c):
-            v = X[i, j]
-            s += v
-            row[i] += v
-            if v < low:
-                low = v
-            if in_abroad:
+        m = 0
+        if abroad_start <= j < abroad_stop:
+            for i in range(c):
+                v = X[i, j]
+                s += v
+                m = min(m, v)
+                row[i] += v
                 abroad[i] += v
-            elif in_queue:
+        elif queued_start <= j < queued_stop:
+            for i in range(c):
+                v = X[i, j]
+                s += v
+                m = min(m, v)
+                row[i] += v
                 queued[i] += v
+        else:
+            for i in range(c):
+                v = X[i, j]
+                s += v
+                m = min(m, v)
+                row[i] += v
         col[j] = s
+        low = min(low, m)
     return col, row, abroad, queued, low
 
 
 # -- abroad: ordinary trips scheduled at departure, rarer outcomes by thinning (processes/abroad.py) -------------
-# The schedule of trips is a ring of H days of linked lists in one pool of entries: `head[day % H]` is the first
-# entry due that day; a row of `pool` is (cd, count, next): a (cell, destination) index cd = d·C + c, a count of
-# people, the next entry of the day (a negative cd, −(cd + 1): people whose return lay more than H − 1 days ahead
-# when drawn, drawn again that day). `meta` = [first free row, rows ever used]. Travellers are `live[cd]` (each
-# holds one place in the ring), `gone[cd]` the places of travellers who turned their trip into an exit before it
-# ended (removed lazily: of the places due, as many are gone ones as a draw without replacement gives).
+# The schedule of trips is a ring of H days, each a list of chunks of entries in one pool: `head[day % H]` is the
+# chunk filled last of the entries due that day. A chunk `pool[k]` holds (next chunk, entries filled) in its row 0
+# and up to CHUNK entries in rows 1…CHUNK, each (cd, count): a (cell, destination) index cd = d·C + c and a count
+# of people (a negative cd, −(cd + 1): people whose return lay more than H − 1 days ahead when drawn, drawn again
+# that day). A day's entries are visited last added first, chunk by chunk (memory read in order, not one scattered
+# entry at a time). `meta` = [first free chunk, chunks ever used]. Travellers are `live[cd]` (each holds one place
+# in the ring), `gone[cd]` the places of travellers who turned their trip into an exit before it ended (removed
+# lazily: of the places due, as many are gone ones as a draw without replacement gives).
+CHUNK = 64
 BIG_SKIP = 1 << 62
 
 
@@ -187,23 +198,48 @@ def _geometric(p, gen):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def new_pool(chunks):  # pragma: no cover - compiled
+    """An empty pool of chunks for the ring (see above)."""
+    return np.zeros((chunks, CHUNK + 1, 2), dtype=np.int64)
+
+
+@njit(cache=True)
 def _push(pool, head, meta, slot, cd, n):  # pragma: no cover - compiled
     """Add an entry to a day's list; returns the pool (a larger copy when it was full)."""
-    e = meta[0]
-    if e >= 0:
-        meta[0] = pool[e, 2]
-    else:
-        e = meta[1]
-        if e >= pool.shape[0]:
-            grown = np.empty((2 * pool.shape[0], 3), dtype=np.int64)
-            grown[: pool.shape[0]] = pool
-            pool = grown
-        meta[1] += 1
-    pool[e, 0] = cd
-    pool[e, 1] = n
-    pool[e, 2] = head[slot]
-    head[slot] = e
+    k = head[slot]
+    if k < 0 or pool[k, 0, 1] == CHUNK:  # a new chunk at the head of the day's list
+        e = meta[0]
+        if e >= 0:
+            meta[0] = pool[e, 0, 0]
+        else:
+            e = meta[1]
+            if e >= pool.shape[0]:
+                grown = np.empty((2 * pool.shape[0], CHUNK + 1, 2), dtype=np.int64)
+                grown[: pool.shape[0]] = pool
+                pool = grown
+            meta[1] += 1
+        pool[e, 0, 0] = k
+        pool[e, 0, 1] = 0
+        head[slot] = e
+        k = e
+    f = pool[k, 0, 1] + 1
+    pool[k, f, 0] = cd
+    pool[k, f, 1] = n
+    pool[k, 0, 1] = f
     return pool
+
+
+@njit(cache=True)
+def ring_places(pool, head):  # pragma: no cover - compiled
+    """The places in the ring: people whose return is scheduled (travellers and gone ones)."""
+    total = 0
+    for slot in range(head.size):
+        k = head[slot]
+        while k >= 0:
+            for r in range(1, pool[k, 0, 1] + 1):
+                total += pool[k, r, 1]
+            k = pool[k, 0, 0]
+    return total
 
 
 @njit(cache=True)
@@ -263,18 +299,19 @@ def trips_step(X, trav, ab, home, region, live, gone, due, t, b, stay, pool, hea
     h = head.size
     q = -math.expm1(-b)
     # 1. the places due today, by cd (re-draws rescheduled from today)
-    e = head[t % h]
+    k = head[t % h]
     head[t % h] = -1
-    while e >= 0:
-        nxt = pool[e, 2]
-        code, n = pool[e, 0], pool[e, 1]
-        pool[e, 2] = meta[0]  # free the row
-        meta[0] = e
-        if code < 0:
-            pool = _schedule(pool, head, meta, -code - 1, n, t, b, gen)
-        else:
-            due[code] += n
-        e = nxt
+    while k >= 0:
+        for r in range(pool[k, 0, 1], 0, -1):  # last added first
+            code, n = pool[k, r, 0], pool[k, r, 1]
+            if code < 0:
+                pool = _schedule(pool, head, meta, -code - 1, n, t, b, gen)
+            else:
+                due[code] += n
+        nxt = pool[k, 0, 0]
+        pool[k, 0, 0] = meta[0]  # free the chunk
+        meta[0] = k
+        k = nxt
     # 2. the highest exit hazard among travellers bounds both shares (each grows with s)
     smax = 0.0
     for d in range(live.size // c):
@@ -396,3 +433,130 @@ def leavers_step(X, ab, returned, cells, dest, n, ret, onward, passport, region,
             X[i, returned] += back
             gone_d[d] += back + on
             ret_r[region[i]] += back
+
+
+# -- routes: the queues at the crossings (processes/routes.py, twins of `routes._queues_numpy`) -------------------
+# The queue columns of a crossing j are X[:, starts[g] + j], one per purpose g (leavers, ordinary trips, summoned
+# men leaving); `back_to[g]` is the column a person of purpose g returns to when he balks or is turned back.
+
+
+@njit(cache=True)
+def queues_balk(X, starts, back_to, js, p_balk, gen):  # pragma: no cover - compiled; checked against its oracle
+    """Those queued since yesterday at crossings js balk; returns how many balked.
+
+    A binomial per non-zero queue entry, purpose by purpose, crossing by crossing, cell by cell: the draws of
+    `sampling.thin` on each column.
+    """
+    c = X.shape[0]
+    total = 0
+    for g in range(starts.size):
+        for j in js:
+            col = starts[g] + j
+            p = p_balk[j]
+            for i in range(c):
+                x = X[i, col]
+                if x != 0:
+                    b = gen.binomial(x, p)
+                    X[i, col] -= b
+                    X[i, back_to[g]] += b
+                    total += b
+    return total
+
+
+@njit(cache=True)
+def queue_totals(X, starts, n_land):  # pragma: no cover - compiled; checked against its oracle
+    """People queued at each crossing by purpose: [purpose, crossing]."""
+    c = X.shape[0]
+    out = np.zeros((starts.size, n_land), dtype=np.int64)
+    for g in range(starts.size):
+        for j in range(n_land):
+            col = starts[g] + j
+            s = 0
+            for i in range(c):
+                s += X[i, col]
+            out[g, j] = s
+    return out
+
+
+@njit(cache=True)
+def queue_entries(X, starts, j):  # pragma: no cover - compiled; checked against its oracle
+    """The non-zero queue entries of crossing j: (cells, purposes, counts).
+
+    In the order of `np.flatnonzero` over [cell, purpose], as `sampling.exact_subset` reads them.
+    """
+    c, k = X.shape[0], starts.size
+    size = 0
+    for i in range(c):
+        for g in range(k):
+            if X[i, starts[g] + j] != 0:
+                size += 1
+    rows = np.empty(size, dtype=np.int64)
+    groups = np.empty(size, dtype=np.int64)
+    vals = np.empty(size, dtype=np.int64)
+    e = 0
+    for i in range(c):
+        for g in range(k):
+            x = X[i, starts[g] + j]
+            if x != 0:
+                rows[e] = i
+                groups[e] = g
+                vals[e] = x
+                e += 1
+    return rows, groups, vals
+
+
+@njit(cache=True)
+def queues_serve(X, starts, whole, d_cross, d_rows, d_groups, d_served, processed):  # pragma: no cover - compiled
+    """Serve the queues: everyone in the queue columns with whole[g, j], the drawn entries (d_*) at the others.
+
+    Takes the served people out of X and returns them per purpose as (cells, crossing, counts) triplets in row-major
+    order, as `routes._collect` orders them; adds each crossing's served people to processed[j].
+    """
+    c, k, n_land = X.shape[0], starts.size, whole.shape[1]
+    per_row = np.zeros((k, c + 1), dtype=np.int64)
+    for j in range(n_land):
+        for g in range(k):
+            if whole[g, j]:
+                col = starts[g] + j
+                for i in range(c):
+                    if X[i, col] != 0:
+                        per_row[g, i + 1] += 1
+    for e in range(d_rows.size):
+        if d_served[e] != 0:
+            per_row[d_groups[e], d_rows[e] + 1] += 1
+    sizes = np.zeros(k, dtype=np.int64)
+    for g in range(k):
+        for i in range(c):
+            per_row[g, i + 1] += per_row[g, i]
+        sizes[g] = per_row[g, c]
+    tot = sizes.sum()
+    oc = np.empty(tot, dtype=np.int64)
+    oj = np.empty(tot, dtype=np.int64)
+    on = np.empty(tot, dtype=np.int64)
+    offset = np.zeros(k, dtype=np.int64)
+    for g in range(1, k):
+        offset[g] = offset[g - 1] + sizes[g - 1]
+    e = 0
+    for j in range(n_land):  # crossings in order, so that each row's entries come by crossing
+        for g in range(k):
+            if whole[g, j]:
+                col = starts[g] + j
+                for i in range(c):
+                    x = X[i, col]
+                    if x != 0:
+                        at = offset[g] + per_row[g, i]
+                        oc[at], oj[at], on[at] = i, j, x
+                        per_row[g, i] += 1
+                        X[i, col] = 0
+                        processed[j] += x
+        while e < d_rows.size and d_cross[e] == j:
+            x = d_served[e]
+            if x != 0:
+                g, i = d_groups[e], d_rows[e]
+                at = offset[g] + per_row[g, i]
+                oc[at], oj[at], on[at] = i, j, x
+                per_row[g, i] += 1
+                X[i, starts[g] + j] -= x
+                processed[j] += x
+            e += 1
+    return oc, oj, on, sizes

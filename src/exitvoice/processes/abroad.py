@@ -71,8 +71,8 @@ class AbroadState:
     trip_gone: np.ndarray | None = None  # [cd] places of travellers who turned their trip into an exit
     trip_due: np.ndarray | None = None  # [cd] places due today (work array, zero between days)
     ring_head: np.ndarray | None = None  # [day % RING_DAYS] first entry due that day (−1: none)
-    pool: np.ndarray | None = None  # [entry, (cd, count, next entry)]
-    pool_meta: np.ndarray | None = None  # [first free entry, entries used]
+    pool: np.ndarray | None = None  # [chunk, (next chunk, filled) then entries (cd, count)]
+    pool_meta: np.ndarray | None = None  # [first free chunk, chunks used]
 
 
 def setup(eng) -> AbroadState:
@@ -98,7 +98,7 @@ def setup(eng) -> AbroadState:
                        onward_cum=np.ascontiguousarray(cum), cohort=np.zeros((len(eng.days), net.n_dest)),
                        trip_live=np.zeros(cd, dtype=np.int64), trip_gone=np.zeros(cd, dtype=np.int64),
                        trip_due=np.zeros(cd, dtype=np.int64), ring_head=np.full(RING_DAYS, -1, dtype=np.int64),
-                       pool=np.zeros((1024, 3), dtype=np.int64), pool_meta=np.array([-1, 0], dtype=np.int64))
+                       pool=kernels.new_pool(256), pool_meta=np.array([-1, 0], dtype=np.int64))
 
 
 def snapshot(eng, st: AbroadState, oracle: bool = False) -> None:

@@ -191,8 +191,8 @@ def _route_out(eng, dep: Departures, src: int, cells: np.ndarray, route: np.ndar
     """Send (cell, route, count) movers out of column src: land → queue arrivals, air → seat demand."""
     n_land = eng.net.n_land
     land = route < n_land  # land routes come first
-    queue = dep.trip if trip else dep.summoned if src == SUMMONED else dep.exit
-    add_at(queue, cells[land], route[land], counts[land])
+    purpose = dep.TRIP if trip else dep.SUMMONED_EXIT if src == SUMMONED else dep.EXIT
+    dep.join(purpose, cells[land], route[land], counts[land])
     add_at(eng.X, cells[land], src, -counts[land])
     air = ~land
     dep.air.append((src, trip, cells[air], route[air] - n_land, counts[air]))

@@ -14,11 +14,16 @@ law of every process is written, and read, in its NumPy form.
 | `nonzero_block` | `np.nonzero(X[:, block])` |
 | `scatter_add` | `np.add.at` |
 | `tally` | column and row sums of the state |
+| `queues_balk`, `queue_totals`, `queue_entries`, `queues_serve` | `routes._queues_numpy` (balking, service) |
+
+The queues' kernels scan and change the queue columns; the draw of who is served at a crossing over capacity (a
+multivariate hypergeometric) stays NumPy's, between two kernel calls, on the same generator.
 
 The abroad step's kernels (`trips_prime`, `trips_step`, `leavers_step`) draw the law of the NumPy
 step `abroad.step_numpy` another way (returns of trips scheduled at departure, rarer outcomes by thinning), so
 their oracle is that step *in law*: `tests/test_abroad_law.py` compares the two over many seeds. They are the
-abroad step itself, so they run compiled even with kernels off.
+abroad step itself, so they run compiled even with kernels off. Their ring of returns lives in a pool of chunks
+(`new_pool`; `ring_places` counts the places in it, for tests).
 
 The kernels live in `_compiled` and are loaded on first use (numba takes a second or two to import, which commands
 that run nothing need not pay); compiled code is cached beside the sources. Set the environment variable
@@ -33,7 +38,8 @@ import os
 
 ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
 KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally", "trips_prime",
-           "trips_step", "leavers_step")
+           "trips_step", "leavers_step", "new_pool", "ring_places", "queues_balk", "queue_totals", "queue_entries",
+           "queues_serve")
 
 
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.state import HOME, SUMMONED
+from . import kernels
 from .sampling import add_at, exact_subset, shifted_cumulative, sum_by, thin
 
 NEG = -np.inf
@@ -65,31 +66,76 @@ class RouteState:
     ls0: np.ndarray  # [region, passport] pre-crisis accessibility log-sum LS0
     trip_rate: np.ndarray  # [route] ordinary-trip rate τ_d·m_r
     trip_share: np.ndarray  # [route] each route's share of the pre-crisis trips
+    income: np.ndarray  # [region] mean income, which fares are weighed against
     # day to day (what people see tomorrow)
     wait: np.ndarray  # [crossing] queue / capacity, in days
     price: np.ndarray  # [route] fares (flights move with their booking load)
     air_load: np.ndarray  # [route] smoothed booking load of flights
     air_carried: np.ndarray  # [route] seat demand still booking from earlier days
+    keys: tuple | None = None  # the last day's keys of cells (code, unique codes, first cell, key), reused while equal
 
 
 @dataclass
 class Departures:
     """Today's departures, made by `decisions` and handed to `routes.step`.
 
-    Those leaving by land join a crossing's queue, kept by purpose; those leaving by air ask for a seat and stay
-    where they are until they get one.
+    Those leaving by land join a crossing's queue, kept by purpose (`EXIT`, `TRIP`, `SUMMONED_EXIT`) as sparse
+    (cells, crossing, count) triplets; those leaving by air ask for a seat and stay where they are until they get one.
+    `exit`, `trip` and `summoned`, dense [cell, crossing] blocks of each purpose, are made on first use only (for
+    departures written by hand); `routes.step` adds both to the queues.
     """
 
-    exit: np.ndarray  # [cell, crossing] leavers
-    trip: np.ndarray  # [cell, crossing] people starting an ordinary trip
-    summoned: np.ndarray  # [cell, crossing] summoned men leaving
+    n_cells: int
+    n_land: int
+    # land departures: (purpose, cells, crossing, count)
+    land: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     # seat requests: (source column, is an ordinary trip, cells, flight, count)
     air: list[tuple[int, bool, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    dense: dict[int, np.ndarray] = field(default_factory=dict)  # [cell, crossing] blocks by purpose, if made
+
+    EXIT, TRIP, SUMMONED_EXIT = range(3)  # purposes, in the order of the queue groups of `routes.step`
 
     @classmethod
     def none(cls, n_cells: int, n_land: int) -> Departures:
-        """No departure yet (column-major, as `sampling.add_at` wants)."""
-        return cls(*(np.zeros((n_cells, n_land), dtype=np.int64, order="F") for _ in range(3)))
+        """No departure yet."""
+        return cls(n_cells, n_land)
+
+    def join(self, purpose: int, cells: np.ndarray, crossing: np.ndarray, counts: np.ndarray) -> None:
+        """counts[i] people of cells[i] set out for crossing[i] with this purpose (they join its queue)."""
+        if cells.size:
+            self.land.append((purpose, cells, crossing, counts))
+
+    def by_cell(self) -> np.ndarray:
+        """Everyone who set out today, by land or air, by cell: [cell]."""
+        out = np.zeros(self.n_cells, dtype=np.int64)
+        for _, cells, _, counts in self.land:
+            np.add.at(out, cells, counts)
+        for _, _, cells, _, counts in self.air:
+            np.add.at(out, cells, counts)
+        for block in self.dense.values():
+            out += block.sum(axis=1)
+        return out
+
+    def _block(self, purpose: int) -> np.ndarray:
+        block = self.dense.get(purpose)
+        if block is None:
+            block = self.dense.setdefault(purpose, np.zeros((self.n_cells, self.n_land), dtype=np.int64, order="F"))
+        return block
+
+    @property
+    def exit(self) -> np.ndarray:
+        """[cell, crossing] leavers (dense; made on first use)."""
+        return self._block(self.EXIT)
+
+    @property
+    def trip(self) -> np.ndarray:
+        """[cell, crossing] people starting an ordinary trip (dense; made on first use)."""
+        return self._block(self.TRIP)
+
+    @property
+    def summoned(self) -> np.ndarray:
+        """[cell, crossing] summoned men leaving (dense; made on first use)."""
+        return self._block(self.SUMMONED_EXIT)
 
 
 def _logsumexp(v: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -103,9 +149,12 @@ def _logsumexp(v: np.ndarray, axis: int = -1) -> np.ndarray:
 def _dest_logsum(dest_routes: list[np.ndarray], V: np.ndarray) -> np.ndarray:
     """Log-sum of utilities over the routes to each destination (`dest_routes`: the routes to each): [..., dest]."""
     out = np.full(V.shape[:-1] + (len(dest_routes),), NEG)
+    by_width: dict[int, list[int]] = {}  # destinations by their number of routes, each width in one pass
     for d, cols in enumerate(dest_routes):
         if cols.size:
-            out[..., d] = _logsumexp(V[..., cols])
+            by_width.setdefault(cols.size, []).append(d)
+    for dests in by_width.values():
+        out[..., dests] = _logsumexp(V[..., np.stack([dest_routes[d] for d in dests])])  # [..., dest, route]
     return out
 
 
@@ -204,10 +253,14 @@ def stay_term(eng) -> np.ndarray:
 
 
 def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray,
-          access: bool = True) -> np.ndarray:
-    """Route utilities by region and passport status, before targeted policies: [region, passport, route]."""
+          access: bool = True, income: np.ndarray | None = None) -> np.ndarray:
+    """Route utilities by region and passport status, before targeted policies: [region, passport, route].
+
+    `income` [region] is the regions' mean income (`RouteState.income`; read from the population when None).
+    """
     p, net = eng.params, eng.net
-    income = eng.pop.regions.mean_income.to_numpy(dtype=float)
+    if income is None:
+        income = eng.pop.regions.mean_income.to_numpy(dtype=float)
     v = (route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
          - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
@@ -309,6 +362,7 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
                       counted_to_dest=to_dest * net.official[:, None], route_asc=route_asc,
                       asc_dest=asc_dest, lsd_open=lsd_open, ls0=ls0,
                       trip_rate=trip_rate, trip_share=trips / trips.sum() if trips.sum() > 0 else trips,
+                      income=eng.pop.regions.mean_income.to_numpy(dtype=float),
                       wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes))
 
 
@@ -348,12 +402,16 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
     stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
-    vb = vbase(eng, st.route_asc, st.wait, st.price, needs)
+    vb = vbase(eng, st.route_asc, st.wait, st.price, needs, income=st.income)
     terms = day.route_terms
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age
     for term in terms:
         code = code * 2 + term.cells
-    uniq, first, key = np.unique(code, return_index=True, return_inverse=True)
+    if st.keys is not None and np.array_equal(st.keys[0], code):  # the same policies' cells as the last day
+        uniq, first, key = st.keys[1:]
+    else:
+        uniq, first, key = np.unique(code, return_index=True, return_inverse=True)
+        st.keys = (code, uniq, first, key)
     bits = [(uniq >> (len(terms) - 1 - k)) & 1 for k in range(len(terms))]
     rpe = uniq >> len(terms)
     reg, pp, exposed = rpe // 4, (rpe // 2) % 2, rpe % 2
@@ -414,8 +472,9 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     rec = eng.rec.today
     dep = departures
-    groups = ((lay.queued_exit, dep.exit, HOME), (lay.queued_trip, dep.trip, HOME),
-              (lay.queued_summoned, dep.summoned, SUMMONED))
+    # (queue columns, purpose of the departures joining them, where those turned back return)
+    groups = ((lay.queued_exit, Departures.EXIT, HOME), (lay.queued_trip, Departures.TRIP, HOME),
+              (lay.queued_summoned, Departures.SUMMONED_EXIT, SUMMONED))
     # Only crossings with a queue left from yesterday (wait > 0) have anyone to turn back or to balk.
     queued = np.flatnonzero(st.wait > 0)
     # Closures turn back everyone queued whom they cover.
@@ -426,35 +485,15 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
                     back = X[:, cols.start + j] * s.cells
                     X[:, cols.start + j] -= back
                     X[:, back_to] += back
-    # Balking of those queued since yesterday.
-    p_balk = -np.expm1(-p["routes.balk_rate"] * st.wait)
-    for cols, _, back_to in groups:
-        for j in queued:
-            b = thin(X[:, cols.start + j], p_balk[j], rng)
-            X[:, cols.start + j] -= b
-            X[:, back_to] += b
-            rec["balked"] += int(b.sum())
-    # Today's departures join the queues.
-    for cols, arrive, _ in groups:
-        X[:, cols] += arrive
-    # Crossings process up to capacity, at random among all queued. What each route processed is kept per group
-    # as sparse (cell, route, count) triplets in row-major order (the order of np.nonzero on a dense array).
+    # Balking of those queued since yesterday, today's departures joining the queues, and the crossings processing
+    # up to capacity, at random among all queued. What each route processed is kept per group as sparse (cell, route,
+    # count) triplets in row-major order (the order of np.nonzero on a dense array).
     cap = _capacity(eng, day, st.land_idx)
-    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in groups]
-    Q = [X[:, cols] for cols, _, _ in groups]
-    queued = sum(q.sum(axis=0) for q in Q)
+    p_balk = -np.expm1(-p["routes.balk_rate"] * st.wait)
     processed = np.zeros(net.n_routes, dtype=np.int64)
-    for j in np.flatnonzero(queued > 0):
-        if queued[j] <= cap[j]:
-            served = [q[:, j].copy() for q in Q]
-        else:
-            both = exact_subset(np.stack([q[:, j] for q in Q], axis=1), int(cap[j]), rng)
-            served = [both[:, g] for g in range(len(groups))]
-        for g, n in enumerate(served):
-            cells = np.flatnonzero(n)
-            Q[g][cells, j] -= n[cells]
-            parts[g].append((cells, np.full(cells.size, j), n[cells]))
-            processed[j] += int(n[cells].sum())
+    queues = _queues_compiled if kernels.ENABLED else _queues_numpy
+    land, queue = queues(eng, groups, dep, queued, p_balk, cap, processed)
+    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[t] for t in land]
     # Flights fill up to their seats, at random among all who want a seat.
     seats = _capacity(eng, day, st.air_idx)
     demand_total = np.zeros(net.n_routes)
@@ -473,7 +512,7 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
             on = purpose == g
             parts[g].append((cells[on], net.n_land + flight[on], got[on]))
         processed[net.n_land:] += sum_by(flight, got, st.air_idx.size)
-    done = [_collect(pt, net.n_routes) for pt in parts]
+    done = [pt[0] if len(pt) == 1 else _collect(pt, net.n_routes) for pt in parts]
     rec["processed"][:] = processed
     rec["air_demand"] = demand_total[st.air_idx]
     # Screening where people are processed (only routes that processed someone today, and the screen's cells).
@@ -514,13 +553,84 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     men = sum(sum_by(region[cells], n * adult_men[cells], eng.pop.n_regions)
               for g, (cells, _, n) in enumerate(done) if g != 1)
     # What people see tomorrow.
-    queue = sum(X[:, cols].sum(axis=0) for cols, _, _ in groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         st.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
     a = st.air_idx
     st.air_load[a], st.air_carried[a], st.price[a] = fares(st.air_load[a], st.air_carried[a],
                                                            demand_total[a], seats, net.fare0[a], p)
     return men
+
+
+def _join(X: np.ndarray, groups, dep: Departures) -> None:
+    """Today's departures join the queues (after those queued since yesterday have balked)."""
+    for purpose, cells, crossing, counts in dep.land:
+        add_at(X, cells, groups[purpose][0].start + crossing, counts)
+    for purpose, block in dep.dense.items():
+        X[:, groups[purpose][0]] += block
+
+
+def _queues_numpy(eng, groups, dep: Departures, queued: np.ndarray, p_balk: np.ndarray, cap: np.ndarray,
+                  processed: np.ndarray):
+    """Balk, join, serve (the NumPy form, and the oracle of `_queues_compiled`).
+
+    Those queued since yesterday at the crossings `queued` balk (probability `p_balk`), today's departures join,
+    then each crossing serves everyone if they are at most its capacity, else exactly `cap` of them at random.
+    Returns what each group had served as collected (cell, crossing, count) triplets, and the queue left at each
+    crossing; adds the served to `processed`.
+    """
+    X, rng, rec = eng.X, eng.rng, eng.rec.today
+    for cols, _, back_to in groups:
+        for j in queued:
+            b = thin(X[:, cols.start + j], p_balk[j], rng)
+            X[:, cols.start + j] -= b
+            X[:, back_to] += b
+            rec["balked"] += int(b.sum())
+    _join(X, groups, dep)
+    parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in groups]
+    Q = [X[:, cols] for cols, _, _ in groups]
+    waiting = sum(q.sum(axis=0) for q in Q)
+    for j in np.flatnonzero(waiting > 0):
+        if waiting[j] <= cap[j]:
+            served = [q[:, j].copy() for q in Q]
+        else:
+            both = exact_subset(np.stack([q[:, j] for q in Q], axis=1), int(cap[j]), rng)
+            served = [both[:, g] for g in range(len(groups))]
+        for g, n in enumerate(served):
+            cells = np.flatnonzero(n)
+            Q[g][cells, j] -= n[cells]
+            parts[g].append((cells, np.full(cells.size, j), n[cells]))
+            processed[j] += int(n[cells].sum())
+    land = [_collect(pt, eng.net.n_routes) for pt in parts]
+    return land, sum(X[:, cols].sum(axis=0) for cols, _, _ in groups)
+
+
+def _queues_compiled(eng, groups, dep: Departures, queued: np.ndarray, p_balk: np.ndarray, cap: np.ndarray,
+                     processed: np.ndarray):
+    """`_queues_numpy` with the scans and draws in compiled kernels: the same draws in the same order."""
+    X, rng = eng.X, eng.rng
+    starts = np.array([cols.start for cols, _, _ in groups], dtype=np.int64)
+    if queued.size:
+        back_to = np.array([b for _, _, b in groups], dtype=np.int64)
+        eng.rec.today["balked"] += int(kernels.queues_balk(X, starts, back_to, queued.astype(np.int64), p_balk, rng))
+    _join(X, groups, dep)
+    n_land = cap.size
+    by_purpose = kernels.queue_totals(X, starts, n_land)  # [purpose, crossing]
+    waiting = by_purpose.sum(axis=0)
+    whole = (by_purpose > 0) & (waiting <= cap)[None, :]  # the queue columns served in full (empty ones skipped)
+    drawn = []
+    for j in np.flatnonzero(waiting > cap):  # over capacity: exactly cap of them, every person alike (`exact_subset`)
+        rows, grp, n = kernels.queue_entries(X, starts, int(j))
+        drawn.append((np.full(rows.size, j), rows, grp, rng.multivariate_hypergeometric(n, int(cap[j]),
+                                                                                          method="marginals")))
+    if drawn:
+        d_cross, d_rows, d_groups, d_served = (np.concatenate(x) for x in zip(*drawn, strict=True))
+    else:
+        d_cross = d_rows = d_groups = d_served = np.zeros(0, dtype=np.int64)
+    oc, oj, on, sizes = kernels.queues_serve(X, starts, whole, d_cross, d_rows, d_groups,
+                                             d_served.astype(np.int64), processed)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    land = [(oc[a:b], oj[a:b], on[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return land, waiting - processed[:n_land]
 
 
 def _catch(eng, st: RouteState, groups, done, busy: np.ndarray, callup_open: bool) -> None:
