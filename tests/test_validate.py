@@ -158,6 +158,12 @@ def test_cli_validate_a_run_and_bad_observations(tmp_path):
     r = subprocess.run([*exe, "validate", scen, "--out", tmp_path / "v3"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "v3" / "scorecard.json").is_file()
+    later = tmp_path / "later.csv"  # nothing in it can be scored: all after the run
+    later.write_text(HEADER + "2023-09-22,daily_entries,KZ,10,persons/day,,official,s,q\n")
+    r = subprocess.run([*exe, "validate", run, "--observations", later, "--out", tmp_path / "v4"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "no observation could be scored" in r.stderr and "Traceback" not in r.stderr
+    assert "later.csv" in r.stderr and not (tmp_path / "v4").exists()
 
 
 # -- the country-neutral vocabulary (docs/validation.md) ------------------------------------------------------------

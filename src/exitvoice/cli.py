@@ -596,6 +596,11 @@ def validate(
 
     warning = national_comparison_warning(sc) if sc is not None else None  # the observations are national figures
     card = score(obs, sim, warnings=[warning] if warning else None)
+    if card.metrics["n_scored"] == 0:  # a scorecard of nothing would look like a result: say why instead
+        reasons = "; ".join(f"{n} {r}" for r, n in card.metrics["skipped"].items())
+        raise ExitvoiceError("no observation could be scored against this run (skipped: " + reasons + ")",
+                             file=str(observations or "the calibration observations"), field="quantity, date",
+                             allowed="rows of quantities the run records (docs/validation.md), dated within the run")
     card.write(dest, force=force)
     m = card.metrics
     from .validate import SCORE_MEANINGS
