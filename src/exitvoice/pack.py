@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from .errors import DataError
-from .fields import STRICT
+from .fields import STRICT, Date
 from .params import Parameter, load_declarations
 
 SETTINGS_FILE = "pack.toml"
@@ -220,6 +220,28 @@ class PackCallup(BaseModel):
         return [(f, v) for f, v in out if isinstance(v, str)]
 
 
+class PackCalibration(BaseModel):
+    """The optional `[calibration]` table of `pack.toml`: the posterior the pack ships, and where it comes from.
+
+    Ensembles of the pack's scenarios draw the fitted parameters from it by default (docs/ensembles.md); the
+    pack's defaults of those parameters are its medians (`scripts/ship_posterior.py`).
+    """
+
+    model_config = STRICT
+    posterior: str = Field(pattern=r"^[^/\\]+\.(parquet|csv)$")
+    """The posterior file, in the pack's folder: one row per parameter set, a column per fitted parameter."""
+    study: str = Field(min_length=1, max_length=200)
+    """The study that produced it (the output folder or study name of `exitvoice calibrate`)."""
+    method: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    """How it was fitted (`abc-smc`)."""
+    date: Date
+    """When it was fitted."""
+    ess: float = Field(gt=0)
+    """Effective sample size of the fit's weighted particles (1/Σw²)."""
+    scenario: str | None = Field(None, min_length=1, max_length=200)
+    """The scenario fitted (optional)."""
+
+
 class PackSettings(BaseModel):
     """`pack.toml`: the settings of a pack."""
 
@@ -227,6 +249,8 @@ class PackSettings(BaseModel):
     pack: PackInfo
     population: PackPopulation
     callup: PackCallup
+    calibration: PackCalibration | None = None
+    """The posterior the pack ships (optional)."""
 
     def callup_names(self) -> list[str]:
         """The parameters the `[callup]` table names (each must be declared)."""
@@ -330,6 +354,16 @@ class Pack:
     def file(self, name: str) -> Path:
         """A file of the pack."""
         return self.path / name
+
+    @property
+    def calibration(self) -> PackCalibration | None:
+        """The posterior the pack ships and its provenance (`[calibration]` of pack.toml), or None."""
+        return self.settings.calibration
+
+    @property
+    def posterior_file(self) -> Path | None:
+        """The pack's posterior file, or None when it ships none."""
+        return self.path / self.calibration.posterior if self.calibration is not None else None
 
 
 def _builtin_root() -> Path:
