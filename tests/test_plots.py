@@ -74,7 +74,7 @@ def test_comparison_plots_have_units_and_titles_in_words(res, tmp_path):
 
     plt.Figure.savefig = keep
     try:
-        comparison_plots(compare([a, b], ensemble=2, progress=None), base / "plots")
+        comparison_plots(compare([a, b], ensemble=2, progress=None, posterior=None), base / "plots")
     finally:
         plt.Figure.savefig = orig
     series, metrics = made
