@@ -74,13 +74,14 @@ def test_comparison_plots_have_units_and_titles_in_words(res, tmp_path):
 
     plt.Figure.savefig = keep
     try:
-        comparison_plots(compare([a, b], ensemble=2, progress=None), base / "plots")
+        comparison_plots(compare([a, b], ensemble=2, progress=None, posterior=None), base / "plots")
     finally:
         plt.Figure.savefig = orig
     series, metrics = made
-    for fig in (series, metrics):  # both say what the runs cover
-        assert fig._suptitle.get_text().endswith("regions: Republic of North Ossetia-Alania, Astrakhan Oblast · "
-                                                 "2% sample, scaled up)")
+    for fig in (series, metrics):  # both say what the runs cover, and what the bands include
+        first, includes = fig._suptitle.get_text().split("\n")
+        assert first.endswith("regions: Republic of North Ossetia-Alania, Astrakhan Oblast · 2% sample, scaled up)")
+        assert includes == "the bands include: seed noise only"
     for ax in data_axes(series):
         assert ax.get_ylabel() and ax.yaxis.get_offset_text().get_text() == ""
     titles = [ax.get_title() for ax in data_axes(metrics)]

@@ -311,15 +311,34 @@ def _progress(description: str, total: int, unit: str):
 
 
 def _ensemble(sc, n: int, seed: int | None, jobs: int, posterior: Path | None, scheduler: str | None,
-              checkpoint: Path | None = None, draw_priors: list[str] | None = None):
-    from .ensemble import read_posterior, run_ensemble
+              checkpoint: Path | None = None, draw_priors: list[str] | None = None, no_posterior: bool = False):
+    from .ensemble import resolve_posterior, run_ensemble
 
-    post = read_posterior(posterior, sc) if posterior else None
+    post = resolve_posterior(sc, _posterior_spec(posterior, no_posterior), n)
     base = seed if seed is not None else (sc.scenario.seed or 0)
     bar, tick = _progress(f"ensemble of {n} · {sc.name}", n, "members")
     with bar:
         return run_ensemble(sc, n, seed=base, jobs=jobs, posterior=post, scheduler=scheduler, progress=tick,
                             checkpoint=checkpoint, notify=_checkpoint_notice("members"), draw_priors=draw_priors)
+
+
+NoPosterior = typer.Option("--no-posterior", metavar="",
+                           help="draw no posterior, not even the pack's: the band is seed noise only (with "
+                                "--draw-priors, the priors too)")
+PosteriorFile = typer.Option("--posterior", metavar="FILE",
+                             help="parameter sets for the ensemble (a calibration's posterior.parquet, or CSV); "
+                                  "default: the posterior the pack ships, if any")
+
+
+def _posterior_spec(posterior: Path | None, no_posterior: bool):
+    """What `--posterior FILE` and `--no-posterior` ask for: a file, none, or the pack's posterior (neither given)."""
+    from .ensemble import PACK_POSTERIOR
+
+    if posterior is not None and no_posterior:
+        raise ExitvoiceError("--posterior names a posterior and --no-posterior asks for none", field="--no-posterior",
+                             given=["--posterior", str(posterior), "--no-posterior"],
+                             allowed="one of the two, or neither (the pack's posterior, if it ships one)")
+    return None if no_posterior else posterior if posterior is not None else PACK_POSTERIOR
 
 
 def _prior_groups(text: str) -> str:
@@ -373,8 +392,8 @@ def run(
     allow_outside_range: Annotated[bool, OutsideRange] = False,
     ensemble: Annotated[int | None, Members] = None,
     jobs: Annotated[int, Jobs] = 1,
-    posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble (posterior.parquet/csv)")]
-    = None,
+    posterior: Annotated[Path | None, PosteriorFile] = None,
+    no_posterior: Annotated[bool, NoPosterior] = False,
     scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address for the ensemble")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing output folder")] = False,
@@ -389,14 +408,14 @@ def run(
     _preflight(sc, members=ensemble or 1, jobs=jobs, scheduler=scheduler)
     if ensemble is not None:
         ens = _ensemble(sc, ensemble, seed, jobs, posterior, scheduler, checkpoint=_checkpoint(target),
-                        draw_priors=_groups(draw_priors))
+                        draw_priors=_groups(draw_priors), no_posterior=no_posterior)
         ens.write(target, force=force, plots=plots)
         shutil.rmtree(_checkpoint(target), ignore_errors=True)
         console.print(_ensemble_table(ens.summary()))
     else:
-        if posterior or scheduler is not None or jobs != 1 or draw_priors:
-            raise ExitvoiceError("--jobs, --posterior, --draw-priors and --scheduler go with --ensemble N",
-                                 field="--ensemble")
+        if posterior or no_posterior or scheduler is not None or jobs != 1 or draw_priors:
+            raise ExitvoiceError("--jobs, --posterior, --no-posterior, --draw-priors and --scheduler go with "
+                                 "--ensemble N", field="--ensemble")
         bar, tick = _progress(f"running {sc.name}", len(sc.days), "days")
         with bar:
             res = run_api(sc, seed=seed, progress=tick)
@@ -438,8 +457,8 @@ def compare(
                                            help_="members per scenario run here (90% bands)")] = 1,
     jobs: Annotated[int, Jobs] = 1,
     scheduler: Annotated[str | None, _scheduler_option("Dask scheduler address for the runs")] = None,
-    posterior: Annotated[Path | None, typer.Option(help="parameter sets for the members (posterior.parquet/csv)")]
-    = None,
+    posterior: Annotated[Path | None, PosteriorFile] = None,
+    no_posterior: Annotated[bool, NoPosterior] = False,
     seed: Annotated[int | None, _whole_option("--seed", 0, MAX_SEED, help_="seed of every scenario run (default: each "
                                              "scenario's)")] = None,
     draw_priors: Annotated[str | None, DrawPriors] = None,
@@ -461,12 +480,13 @@ def compare(
     n_runs = sum(1 for p in inputs if not p.is_dir())
     for_runs = {"--ensemble": ensemble != 1, "--seed": seed is not None, "--jobs": jobs != 1,
                 "--scheduler": scheduler is not None, "--posterior": posterior is not None,
-                "--draw-priors": bool(draw_priors)}
+                "--no-posterior": no_posterior, "--draw-priors": bool(draw_priors)}
     if not n_runs and any(for_runs.values()):  # stored folders only: nothing is run, the options would be ignored
         given = [k for k, v in for_runs.items() if v]
         raise ExitvoiceError("options of the scenario runs, which a comparison of stored result folders would "
                              "ignore", field=given[0], given=given,
                              allowed="scenario TOML files among the inputs (they are run with them), or none of them")
+    spec = _posterior_spec(posterior, no_posterior)
     scenarios = [p if p.is_dir() else _scenario(p, set_, allow_outside_range) for p in inputs]
     target = _free(out or Path("results") / "compare", force, inputs=(*inputs, posterior))
     if scheduler is not None:
@@ -483,7 +503,7 @@ def compare(
 
     with bar:
         cmp = compare_api(scenarios, ensemble=ensemble, seed=seed, jobs=jobs, scheduler=scheduler,
-                          posterior=posterior, progress=progress, checkpoint=_checkpoint(target),
+                          posterior=spec, progress=progress, checkpoint=_checkpoint(target),
                           notify=lambda name, *event: _checkpoint_notice("members", name)(*event),
                           draw_priors=_groups(draw_priors))
     cmp.write(target, force=force, plots=not no_plots)
@@ -551,7 +571,8 @@ def validate(
     ensemble: Annotated[int | None, _whole_option("--ensemble", 1, MAX_ENSEMBLE_MEMBERS,
                                                   help_="run the scenario as an ensemble of N members")] = None,
     jobs: Annotated[int, Jobs] = 1,
-    posterior: Annotated[Path | None, typer.Option(help="parameter sets for the ensemble")] = None,
+    posterior: Annotated[Path | None, PosteriorFile] = None,
+    no_posterior: Annotated[bool, NoPosterior] = False,
     draw_priors: Annotated[str | None, DrawPriors] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace an existing scorecard folder")] = False,
 ) -> None:
@@ -561,7 +582,8 @@ def validate(
 
     for_a_run = {"--seed": seed is not None, "--set": bool(set_), "--allow-outside-range": allow_outside_range,
                  "--ensemble": ensemble is not None}
-    for_an_ensemble = {"--jobs": jobs != 1, "--posterior": posterior is not None, "--draw-priors": bool(draw_priors)}
+    for_an_ensemble = {"--jobs": jobs != 1, "--posterior": posterior is not None, "--no-posterior": no_posterior,
+                       "--draw-priors": bool(draw_priors)}
     if target.is_dir():  # a stored result: nothing is run, and options of a run would be ignored
         given = [k for k, v in {**for_a_run, **for_an_ensemble}.items() if v]
         if given:
@@ -569,13 +591,15 @@ def validate(
                                  field=given[0], given=given,
                                  allowed="a scenario TOML as the target (it is run with them), or none of them")
     elif ensemble is None and any(for_an_ensemble.values()):
-        raise ExitvoiceError("--jobs, --posterior and --draw-priors go with --ensemble N", field="--ensemble",
+        raise ExitvoiceError("--jobs, --posterior, --no-posterior and --draw-priors go with --ensemble N",
+                             field="--ensemble",
                              given=[k for k, v in for_an_ensemble.items() if v])
-    sc = None
+    sc, band = None, None
     if target.is_dir():
         dest = _free(out or target / "validation", force, inputs=(target, observations))
         sim = Simulated.from_folder(target)
         sc = _stored_scenario(target)
+        band = _stored_band(target)
         # the calibration observations of the result's own pack (a stored scenario of another pack says which)
         obs = read_observations(observations or pack_observations(sc.scenario.country if sc else DEFAULT_PACK))
     else:
@@ -587,7 +611,9 @@ def validate(
                      inputs=(target, observations, posterior))
         _preflight(sc, members=ensemble or 1, jobs=jobs)
         if ensemble is not None:
-            ens = _ensemble(sc, ensemble, seed, jobs, posterior, None, draw_priors=_groups(draw_priors))
+            ens = _ensemble(sc, ensemble, seed, jobs, posterior, None, draw_priors=_groups(draw_priors),
+                            no_posterior=no_posterior)
+            band = ens.band
             sim = Simulated.from_timeseries(ens.member_series(), scale=sc.population.scale, pack=sc.scenario.country)
         else:
             sim = Simulated.from_timeseries(run_api(sc, seed=seed).timeseries, scale=sc.population.scale,
@@ -601,12 +627,15 @@ def validate(
         raise ExitvoiceError("no observation could be scored against this run (skipped: " + reasons + ")",
                              file=str(observations or "the calibration observations"), field="quantity, date",
                              allowed="rows of quantities the run records (docs/validation.md), dated within the run")
+    if sim.members > 1 and band:  # what the band includes, with the coverage it is scored on
+        card.band = card.metrics["band"] = band
     card.write(dest, force=force)
     m = card.metrics
     from .validate import SCORE_MEANINGS
 
     t = Table(title=f"validation against {escape(str(observations or 'the calibration observations'))} "
-                    f"({f'an ensemble of {sim.members} members' if sim.members > 1 else 'a single run'})")
+                    f"({f'an ensemble of {sim.members} members' if sim.members > 1 else 'a single run'})",
+              caption=escape(f"The band includes: {card.band}.") if card.band else None, caption_justify="left")
     t.add_column("score")
     t.add_column("value", justify="right")
     t.add_column("meaning")
@@ -630,6 +659,17 @@ def validate(
     for warning in m.get("warnings", []):  # once, under the scores it qualifies
         err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
+
+
+def _stored_band(folder: Path) -> str | None:
+    """What a stored ensemble's band includes, as its summary.json says (None: not said, or a single run)."""
+    import json
+
+    try:
+        band = json.loads((folder / "summary.json").read_text()).get("band")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return band if isinstance(band, str) else None
 
 
 def _stored_scenario(folder: Path):

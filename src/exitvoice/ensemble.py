@@ -2,7 +2,13 @@
 
 Member i uses the random stream `SeedSequence(seed, spawn_key=(i,))` (recorded as `stream`) and parameter set
 `i mod n_sets` of the posterior (or the scenario's parameters): it is reproducible on its own from (seed, i,
-parameter set) with `exitvoice.run(scenario, seed=seed, params=..., member=i)`. Members run in local processes
+parameter set) with `exitvoice.run(scenario, seed=seed, params=..., member=i)`.
+
+Which posterior (`run_ensemble(posterior=...)`): by default (`PACK_POSTERIOR`) an ensemble of more than one member
+draws the fitted parameters from the posterior its pack ships (`[calibration] posterior` of pack.toml), if any;
+a file path names another; None draws none (seed noise only). A parameter the scenario sets (`[parameters]`,
+`--set`) is held at that value: its column of the posterior is not used. A posterior with a `weight` column is
+resampled (systematic resampling from the seed) to one set per member. Members run in local processes
 (`jobs`) or on a Dask distributed cluster (`scheduler`), with identical results either way.
 
 An interrupted ensemble resumes: with a `checkpoint` folder, every finished member is saved there as it
@@ -40,6 +46,11 @@ PRIOR_GROUPS = ("abroad", "callup", "economy", "events2022", "exit", "family", "
                 "social", "trips", "voice")
 """Parameter groups whose declared priors an ensemble can draw from (`--draw-priors`); `population` is data."""
 
+PACK_POSTERIOR = "pack"
+"""`posterior=` of `run_ensemble` and `compare` (the default): the posterior the scenario's pack ships, if any."""
+NOT_PARAMETERS = ("set_id", "loss", "trial", "weight", "generation", "distance")
+"""Columns of a posterior file that are not parameters (an Optuna trial's loss, an ABC particle's weight, …)."""
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 QCOLS = ("q05", "q25", "q50", "q75", "q95")
 
@@ -70,7 +81,7 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
                             allowed="one column per parameter")
     if "set_id" not in post.columns:
         post.insert(0, "set_id", np.arange(len(post)))
-    names = [c for c in post.columns if c not in ("set_id", "loss", "trial")]
+    names = [c for c in post.columns if c not in NOT_PARAMETERS]
     if not names or post.empty:
         raise DataError("a posterior needs at least one parameter column and one row", file=str(path),
                         given=f"columns {list(post.columns)}, {len(post)} rows")
@@ -78,11 +89,92 @@ def read_posterior(path: str | Path, scenario: Scenario) -> pd.DataFrame:
     if not pd.api.types.is_integer_dtype(ids) or ids.duplicated().any() or (ids < 0).any():
         raise DataError("set_id must be distinct whole numbers from 0", file=str(path), field="set_id",
                         given=ids.head(5).tolist())
+    weights = []
+    if "weight" in post.columns:
+        from .packcheck import weight_problem
+
+        problem = weight_problem(post["weight"])
+        if problem:
+            raise DataError(problem, file=str(path), field="weight", given=post["weight"].head(5).tolist(),
+                            allowed="numbers ≥ 0 summing to more than 0 (or no weight column: equal weights)")
+        weights = ["weight"]
     decl = load_pack(scenario.scenario.country).declarations
     for i, row in enumerate(post[names].to_dict("records")):
         ParameterSet(decl, {**scenario.parameters, **row}, source=f"{path} row {i + 1}",
                      allow_outside_range=scenario.scenario.allow_outside_range)
-    return post[["set_id", *names]].reset_index(drop=True)
+    return post[["set_id", *names, *weights]].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The parameter sets an ensemble draws its members' fitted parameters from, and where they come from."""
+
+    sets: pd.DataFrame
+    """`set_id`, a column per parameter drawn, and optionally `weight`."""
+    source: str
+    """Where the sets come from, in a few words (the band's text names it)."""
+    held: tuple[str, ...] = ()
+    """Parameters of the posterior the scenario sets: held at the scenario's value, their columns not used."""
+    provenance: tuple[tuple[str, object], ...] = ()
+    """The pack's `[calibration]` table (study, method, date, ESS), or the file read."""
+
+    @property
+    def parameters(self) -> list[str]:
+        """The parameters drawn from the posterior."""
+        return [c for c in self.sets.columns if c not in ("set_id", "weight")]
+
+    def record(self) -> dict:
+        """What an ensemble's summary says of its posterior."""
+        return {"source": self.source, "parameters": self.parameters, "sets": len(self.sets),
+                "weighted": "weight" in self.sets.columns, "held_by_scenario": list(self.held),
+                **{k: str(v) if not isinstance(v, int | float) else v for k, v in self.provenance}}
+
+
+def _holding(post: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The sets without the columns of parameters the scenario sets (`[parameters]`, `--set`), and those names."""
+    from .params import PARAMETER_ALIASES
+
+    fixed = {PARAMETER_ALIASES.get(k, k) for k in scenario.parameters}
+    held = tuple(c for c in post.columns if c in fixed)
+    return post.drop(columns=list(held)), held
+
+
+def pack_posterior(scenario: Scenario) -> Posterior | None:
+    """The posterior the scenario's pack ships (`[calibration]` of pack.toml), or None when it ships none."""
+    from .pack import load_pack
+
+    pack = load_pack(scenario.scenario.country)
+    cal = pack.calibration
+    if cal is None:
+        return None
+    sets, held = _holding(read_posterior(pack.posterior_file, scenario), scenario)
+    source = f"pack {pack.path.name}: study {cal.study!r}, {cal.method}, {cal.date}, ESS {cal.ess:g}"
+    provenance = (("pack", pack.path.name), ("file", str(pack.posterior_file)), ("study", cal.study),
+                  ("method", cal.method), ("date", str(cal.date)), ("ess", float(cal.ess)))
+    return Posterior(sets, source, held, provenance)
+
+
+def resolve_posterior(scenario: Scenario, posterior: object, n: int) -> Posterior | None:
+    """The posterior an ensemble of n members of `scenario` draws from (see the module docstring).
+
+    `posterior` is `PACK_POSTERIOR` (the pack's, for n > 1), a file path (str or Path), a `Posterior`, a
+    DataFrame of parameter sets (used as given: every column in every member, as sensitivity analysis does), or
+    None (none: seed noise only).
+    """
+    if posterior is None or posterior is False:
+        return None
+    if isinstance(posterior, Posterior):
+        return posterior
+    if isinstance(posterior, pd.DataFrame):
+        sets = posterior if "set_id" in posterior.columns else posterior.assign(set_id=np.arange(len(posterior)))
+        return Posterior(sets, "given parameter sets")
+    if isinstance(posterior, str) and posterior == PACK_POSTERIOR:
+        return pack_posterior(scenario) if n > 1 else None
+    if isinstance(posterior, str | Path):
+        sets, held = _holding(read_posterior(posterior, scenario), scenario)
+        return Posterior(sets, f"file {posterior}", held, (("file", str(posterior)),))
+    raise ExitvoiceError("not a posterior", field="posterior", given=type(posterior).__name__,
+                         allowed=f"{PACK_POSTERIOR!r} (the pack's), a file path, parameter sets, or None")
 
 
 SCHEDULER_ALLOWED = ("tcp://HOST:PORT of a running Dask scheduler (e.g. tcp://10.0.0.5:8786), or HOST:PORT; other "
@@ -218,6 +310,7 @@ class EnsembleResults:
     summaries: list[dict]
     members: pd.DataFrame
     band: str = "seed noise only"  # what the band includes (`band_text`)
+    posterior: dict | None = None  # where the fitted parameters were drawn from (`Posterior.record`)
 
     @property
     def n(self) -> int:
@@ -268,6 +361,7 @@ class EnsembleResults:
             "population_scale": first["population_scale"], "coverage": first.get("coverage"),
             "parameter_sets": int(self.members.param_set.nunique()),
             "band": self.band,
+            "posterior": self.posterior,
             "warnings": sorted({w for s in self.summaries for w in s.get("warnings", [])}),
             "totals": {c: dict(zip(QCOLS, np.quantile(totals[c].dropna(), QUANTILES).tolist(), strict=True))
                        for c in totals.columns if totals[c].notna().any()},
@@ -431,25 +525,35 @@ def prior_sets(scenario: Scenario, groups: list[str], n: int, seed: int, exclude
     return pd.DataFrame(cols)
 
 
-def band_text(n: int, posterior_params: int, prior_groups: list[str], prior_params: int) -> str:
-    """What an ensemble's band includes, in words."""
+def band_text(n: int, posterior_params: int, prior_groups: list[str], prior_params: int, *,
+              posterior_source: str | None = None, held: int = 0) -> str:
+    """What an ensemble's band includes, in words (`posterior_source`: where the posterior comes from)."""
     if n == 1:
         return "a single run: no band"
     parts = ["seed noise"]
     if posterior_params:
-        parts.append(f"posterior of {posterior_params} fitted parameters")
+        of = f" ({posterior_source})" if posterior_source else ""
+        also = f"; {held} more held at the scenario's values" if held else ""
+        parts.append(f"posterior of {posterior_params} fitted parameter{'s' if posterior_params != 1 else ''}"
+                     f"{of}{also}")
     if prior_params:
         parts.append(f"priors of {prior_params} parameters ({', '.join(prior_groups)})")
     return " + ".join(parts) if len(parts) > 1 else "seed noise only"
 
 
-def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, posterior: pd.DataFrame | None = None,
+def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1,
+                 posterior: Posterior | pd.DataFrame | str | Path | None = PACK_POSTERIOR,
                  scheduler: str | None = None, progress: Callable[[int, int], None] | None = None,
                  common_random_numbers: bool = False, checkpoint: str | Path | None = None,
                  notify: Callable[[str, int, int, Path], None] | None = None,
                  draw_priors: list[str] | None = None) -> EnsembleResults:
     """Run n members; see the module docstring.
 
+    `posterior` says where the members' fitted parameters come from: `PACK_POSTERIOR` (the default) the posterior
+    the scenario's pack ships, if it ships one and n > 1; a file path (a calibration's `posterior.parquet`, or CSV)
+    another; a DataFrame of parameter sets, used as given; None none (the band is then seed noise only, unless
+    `draw_priors`). A parameter the scenario sets is held at its value (its posterior column is not used), except
+    in a DataFrame given directly.
     With `common_random_numbers`, every member draws from member 0's stream, so members differ only by their
     parameter sets (for sensitivity analysis). With `checkpoint` (a folder), finished members are saved there and
     members already saved by an interrupted run of the same ensemble are loaded instead of run again; `notify(event,
@@ -466,7 +570,13 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
         raise ExitvoiceError("jobs must be at least 1", field="--jobs", given=jobs)
     if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
         check_scheduler(scheduler)  # an empty address is not "no scheduler": refused, as the command line does
-    sets = posterior if posterior is not None else pd.DataFrame({"set_id": [0]})
+    post = resolve_posterior(scenario, posterior, n)
+    sets = post.sets if post is not None else pd.DataFrame({"set_id": [0]})
+    if "weight" in sets.columns:  # weighted particles: one set per member by systematic resampling
+        w = sets["weight"].to_numpy(dtype=float)
+        u = (np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31 + 1,))).random() + np.arange(n)) / n
+        idx = np.minimum(np.searchsorted(np.cumsum(w / w.sum()), u), len(w) - 1)
+        sets = sets.drop(columns="weight").iloc[idx].reset_index(drop=True)
     fitted = [c for c in sets.columns if c != "set_id"]
     drawn = pd.DataFrame()
     if draw_priors:
@@ -523,5 +633,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1, po
     summaries = [results[i][1] for i in range(n)]
     members = pd.DataFrame([{"member": i, "seed": seed, "stream": stream(i), "param_set": s, **ov,
                              **{k: v for k, v in summaries[i]["totals"].items()}} for i, s, ov in tasks])
-    band = band_text(n, len(fitted), sorted(draw_priors or []), drawn.shape[1])
-    return EnsembleResults(scenario, seed, results[0][2], values, summaries, members, band=band)
+    band = band_text(n, len(fitted), sorted(draw_priors or []), drawn.shape[1],
+                     posterior_source=post.source if post is not None else None,
+                     held=len(post.held) if post is not None else 0)
+    return EnsembleResults(scenario, seed, results[0][2], values, summaries, members, band=band,
+                           posterior=post.record() if post is not None and n > 1 else None)

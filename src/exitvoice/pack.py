@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from .errors import DataError
-from .fields import STRICT
+from .fields import STRICT, Date
 from .params import Parameter, load_declarations
 
 SETTINGS_FILE = "pack.toml"
@@ -279,6 +279,28 @@ class PackEconomy(BaseModel):
         return float(params[rate]) if isinstance(rate, str) else float(rate)
 
 
+class PackCalibration(BaseModel):
+    """The optional `[calibration]` table of `pack.toml`: the posterior the pack ships, and where it comes from.
+
+    Ensembles of the pack's scenarios draw the fitted parameters from it by default (docs/ensembles.md); the
+    pack's defaults of those parameters are its medians (`scripts/ship_posterior.py`).
+    """
+
+    model_config = STRICT
+    posterior: str = Field(pattern=r"^[^/\\]+\.(parquet|csv)$")
+    """The posterior file, in the pack's folder: one row per parameter set, a column per fitted parameter."""
+    study: str = Field(min_length=1, max_length=200)
+    """The study that produced it (the output folder or study name of `exitvoice calibrate`)."""
+    method: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    """How it was fitted (`abc-smc`)."""
+    date: Date
+    """When it was fitted."""
+    ess: float = Field(gt=0)
+    """Effective sample size of the fit's weighted particles (1/Σw²)."""
+    scenario: str | None = Field(None, min_length=1, max_length=200)
+    """The scenario fitted (optional)."""
+
+
 class PackSettings(BaseModel):
     """`pack.toml`: the settings of a pack."""
 
@@ -287,6 +309,8 @@ class PackSettings(BaseModel):
     population: PackPopulation
     callup: PackCallup
     economy: PackEconomy = Field(default_factory=PackEconomy)
+    calibration: PackCalibration | None = None
+    """The posterior the pack ships (optional)."""
 
     def age_rules(self) -> list[tuple[str, int]]:
         """(setting, age) for every age at which a rule of the population or the economy changes.
@@ -418,6 +442,16 @@ class Pack:
     def file(self, name: str) -> Path:
         """A file of the pack."""
         return self.path / name
+
+    @property
+    def calibration(self) -> PackCalibration | None:
+        """The posterior the pack ships and its provenance (`[calibration]` of pack.toml), or None."""
+        return self.settings.calibration
+
+    @property
+    def posterior_file(self) -> Path | None:
+        """The pack's posterior file, or None when it ships none."""
+        return self.path / self.calibration.posterior if self.calibration is not None else None
 
 
 def _builtin_root() -> Path:

@@ -286,7 +286,8 @@ class PackReport:
         for key, what in (("regions", "regions"), ("age_bands", "age bands"), ("destinations", "destinations"),
                           ("land_routes", "land routes"), ("air_routes", "air routes"),
                           ("illegal_routes", "illegal routes"),
-                          ("parameters", "parameters"), ("observations", "observations"), ("events", "events")):
+                          ("parameters", "parameters"), ("observations", "observations"), ("events", "events"),
+                          ("posterior_sets", "posterior sets")):
             if key in s:
                 parts.append(f"{s[key]:,} {what}")
         return ", ".join(parts)
@@ -325,6 +326,7 @@ class _Checker:
         self.check_groups()
         self.check_observations()
         self.check_events()
+        self.check_calibration()
         return self.report
 
     def check_settings(self) -> None:
@@ -798,6 +800,96 @@ class _Checker:
         self.check_columns(name, df, EVENT_COLUMNS, sourced=True)
         self.report.summary["events"] = len(df)
 
+    def check_calibration(self) -> None:
+        """The posterior a pack ships (`[calibration] posterior` of pack.toml; docs/packs.md).
+
+        One row per parameter set; every column but `set_id` and `weight` a declared parameter that can be fitted
+        (its prior not `fixed`, its range not a point), each value a finite number within its declared range; at
+        least one row; `set_id`, if given, distinct whole numbers from 0; `weight`, if given, finite numbers not
+        below 0 that sum to more than 0.
+        """
+        from .pack import SETTINGS_FILE
+
+        cal = self.settings.calibration if self.settings is not None else None
+        if cal is None:
+            return
+        name, file = cal.posterior, self.path / cal.posterior
+        if not file.is_file():
+            self.add(SETTINGS_FILE, "names a file the pack does not have", field="calibration.posterior",
+                     given=name, allowed="a Parquet or CSV file in the pack's folder (the posterior the pack ships)")
+            return
+        try:
+            check_input_file(file, MAX_TABLE_FILE_BYTES, "posterior file")
+            df = (pd.read_parquet(file) if name.endswith(".parquet")
+                  else pd.read_csv(file, encoding="utf-8-sig"))
+        except ExitvoiceError as exc:
+            self.add(name, exc.message, allowed=exc.allowed)
+            return
+        except Exception as exc:  # noqa: BLE001 - pyarrow's and pandas' errors for a file that is not a table
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            kind = "Parquet" if name.endswith(".parquet") else "CSV"
+            self.add(name, f"not a readable {kind} file: {first}",
+                     allowed="the posterior.parquet of `exitvoice calibrate --method abc-smc`, copied by "
+                             "scripts/ship_posterior.py")
+            return
+        where = "line" if name.endswith(".csv") else "row"
+        first_row = 2 if where == "line" else 1  # a CSV's header is line 1; Parquet rows count from 1
+
+        def at(i: int) -> str:
+            return f"{where} {int(i) + first_row}"
+
+        columns = [str(c) for c in df.columns]
+        twice = sorted({c for c in columns if columns.count(c) > 1 or (where == "line" and c.endswith(".1"))})
+        if twice:
+            self.add(name, "columns named twice", given=twice, allowed="one column per parameter")
+        params = [c for c in columns if c not in POSTERIOR_OTHER_COLUMNS]
+        if not params:
+            self.add(name, "no parameter column", given=columns,
+                     allowed="one column per fitted parameter (e.g. exit.beta_risk), optional set_id and weight")
+        if df.empty:
+            self.add(name, "no rows", allowed="at least one parameter set")
+            return
+        self.report.summary["posterior_sets"] = len(df)
+        for c in params:
+            decl = self.declared.get(c) if self.declared is not None else None
+            if decl is None:
+                if self.declared is not None:
+                    self.add(name, "a column that is not a declared parameter", field=c,
+                             allowed="parameters declared in parameters.toml, set_id, weight")
+                continue
+            rng = decl.get("range") if isinstance(decl, dict) else None
+            if not (isinstance(rng, list) and len(rng) == 2 and all(_finite(v) for v in rng)):
+                continue  # the declaration's own problem is reported by check_parameters
+            if decl.get("prior") == "fixed" or rng[0] == rng[1]:
+                self.add(name, "a parameter that cannot be fitted", field=c,
+                         given=f"prior {decl.get('prior')!r}, range {rng}",
+                         allowed="parameters whose prior is uniform or loguniform over a range wider than a point")
+                continue
+            x = pd.to_numeric(df[c], errors="coerce") if df[c].dtype != bool else pd.Series(np.nan, index=df.index)
+            bad = ~np.isfinite(x.to_numpy(dtype=float))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                self.add(name, f"not a finite number in {int(bad.sum())} of {len(df)} rows (first: {at(i)})",
+                         field=c, given=df[c].iloc[i], allowed="a number")
+                continue
+            out = (x < rng[0]) | (x > rng[1])
+            if out.any():
+                i = int(np.flatnonzero(out.to_numpy())[0])
+                self.add(name, f"outside the parameter's declared range in {int(out.sum())} of {len(df)} rows "
+                         f"(first: {at(i)})", field=c, given=float(x.iloc[i]),
+                         allowed=f"[{rng[0]:g}, {rng[1]:g}] {decl.get('unit', '')}".rstrip())
+        if "set_id" in df.columns:
+            ids = pd.to_numeric(df["set_id"], errors="coerce")
+            if (ids.isna().any() or (ids != ids.round()).any() or (ids < 0).any()
+                    or ids.duplicated().any()):
+                self.add(name, "set_id must be distinct whole numbers from 0", field="set_id",
+                         given=df["set_id"].head(5).tolist())
+        if "weight" in df.columns:
+            problem = weight_problem(df["weight"])
+            if problem:
+                self.add(name, problem, field="weight", given=df["weight"].head(5).tolist(),
+                         allowed="numbers ≥ 0 summing to more than 0 (or no weight column: equal weights)")
+
     # -- parameters.toml --------------------------------------------------------------------------------------
     def check_parameters(self) -> None:
         name = "parameters.toml"
@@ -884,6 +976,24 @@ class _Checker:
                      given=rng, allowed=f"{param.domain_text()}, from its unit {spec['unit']!r}"
                      + (", its domain" if "domain" in spec else "") + (" and positive = true" if param.positive
                                                                       else ""))
+
+
+POSTERIOR_OTHER_COLUMNS = ("set_id", "weight")
+"""Columns of a pack's posterior file that are not parameters: the set's id and its weight."""
+
+
+def weight_problem(weights: pd.Series) -> str | None:
+    """What is wrong with a posterior's `weight` column, or None: finite numbers ≥ 0 with a sum above 0."""
+    if weights.dtype == bool:
+        return "weights must be numbers"
+    w = pd.to_numeric(weights, errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(w).all():
+        return "weights must be finite numbers"
+    if (w < 0).any():
+        return "a negative weight"
+    if not w.sum() > 0:
+        return "the weights sum to 0"
+    return None
 
 
 def _finite(v: object) -> bool:

@@ -270,6 +270,8 @@ def scorecard_plot(card, path) -> None:
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=7)
+    if getattr(card, "band", None):
+        fig.suptitle(f"The band includes: {card.band}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -287,7 +289,7 @@ def ensemble_plots(ens, out_dir) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figs = {}
-    title = f"{ens.summaries[0]['scenario']} · ensemble of {ens.n} (seed {ens.seed})"
+    title = f"{ens.summaries[0]['scenario']} · ensemble of {ens.n} (seed {ens.seed})\nthe band includes: {ens.band}"
     from .results import origin_geography
 
     o = origin_geography(q)  # the pack's code: the geography of origin totals
@@ -394,7 +396,11 @@ def comparison_plots(cmp, out_dir) -> dict:
 
     covers = list(dict.fromkeys(covered_by(c.scenario) for c in cmp.cases))
     where = covers[0] if len(covers) == 1 else "; ".join(f"{c.name}: {covered_by(c.scenario)}" for c in cmp.cases)
-    fig.suptitle(f"Scenarios compared: median and 5–95% band ({where})")
+    from .folders import band_includes
+
+    bands = sorted({b for c in cmp.cases if (b := band_includes(c))})
+    includes = f"\nthe bands include: {'; '.join(bands)}" if bands and max(c.sim.members for c in cmp.cases) > 1 else ""
+    fig.suptitle(f"Scenarios compared: median and 5–95% band ({where}){includes}")
     fig.tight_layout()
     fig.savefig(out / "series.png", dpi=100)
     plt.close(fig)
@@ -418,7 +424,7 @@ def comparison_plots(cmp, out_dir) -> dict:
         ax.xaxis.set_major_formatter(FuncFormatter(_count))
         if m == "quota_fill":
             ax.axvline(1.0, color="grey", ls="--", lw=1)
-    fig.suptitle(f"Headline metrics (median, 5–95% band; {where})")
+    fig.suptitle(f"Headline metrics (median, 5–95% band; {where}){includes}")
     fig.tight_layout()
     fig.savefig(out / "metrics.png", dpi=100)
     plt.close(fig)

@@ -220,8 +220,9 @@ def headline_section(cmp: Comparison) -> str:
         if stated:
             bands += f"They include: {'; '.join(stated)}"
             if not any(("posterior" in b or "priors" in b) for b in stated):
-                bands += " (the randomness of the simulation, not the uncertainty of the parameters: run with " \
-                         "--posterior or --draw-priors for that)"
+                bands += (" (the randomness of the simulation, not the uncertainty of the parameters: draw them "
+                          "from a posterior — the pack's, by default, when it ships one, or --posterior FILE — or "
+                          "from their priors with --draw-priors)")
         else:
             bands += "They include the randomness of the simulation (each member has its own random stream)"
             bands += (f" and the parameter uncertainty of a calibration posterior ({max(sets)} parameter sets)"

@@ -234,6 +234,8 @@ class Scorecard:
     """The money of the run's pack (the unit of its fares, `pack.toml` `currency`)."""
     country: str = DEFAULT_PACK
     """The run's pack, whose names label the geographies."""
+    band: str | None = None
+    """What an ensemble's band includes (`ensemble.band_text`), when known: the plot's caption says it."""
 
     def write(self, out: str | Path, *, force: bool = False) -> Path:
         """Write scorecard.csv, scorecard.json and scorecard.png into the folder `out`, atomically."""
