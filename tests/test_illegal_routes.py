@@ -270,3 +270,27 @@ def test_an_illegal_route_without_a_cost_or_with_an_official_crossings_id_is_ref
     messages = [str(p) for p in check_pack(bad).problems]
     assert any("without a cost" in m for m in messages)
     assert any("also an official crossing" in m for m in messages)
+
+
+@pytest.mark.parametrize("policy", [
+    {"type": "capacity_change", "start": "2022-09-14", "route": ROUTE, "capacity": 10},
+    {"type": "border_closure", "start": "2022-09-14", "routes": [ROUTE], "by": "origin"},
+    {"type": "exit_ban", "start": "2022-09-14", "enforcement": 0.5, "crossings": [ROUTE]},
+])
+def test_a_policy_may_name_an_illegal_route_and_acts_on_it(pack, policy):
+    """docs/routes.md: a policy that names an illegal route (`illegal:<id>`) acts on it."""
+    eng = engine(pack, [policy])
+    day = at(eng, "2022-09-20")
+    r = eng.net.route_index(ROUTE)
+    acted = (day.capacity_factor[r] != 1 or day.capacity_set[r] >= 0
+             or any(s.routes[r] for s in day.screens) or any(np.isinf(t.add[r]) or t.add[r] != 0
+                                                             for t in day.route_terms))
+    assert acted
+
+
+def test_an_unknown_illegal_route_is_refused_naming_the_known_ones(pack):
+    from exitvoice.errors import ExitvoiceError
+
+    with pytest.raises(ExitvoiceError, match="unknown routes") as err:
+        scenario(pack, [{"type": "capacity_change", "start": "2022-09-14", "route": "illegal:nowhere", "factor": 2}])
+    assert ROUTE in str(err.value)

@@ -194,7 +194,9 @@ class Scenario(BaseModel):
                                         given=f"{name} = {params[name]:g}", allowed=f"[{lo:g}, {hi:g}]")
         self._check_capacity_factors(params, source)
         regions = set(pack.region_ids)
-        routes = set(pack.route_ids) | {r.split(":", 1)[1] for r in pack.route_ids if r.startswith("land:")}
+        illegal = [] if pack.illegal_routes is None else pack.illegal_routes.route_id.tolist()  # `illegal:<id>`
+        routes = (set(pack.route_ids) | {r.split(":", 1)[1] for r in pack.route_ids if r.startswith("land:")}
+                  | set(illegal))
         dests = set(pack.destination_ids)
         if self.population.regions:
             bad = sorted(set(self.population.regions) - regions)
@@ -235,7 +237,7 @@ class Scenario(BaseModel):
             bad = sorted(set(pol.route_names()) - routes)
             if bad:
                 raise ScenarioError("unknown routes or crossings", file=source, field=where, given=bad,
-                                    allowed=sorted(pack.route_ids))
+                                    allowed=sorted(pack.route_ids) + sorted(illegal))
             bad = sorted(set(pol.destination_names()) - dests)
             if bad:
                 raise ScenarioError("unknown destinations", file=source, field=where, given=bad,
