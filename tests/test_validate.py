@@ -314,3 +314,13 @@ def test_validate_a_small_run_against_the_neutral_vocabulary(tmp_path):
     assert m["n_scored"] == 7 and m["n_skipped"] == 1
     assert m["volume_log_ratio"] == pytest.approx(np.log((dep.sum() + series("abroad_stock", "RU").iloc[-1])
                                                          / 200000))
+
+
+def test_catches_asked_at_an_official_crossing_are_skipped_saying_none_are_recorded_there(tmp_path):
+    sim = _sim()
+    sim.series[("illegal_caught", "crossing:ridge")] = np.array([[1, 1, 1, 1, 1.0]])
+    row = "2022-09-23,illegal_crossings_caught,crossing:a,3,persons,2022-09-21,official,s,q"
+    r = score(_obs(tmp_path, [row]), sim, GROUPS).rows.iloc[0]
+    assert r.status == "skipped" and "records no illegal_caught at crossing a" in r.reason
+    r = score(_obs(tmp_path, [row.replace("crossing:a", "crossing:ridge")]), sim, GROUPS).rows.iloc[0]
+    assert r.status == "scored" and r.simulated == 3

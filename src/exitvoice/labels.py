@@ -45,7 +45,7 @@ TOTALS: dict[str, str] = {
     "summons_served": "summons served",
     "quota_fill": "quota fill (all call-ups)",
     "hiding_at_end": "hiding at the end",
-    "stopped_at_border": "stopped at the border",
+    "stopped_at_border": "stopped at the official exits",
     "peak_queue_wait_hours": "peak queue wait (hours)",
     "visa_pending_at_end": "waiting for a visa at the end",
     "conscripted": "conscripted (regular draft)",

@@ -476,8 +476,9 @@ def pack_path(ref: str) -> Path:
     if not is_folder_reference(ref):
         if ref in available_countries():
             return _builtin_root() / ref
-        raise DataError("no such country pack", given=ref,
-                        allowed=f"{available_countries()}, or a pack folder given as [scenario] pack = \"path\"")
+        hint = f" (a folder here: write ./{ref})" if Path(ref).is_dir() else ""
+        raise DataError("no such country pack" + hint, given=ref,
+                        allowed=f"{available_countries()}, or a pack folder, named with a slash (./{ref})")
     path = Path(ref).expanduser()
     if not path.is_dir():
         raise DataError("no such pack folder", file=str(path), allowed="a folder holding a country pack "

@@ -189,7 +189,9 @@ def _simulate(row, sim: Simulated, groups: dict[str, list[str]], currency: str) 
             return None, "waits are not defined for a group of crossings"
         parts = [sim.series.get((crossing_series, f"crossing:{c}")) for c in members]
         if any(p is None for p in parts):
-            return None, f"crossing not in the model: {name}"
+            known = {k[1] for k in sim.series} >= {f"crossing:{c}" for c in members}  # other series there
+            return None, (f"the model records no {crossing_series} at crossing {name}" if known
+                          else f"crossing not in the model: {name}")
         daily = np.sum(parts, axis=0)
     else:
         daily = sim.series.get((dest_series, geo))
