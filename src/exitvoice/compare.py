@@ -455,7 +455,8 @@ def findings_text(cmp: Comparison) -> str:
             line += " " + "; ".join(extra).capitalize() + "."
         if "output_loss_pct_end" in c.metrics:
             loss, money = _q(c, "output_loss_pct_end"), _q(c, "output_loss_cumulative")
-            line += (f" Output is {loss[1]:.2f}% below the counterfactual at the end [{loss[0]:.2f}–{loss[2]:.2f}]"
+            line += (f" Output is {loss[1]:.2f}% below the economy without the crisis at the end "
+                     f"[{loss[0]:.2f}–{loss[2]:.2f}]"
                      f" ({money[1] / 1e9:,.0f} bn {cmp.currency or 'in the currency of the pack'} lost over the run)")
             if "protest_person_days" in c.metrics:
                 pdays, det = _q(c, "protest_person_days"), _q(c, "detained")

@@ -319,8 +319,9 @@ class Dashboard:
             "queues": charts.series_chart(cases[:1], "queue_wait_hours", busiest, "Wait at the busiest crossings",
                                           "hours", country=country),
             "quota": charts.callup_chart(cases, targets),
-            "output": charts.series_chart(cases, "output_loss_pct", [origin], "Output below the counterfactual",
-                                          "% of GDP", origin=covered_by(sc), country=country),
+            "output": charts.series_chart(cases, "output_loss_pct", [origin],
+                                          "Output below the economy without the crisis", "% of GDP",
+                                          origin=covered_by(sc), country=country),
             "protest": charts.series_chart(cases, "protesters", [origin], "Protesters per day", "persons per day",
                                            origin=covered_by(sc), country=country),
         }

@@ -179,7 +179,7 @@ def standard_plots(res, out_dir: str | Path | None = None) -> dict:
         fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), sharex=True)
         loss = _wide(ts, "output_loss_pct")[origin]
         loss.plot(ax=axes[0], color="tab:red")
-        axes[0].set_title("Output below the counterfactual", fontsize=10)
+        axes[0].set_title("Output below the economy without the crisis", fontsize=10)
         _axes(axes[0], "% of GDP", counts=False)
         sectors = _wide(ts, "workers_lost").drop(columns=origin)
         sectors = sectors[sectors.iloc[-1].sort_values(ascending=False).index]
@@ -376,7 +376,7 @@ def comparison_plots(cmp, out_dir) -> dict:
               ("abroad_stock", o, "leavers abroad", "persons"),
               ("mobilised_cum", o, "mobilised (cumulative)", "persons"),
               ("summons_served", o, "summons served per day", "persons per day"),
-              ("output_loss_pct", o, "output below the counterfactual", "% of GDP"),
+              ("output_loss_pct", o, "output below the economy without the crisis", "% of GDP"),
               ("protesters", o, "protesters per day", "persons per day")]
     fig, axes = plt.subplots(3, 2, figsize=(12, 10), squeeze=False)
     for ax, (qty, geo, title, unit) in zip(axes.ravel(), series, strict=True):

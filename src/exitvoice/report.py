@@ -328,7 +328,7 @@ def economy_voice_section(cmp: Comparison, figures: Figures) -> str:
     if ("output_loss_pct", origin) not in sim.series:
         return "<p>This run has no economy or voice series.</p>"
     covered = covered_by(cmp.cases[0].scenario)  # what the run covers names its totals' line
-    parts = [figures(series_chart(cases, "output_loss_pct", [origin], "Output below the counterfactual",
+    parts = [figures(series_chart(cases, "output_loss_pct", [origin], "Output below the economy without the crisis",
                                   "% of GDP", origin=covered)),
              figures(bars(last_by(sim, "workers_lost"), "Workers lost by sector on the last day (net of remote "
                           f"work){' · ' + cmp.cases[0].name if len(cases) > 1 else ''}", "persons")),
