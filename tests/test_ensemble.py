@@ -138,3 +138,16 @@ def test_full_uncertainty_members_draw_the_priors_of_named_groups():
     ens = run_ensemble(sc, 3, seed=1, draw_priors=["economy"])
     assert "priors of" in ens.summary()["band"] and ens.members["economy.labour_elasticity"].nunique() == 3
     assert run_ensemble(sc, 2, seed=1, posterior=None).summary()["band"] == "seed noise only"
+
+
+def test_kept_members_resume_only_under_the_same_model(monkeypatch):
+    """An interrupted ensemble's members are reused only by the same version and parameter values."""
+    import exitvoice
+    from exitvoice.ensemble import checkpoint_key
+
+    sets = pd.DataFrame({"set_id": [0]})
+    key = checkpoint_key({"a": 1}, 3, sets, False, params={"exit.beta_risk": 450.0})
+    assert key == checkpoint_key({"a": 1}, 3, sets, False, params={"exit.beta_risk": 450.0})
+    assert key != checkpoint_key({"a": 1}, 3, sets, False, params={"exit.beta_risk": 451.0})
+    monkeypatch.setattr(exitvoice, "__version__", exitvoice.__version__ + ".post1")
+    assert key != checkpoint_key({"a": 1}, 3, sets, False, params={"exit.beta_risk": 450.0})

@@ -491,10 +491,19 @@ class Checkpoint:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def checkpoint_key(scenario_json: dict, seed: int, sets: pd.DataFrame, common_random_numbers: bool) -> str:
-    """What members depend on: the scenario, the seed, the parameter sets and the stream rule."""
+def checkpoint_key(scenario_json: dict, seed: int, sets: pd.DataFrame, common_random_numbers: bool,
+                   params: dict | None = None) -> str:
+    """What members depend on: scenario, seed, parameter sets, stream rule, parameter values and version.
+
+    The parameter values are the pack's defaults with the scenario's overrides. Members kept by an interrupted
+    ensemble are resumed only by the same model: after an upgrade, or a change of the pack's parameters, they are
+    computed again rather than mixed with members of another model.
+    """
+    from . import __version__
+
     h = hashlib.sha256(json.dumps(scenario_json, sort_keys=True, default=str).encode())
-    h.update(f"{seed}|{common_random_numbers}|".encode())
+    h.update(f"{seed}|{common_random_numbers}|{__version__}|".encode())
+    h.update(json.dumps(params or {}, sort_keys=True).encode())
     h.update(sets.to_csv(index=False).encode())
     return h.hexdigest()
 
@@ -595,7 +604,8 @@ def run_ensemble(scenario: Scenario, n: int, *, seed: int = 0, jobs: int = 1,
     results: dict[int, tuple[np.ndarray, dict, pd.DataFrame | None]] = {}
     store = None
     if checkpoint is not None:
-        store = Checkpoint(checkpoint, checkpoint_key(sc_json, seed, sets, common_random_numbers))
+        store = Checkpoint(checkpoint, checkpoint_key(sc_json, seed, sets, common_random_numbers,
+                                                      params=dict(scenario.parameter_set().items())))
         results = {i: r for i, r in store.done().items() if i < n}
         if notify and store.restarted:
             notify("restarted", 0, n, store.folder)
