@@ -930,3 +930,17 @@ def test_the_dashboards_sample_regions_are_regions_of_the_pack(tmp_path):
                              'sample_regions = ["MOW", "XX"]'))
     (problem,) = check_pack(pack).problems
     assert problem.field == "population.sample_regions" and problem.given == "XX"
+
+
+@pytest.mark.parametrize("old,new,field,allowed", [
+    ('code = "RU"', 'code = "Ru"', "pack.code", "pattern ^[A-Z]{2}$"),
+    ('"callup.age_max_senior_officers"]', '"Callup.Age"]', "callup.men.ages", "name of a declared parameter"),
+])
+def test_a_wrong_field_of_pack_toml_says_what_is_allowed(tmp_path, old, new, field, allowed):
+    pack = copy_pack(tmp_path)
+    toml = pack / "pack.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text
+    toml.write_text(text.replace(old, new, 1), encoding="utf-8")
+    problems = [str(p) for p in check_pack(pack).problems]
+    assert any(field in p and "allowed: " in p and allowed in p for p in problems), problems

@@ -374,8 +374,26 @@ def validate_settings(raw: dict, file: Path) -> tuple[PackSettings | None, list[
                 continue
             seen.add(field)
             msg = "unknown field" if e["type"] == "extra_forbid" or e["type"] == "extra_forbidden" else e["msg"]
-            errors.append(DataError(msg, file=str(file), field=field, given=e.get("input") if field else None))
+            given = e.get("input") if field else None
+            if isinstance(given, dict):  # a whole table: its keys say enough
+                given = f"a table with keys {sorted(given)}"
+            errors.append(DataError(msg, file=str(file), field=field, given=given, allowed=_allowed(e)))
         return None, errors
+
+
+def _allowed(e: dict) -> str | None:
+    """What a pydantic error's field allows, in words (None: the message says it)."""
+    ctx = e.get("ctx") or {}
+    if e["type"] == "string_pattern_mismatch":
+        pattern = ctx.get("pattern", "")
+        if "\\." in pattern and "[a-z]" in pattern:
+            return "the name of a declared parameter, lowercase, group.name (`exitvoice params`)"
+        return f"text matching the pattern {pattern} (docs/packs.md)"
+    if e["type"] in ("int_parsing", "float_parsing", "int_type", "float_type") and isinstance(e.get("input"), str):
+        return "a number, or where the field allows one, the name of a declared parameter (group.name, lowercase)"
+    if e["type"] in ("extra_forbid", "extra_forbidden"):
+        return "the keys docs/packs.md lists for this table"
+    return None
 
 
 def _union_tag(part) -> bool:
