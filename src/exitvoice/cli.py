@@ -1140,7 +1140,14 @@ def main() -> None:
     """
     from .outputs import CLI_WORDING
 
-    CLI_WORDING.set(True)  # a late refusal of an output says --out and --force, not force=True
+    token = CLI_WORDING.set(True)  # a late refusal of an output says --out and --force, not force=True
+    try:
+        _main()
+    finally:  # called in-process (a test, a script), the caller's Python wording comes back
+        CLI_WORDING.reset(token)
+
+
+def _main() -> None:
     try:
         code = app(standalone_mode=False)
     except ExitvoiceError as exc:
