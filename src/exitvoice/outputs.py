@@ -129,11 +129,7 @@ def check_output(out: str | Path, *, force: bool = False, field: str = "--out", 
         raise ExitvoiceError(f"refusing to write over {why}", field=field, given=str(out),
                              allowed=f"a new folder, or one exitvoice wrote earlier (with {_force(field)})")
     check_not_input(out, inputs, field=field)
-    if out.is_symlink():  # never written through nor replaced: its target may lie anywhere
-        raise ExitvoiceError(f"{what_is(out)} is in the way; exitvoice neither writes through a link nor replaces "
-                             "one", field=field, given=str(out),
-                             allowed="a new folder, or one exitvoice wrote earlier; to write where the link points, "
-                                     "give that path")
+    _refuse_link(out, field, "folder")
     if out.exists():
         if not out.is_dir():
             raise ExitvoiceError(f"{what_is(out)} (not a folder exitvoice wrote) is in the way", field=field,
@@ -250,6 +246,18 @@ def atomic_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
         raise
 
 
+def _refuse_link(out: Path, field: str, kind: str) -> None:
+    """Refuse a symbolic link at an output path (`kind`: folder or file).
+
+    A link is never written through nor replaced: its target may lie anywhere.
+    """
+    if out.is_symlink():
+        raise ExitvoiceError(f"{what_is(out)} is in the way; exitvoice neither writes through a link nor replaces "
+                             "one", field=field, given=str(out),
+                             allowed=f"a new {kind}, or one exitvoice wrote earlier; to write where the link points, "
+                                     "give that path")
+
+
 def check_output_file(out: str | Path, *, force: bool = False, field: str = "--out", marker: str = "") -> Path:
     """Check that the output file `out` can be written, before any work is done; return it.
 
@@ -259,11 +267,7 @@ def check_output_file(out: str | Path, *, force: bool = False, field: str = "--o
     if str(out).strip() == "":
         raise ExitvoiceError("the output file is empty", field=field, given=str(out), allowed="a file path")
     out = Path(out).expanduser()
-    if out.is_symlink():  # never written through nor replaced: its target may lie anywhere
-        raise ExitvoiceError(f"{what_is(out)} is in the way; exitvoice neither writes through a link nor replaces "
-                             "one", field=field, given=str(out),
-                             allowed="a new file, or one exitvoice wrote earlier; to write where the link points, "
-                                     "give that path")
+    _refuse_link(out, field, "file")
     if out.is_dir():
         raise ExitvoiceError("a folder is in the way", field=field, given=str(out), allowed="a file path")
     if out.exists() and not out.is_file():  # a FIFO would block the read below, a device never end
