@@ -40,6 +40,14 @@ def russia_copy(tmp_path) -> Path:
     return copy_pack(tmp_path)
 
 
+def empty_road(eng) -> None:
+    """Send home those the pre-crisis steady state put on the road to a crossing (docs/routes.md, "The road"), for
+    tests that set the state by hand and follow only their own people."""
+    eng.X[:, 0] += eng.X[:, eng.layout.en_route].sum(axis=1)  # column 0: home
+    eng.X[:, eng.layout.en_route] = 0
+    eng.routes.road = [[] for _ in eng.routes.road]
+
+
 MOBILISATION = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-15", "target": 300000,
                 "allocation": "burden"}
 

@@ -8,6 +8,7 @@ from exitvoice import Scenario, regional, run
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import EXEMPT, MOBILISED
 from exitvoice.errors import ScenarioError
+from exitvoice.processes.routes import Departures
 
 MEN = {"sex": "male", "age_min": 18, "age_max": 55}
 
@@ -22,14 +23,22 @@ def visa(**kw):
 
 
 # -- exit visas ---------------------------------------------------------------------------------------------
+EXIT, TRIP = Departures.EXIT, Departures.TRIP
+
+
 def test_no_visa_no_departure():
-    res = run(small_scenario([MOBILISATION, visa(default_approval=0.0)], scale=0.05), seed=1)
+    sc = small_scenario([MOBILISATION, visa(default_approval=0.0)], scale=0.05)
+    road = CellEngine(sc, seed=1).routes.road  # set out before the run (the pre-crisis steady state), not yet there
+    on_road = {p: sum(int(n.sum()) for slot in road for q, _, _, n in slot if q == p) for p in (EXIT, TRIP)}
+    assert on_road[EXIT] > 0 and on_road[TRIP] > 0
+    res = run(sc, seed=1)
     assert ru(res, "visa_applications").sum() > 0
     assert ru(res, "visas_issued").sum() == 0
     ts = res.timeseries
-    assert ts[ts.quantity.isin(["processed", "flights_boarded"])].value.sum() == 0  # nobody crosses, trips included
-    # the only leavers are people already on a trip when the run starts (the pre-crisis steady state) who stay
-    assert res.summary["totals"]["left"] == ru(res, "trips_turned_exit").sum()
+    # nobody who set out within the run crosses, trips included: only those already on the road go through
+    assert ts[ts.quantity.isin(["processed", "flights_boarded"])].value.sum() == sum(on_road.values())
+    # the only leavers are those already on the road, and people on a trip when the run starts who stay
+    assert res.summary["totals"]["left"] == on_road[EXIT] + ru(res, "trips_turned_exit").sum()
 
 
 def test_visa_throughput_never_exceeds_capacity_and_waits_processing_days():

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import small_scenario
+from conftest import empty_road, small_scenario
 from exitvoice.economy import Economy, output_ratio, read_sectors
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HIDING, HOME, MOBILISED
@@ -60,6 +60,7 @@ def test_no_one_absent_means_no_loss(national):
     _, _, econ = national
     assert output_ratio(np.zeros_like(econ.L), econ.L, econ.weight) == 1.0
     eng = CellEngine(small_scenario(), seed=1)
+    empty_road(eng)
     persons, units = eng.economy.absent(eng.X, eng.layout, eng.X[:, eng.layout.abroad].sum(1))
     assert persons.sum() == 0 and units.sum() == 0
 
@@ -103,13 +104,14 @@ def test_absences_count_queued_mobilised_and_a_share_of_hiding(national):
     eng = CellEngine(small_scenario(), seed=1)
     econ, lay = eng.economy, eng.layout
     X = eng.X.copy()
+    road = X[:, lay.en_route].sum(axis=1)  # on the road to a crossing at the start: absent as the queued are
     k = X[:, HOME] // 4
     X[:, HOME] -= 3 * k
     X[:, MOBILISED] += k
     X[:, HIDING] += k
     X[:, lay.queued_exit.start] += k
     persons, _ = econ.absent(X, lay, np.zeros(len(X)))
-    expected = (k * (2 + econ.hiding)).astype(float) @ econ.emp
+    expected = (k * (2 + econ.hiding) + road).astype(float) @ econ.emp
     assert persons == pytest.approx(expected)
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import MOBILISATION, copy_pack, outside_counts, small_scenario
+from conftest import MOBILISATION, copy_pack, empty_road, outside_counts, small_scenario
 from exitvoice import run
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import MOBILISED
@@ -168,6 +168,7 @@ def test_summons_at_border_with_probability_one_turns_back_eligible_men(kind):
     sab = {"type": "summons_at_border", "start": "2022-09-14", "crossings": ["upper_lars"], "probability": 1.0}
     eng = CellEngine(small_scenario([MOBILISATION, sab], parameters={"routes.capacity_upper_lars": 1e5},
                                     allow_outside_range=True), seed=1)
+    empty_road(eng)
     eng.t, eng.date = 7, eng.days[7]  # the call-up is open
     day = eng.day_policy()
     eng.callup.open = True

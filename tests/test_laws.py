@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import MOBILISATION, small_scenario
+from conftest import MOBILISATION, empty_road, small_scenario
 from exitvoice import regional
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
@@ -232,6 +232,81 @@ def test_fares_follow_the_booking_load_formula_by_hand():
     assert np.allclose(L, L_hand)
     assert np.allclose(P, np.minimum(fare0 * (1 + kappa * np.maximum(0, L_hand - theta)), cap * fare0))
     assert P[0] == fare0[0] and P[2] == cap * fare0[2]  # under the threshold: the normal fare; the cap binds
+
+
+# == routes: the road to the crossings ==========================================================================
+def _far_cells(eng, j: int, n: int, days: int) -> np.ndarray:
+    """Cells of adult women with at least n at home whose region is `days` days on the road from crossing j."""
+    far = eng.routes.drive_days[eng.pop.region, j] == days
+    cells = np.flatnonzero(far & (eng.pop.sex == 1) & eng.decisions.adult & (eng.X[:, HOME] >= n))[:5]
+    assert cells.size == 5
+    return cells
+
+
+def test_the_road_to_a_crossing_takes_distance_over_km_a_day_whole_days():
+    eng = _engine()
+    km = eng.params["routes.drive_km_per_day"]
+    assert np.array_equal(eng.routes.drive_days, np.floor(eng.net.dist_km[:, :eng.net.n_land] / km))
+    assert routes.drive_time(np.array([[0.0, 699.9, 700.0, 1500.0]]), 700.0).tolist() == [[0, 0, 1, 2]]
+
+
+def test_a_departure_by_land_joins_the_queue_the_day_it_reaches_the_crossing_and_is_out_of_reach_until_then():
+    eng = _engine(parameters={**BIG, "routes.drive_km_per_day": 700})
+    day = _at(eng, "2022-09-20")
+    j = _crossing(eng, "upper_lars")
+    empty_road(eng)
+    cells = _far_cells(eng, j, 50, 2)  # Moscow: two days from Upper Lars
+    before = eng.X.sum()
+    dep = _departures(eng)
+    n = _queue_today(eng, dep, cells, j, 50)
+    on_road = eng.layout.en_route.start + j
+    for k in range(2):  # on the road today and tomorrow: counted en route, not queued, not processed
+        _routes(eng, day, dep if k == 0 else None)
+        assert eng.X[cells, on_road].sum() == n
+        assert eng.X[:, eng.layout.queued_exit.start + j].sum() == 0
+        assert eng.rec.today["processed"][j] == 0
+        assert eng.X.sum() == before
+        eng.rec.reset()
+        day = _at(eng, (eng.date + dt.timedelta(days=1)).isoformat())
+    _routes(eng, day)  # the day they reach it: they join the queue and go through (capacity to spare)
+    assert eng.X[:, on_road].sum() == 0
+    assert eng.rec.today["processed"][j] == n
+    assert eng.X[cells][:, eng.layout.abroad].sum() == n
+    eng.check_conservation()
+
+
+def test_the_road_holds_the_pre_crisis_departures_still_on_their_way_at_the_start():
+    eng = _engine(parameters={"routes.drive_km_per_day": 700})
+    lay, st = eng.layout, eng.routes
+    road = np.zeros((eng.pop.n_cells, eng.net.n_land), dtype=np.int64)
+    for slot in st.road:
+        for _, cells, crossing, counts in slot:
+            assert (counts > 0).all()
+            np.add.at(road, (cells, crossing), counts)
+    assert road.sum() > 0
+    assert np.array_equal(road, eng.X[:, lay.en_route])  # the ring and the state agree
+    days = st.drive_days[eng.pop.region]
+    assert road[days == 0].sum() == 0  # no one is on the road to a crossing reached the same day
+    for k, slot in enumerate(st.road):  # those d days away arrive on one of the next d days
+        for _, cells, crossing, _ in slot:
+            assert (days[cells, crossing] > (k - eng.t) % len(st.road)).all()
+
+
+def test_a_weekend_trip_by_land_is_timed_by_the_day_it_crosses():
+    eng = _engine(parameters={"routes.drive_km_per_day": 700})
+    net = eng.net
+    reg = np.arange(eng.pop.n_regions)
+    thursday, saturday = dt.date(2022, 9, 15), dt.date(2022, 9, 17)
+    for date in (thursday, saturday):
+        cyc = routes.crossing_cycle(eng.routes, net, date, reg)
+        assert (cyc != routes.weekly_cycle(net, date)[None, :]).any()  # some trips cross on another day
+        d = eng.routes.drive_days
+        for r in reg:
+            for j in range(net.n_land):
+                crossing_day = date + dt.timedelta(days=int(d[r, j]))
+                assert cyc[r, j] == routes.weekly_cycle(net, crossing_day)[j]
+        assert np.array_equal(cyc[:, net.n_land:], np.broadcast_to(routes.weekly_cycle(net, date)[net.n_land:],
+                                                                  cyc[:, net.n_land:].shape))
 
 
 # == routes: screens ==========================================================================================

@@ -3,6 +3,8 @@ expected values where the law gives them, so that a change that breaks a mechani
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
@@ -56,7 +58,8 @@ def test_a_tourist_closure_cuts_trips_to_the_share_with_other_grounds_not_its_sq
     share = 0.25
     eng = _engine([closure], parameters={"routes.non_tourist_share": share})
     fi = eng.net.routes_mask(destinations=["FI"])
-    open_ = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest, date=dt.date(2022, 9, 14))  # the same day, no closure
+    open_ = routes.utilities(eng, eng.routes, quiet, announced=False)
     shut = routes.utilities(eng, eng.routes, _day(eng, "2022-09-14"), announced=False)
     assert not [s for s in eng.day_policy().screens if s.kind == "closure"]  # no second screen
     a, b = open_.trip_h[open_.key][:, fi].sum(), shut.trip_h[shut.key][:, fi].sum()
@@ -183,7 +186,9 @@ def test_men_of_call_up_age_make_fewer_ordinary_trips_while_a_call_up_is_under_w
     (observations_2022.csv): while a call-up runs, men of its ages travel `trips.callup_age_factor` times as much."""
     factor = 0.4
     eng = _engine([MOBILISATION], parameters={"trips.callup_age_factor": factor})
-    calm = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest), announced=False)
+    calm = routes.utilities(eng, eng.routes, DayPolicy(eng.net.n_routes, eng.net.n_dest,
+                                                       date=dt.date.fromisoformat(MOBILISATION["start"])),
+                            announced=False)  # the same day without the call-up
     during = routes.utilities(eng, eng.routes, _day(eng, MOBILISATION["start"]), announced=True)
     men = eng.callup_age
     t0, t1 = calm.trip_total[calm.key], during.trip_total[during.key]
@@ -394,9 +399,12 @@ def test_a_dated_tertiary_deferral_cuts_eligibility_from_its_day_on():
 
 # -- the weekly cycle of ordinary trips ----------------------------------------------------------------------------
 def test_ordinary_trips_to_a_destination_follow_its_weekend_factor():
-    """Finland's weekend trips (observations rows 61 and 66: 3,133 entries on Wed 14 Sep, 5,286 on Sat 17 Sep)."""
+    """Finland's weekend trips (observations rows 61 and 66: 3,133 entries on Wed 14 Sep, 5,286 on Sat 17 Sep).
+
+    With every crossing of the test regions reached the same day (9,000 km a day); a trip timed by the day it
+    crosses is pinned in test_laws.py."""
     w = 1.8
-    eng = _engine(parameters={"trips.weekend_factor_fi": w})
+    eng = _engine(parameters={"trips.weekend_factor_fi": w, "routes.drive_km_per_day": 9000}, allow_outside_range=True)
     fi = eng.net.routes_mask(destinations=["FI"])
     other = eng.net.routes_mask(destinations=["KZ"])
     wed, sat, sun = (routes.utilities(eng, eng.routes, _day(eng, d), announced=False)
@@ -450,11 +458,14 @@ def test_a_partial_closure_lets_the_people_already_queued_through():
     for i, date in enumerate(eng.days):
         eng.t, eng.date = i, date
         before = int(eng.X[:, cols].sum())
+        road = eng.routes.road[i % len(eng.routes.road)]
+        arriving = sum(int(n[c == j].sum()) for _, _, c, n in road)  # from the road to Upper Lars today
         eng.step()
-        if i == 1:  # the restriction's first day: no one new arrives, the queue is served, no one is turned back
-            assert before > 100
+        if i == 1:  # the restriction's first day: no one new arrives, the queue is served and no one queued is
+            assert before > 100  # turned back; those still on the road are stopped on the way
+            assert arriving > 0
             assert eng.rec.processed[i, j] == min(before, int(eng.net.capacity[j]))
-            assert eng.rec.scalar["stopped_closure"][i] == 0
+            assert eng.rec.scalar["stopped_closure"][i] == arriving
     assert int(eng.X[:, cols].sum()) == 0
 
 

@@ -10,7 +10,8 @@ Labour absent on day t in sector s (persons, and wage-weighted units)::
     ΔL_s(t) = Σ_i (queued_i + mobilised_i + h·hiding_i) · e_is  +  Σ_i abroad_i · a_is · (1 − remote_s)
 
 where `e_is` is the expected employment of one person of cell i in sector s (rate × sector share, × skill for
-units), `h = economy.hiding_absence` and `remote_s` the share who keep working from abroad. Exit follows
+units), queued_i counts those queued at a crossing or on the road to one, `h = economy.hiding_absence` and
+`remote_s` the share who keep working from abroad. Exit follows
 occupation: a worker of sector s leaves at `r_s` times the hazard of the others of his cell (`r_s` from the
 sector's `exit_propensity_param`, 1 where none: IT workers left far more than others of their age and degree), so
 of the people of cell i abroad a share `a_is = e_is·r_s / (1 + Σ_s' e_is'·(r_s' − 1))` worked in s; the cell's
@@ -180,11 +181,11 @@ class Economy:
                queued: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Today's absent labour by sector: (persons, wage-weighted units), net of remote work.
 
-        `abroad` is the count abroad per cell, `queued` the count queued at a crossing per cell (summed from X when
-        not given).
+        `abroad` is the count abroad per cell, `queued` the count queued at a crossing or on the road to one per cell
+        (summed from X when not given).
         """
         if queued is None:
-            queued = sum(X[:, cols].sum(1) for cols in layout.queued)
+            queued = X[:, layout.away].sum(1)
         home_absent = (queued + X[:, MOBILISED] + self.hiding * X[:, HIDING]).astype(float)
         abroad = abroad.astype(float)
         keep = 1.0 - self.remote

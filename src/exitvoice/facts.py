@@ -56,6 +56,7 @@ def stylised_facts(ts: pd.DataFrame, *, scale: float = 1.0) -> list[Fact]:
     fare0 = _at(ts, "flight_price", "AM", "2022-09-18")
     lars = _series(ts, "queue_vehicles", "crossing:upper_lars") / scale
     lars_27 = float(lars[pd.Timestamp("2022-09-27").date()])
+    lars_24 = float(lars[pd.Timestamp("2022-09-24").date()])
     fi = _series(ts, "daily_entries", "FI") / scale
     weekend = float(fi[pd.Timestamp("2022-09-17").date()] / max(fi[pd.Timestamp("2022-09-14").date()], 1.0))
     return [
@@ -85,6 +86,9 @@ def stylised_facts(ts: pd.DataFrame, *, scale: float = 1.0) -> list[Fact]:
         Fact("Upper Lars queue on 27 Sep (vehicles)", lars_27, "5,500 (within ×2)",
              "observations_2022.csv 2022-09-27 queue_vehicles crossing:upper_lars 5,500",
              5500 / 2 <= lars_27 <= 5500 * 2),
+        Fact("Upper Lars queue on 24 Sep (vehicles)", lars_24, "2,300 (within ×2)",
+             "observations_2022.csv 2022-09-24 queue_vehicles crossing:upper_lars 2,300: the queue built over the "
+             "week, to 5,500 on 27 Sep", 2300 / 2 <= lars_24 <= 2300 * 2),
         Fact("Finland: entries on Saturday 17 Sep against Wednesday 14 Sep", weekend, "> 1.3 (observed 1.69)",
              "observations_2022.csv 2022-09-14 daily_entries FI 3,133 and 2022-09-17 5,286", weekend > 1.3),
     ]

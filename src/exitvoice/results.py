@@ -84,8 +84,8 @@ class Results:
         add("mobilised_cum", origin, rec.states["mobilised"])
         add("summons_served", origin, rec.by_region["summoned"].sum(1))
         add("summons_cum", origin, rec.by_region["summoned"].sum(1).cumsum())
-        for k in ("home", "summoned", "hiding", "returned", "queued", "exempt", "visa_pending", "visa_pending_trip",
-                  "conscripted"):
+        for k in ("home", "summoned", "hiding", "returned", "queued", "en_route", "exempt", "visa_pending",
+                  "visa_pending_trip", "conscripted"):
             add(f"state_{k}", origin, rec.states[k])
         for k, v in rec.scalar.items():
             add(k, origin, v)

@@ -27,7 +27,7 @@ class Recorder:
         self.by_region = {k: np.zeros((n, R), dtype=np.int64)
                           for k in ("summoned", "mobilised", "left", "abroad", "returned")}
         self.states = {k: np.zeros(n, dtype=np.int64)
-                       for k in (*FIXED_STATES, "queued", "travelling", "abroad")}
+                       for k in (*FIXED_STATES, "queued", "en_route", "travelling", "abroad")}
         self.queue = np.zeros((n, net.n_land), dtype=np.int64)
         self.wait_days = np.zeros((n, net.n_land))
         self.processed = np.zeros((n, net.n_routes), dtype=np.int64)
@@ -83,6 +83,7 @@ class Recorder:
             self.states[name][t] = col[c]
         q = sum(col[cols] for cols in lay.queued)
         self.states["queued"][t] = q.sum()
+        self.states["en_route"][t] = col[lay.en_route].sum()
         self.states["travelling"][t] = col[lay.travelling].sum()
         self.states["abroad"][t] = col[lay.abroad].sum()
         self.queue[t] = q

@@ -20,7 +20,8 @@ class Layout:
 
     `queued[c]` is split by purpose (leavers, ordinary trips, summoned men leaving) so that a person leaves the
     queue for `abroad[d]` or `travelling[d]` as they intended, and a summoned man turned back or balking is
-    summoned again; together they are the queue of docs/model.md §8.
+    summoned again; together they are the queue of docs/model.md §8. `en_route[c]` are people on their way to
+    crossing c by road (`routes.drive_km_per_day`): they have left home and join its queue on the day they reach it.
     """
 
     crossings: tuple[str, ...]
@@ -57,25 +58,35 @@ class Layout:
         return [self.queued_exit, self.queued_trip, self.queued_summoned]
 
     @property
+    def en_route(self) -> slice:
+        """Columns of people on the road to each crossing (every purpose)."""
+        return slice(N_FIXED + 3 * self.n_land, N_FIXED + 4 * self.n_land)
+
+    @property
+    def away(self) -> slice:
+        """The queue columns and the road to the crossings: people who have left home but not the country."""
+        return slice(self.queued_exit.start, self.en_route.stop)
+
+    @property
     def travelling(self) -> slice:
         """Columns of people on an ordinary trip in each destination."""
-        s = N_FIXED + 3 * self.n_land
+        s = N_FIXED + 4 * self.n_land
         return slice(s, s + self.n_dest)
 
     @property
     def abroad(self) -> slice:
         """Columns of leavers in each destination."""
-        s = N_FIXED + 3 * self.n_land + self.n_dest
+        s = N_FIXED + 4 * self.n_land + self.n_dest
         return slice(s, s + self.n_dest)
 
     @property
     def n_states(self) -> int:
         """Number of columns."""
-        return N_FIXED + 3 * self.n_land + 2 * self.n_dest
+        return N_FIXED + 4 * self.n_land + 2 * self.n_dest
 
     def names(self) -> list[str]:
         """Column names, e.g. `queued[upper_lars]`, `abroad[GE]`."""
         return (FIXED_STATES + [f"queued[{c}]" for c in self.crossings]
                 + [f"queued_trip[{c}]" for c in self.crossings]
-                + [f"queued_summoned[{c}]" for c in self.crossings]
+                + [f"queued_summoned[{c}]" for c in self.crossings] + [f"en_route[{c}]" for c in self.crossings]
                 + [f"travelling[{d}]" for d in self.destinations] + [f"abroad[{d}]" for d in self.destinations])

@@ -11,7 +11,9 @@ Instead, on the first day:
 - the passport pipeline: each of its `processing_days` slots holds one day of applications at the pre-crisis rate;
 - the families of the men who left before the run: the expected pre-crisis leavers among adult men (their exit
   hazard under the same regime, no risk), `family.ratio` followers each, spread over `family.lag_days` as the
-  run's own leavers' are (`family.prime`).
+  run's own leavers' are (`family.prime`);
+- the road to the crossings: the leavers, followers and travellers who set out by land in the days before the run
+  and have not reached their crossing yet, at the same pre-crisis rates (`routes.prime_road`).
 
 Leavers abroad are not pre-filled: `abroad` counts those who left within the run (docs/outputs.md).
 """
@@ -23,7 +25,7 @@ import numpy as np
 from ..policies import DayPolicy
 from ..processes import family
 from ..processes.decisions import DecisionState, exit_core, fill_passport_pipeline
-from ..processes.routes import RouteState, utilities
+from ..processes.routes import Departures, RouteState, prime_road, utilities
 from ..processes.sampling import split
 from .state import HOME
 
@@ -39,5 +41,15 @@ def start(eng, routes: RouteState, decisions: DecisionState, fam: family.FamilyS
     X[:, HOME] -= out[:, 1:].sum(axis=1)
     X[:, lay.travelling] += out[:, 1:]
     fill_passport_pipeline(eng, decisions)
-    men = np.where(decisions.adult_men, X[:, HOME] * exit_core(eng, decisions, u.access), 0.0)
-    family.prime(eng, fam, np.bincount(eng.pop.region, men, minlength=eng.pop.n_regions))
+    core = exit_core(eng, decisions, u.access)  # [cell] a person's pre-crisis exit hazard
+    men = np.where(decisions.adult_men, X[:, HOME] * core, 0.0)
+    men_r = np.bincount(eng.pop.region, men, minlength=eng.pop.n_regions)
+    family.prime(eng, fam, men_r)
+    # A follower's hazard: `family.ratio` per man of the region who leaves, among the women and children at home.
+    pool = np.where(decisions.family_pool & np.isfinite(u.ls[u.key]), X[:, HOME], 0).astype(float)
+    pool_r = np.bincount(eng.pop.region, pool, minlength=eng.pop.n_regions)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        follow = np.where(pool_r > 0, p["family.ratio"] * men_r / pool_r, 0.0)[eng.pop.region] * (pool > 0)
+    land = slice(0, eng.net.n_land)  # land routes come first
+    prime_road(eng, routes, [(Departures.EXIT, (core + follow)[:, None] * u.p_route[u.key, land], False),
+                             (Departures.TRIP, u.trip_h[u.key, land], True)])

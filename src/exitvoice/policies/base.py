@@ -181,6 +181,8 @@ class DayPolicy:
     closure_rumour: float = 0.0  # combined strength of closure rumours today
     route_terms: list[RouteTerm] = field(default_factory=list)
     screens: list[Screen] = field(default_factory=list)
+    # closures that stop people on the road to a crossing as they arrive (docs/routes.md, "The road")
+    road_checks: list[Screen] = field(default_factory=list)
     capacity_factor: np.ndarray = None  # type: ignore[assignment]
     capacity_set: np.ndarray = None  # type: ignore[assignment]
     max_stay_days: np.ndarray = None  # type: ignore[assignment]

@@ -39,13 +39,14 @@ State: `RouteState` (below), built by `setup` (the pre-crisis baselines), change
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..engine.state import HOME, SUMMONED
 from . import kernels
-from .sampling import add_at, exact_subset, shifted_cumulative, sum_by, thin
+from .sampling import add_at, exact_subset, shifted_cumulative, split, sum_by, thin
 
 NEG = -np.inf
 
@@ -72,6 +73,8 @@ class RouteState:
     price: np.ndarray  # [route] fares (flights move with their booking load)
     air_load: np.ndarray  # [route] smoothed booking load of flights
     air_carried: np.ndarray  # [route] seat demand still booking from earlier days
+    drive_days: np.ndarray | None = None  # [region, crossing] whole days on the road to the crossing
+    road: list = field(default_factory=list)  # [arrival day mod len] (purpose, cells, crossing, count) on the road
     keys: tuple | None = None  # the last day's keys of cells (code, unique codes, first cell, key), reused while equal
 
 
@@ -357,13 +360,101 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
     to_dest[np.arange(net.n_routes), net.dest] = 1
     trip_rate = fit_trip_rates(reach, room, net.dest, net.baseline_entries)
     trips = trip_rate * reach
+    drive_days = drive_time(net.dist_km[:, :net.n_land], p["routes.drive_km_per_day"])
     return RouteState(dest_routes=dest_routes, land_idx=np.flatnonzero(net.is_land),
                       air_idx=np.flatnonzero(~net.is_land), to_dest=to_dest,
                       counted_to_dest=to_dest * net.official[:, None], route_asc=route_asc,
                       asc_dest=asc_dest, lsd_open=lsd_open, ls0=ls0,
                       trip_rate=trip_rate, trip_share=trips / trips.sum() if trips.sum() > 0 else trips,
                       income=eng.pop.regions.mean_income.to_numpy(dtype=float),
-                      wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes))
+                      wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes),
+                      drive_days=drive_days, road=[[] for _ in range(int(drive_days.max(initial=0)) + 1)])
+
+
+def drive_time(dist_km: np.ndarray, km_per_day: float) -> np.ndarray:
+    """Whole days on the road from each region to each crossing: ⌊distance / km a day⌋ (0: the same day)."""
+    return np.floor(dist_km / km_per_day).astype(np.int64)
+
+
+def prime_road(eng, st: RouteState, rates: list[tuple[int, np.ndarray, bool]]) -> None:
+    """Put on the road the people who set out before the run and have not reached their crossing yet.
+
+    `rates`: (purpose, [cell, crossing] hazard a day of a person at home under the pre-crisis regime, whether it
+    follows the week's cycle of ordinary trips and is given at its weekly mean). The road to a crossing d days
+    away holds the departures of the d days before the run, those of day j − d reaching it on day j (j < d); an
+    ordinary trip is timed by the day it crosses (`utilities`). Each person at home is on that road with
+    probability w / (1 + Σ w), w = Σ_{j<d} the rate for crossing on day j (one multinomial per cell, as the
+    ordinary travellers of `engine.steady`), and reaches the crossing on day j with probability ∝ that rate.
+    """
+    X, lay, rng, net = eng.X, eng.layout, eng.rng, eng.net
+    d = st.drive_days[eng.pop.region]  # [cell, crossing]
+    depth = int(d.max(initial=0))
+    if not rates or depth == 0:
+        return
+    n_land = st.drive_days.shape[1]
+    # factor[j, crossing]: the rate of trips crossing on day j of the run against its weekly mean
+    mean = weekly_cycle(net, None, mean=True)[:n_land]
+    factor = np.stack([weekly_cycle(net, eng.days[0] + dt.timedelta(days=j))[:n_land] / mean for j in range(depth)])
+    plain = np.ones_like(factor)
+    cum = {False: np.vstack([np.zeros(n_land), plain.cumsum(axis=0)]),
+           True: np.vstack([np.zeros(n_land), factor.cumsum(axis=0)])}  # [d, crossing] Σ_{j < d}
+    cols = np.arange(n_land)
+    h = np.concatenate([rate * cum[weekly][d, cols[None, :]] for _, rate, weekly in rates], axis=1)
+    out = split(X[:, HOME].copy(), np.concatenate([np.ones((X.shape[0], 1)), h], axis=1), rng)[:, 1:]
+    X[:, HOME] -= out.sum(axis=1)
+    for g, (purpose, _, weekly) in enumerate(rates):
+        block = out[:, g * n_land:(g + 1) * n_land]
+        X[:, lay.en_route] += block
+        cells, crossing = np.nonzero(block)
+        days = d[cells, crossing]
+        f = factor if weekly else plain
+        for dd, j in sorted(set(zip(days.tolist(), crossing.tolist(), strict=True))):
+            on = (days == dd) & (crossing == j)
+            prob = f[:dd, j] / f[:dd, j].sum()  # the day of arrival, 0 … dd − 1
+            when = rng.multinomial(block[cells[on], j], prob)
+            for k in range(dd):
+                got = when[:, k] > 0
+                st.road[(eng.t + k) % len(st.road)].append(
+                    (purpose, cells[on][got], np.full(int(got.sum()), j), when[got, k]))
+
+
+def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
+    """Today's departures by land set out for their crossing; those who reach one today join its queue.
+
+    A departure from region r to crossing c reaches it `drive_days[r, c]` days later (docs/routes.md, "The road to
+    the crossings"); until then the travellers are counted in `en_route[c]` and are out of reach of everything
+    (summonses, screens, balking): they left home, they are not yet at the border. A closure that came while they
+    were on their way stops them as they arrive (`day.road_checks`: all of those it covers for a full closure,
+    1 − open_share of them for a partial one), and they go back where they came from (home, or summoned for a
+    summoned man), counted in `stopped_closure`; today's departures decided knowing it. Returns the day's
+    departures with the arrivals in place of those still on the road.
+    """
+    X, lay, region = eng.X, eng.layout, eng.pop.region
+    n_slots = len(st.road)
+    for purpose, block in dep.dense.items():  # departures written by hand, as triplets
+        cells, crossing = np.nonzero(block)
+        dep.join(purpose, cells, crossing, block[cells, crossing])
+    today = eng.t % n_slots
+    land = st.road[today]
+    st.road[today] = []
+    for _, cells, crossing, counts in land:
+        add_at(X, cells, lay.en_route.start + crossing, -counts)
+    if land and day is not None and day.road_checks:
+        land = _stopped_on_the_way(eng, land, day.road_checks)
+    for purpose, cells, crossing, counts in dep.land:
+        d = st.drive_days[region[cells], crossing]
+        now = d == 0
+        if now.any():
+            land.append((purpose, cells[now], crossing[now], counts[now]))
+        later = ~now
+        if later.any():
+            cl, jl, nl, dl = cells[later], crossing[later], counts[later], d[later]
+            add_at(X, cl, lay.en_route.start + jl, nl)
+            for k in np.unique(dl):
+                on = dl == k
+                st.road[(eng.t + int(k)) % n_slots].append((purpose, cl[on], jl[on], nl[on]))
+    out = Departures(dep.n_cells, dep.n_land, land=land, air=dep.air)
+    return out
 
 
 @dataclass
@@ -391,6 +482,24 @@ def weekly_cycle(net, date, mean: bool = False) -> np.ndarray:
     if mean:
         return (5.0 + 2.0 * w) / 7.0
     return w if date is not None and date.weekday() >= 5 else np.ones_like(w)
+
+
+def crossing_cycle(st: RouteState, net, date, reg: np.ndarray, mean: bool = False) -> np.ndarray:
+    """The week's cycle of ordinary trips by the day they cross: [key, route] for the keys' regions `reg`.
+
+    The cycle is that of entries at the border (`weekly_cycle`), so a trip by land is timed by the day it reaches
+    its crossing, `drive_days` after it sets out: a weekend trip from two days away starts on Thursday.
+    """
+    out = np.broadcast_to(weekly_cycle(net, date, mean=mean), (reg.size, net.n_routes)).copy()
+    if mean or date is None or st.drive_days is None:
+        return out
+    d = st.drive_days[reg]  # [key, crossing]
+    for k in np.unique(d):
+        if k:
+            on = d == k
+            out[:, :net.n_land][on] = np.broadcast_to(
+                weekly_cycle(net, date + dt.timedelta(days=int(k)))[:net.n_land], d.shape)[on]
+    return out
 
 
 def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = False) -> Utilities:
@@ -439,8 +548,8 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     # Trips are fitted to pre-crisis entries by destination; the diaspora of this wave pulls leavers, not trips.
     ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
     with np.errstate(invalid="ignore", over="ignore"):
-        rate = st.trip_rate * weekly_cycle(net, day.date, mean=weekly_mean)
-        trip_h = np.where(np.isfinite(V), rate[None, :] * np.exp(V - ref), 0.0)
+        rate = st.trip_rate * crossing_cycle(st, net, day.date, reg, weekly_mean)  # [key, route]
+        trip_h = np.where(np.isfinite(V), rate * np.exp(V - ref), 0.0)
     if day.mobilisations:  # while a call-up is under way, men of its ages travel less (docs/routes.md)
         trip_h = trip_h * np.where(exposed == 1, p["trips.callup_age_factor"], 1.0)[:, None]
     ls0 = st.ls0[reg, pp]
@@ -457,6 +566,25 @@ def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(fixed), cap, fixed)
 
 
+def _stopped_on_the_way(eng, land: list, checks: list) -> list:
+    """Arrivals from the road that the closures stop (each check stops its share of the people it covers)."""
+    X, rng = eng.X, eng.rng
+    out = []
+    for purpose, cells, crossing, counts in land:
+        for s in checks:
+            hit = s.cells[cells] & s.routes[crossing]
+            if s.prob > 0 and hit.any():
+                back = np.zeros_like(counts)
+                back[hit] = counts[hit] if s.prob >= 1.0 else rng.binomial(counts[hit], s.prob)
+                add_at(X, cells, SUMMONED if purpose == Departures.SUMMONED_EXIT else HOME, back)
+                eng.rec.today["stopped_closure"] += int(back.sum())
+                counts = counts - back
+        keep = counts > 0
+        if keep.any():
+            out.append((purpose, cells[keep], crossing[keep], counts[keep]))
+    return out
+
+
 def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
          adult_men: np.ndarray) -> np.ndarray:
     """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares.
@@ -471,7 +599,7 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     """
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     rec = eng.rec.today
-    dep = departures
+    dep = on_the_road(eng, st, departures, day)
     # (queue columns, purpose of the departures joining them, where those turned back return)
     groups = ((lay.queued_exit, Departures.EXIT, HOME), (lay.queued_trip, Departures.TRIP, HOME),
               (lay.queued_summoned, Departures.SUMMONED_EXIT, SUMMONED))

@@ -167,8 +167,11 @@ def add_at(X: np.ndarray, cells: np.ndarray, cols: np.ndarray | int, counts: np.
 
 
 def tally(X: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Column sums, row sums, people abroad and queued per row, and the smallest count of the state X."""
-    a, q = layout.abroad, slice(layout.queued_exit.start, layout.queued_summoned.stop)
+    """Column sums, row sums, people abroad and away per row, and the smallest count of the state X.
+
+    Away: queued at a crossing or on the road to one (`Layout.away`).
+    """
+    a, q = layout.abroad, layout.away
     if kernels.ENABLED:
         col, row, abroad, queued, low = kernels.tally(X, a.start, a.stop, q.start, q.stop)
         return col, row, abroad, queued, int(low)
