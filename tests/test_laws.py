@@ -275,6 +275,42 @@ def test_a_departure_by_land_joins_the_queue_the_day_it_reaches_the_crossing_and
     eng.check_conservation()
 
 
+def test_a_closure_stops_on_arrival_those_who_set_out_before_it_and_no_one_who_set_out_after():
+    """Finland refused tourists at its border from 30 Sep 2022 (observations: 1,688 entries that day, 884 on 3 Oct):
+    those on their way when it came are turned back as they arrive with 1 − non_tourist_share; those who set out
+    later knew it and weighed it in their choice, once (not checked again)."""
+    share = 0.25
+    closure = {"type": "border_closure", "start": "2022-09-21", "destinations": ["FI"], "applies_to": "tourists",
+               "by": "destination"}
+    stopped = expected = var = 0.0
+    for seed in SEEDS:
+        eng = _engine([closure], seed=seed, parameters={"routes.non_tourist_share": share,
+                                                       "routes.drive_km_per_day": 700})
+        empty_road(eng)
+        j = _crossing(eng, "torfyanovka")
+        day = _at(eng, "2022-09-20")
+        cells = _far_cells(eng, j, 40, 1)  # Moscow: a day from Finland
+        dep = _departures(eng)
+        n = _queue_today(eng, dep, cells, j, 40)
+        _routes(eng, day, dep)  # set out the day before the closure
+        assert eng.rec.today["stopped_closure"] == 0
+        eng.rec.reset()
+        day = _at(eng, "2022-09-21")
+        dep = _departures(eng)
+        _queue_today(eng, dep, cells, j, 40)  # set out on its first day, knowing it
+        _routes(eng, day, dep)
+        stopped += eng.rec.today["stopped_closure"]
+        expected += n * (1 - share)
+        var += n * share * (1 - share)
+        eng.rec.reset()
+        day = _at(eng, "2022-09-22")
+        _routes(eng, day)
+        assert eng.rec.today["stopped_closure"] == 0  # those who set out knowing it are not stopped again
+        assert eng.rec.today["processed"][j] == n
+        eng.check_conservation()
+    assert abs(stopped - expected) / np.sqrt(var) < Z
+
+
 def test_the_road_holds_the_pre_crisis_departures_still_on_their_way_at_the_start():
     eng = _engine(parameters={"routes.drive_km_per_day": 700})
     lay, st = eng.layout, eng.routes

@@ -161,6 +161,7 @@ class Screen:
     prob: float
     summons_prob: float
     kind: str  # "exit_ban", "summons_at_border", "host_refusal"
+    since: Date | None = None  # a check on the road: it stops only those who set out before this day
 
 
 @dataclass

@@ -87,9 +87,10 @@ class BorderClosure(PolicyBase):
                      else self.number("open_share", ctx.params))
             with np.errstate(divide="ignore"):
                 day.route_terms.append(RouteTerm(cells, np.where(routes, np.log(share), 0.0)))
-            if self.open_share is not None:  # those already on the road are stopped on the way with 1 − open_share
-                day.road_checks.append(Screen(cells, routes, 1.0 - share, 0.0, "closure"))
+            # Those already on the road when it came did not know: 1 − share of them are stopped as they arrive
+            # (on the way for a region's restriction, refused at the border for a closure to tourists).
+            day.road_checks.append(Screen(cells, routes, 1.0 - share, 0.0, "closure", since=self.start))
         else:
             day.route_terms.append(RouteTerm(cells, np.where(routes, -np.inf, 0.0)))
             day.screens.append(Screen(cells, routes, 1.0, 0.0, "closure"))
-            day.road_checks.append(Screen(cells, routes, 1.0, 0.0, "closure"))
+            day.road_checks.append(Screen(cells, routes, 1.0, 0.0, "closure", since=self.start))

@@ -424,8 +424,8 @@ def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
     A departure from region r to crossing c reaches it `drive_days[r, c]` days later (docs/routes.md, "The road to
     the crossings"); until then the travellers are counted in `en_route[c]` and are out of reach of everything
     (summonses, screens, balking): they left home, they are not yet at the border. A closure that came while they
-    were on their way stops them as they arrive (`day.road_checks`: all of those it covers for a full closure,
-    1 − open_share of them for a partial one), and they go back where they came from (home, or summoned for a
+    were on their way (they set out before its first day) stops them as they arrive (`day.road_checks`: all of those it covers for a full closure,
+    1 − open_share of them for a partial one, 1 − `routes.non_tourist_share` for a closure to tourists), and they go back where they came from (home, or summoned for a
     summoned man), counted in `stopped_closure`; today's departures decided knowing it. Returns the day's
     departures with the arrivals in place of those still on the road.
     """
@@ -571,8 +571,11 @@ def _stopped_on_the_way(eng, land: list, checks: list) -> list:
     X, rng = eng.X, eng.rng
     out = []
     for purpose, cells, crossing, counts in land:
+        set_out = eng.t - eng.routes.drive_days[eng.pop.region[cells], crossing]  # the day each set out (index)
         for s in checks:
             hit = s.cells[cells] & s.routes[crossing]
+            if s.since is not None:  # only those who set out before it came; the others chose knowing it
+                hit &= set_out < eng.days.index(s.since) if s.since in eng.days else set_out < 0
             if s.prob > 0 and hit.any():
                 back = np.zeros_like(counts)
                 back[hit] = counts[hit] if s.prob >= 1.0 else rng.binomial(counts[hit], s.prob)
