@@ -424,9 +424,10 @@ def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
     A departure from region r to crossing c reaches it `drive_days[r, c]` days later (docs/routes.md, "The road to
     the crossings"); until then the travellers are counted in `en_route[c]` and are out of reach of everything
     (summonses, screens, balking): they left home, they are not yet at the border. A closure that came while they
-    were on their way (they set out before its first day) stops them as they arrive (`day.road_checks`: all of those it covers for a full closure,
-    1 − open_share of them for a partial one, 1 − `routes.non_tourist_share` for a closure to tourists), and they go back where they came from (home, or summoned for a
-    summoned man), counted in `stopped_closure`; today's departures decided knowing it. Returns the day's
+    were on their way (they set out before its first day) stops them as they arrive (`day.road_checks`: all of
+    those it covers for a full closure, 1 − open_share of them for a partial one, 1 − `routes.non_tourist_share`
+    for a closure to tourists), and they go back where they came from (home, or summoned for a summoned man),
+    counted in `stopped_closure`; those who set out later decided knowing it. Returns the day's
     departures with the arrivals in place of those still on the road.
     """
     X, lay, region = eng.X, eng.layout, eng.pop.region
