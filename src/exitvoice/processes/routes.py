@@ -441,7 +441,7 @@ def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
     for _, cells, crossing, counts in land:
         add_at(X, cells, lay.en_route.start + crossing, -counts)
     if land and day is not None and day.road_checks:
-        land = _stopped_on_the_way(eng, land, day.road_checks)
+        land = _stopped_on_the_way(eng, st, land, day.road_checks)
     for purpose, cells, crossing, counts in dep.land:
         d = st.drive_days[region[cells], crossing]
         now = d == 0
@@ -567,12 +567,12 @@ def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(fixed), cap, fixed)
 
 
-def _stopped_on_the_way(eng, land: list, checks: list) -> list:
+def _stopped_on_the_way(eng, st: RouteState, land: list, checks: list) -> list:
     """Arrivals from the road that the closures stop (each check stops its share of the people it covers)."""
     X, rng = eng.X, eng.rng
     out = []
     for purpose, cells, crossing, counts in land:
-        set_out = eng.t - eng.routes.drive_days[eng.pop.region[cells], crossing]  # the day each set out (index)
+        set_out = eng.t - st.drive_days[eng.pop.region[cells], crossing]  # the day each set out (index)
         for s in checks:
             hit = s.cells[cells] & s.routes[crossing]
             if s.since is not None:  # only those who set out before it came; the others chose knowing it
