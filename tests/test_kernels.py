@@ -171,3 +171,35 @@ def test_the_queues_kernels_repeat_the_oracle(seed, squeeze):
     assert np.array_equal(xa, xb) and np.array_equal(ma, mb) and np.array_equal(wa, wb)
     assert ra.keys() == rb.keys() and all(np.array_equal(ra[k], rb[k]) for k in ra)
     assert ga == gb, "the kernels consumed the stream differently from their oracle"
+
+
+@pytest.mark.parametrize("counts, k", [([5, 0, 12, 1, 30, 7, 0, 3], 9),  # a few of many
+                                       ([5, 0, 12, 1, 30, 7, 0, 3], 50),  # most: the complement is drawn
+                                       ([1] * 40 + [200], 21), ([0, 4, 0], 2), ([3, 3], 6), ([3, 3], 0)])
+def test_persons_subset_has_the_law_of_exact_subset(counts, k):
+    """The deadlines' draw person by person (`persons_subset`) against the multivariate hypergeometric of
+    `exact_subset`: every draw exactly k people within the counts; over many draws the means, variances and the
+    covariance of two entries those of the multivariate hypergeometric, within z-scores."""
+    counts = np.array(counts, dtype=np.int64)
+    big_n, reps, z = counts.sum(), 4000, 5.0
+    rng = np.random.default_rng(11)
+    draws = np.stack([kernels.persons_subset(counts, k, rng) for _ in range(reps)])
+    assert np.all(draws.sum(axis=1) == min(k, big_n)) and np.all((draws >= 0) & (draws <= counts))
+    a = np.random.default_rng(4)
+    b = np.random.default_rng(4)
+    assert np.array_equal(kernels.persons_subset(counts, k, a), kernels.persons_subset(counts, k, b))
+    share = counts / big_n
+    finite = (big_n - k) / (big_n - 1) if big_n > 1 else 0.0
+    mean, var = k * share, k * share * (1 - share) * finite
+    se = np.sqrt(var / reps)
+    live = var > 0
+    assert np.array_equal(draws.var(axis=0) > 0, live)  # an entry without people, or all of them chosen, is fixed
+    assert np.all(draws[:, ~live] == mean[~live])
+    assert np.all(np.abs(draws.mean(axis=0)[live] - mean[live]) < z * se[live])
+    # the sample variance has a standard error of about var·sqrt(2/(reps − 1)) (near-normal counts)
+    assert np.all(np.abs(draws.var(axis=0, ddof=1)[live] / var[live] - 1) < z * np.sqrt(2 / (reps - 1)) * 1.5)
+    i, j = np.argsort(-counts)[:2]
+    if var[i] > 0 and var[j] > 0:
+        cov = -k * share[i] * share[j] * finite
+        got = np.cov(draws[:, i], draws[:, j])[0, 1]
+        assert abs(got - cov) < z * np.sqrt(var[i] * var[j] / reps) * 1.5

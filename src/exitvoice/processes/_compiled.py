@@ -435,6 +435,60 @@ def leavers_step(X, ab, returned, cells, dest, n, ret, onward, passport, region,
             ret_r[region[i]] += back
 
 
+@njit(cache=True)
+def persons_subset(counts, k, gen):  # pragma: no cover - compiled; checked in law against `exact_subset`
+    """Exactly k of the people in counts[E], every person alike: [E] how many of each entry are chosen.
+
+    The law of `sampling.exact_subset` (a multivariate hypergeometric), drawn person by person: min(k, N − k) draws
+    without replacement among the N people (the complement when more than half are chosen), each an integer below
+    the people still undrawn, found in a Fenwick tree of the counts. Costs O(E + min(k, N − k) · log E), where the
+    hypergeometric costs one draw per entry.
+    """
+    e = counts.size
+    total = 0
+    for i in range(e):
+        total += counts[i]
+    out = np.zeros(e, dtype=np.int64)
+    if k >= total:
+        for i in range(e):
+            out[i] = counts[i]
+        return out
+    if k <= 0:
+        return out
+    flip = 2 * k > total
+    m = total - k if flip else k
+    tree = np.zeros(e + 1, dtype=np.int64)  # Fenwick tree: tree[j] sums the counts of (j − (j & −j), j]
+    for j in range(1, e + 1):
+        tree[j] += counts[j - 1]
+        up = j + (j & -j)
+        if up <= e:
+            tree[up] += tree[j]
+    top = 1
+    while 2 * top <= e:
+        top *= 2
+    left = total
+    for _ in range(m):
+        u = gen.integers(0, left)  # the u-th of the people still undrawn, counted from 0
+        pos = 0
+        b = top
+        while b > 0:
+            nxt = pos + b
+            if nxt <= e and tree[nxt] <= u:
+                pos = nxt
+                u -= tree[nxt]
+            b //= 2
+        out[pos] += 1  # pos: the entry (from 0) holding that person
+        j = pos + 1
+        while j <= e:
+            tree[j] -= 1
+            j += j & -j
+        left -= 1
+    if flip:
+        for i in range(e):
+            out[i] = counts[i] - out[i]
+    return out
+
+
 # -- routes: the queues at the crossings (processes/routes.py, twins of `routes._queues_numpy`) -------------------
 # The queue columns of a crossing j are X[:, starts[g] + j], one per purpose g (leavers, ordinary trips, summoned
 # men leaving); `back_to[g]` is the column a person of purpose g returns to when he balks or is turned back.
