@@ -118,6 +118,9 @@ def _run_digest(scenario: Path, scale: float, seed: int) -> str:
                                   pytest.param("wave2-1m-exit-visas", marks=pytest.mark.slow),
                                   pytest.param("wave2-1m-closed", marks=pytest.mark.slow)])
 def test_a_run_with_kernels_is_the_run_of_the_oracles(name, monkeypatch):
+    if not _numpy_exp_is_the_c_librarys():
+        pytest.skip("NumPy's own exp/log (AVX-512) differ from the C library's in the last bit, so the route choice "
+                    "of the kernel (test_choice_tables_repeat_the_oracle) may round differently from its oracle")
     path = SCENARIOS / f"{name}.toml"
     fast = _run_digest(path, 0.01, 5)
     monkeypatch.setattr(kernels, "ENABLED", False)
@@ -203,3 +206,42 @@ def test_persons_subset_has_the_law_of_exact_subset(counts, k):
         cov = -k * share[i] * share[j] * finite
         got = np.cov(draws[:, i], draws[:, j])[0, 1]
         assert abs(got - cov) < z * np.sqrt(var[i] * var[j] / reps) * 1.5
+
+
+def _numpy_exp_is_the_c_librarys() -> bool:
+    """Whether NumPy's float64 exp and log are the C library's here (they are, except on AVX-512 processors)."""
+    import math
+
+    x = np.random.default_rng(0).normal(0, 20, 20_000)
+    return (np.array_equal(np.exp(x), [math.exp(v) for v in x])
+            and np.array_equal(np.log(np.abs(x)), [math.log(v) for v in np.abs(x)]))
+
+
+@pytest.mark.parametrize("name, scale", [("russia-2022", 0.01), ("wave2-1m-closed", 0.01), ("myanmar-2024", 0.05)])
+def test_choice_tables_repeat_the_oracle(name, scale):
+    """The day's route choice (`kernels.choice_tables`) against its NumPy form (`routes._choice_numpy`), day by day
+    over the first 40 days of a run: bit for bit where NumPy's exp and log are the C library's, else to rounding."""
+    from exitvoice.processes import routes
+
+    sc = Scenario.from_toml(SCENARIOS / f"{name}.toml")
+    sc.population.scale = scale
+    eng = CellEngine(sc, seed=2)
+    exact = _numpy_exp_is_the_c_librarys()
+    fields = ("key", "ls", "p_route", "trip_h", "access", "exit_table", "trip_table", "trip_total")
+    for t, date in enumerate(eng.days[:40]):
+        eng.t, eng.date = t, date
+        day = eng.day_policy()
+        got = []
+        for enabled in (True, False):
+            old, kernels.ENABLED = kernels.ENABLED, enabled
+            try:
+                got.append(routes.utilities(eng, eng.routes, day, announced=eng.callup.current_mob is not None))
+            finally:
+                kernels.ENABLED = old
+        for f in fields:
+            a, b = getattr(got[0], f), getattr(got[1], f)
+            if exact:
+                assert np.array_equal(a, b), f"day {t}: {f} differs from the oracle"
+            else:
+                assert np.allclose(a, b, rtol=1e-13, atol=1e-15, equal_nan=True), f"day {t}: {f}"
+        eng.step()

@@ -41,7 +41,7 @@ import os
 ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
 KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally", "trips_prime",
            "trips_step", "leavers_step", "new_pool", "ring_places", "queues_balk", "queue_totals", "queue_entries",
-           "queues_serve", "persons_subset")
+           "queues_serve", "persons_subset", "choice_tables")
 
 
 
