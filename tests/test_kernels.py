@@ -245,3 +245,20 @@ def test_choice_tables_repeat_the_oracle(name, scale):
             else:
                 assert np.allclose(a, b, rtol=1e-13, atol=1e-15, equal_nan=True), f"day {t}: {f}"
         eng.step()
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), c=st.integers(0, 50), width=st.integers(1, 8), k=st.integers(0, 12))
+def test_block_sums_repeat_numpy(seed, c, width, k):
+    src = np.random.default_rng(seed)
+    X = np.asfortranarray(src.integers(0, 1000, (c, width + 3)) * (src.random((c, width + 3)) < 0.5))
+    rows = np.sort(src.choice(c, min(k, c), replace=False)) if c else np.zeros(0, dtype=np.int64)
+    for r in (None, rows):
+        got = sampling.block_sums(X, slice(2, 2 + width), r)
+        old, kernels.ENABLED = kernels.ENABLED, False
+        try:
+            want = sampling.block_sums(X, slice(2, 2 + width), r)
+        finally:
+            kernels.ENABLED = old
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        assert np.array_equal(want[0], X[:, 2:2 + width].sum(axis=1))

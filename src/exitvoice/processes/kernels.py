@@ -14,6 +14,8 @@ law of every process is written, and read, in its NumPy form.
 | `nonzero_block` | `np.nonzero(X[:, block])` |
 | `scatter_add` | `np.add.at` |
 | `tally` | column and row sums of the state |
+| `block_sums` | `sampling.block_sums_numpy`: row sums and column sums (of some rows) of a block of the state |
+| `choice_tables` | `routes._choice_numpy`: the day's route choice by key |
 | `queues_balk`, `queue_totals`, `queue_entries`, `queues_serve` | `routes._queues_numpy` (balking, service) |
 
 The queues' kernels scan and change the queue columns; the draw of who is served at a crossing over capacity (a
@@ -41,7 +43,7 @@ import os
 ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
 KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally", "trips_prime",
            "trips_step", "leavers_step", "new_pool", "ring_places", "queues_balk", "queue_totals", "queue_entries",
-           "queues_serve", "persons_subset", "choice_tables")
+           "queues_serve", "persons_subset", "choice_tables", "block_sums")
 
 
 

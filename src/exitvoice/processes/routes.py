@@ -45,7 +45,7 @@ import numpy as np
 
 from ..engine.state import HOME, SUMMONED
 from . import kernels
-from .sampling import add_at, exact_subset, shifted_cumulative, sum_by, thin
+from .sampling import add_at, block_sums, exact_subset, shifted_cumulative, sum_by, thin
 
 NEG = -np.inf
 
@@ -402,7 +402,7 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     """
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
-    stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
+    stock = block_sums(eng.X, eng.layout.abroad)[1].astype(float)
     vb = vbase(eng, st.route_asc, st.wait, st.price, needs, income=st.income)
     terms = day.route_terms
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age
