@@ -118,6 +118,9 @@ def _run_digest(scenario: Path, scale: float, seed: int) -> str:
                                   pytest.param("wave2-1m-exit-visas", marks=pytest.mark.slow),
                                   pytest.param("wave2-1m-closed", marks=pytest.mark.slow)])
 def test_a_run_with_kernels_is_the_run_of_the_oracles(name, monkeypatch):
+    if not _numpy_exp_is_the_c_librarys():
+        pytest.skip("NumPy's own exp/log (AVX-512) differ from the C library's in the last bit, so the route choice "
+                    "of the kernel (test_choice_tables_repeat_the_oracle) may round differently from its oracle")
     path = SCENARIOS / f"{name}.toml"
     fast = _run_digest(path, 0.01, 5)
     monkeypatch.setattr(kernels, "ENABLED", False)
@@ -171,3 +174,91 @@ def test_the_queues_kernels_repeat_the_oracle(seed, squeeze):
     assert np.array_equal(xa, xb) and np.array_equal(ma, mb) and np.array_equal(wa, wb)
     assert ra.keys() == rb.keys() and all(np.array_equal(ra[k], rb[k]) for k in ra)
     assert ga == gb, "the kernels consumed the stream differently from their oracle"
+
+
+@pytest.mark.parametrize("counts, k", [([5, 0, 12, 1, 30, 7, 0, 3], 9),  # a few of many
+                                       ([5, 0, 12, 1, 30, 7, 0, 3], 50),  # most: the complement is drawn
+                                       ([1] * 40 + [200], 21), ([0, 4, 0], 2), ([3, 3], 6), ([3, 3], 0)])
+def test_persons_subset_has_the_law_of_exact_subset(counts, k):
+    """The deadlines' draw person by person (`persons_subset`) against the multivariate hypergeometric of
+    `exact_subset`: every draw exactly k people within the counts; over many draws the means, variances and the
+    covariance of two entries those of the multivariate hypergeometric, within z-scores."""
+    counts = np.array(counts, dtype=np.int64)
+    big_n, reps, z = counts.sum(), 4000, 5.0
+    rng = np.random.default_rng(11)
+    draws = np.stack([kernels.persons_subset(counts, k, rng) for _ in range(reps)])
+    assert np.all(draws.sum(axis=1) == min(k, big_n)) and np.all((draws >= 0) & (draws <= counts))
+    a = np.random.default_rng(4)
+    b = np.random.default_rng(4)
+    assert np.array_equal(kernels.persons_subset(counts, k, a), kernels.persons_subset(counts, k, b))
+    share = counts / big_n
+    finite = (big_n - k) / (big_n - 1) if big_n > 1 else 0.0
+    mean, var = k * share, k * share * (1 - share) * finite
+    se = np.sqrt(var / reps)
+    live = var > 0
+    assert np.array_equal(draws.var(axis=0) > 0, live)  # an entry without people, or all of them chosen, is fixed
+    assert np.all(draws[:, ~live] == mean[~live])
+    assert np.all(np.abs(draws.mean(axis=0)[live] - mean[live]) < z * se[live])
+    # the sample variance has a standard error of about var·sqrt(2/(reps − 1)) (near-normal counts)
+    assert np.all(np.abs(draws.var(axis=0, ddof=1)[live] / var[live] - 1) < z * np.sqrt(2 / (reps - 1)) * 1.5)
+    i, j = np.argsort(-counts)[:2]
+    if var[i] > 0 and var[j] > 0:
+        cov = -k * share[i] * share[j] * finite
+        got = np.cov(draws[:, i], draws[:, j])[0, 1]
+        assert abs(got - cov) < z * np.sqrt(var[i] * var[j] / reps) * 1.5
+
+
+def _numpy_exp_is_the_c_librarys() -> bool:
+    """Whether NumPy's float64 exp and log are the C library's here (they are, except on AVX-512 processors)."""
+    import math
+
+    x = np.random.default_rng(0).normal(0, 20, 20_000)
+    return (np.array_equal(np.exp(x), [math.exp(v) for v in x])
+            and np.array_equal(np.log(np.abs(x)), [math.log(v) for v in np.abs(x)]))
+
+
+@pytest.mark.parametrize("name, scale", [("russia-2022", 0.01), ("wave2-1m-closed", 0.01), ("myanmar-2024", 0.05)])
+def test_choice_tables_repeat_the_oracle(name, scale):
+    """The day's route choice (`kernels.choice_tables`) against its NumPy form (`routes._choice_numpy`), day by day
+    over the first 40 days of a run: bit for bit where NumPy's exp and log are the C library's, else to rounding."""
+    from exitvoice.processes import routes
+
+    sc = Scenario.from_toml(SCENARIOS / f"{name}.toml")
+    sc.population.scale = scale
+    eng = CellEngine(sc, seed=2)
+    exact = _numpy_exp_is_the_c_librarys()
+    fields = ("key", "ls", "p_route", "trip_h", "access", "exit_table", "trip_table", "trip_total")
+    for t, date in enumerate(eng.days[:40]):
+        eng.t, eng.date = t, date
+        day = eng.day_policy()
+        got = []
+        for enabled in (True, False):
+            old, kernels.ENABLED = kernels.ENABLED, enabled
+            try:
+                got.append(routes.utilities(eng, eng.routes, day, announced=eng.callup.current_mob is not None))
+            finally:
+                kernels.ENABLED = old
+        for f in fields:
+            a, b = getattr(got[0], f), getattr(got[1], f)
+            if exact:
+                assert np.array_equal(a, b), f"day {t}: {f} differs from the oracle"
+            else:
+                assert np.allclose(a, b, rtol=1e-13, atol=1e-15, equal_nan=True), f"day {t}: {f}"
+        eng.step()
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), c=st.integers(0, 50), width=st.integers(1, 8), k=st.integers(0, 12))
+def test_block_sums_repeat_numpy(seed, c, width, k):
+    src = np.random.default_rng(seed)
+    X = np.asfortranarray(src.integers(0, 1000, (c, width + 3)) * (src.random((c, width + 3)) < 0.5))
+    rows = np.sort(src.choice(c, min(k, c), replace=False)) if c else np.zeros(0, dtype=np.int64)
+    for r in (None, rows):
+        got = sampling.block_sums(X, slice(2, 2 + width), r)
+        old, kernels.ENABLED = kernels.ENABLED, False
+        try:
+            want = sampling.block_sums(X, slice(2, 2 + width), r)
+        finally:
+            kernels.ENABLED = old
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        assert np.array_equal(want[0], X[:, 2:2 + width].sum(axis=1))

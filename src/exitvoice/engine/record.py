@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..processes.sampling import block_sums
 from .state import FIXED_STATES
 
 SCALARS = ("exit_attempts", "family_attempts", "trip_starts", "trips_turned_exit", "balked", "visa_runs",
@@ -70,7 +71,7 @@ class Recorder:
         self.by_dest["exits_back"][t] = tod["exits_back"]
         self.by_dest["left_by_dest"][t] = tod["left_by_dest"]
         self.by_dest["abroad"][t] = col[lay.abroad]
-        self.by_dest["men_abroad"][t] = X[self.men_cells, lay.abroad].sum(axis=0)
+        self.by_dest["men_abroad"][t] = block_sums(X, lay.abroad, self.men_cells)[1]
         self.by_dest["travelling"][t] = col[lay.travelling]
         region = eng.pop.region
         R = eng.pop.n_regions

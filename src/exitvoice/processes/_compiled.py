@@ -175,6 +175,31 @@ def tally(X, abroad_start, abroad_stop, queued_start, queued_stop):  # pragma: n
     return col, row, abroad, queued, low
 
 
+@njit(cache=True)
+def block_sums(X, start, width, rows, every):  # pragma: no cover - compiled; checked against its oracle
+    """Sums of the block X[:, start:start+width], integers, so exactly NumPy's: (by row, by column).
+
+    By column over every cell when `every`, else over the cells `rows` only.
+
+    One pass down each column, in memory order (twin of `X[:, block].sum(axis=1)` and `X[rows, block].sum(axis=0)`).
+    """
+    c = X.shape[0]
+    by_row = np.zeros(c, dtype=np.int64)
+    by_col = np.zeros(width, dtype=np.int64)
+    for j in range(width):
+        s = 0
+        for i in range(c):
+            v = X[i, start + j]
+            by_row[i] += v
+            s += v
+        if not every:
+            s = 0
+            for i in rows:
+                s += X[i, start + j]
+        by_col[j] = s
+    return by_row, by_col
+
+
 # -- abroad: ordinary trips scheduled at departure, rarer outcomes by thinning (processes/abroad.py) -------------
 # The schedule of trips is a ring of H days, each a list of chunks of entries in one pool: `head[day % H]` is the
 # chunk filled last of the entries due that day. A chunk `pool[k]` holds (next chunk, entries filled) in its row 0
@@ -433,6 +458,194 @@ def leavers_step(X, ab, returned, cells, dest, n, ret, onward, passport, region,
             X[i, returned] += back
             gone_d[d] += back + on
             ret_r[region[i]] += back
+
+
+@njit(cache=True)
+def persons_subset(counts, k, gen):  # pragma: no cover - compiled; checked in law against `exact_subset`
+    """Exactly k of the people in counts[E], every person alike: [E] how many of each entry are chosen.
+
+    The law of `sampling.exact_subset` (a multivariate hypergeometric), drawn person by person: min(k, N − k) draws
+    without replacement among the N people (the complement when more than half are chosen), each an integer below
+    the people still undrawn, found in a Fenwick tree of the counts. Costs O(E + min(k, N − k) · log E), where the
+    hypergeometric costs one draw per entry.
+    """
+    e = counts.size
+    total = 0
+    for i in range(e):
+        total += counts[i]
+    out = np.zeros(e, dtype=np.int64)
+    if k >= total:
+        for i in range(e):
+            out[i] = counts[i]
+        return out
+    if k <= 0:
+        return out
+    flip = 2 * k > total
+    m = total - k if flip else k
+    tree = np.zeros(e + 1, dtype=np.int64)  # Fenwick tree: tree[j] sums the counts of (j − (j & −j), j]
+    for j in range(1, e + 1):
+        tree[j] += counts[j - 1]
+        up = j + (j & -j)
+        if up <= e:
+            tree[up] += tree[j]
+    top = 1
+    while 2 * top <= e:
+        top *= 2
+    left = total
+    for _ in range(m):
+        u = gen.integers(0, left)  # the u-th of the people still undrawn, counted from 0
+        pos = 0
+        b = top
+        while b > 0:
+            nxt = pos + b
+            if nxt <= e and tree[nxt] <= u:
+                pos = nxt
+                u -= tree[nxt]
+            b //= 2
+        out[pos] += 1  # pos: the entry (from 0) holding that person
+        j = pos + 1
+        while j <= e:
+            tree[j] -= 1
+            j += j & -j
+        left -= 1
+    if flip:
+        for i in range(e):
+            out[i] = counts[i] - out[i]
+    return out
+
+
+# -- routes: the day's choice tables (processes/routes.py, twin of the NumPy tail of `routes.utilities`) -----------
+# Every sum is NumPy's, every exp and log the C library's, as NumPy's are on processors without AVX-512, so the
+# tables are NumPy's bit for bit there. NumPy sums a contiguous row pairwise (`_pairwise_sum`: sequential below 8
+# terms, eight running sums above); the routes to a destination, gathered by advanced indexing, lie with the keys
+# innermost, so NumPy sums their terms one after the other (pairwise only when there is a single key).
+
+
+@njit(cache=True)
+def _pairwise_sum(a, n):  # pragma: no cover - compiled
+    """a[0] + … + a[n − 1] in the order NumPy sums a contiguous row of at most 128 numbers."""
+    if n < 8:
+        s = -0.0
+        for i in range(n):
+            s += a[i]
+        return s
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+        i += 8
+    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        s += a[i]
+        i += 1
+    return s
+
+
+@njit(cache=True)
+def _logsumexp_row(v, n, buf, pairwise):  # pragma: no cover - compiled
+    """Log Σ exp(v[:n]) as `routes._logsumexp` takes it (−inf for no finite term); buf: scratch of ≥ n.
+
+    `pairwise`: the terms are summed as NumPy sums a contiguous row, else one after the other.
+    """
+    m = v[0]
+    for i in range(1, n):
+        if v[i] > m:
+            m = v[i]
+    if not math.isfinite(m):
+        m = 0.0
+    for i in range(n):
+        buf[i] = math.exp(v[i] - m)
+    if pairwise:
+        s = _pairwise_sum(buf, n)
+    else:
+        s = buf[0]
+        for i in range(1, n):
+            s += buf[i]
+    return (math.log(s) if s > 0 else -np.inf) + m
+
+
+@njit(cache=True)
+def _shifted_row(w, out, k, row):  # pragma: no cover - compiled
+    """Row `row` of `sampling.shifted_cumulative`: cumulative weights over their total, plus the row's index."""
+    pos = False
+    for j in range(k):
+        if w[j] > 0:
+            pos = True
+    acc = 0.0
+    for j in range(k):
+        acc += w[j] if pos else 1.0 / k
+        out[j] = acc
+    last = out[k - 1]
+    for j in range(k):
+        out[j] = out[j] / last + row
+
+
+@njit(cache=True)
+def choice_tables(V, lam, dest, dest_routes, dest_width, dest_term, asc_dest, ref, rate, trip_factor, ls0,
+                  mu):  # pragma: no cover - compiled; checked against its oracle
+    """The route choice of each key from its route utilities V [key, route] (twin of `routes._choice_numpy`).
+
+    `dest_routes` [dest, width] lists the routes to each destination (the first `dest_width[d]`), `dest_term` [key,
+    dest] the destination term of leavers, `ref` [key, dest] the pre-crisis log-sums of trips (0 where none),
+    `rate` [key, route] today's trip rates, `trip_factor` [key] the call-up's factor on trips, `ls0` [key] the
+    pre-crisis accessibility log-sum. Returns (ls [key], access [key], p_route [key, route], trip_h [key, route], exit_table,
+    trip_table, trip_total [key]).
+    """
+    nk, nr = V.shape
+    nd = dest_width.size
+    wmax = dest_routes.shape[1]
+    buf = np.empty(max(nr, nd, wmax))
+    v = np.empty(max(nd, wmax))
+    iv = np.empty(nd)
+    u = np.empty(nd)
+    ls = np.empty(nk)
+    access = np.empty(nk)
+    p_route = np.empty((nk, nr))
+    trip_h = np.empty((nk, nr))
+    exit_table = np.empty(nk * nr)
+    trip_table = np.empty(nk * nr)
+    trip_total = np.empty(nk)
+    for k in range(nk):
+        # inclusive values IV_d = log Σ_{r→d} exp(V_r / λ)
+        for d in range(nd):
+            w = dest_width[d]
+            if w == 0:
+                iv[d] = -np.inf
+                continue
+            for q in range(w):
+                v[q] = V[k, dest_routes[d, q]] / lam
+            iv[d] = _logsumexp_row(v, w, buf, nk == 1)
+        # P(d) over dest_term + λ·IV, and the accessibility log-sum over ASC_d + λ·IV
+        for d in range(nd):
+            u[d] = dest_term[k, d] + lam * iv[d]
+        lsk = _logsumexp_row(u, nd, buf, True)
+        for d in range(nd):
+            v[d] = asc_dest[d] + lam * iv[d]
+        ls[k] = _logsumexp_row(v, nd, buf, True)
+        ok = math.isfinite(lsk)
+        if math.isfinite(ls[k]) and math.isfinite(ls0[k]):
+            access[k] = math.exp(mu * (ls[k] - ls0[k]))
+        else:
+            access[k] = 0.0
+        for r in range(nr):
+            x = V[k, r]
+            d = dest[r]
+            pd = math.exp(u[d] - lsk) if ok else 0.0
+            ivr = iv[d]
+            pw = math.exp(x / lam - ivr) if math.isfinite(ivr) else 0.0
+            p_route[k, r] = pd * (pw if math.isfinite(x) else 0.0)
+            trip_h[k, r] = rate[k, r] * math.exp(x - ref[k, d]) * trip_factor[k] if math.isfinite(x) else 0.0
+        _shifted_row(p_route[k], exit_table[k * nr:(k + 1) * nr], nr, k)
+        _shifted_row(trip_h[k], trip_table[k * nr:(k + 1) * nr], nr, k)
+        trip_total[k] = _pairwise_sum(trip_h[k], nr)
+    return ls, access, p_route, trip_h, exit_table, trip_table, trip_total
 
 
 # -- routes: the queues at the crossings (processes/routes.py, twins of `routes._queues_numpy`) -------------------

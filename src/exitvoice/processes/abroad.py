@@ -26,7 +26,9 @@ way, with work that follows the events rather than the entries:
   exactly the probabilities of the competing risks. A traveller who stays leaves his place in the ring, removed
   lazily (a place due is a gone traveller's with probability gone / places);
 - leavers return or move on by thinning against the highest probability of moving of the day;
-- the deadlines of visa-free stays are the same as in `step_numpy` (cohorts by day of arrival).
+- the deadlines of visa-free stays are those of `step_numpy` (cohorts by day of arrival), but the people due are
+  drawn person by person (`kernels.persons_subset`: O(people due)) rather than by one hypergeometric per entry of
+  the destination (O(entries)); the same law, a multivariate hypergeometric.
 
 The random stream differs from `step_numpy`'s, the law does not: `tests/test_abroad_law.py` compares the two over
 many seeds. The kernels are in `_compiled` (`trips_*`, `leavers_step`).
@@ -142,7 +144,7 @@ def step(eng, st: AbroadState, day, risk: RiskState, decisions: DecisionState) -
     # Leavers: deadlines by cohort, then returns and onward moves by thinning
     a_cells, a_dest, a_n = st.abroad_start
     max_stay = np.where(np.isnan(day.max_stay_days), eng.net.max_stay_days, day.max_stay_days)
-    expired = _deadlines(eng, st, a_dest, a_n, max_stay)
+    expired = _deadlines(eng, st, a_dest, a_n, max_stay, draw=kernels.persons_subset)
     ret = np.ascontiguousarray(p["abroad.return_rate"] * np.exp(-p["abroad.beta_return_risk"] * risk.rho),
                                dtype=float)
     live_d, gone_d = np.zeros(D, dtype=np.int64), np.zeros(D, dtype=np.int64)
@@ -230,7 +232,8 @@ def step_numpy(eng, st: AbroadState, day, risk: RiskState, decisions: DecisionSt
                                                                                  pop.n_regions)
 
 
-def _deadlines(eng, st: AbroadState, dest: np.ndarray, n: np.ndarray, max_stay: np.ndarray) -> np.ndarray:
+def _deadlines(eng, st: AbroadState, dest: np.ndarray, n: np.ndarray, max_stay: np.ndarray,
+               draw=exact_subset) -> np.ndarray:
     """Leavers whose allowed stay ends today: every cohort that arrived `max_stay` days ago or earlier.
 
     Counted per entry of the leavers' (cell, destination, count) triplets, given here as (dest, n).
@@ -239,6 +242,10 @@ def _deadlines(eng, st: AbroadState, dest: np.ndarray, n: np.ndarray, max_stay: 
     deadline a cohort's survivors are drawn from the destination's stock at random (the cohort is not tracked by
     cell), exactly as many as survive, so a visa-free limit is a deadline for those who arrived on the same day,
     not a memoryless hazard.
+
+    `draw(counts, k, rng)` chooses the k people due among the entries' counts, every person alike: `exact_subset`
+    (one hypergeometric per entry of the destination) in `step_numpy`, its compiled twin in law
+    `kernels.persons_subset` (a draw per person due) in `step`.
     """
     out = np.zeros_like(n)
     for d in np.flatnonzero(np.isfinite(max_stay) & (max_stay > 0)):
@@ -250,5 +257,5 @@ def _deadlines(eng, st: AbroadState, dest: np.ndarray, n: np.ndarray, max_stay: 
         k = int(np.floor(due + eng.rng.random()))  # stochastic rounding of the thinned survivors
         if k > 0:
             here = np.flatnonzero(dest == d)
-            out[here] = exact_subset(n[here], k, eng.rng)
+            out[here] = draw(np.ascontiguousarray(n[here], dtype=np.int64), k, eng.rng)
     return out

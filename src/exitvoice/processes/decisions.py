@@ -38,7 +38,7 @@ from ..engine.state import EXEMPT, HIDING, HOME, MOBILISED, RETURNED, SUMMONED, 
 from .callup import CallupState, process_reports, report_days
 from .risk import RiskState
 from .routes import Departures, RouteState, utilities
-from .sampling import add_at, competing, exact_subset, split_by_key, sum_by
+from .sampling import add_at, block_sums, competing, exact_subset, split_by_key, sum_by
 
 
 @dataclass
@@ -142,7 +142,7 @@ def exit_core(eng, st: DecisionState, util_access: np.ndarray | None) -> np.ndar
     there falls with the hazard Λ they have faced so far; θ = `exit.frailty_variance` (0: all alike).
     """
     p = eng.params
-    abroad_rb = np.bincount(st.rb, eng.X[:, eng.layout.abroad].sum(axis=1), minlength=st.rb_size.size)
+    abroad_rb = np.bincount(st.rb, block_sums(eng.X, eng.layout.abroad)[0], minlength=st.rb_size.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         f = np.where(st.rb_size > 0, abroad_rb / np.maximum(st.rb_size, 1), 0.0)[st.rb]
     core = st.base_exit * (1 + p["exit.beta_peer"] * f) * st.frail

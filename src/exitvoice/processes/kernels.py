@@ -14,6 +14,8 @@ law of every process is written, and read, in its NumPy form.
 | `nonzero_block` | `np.nonzero(X[:, block])` |
 | `scatter_add` | `np.add.at` |
 | `tally` | column and row sums of the state |
+| `block_sums` | `sampling.block_sums_numpy`: row sums and column sums (of some rows) of a block of the state |
+| `choice_tables` | `routes._choice_numpy`: the day's route choice by key |
 | `queues_balk`, `queue_totals`, `queue_entries`, `queues_serve` | `routes._queues_numpy` (balking, service) |
 
 The queues' kernels scan and change the queue columns; the draw of who is served at a crossing over capacity (a
@@ -21,7 +23,9 @@ multivariate hypergeometric) stays NumPy's, between two kernel calls, on the sam
 
 The abroad step's kernels (`trips_prime`, `trips_step`, `leavers_step`) draw the law of the NumPy
 step `abroad.step_numpy` another way (returns of trips scheduled at departure, rarer outcomes by thinning), so
-their oracle is that step *in law*: `tests/test_abroad_law.py` compares the two over many seeds. They are the
+their oracle is that step *in law*: `tests/test_abroad_law.py` compares the two over many seeds. So does
+`persons_subset`, which draws the visa-free deadlines of `abroad.step` person by person (O(people due)) with the law
+of `sampling.exact_subset` (`tests/test_kernels.py` checks its moments over many seeds). They are the
 abroad step itself, so they run compiled even with kernels off. Their ring of returns lives in a pool of chunks
 (`new_pool`; `ring_places` counts the places in it, for tests).
 
@@ -39,7 +43,7 @@ import os
 ENABLED = os.environ.get("EXITVOICE_KERNELS", "1") != "0"
 KERNELS = ("competing", "split_per_person", "split_by_key", "nonzero_block", "scatter_add", "tally", "trips_prime",
            "trips_step", "leavers_step", "new_pool", "ring_places", "queues_balk", "queue_totals", "queue_entries",
-           "queues_serve")
+           "queues_serve", "persons_subset", "choice_tables", "block_sums")
 
 
 

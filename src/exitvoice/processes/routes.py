@@ -46,7 +46,7 @@ import numpy as np
 
 from ..engine.state import HOME, SUMMONED
 from . import kernels
-from .sampling import add_at, exact_subset, shifted_cumulative, split, sum_by, thin
+from .sampling import add_at, block_sums, exact_subset, shifted_cumulative, split, sum_by, thin
 
 NEG = -np.inf
 
@@ -76,6 +76,7 @@ class RouteState:
     drive_days: np.ndarray | None = None  # [region, crossing] whole days on the road to the crossing
     road: list = field(default_factory=list)  # [arrival day mod len] (purpose, cells, crossing, count) on the road
     keys: tuple | None = None  # the last day's keys of cells (code, unique codes, first cell, key), reused while equal
+    dest_table: tuple | None = None  # [dest, width] the routes to each destination (padded) and their number
 
 
 @dataclass
@@ -511,7 +512,7 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     """
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
-    stock = eng.X[:, eng.layout.abroad].sum(axis=0).astype(float)
+    stock = block_sums(eng.X, eng.layout.abroad)[1].astype(float)
     vb = vbase(eng, st.route_asc, st.wait, st.price, needs, income=st.income)
     terms = day.route_terms
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age
@@ -539,26 +540,58 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     # long legal stay: they flee a call-up of unknown length, not for a trip.
     flight = p["exit.reach_penalty"] * net.within_reach - p["exit.stay_weight"] * stay_term(eng)
     penalty = exposed[:, None] * flight[None, :] * announced
+    dest_term = st.asc_dest + diaspora_term(eng, stock) - penalty  # [key, dest]
+    lsd_open = st.lsd_open[reg, pp]  # [key, dest]
+    # Trips are fitted to pre-crisis entries by destination; the diaspora of this wave pulls leavers, not trips.
+    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)  # [key, dest]
+    rate = st.trip_rate * crossing_cycle(st, net, day.date, reg, weekly_mean)  # [key, route], by the crossing day
+    # while a call-up is under way, men of its ages travel less (docs/routes.md)
+    factor = np.where(exposed == 1, p["trips.callup_age_factor"], 1.0) if day.mobilisations else None
+    ls0 = st.ls0[reg, pp]
+    if kernels.ENABLED:
+        if st.dest_table is None:
+            width = np.array([r.size for r in st.dest_routes], dtype=np.int64)
+            table = np.zeros((width.size, max(int(width.max(initial=0)), 1)), dtype=np.int64)
+            for d, r in enumerate(st.dest_routes):
+                table[d, : r.size] = r
+            st.dest_table = (table, width)
+        ls, a_key, p_route, trip_h, exit_table, trip_table, trip_total = kernels.choice_tables(
+            np.ascontiguousarray(V, dtype=float), float(p["routes.nest_scale"]), net.dest.astype(np.int64),
+            *st.dest_table, np.ascontiguousarray(dest_term, dtype=float), st.asc_dest.astype(float),
+            np.ascontiguousarray(ref, dtype=float), np.ascontiguousarray(rate, dtype=float),
+            np.ones(V.shape[0]) if factor is None else factor.astype(float), ls0.astype(float),
+            float(p["exit.mu_access"]))
+    else:
+        ls, a_key, p_route, trip_h, exit_table, trip_table, trip_total = _choice_numpy(
+            eng, st, V, dest_term, ref, rate, factor, ls0)
+    return Utilities(key=key, ls=ls, p_route=p_route, trip_h=trip_h, access=a_key[key], exit_table=exit_table,
+                     trip_table=trip_table, trip_total=trip_total)
+
+
+def _choice_numpy(eng, st: RouteState, V: np.ndarray, dest_term: np.ndarray, ref: np.ndarray, rate: np.ndarray,
+                  factor: np.ndarray | None, ls0: np.ndarray) -> tuple:
+    """The choice of each key from its route utilities V [key, route] (NumPy; the oracle of `choice_tables`).
+
+    `dest_term` [key, dest] is the destination term of leavers, `ref` [key, dest] the pre-crisis log-sums of trips
+    (0 where none), `rate` [key, route] today's trip rates (by the day a trip crosses), `factor` [key] the call-up's
+    factor on trips (None: none), `ls0` [key] the pre-crisis accessibility log-sum. Returns (ls, access [key],
+    p_route, trip_h [key, route], the two search tables, trip_total [key]).
+    """
+    net, p = eng.net, eng.params
     iv = _dest_logsum(st.dest_routes, V / p["routes.nest_scale"])  # inclusive values, once for both log-sums
-    p_dest, p_within, _ = nested(eng, st.dest_routes, V, st.asc_dest + diaspora_term(eng, stock) - penalty, iv)
+    p_dest, p_within, _ = nested(eng, st.dest_routes, V, dest_term, iv)
     # accessibility: the same log-sum as LS0, without the diaspora
     ls = _logsumexp(st.asc_dest + p["routes.nest_scale"] * iv)
     feasible = np.isfinite(ls)
     p_route = p_dest[:, net.dest] * p_within
-    lsd_open = st.lsd_open[reg, pp]  # [key, dest]
-    # Trips are fitted to pre-crisis entries by destination; the diaspora of this wave pulls leavers, not trips.
-    ref = np.where(np.isfinite(lsd_open), lsd_open, 0.0)[:, net.dest]
     with np.errstate(invalid="ignore", over="ignore"):
-        rate = st.trip_rate * crossing_cycle(st, net, day.date, reg, weekly_mean)  # [key, route]
-        trip_h = np.where(np.isfinite(V), rate * np.exp(V - ref), 0.0)
-    if day.mobilisations:  # while a call-up is under way, men of its ages travel less (docs/routes.md)
-        trip_h = trip_h * np.where(exposed == 1, p["trips.callup_age_factor"], 1.0)[:, None]
-    ls0 = st.ls0[reg, pp]
+        trip_h = np.where(np.isfinite(V), rate * np.exp(V - ref[:, net.dest]), 0.0)
+    if factor is not None:
+        trip_h = trip_h * factor[:, None]
     with np.errstate(invalid="ignore", over="ignore"):
         a_key = np.where(feasible & np.isfinite(ls0), np.exp(p["exit.mu_access"] * (ls - ls0)), 0.0)
-    return Utilities(key=key, ls=ls, p_route=p_route, trip_h=trip_h, access=a_key[key],
-                     exit_table=shifted_cumulative(p_route), trip_table=shifted_cumulative(trip_h),
-                     trip_total=trip_h.sum(axis=1))
+    return (ls, a_key, p_route, trip_h, shifted_cumulative(p_route), shifted_cumulative(trip_h),
+            trip_h.sum(axis=1))
 
 
 def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:

@@ -178,6 +178,21 @@ def tally(X: np.ndarray, layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return X.sum(axis=0), X.sum(axis=1), X[:, a].sum(axis=1), X[:, q].sum(axis=1), int(X.min(initial=0))
 
 
+def block_sums(X: np.ndarray, cols: slice, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the block X[:, cols]: by row [cell], and by column over the cells `rows` (None: every cell)."""
+    if kernels.ENABLED and X.dtype == np.int64:
+        every = rows is None
+        rows = np.zeros(0, dtype=np.int64) if every else np.asarray(rows, dtype=np.int64)
+        return kernels.block_sums(X, cols.start, cols.stop - cols.start, rows, every)
+    return block_sums_numpy(X, cols, rows)
+
+
+def block_sums_numpy(X: np.ndarray, cols: slice, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`block_sums` in NumPy (the oracle of the kernel)."""
+    block = X[:, cols]
+    return block.sum(axis=1), (block if rows is None else X[rows, cols]).sum(axis=0)
+
+
 def block_entries(X: np.ndarray, start: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Non-zero entries of the block X[:, start:start+width] as (row, column in block, count), row-major order."""
     if kernels.ENABLED:
