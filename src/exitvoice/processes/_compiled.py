@@ -595,8 +595,8 @@ def choice_tables(V, lam, dest, dest_routes, dest_width, dest_term, asc_dest, re
     `dest_routes` [dest, width] lists the routes to each destination (the first `dest_width[d]`), `dest_term` [key,
     dest] the destination term of leavers, `ref` [key, dest] the pre-crisis log-sums of trips (0 where none),
     `rate` [key, route] today's trip rates, `trip_factor` [key] the call-up's factor on trips, `ls0` [key] the
-    pre-crisis accessibility log-sum. Returns (ls [key], access [key], p_route [key, route], trip_h [key, route], exit_table,
-    trip_table, trip_total [key]).
+    pre-crisis accessibility log-sum. Returns (ls [key], access [key], p_route [key, route], trip_h [key, route],
+    exit_table, trip_table, trip_total [key]).
     """
     nk, nr = V.shape
     nd = dest_width.size
