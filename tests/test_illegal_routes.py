@@ -447,3 +447,18 @@ def test_a_pack_with_illegal_routes_must_declare_the_smoothing_of_their_share(pa
     (bad / "parameters.toml").write_text(text[:start] + text[end + 1:], encoding="utf-8")
     problems = [p for p in check_pack(bad).problems if p.field == "routes.illegal_through_smoothing"]
     assert problems and "illegal routes" in str(problems[0]) and problems[0].file == "parameters.toml"
+
+
+def test_a_run_over_an_illegal_routes_capacity_is_the_same_for_the_same_seed(pack):
+    """Who gets through is drawn from the run's generator: the same seed gives the same run, another seed another."""
+    def series(seed):
+        mob = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-05", "target": 300000}
+        res = engine(pack, [mob, dict(BAN_ALL, start="2022-09-22"), _limit(2000)], end="2022-10-05",
+                     seed=seed).run()
+        assert res.summary["totals"]["illegal_turned_away"] > 0
+        ts = res.timeseries
+        return ts[ts.quantity.isin(["illegal_turned_away", "illegal_caught", "processed", "mobilised_cum"])]
+
+    first = series(7)
+    assert first.equals(series(7))
+    assert not first.equals(series(8))
