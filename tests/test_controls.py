@@ -29,7 +29,7 @@ EXIT, TRIP = Departures.EXIT, Departures.TRIP
 def test_no_visa_no_departure():
     sc = small_scenario([MOBILISATION, visa(default_approval=0.0)], scale=0.05)
     road = CellEngine(sc, seed=1).routes.road  # set out before the run (the pre-crisis steady state), not yet there
-    on_road = {p: sum(int(n.sum()) for slot in road for q, _, _, n in slot if q == p) for p in (EXIT, TRIP)}
+    on_road = {p: sum(int(n.sum()) for slot in road for q, _, _, _, n in slot if q == p) for p in (EXIT, TRIP)}
     assert on_road[EXIT] > 0 and on_road[TRIP] > 0
     res = run(sc, seed=1)
     assert ru(res, "visa_applications").sum() > 0

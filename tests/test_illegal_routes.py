@@ -1,6 +1,8 @@
 """Illegal routes (docs/routes.md, model §8) pinned by their laws, on a copy of the russia pack with one illegal
-crossing into Georgia: used only by those whom the official routes are closed to, caught with the declared
-probability, no one created or lost; catches are an output, scored by validate; a pack without them runs as before.
+crossing into Georgia: used only by those whom the official routes are closed to, no queue (at most its capacity of
+the day's attempts get through, the rest go back where they came from), chosen by the share of attempts it takes,
+caught with the declared probability, no one created or lost; catches are an output, scored by validate; a pack
+without them runs as before.
 
 Small populations, exact expectations where the law is deterministic, binomial z-scores (|z| < 4) where it is a draw.
 """
@@ -17,7 +19,7 @@ import pytest
 from conftest import copy_pack
 from exitvoice import Scenario
 from exitvoice.engine.cells import CellEngine
-from exitvoice.engine.state import HOME, SUMMONED
+from exitvoice.engine.state import HIDING, HOME, SUMMONED
 from exitvoice.observations import read_observations
 from exitvoice.pack import load_pack
 from exitvoice.packcheck import check_pack
@@ -294,3 +296,169 @@ def test_an_unknown_illegal_route_is_refused_naming_the_known_ones(pack):
     with pytest.raises(ExitvoiceError, match="unknown routes") as err:
         scenario(pack, [{"type": "capacity_change", "start": "2022-09-14", "route": "illegal:nowhere", "factor": 2}])
     assert ROUTE in str(err.value)
+
+
+def _limit(capacity: float) -> dict:
+    """A capacity_change that gives the test route a daily capacity (persons, whole population)."""
+    return {"type": "capacity_change", "start": "2022-09-14", "route": ROUTE, "capacity": capacity}
+
+
+def _queued_at(eng, crossing: str) -> int:
+    """Everyone in a queue column of the crossing (leavers, trips, summoned men)."""
+    j = eng.net.crossing_ids.index(crossing)
+    return int(sum(eng.X[:, cols.start + j].sum() for cols in eng.layout.queued))
+
+
+def test_an_illegal_route_holds_no_one_overnight():
+    """No queue at an illegal route: at the end of every day its queue columns are empty, it never takes more than
+    its capacity, and when more try than it can take the others are turned away (and counted), not kept. On the
+    russia pack's own routes under wave2-1m-closed, on a sample of their regions, from the day of the closure."""
+    regions = '["SE", "AST", "ORE", "MOW"]'
+    sets = {"population.scale": "0.02", "population.regions": regions}
+    eng = CellEngine(Scenario.from_toml(ROOT / "scenarios" / "wave2-1m-closed.toml").with_overrides(sets), seed=2)
+    illegal = [c for c, r in zip(eng.net.crossing_ids, eng.net.is_illegal[: eng.net.n_land], strict=True) if r]
+    assert len(illegal) == 4
+    cols = [eng.net.crossing_ids.index(c) for c in illegal]
+    turned = 0
+    for i, date in enumerate(eng.days):
+        eng.t, eng.date = i, date
+        eng.step()
+        assert all(_queued_at(eng, c) == 0 for c in illegal), date
+        assert (eng.rec.processed[i, cols] <= np.floor(eng.rec.capacity[i, cols])).all(), date
+        turned += int(eng.rec.illegal_turned_away[i].sum())
+        assert (eng.routes.wait[cols] == 0).all()  # no wait to see: the share of attempts taken instead
+    assert turned > 0  # more tried than the routes could take, and the others went back
+    assert (eng.routes.through[eng.net.is_illegal] < 1).any()
+
+
+def test_over_capacity_exactly_capacity_get_through_and_the_rest_go_back_where_they_came_from(pack):
+    """100 people of each of 30 cells try the route (from home, from hiding, and summoned): exactly its capacity
+    get through, chosen at random among them all; each of the others returns to the state he left (a summoned man
+    stays summoned, a man in hiding hides again), and is counted as turned away. Capture is set to 0 here, so that
+    everyone taken arrives in Georgia."""
+    cap, n = 50, 100
+    ge_share = []
+    for seed in SEEDS:
+        eng = engine(pack, [BAN_ALL, _limit(cap / 0.05)], seed=seed,
+                     parameters={"routes.capture_ossetia_ridge": 0.0})
+        day = at(eng, "2022-09-20")
+        j = eng.net.crossing_ids.index(CROSSING)
+        cells = np.flatnonzero(BAN_ALL_MASK(eng) & (eng.X[:, HOME] >= 3 * n))[:10]
+        eng.X[cells, HOME] -= 2 * n  # some of them summoned, some hiding, before they set out
+        eng.X[cells, SUMMONED] += n
+        eng.X[cells, HIDING] += n
+        dep = routes.Departures.none(eng.pop.n_cells, eng.net.n_land)
+        for src, purpose in ((HOME, dep.EXIT), (HIDING, dep.EXIT), (SUMMONED, dep.SUMMONED_EXIT)):
+            eng.X[cells, src] -= n
+            dep.join(purpose, cells, np.full(cells.size, j), np.full(cells.size, n), source=src)
+        before = eng.X.copy()
+        routes.step(eng, eng.routes, day, dep, callup_open=False, adult_men=eng.decisions.adult_men)
+        eng.check_conservation()
+        tried = 3 * n * cells.size
+        ge = eng.layout.abroad.start + eng.net.dest_ids.index("GE")
+        arrived = int((eng.X[cells, ge] - before[cells, ge]).sum())
+        back = {src: int((eng.X[cells, src] - before[cells, src]).sum()) for src in (HOME, HIDING, SUMMONED)}
+        tod = eng.rec.today
+        r = eng.net.route_index(ROUTE)
+        assert tod["processed"][r] == arrived == cap  # exactly its capacity
+        assert tod["illegal_turned_away"][r] == sum(back.values()) == tried - cap
+        assert all(0 <= b <= n * cells.size for b in back.values())
+        assert _queued_at(eng, CROSSING) == 0
+        ge_share.append(n * cells.size - back[SUMMONED])  # summoned men who got through
+    # every person alike: the summoned are a third of those taken, on average (hypergeometric draws)
+    taken = cap * len(SEEDS)
+    assert abs(sum(ge_share) - taken / 3) / np.sqrt(taken * (1 / 3) * (2 / 3)) < Z
+
+
+def test_the_share_of_attempts_a_route_took_moves_what_people_see_by_its_smoothing(pack):
+    """After a day on which N tried a route that takes K < N, the share people see moves from 1 toward K / N by the
+    weight `routes.illegal_through_smoothing`; a day on which no one tries moves it back toward 1."""
+    s, cap, n = 0.4, 50, 100
+    eng = engine(pack, [BAN_ALL, _limit(cap / 0.05)], parameters={"routes.illegal_through_smoothing": s})
+    r = eng.net.route_index(ROUTE)
+    assert eng.routes.through[r] == 1.0 and (eng.routes.through[eng.net.official] == 1.0).all()
+    day = at(eng, "2022-09-20")
+    cells = np.flatnonzero(BAN_ALL_MASK(eng) & (eng.X[:, HOME] >= n))[:10]
+    routes.step(eng, eng.routes, day, _cross_illegally(eng, cells, n), callup_open=False,
+                adult_men=eng.decisions.adult_men)
+    seen = 1 - s + s * cap / (n * cells.size)
+    assert eng.routes.through[r] == pytest.approx(seen)
+    assert (eng.routes.through[eng.net.official] == 1.0).all()
+    routes.step(eng, eng.routes, day, routes.Departures.none(eng.pop.n_cells, eng.net.n_land), callup_open=False,
+                adult_men=eng.decisions.adult_men)
+    assert eng.routes.through[r] == pytest.approx((1 - s) * seen + s)
+
+
+def test_a_route_that_takes_a_smaller_share_of_its_attempts_is_chosen_less(pack):
+    """The utility of an illegal route weighs log(share of attempts it took) where a crossing's weighs its wait
+    (the capture probability is in it once, as log(1 − capture)): a lower share lowers its utility by exactly the
+    log of the ratio, its choice share among the banned, and their accessibility (they leave less). The ban is
+    enforced at half, so the official routes stay in their choice, checked."""
+    eng = engine(pack, [dict(BAN_ALL, enforcement=0.5)])
+    r = eng.net.route_index(ROUTE)
+    day = at(eng, "2022-09-20")
+    banned = BAN_ALL_MASK(eng) & eng.decisions.adult
+    shares, access, v = [], [], []
+    for through in (1.0, 0.3, 0.05):
+        eng.routes.through[r] = through
+        u = routes.utilities(eng, eng.routes, day, announced=True)
+        shares.append(u.p_route[u.key[banned], r])
+        access.append(u.access[banned])
+        st = eng.routes
+        v.append(routes.vbase(eng, st.route_asc, st.wait, st.price, eng.net.needs_passport, income=st.income,
+                              through=st.through)[:, :, r])
+    assert (np.diff(np.stack(shares), axis=0) < 0).all()  # every banned cell chooses it less
+    assert (np.diff(np.stack(access), axis=0) < 0).all()  # and leaves less
+    assert v[0] - v[1] == pytest.approx(np.full_like(v[0], np.log(1 / 0.3)))
+    assert v[0][0, 0] == pytest.approx(routes.vbase(eng, eng.routes.route_asc, eng.routes.wait, eng.routes.price,
+                                                    eng.net.needs_passport, income=eng.routes.income)[0, 0, r])
+
+
+def test_a_closure_with_green_borders_fills_a_call_up_at_least_as_well_as_open_borders():
+    """A call-up of the same size on a sample of the regions of the russia pack's illegal routes: with exit closed
+    to men of call-up age (enforcement 0.95, the green borders open to them), the quota fills at least as far as
+    with the borders open. Before illegal routes lost their queues, men waiting weeks at the mountain path were
+    out of the call-up's reach."""
+    regions = ["SE", "AST", "ORE", "MOW"]
+    mob = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-11-30", "target": 1000000,
+           "allocation": "burden"}  # more than these regions yield with open borders (about 0.6 of their share)
+    ban = {"type": "exit_ban", "start": "2022-09-21", "enforcement": 0.95, "summons_at_refusal": 0.5,
+           "who": {"sex": "male", "age_min": 18, "age_max": 55}}
+    fill = {}
+    for name, pols in (("open", [mob]), ("closed", [mob, ban])):
+        sc = Scenario.from_dict({"scenario": {"name": name, "start": "2022-09-14", "end": "2022-12-31"},
+                                 "population": {"scale": 0.05, "regions": regions},
+                                 "policy": pols}, source="test")
+        res = CellEngine(sc, seed=11).run()
+        fill[name] = next(iter(res.summary["quota"].values()))["quota_fill"]
+        if name == "closed":
+            assert res.summary["totals"]["illegal_turned_away"] > 0  # the routes were over their capacity
+            assert res.summary["totals"]["illegal_caught"] > 0
+    assert fill["closed"] >= fill["open"]
+
+
+def test_a_pack_with_illegal_routes_must_declare_the_smoothing_of_their_share(pack, tmp_path):
+    """pack check names the parameter the model reads for illegal routes when a pack with them lacks it."""
+    bad = tmp_path / "bad"
+    shutil.copytree(pack, bad)
+    text = (bad / "parameters.toml").read_text(encoding="utf-8")
+    start = text.index("[routes.illegal_through_smoothing]")
+    end = text.index("\n[", start + 1)
+    (bad / "parameters.toml").write_text(text[:start] + text[end + 1:], encoding="utf-8")
+    problems = [p for p in check_pack(bad).problems if p.field == "routes.illegal_through_smoothing"]
+    assert problems and "illegal routes" in str(problems[0]) and problems[0].file == "parameters.toml"
+
+
+def test_a_run_over_an_illegal_routes_capacity_is_the_same_for_the_same_seed(pack):
+    """Who gets through is drawn from the run's generator: the same seed gives the same run, another seed another."""
+    def series(seed):
+        mob = {"type": "mobilisation", "start": "2022-09-21", "end": "2022-10-05", "target": 300000}
+        res = engine(pack, [mob, dict(BAN_ALL, start="2022-09-22"), _limit(2000)], end="2022-10-05",
+                     seed=seed).run()
+        assert res.summary["totals"]["illegal_turned_away"] > 0
+        ts = res.timeseries
+        return ts[ts.quantity.isin(["illegal_turned_away", "illegal_caught", "processed", "mobilised_cum"])]
+
+    first = series(7)
+    assert first.equals(series(7))
+    assert not first.equals(series(8))

@@ -316,7 +316,7 @@ def test_the_road_holds_the_pre_crisis_departures_still_on_their_way_at_the_star
     lay, st = eng.layout, eng.routes
     road = np.zeros((eng.pop.n_cells, eng.net.n_land), dtype=np.int64)
     for slot in st.road:
-        for _, cells, crossing, counts in slot:
+        for _, _, cells, crossing, counts in slot:
             assert (counts > 0).all()
             np.add.at(road, (cells, crossing), counts)
     assert road.sum() > 0
@@ -324,7 +324,7 @@ def test_the_road_holds_the_pre_crisis_departures_still_on_their_way_at_the_star
     days = st.drive_days[eng.pop.region]
     assert road[days == 0].sum() == 0  # no one is on the road to a crossing reached the same day
     for k, slot in enumerate(st.road):  # those d days away arrive on one of the next d days
-        for _, cells, crossing, _ in slot:
+        for _, _, cells, crossing, _ in slot:
             assert (days[cells, crossing] > (k - eng.t) % len(st.road)).all()
 
 

@@ -459,7 +459,7 @@ def test_a_partial_closure_lets_the_people_already_queued_through():
         eng.t, eng.date = i, date
         before = int(eng.X[:, cols].sum())
         road = eng.routes.road[i % len(eng.routes.road)]
-        arriving = sum(int(n[c == j].sum()) for _, _, c, n in road)  # from the road to Upper Lars today
+        arriving = sum(int(n[c == j].sum()) for _, _, _, c, n in road)  # from the road to Upper Lars today
         eng.step()
         if i == 1:  # the restriction's first day: no one new arrives, the queue is served and no one queued is
             assert before > 100  # turned back; those still on the road are stopped on the way

@@ -16,7 +16,7 @@ from conftest import copy_pack
 from exitvoice import Scenario
 from exitvoice.errors import DataError, ScenarioError
 from exitvoice.pack import load_pack, pack_path
-from exitvoice.packcheck import FILES, REQUIRED_PARAMETERS, check_pack
+from exitvoice.packcheck import FILES, ILLEGAL_ROUTE_PARAMETERS, REQUIRED_PARAMETERS, check_pack
 from exitvoice.params import ParameterSet
 from exitvoice.population import build_population
 
@@ -70,7 +70,7 @@ def test_the_shipped_pack_passes_and_says_what_it_holds():
     assert report.ok, [str(p) for p in report.problems]
     s = report.summary
     assert (s["code"], s["currency"], s["regions"], s["destinations"]) == ("RU", "RUB", 83, 20)
-    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 162
+    assert s["land_routes"] + s["air_routes"] == 35 and s["parameters"] == 163
     assert s["illegal_routes"] == 4
     assert "Russia (RU, RUB), 83 regions" in report.summary_line()
 
@@ -230,6 +230,8 @@ def test_every_column_and_required_parameter_is_documented():
     for group, keys in REQUIRED_PARAMETERS.items():
         for key in keys:
             assert f"{group}.{key}" in text or key in text, f"{group}.{key}"
+    for name in ILLEGAL_ROUTE_PARAMETERS:
+        assert f"`{name}`" in text, name
 
 
 class _Recording(ParameterSet):
@@ -289,6 +291,7 @@ def test_the_model_reads_no_parameter_the_format_does_not_declare():
     ill = pack.illegal_routes  # capture, cost, capacity and summons of the illegal routes
     for col in ("capture_param", "cost_param", "capacity_param", "summons_param"):
         named |= {v for v in ill[col].dropna() if isinstance(v, str) and v}
+    named |= set(ILLEGAL_ROUTE_PARAMETERS)  # read for a pack with illegal routes, which must declare them
     assert _Recording.read, "nothing was recorded"
     assert _Recording.read - required - named == set()
 

@@ -242,8 +242,9 @@ def _summary_table(summary: dict) -> Table:
     for key in ("exempt_at_end", "visas_issued", "visa_pending_at_end", "conscripted"):
         if tot.get(key):
             rows.append((metric_label(key), _fmt_total(key, tot[key], scale)))
-    if "illegal_caught" in tot:  # a pack with illegal routes (docs/routes.md)
-        rows.append((metric_label("illegal_caught"), _fmt_total("illegal_caught", tot["illegal_caught"], scale)))
+    for key in ("illegal_caught", "illegal_turned_away"):  # a pack with illegal routes (docs/routes.md)
+        if key in tot:
+            rows.append((metric_label(key), _fmt_total(key, tot[key], scale)))
     econ, vo = summary.get("economy"), summary.get("voice")
     if econ:
         currency = _currency(summary)

@@ -10,8 +10,9 @@ must be of the same country and cover the same dates. Per member, from its serie
   `days_to_fill` (from s to the day T is reached; missing when it is not), `share_filled` (of the members),
   `exits_per_recruit` = departures since s / mobilised since s;
 - `peak_queue_wait_hours` (any crossing), `passports_issued`, `stopped_at_border` (people turned back at the official
-  crossings by any screen), `illegal_caught` (people caught on illegal routes, for a pack that has them), and where
-  a policy produces them `exempt_at_end` (social contract), `visas_issued` (exit visas), `conscripted_at_end`.
+  crossings by any screen), `illegal_caught` and `illegal_turned_away` (people caught on illegal routes, and attempts
+  they could not take, for a pack that has them), and where a policy produces them `exempt_at_end` (social
+  contract), `visas_issued` (exit visas), `conscripted_at_end`.
 
 Each metric is reported as its median and its 5–95% band over members. The first input is the reference the
 findings compare the others with.
@@ -102,9 +103,10 @@ def case_metrics(case: Case) -> pd.DataFrame:
     # people turned back at the official crossings (every screen: exit bans, summonses, closures, host refusals)
     stopped = [v for (q, g), v in sim.series.items() if q.startswith("stopped_") and g == origin]
     out["stopped_at_border"] = np.sum([v.sum(axis=1) for v in stopped], axis=0) if stopped else np.zeros(n)
-    caught = get("illegal_caught")  # a pack with illegal routes only
-    if caught is not None:
-        out["illegal_caught"] = caught.sum(axis=1)
+    for key in ("illegal_caught", "illegal_turned_away"):  # a pack with illegal routes only
+        counts = get(key)
+        if counts is not None:
+            out[key] = counts.sum(axis=1)
     for key, q, how in (("exempt_at_end", "state_exempt", "last"), ("visas_issued", "visas_issued", "sum"),
                         ("conscripted_at_end", "state_conscripted", "last"),
                         ("output_loss_pct_end", "output_loss_pct", "last"),
@@ -448,8 +450,10 @@ def findings_text(cmp: Comparison) -> str:
         for m, what in (("exempt_at_end", "men signed the social contract"), ("visas_issued", "exit visas issued"),
                         ("conscripted_at_end", "conscripts taken by the regular draft"),
                         ("stopped_at_border", "stopped at the official exits"),
-                        ("illegal_caught", "caught crossing irregularly")):
-            if m in c.metrics and (m not in ("stopped_at_border", "illegal_caught") or _q(c, m)[1] > 0):
+                        ("illegal_caught", "caught crossing irregularly"),
+                        ("illegal_turned_away", "attempts turned away at irregular crossings")):
+            if m in c.metrics and (m not in ("stopped_at_border", "illegal_caught", "illegal_turned_away")
+                                   or _q(c, m)[1] > 0):
                 extra.append(f"{people_words(_q(c, m)[1])} {what}")
         if extra:
             line += " " + "; ".join(extra).capitalize() + "."

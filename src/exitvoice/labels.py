@@ -26,6 +26,7 @@ METRICS: dict[str, str] = {
     "passports_issued": "foreign passports issued",
     "stopped_at_border": "people stopped at the official exits",
     "illegal_caught": "people caught crossing irregularly",
+    "illegal_turned_away": "attempts turned away at irregular crossings",
     "exempt_at_end": "exempt (signed the social contract)",
     "visas_issued": "exit visas issued",
     "conscripted_at_end": "conscripted (regular draft)",
@@ -52,6 +53,7 @@ TOTALS: dict[str, str] = {
     "trips_started": "ordinary trips started",
     "summons_at_border": "summonses served at the border",
     "illegal_caught": "caught crossing irregularly",
+    "illegal_turned_away": "turned away at irregular crossings",
 }
 """Keys of a run's or an ensemble's summary totals, in words."""
 

@@ -190,8 +190,9 @@ def _with_illegal(net: Network, illegal: pd.DataFrame, params: ParameterSet, reg
     """The network with the pack's illegal routes (docs/routes.md) inserted after the official land routes.
 
     An illegal route is a land route with a crossing of its own (`crossing:<id>` in outputs): people reach it from
-    their region's centre, pay its cost (the fare of the utility), take its daily capacity (no limit when none is
-    declared) and know its capture probability (log(1 − capture) in the utility, as an exit ban's enforcement).
+    their region's centre, pay its cost (the fare of the utility), are taken up to its daily capacity (no limit
+    when none is declared; no queue: routes.py) and know its capture probability (log(1 − capture) in the utility,
+    as an exit ban's enforcement).
     """
     k = len(illegal)
     at = net.n_land  # land routes come first, the illegal ones last among them

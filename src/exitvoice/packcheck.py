@@ -184,8 +184,8 @@ FILES: dict[str, FileSpec] = {f.name: f for f in (
                "currency; empty when cost_param is given", blank=True, low=0, unit="currency"),
         Column("cost_param", "parameter", "a declared parameter giving the cost instead of `cost`", required=False,
                blank=True),
-        Column("capacity_param", "parameter", "a declared parameter giving the persons a day it can take; empty: no "
-               "limit", blank=True),
+        Column("capacity_param", "parameter", "a declared parameter giving the persons a day it can take of those "
+               "who try (the others are turned away: no queue); empty: no limit", blank=True),
         Column("summons_param", "parameter", "a declared share of the caught people of call-up age served a summons "
                "on the spot while a call-up is open; missing or empty: none", required=False, blank=True),
     )),
@@ -237,6 +237,9 @@ REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
 A pack declares more: those its tables and its `[callup]` table name (capacities, flights, access shares, normal
 entries, remote work, the call-up's ages, weights and shares who served) and those its scenarios name
 (`events2022.*`)."""
+
+ILLEGAL_ROUTE_PARAMETERS = ("routes.illegal_through_smoothing",)
+"""Parameters the model reads by name only for a pack with illegal routes (illegal_routes.csv), which declares them."""
 
 DECLARATION_KEYS = ("default", "unit", "range", "prior", "meaning", "source")
 DECLARATION_OPTIONAL = ("positive", "domain")
@@ -683,11 +686,20 @@ class _Checker:
                          allowed="at least one row with mode air and open true")
 
     def check_illegal_routes(self) -> None:
-        """Illegal routes: a cost, ids apart from the official crossings', shares where shares are meant."""
+        """Illegal routes: a cost, ids apart from the official crossings', shares where shares are meant.
+
+        A pack with illegal routes declares the parameters the model reads for them (`ILLEGAL_ROUTE_PARAMETERS`).
+        """
         df = self.tables.get("illegal_routes.csv")
         if df is None or "route_id" not in df.columns:
             return
         self.report.summary["illegal_routes"] = len(df)
+        if self.declared is not None and len(df):
+            for full in ILLEGAL_ROUTE_PARAMETERS:
+                if full not in self.declared:
+                    self.add("parameters.toml", "a parameter the model reads for illegal routes is not declared "
+                             "(the pack has illegal_routes.csv)", field=full,
+                             allowed=f"a declaration [{full}] (docs/packs.md lists them)")
         official = self.values("crossings.csv", "crossing_id")
         for i, r in zip(df.index, df.to_dict("records"), strict=True):
             line = int(i) + 2

@@ -5,7 +5,8 @@
   `abroad_stock/<dest>` and `/RU`, `men_abroad_stock/<dest>` and `/RU` (the men among them),
   `daily_departures/RU`, `cum_departures/RU`, `mobilised_cum/RU`,
   `summons_served/RU`, `queue_persons`, `queue_vehicles`, `queue_wait_hours` per `crossing:<id>`,
-  `illegal_caught` per illegal route's `crossing:<id>`, destination and `/RU` (only when the pack has illegal routes),
+  `illegal_caught` and `illegal_turned_away` per illegal route's `crossing:<id>`, destination and `/RU`, and
+  `illegal_through` (the share of attempts people see) per illegal route (only when the pack has illegal routes),
   `flight_price/<dest>` (the pack's currency), and more (see docs/outputs.md). Origin totals carry the pack's own
   code (`RU` for the russia pack, `pack.toml`), money its currency (`output_loss_*`: `MMK per day` for the myanmar
   pack). Folders written with the outputs' earlier names are read under today's (`units.RENAMED`).
@@ -98,13 +99,17 @@ class Results:
         add("queue_wait_hours", crossings, rec.wait_days * 24.0)
         add("processed", crossings, rec.processed[:, : net.n_land])
         add("capacity", crossings, rec.capacity[:, : net.n_land])
-        if net.n_illegal:  # people caught on the illegal routes: by route, by destination, in all
+        if net.n_illegal:  # people caught on, and turned away from, the illegal routes: by route, destination, in all
             illegal = np.flatnonzero(net.is_illegal)
-            add("illegal_caught", [f"crossing:{net.crossing_ids[r]}" for r in illegal], rec.illegal_caught)
-            by_dest = np.zeros((len(days), net.n_dest))
-            np.add.at(by_dest.T, net.dest[illegal], rec.illegal_caught.T)
-            add("illegal_caught", dests, by_dest)
-            add("illegal_caught", origin, rec.illegal_caught.sum(1))
+            at = [f"crossing:{net.crossing_ids[r]}" for r in illegal]
+            for name, counts in (("illegal_caught", rec.illegal_caught),
+                                 ("illegal_turned_away", rec.illegal_turned_away)):
+                add(name, at, counts)
+                by_dest = np.zeros((len(days), net.n_dest))
+                np.add.at(by_dest.T, net.dest[illegal], counts.T)
+                add(name, dests, by_dest)
+                add(name, origin, counts.sum(1))
+            add("illegal_through", at, rec.illegal_through)
         air_dest = [net.dest_ids[net.dest[r]] for r in eng.routes.air_idx]
         add("flight_price", air_dest, rec.price)
         add("flight_demand", air_dest, rec.air_demand)
@@ -155,7 +160,8 @@ class Results:
             }
         scale = eng.scenario.population.scale
         if net.n_illegal:
-            totals_extra = {"illegal_caught": int(rec.illegal_caught.sum())}
+            totals_extra = {"illegal_caught": int(rec.illegal_caught.sum()),
+                            "illegal_turned_away": int(rec.illegal_turned_away.sum())}
         else:
             totals_extra = {}
         summary = {
@@ -277,10 +283,12 @@ def comparable_summary(summary: dict) -> dict:
     """
     keep = ("totals", "left_by_destination", "quota", "population", "cells")
     summary = dict(summary)
-    if summary.get("totals", {}).get("illegal_caught") == 0:
-        # no one caught on an illegal route: the same result as a pack without illegal routes, whose summaries
-        # have no such total (a pack that gains illegal routes no one is barred onto compares equal to before)
-        summary["totals"] = {k: v for k, v in summary["totals"].items() if k != "illegal_caught"}
+    for key in ("illegal_caught", "illegal_turned_away"):
+        if summary.get("totals", {}).get(key) == 0:
+            # no one caught on (or turned away from) an illegal route: the same result as a pack without illegal
+            # routes, whose summaries have no such total (a pack that gains illegal routes no one is barred onto,
+            # or whose routes take everyone who tries, compares equal to before)
+            summary["totals"] = {k: v for k, v in summary["totals"].items() if k != key}
 
     def tidy(x):
         if isinstance(x, float):

@@ -24,6 +24,7 @@ UNITS: dict[str, str] = {  # money in the pack's currency (`unit`, `with_units`)
     "output_loss_annualised": f"{CURRENCY} per year",
     "risk_mean_eligible_men": "probability (0–1)",
     "closure_perceived": "probability (0–1)",
+    "illegal_through": "share (0–1)",
     "capacity": "persons per day",
     "flight_seats": "seats per day",
     "flight_demand": "persons per day",
@@ -114,7 +115,8 @@ PERSON_TOTALS = {"protesters_peak", "detained", "workers_lost_end", "protest_per
                  "workers_lost_by_sector_end", "mobilised", "left", "abroad_at_end", "returned", "summons_served",
                  "quota_target", "target", "trips_started", "passports_issued", "stopped_at_border",
                  "summons_at_border", "hiding_at_end", "exempt_at_end", "visas_issued", "visa_pending_at_end",
-                 "conscripted", "conscripted_at_end", "illegal_caught", "left_by_destination", "left_since_callup"}
+                 "conscripted", "conscripted_at_end", "illegal_caught", "illegal_turned_away", "left_by_destination",
+                 "left_since_callup"}
 """Summary totals (and comparison metrics) that count people: written as whole numbers, an ensemble's quantiles
 too (a 5% quantile of 688 and 689 is 688.85 people: written 689)."""
 

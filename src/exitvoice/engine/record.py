@@ -37,6 +37,8 @@ class Recorder:
         self.air_demand = np.zeros((n, int((~net.is_land).sum())))
         self.passport_holders = np.zeros(n, dtype=np.int64)
         self.illegal_caught = np.zeros((n, net.n_illegal), dtype=np.int64)  # by illegal route (docs/routes.md)
+        self.illegal_turned_away = np.zeros((n, net.n_illegal), dtype=np.int64)  # tried, not taken today
+        self.illegal_through = np.zeros((n, net.n_illegal))  # the share of attempts people see (`routes.through`)
         self.closure = np.zeros(n)
         self.rho_mean_men = np.zeros(n)
         self.eligible_men = eng.callup.elig_default > 0  # whose mean perceived risk is recorded
@@ -55,6 +57,7 @@ class Recorder:
                           mobilised=np.zeros(R, dtype=np.int64), returned=np.zeros(R, dtype=np.int64),
                           processed=np.zeros(net.n_routes, dtype=np.int64),
                           illegal_caught=np.zeros(net.n_routes, dtype=np.int64),
+                          illegal_turned_away=np.zeros(net.n_routes, dtype=np.int64),
                           air_demand=np.zeros(int((~net.is_land).sum())))
 
     def record(self, day, totals: tuple) -> None:
@@ -91,6 +94,8 @@ class Recorder:
         self.wait_days[t] = eng.routes.wait
         self.processed[t] = tod["processed"]
         self.illegal_caught[t] = tod["illegal_caught"][eng.net.is_illegal]
+        self.illegal_turned_away[t] = tod["illegal_turned_away"][eng.net.is_illegal]
+        self.illegal_through[t] = eng.routes.through[eng.net.is_illegal]
         cap = eng.net.capacity * day.capacity_factor
         self.capacity[t] = np.where(np.isnan(day.capacity_set), cap, day.capacity_set)
         self.price[t] = eng.routes.price[eng.routes.air_idx]

@@ -192,7 +192,7 @@ def _route_out(eng, dep: Departures, src: int, cells: np.ndarray, route: np.ndar
     n_land = eng.net.n_land
     land = route < n_land  # land routes come first
     purpose = dep.TRIP if trip else dep.SUMMONED_EXIT if src == SUMMONED else dep.EXIT
-    dep.join(purpose, cells[land], route[land], counts[land])
+    dep.join(purpose, cells[land], route[land], counts[land], source=src)
     add_at(eng.X, cells[land], src, -counts[land])
     air = ~land
     dep.air.append((src, trip, cells[air], route[air] - n_land, counts[air]))

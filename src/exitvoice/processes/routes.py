@@ -23,6 +23,9 @@ once per distinct (region, passport, policy pattern) — a *key* — and gathere
 
 Land crossings: arrivals join the queue; each day a crossing processes min(Q, K) people, chosen at random among
 everyone queued (random-order service, exact); queued people balk with hazard `balk_rate · wait`, wait = Q/K days.
+Illegal routes (a pack's illegal_routes.csv) have no queue: each day one takes min(N, K) of the N people who tried
+it, at random, and turns the others away to the state they left; its utility weighs log(A), A the smoothed share of
+attempts it took (`routes.illegal_through_smoothing`), where a crossing's weighs its wait.
 Flights: seats per day; unmet demand stays where it was and tries again. Fares are set on bookings made ahead:
 the demand that found no seat is still booking the following days (a share `routes.booking_carry` of it is
 carried over each day, the rest gives up or takes another route), so the booking load of a route is
@@ -44,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.state import HOME, SUMMONED
+from ..engine.state import HIDING, HOME, RETURNED, SUMMONED
 from . import kernels
 from .sampling import add_at, block_sums, exact_subset, shifted_cumulative, split, sum_by, thin
 
@@ -73,8 +76,9 @@ class RouteState:
     price: np.ndarray  # [route] fares (flights move with their booking load)
     air_load: np.ndarray  # [route] smoothed booking load of flights
     air_carried: np.ndarray  # [route] seat demand still booking from earlier days
+    through: np.ndarray  # [route] smoothed share of the attempts each illegal route took (1 for official routes)
     drive_days: np.ndarray | None = None  # [region, crossing] whole days on the road to the crossing
-    road: list = field(default_factory=list)  # [arrival day mod len] (purpose, cells, crossing, count) on the road
+    road: list = field(default_factory=list)  # [arrival day mod len] (purpose, state left, cells, crossing, count)
     keys: tuple | None = None  # the last day's keys of cells (code, unique codes, first cell, key), reused while equal
     dest_table: tuple | None = None  # [dest, width] the routes to each destination (padded) and their number
 
@@ -83,16 +87,18 @@ class RouteState:
 class Departures:
     """Today's departures, made by `decisions` and handed to `routes.step`.
 
-    Those leaving by land join a crossing's queue, kept by purpose (`EXIT`, `TRIP`, `SUMMONED_EXIT`) as sparse
-    (cells, crossing, count) triplets; those leaving by air ask for a seat and stay where they are until they get one.
-    `exit`, `trip` and `summoned`, dense [cell, crossing] blocks of each purpose, are made on first use only (for
-    departures written by hand); `routes.step` adds both to the queues.
+    Those leaving by land set out for a crossing, kept by purpose (`EXIT`, `TRIP`, `SUMMONED_EXIT`) and by the
+    state they left (home, returned, hiding, summoned, …) as sparse (cells, crossing, count) triplets; those leaving
+    by air ask for a seat and stay where they are until they get one. `exit`, `trip` and `summoned`, dense
+    [cell, crossing] blocks of each purpose (from home, or summoned for `summoned`), are made on first use only (for
+    departures written by hand). `routes.step` adds both to the queues of the official crossings, and takes the
+    attempts at the illegal ones, which have no queue.
     """
 
     n_cells: int
     n_land: int
-    # land departures: (purpose, cells, crossing, count)
-    land: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    # land departures: (purpose, state left, cells, crossing, count)
+    land: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     # seat requests: (source column, is an ordinary trip, cells, flight, count)
     air: list[tuple[int, bool, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     dense: dict[int, np.ndarray] = field(default_factory=dict)  # [cell, crossing] blocks by purpose, if made
@@ -104,15 +110,22 @@ class Departures:
         """No departure yet."""
         return cls(n_cells, n_land)
 
-    def join(self, purpose: int, cells: np.ndarray, crossing: np.ndarray, counts: np.ndarray) -> None:
-        """counts[i] people of cells[i] set out for crossing[i] with this purpose (they join its queue)."""
+    def join(self, purpose: int, cells: np.ndarray, crossing: np.ndarray, counts: np.ndarray,
+             source: int | None = None) -> None:
+        """counts[i] people of cells[i] set out for crossing[i] with this purpose, from the state `source`.
+
+        `source` (a column of the state) is where they return if an illegal route turns them away; None: the state
+        their purpose implies (summoned for `SUMMONED_EXIT`, home otherwise).
+        """
         if cells.size:
-            self.land.append((purpose, cells, crossing, counts))
+            if source is None:
+                source = SUMMONED if purpose == self.SUMMONED_EXIT else HOME
+            self.land.append((purpose, source, cells, crossing, counts))
 
     def by_cell(self) -> np.ndarray:
         """Everyone who set out today, by land or air, by cell: [cell]."""
         out = np.zeros(self.n_cells, dtype=np.int64)
-        for _, cells, _, counts in self.land:
+        for _, _, cells, _, counts in self.land:
             np.add.at(out, cells, counts)
         for _, _, cells, _, counts in self.air:
             np.add.at(out, cells, counts)
@@ -257,10 +270,13 @@ def stay_term(eng) -> np.ndarray:
 
 
 def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs_pp: np.ndarray,
-          access: bool = True, income: np.ndarray | None = None) -> np.ndarray:
+          access: bool = True, income: np.ndarray | None = None, through: np.ndarray | None = None) -> np.ndarray:
     """Route utilities by region and passport status, before targeted policies: [region, passport, route].
 
     `income` [region] is the regions' mean income (`RouteState.income`; read from the population when None).
+    `through` [route] is the share of the attempts each route took (`RouteState.through`; None: all of them): an
+    illegal route has no queue, so its utility weighs log(through) where a crossing's weighs its wait (its wait is
+    0). Its capture probability is already in `log_access` (network.py), so it is not counted again here.
     """
     p, net = eng.params, eng.net
     if income is None:
@@ -268,6 +284,9 @@ def vbase(eng, route_asc: np.ndarray, wait: np.ndarray, price: np.ndarray, needs
     v = (route_asc[None, :] - p["routes.gamma_dist"] * net.dist_km / 1000.0
          - p["routes.gamma_price"] * price[None, :] / income[:, None])
     v[:, net.is_land] -= p["routes.gamma_wait"] * wait[None, :]
+    if through is not None:
+        with np.errstate(divide="ignore"):
+            v = v + np.log(through)[None, :]
     if access:
         v = v + net.log_access[None, :]
     out = np.stack([v, v], axis=1)
@@ -369,7 +388,8 @@ def setup(eng, base_exit: np.ndarray) -> RouteState:
                       trip_rate=trip_rate, trip_share=trips / trips.sum() if trips.sum() > 0 else trips,
                       income=eng.pop.regions.mean_income.to_numpy(dtype=float),
                       wait=wait, price=price, air_load=np.zeros(net.n_routes), air_carried=np.zeros(net.n_routes),
-                      drive_days=drive_days, road=[[] for _ in range(int(drive_days.max(initial=0)) + 1)])
+                      through=np.ones(net.n_routes), drive_days=drive_days,
+                      road=[[] for _ in range(int(drive_days.max(initial=0)) + 1)])
 
 
 def drive_time(dist_km: np.ndarray, km_per_day: float) -> np.ndarray:
@@ -416,7 +436,7 @@ def prime_road(eng, st: RouteState, rates: list[tuple[int, np.ndarray, bool]]) -
             for k in range(dd):
                 got = when[:, k] > 0
                 st.road[(eng.t + k) % len(st.road)].append(
-                    (purpose, cells[on][got], np.full(int(got.sum()), j), when[got, k]))
+                    (purpose, HOME, cells[on][got], np.full(int(got.sum()), j), when[got, k]))
 
 
 def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
@@ -427,7 +447,7 @@ def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
     (summonses, screens, balking): they left home, they are not yet at the border. A closure that came while they
     were on their way (they set out before its first day) stops them as they arrive (`day.road_checks`: all of
     those it covers for a full closure, 1 − open_share of them for a partial one, 1 − `routes.non_tourist_share`
-    for a closure to tourists), and they go back where they came from (home, or summoned for a summoned man),
+    for a closure to tourists), and they go back to the state they left (home, returned, hiding, or summoned),
     counted in `stopped_closure`; those who set out later decided knowing it. Returns the day's
     departures with the arrivals in place of those still on the road.
     """
@@ -439,22 +459,22 @@ def on_the_road(eng, st: RouteState, dep: Departures, day=None) -> Departures:
     today = eng.t % n_slots
     land = st.road[today]
     st.road[today] = []
-    for _, cells, crossing, counts in land:
+    for _, _, cells, crossing, counts in land:
         add_at(X, cells, lay.en_route.start + crossing, -counts)
     if land and day is not None and day.road_checks:
         land = _stopped_on_the_way(eng, st, land, day.road_checks)
-    for purpose, cells, crossing, counts in dep.land:
+    for purpose, source, cells, crossing, counts in dep.land:
         d = st.drive_days[region[cells], crossing]
         now = d == 0
         if now.any():
-            land.append((purpose, cells[now], crossing[now], counts[now]))
+            land.append((purpose, source, cells[now], crossing[now], counts[now]))
         later = ~now
         if later.any():
             cl, jl, nl, dl = cells[later], crossing[later], counts[later], d[later]
             add_at(X, cl, lay.en_route.start + jl, nl)
             for k in np.unique(dl):
                 on = dl == k
-                st.road[(eng.t + int(k)) % n_slots].append((purpose, cl[on], jl[on], nl[on]))
+                st.road[(eng.t + int(k)) % n_slots].append((purpose, source, cl[on], jl[on], nl[on]))
     out = Departures(dep.n_cells, dep.n_land, land=land, air=dep.air)
     return out
 
@@ -513,7 +533,7 @@ def utilities(eng, st: RouteState, day, announced: bool, weekly_mean: bool = Fal
     pop, net, p = eng.pop, eng.net, eng.params
     needs = np.where(day.needs_passport >= 0, day.needs_passport == 1, net.needs_passport)
     stock = block_sums(eng.X, eng.layout.abroad)[1].astype(float)
-    vb = vbase(eng, st.route_asc, st.wait, st.price, needs, income=st.income)
+    vb = vbase(eng, st.route_asc, st.wait, st.price, needs, income=st.income, through=st.through)
     terms = day.route_terms
     code = (pop.region.astype(np.int64) * 2 + pop.passport) * 2 + eng.callup_age
     for term in terms:
@@ -604,7 +624,7 @@ def _stopped_on_the_way(eng, st: RouteState, land: list, checks: list) -> list:
     """Arrivals from the road that the closures stop (each check stops its share of the people it covers)."""
     X, rng = eng.X, eng.rng
     out = []
-    for purpose, cells, crossing, counts in land:
+    for purpose, source, cells, crossing, counts in land:
         set_out = eng.t - st.drive_days[eng.pop.region[cells], crossing]  # the day each set out (index)
         for s in checks:
             hit = s.cells[cells] & s.routes[crossing]
@@ -613,22 +633,25 @@ def _stopped_on_the_way(eng, st: RouteState, land: list, checks: list) -> list:
             if s.prob > 0 and hit.any():
                 back = np.zeros_like(counts)
                 back[hit] = counts[hit] if s.prob >= 1.0 else rng.binomial(counts[hit], s.prob)
-                add_at(X, cells, SUMMONED if purpose == Departures.SUMMONED_EXIT else HOME, back)
+                add_at(X, cells, source, back)
                 eng.rec.today["stopped_closure"] += int(back.sum())
                 counts = counts - back
         keep = counts > 0
         if keep.any():
-            out.append((purpose, cells[keep], crossing[keep], counts[keep]))
+            out.append((purpose, source, cells[keep], crossing[keep], counts[keep]))
     return out
 
 
 def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
          adult_men: np.ndarray) -> np.ndarray:
-    """Balk, join queues, process up to capacity, fill seats, screen, arrive; update waits and fares.
+    """Balk, join queues, serve, take attempts at illegal routes, fill seats, screen, arrive; update what people see.
+
+    What people see tomorrow: the waits, the fares and the share of attempts each illegal route took.
 
     Queues are kept by purpose: leavers, ordinary trips, and summoned men leaving. People turned back (a closure,
     a screen) or balking return to the state they came from: home, or `summoned` for a summoned man, who is no
-    freer for having queued.
+    freer for having queued. Illegal routes have no queue (`_illegal_attempts`): those they cannot take today are
+    turned away to the state they left.
 
     Reads today's `departures` (from decisions), whether the call-up is open (`CallupState.open`: a border
     screen may serve summonses) and who is an adult man (`DecisionState.adult_men`). Returns the adult men who
@@ -637,6 +660,7 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     rec = eng.rec.today
     dep = on_the_road(eng, st, departures, day)
+    dep, attempts = _split_illegal(dep, net.is_illegal[st.land_idx]) if net.n_illegal else (dep, [])
     # (queue columns, purpose of the departures joining them, where those turned back return)
     groups = ((lay.queued_exit, Departures.EXIT, HOME), (lay.queued_trip, Departures.TRIP, HOME),
               (lay.queued_summoned, Departures.SUMMONED_EXIT, SUMMONED))
@@ -659,6 +683,8 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     queues = _queues_compiled if kernels.ENABLED else _queues_numpy
     land, queue = queues(eng, groups, dep, queued, p_balk, cap, processed)
     parts: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[t] for t in land]
+    if net.n_illegal:
+        through_today = _illegal_attempts(eng, attempts, len(groups), cap, processed, parts)
     # Flights fill up to their seats, at random among all who want a seat.
     seats = _capacity(eng, day, st.air_idx)
     demand_total = np.zeros(net.n_routes)
@@ -723,12 +749,84 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     a = st.air_idx
     st.air_load[a], st.air_carried[a], st.price[a] = fares(st.air_load[a], st.air_carried[a],
                                                            demand_total[a], seats, net.fare0[a], p)
+    if net.n_illegal:
+        s = p["routes.illegal_through_smoothing"]
+        ill = net.is_illegal[st.land_idx]  # the illegal crossings (a crossing's route has the same index)
+        st.through[st.land_idx[ill]] = (1 - s) * st.through[st.land_idx[ill]] + s * through_today[ill]
     return men
+
+
+RETURN_TO = (HOME, RETURNED, HIDING, SUMMONED)
+"""States an illegal route turns people back to as they were; those who left another (an exit visa's office) go
+home."""
+
+
+def _split_illegal(dep: Departures, illegal: np.ndarray) -> tuple[Departures, list]:
+    """Split today's departures at the illegal crossings (`illegal`, a mask over the crossings).
+
+    Returns the departures to the official crossings and flights (a `Departures`), and the attempts at the illegal
+    crossings as (purpose, state left, cells, crossing, count) triplets.
+    """
+    attempts = []
+    cols = np.flatnonzero(illegal)
+    dense = {}
+    for purpose, block in dep.dense.items():
+        c, k = np.nonzero(block[:, cols])
+        if c.size:
+            attempts.append((purpose, SUMMONED if purpose == Departures.SUMMONED_EXIT else HOME, c, cols[k],
+                             block[c, cols[k]]))
+            block = block.copy(order="F")
+            block[:, cols] = 0
+        dense[purpose] = block
+    official = Departures(dep.n_cells, dep.n_land, air=dep.air, dense=dense)
+    for purpose, source, cells, crossing, counts in dep.land:
+        on = illegal[crossing]
+        if on.any():
+            attempts.append((purpose, source, cells[on], crossing[on], counts[on]))
+            on = ~on
+            cells, crossing, counts = cells[on], crossing[on], counts[on]
+        official.join(purpose, cells, crossing, counts, source)
+    return official, attempts
+
+
+def _illegal_attempts(eng, attempts: list, n_groups: int, cap: np.ndarray, processed: np.ndarray,
+                      parts: list) -> np.ndarray:
+    """The illegal routes take today's attempts (docs/routes.md): no queue, no one waits overnight.
+
+    Each route takes at most its capacity of the people who tried it today, chosen at random among them (every
+    person alike, `exact_subset`: a multivariate hypergeometric draw); the others are turned away and go back to
+    the state they left (a summoned man stays summoned, a man in hiding hides again; `RETURN_TO`), counted by route
+    (`illegal_turned_away`). Those taken are added to `processed` and to `parts` (by purpose: what each queue
+    group had served), for screening and capture. Returns, per crossing, the share of today's attempts taken
+    (1 where no one tried and the route could take someone, 0 where it could take no one).
+    """
+    X, rng, net = eng.X, eng.rng, eng.net
+    room = np.floor(cap)  # whole people a day (a sample's fractional capacity rounds down, as at a queue)
+    tried = np.zeros(cap.size, dtype=np.int64)
+    if attempts:
+        purpose, source, cells, crossing, counts = (np.concatenate(x) for x in zip(
+            *[(np.full(c.size, g), np.full(c.size, s), c, j, n) for g, s, c, j, n in attempts], strict=True))
+        tried = sum_by(crossing, counts, cap.size)
+        taken = counts.copy()
+        for j in np.flatnonzero(tried > room):
+            on = crossing == j
+            taken[on] = exact_subset(counts[on], int(room[j]), rng)
+        away = counts - taken
+        back = np.where(np.isin(source, RETURN_TO), source, HOME)
+        add_at(X, cells, back, away)
+        eng.rec.today["illegal_turned_away"] += sum_by(crossing, away, net.n_routes)
+        processed[: cap.size] += sum_by(crossing, taken, cap.size)
+        for g in range(n_groups):
+            on = (purpose == g) & (taken > 0)
+            if on.any():
+                parts[g].append((cells[on], crossing[on], taken[on]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(tried > 0, np.minimum(1.0, room / np.maximum(tried, 1)), np.where(room >= 1, 1.0, 0.0))
 
 
 def _join(X: np.ndarray, groups, dep: Departures) -> None:
     """Today's departures join the queues (after those queued since yesterday have balked)."""
-    for purpose, cells, crossing, counts in dep.land:
+    for purpose, _, cells, crossing, counts in dep.land:
         add_at(X, cells, groups[purpose][0].start + crossing, counts)
     for purpose, block in dep.dense.items():
         X[:, groups[purpose][0]] += block
