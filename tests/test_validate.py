@@ -252,6 +252,16 @@ def test_rows_of_the_vocabulary_the_run_cannot_match_are_skipped_with_their_reas
     assert r.status == "skipped" and reason in r.reason, r.reason
 
 
+def test_a_cumulative_row_without_since_beside_rows_with_one_is_skipped_saying_why(tmp_path):
+    """An empty `since` in a file where other rows have one is read as a missing date (NaT), not None."""
+    rows = ["2022-09-10,cum_departures,RU,15,persons,2022-09-01,official,s,q",
+            "2022-09-20,cum_departures,RU,15,persons,,official,s,q"]
+    card = score(_obs(tmp_path, rows), _months_sim(), GROUPS)
+    assert card.rows.iloc[0].status != "skipped"
+    r = card.rows.iloc[1]
+    assert r.status == "skipped" and "cumulative figure without `since`" in r.reason, r.reason
+
+
 def test_monthly_entries_take_no_since(tmp_path):
     with pytest.raises(DataError, match="'since'.*calendar month"):
         _obs(tmp_path, ["2022-10-31,monthly_entries,KZ,60,persons,2022-10-01,official,s,q"])

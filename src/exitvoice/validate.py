@@ -210,7 +210,7 @@ def _simulate(row, sim: Simulated, groups: dict[str, list[str]], currency: str) 
     t = sim.dates.get_loc(row.date)
     if rule == "point":
         return daily[:, t], ""
-    since = row.since
+    since = None if pd.isna(row.since) else row.since  # an empty `since` beside filled ones is NaT, not None
     if rule == "since_difference":
         if since is None or since <= first:
             return daily[:, t], ""
