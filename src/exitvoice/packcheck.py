@@ -221,7 +221,7 @@ REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
     "routes": ("gamma_dist", "gamma_price", "gamma_wait", "gamma_diaspora", "diaspora_scale", "nest_scale",
                "balk_rate", "surge_factor", "seats_per_flight", "price_kappa", "price_threshold", "price_smoothing",
                "booking_carry", "price_cap_factor", "persons_per_vehicle", "non_tourist_share", "asc_land",
-               "asc_air"),
+               "asc_air", "drive_km_per_day"),
     "trips": ("trip_days", "callup_age_factor"),
     "abroad": ("return_rate", "beta_return_risk", "onward_rate_transit", "onward_rate_other", "visa_run_share"),
     "rumour": ("general_risk",),
