@@ -623,13 +623,15 @@ def _capacity(eng, day, routes: np.ndarray) -> np.ndarray:
 def _stopped_on_the_way(eng, st: RouteState, land: list, checks: list) -> list:
     """Arrivals from the road that the closures stop (each check stops its share of the people it covers)."""
     X, rng = eng.X, eng.rng
+    # the day index each check came (a check from before the run: the run's first day); None: every arrival
+    came = [None if s.since is None else eng.days.index(s.since) if s.since in eng.days else 0 for s in checks]
     out = []
     for purpose, source, cells, crossing, counts in land:
         set_out = eng.t - st.drive_days[eng.pop.region[cells], crossing]  # the day each set out (index)
-        for s in checks:
+        for s, c in zip(checks, came, strict=True):
             hit = s.cells[cells] & s.routes[crossing]
-            if s.since is not None:  # only those who set out before it came; the others chose knowing it
-                hit &= set_out < eng.days.index(s.since) if s.since in eng.days else set_out < 0
+            if c is not None:  # only those who set out before it came; the others chose knowing it
+                hit &= set_out < c
             if s.prob > 0 and hit.any():
                 back = np.zeros_like(counts)
                 back[hit] = counts[hit] if s.prob >= 1.0 else rng.binomial(counts[hit], s.prob)
