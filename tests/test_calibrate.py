@@ -23,16 +23,21 @@ def _scenario():
 
 
 def _synthetic(sc) -> pd.DataFrame:
-    """Observations produced by the model itself at exit.lambda_base = TRUE."""
+    """Observations produced by the model itself at exit.lambda_base = TRUE.
+
+    Daily entries alone hardly pin the base exit hazard (ordinary trips and the call-up's surge fill them; at a 5%
+    sample their noise is larger than the parameter's effect), so the leavers' stocks abroad are observed too,
+    as a real calibration set has them."""
     res = run(sc.with_overrides({"exit.lambda_base": str(TRUE)}), seed=0)
     ts = res.timeseries
     rows = []
-    for geo in ("KZ", "GE", "AM", "BY", "TR"):
-        for date in ("2022-09-18", "2022-09-26", "2022-10-05"):
-            v = ts[(ts.quantity == "daily_entries") & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
-            rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": "daily_entries",
-                         "geography": geo, "value": v / 0.05, "unit": "persons/day", "since": None,
-                         "kind": "official", "source": "synthetic"})
+    for quantity in ("daily_entries", "abroad_stock"):
+        for geo in ("KZ", "GE", "AM", "BY", "TR"):
+            for date in ("2022-09-18", "2022-09-26", "2022-10-05"):
+                v = ts[(ts.quantity == quantity) & (ts.geography == geo) & (ts.date == date)].value.iloc[0]
+                rows.append({"line": len(rows) + 2, "date": pd.Timestamp(date), "quantity": quantity,
+                             "geography": geo, "value": v / 0.05, "unit": "persons", "since": None,
+                             "kind": "official", "source": "synthetic"})
     return pd.DataFrame(rows)
 
 
