@@ -19,7 +19,7 @@ from exitvoice import regional
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
 from exitvoice.policies import DayPolicy
-from exitvoice.processes import abroad, callup, decisions, routes
+from exitvoice.processes import abroad, callup, decisions, family, routes
 from exitvoice.processes.family import due_today, schedule_family
 
 SEEDS = range(4)
@@ -722,20 +722,79 @@ def test_followers_of_men_who_left_on_different_days_add_up():
     assert ring.sum() == pytest.approx(3 * ratio * men[0])
 
 
-def test_men_who_cross_schedule_their_families_by_region():
-    """Adult men who crossed today, by region, set the followers to come; women who crossed bring none."""
-    eng = _engine(seed=8, parameters=BIG)
-    day = _at(eng, "2022-09-20")
-    cells = _men(eng, 100)
-    j = _crossing(eng, "upper_lars")
-    dep = _departures(eng)
-    k = _queue_today(eng, dep, cells, j, 100)
-    _queue_today(eng, dep, _women(eng, 100), j, 100)
+def _far_men(eng, j: int, n: int, days: int) -> np.ndarray:
+    """Cells of men of call-up age with at least n at home whose region is `days` days on the road from crossing j."""
+    far = eng.routes.drive_days[eng.pop.region, j] == days
+    cells = np.flatnonzero(far & eng.callup_age & (eng.X[:, HOME] >= n))[:5]
+    assert cells.size == 5
+    return cells
+
+
+def _plans_day(eng, day, dep=None) -> np.ndarray:
+    """The routes step of the day and its family plans, as the engine runs them; returns who crossed by land."""
+    dep = _departures(eng) if dep is None else dep
+    men = eng.decisions.adult_men
+    set_out = dep.men_by_land(men, eng.pop.region, eng.pop.n_regions)
+    by_land, by_air = _routes(eng, day, dep)
+    family.plan(eng, eng.family, set_out, by_land, by_air, routes.men_in_transit(eng, eng.routes, men))
+    return by_land
+
+
+def _family_road(eng) -> None:
+    """Nobody on the road and no family plan yet: the test follows only its own men."""
+    empty_road(eng)
     eng.family.ring[:] = 0
-    schedule_family(eng, eng.family, _routes(eng, day, dep))
-    want = eng.family.ring.sum(axis=0)
-    crossed = np.bincount(eng.pop.region[cells], np.full(cells.size, 100), minlength=eng.pop.n_regions)
-    assert want == pytest.approx(eng.params["family.ratio"] * crossed) and crossed.sum() == k
+    eng.family.transit = routes.men_in_transit(eng, eng.routes, eng.decisions.adult_men)
+
+
+def test_a_familys_plan_counts_from_the_day_the_man_sets_out_by_land_and_women_bring_none():
+    """Many leavers of Sep 2022 drove to the border with their families (observations: the Upper Lars queue of
+    27 Sep, cars rather than men): a family is due `lag` days after the man sets out, so it reaches the crossing
+    `lag` days after him, not after his arrival and a road of its own."""
+    eng = _engine(seed=8, parameters={**BIG, "routes.drive_km_per_day": 700})
+    ratio, lag = eng.params["family.ratio"], int(eng.params["family.lag_days"])
+    day = _at(eng, "2022-09-20")
+    _family_road(eng)
+    j = _crossing(eng, "upper_lars")
+    cells = _far_men(eng, j, 100, 2)  # Moscow: two days from Upper Lars
+    dep = _departures(eng)
+    n = _queue_today(eng, dep, cells, j, 100)
+    _queue_today(eng, dep, _far_cells(eng, j, 100, 2), j, 100)  # women set out too: they bring no one
+    _plans_day(eng, day, dep)
+    by_region = np.bincount(eng.pop.region[cells], np.full(cells.size, 100.0), minlength=eng.pop.n_regions)
+    assert eng.family.ring.sum(axis=0) == pytest.approx(ratio * by_region)  # the day he sets out
+    t = eng.t
+    due = [(t + k) % (lag + 1) for k in range(1, lag + 1)]
+    assert eng.family.ring[due].sum() == pytest.approx(ratio * n)  # due over the next lag days
+    crossed = 0
+    for date in ("2022-09-21", "2022-09-22"):  # on the road, then across: no second plan
+        eng.rec.reset()
+        crossed += _plans_day(eng, _at(eng, date)).sum()
+        assert eng.family.ring.sum() == pytest.approx(ratio * n)
+    assert crossed == n
+    eng.check_conservation()
+
+
+def test_a_man_who_sets_out_and_comes_back_cancels_his_familys_plan():
+    """Georgia's and Finland's closures turned back those on their way (docs/routes.md): a man who does not cross
+    brings no family, and trying again does not bring a second one."""
+    closure = {"type": "border_closure", "start": "2022-09-21", "routes": ["upper_lars"], "by": "origin"}
+    eng = _engine([closure], seed=8, parameters={**BIG, "routes.drive_km_per_day": 700})
+    day = _at(eng, "2022-09-20")
+    _family_road(eng)
+    j = _crossing(eng, "upper_lars")
+    cells = _far_men(eng, j, 100, 2)
+    dep = _departures(eng)
+    n = _queue_today(eng, dep, cells, j, 100)
+    _plans_day(eng, day, dep)
+    assert eng.family.ring.sum() == pytest.approx(eng.params["family.ratio"] * n)
+    for date in ("2022-09-21", "2022-09-22"):  # the closure came while they drove: stopped as they arrive
+        eng.rec.reset()
+        assert _plans_day(eng, _at(eng, date)).sum() == 0
+    assert eng.rec.today["stopped_closure"] == n
+    assert eng.family.ring.sum() == pytest.approx(0, abs=1e-6)
+    assert eng.family.transit.sum() == pytest.approx(0)
+    eng.check_conservation()
 
 
 # == passports ================================================================================================

@@ -148,9 +148,12 @@ class CellEngine:
                                  family.due_today(self, self.family))
         callup.count_mobilised(self, self.callup, decided.reported)  # the men who reported count toward the quota
         callup.add_summons(self.callup, decided.summoned_r)  # summonses served at a refused exit visa
-        men_left = routes.step(self, self.routes, day, decided.departures,  # 5. routes
-                               callup_open=self.callup.open, adult_men=self.decisions.adult_men)
-        family.schedule_family(self, self.family, men_left)  # their families follow over the next days
+        men = self.decisions.adult_men
+        set_out = decided.departures.men_by_land(men, self.pop.region, self.pop.n_regions)
+        by_land, by_air = routes.step(self, self.routes, day, decided.departures,  # 5. routes
+                                      callup_open=self.callup.open, adult_men=men)
+        # their families follow, counted from the day the man sets out (docs/model.md §7)
+        family.plan(self, self.family, set_out, by_land, by_air, routes.men_in_transit(self, self.routes, men))
         abroad.step(self, self.abroad, day, self.risk, self.decisions)  # 6. abroad
         totals = tally(self.X, self.layout)  # 7-8. economy, voice and the record; one pass serves the check too
         self.rec.record(day, totals)

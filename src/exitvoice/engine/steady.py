@@ -25,7 +25,7 @@ import numpy as np
 from ..policies import DayPolicy
 from ..processes import family
 from ..processes.decisions import DecisionState, exit_core, fill_passport_pipeline
-from ..processes.routes import Departures, RouteState, prime_road, utilities
+from ..processes.routes import Departures, RouteState, men_in_transit, prime_road, utilities
 from ..processes.sampling import split
 from .state import HOME
 
@@ -53,3 +53,4 @@ def start(eng, routes: RouteState, decisions: DecisionState, fam: family.FamilyS
     land = slice(0, eng.net.n_land)  # land routes come first
     prime_road(eng, routes, [(Departures.EXIT, (core + follow)[:, None] * u.p_route[u.key, land], False),
                              (Departures.TRIP, u.trip_h[u.key, land], True)])
+    fam.transit = men_in_transit(eng, routes, decisions.adult_men)  # their families are already in the ring

@@ -133,6 +133,17 @@ class Departures:
             out += block.sum(axis=1)
         return out
 
+    def men_by_land(self, adult_men: np.ndarray, region: np.ndarray, n_regions: int) -> np.ndarray:
+        """The adult men who set out by land today as leavers (summoned or not), by region: [region]."""
+        out = np.zeros(n_regions)
+        for purpose, _, cells, _, counts in self.land:
+            if purpose != self.TRIP:
+                out += np.bincount(region[cells], counts * adult_men[cells], minlength=n_regions)
+        for purpose, block in self.dense.items():
+            if purpose != self.TRIP:
+                out += np.bincount(region, block.sum(axis=1) * adult_men, minlength=n_regions)
+        return out
+
     def _block(self, purpose: int) -> np.ndarray:
         block = self.dense.get(purpose)
         if block is None:
@@ -657,7 +668,7 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
 
     Reads today's `departures` (from decisions), whether the call-up is open (`CallupState.open`: a border
     screen may serve summonses) and who is an adult man (`DecisionState.adult_men`). Returns the adult men who
-    crossed today as leavers, by region (their families follow).
+    crossed today as leavers by region, (by land, by air): their families follow (`family.plan`).
     """
     X, lay, net, p, rng = eng.X, eng.layout, eng.net, eng.params, eng.rng
     rec = eng.rec.today
@@ -743,8 +754,8 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
     region = eng.pop.region
     by_region = [sum_by(region[cells], n, eng.pop.n_regions) for g, (cells, _, n) in enumerate(done) if g != 1]
     rec["left_by_region"] += sum(by_region)
-    men = sum(sum_by(region[cells], n * adult_men[cells], eng.pop.n_regions)
-              for g, (cells, _, n) in enumerate(done) if g != 1)
+    men = [sum(sum_by(region[cells], n * adult_men[cells] * (by_air == (route >= net.n_land)), eng.pop.n_regions)
+               for g, (cells, route, n) in enumerate(done) if g != 1) for by_air in (False, True)]
     # What people see tomorrow.
     with np.errstate(divide="ignore", invalid="ignore"):
         st.wait = np.where(cap > 0, queue / np.maximum(cap, 1e-9), np.where(queue > 0, 1e3, 0.0))
@@ -755,7 +766,19 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
         s = p["routes.illegal_through_smoothing"]
         ill = net.is_illegal[st.land_idx]  # the illegal crossings (a crossing's route has the same index)
         st.through[st.land_idx[ill]] = (1 - s) * st.through[st.land_idx[ill]] + s * through_today[ill]
-    return men
+    return men[0], men[1]
+
+
+def men_in_transit(eng, st: RouteState, adult_men: np.ndarray) -> np.ndarray:
+    """The adult men who set out by land as leavers and have not crossed yet (on the road, queued), by region."""
+    region, lay, n = eng.pop.region, eng.layout, eng.pop.n_regions
+    out = np.zeros(n)
+    for slot in st.road:
+        for purpose, _, cells, _, counts in slot:
+            if purpose != Departures.TRIP:
+                out += np.bincount(region[cells], counts * adult_men[cells], minlength=n)
+    queued = eng.X[:, lay.queued_exit].sum(axis=1) + eng.X[:, lay.queued_summoned].sum(axis=1)
+    return out + np.bincount(region, queued * adult_men, minlength=n)
 
 
 RETURN_TO = (HOME, RETURNED, HIDING, SUMMONED)
