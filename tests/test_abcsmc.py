@@ -113,6 +113,8 @@ def test_cli_abc_then_posterior(tmp_path):
                   "--generations", "1", "--out", out)
     assert r.returncode == 0, r.stderr
     assert "ESS" in r.stdout and (out / "posterior.png").is_file()
+    assert "generation 0: tolerance" in r.stderr and "accepted 3 of" in r.stderr, r.stderr  # progress, each one
+    assert "Accepted:" not in r.stderr  # pyabc's own log lines are not shown
     r = exitvoice("posterior", out)
     assert r.returncode == 0 and "90% interval" in r.stdout
     # what `posterior` wrote into the folder does not stop the same command from resuming

@@ -208,13 +208,46 @@ def check_history(out: Path, decl: dict) -> None:
                                      "calibration")
 
 
+class _Generations(logging.Handler):
+    """pyabc's report of each generation (its `ABC` logger), passed on as one line to `progress(text)`."""
+
+    def __init__(self, progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress, self.t0, self.t, self.eps = progress, time.perf_counter(), None, None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.getMessage()
+        if msg.startswith("Calibration sample"):
+            self.progress("the first tolerance: simulating draws from the prior")
+        elif msg.startswith("t: "):
+            head, eps = msg.rstrip(".").split(", eps: ")
+            self.t, self.eps = int(head[3:]), float(eps)
+        elif msg.startswith("Accepted: ") and self.t is not None:
+            counts, ess = msg.rstrip(".").removeprefix("Accepted: ").split(", ESS: ")
+            kept, tried = (int(x) for x in counts.split(" = ")[0].split(" / "))
+            minutes = (time.perf_counter() - self.t0) / 60
+            self.progress(f"generation {self.t}: tolerance {self.eps:.4g}, accepted {kept} of {tried} simulations "
+                          f"({kept / tried:.0%}), ESS {float(ess):.0f}, {minutes:.1f} min so far")
+
+
 def fit(scenario: Scenario, obs: pd.DataFrame, decl: dict, settings: AbcSettings, out: Path,
         progress=None) -> dict:
-    """Run (or resume) ABC-SMC; write the outputs into `out` (atomically) and return the posterior summary."""
+    """Run (or resume) ABC-SMC; write the outputs into `out` (atomically) and return the posterior summary.
+
+    `progress(text)`, if given, is told of each generation as it ends (tolerance, acceptance, ESS, time).
+    """
     import pyabc
 
     settings.check()
-    logging.getLogger("ABC").setLevel(logging.WARNING)
+    abc_log = logging.getLogger("ABC")
+    abc_log.setLevel(logging.INFO if progress is not None else logging.WARNING)
+    for h in list(abc_log.handlers):
+        if isinstance(h, _Generations):
+            abc_log.removeHandler(h)
+        else:
+            h.setLevel(logging.WARNING)  # pyabc's own handler: its raw lines stay out of the user's terminal
+    if progress is not None:
+        abc_log.addHandler(_Generations(progress))
     for name in ("Sampler", "Epsilon", "Data_plot", "History", "ABC.Sampler", "ABC.Epsilon", "ABC.History",
                  "ABC.Distance", "ABC.Population", "ABC.Transition", "ABC.Adaptation"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -758,7 +758,7 @@ def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, fo
     err.print(f"ABC-SMC of {sc.name}: {len(names)} parameters, {particles} particles, up to {generations} "
               f"generations{'' if walltime is None else f' or {walltime:g} min'}"
               f"{' (resuming)' if resuming else ''}")
-    summary = fit(sc, obs, decl, settings, target)
+    summary = fit(sc, obs, decl, settings, target, progress=err.print)
     plot_posterior(target)
     console.print(_posterior_table(summary))
     console.print(f"posterior written to [bold]{escape(str(target))}[/]")
