@@ -772,13 +772,14 @@ def step(eng, st: RouteState, day, departures: Departures, *, callup_open: bool,
 def men_in_transit(eng, st: RouteState, adult_men: np.ndarray) -> np.ndarray:
     """The adult men who set out by land as leavers and have not crossed yet (on the road, queued), by region."""
     region, lay, n = eng.pop.region, eng.layout, eng.pop.n_regions
-    out = np.zeros(n)
-    for slot in st.road:
-        for purpose, _, cells, _, counts in slot:
-            if purpose != Departures.TRIP:
-                out += np.bincount(region[cells], counts * adult_men[cells], minlength=n)
     queued = eng.X[:, lay.queued_exit].sum(axis=1) + eng.X[:, lay.queued_summoned].sum(axis=1)
-    return out + np.bincount(region, queued * adult_men, minlength=n)
+    road = [(cells, counts) for slot in st.road for purpose, _, cells, _, counts in slot
+            if purpose != Departures.TRIP]
+    out = np.bincount(region, queued * adult_men, minlength=n)
+    if road:
+        cells, counts = np.concatenate([c for c, _ in road]), np.concatenate([k for _, k in road])
+        out += np.bincount(region[cells], counts * adult_men[cells], minlength=n)
+    return out
 
 
 RETURN_TO = (HOME, RETURNED, HIDING, SUMMONED)
