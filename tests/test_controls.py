@@ -151,6 +151,22 @@ def test_the_draft_takes_its_intake_from_unserved_men_of_its_ages():
     assert ru(res, "conscripted").loc["2022-10-20":].sum() == 0  # nothing after the campaign
 
 
+@pytest.mark.parametrize("ages,weight", [(None, {18: 1.0, 20: 1.0, 25: 0.6}), ([20, 22], {20: 0.6})])
+def test_a_draft_weighs_each_band_by_its_share_of_the_ages_of_the_campaign_or_else_of_the_packs_draft_rule(
+        ages, weight):
+    """docs/packs.md `[callup] draft`: a campaign without `ages` of its own drafts at the ages of the pack's draft
+    rule (russia: men who have not served, 18-27 in 2022); a band counts for the share of its years inside them
+    (25-29: 25, 26, 27 of five). Served men and women weigh nothing."""
+    draft = {"type": "regular_conscription", "start": "2022-09-20", "end": "2022-10-19", "intake": 1000,
+             **({"ages": ages} if ages else {})}
+    eng = CellEngine(small_scenario([draft]), seed=1)
+    pop = eng.pop
+    w = eng.scenario.policy[0].eligible(eng.ctx)
+    unserved_men = (pop.sex == 0) & (pop.served == 0)
+    expected = np.where(unserved_men, [weight.get(lo, 0.0) for lo in pop.age_lo.tolist()], 0.0)
+    assert unserved_men.any() and (w == pytest.approx(expected, abs=1e-12))
+
+
 def test_a_campaign_needs_an_end():
     with pytest.raises(ScenarioError, match="end date"):
         small_scenario([{"type": "regular_conscription", "start": "2022-09-20", "intake": 1000}])

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import MOBILISATION, empty_road, small_scenario
-from exitvoice import regional
+from conftest import MOBILISATION, copy_pack, empty_road, small_scenario
+from exitvoice import policies, regional
 from exitvoice.engine.cells import CellEngine
 from exitvoice.engine.state import HOME, MOBILISED, RETURNED, SUMMONED
 from exitvoice.policies import DayPolicy
-from exitvoice.processes import abroad, callup, decisions, family, routes
+from exitvoice.processes import abroad, callup, decisions, family, risk, routes
 from exitvoice.processes.family import due_today, schedule_family
 
 SEEDS = range(4)
@@ -196,6 +196,116 @@ def test_a_crossing_processes_everyone_under_capacity_and_exactly_capacity_over_
     m = _queue_today(eng2, dep, cells[:1], j, int(cap) // 2)
     _routes(eng2, day, dep)
     assert eng2.rec.today["processed"][j] == m and eng2.routes.wait[j] == 0.0
+
+
+def test_an_illegal_route_takes_its_capacity_of_the_days_attempts_and_reports_the_share_it_took():
+    """docs/routes.md "Illegal routes" (model §8): no queue; a route takes at most its whole-person capacity of the
+    day's attempts and turns the rest away to the state they left. What it returns (and people see, smoothed,
+    tomorrow) is the share of the attempts it took: K / N when N > K tried, 1 when it took them all, and where no
+    one tried, 1 if it could take someone, 0 if it could not."""
+    eng = _engine()
+    land = eng.routes.land_idx
+    ill = np.flatnonzero(eng.net.is_illegal[land])
+    assert ill.size >= 2  # the russia pack has illegal routes into Kazakhstan and Georgia
+    full, free = ill[:2]
+    cap = np.zeros(land.size)
+    cap[full], cap[free] = 30.7, 1000.0  # a fractional capacity rounds down to whole people
+    idle = np.flatnonzero(~eng.net.is_illegal[land])[:2]
+    cap[idle[0]] = 5.0  # no one tries the first, the second (capacity 0) could take no one
+    cells = _men(eng, 20)
+    home = eng.X[cells, HOME].copy()
+    eng.X[cells, HOME] -= 20
+    attempts = [(0, HOME, cells, np.full(cells.size, full), np.full(cells.size, 10)),  # 100 try, room for 30
+                (0, HOME, cells, np.full(cells.size, free), np.full(cells.size, 10))]  # 100 try, room for 1000
+    processed = np.zeros(eng.net.n_routes, dtype=np.int64)
+    parts = [[] for _ in range(3)]
+    through = routes._illegal_attempts(eng, attempts, 3, cap, processed, parts)
+    assert through[full] == pytest.approx(30 / 100) and through[free] == 1.0
+    assert through[idle[0]] == 1.0 and through[idle[1]] == 0.0
+    assert processed[full] == 30 and processed[free] == 100
+    assert eng.rec.today["illegal_turned_away"][full] == 70 and eng.rec.today["illegal_turned_away"][free] == 0
+    assert (home - eng.X[cells, HOME]).sum() == 130  # those turned away are home again
+
+
+def test_those_caught_on_an_illegal_route_go_back_to_the_state_they_left():
+    """docs/routes.md "Illegal routes" (model §8): each person who crosses an illegal route today is caught with its
+    probability and goes back where he came from: a leaver home, a summoned man summoned. With no summons share
+    declared for the route (the russia pack's), no one caught is served a summons."""
+    eng = _engine(parameters={"routes.capture_ru_ge_mountains": 1.0})  # everyone who crosses is caught
+    day = _at(eng, "2022-09-20")
+    empty_road(eng)
+    eng.routes.wait[:] = 0.0  # no one queued since yesterday balks home
+    j = _crossing(eng, "caucasus_ridge")
+    se = eng.pop.regions.region_id.tolist().index("SE")
+    assert eng.routes.drive_days[se, j] == 0 and eng.net.summons_caught[j] == 0
+    cells = np.flatnonzero(eng.callup_age & (eng.pop.region == se) & (eng.X[:, HOME] >= 2))[:4]
+    leavers, summoned = cells[:2], cells[2:]  # apart, so that who went where shows in the counts
+    eng.X[summoned, HOME] -= 1
+    eng.X[summoned, SUMMONED] += 1
+    before = eng.X[cells][:, [HOME, SUMMONED]].copy()
+    dep = _departures(eng)
+    _queue_today(eng, dep, leavers, j, 1)  # a leaver from home in two cells, a summoned man in two others
+    _queue_today(eng, dep, summoned, j, 1, src=SUMMONED)
+    _routes(eng, day, dep)
+    assert eng.rec.today["illegal_caught"][j] == 4
+    assert (eng.X[cells][:, [HOME, SUMMONED]] == before).all()  # each back in the state he left
+    eng.check_conservation()
+
+
+def test_only_an_illegal_route_is_seen_by_the_share_of_attempts_it_took_not_a_crossing_without_room():
+    """docs/routes.md "Illegal routes": people see an illegal route, which has no queue, by the share of the day's
+    attempts it took (smoothed by `routes.illegal_through_smoothing`); an official crossing is seen by its wait,
+    and its share stays 1, even on a day it has no room at all (a capacity change to 0)."""
+    shut = {"type": "capacity_change", "start": "2022-09-14", "route": "karaozek", "factor": 0.0}
+    eng = _engine([shut], parameters={"routes.illegal_through_smoothing": 0.5})
+    day = _at(eng, "2022-09-20")
+    j = _crossing(eng, "karaozek")
+    assert routes._capacity(eng, day, eng.routes.land_idx)[j] < 1
+    _routes(eng, day)
+    assert (eng.routes.through[eng.net.official] == 1.0).all()
+    assert (eng.routes.through[eng.net.is_illegal] == 1.0).all()  # no one tried, and each could take someone
+
+
+def test_the_log_sum_of_the_nested_logit_is_exact_for_utilities_far_from_zero():
+    """docs/model.md §8: route and destination choice is a nested logit, its inclusive values log Σ exp(V). They
+    are computed shifted by the largest V, so that utilities of ±1,000 (far beyond exp's range) give the exact
+    value, and a set of closed routes (all −∞) gives −∞."""
+    v = np.array([[1000.0, 1000.0, -np.inf], [-1000.0, -1001.0, -np.inf], [-np.inf, -np.inf, -np.inf]])
+    with np.errstate(invalid="ignore"):
+        out = routes._logsumexp(v)
+    assert out[0] == pytest.approx(1000.0 + np.log(2.0), rel=1e-15)
+    assert out[1] == pytest.approx(-1000.0 + np.log1p(np.exp(-1.0)), rel=1e-15)
+    assert np.isneginf(out[2])
+
+
+def test_without_pre_crisis_leavers_the_destination_constants_are_the_log_shares_of_entries():
+    """routes.destination_constants (docs/routes.md): the constants make the pre-crisis leavers' destination shares
+    those of the pre-crisis entries; with no pre-crisis leavers there are no shares to match, and the constants are
+    the log shares of the entries themselves (−∞ for a destination without entries)."""
+    eng = _engine()
+    entries = eng.net.baseline_entries.astype(float).copy()
+    entries[0] = 0.0
+    net = eng.net
+    v0 = routes.vbase(eng, eng.routes.route_asc, np.zeros(net.n_land), net.fare0, net.needs_passport)
+    weight = np.zeros((eng.pop.n_regions, 2))
+    asc = routes.destination_constants(eng, eng.routes.dest_routes, v0, weight, entries)
+    ok = entries > 0
+    assert asc[~ok] == pytest.approx(routes.NEG) and ok.sum() > 1
+    assert asc[ok] == pytest.approx(np.log(entries[ok] / entries.sum()), rel=1e-12)
+
+
+def test_ordinary_trips_and_their_pre_crisis_baselines_leave_the_illegal_routes_out(tmp_path):
+    """docs/routes.md "Illegal routes": ordinary trips use the official routes only (an illegal route is for those
+    whom every official route is closed to), so the pre-crisis trip rates, each route's share of the trips and the
+    log-sums of the open routes to each destination are those of the same pack without its illegal routes."""
+    pack = copy_pack(tmp_path, without=("illegal_routes.csv",))
+    legal = CellEngine(small_scenario([], allow_outside_range=True, pack=pack), seed=11)
+    eng = _engine()
+    assert eng.net.n_illegal > 0 and legal.net.n_illegal == 0
+    same = [list(eng.net.route_ids).index(r) for r in legal.net.route_ids]
+    assert eng.routes.trip_rate[same] == pytest.approx(legal.routes.trip_rate, rel=1e-12)
+    assert eng.routes.trip_share[same] == pytest.approx(legal.routes.trip_share, rel=1e-12)
+    assert eng.routes.lsd_open == pytest.approx(legal.routes.lsd_open, rel=1e-12)
 
 
 def test_flights_board_no_more_than_their_seats_and_everyone_under_them():
@@ -586,6 +696,26 @@ def test_leavers_move_on_at_their_destinations_rate_to_destinations_they_may_ent
     assert abs(_z(moved, n, -np.expm1(-rate))) < Z
 
 
+def test_leavers_in_a_country_with_nowhere_they_may_move_on_to_stay_there():
+    """docs/model.md §8–9 (processes/abroad.py): leavers move on only to destinations their passport opens and that
+    people abroad may enter, never to the same country. Where none is left (here only Kazakhstan admits people from
+    abroad, so those in Kazakhstan have nowhere to go) no one moves on, whatever the onward rate."""
+    par = {"abroad.return_rate": 0.0, "abroad.onward_rate_transit": 0.3, "abroad.onward_rate_other": 0.3}
+    eng, cells, kz = _abroad_engine(0, "KZ", 500, par)
+    eng.net.onward_entry = np.arange(eng.net.n_dest) == kz
+    onward = abroad.setup(eng)
+    assert not onward.can_move_on[:, kz].any() and (onward.onward_hz[:, kz] == 0).all()
+    assert onward.can_move_on[1, np.arange(eng.net.n_dest) != kz].all()  # the others may go to Kazakhstan
+    for name in ("onward_w", "can_move_on", "onward_hz", "onward_cum"):
+        setattr(eng.abroad, name, getattr(onward, name))
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
+    cols = eng.layout.abroad.start + np.flatnonzero(np.arange(eng.net.n_dest) != kz)
+    before = eng.X[:, cols].copy()
+    _abroad_day(eng, _at(eng, "2022-09-20"))
+    assert (eng.X[:, cols] <= before).all()  # no one arrived anywhere but in Kazakhstan
+    eng.check_conservation()
+
+
 def test_leavers_move_on_by_air_in_proportion_to_the_seats_of_each_destination():
     """Onward destinations weigh by the seats of their flights (× access), not by their normal entries: the movers of
     Tbilisi go to Istanbul and Dubai, not to Kazakhstan's border towns (observation row 13: Kazakhstan's entries
@@ -797,6 +927,27 @@ def test_a_man_who_sets_out_and_comes_back_cancels_his_familys_plan():
     eng.check_conservation()
 
 
+# == exit ====================================================================================================
+def test_the_peer_term_is_the_share_of_the_cells_region_and_age_band_abroad():
+    """docs/model.md §7: λ_exit,i ∝ (1 + β_peer·f_i), f_i the share of the cell's own region and age band abroad.
+    Sending k more people of one region and band abroad raises the hazard of each of its cells from 1 + β_peer·f to
+    1 + β_peer·(f + k/N) (N: the people of the region and band, abroad or not), and no other cell's."""
+    eng = _engine()
+    st, X, lay = eng.decisions, eng.X, eng.layout
+    beta = eng.params["exit.beta_peer"]
+    cell = _women(eng, 200, k=1)[0]
+    group = st.rb == st.rb[cell]
+    n = X[group].sum()
+    f0 = X[group][:, lay.abroad].sum() / n
+    before = decisions.exit_core(eng, st, None)
+    X[cell, HOME] -= 200
+    X[cell, lay.abroad.start + eng.net.dest_ids.index("KZ")] += 200
+    after = decisions.exit_core(eng, st, None)
+    assert beta > 0 and group.sum() > 1
+    assert after[group] == pytest.approx(before[group] * (1 + beta * (f0 + 200 / n)) / (1 + beta * f0), rel=1e-12)
+    assert (after[~group] == before[~group]).all()
+
+
 # == passports ================================================================================================
 def test_passport_applications_are_issued_processing_days_later_within_the_daily_capacity():
     days = 5
@@ -840,6 +991,58 @@ def test_passport_applications_rise_with_risk_by_one_plus_beta_risk_rho():
     assert abs(_z(eng.decisions.pp_ring[0].sum(), n.sum(), -np.expm1(-rate))) < Z
 
 
+def test_a_person_whose_application_is_in_process_does_not_apply_again_until_it_is_issued():
+    """docs/model.md §7 "Passports": people without a foreign passport apply, and an application is processed
+    `passport.processing_days` later within the daily capacity. Each person has one application at a time: those
+    with one in the ring (`pp_pending`, the applications in the ring) or carried over are not among those who may
+    apply. When everyone who may apply applied on day 0, no one applies on the days until it is due, nor on that
+    day (those issued have a passport, the others are carried over)."""
+    days = 4
+    eng = _engine(seed=9, parameters={"passport.processing_days": days, "passport.lambda0": 0.004})
+    st = eng.decisions
+    n = np.where(st.may_apply, eng.X[:, HOME], 0)
+    st.pp_ring[:] = 0
+    st.pp_ring[0] = n  # everyone who may apply applied on day 0
+    st.pp_pending[:] = n
+    st.pp_carry[:] = 0
+    eng.risk.rho = np.zeros(eng.pop.n_cells)
+    applied, issued = [], []
+    for t in range(1, days + 1):
+        eng.t = t
+        decisions._issue_passports(eng, st)
+        issued.append(eng.rec.today["passports_issued"])
+        decisions._apply_for_passports(eng, st, eng.risk.rho)
+        applied.append(eng.rec.today["passport_applications"])
+        assert (st.pp_pending == st.pp_ring.sum(axis=0)).all()  # pending: the applications in the ring
+    assert n.sum() * 0.004 > 50  # without the rule, hundreds would apply again each day
+    assert applied == [0] * days
+    assert issued[: days - 1] == [0] * (days - 1) and issued[-1] > 0
+    assert st.pp_carry.sum() == n.sum() - issued[-1]
+    eng.check_conservation()
+
+
+# == risk =====================================================================================================
+def test_a_mobilisation_rumour_adds_general_risk_times_its_strength_to_the_men_of_call_up_age_it_names_only():
+    """docs/model.md §7: ρ_i = e_i · (α_local · s_r + α_national · s) · H + R(t); a `general_mobilisation` rumour
+    (§5, policies/rumour.py) adds `rumour.general_risk · R(t)` to the men of call-up age matching its `who`, and
+    to no one else: not to the women of its regions, not to the men of other regions."""
+    rumour = {"type": "rumour", "start": "2022-09-16", "kind": "general_mobilisation", "credibility": 0.8,
+              "half_life_days": 4, "who": {"regions": ["SE"]}}
+    eng = _engine([rumour], parameters={"rumour.general_risk": 0.5})
+    day = _at(eng, "2022-09-20")  # four days on: R = 0.8 / 2
+    quiet = DayPolicy(eng.net.n_routes, eng.net.n_dest)
+    rho = []
+    for d in (quiet, day):
+        st = risk.setup(eng)
+        risk.step(eng, st, d, eng.callup)
+        rho.append(st.rho)
+    se = eng.pop.select(regions=["SE"])
+    named = se & eng.callup_age
+    assert named.any() and (se & ~named).any() and (eng.callup_age & ~se).any()
+    assert rho[1][named] == pytest.approx(np.minimum(1.0, rho[0][named] + 0.5 * 0.4))
+    assert (rho[1][~named] == rho[0][~named]).all()
+
+
 # == call-up ==================================================================================================
 @pytest.mark.parametrize("lapse", [True, False])
 def test_summonses_lapse_the_day_after_a_mobilisation_ends(lapse):
@@ -875,6 +1078,26 @@ def test_a_lapse_reaches_the_summoned_men_queued_at_a_crossing():
         eng.step()
         assert eng.X[:, SUMMONED].sum() == 0  # summonses lapsed on 21 Sep
     assert eng.X[:, MOBILISED].sum() == mobilised  # no one is mobilised after the end
+
+
+def test_eligibility_is_the_weight_of_the_first_class_a_band_wholly_fits_with_a_call_ups_own_changes():
+    """docs/model.md §6 and docs/callup.md: a man takes the weight of the first eligibility class of the pack he fits
+    (russia: privates, served, to 35, weight 1; junior officers, served, to 50; senior officers, served, to 55;
+    unserved, to 35), a band fitting a class when it lies wholly inside its ages; a call-up's `eligible` changes a
+    class for it (here privates from 25 on, so served men of 20-24 fall to the junior officers' weight). Women and
+    men beyond every class weigh 0."""
+    mob = dict(MOBILISATION, eligible={"privates": {"age_min": 25}})
+    eng = _engine([mob], parameters={"callup.weight_officers": 0.3, "callup.weight_senior_officers": 0.05,
+                                     "callup.weight_unserved": 0.1})
+    pop = eng.pop
+    w = policies.eligibility_weights(eng.ctx, eng.scenario.policy[0], deferral=False)
+    served = {20: 0.3, 25: 1.0, 30: 1.0, 35: 0.3, 40: 0.3, 45: 0.3, 50: 0.05}
+    unserved = {18: 0.1, 20: 0.1, 25: 0.1, 30: 0.1}
+    men = pop.sex == 0
+    expected = [(served if s else unserved).get(lo, 0.0) if m else 0.0
+                for m, s, lo in zip(men.tolist(), pop.served.tolist(), pop.age_lo.tolist(), strict=True)]
+    assert (men & (pop.served == 1)).any() and (men & (pop.served == 0)).any()
+    assert w == pytest.approx(np.array(expected), abs=1e-12)
 
 
 @pytest.mark.parametrize("allocation", ["burden", "proportional"])
