@@ -423,7 +423,7 @@ def run(
         res.scenario_toml = Path(scenario).read_text()
         res.write(target, force=force, plots=plots)
         console.print(_summary_table(res.summary))
-    console.print(f"results written to [bold]{escape(str(target))}[/]")
+    console.print(f"results written to [bold]{escape(str(target))}[/]", soft_wrap=True)
     if not plots:
         console.print(f"plots: not drawn; add --plots to write them to {escape(str(target / 'plots'))}, or run "
                       f"exitvoice report {escape(str(target))}")
@@ -512,7 +512,7 @@ def compare(
     title, caption = _comparison_title(cmp)
     console.print(_comparison_table(cmp.wide(), title, console.width, caption))
     console.print(escape(cmp.findings()))
-    console.print(f"comparison written to [bold]{escape(str(target))}[/]")
+    console.print(f"comparison written to [bold]{escape(str(target))}[/]", soft_wrap=True)
 
 
 def _comparison_title(cmp) -> tuple[str, str]:
@@ -659,7 +659,7 @@ def validate(
         console.print(f"  skipped {n}: {escape(str(reason))}")
     for warning in m.get("warnings", []):  # once, under the scores it qualifies
         err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
-    console.print(f"scorecard written to [bold]{escape(str(dest))}[/]")
+    console.print(f"scorecard written to [bold]{escape(str(dest))}[/]", soft_wrap=True)
 
 
 def _stored_band(folder: Path) -> str | None:
@@ -699,7 +699,8 @@ def report(
 
     check_report_file(out, force=force, field="--out")
     write_report(results, out, force=force)
-    console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a browser)")
+    console.print(f"report written to [bold]{escape(str(out))}[/] ({out.stat().st_size / 1e6:.1f} MB; open it in a "
+                  "browser)", soft_wrap=True)  # a path is never broken across lines
 
 
 @app.command(cls=_Command)
@@ -761,7 +762,7 @@ def _calibrate_abc(sc, params_: str, observations, seed: int, jobs: int, out, fo
     summary = fit(sc, obs, decl, settings, target, progress=err.print)
     plot_posterior(target)
     console.print(_posterior_table(summary))
-    console.print(f"posterior written to [bold]{escape(str(target))}[/]")
+    console.print(f"posterior written to [bold]{escape(str(target))}[/]", soft_wrap=True)
 
 
 def _posterior_table(summary: dict) -> Table:
@@ -787,7 +788,7 @@ def posterior(
     summary, _ = read_posterior(folder)  # a damaged or foreign folder is refused before anything is printed
     console.print(_posterior_table(summary))
     for p in plot_posterior(folder):
-        console.print(f"plot written to [bold]{escape(str(p))}[/]")
+        console.print(f"plot written to [bold]{escape(str(p))}[/]", soft_wrap=True)
 
 
 OPTUNA_ONLY = {"trials": "--trials", "storage": "--storage", "study": "--study", "sampler": "--sampler",
@@ -1002,7 +1003,7 @@ def sensitivity(
     for r in indices.itertuples(index=False):
         t.add_row(escape(r.output), escape(r.parameter), *(f"{getattr(r, c):.3g}" for c in cols))
     console.print(t)
-    console.print(f"results written to [bold]{escape(str(target))}[/]")
+    console.print(f"results written to [bold]{escape(str(target))}[/]", soft_wrap=True)
 
 
 PARAMS_TABLE_WIDTH = 140
